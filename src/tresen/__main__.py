@@ -1,0 +1,3 @@
+from tresen.cli import app
+
+app()

@@ -1,0 +1,88 @@
+"""The one write path for agents."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from tresen.agents.queries import access_agent_by_id
+from tresen.auth.passwords import hash_password
+from tresen.errors import Conflict, Invalid
+from tresen.runtime import Runtime
+from tresen.storage.models import Agent
+
+ROLES = ("admin", "agent")
+STATUSES = ("online", "away", "offline")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def check_agent_fields(
+    username: str | None = None,
+    password: str | None = None,
+    role: str | None = None,
+    skills: list[str] | None = None,
+    max_chats: int | None = None,
+) -> None:
+    if username is not None and not _USERNAME.match(username):
+        raise Invalid("username: 2-64 of a-z 0-9 . _ - starting with a letter or digit")
+    if password is not None and len(password) < 8:
+        raise Invalid("password: at least 8 characters")
+    if role is not None and role not in ROLES:
+        raise Invalid(f"role: one of {', '.join(ROLES)}")
+    if skills is not None and any(not k.strip() or len(k) > 64 for k in skills):
+        raise Invalid("skills: names of 1 to 64 characters")
+    if max_chats is not None and not 1 <= max_chats <= 20:
+        raise Invalid("max_chats: between 1 and 20")
+
+
+async def check_create_agent(
+    rt: Runtime,
+    username: str,
+    password: str,
+    *,
+    display_name: str | None = None,
+    role: str = "agent",
+    skills: list[str] | None = None,
+    max_chats: int = 4,
+) -> Agent:
+    check_agent_fields(username, password, role, skills, max_chats)
+    agent = Agent(
+        username=username,
+        display_name=(display_name or username).strip()[:200] or username,
+        password_hash=hash_password(password),
+        role=role,
+        skills=[k.strip() for k in skills or []],
+        max_chats=max_chats,
+        created_at=rt.clock.now(),
+    )
+    try:
+        async with rt.db.write() as s:
+            if (await s.execute(select(Agent.id).where(Agent.username == username))).first():
+                raise Conflict(f"username {username!r} is taken")
+            s.add(agent)
+    except IntegrityError as exc:
+        raise Conflict(f"username {username!r} is taken") from exc
+    return agent
+
+
+async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> Agent:
+    """Change display_name, role, skills, max_chats, password, status or is_active."""
+    fields = {k: v for k, v in changes.items() if v is not None}
+    check_agent_fields(
+        password=fields.get("password"),  # type: ignore[arg-type]
+        role=fields.get("role"),  # type: ignore[arg-type]
+        skills=fields.get("skills"),  # type: ignore[arg-type]
+        max_chats=fields.get("max_chats"),  # type: ignore[arg-type]
+    )
+    if "status" in fields and fields["status"] not in STATUSES:
+        raise Invalid(f"status: one of {', '.join(STATUSES)}")
+    async with rt.db.write() as s:
+        agent = await access_agent_by_id(s, agent_id)
+        for key, value in fields.items():
+            if key == "password":
+                agent.password_hash = hash_password(str(value))
+            else:
+                setattr(agent, key, value)
+    return agent

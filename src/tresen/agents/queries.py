@@ -1,0 +1,39 @@
+"""Reads for agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.errors import NotFound
+from tresen.storage.models import Agent
+
+
+async def access_agent_by_id(s: AsyncSession, agent_id: int) -> Agent:
+    agent = await s.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound(f"no agent {agent_id}")
+    return agent
+
+
+async def agent_by_username(s: AsyncSession, username: str) -> Agent | None:
+    return (await s.execute(select(Agent).where(Agent.username == username))).scalar_one_or_none()
+
+
+async def list_agents(s: AsyncSession) -> list[Agent]:
+    return list((await s.execute(select(Agent).order_by(Agent.id))).scalars())
+
+
+def agent_public(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "username": agent.username,
+        "display_name": agent.display_name,
+        "role": agent.role,
+        "skills": agent.skills,
+        "max_chats": agent.max_chats,
+        "status": agent.status,
+        "is_active": agent.is_active,
+    }

@@ -1,0 +1,103 @@
+"""The ASGI application: routers, gateway, error shape, lifespan wiring."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tresen import __version__
+from tresen.agents.api import router as agents_router
+from tresen.auth.api import router as auth_router
+from tresen.clock import Clock
+from tresen.conversations.api import router as conversations_router
+from tresen.errors import TresenError
+from tresen.health import router as health_router
+from tresen.realtime.gateway import Gateway
+from tresen.realtime.gateway import router as ws_router
+from tresen.runtime import Runtime, build_runtime
+from tresen.settings import Settings, get_settings
+from tresen.sites.api import router as sites_router
+from tresen.visitors.api import router as visitors_router
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = (settings or get_settings()).resolved()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt: Runtime = build_runtime(settings, clock)
+        await rt.bus.start()
+        gateway = Gateway(rt)
+        gateway.start()
+        app.state.rt, app.state.gateway = rt, gateway
+        log.info("tresen %s node %s up", __version__, settings.node_name)
+        try:
+            yield
+        finally:
+            await gateway.stop()
+            await rt.close()
+
+    app = FastAPI(title="Tresen", version=__version__, lifespan=lifespan)
+    for router in (
+        health_router,
+        auth_router,
+        agents_router,
+        sites_router,
+        visitors_router,
+        conversations_router,
+        ws_router,
+    ):
+        app.include_router(router)
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"type": "error", "code": code, "message": message}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TresenError)
+    async def _domain(request: Request, exc: TresenError) -> JSONResponse:
+        log.info("%s %s -> %s %s", request.method, request.url.path, exc.status, exc.code)
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        return _error(422, "invalid", f"{where}: {first['msg']}")
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+
+class BodyLimit:
+    """Refuse request bodies over 1 MiB before reading them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY:
+                response = _error(413, "too_large", "request body over 1 MiB")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,47 @@
+"""FastAPI dependencies: the runtime, the logged-in agent, CSRF and admin checks."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from tresen.auth.sessions import session_agent
+from tresen.errors import Forbidden, Unauthorized
+from tresen.principal import Principal
+from tresen.runtime import Runtime
+
+SESSION_COOKIE = "tresen_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_rt(request: Request) -> Runtime:
+    return request.app.state.rt  # type: ignore[no-any-return]
+
+
+RT = Annotated[Runtime, Depends(get_rt)]
+
+
+async def current_agent(request: Request, rt: RT) -> Principal:
+    """The agent behind the session cookie; state-changing requests must carry the CSRF token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthorized("log in first", code="not_logged_in")
+    agent, csrf = await session_agent(rt, token)
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(given, csrf):
+            raise Forbidden("missing or wrong CSRF token (header X-CSRF-Token)", code="csrf")
+    return Principal("agent", agent.id, name=agent.display_name, role=agent.role)
+
+
+async def current_admin(who: Annotated[Principal, Depends(current_agent)]) -> Principal:
+    if not who.is_admin:
+        raise Forbidden("admins only")
+    return who
+
+
+AgentDep = Annotated[Principal, Depends(current_agent)]
+AdminDep = Annotated[Principal, Depends(current_admin)]

@@ -1,0 +1,166 @@
+"""Command line: ``tresen serve | demo | migrate | agent add | site add``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from tresen.settings import Settings
+
+app = typer.Typer(
+    help="Tresen: proactive customer-service chat and co-browsing.", no_args_is_help=True
+)
+agent_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
+site_app = typer.Typer(help="Manage sites.", no_args_is_help=True)
+app.add_typer(agent_app, name="agent")
+app.add_typer(site_app, name="site")
+
+
+def _settings(host: str | None = None, port: int | None = None) -> Settings:
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    return Settings(**overrides).resolved()  # type: ignore[arg-type]
+
+
+def _run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from tresen.app import create_app
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_ping_interval=None,  # the gateway sends its own heartbeats, one timer for all sockets
+        ws_max_size=1024 * 1024,
+        ws_per_message_deflate=False,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the server (migrate the database first with ``tresen migrate``)."""
+    _run_server(_settings(host, port))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from tresen.storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo(f"database is up to date ({_redact(settings.database_url)})")
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Migrate, seed a demo site with agents anna and ben, print how to log in, and serve."""
+    from tresen.demo import seed_demo
+    from tresen.storage.migrate import upgrade
+
+    settings = _settings(host, port)
+    upgrade(settings.database_url)
+    info = asyncio.run(seed_demo(settings))
+    typer.echo(info)
+    _run_server(settings)
+
+
+@agent_app.command("add")
+def agent_add(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    role: Annotated[str, typer.Option(help="admin or agent.")] = "agent",
+    skill: Annotated[list[str] | None, typer.Option(help="A skill; repeat for more.")] = None,
+    max_chats: Annotated[int, typer.Option(help="Concurrent chats.")] = 4,
+) -> None:
+    """Create an agent."""
+    from tresen.agents.actions import check_create_agent
+
+    async def run() -> str:
+        async with _runtime() as rt:
+            agent = await check_create_agent(
+                rt,
+                username,
+                password,
+                display_name=name,
+                role=role,
+                skills=skill or [],
+                max_chats=max_chats,
+            )
+            return f"agent {agent.username} (id {agent.id}, {agent.role}) created"
+
+    typer.echo(_or_exit(run))
+
+
+@site_app.command("add")
+def site_add(
+    name: str,
+    origin: Annotated[
+        list[str] | None, typer.Option(help="Allowed origin; repeat for more.")
+    ] = None,
+) -> None:
+    """Create a site and print its embed snippet."""
+    from tresen.sites.actions import do_create_site
+    from tresen.sites.queries import embed_snippet
+
+    async def run() -> str:
+        async with _runtime() as rt:
+            site = await do_create_site(rt, name, origin or [])
+            return (
+                f"site {site.name!r} created (id {site.id})\n"
+                f"identity secret: {site.identity_secret}\n"
+                f"embed snippet:\n{embed_snippet(rt.settings.public_url, site)}"
+            )
+
+    typer.echo(_or_exit(run))
+
+
+def _or_exit(fn: object) -> str:
+    from tresen.errors import TresenError
+
+    try:
+        return asyncio.run(fn())  # type: ignore[operator, no-any-return]
+    except TresenError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    from contextlib import asynccontextmanager
+
+    from tresen.runtime import build_runtime
+
+    @asynccontextmanager
+    async def ctx():  # type: ignore[no-untyped-def]
+        rt = build_runtime(_settings())
+        try:
+            yield rt
+        finally:
+            await rt.close()
+
+    return ctx()
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

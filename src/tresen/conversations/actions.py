@@ -1,0 +1,222 @@
+"""The one write path for conversations and messages. Events go out after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tresen.conversations.events import conversation_frames, message_out
+from tresen.conversations.queries import access_conversation_by_id
+from tresen.errors import Forbidden, Invalid
+from tresen.principal import Principal
+from tresen.realtime.protocol import MessageOut, ReadOut
+from tresen.runtime import AGENTS_TOPIC, Runtime, visitor_topic
+from tresen.storage.models import Conversation, Message
+from tresen.storage.models.conversation import STATUSES
+
+
+@dataclass(frozen=True)
+class Sent:
+    message: MessageOut
+    conversation: Conversation
+    duplicate: bool = False
+    created: bool = False
+
+
+def check_body(rt: Runtime, body: str) -> str:
+    if not body.strip():
+        raise Invalid("message is empty", code="empty_message")
+    if len(body) > rt.settings.max_message_chars:
+        raise Invalid(
+            f"message has {len(body)} characters; the limit is {rt.settings.max_message_chars}",
+            code="message_too_long",
+        )
+    if "\x00" in body:
+        raise Invalid("message contains a NUL character", code="bad_characters")
+    return body
+
+
+async def check_send_message(
+    rt: Runtime,
+    who: Principal,
+    *,
+    body: str,
+    client_msg_id: str,
+    conversation_id: int | None = None,
+    internal: bool = False,
+) -> Sent:
+    check_body(rt, body)
+    if internal and who.kind != "agent":
+        raise Forbidden("only agents write internal notes")
+    if conversation_id is None and who.kind != "visitor":
+        raise Invalid("conversation_id is required", code="missing_conversation")
+    for _attempt in range(3):
+        try:
+            sent = await do_send_message(rt, who, body, client_msg_id, conversation_id, internal)
+            break
+        except IntegrityError:
+            continue  # a concurrent resend of the same client_msg_id won; look it up again
+    else:
+        raise Invalid("could not store the message; resend it", code="retry")
+    if not sent.duplicate:
+        await _publish_sent(rt, sent)
+    return sent
+
+
+async def do_send_message(
+    rt: Runtime,
+    who: Principal,
+    body: str,
+    client_msg_id: str,
+    conversation_id: int | None,
+    internal: bool,
+) -> Sent:
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        existing = await _find_resend(s, who, client_msg_id, conversation_id)
+        if existing is not None:
+            conv = await access_conversation_by_id(s, who, existing.conversation_id)
+            return Sent(message_out(existing, who.name), conv, duplicate=True)
+        created = conversation_id is None
+        if created:
+            conv = _new_conversation(who, now)
+            s.add(conv)
+            await s.flush()
+        else:
+            conv = await access_conversation_by_id(s, who, conversation_id)  # type: ignore[arg-type]
+        seq = await _next_seq(s, conv, now)
+        msg = Message(
+            conversation_id=conv.id,
+            seq=seq,
+            author_kind=who.kind,
+            author_id=who.id,
+            body=body,
+            internal=internal,
+            client_msg_id=client_msg_id,
+            created_at=now,
+        )
+        s.add(msg)
+        reopened = who.kind == "visitor" and conv.status == "resolved"
+        if reopened:
+            conv.status, conv.closed_at = "open", None
+        await s.flush()
+    return Sent(message_out(msg, who.name), conv, created=created or reopened)
+
+
+def _new_conversation(who: Principal, now: datetime) -> Conversation:
+    return Conversation(
+        site_id=who.site_id, visitor_id=who.id, status="open", created_at=now, updated_at=now
+    )
+
+
+async def _next_seq(s: AsyncSession, conv: Conversation, now: datetime) -> int:
+    """Atomic per-conversation counter; on PostgreSQL the row lock orders concurrent writers,
+    so a committed ``last_seq`` of N means every message up to N is committed too."""
+    stmt = (
+        update(Conversation)
+        .where(Conversation.id == conv.id)
+        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+        .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    seq = int((await s.execute(stmt)).scalar_one())
+    set_committed_value(conv, "last_seq", seq)
+    set_committed_value(conv, "updated_at", now)
+    return seq
+
+
+async def _find_resend(
+    s: AsyncSession, who: Principal, client_msg_id: str, conversation_id: int | None
+) -> Message | None:
+    stmt = select(Message).where(Message.client_msg_id == client_msg_id)
+    if conversation_id is not None:
+        stmt = stmt.where(Message.conversation_id == conversation_id)
+    else:
+        stmt = stmt.join(Conversation, Conversation.id == Message.conversation_id).where(
+            Conversation.visitor_id == who.id
+        )
+    msg = (await s.execute(stmt)).scalar_one_or_none()
+    if msg is not None and (msg.author_kind != who.kind or msg.author_id != who.id):
+        raise Invalid("client_msg_id already used by someone else", code="duplicate_id")
+    return msg
+
+
+async def _publish_sent(rt: Runtime, sent: Sent) -> None:
+    conv = sent.conversation
+    if sent.created:
+        agents_frame, visitor_frame = conversation_frames(conv)
+        await rt.publish(AGENTS_TOPIC, agents_frame)
+        await rt.publish(visitor_topic(conv.visitor_id), visitor_frame)
+    frame = sent.message.frame()
+    await rt.publish(AGENTS_TOPIC, frame)
+    if not sent.message.internal:
+        await rt.publish(visitor_topic(conv.visitor_id), frame)
+
+
+async def check_set_status(
+    rt: Runtime, who: Principal, conversation_id: int, status: str
+) -> Conversation:
+    if status not in STATUSES:
+        raise Invalid(f"status: one of {', '.join(STATUSES)}")
+    if who.kind != "agent":
+        raise Forbidden("only agents change a conversation's status")
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
+        conv.status, conv.updated_at = status, now
+        conv.closed_at = now if status == "resolved" else None
+    await _publish_conversation(rt, conv)
+    return conv
+
+
+async def check_assign(
+    rt: Runtime, who: Principal, conversation_id: int, assignee_id: int | None
+) -> Conversation:
+    if who.kind != "agent":
+        raise Forbidden("only agents assign conversations")
+    async with rt.db.write() as s:
+        conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
+        if assignee_id is not None:
+            from tresen.agents.queries import access_agent_by_id
+
+            await access_agent_by_id(s, assignee_id)
+        conv.assignee_id, conv.updated_at = assignee_id, rt.clock.now()
+    await _publish_conversation(rt, conv)
+    return conv
+
+
+async def _publish_conversation(rt: Runtime, conv: Conversation) -> None:
+    agents_frame, visitor_frame = conversation_frames(conv)
+    await rt.publish(AGENTS_TOPIC, agents_frame)
+    await rt.publish(visitor_topic(conv.visitor_id), visitor_frame)
+
+
+async def check_mark_read(rt: Runtime, who: Principal, conversation_id: int, seq: int) -> int:
+    """Move the reader's read marker forward (never back). Returns the marker."""
+    column = Conversation.visitor_read_seq if who.kind == "visitor" else Conversation.agent_read_seq
+    async with rt.db.write() as s:
+        conv = await access_conversation_by_id(s, who, conversation_id)
+        if seq > conv.last_seq:
+            raise Invalid(f"seq {seq} is beyond the newest message {conv.last_seq}")
+        current = conv.visitor_read_seq if who.kind == "visitor" else conv.agent_read_seq
+        if seq <= current:
+            return current
+        await s.execute(
+            update(Conversation)
+            .where(Conversation.id == conv.id, column < seq)
+            .values({column: seq})
+        )
+    frame = ReadOut(conversation_id=conv.id, reader=who.kind, seq=seq).frame()
+    await rt.publish(AGENTS_TOPIC, frame)
+    await rt.publish(visitor_topic(conv.visitor_id), frame)
+    return seq
+
+
+async def access_for_typing(rt: Runtime, who: Principal, conversation_id: int) -> Conversation:
+    async with rt.db.read() as s:
+        return await access_conversation_by_id(s, who, conversation_id)

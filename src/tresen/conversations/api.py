@@ -1,0 +1,94 @@
+"""Conversations for agents and API clients: list, read, page history, reply, change."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tresen.auth.deps import RT, AgentDep
+from tresen.conversations import actions
+from tresen.conversations.events import conversation_dict
+from tresen.conversations.queries import (
+    access_conversation_by_id,
+    list_conversations,
+    messages_page,
+)
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+class MessageIn(BaseModel):
+    body: str
+    internal: bool = False
+    client_msg_id: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=64)
+
+
+class ConversationPatch(BaseModel):
+    status: str | None = None
+    assignee_id: int | None = None
+    unassign: bool = False
+
+
+@router.get("")
+async def get_conversations(
+    rt: RT, who: AgentDep, status: str | None = None, limit: int = 50, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    async with rt.db.read() as s:
+        convs = await list_conversations(s, status=status, limit=limit, before_id=before_id)
+    return [conversation_dict(c) for c in convs]
+
+
+@router.get("/{conversation_id}")
+async def get_conversation(conversation_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
+    async with rt.db.read() as s:
+        return conversation_dict(await access_conversation_by_id(s, who, conversation_id))
+
+
+@router.get("/{conversation_id}/messages")
+async def get_messages(
+    conversation_id: int,
+    rt: RT,
+    who: AgentDep,
+    after_seq: int | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """History, oldest first. ``before_seq`` pages backwards; ``after_seq`` forwards."""
+    async with rt.db.read() as s:
+        page = await messages_page(
+            s, who, conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit
+        )
+    return [m.model_dump(mode="json") for m in page]
+
+
+@router.post("/{conversation_id}/messages", status_code=201)
+async def post_message(
+    conversation_id: int, body: MessageIn, rt: RT, who: AgentDep
+) -> dict[str, Any]:
+    sent = await actions.check_send_message(
+        rt,
+        who,
+        body=body.body,
+        client_msg_id=body.client_msg_id,
+        conversation_id=conversation_id,
+        internal=body.internal,
+    )
+    return {**sent.message.model_dump(mode="json"), "duplicate": sent.duplicate}
+
+
+@router.patch("/{conversation_id}")
+async def patch_conversation(
+    conversation_id: int, body: ConversationPatch, rt: RT, who: AgentDep
+) -> dict[str, Any]:
+    conv = None
+    if body.status is not None:
+        conv = await actions.check_set_status(rt, who, conversation_id, body.status)
+    if body.assignee_id is not None or body.unassign:
+        conv = await actions.check_assign(rt, who, conversation_id, body.assignee_id)
+    if conv is None:
+        async with rt.db.read() as s:
+            conv = await access_conversation_by_id(s, who, conversation_id)
+    return conversation_dict(conv)

@@ -1,0 +1,50 @@
+"""Wire shapes of conversation events, built once per event by the producer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tresen.realtime.protocol import Author, ConversationOut, MessageOut
+from tresen.storage.models import Conversation, Message
+
+
+def message_out(msg: Message, author_name: str | None) -> MessageOut:
+    return MessageOut(
+        conversation_id=msg.conversation_id,
+        seq=msg.seq,
+        id=msg.id,
+        author=Author(kind=msg.author_kind, id=msg.author_id, name=author_name),  # type: ignore[arg-type]
+        body=msg.body,
+        internal=msg.internal,
+        client_msg_id=msg.client_msg_id,
+        created_at=msg.created_at,
+    )
+
+
+def conversation_dict(conv: Conversation, *, for_visitor: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": conv.id,
+        "status": conv.status,
+        "last_seq": conv.last_seq,
+        "assignee_id": conv.assignee_id,
+        "created_at": conv.created_at.isoformat(),
+        "updated_at": conv.updated_at.isoformat(),
+    }
+    if not for_visitor:
+        data.update(
+            site_id=conv.site_id,
+            visitor_id=conv.visitor_id,
+            channel=conv.channel,
+            skill=conv.skill,
+            visitor_read_seq=conv.visitor_read_seq,
+            agent_read_seq=conv.agent_read_seq,
+        )
+    return data
+
+
+def conversation_frames(conv: Conversation) -> tuple[str, str]:
+    """(frame for agents, frame for the visitor)."""
+    return (
+        ConversationOut(conversation=conversation_dict(conv)).frame(),
+        ConversationOut(conversation=conversation_dict(conv, for_visitor=True)).frame(),
+    )

@@ -1,0 +1,65 @@
+"""Demo data: one site, agents anna (Sales) and ben (Support). Idempotent."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+
+from sqlalchemy import select
+
+from tresen.agents.actions import check_create_agent
+from tresen.runtime import build_runtime
+from tresen.settings import Settings
+from tresen.sites.actions import do_create_site
+from tresen.sites.queries import embed_snippet
+from tresen.storage.models import Agent, Site
+
+DEMO_SITE = "Demo shop"
+DEMO_AGENTS = (
+    ("anna", "Anna", "admin", ["Sales"]),
+    ("ben", "Ben", "agent", ["Support"]),
+)
+
+
+async def seed_demo(settings: Settings) -> str:
+    rt = build_runtime(settings)
+    try:
+        passwords = _demo_passwords(settings)
+        async with rt.db.read() as s:
+            site = (
+                await s.execute(select(Site).where(Site.name == DEMO_SITE))
+            ).scalar_one_or_none()
+            existing = set((await s.execute(select(Agent.username))).scalars())
+        if site is None:
+            site = await do_create_site(rt, DEMO_SITE, [settings.public_url])
+        for username, name, role, skills in DEMO_AGENTS:
+            if username not in existing:
+                await check_create_agent(
+                    rt, username, passwords[username], display_name=name, role=role, skills=skills
+                )
+        lines = [
+            f"Tresen demo on {settings.public_url}",
+            f"  console:   {settings.public_url}/console",
+            f"  demo shop: {settings.public_url}/shop/",
+            *(f"  agent {u}: password {passwords[u]}" for u, *_ in DEMO_AGENTS),
+            f"  embed:     {embed_snippet(settings.public_url, site)}",
+        ]
+        return "\n".join(lines)
+    finally:
+        await rt.close()
+
+
+def _demo_passwords(settings: Settings) -> dict[str, str]:
+    """Random per install, kept in the var dir; TRESEN_DEMO_PASSWORD fixes them (tests)."""
+    fixed = os.environ.get("TRESEN_DEMO_PASSWORD")
+    if fixed:
+        return {u: fixed for u, *_ in DEMO_AGENTS}
+    path = settings.var_dir / "demo_credentials.json"
+    if path.exists():
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    passwords = {u: secrets.token_urlsafe(9) for u, *_ in DEMO_AGENTS}
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(passwords))
+    path.chmod(0o600)
+    return passwords

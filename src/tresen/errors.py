@@ -1,0 +1,44 @@
+"""Domain errors. Transports turn them into ``{"type": "error", ...}`` frames or HTTP 4xx JSON."""
+
+from __future__ import annotations
+
+
+class TresenError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class Invalid(TresenError):
+    code = "invalid"
+    status = 422
+
+
+class NotFound(TresenError):
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(TresenError):
+    code = "forbidden"
+    status = 403
+
+
+class Unauthorized(TresenError):
+    code = "unauthorized"
+    status = 401
+
+
+class Conflict(TresenError):
+    code = "conflict"
+    status = 409
+
+
+class RateLimited(TresenError):
+    code = "rate_limited"
+    status = 429

@@ -1,0 +1,22 @@
+"""Who is acting: a visitor of one site, or an agent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: Literal["visitor", "agent"]
+    id: int
+    name: str | None = None
+    site_id: int | None = None
+    role: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "agent" and self.role == "admin"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "id": self.id, "name": self.name, "role": self.role}

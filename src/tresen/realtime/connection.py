@@ -1,0 +1,204 @@
+"""One WebSocket: a bounded send queue, ordered gapless delivery per conversation, frame handling.
+
+Delivery rule: for every conversation the client told us its position in (``resume``) or that was
+created while it was connected, frames reach it in ``seq`` order, each exactly once. A gap (a
+newer seq arriving first, from another process or a concurrent writer) is filled from the
+database, which is the log; the bus only rings the bell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket
+
+from tresen.errors import TresenError
+from tresen.principal import Principal
+from tresen.realtime import handlers
+from tresen.realtime.protocol import CLIENT_TYPES, PongOut, client_frame, error_frame
+
+if TYPE_CHECKING:
+    from tresen.runtime import Runtime
+
+log = logging.getLogger(__name__)
+CLOSE_SLOW_CONSUMER = 4008
+FILL_PAGE = 200
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, who: Principal, rt: Runtime) -> None:
+        self.ws = ws
+        self.who = who
+        self.rt = rt
+        self.queue: deque[str] = deque()
+        self.positions: dict[int, int] = {}
+        self.visitor_of: dict[int, int] = {}
+        self._filling: dict[int, list[tuple[str, int]]] = {}
+        self._drainer: asyncio.Task[None] | None = None
+        self._tokens = float(rt.settings.frames_burst)
+        self._tokens_at = rt.clock.monotonic()
+        self.last_recv = rt.clock.monotonic()
+        self.closed = False
+
+    # ---- outgoing ----------------------------------------------------------------------------
+
+    def send(self, frame: str) -> None:
+        """Queue a frame. A client that cannot keep up is disconnected, never buffered forever."""
+        if self.closed:
+            return
+        if len(self.queue) >= self.rt.settings.send_queue_limit:
+            log.warning("closing slow %s %s: send queue full", self.who.kind, self.who.id)
+            self.close(CLOSE_SLOW_CONSUMER, "send queue full")
+            return
+        self.queue.append(frame)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue:
+                await self.ws.send_text(self.queue.popleft())
+        except Exception:
+            self.closed = True
+        finally:
+            self._drainer = None
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.clear()
+        if self._drainer is not None:
+            self._drainer.cancel()
+        _spawn(_close_quietly(self.ws, code, reason))
+
+    def deliver(self, frame: str, conversation_id: int | None, seq: int | None) -> None:
+        """A frame from the hub. Message frames of tracked conversations keep seq order."""
+        if conversation_id is None or seq is None:
+            if frame.startswith('{"type":"conversation"'):
+                conv = json.loads(frame)["conversation"]
+                self.positions.setdefault(conv["id"], 0)
+                self.visitor_of[conv["id"]] = conv.get("visitor_id", self.who.id)
+            self.send(frame)
+            return
+        buffer = self._filling.get(conversation_id)
+        if buffer is not None:
+            buffer.append((frame, seq))
+            return
+        position = self.positions.get(conversation_id)
+        if position is None:
+            self.send(frame)
+        elif seq == position + 1:
+            self.positions[conversation_id] = seq
+            self.send(frame)
+        elif seq > position + 1:
+            self._filling[conversation_id] = [(frame, seq)]
+            _spawn(self.fill(conversation_id, started=True))
+
+    async def fill(self, conversation_id: int, *, started: bool = False) -> None:
+        """Send what the store has after our position, then what arrived meanwhile."""
+        if not started:
+            self._filling.setdefault(conversation_id, [])
+        try:
+            await handlers.send_missed(self, conversation_id, FILL_PAGE)
+        except TresenError as exc:
+            self.positions.pop(conversation_id, None)
+            self.send(error_frame(exc.code, exc.message))
+        except Exception:
+            log.exception("gap fill failed for conversation %s", conversation_id)
+        buffered = self._filling.pop(conversation_id, [])
+        for frame, seq in buffered:
+            self.deliver(frame, conversation_id, seq)
+
+    # ---- incoming ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while True:
+            msg = await self.ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return
+            self.last_recv = self.rt.clock.monotonic()
+            text = msg.get("text")
+            if text is None:
+                self.send(error_frame("binary_not_supported", "send JSON text frames"))
+                continue
+            await self.handle(text)
+
+    async def handle(self, text: str) -> None:
+        if len(text.encode()) > self.rt.settings.max_frame_bytes:
+            return self._reject(
+                "frame_too_large", f"frames are limited to {self.rt.settings.max_frame_bytes} bytes"
+            )
+        if not self._take_token():
+            return self._reject("rate_limited", "too many frames; slow down")
+        data = _parse(text)
+        if not isinstance(data, dict):
+            return self._reject("bad_json", "a frame is one JSON object")
+        kind = data.get("type")
+        if kind not in CLIENT_TYPES:
+            return self._reject("unknown_type", f"unknown frame type {str(kind)[:40]!r}")
+        ref = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
+        try:
+            frame = client_frame.validate_python(data)
+        except ValidationError as exc:
+            return self._reject("invalid_frame", _summarize(exc), ref)
+        try:
+            await handlers.dispatch(self, frame)
+        except TresenError as exc:
+            self._reject(exc.code, exc.message, ref)
+        except Exception:
+            log.exception("frame handling failed")
+            self._reject("internal", "something went wrong on our side; nothing was lost", ref)
+
+    def _reject(self, code: str, message: str, ref: str | None = None) -> None:
+        log.info("rejected frame from %s %s: %s", self.who.kind, self.who.id, code)
+        self.send(error_frame(code, message, ref))
+
+    def _take_token(self) -> bool:
+        now = self.rt.clock.monotonic()
+        rate, burst = self.rt.settings.frames_per_second, self.rt.settings.frames_burst
+        self._tokens = min(burst, self._tokens + (now - self._tokens_at) * rate)
+        self._tokens_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def pong(self) -> None:
+        self.send(PongOut().frame())
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a fire-and-forget task, keeping a reference until it ends."""
+    task = asyncio.create_task(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def _parse(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _summarize(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
+    return f"{where}: {first['msg']}"
+
+
+async def _close_quietly(ws: WebSocket, code: int, reason: str) -> None:
+    try:
+        await asyncio.wait_for(ws.close(code, reason), timeout=5)
+    except Exception:
+        pass

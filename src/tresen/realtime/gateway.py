@@ -1,0 +1,127 @@
+"""WebSocket endpoints: authenticate, join the principal's topics, run the connection.
+
+``/ws/visitor?site=KEY&token=T`` — Origin must be on the site's allowlist.
+``/ws/agent?ticket=T``           — a short-lived ticket from ``POST /api/auth/ws-ticket``;
+                                   Origin, if sent, must be this server's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket
+
+from tresen.auth.sessions import agent_from_ticket
+from tresen.errors import Forbidden, TresenError, Unauthorized
+from tresen.principal import Principal
+from tresen.realtime.connection import Connection
+from tresen.realtime.protocol import PingOut, WelcomeOut, error_frame
+from tresen.runtime import AGENTS_TOPIC, Runtime, agent_topic, visitor_topic
+from tresen.sites.queries import site_by_key
+from tresen.visitors.actions import origin_allowed, visitor_from_token
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+CLOSE_AUTH = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class Gateway:
+    """Holds this process's connections and sweeps them: pings, idle timeouts."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.connections: set[Connection] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="ws-sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper:
+            self._sweeper.cancel()
+        for conn in list(self.connections):
+            conn.close(1001, "server shutting down")
+
+    async def serve(self, ws: WebSocket, who: Principal, topics: list[str]) -> None:
+        conn = Connection(ws, who, self.rt)
+        self.connections.add(conn)
+        try:
+            for topic in topics:
+                await self.rt.hub.join(topic, conn)
+            conn.send(
+                WelcomeOut(
+                    node=self.rt.settings.node_name,
+                    principal=who.as_dict(),
+                    heartbeat_seconds=self.rt.settings.heartbeat_seconds,
+                    max_message_chars=self.rt.settings.max_message_chars,
+                ).frame()
+            )
+            await conn.run()
+        except Exception as exc:
+            if not _is_disconnect(exc):
+                log.exception("connection failed")
+        finally:
+            conn.closed = True
+            self.connections.discard(conn)
+            for topic in topics:
+                await self.rt.hub.leave(topic, conn)
+
+    def sweep(self) -> None:
+        """Close connections silent for longer than the idle timeout; ping the others."""
+        now = self.rt.clock.monotonic()
+        ping = PingOut().frame()
+        for conn in list(self.connections):
+            if now - conn.last_recv > self.rt.settings.idle_timeout_seconds:
+                conn.close(4000, "idle timeout")
+            else:
+                conn.send(ping)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.rt.settings.heartbeat_seconds)
+            self.sweep()
+
+
+def _is_disconnect(exc: Exception) -> bool:
+    return type(exc).__name__ in {"WebSocketDisconnect", "ConnectionClosed", "ClientDisconnected"}
+
+
+async def _refuse(ws: WebSocket, exc: TresenError) -> None:
+    log.info("refused websocket: %s (%s)", exc.code, exc.message)
+    await ws.send_text(error_frame(exc.code, exc.message))
+    await ws.close(CLOSE_FORBIDDEN if isinstance(exc, Forbidden) else CLOSE_AUTH, exc.code)
+
+
+@router.websocket("/ws/visitor")
+async def visitor_socket(ws: WebSocket) -> None:
+    rt: Runtime = ws.app.state.rt
+    await ws.accept()
+    try:
+        async with rt.db.read() as s:
+            site = await site_by_key(s, ws.query_params.get("site", ""))
+        if not origin_allowed(site, ws.headers.get("origin")):
+            raise Forbidden("this origin is not allowed for the site", code="bad_origin")
+        who = await visitor_from_token(rt, site, ws.query_params.get("token", ""))
+    except TresenError as exc:
+        return await _refuse(ws, exc)
+    await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)])
+
+
+@router.websocket("/ws/agent")
+async def agent_socket(ws: WebSocket) -> None:
+    rt: Runtime = ws.app.state.rt
+    await ws.accept()
+    try:
+        origin = ws.headers.get("origin")
+        if origin and urlsplit(origin).netloc != ws.headers.get("host"):
+            raise Forbidden("agent sockets are only opened from the console", code="bad_origin")
+        ticket = ws.query_params.get("ticket")
+        if not ticket:
+            raise Unauthorized("a ticket is required", code="bad_ticket")
+        who = await agent_from_ticket(rt, ticket)
+    except TresenError as exc:
+        return await _refuse(ws, exc)
+    await ws.app.state.gateway.serve(ws, who, [AGENTS_TOPIC, agent_topic(who.id)])

@@ -1,0 +1,157 @@
+"""Every message on the WebSocket wire, typed. Documented with examples in docs/protocol.md.
+
+Each frame is one JSON object with a ``type``. Clients send the ``*In`` models; the server sends
+the ``*Out`` models. Errors are frames too: ``{"type": "error", "code": ..., "message": ...}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+# ---- client to server -------------------------------------------------------------------------
+
+
+class SendIn(_In):
+    """Post a message. Without ``conversation_id`` a visitor starts a new conversation."""
+
+    type: Literal["send"]
+    client_msg_id: Annotated[str, Field(min_length=1, max_length=64)]
+    body: str
+    conversation_id: int | None = None
+    internal: bool = False
+
+
+class ResumeIn(_In):
+    """Tell the server the last ``seq`` seen per conversation; it sends what came after."""
+
+    type: Literal["resume"]
+    conversations: dict[int, Annotated[int, Field(ge=0)]]
+
+
+class TypingIn(_In):
+    type: Literal["typing"]
+    conversation_id: int
+    is_typing: bool = True
+
+
+class ReadIn(_In):
+    """Everything up to ``seq`` has been read."""
+
+    type: Literal["read"]
+    conversation_id: int
+    seq: Annotated[int, Field(ge=0)]
+
+
+class PingIn(_In):
+    type: Literal["ping"]
+
+
+class PongIn(_In):
+    type: Literal["pong"]
+
+
+ClientFrame = Annotated[
+    SendIn | ResumeIn | TypingIn | ReadIn | PingIn | PongIn, Field(discriminator="type")
+]
+client_frame = TypeAdapter(ClientFrame)
+CLIENT_TYPES = frozenset({"send", "resume", "typing", "read", "ping", "pong"})
+
+
+# ---- server to client -------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    def frame(self) -> str:
+        return self.model_dump_json()
+
+
+class Author(BaseModel):
+    kind: Literal["visitor", "agent", "system", "bot"]
+    id: int | None = None
+    name: str | None = None
+
+
+class MessageOut(_Out):
+    type: Literal["message"] = "message"
+    conversation_id: int
+    seq: int
+    id: int
+    author: Author
+    body: str
+    internal: bool = False
+    client_msg_id: str | None = None
+    created_at: datetime
+
+
+class AckOut(_Out):
+    """The sender's message is stored with this ``seq``. ``duplicate`` means it was already."""
+
+    type: Literal["ack"] = "ack"
+    client_msg_id: str
+    conversation_id: int
+    seq: int
+    id: int
+    duplicate: bool = False
+
+
+class ConversationOut(_Out):
+    """A conversation was created or changed (status, assignee)."""
+
+    type: Literal["conversation"] = "conversation"
+    conversation: dict[str, Any]
+
+
+class TypingOut(_Out):
+    type: Literal["typing"] = "typing"
+    conversation_id: int
+    author: Author
+    is_typing: bool
+
+
+class ReadOut(_Out):
+    type: Literal["read"] = "read"
+    conversation_id: int
+    reader: Literal["visitor", "agent"]
+    seq: int
+
+
+class ResumedOut(_Out):
+    """Everything missed has been sent; ``conversations`` maps id to the newest seq."""
+
+    type: Literal["resumed"] = "resumed"
+    conversations: dict[int, int]
+
+
+class WelcomeOut(_Out):
+    type: Literal["welcome"] = "welcome"
+    node: str
+    principal: dict[str, Any]
+    heartbeat_seconds: float
+    max_message_chars: int
+
+
+class ErrorOut(_Out):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    ref: str | None = None
+
+
+class PingOut(_Out):
+    type: Literal["ping"] = "ping"
+
+
+class PongOut(_Out):
+    type: Literal["pong"] = "pong"
+
+
+def error_frame(code: str, message: str, ref: str | None = None) -> str:
+    return ErrorOut(code=code, message=message, ref=ref).frame()

@@ -1,0 +1,66 @@
+"""One typed settings object, read from the environment (``TRESEN_*``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRESEN_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    node_name: str = Field(default_factory=lambda: secrets.token_hex(3))
+
+    max_message_chars: int = 8192
+    max_frame_bytes: int = 65536
+    send_queue_limit: int = 512
+    frames_per_second: float = 20.0
+    frames_burst: float = 60.0
+    heartbeat_seconds: float = 25.0
+    idle_timeout_seconds: float = 75.0
+    ticket_ttl_seconds: int = 30
+    session_ttl_seconds: int = 12 * 3600
+    visitor_token_ttl_seconds: int = 365 * 24 * 3600
+    login_attempts_per_minute: int = 10
+    cookie_secure: bool = False
+    log_level: str = "info"
+
+    def resolved(self) -> Settings:
+        """Fill defaults that depend on the var dir (database file, persisted secret key)."""
+        updates: dict[str, object] = {}
+        if not self.database_url:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            updates["database_url"] = f"sqlite+aiosqlite:///{self.var_dir / 'tresen.db'}"
+        if not self.secret_key:
+            updates["secret_key"] = _persisted_secret(self.var_dir)
+        if not self.public_url:
+            updates["public_url"] = f"http://{self.host}:{self.port}"
+        return self.model_copy(update=updates) if updates else self
+
+
+def _persisted_secret(var_dir: Path) -> str:
+    """A secret key generated once and kept in the var dir, so restarts keep sessions valid."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings().resolved()

@@ -1,0 +1,10 @@
+"""Every model, imported so that ``Base.metadata`` knows all tables."""
+
+from tresen.storage.models.agent import Agent, AgentSession
+from tresen.storage.models.base import Base
+from tresen.storage.models.conversation import Conversation
+from tresen.storage.models.message import Message
+from tresen.storage.models.site import Site
+from tresen.storage.models.visitor import Visitor
+
+__all__ = ["Agent", "AgentSession", "Base", "Conversation", "Message", "Site", "Visitor"]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tresen.storage.models.base import Base
+
+STATUSES = ("open", "pending", "resolved")
+
+
+class Conversation(Base):
+    """A thread between a visitor and agents. ``last_seq`` numbers its messages."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_status_updated", "status", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    visitor_id: Mapped[int] = mapped_column(
+        ForeignKey("visitors.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(32), default="web")
+    skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    visitor_read_seq: Mapped[int] = mapped_column(default=0)
+    agent_read_seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)

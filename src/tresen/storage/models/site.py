@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tresen.storage.models.base import Base
+
+
+class Site(Base):
+    """A website that embeds the widget."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    widget_key: Mapped[str] = mapped_column(String(64), unique=True)
+    allowed_origins: Mapped[list[str]] = mapped_column(default=list)
+    identity_secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

@@ -1,0 +1,128 @@
+"""Visitor sessions: recognise a returning browser, trust only verified identities."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.auth.identity import verify_identity
+from tresen.auth.tokens import BadToken
+from tresen.errors import Forbidden, Invalid, Unauthorized
+from tresen.principal import Principal
+from tresen.runtime import Runtime
+from tresen.sites.queries import site_by_key
+from tresen.storage.models import Site, Visitor
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    id: str
+    hash: str | None = None
+    name: str | None = None
+    email: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class VisitorSession:
+    token: str
+    visitor: Visitor
+    site: Site
+    verified: bool
+
+
+def origin_allowed(site: Site, origin: str | None) -> bool:
+    """Browsers always send Origin; a request without one comes from a server-side client."""
+    return origin is None or origin in site.allowed_origins
+
+
+async def check_open_visitor_session(
+    rt: Runtime,
+    site_key: str,
+    origin: str | None,
+    token: str | None = None,
+    identity: IdentityClaim | None = None,
+) -> VisitorSession:
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        site = await site_by_key(s, site_key)
+        if not origin_allowed(site, origin):
+            raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
+        visitor = await _visitor_from_token(rt, s, site, token)
+        verified = False
+        if identity is not None:
+            visitor, verified = await _apply_identity(s, site, visitor, identity, now)
+        if visitor is None:
+            visitor = Visitor(
+                site_id=site.id,
+                anon_id=secrets.token_urlsafe(12),
+                created_at=now,
+                last_seen_at=now,
+            )
+            s.add(visitor)
+        visitor.last_seen_at = now
+        await s.flush()
+    return VisitorSession(_sign(rt, visitor), visitor, site, verified)
+
+
+def _sign(rt: Runtime, visitor: Visitor) -> str:
+    expires = rt.clock.now().timestamp() + rt.settings.visitor_token_ttl_seconds
+    return rt.visitor_signer.sign({"v": visitor.id, "s": visitor.site_id}, expires_at=expires)
+
+
+async def _visitor_from_token(
+    rt: Runtime, s: AsyncSession, site: Site, token: str | None
+) -> Visitor | None:
+    if not token:
+        return None
+    try:
+        payload = rt.visitor_signer.unsign(token, now=rt.clock.now().timestamp())
+    except BadToken:
+        return None  # a stale or foreign token just starts a fresh anonymous visitor
+    if payload.get("s") != site.id:
+        return None
+    return await s.get(Visitor, int(payload["v"]))
+
+
+async def _apply_identity(
+    s: AsyncSession, site: Site, visitor: Visitor | None, claim: IdentityClaim, now: Any
+) -> tuple[Visitor | None, bool]:
+    if not claim.id or len(claim.id) > 200:
+        raise Invalid("identity id: 1 to 200 characters")
+    if not verify_identity(site.identity_secret, claim.id, claim.hash):
+        # Unverified claims are kept as hints on the anonymous visitor, never as identity.
+        return visitor, False
+    known = (
+        await s.execute(
+            select(Visitor).where(Visitor.site_id == site.id, Visitor.external_id == claim.id)
+        )
+    ).scalar_one_or_none()
+    if known is None:
+        known = visitor or Visitor(
+            site_id=site.id, anon_id=secrets.token_urlsafe(12), created_at=now, last_seen_at=now
+        )
+        known.external_id = claim.id
+        s.add(known)
+    known.name = (claim.name or known.name or "")[:200] or None
+    known.email = (claim.email or known.email or "")[:320] or None
+    if claim.attributes:
+        known.attributes = {**known.attributes, **claim.attributes}
+    return known, True
+
+
+async def visitor_from_token(rt: Runtime, site: Site, token: str) -> Principal:
+    try:
+        payload = rt.visitor_signer.unsign(token, now=rt.clock.now().timestamp())
+    except BadToken as exc:
+        raise Unauthorized(f"visitor token rejected: {exc}", code="bad_token") from exc
+    if payload.get("s") != site.id:
+        raise Unauthorized("visitor token belongs to another site", code="bad_token")
+    async with rt.db.read() as s:
+        visitor = await s.get(Visitor, int(payload["v"]))
+    if visitor is None:
+        raise Unauthorized("visitor no longer exists", code="bad_token")
+    return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id)
