@@ -102,7 +102,7 @@ async def visitor_socket(ws: WebSocket) -> None:
     try:
         async with rt.db.read() as s:
             site = await site_by_key(s, ws.query_params.get("site", ""))
-        if not origin_allowed(site, ws.headers.get("origin")):
+        if not origin_allowed(site, ws.headers.get("origin"), ws.headers.get("host")):
             raise Forbidden("this origin is not allowed for the site", code="bad_origin")
         who = await visitor_from_token(rt, site, ws.query_params.get("token", ""))
     except TresenError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,22 +36,30 @@ class VisitorSession:
     verified: bool
 
 
-def origin_allowed(site: Site, origin: str | None) -> bool:
-    """Browsers always send Origin; a request without one comes from a server-side client."""
-    return origin is None or origin in site.allowed_origins
+def origin_allowed(site: Site, origin: str | None, own_host: str | None) -> bool:
+    """May a browser on ``origin`` act as this site's visitor?
+
+    The site's own pages (allowlist) may, and so may the widget frame, which is served from
+    Tresen's own origin and may only be embedded by allowlisted pages (CSP frame-ancestors).
+    Browsers always send Origin; a request without one comes from a server-side client.
+    """
+    if origin is None or origin in site.allowed_origins:
+        return True
+    return own_host is not None and urlsplit(origin).netloc == own_host
 
 
 async def check_open_visitor_session(
     rt: Runtime,
     site_key: str,
     origin: str | None,
+    own_host: str | None,
     token: str | None = None,
     identity: IdentityClaim | None = None,
 ) -> VisitorSession:
     now = rt.clock.now()
     async with rt.db.write() as s:
         site = await site_by_key(s, site_key)
-        if not origin_allowed(site, origin):
+        if not origin_allowed(site, origin, own_host):
             raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
         visitor = await _visitor_from_token(rt, s, site, token)
         verified = False

@@ -42,7 +42,12 @@ class SessionIn(BaseModel):
 async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, Any]:
     claim = IdentityClaim(**body.identity.model_dump()) if body.identity else None
     vs = await check_open_visitor_session(
-        rt, body.site_key, request.headers.get("origin"), body.token, claim
+        rt,
+        body.site_key,
+        request.headers.get("origin"),
+        request.headers.get("host"),
+        body.token,
+        claim,
     )
     async with rt.db.read() as s:
         convs = await visitor_conversations(s, vs.visitor.id)
@@ -63,7 +68,7 @@ async def _visitor(rt: Runtime, request: Request, site_key: str) -> Principal:
         )
     async with rt.db.read() as s:
         site = await site_by_key(s, site_key)
-    if not origin_allowed(site, request.headers.get("origin")):
+    if not origin_allowed(site, request.headers.get("origin"), request.headers.get("host")):
         raise Forbidden("this origin is not allowed for the site", code="bad_origin")
     return await visitor_from_token(rt, site, auth[7:].strip())
 
