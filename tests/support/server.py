@@ -80,8 +80,11 @@ class InProcessServer:
 class ServerProcess:
     """``python -m tresen serve`` as a child process that a test can SIGKILL and restart."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int | None = None, command: str = "serve"
+    ) -> None:
         self.port = port or free_port()
+        self.command = command
         self.env = {**os.environ, **env, "TRESEN_PORT": str(self.port)}
         self.proc: subprocess.Popen[bytes] | None = None
 

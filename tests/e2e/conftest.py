@@ -1,0 +1,69 @@
+"""End-to-end fixtures: ``tresen demo`` in a subprocess and Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import ServerProcess
+from tests.support.services import missing
+
+DEMO_PASSWORD = "demo-password-e2e"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The demo (shop + console + agents anna/ben) on a free port, fresh database."""
+    var = tmp_path_factory.mktemp("demo-var")
+    server = ServerProcess(
+        {
+            "TRESEN_VAR_DIR": str(var),
+            "TRESEN_DEMO_PASSWORD": DEMO_PASSWORD,
+            "TRESEN_SECRET_KEY": "e2e-secret",
+            "TRESEN_LOG_LEVEL": "warning",
+        },
+        command="demo",
+    )
+    server.env["TRESEN_PUBLIC_URL"] = server.url
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        missing("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
