@@ -27,6 +27,7 @@ from tresen.runtime import Runtime, build_runtime
 from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
 from tresen.visitors.api import router as visitors_router
+from tresen.web.console import router as console_router
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         visitors_router,
         conversations_router,
         ws_router,
+        console_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
