@@ -1,0 +1,256 @@
+"""The Web Radar engine: evaluates compiled rules on each visitor event and on scheduled wake-ups.
+
+It lives in memory on the node that holds the visitor's socket. Rules are compiled once; an
+event re-evaluates one visitor; a time condition schedules one timer at the moment it can
+become true; a change of free capacity for a skill re-evaluates only the visitors waiting on it.
+Offers are paced: an outstanding invitation holds one slot of its skill until it is accepted,
+dismissed or ignored, so accepted invitations never exceed what agents can take.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from tresen.clock import Clock
+from tresen.radar.compiled import Ctx
+from tresen.radar.facts import TrackedEvent, VisitorFacts
+from tresen.radar.policy import Policy, VisitorState
+from tresen.radar.rules import Rule, pick_text
+from tresen.scheduler import Scheduler
+
+Outcome = Literal["shown", "accepted", "dismissed", "ignored"]
+
+
+class Capacity(Protocol):
+    """What the router knows: free chat slots and the expected wait per skill (None = any)."""
+
+    def free_slots(self, skill: str | None) -> int: ...
+
+    def queue_wait(self, skill: str | None) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    visitor_id: int
+    rule_id: int
+    kind: str
+    text: str
+    skill: str | None
+    auto_open: bool
+    quiet: bool
+    agent_name: str | None
+    agent_photo: str | None
+
+
+class PacedResources:
+    """Resources as rules see them: free slots minus invitations still outstanding."""
+
+    def __init__(self, capacity: Capacity) -> None:
+        self.capacity = capacity
+        self.outstanding: dict[str | None, int] = defaultdict(int)
+
+    def agent_free(self, skill: str | None) -> bool:
+        return self.capacity.free_slots(skill) - self.outstanding[skill] > 0
+
+    def queue_wait(self, skill: str | None) -> float:
+        return self.capacity.queue_wait(skill)
+
+
+class RadarEngine:
+    def __init__(
+        self,
+        clock: Clock,
+        scheduler: Scheduler,
+        capacity: Capacity,
+        on_offer: Callable[[Offer], None],
+        on_outcome: Callable[[int, int, Outcome], None] | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        self.clock, self.scheduler = clock, scheduler
+        self.resources = PacedResources(capacity)
+        self.on_offer, self.on_outcome = on_offer, on_outcome or (lambda v, r, o: None)
+        self.policy = policy or Policy()
+        self.visitors: dict[int, VisitorState] = {}
+        self._rules: dict[int | None, list[Rule]] = {}
+        self._waiting: dict[str | None, set[int]] = defaultdict(set)
+
+    # ---- rules and visitors ------------------------------------------------------------------
+
+    def set_rules(self, rules: Iterable[Rule]) -> None:
+        by_site: dict[int | None, list[Rule]] = defaultdict(list)
+        for rule in sorted(rules, key=lambda r: (r.spec.priority, r.id)):
+            if rule.spec.enabled:
+                by_site[rule.site_id].append(rule)
+        self._rules = dict(by_site)
+        for state in list(self.visitors.values()):
+            self.evaluate(state)
+
+    def track(self, facts: VisitorFacts, state: VisitorState | None = None) -> VisitorState:
+        st = state or VisitorState(facts)
+        st.facts = facts
+        self.visitors[facts.visitor_id] = st
+        self.evaluate(st)
+        return st
+
+    def forget(self, visitor_id: int) -> None:
+        st = self.visitors.pop(visitor_id, None)
+        if st is not None:
+            st.cancel_timers()
+            self._unwait(st)
+            if st.outstanding is not None:
+                self._resolve(st, "ignored")
+
+    # ---- events ------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    def page_view(self, visitor_id: int, url: str, path: str, title: str = "") -> None:
+        st = self.visitors[visitor_id]
+        st.facts.page(url, path, title, self._now())
+        self.evaluate(st)
+
+    def form_focus(self, visitor_id: int, form: str | None) -> None:
+        st = self.visitors[visitor_id]
+        if form is None:
+            st.facts.blur(self._now())
+        else:
+            st.facts.focus(form, self._now())
+        self.evaluate(st)
+
+    def custom_event(self, visitor_id: int, name: str, props: dict[str, Any]) -> None:
+        st = self.visitors[visitor_id]
+        now = self._now()
+        st.facts.events.append(TrackedEvent(name, now, props))
+        if name == "product_viewed" and "sku" in props:
+            st.facts.products.add(str(props["sku"]))
+        self.evaluate(st)
+
+    def chat_started(self, visitor_id: int) -> None:
+        st = self.visitors.get(visitor_id)
+        if st is not None:
+            st.chatting = True
+            self.evaluate(st)
+
+    def chat_ended(self, visitor_id: int) -> None:
+        st = self.visitors.get(visitor_id)
+        if st is not None:
+            st.chatting, st.chat_ended_at = False, self._now()
+            self.evaluate(st)
+
+    def respond(self, visitor_id: int, outcome: Literal["accepted", "dismissed"]) -> Offer | None:
+        """The visitor accepted or dismissed the outstanding invitation."""
+        st = self.visitors.get(visitor_id)
+        if st is None or st.outstanding is None:
+            return None
+        offer = st.outstanding
+        self._resolve(st, outcome)
+        if outcome == "dismissed":
+            st.dismissed_at = self._now()
+        else:
+            st.chatting = True
+        self.evaluate(st)
+        return offer
+
+    def capacity_changed(self, skill: str | None = None) -> None:
+        """Free capacity for ``skill`` changed: re-evaluate only the visitors waiting on it."""
+        if skill is None:
+            targets: set[int] = set().union(*self._waiting.values())
+        else:
+            targets = self._waiting.get(skill, set()) | self._waiting.get(None, set())
+        for vid in sorted(targets):
+            st = self.visitors.get(vid)
+            if st is not None:
+                self.evaluate(st)
+
+    # ---- evaluation --------------------------------------------------------------------------
+
+    def evaluate(self, st: VisitorState) -> Offer | None:
+        if st.timer is not None:
+            st.timer.cancel()
+            st.timer = None
+        self._unwait(st)
+        now = self._now()
+        blocked_until = self.policy.blocked_until(st, now)
+        if blocked_until is not None:
+            if blocked_until != float("inf"):
+                st.timer = self.scheduler.call_at(blocked_until, lambda: self.evaluate(st))
+            return None
+        rules = self._rules.get(st.facts.site_id, []) + self._rules.get(None, [])
+        ctx = Ctx(st.facts, now, self.resources)
+        for rule in rules:
+            if rule.cond.test(ctx):
+                return self._fire(st, rule, now)
+        self._schedule(st, rules, ctx)
+        return None
+
+    def _schedule(self, st: VisitorState, rules: list[Rule], ctx: Ctx) -> None:
+        wake: float | None = None
+        for rule in rules:
+            if rule.cond.skills:
+                ctx.optimistic = True
+                if rule.cond.test(ctx):
+                    self._wait(st, rule.cond.skills)
+                ctx.optimistic = False
+            w = rule.cond.wake(ctx)
+            if w is not None and (wake is None or w < wake):
+                wake = w
+        if wake is not None:
+            st.timer = self.scheduler.call_at(wake, lambda: self.evaluate(st))
+
+    def _fire(self, st: VisitorState, rule: Rule, now: float) -> Offer:
+        action = rule.spec.action
+        offer = Offer(
+            visitor_id=st.facts.visitor_id,
+            rule_id=rule.id,
+            kind=action.type,
+            text=pick_text(action.text, st.facts.language),
+            skill=rule.skill,
+            auto_open=getattr(action, "auto_open", False) and st.facts.device != "mobile",
+            quiet=st.facts.device == "mobile",
+            agent_name=getattr(action, "agent_name", None),
+            agent_photo=getattr(action, "agent_photo", None),
+        )
+        st.record_offer(offer, now)
+        if rule.paced:
+            st.paced = True
+            self.resources.outstanding[rule.skill] += 1
+        st.expiry = self.scheduler.call_at(
+            now + self.policy.invite_expiry, lambda: self._expire(st)
+        )
+        self.on_offer(offer)
+        self.on_outcome(offer.visitor_id, offer.rule_id, "shown")
+        return offer
+
+    def _expire(self, st: VisitorState) -> None:
+        if st.outstanding is not None:
+            self._resolve(st, "ignored")
+            self.evaluate(st)
+
+    def _resolve(self, st: VisitorState, outcome: Outcome) -> None:
+        offer = st.outstanding
+        if offer is None:
+            return
+        if st.expiry is not None:
+            st.expiry.cancel()
+            st.expiry = None
+        st.outstanding = None
+        self.on_outcome(offer.visitor_id, offer.rule_id, outcome)
+        if st.paced:
+            st.paced = False
+            left = self.resources.outstanding[offer.skill] - 1
+            self.resources.outstanding[offer.skill] = max(0, left)
+            self.capacity_changed(offer.skill)
+
+    def _wait(self, st: VisitorState, skills: frozenset[str | None]) -> None:
+        for skill in skills:
+            self._waiting[skill].add(st.facts.visitor_id)
+            st.waiting_on.add(skill)
+
+    def _unwait(self, st: VisitorState) -> None:
+        for skill in st.waiting_on:
+            self._waiting[skill].discard(st.facts.visitor_id)
+        st.waiting_on.clear()

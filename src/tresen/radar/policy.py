@@ -1,0 +1,77 @@
+"""Never aggressive: when a visitor may not be offered anything, and until when."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tresen.radar.facts import VisitorFacts
+
+if TYPE_CHECKING:
+    from tresen.radar.engine import Offer
+    from tresen.scheduler import TimerHandle
+
+DAY = 24 * 3600.0
+FOREVER = float("inf")
+
+
+@dataclass(frozen=True)
+class Policy:
+    dismiss_cooldown: float = DAY  # after "no thanks", leave them alone this long
+    after_chat: float = 4 * 3600.0  # no invitations for this long after a chat
+    invite_expiry: float = 120.0  # an unanswered invitation counts as ignored after this
+    max_per_day: int = 3  # frequency cap per visitor
+
+    def blocked_until(self, st: VisitorState, now: float) -> float | None:
+        """None if an offer may be made now; else when to look again (inf: on a new event)."""
+        return _blocked_until(self, st, now)
+
+
+@dataclass(slots=True)
+class VisitorState:
+    facts: VisitorFacts
+    chatting: bool = False
+    chat_ended_at: float | None = None
+    dismissed_at: float | None = None
+    offered_page_view: int = -1
+    offers: deque[float] = field(default_factory=lambda: deque(maxlen=32))
+    outstanding: Offer | None = None
+    paced: bool = False
+    timer: TimerHandle | None = None
+    expiry: TimerHandle | None = None
+    waiting_on: set[str | None] = field(default_factory=set)
+
+    def record_offer(self, offer: Offer, now: float) -> None:
+        self.outstanding = offer
+        self.offered_page_view = self.facts.page_view
+        self.offers.append(now)
+
+    def cancel_timers(self) -> None:
+        for handle in (self.timer, self.expiry):
+            if handle is not None:
+                handle.cancel()
+        self.timer = self.expiry = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "chatting": self.chatting,
+            "invited": self.outstanding is not None,
+            "offers_today": len(self.offers),
+        }
+
+
+def _blocked_until(policy: Policy, st: VisitorState, now: float) -> float | None:
+    if st.chatting or st.outstanding is not None:
+        return FOREVER  # re-evaluated when the chat ends or the offer is answered
+    if st.offered_page_view == st.facts.page_view:
+        return FOREVER  # one offer per page view; the next page view re-evaluates
+    ends = []
+    if st.chat_ended_at is not None and now < st.chat_ended_at + policy.after_chat:
+        ends.append(st.chat_ended_at + policy.after_chat)
+    if st.dismissed_at is not None and now < st.dismissed_at + policy.dismiss_cooldown:
+        ends.append(st.dismissed_at + policy.dismiss_cooldown)
+    recent = [t for t in st.offers if now - t < DAY]
+    if len(recent) >= policy.max_per_day:
+        ends.append(recent[-policy.max_per_day] + DAY)
+    return max(ends) if ends else None

@@ -1,0 +1,70 @@
+"""Timers on the injected clock: real ones on the event loop, manual ones in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Callable
+from typing import Protocol
+
+from tresen.clock import Clock, ManualClock
+
+
+class TimerHandle(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Scheduler(Protocol):
+    def call_at(self, when: float, callback: Callable[[], object]) -> TimerHandle:
+        """Run ``callback`` at wall-clock time ``when`` (epoch seconds of the injected clock)."""
+        ...
+
+
+class LoopScheduler:
+    """Timers on the running asyncio loop, measured against the clock's wall time."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> TimerHandle:
+        delay = max(0.0, when - self.clock.now().timestamp())
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+
+class _ManualTimer:
+    __slots__ = ("callback", "cancelled")
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ManualScheduler:
+    """Fires timers only when the test advances time, in due order, at their exact second."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self._heap: list[tuple[float, int, _ManualTimer]] = []
+        self._ids = itertools.count()
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> TimerHandle:
+        timer = _ManualTimer(callback)
+        heapq.heappush(self._heap, (when, next(self._ids), timer))
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        target = self.clock.now().timestamp() + seconds
+        while self._heap and self._heap[0][0] <= target:
+            when, _, timer = heapq.heappop(self._heap)
+            self.clock.advance(max(0.0, when - self.clock.now().timestamp()))
+            if not timer.cancelled:
+                timer.callback()
+        self.clock.advance(max(0.0, target - self.clock.now().timestamp()))
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for _, _, t in self._heap if not t.cancelled)
