@@ -98,7 +98,7 @@ class ServerProcess:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tresen", "serve"],
+            [sys.executable, "-m", "tresen", self.command],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
