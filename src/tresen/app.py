@@ -12,13 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tresen import __version__
 from tresen.agents.api import router as agents_router
 from tresen.auth.api import router as auth_router
 from tresen.clock import Clock
 from tresen.conversations.api import router as conversations_router
+from tresen.demo_shop import router as demo_shop_router
 from tresen.errors import TresenError
 from tresen.health import router as health_router
 from tresen.realtime.gateway import Gateway
@@ -28,6 +29,7 @@ from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
 from tresen.visitors.api import router as visitors_router
 from tresen.web.console import router as console_router
+from tresen.web.widget import router as widget_router
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         conversations_router,
         ws_router,
         console_router,
+        widget_router,
+        demo_shop_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
@@ -88,21 +92,33 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        code = codes.get(exc.status_code, "http_error")
         return _error(exc.status_code, code, str(exc.detail))
 
 
 class BodyLimit:
-    """Refuse request bodies over 1 MiB before reading them."""
+    """Refuse request bodies over 1 MiB: by Content-Length before reading, and while reading
+    (chunked bodies have no Content-Length)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length and length.isdigit() and int(length) > MAX_BODY:
-                response = _error(413, "too_large", "request body over 1 MiB")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            response = _error(413, "too_large", "request body over 1 MiB")
+            return await response(scope, receive, send)
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY:
+                raise HTTPException(413, "request body over 1 MiB")
+            return message
+
+        await self.app(scope, limited, send)
