@@ -16,7 +16,7 @@ from tresen.errors import Forbidden, Invalid
 from tresen.principal import Principal
 from tresen.realtime.protocol import MessageOut, ReadOut
 from tresen.runtime import AGENTS_TOPIC, Runtime, visitor_topic
-from tresen.storage.models import Conversation, Message
+from tresen.storage.models import Conversation, Message, Visitor
 from tresen.storage.models.conversation import STATUSES
 
 
@@ -78,17 +78,20 @@ async def do_send_message(
 ) -> Sent:
     now = rt.clock.now()
     async with rt.db.write() as s:
+        created = conversation_id is None
+        if not created:
+            # Access first: a stranger's resend must not learn which ids exist or are used.
+            conv = await access_conversation_by_id(s, who, conversation_id)  # type: ignore[arg-type]
+        else:
+            await _lock_visitor(s, who)
         existing = await _find_resend(s, who, client_msg_id, conversation_id)
         if existing is not None:
             conv = await access_conversation_by_id(s, who, existing.conversation_id)
             return Sent(message_out(existing, who.name), conv, duplicate=True)
-        created = conversation_id is None
         if created:
             conv = _new_conversation(who, now)
             s.add(conv)
             await s.flush()
-        else:
-            conv = await access_conversation_by_id(s, who, conversation_id)  # type: ignore[arg-type]
         seq = await _next_seq(s, conv, now)
         msg = Message(
             conversation_id=conv.id,
@@ -106,6 +109,12 @@ async def do_send_message(
             conv.status, conv.closed_at = "open", None
         await s.flush()
     return Sent(message_out(msg, who.name), conv, created=created or reopened)
+
+
+async def _lock_visitor(s: AsyncSession, who: Principal) -> None:
+    """Serialise a visitor's conversation-opening sends (PostgreSQL row lock; SQLite has one
+    writer anyway), so concurrent resends of a first message find each other, not open two."""
+    await s.execute(select(Visitor.id).where(Visitor.id == who.id).with_for_update())
 
 
 def _new_conversation(who: Principal, now: datetime) -> Conversation:
