@@ -38,22 +38,54 @@ def _compile_group(key: str, arg: Any, path: str) -> Compiled:
     tests = tuple(p.test for p in parts)
     wakes = tuple(p.wake for p in parts if p.wake is not never)
     skills: frozenset[str | None] = frozenset().union(*(p.skills for p in parts))
-    test: Test
-    if key == "all":
-
-        def test(c: Ctx) -> bool:
-            return all(t(c) for t in tests)
-
-    else:
-
-        def test(c: Ctx) -> bool:
-            return any(t(c) for t in tests)
+    test = _all(tests) if key == "all" else _any(tests)
 
     if not wakes:
         return Compiled(test, never, skills)
+    if key == "any":
 
-    def wake(c: Ctx) -> float | None:
-        times = [w for w in (f(c) for f in wakes) if w is not None]
-        return min(times) if times else None
+        def wake(c: Ctx) -> float | None:
+            times = [w for w in (f(c) for f in wakes) if w is not None]
+            return min(times) if times else None
 
-    return Compiled(test, wake, skills)
+        return Compiled(test, wake, skills)
+    static = _all(tuple(p.test for p in parts if p.wake is never) or (_true,))
+
+    def wake_all(c: Ctx) -> float | None:
+        # A part that only a new event can change, false now, keeps the whole false: no timer.
+        if not static(c):
+            return None
+        soonest = None
+        for f in wakes:
+            w = f(c)
+            if w is not None and (soonest is None or w < soonest):
+                soonest = w
+        return soonest
+
+    return Compiled(test, wake_all, skills)
+
+
+def _true(c: Ctx) -> bool:
+    return True
+
+
+def _all(tests: tuple[Test, ...]) -> Test:
+    # Unrolled for the common small groups: this runs for every rule on every event.
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda c: a(c) and b(c)
+    if len(tests) == 3:
+        a, b, d = tests
+        return lambda c: a(c) and b(c) and d(c)
+    return lambda c: all(t(c) for t in tests)
+
+
+def _any(tests: tuple[Test, ...]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda c: a(c) or b(c)
+    return lambda c: any(t(c) for t in tests)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from tresen.clock import Clock
-from tresen.radar.compiled import Ctx
+from tresen.radar.compiled import Ctx, never
 from tresen.radar.facts import TrackedEvent, VisitorFacts
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import Rule, pick_text
@@ -75,7 +75,8 @@ class RadarEngine:
         self.policy = policy or Policy()
         self.visitors: dict[int, VisitorState] = {}
         self._rules: dict[int | None, list[Rule]] = {}
-        self._waiting: dict[str | None, set[int]] = defaultdict(set)
+        self._by_site: dict[int, list[Rule]] = {}
+        self._waiting: dict[str | None, dict[int, None]] = defaultdict(dict)
 
     # ---- rules and visitors ------------------------------------------------------------------
 
@@ -85,6 +86,7 @@ class RadarEngine:
             if rule.spec.enabled:
                 by_site[rule.site_id].append(rule)
         self._rules = dict(by_site)
+        self._by_site = {}
         for state in list(self.visitors.values()):
             self.evaluate(state)
 
@@ -157,11 +159,14 @@ class RadarEngine:
 
     def capacity_changed(self, skill: str | None = None) -> None:
         """Free capacity for ``skill`` changed: re-evaluate only the visitors waiting on it."""
-        if skill is None:
-            targets: set[int] = set().union(*self._waiting.values())
-        else:
-            targets = self._waiting.get(skill, set()) | self._waiting.get(None, set())
-        for vid in sorted(targets):
+        queues = (
+            list(self._waiting.values())
+            if skill is None
+            else [self._waiting.get(skill, {}), self._waiting.get(None, {})]
+        )
+        for vid in [v for q in queues for v in q]:
+            if skill is not None and not self.resources.agent_free(skill):
+                return  # the freed capacity is taken; the rest keep waiting, first come first
             st = self.visitors.get(vid)
             if st is not None:
                 self.evaluate(st)
@@ -172,34 +177,41 @@ class RadarEngine:
         if st.timer is not None:
             st.timer.cancel()
             st.timer = None
-        self._unwait(st)
+        if st.waiting_on:
+            self._unwait(st)
         now = self._now()
         blocked_until = self.policy.blocked_until(st, now)
         if blocked_until is not None:
             if blocked_until != float("inf"):
                 st.timer = self.scheduler.call_at(blocked_until, lambda: self.evaluate(st))
             return None
-        rules = self._rules.get(st.facts.site_id, []) + self._rules.get(None, [])
-        ctx = Ctx(st.facts, now, self.resources)
-        for rule in rules:
-            if rule.cond.test(ctx):
-                return self._fire(st, rule, now)
-        self._schedule(st, rules, ctx)
-        return None
-
-    def _schedule(self, st: VisitorState, rules: list[Rule], ctx: Ctx) -> None:
+        ctx = Ctx(st.facts, now, self.resources, optimistic=True)
         wake: float | None = None
-        for rule in rules:
-            if rule.cond.skills:
-                ctx.optimistic = True
-                if rule.cond.test(ctx):
-                    self._wait(st, rule.cond.skills)
-                ctx.optimistic = False
-            w = rule.cond.wake(ctx)
-            if w is not None and (wake is None or w < wake):
-                wake = w
+        for rule in self._rules_for(st.facts.site_id):
+            behaviour = rule.behaviour
+            if not behaviour.test(ctx):
+                if behaviour.wake is not never:
+                    w = behaviour.wake(ctx)
+                    if w is not None and (wake is None or w < wake):
+                        wake = w
+                continue
+            if rule.needs is None:
+                return self._fire(st, rule, now)
+            ctx.optimistic = False
+            if rule.needs.test(ctx):
+                return self._fire(st, rule, now)
+            ctx.optimistic = True
+            self._wait(st, rule.cond.skills)
         if wake is not None:
             st.timer = self.scheduler.call_at(wake, lambda: self.evaluate(st))
+        return None
+
+    def _rules_for(self, site_id: int) -> list[Rule]:
+        rules = self._by_site.get(site_id)
+        if rules is None:
+            merged = self._rules.get(site_id, []) + self._rules.get(None, [])
+            rules = self._by_site[site_id] = sorted(merged, key=lambda r: (r.spec.priority, r.id))
+        return rules
 
     def _fire(self, st: VisitorState, rule: Rule, now: float) -> Offer:
         action = rule.spec.action
@@ -247,10 +259,10 @@ class RadarEngine:
 
     def _wait(self, st: VisitorState, skills: frozenset[str | None]) -> None:
         for skill in skills:
-            self._waiting[skill].add(st.facts.visitor_id)
+            self._waiting[skill].setdefault(st.facts.visitor_id)
             st.waiting_on.add(skill)
 
     def _unwait(self, st: VisitorState) -> None:
         for skill in st.waiting_on:
-            self._waiting[skill].discard(st.facts.visitor_id)
+            self._waiting[skill].pop(st.facts.visitor_id, None)
         st.waiting_on.clear()

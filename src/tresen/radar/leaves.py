@@ -84,6 +84,11 @@ class QueueWait(_Arg):
     lt: float = Field(gt=0)
 
 
+def _glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """A glob compiled once to a regex matcher (fnmatch would re-translate on every call)."""
+    return re.compile(fnmatch.translate(pattern)).match
+
+
 def _parse(model: type[BaseModel], arg: Any, path: str) -> Any:
     try:
         return model.model_validate(arg)
@@ -96,8 +101,8 @@ def _parse(model: type[BaseModel], arg: Any, path: str) -> Any:
 def compile_matcher(m: Match, on_path: bool) -> Callable[[str, str], bool]:
     """A test of (path, full text). Globs look at the path, the rest at the full text."""
     if m.glob is not None:
-        glob = m.glob
-        return lambda path, full: fnmatch.fnmatchcase(path if on_path else full, glob)
+        match = _glob(m.glob)
+        return lambda path, full: match(path if on_path else full) is not None
     if m.regex is not None:
         rx = re.compile(m.regex)
         return lambda path, full: rx.search(full) is not None
@@ -159,8 +164,8 @@ def _viewed(arg: Any, path: str) -> Compiled:
     if a.product is not None:
         sku = a.product
         return Compiled(lambda c: sku in c.facts.products)
-    glob = a.glob
-    return Compiled(lambda c: any(fnmatch.fnmatchcase(p, glob) for p in c.facts.viewed))
+    match = _glob(a.glob or "")
+    return Compiled(lambda c: any(match(p) is not None for p in c.facts.viewed))
 
 
 def _event(arg: Any, path: str) -> Compiled:

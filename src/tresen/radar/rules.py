@@ -58,12 +58,25 @@ class RuleSpec(BaseModel):
     action: Action
 
 
+RESOURCE_LEAVES = frozenset({"agent_free", "queue_wait"})
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """``behaviour`` is what the visitor does; ``needs`` the resource conditions (or None).
+
+    A rule holds when both do. Keeping them apart lets the engine test behaviour first, wait on
+    a skill only when behaviour holds, and schedule wake-ups from behaviour alone. When the tree
+    nests resource conditions deeper than its top ``all``, behaviour is the whole tree read
+    optimistically (resources assumed free) and needs is the whole tree read for real.
+    """
+
     id: int
     site_id: int | None
     spec: RuleSpec
     cond: Compiled
+    behaviour: Compiled
+    needs: Compiled | None
 
     @property
     def skill(self) -> str | None:
@@ -93,7 +106,24 @@ def parse_rule(data: Any) -> RuleSpec:
 
 def compile_rule(rule_id: int, site_id: int | None, data: Any) -> Rule:
     spec = data if isinstance(data, RuleSpec) else parse_rule(data)
-    return Rule(rule_id, site_id, spec, compile_condition(spec.when))
+    cond = compile_condition(spec.when)
+    behaviour, needs = _split(spec.when, cond)
+    return Rule(rule_id, site_id, spec, cond, behaviour, needs)
+
+
+def _split(when: dict[str, Any], cond: Compiled) -> tuple[Compiled, Compiled | None]:
+    if not cond.skills:
+        return cond, None
+    parts = when.get("all") if len(when) == 1 else None
+    if isinstance(parts, list):
+        wants = [p for p in parts if isinstance(p, dict) and set(p) <= RESOURCE_LEAVES]
+        rest = [p for p in parts if p not in wants]
+        rest_cond = compile_condition({"all": rest}) if rest else None
+        if rest_cond is not None and not rest_cond.skills:
+            return rest_cond, compile_condition({"all": wants})
+        if rest_cond is None:
+            return Compiled(lambda c: True), compile_condition({"all": wants})
+    return cond, cond
 
 
 def pick_text(texts: dict[str, str], language: str) -> str:
