@@ -1,7 +1,150 @@
-"""Routes that serve the widget: the loader script and the chat frame. (Filled in by issue 3.)"""
+"""Routes that serve the widget: the loader script, the chat frame and the visitor status.
+
+``GET /widget.js``                  the loader a site embeds (tiny, host page side)
+``GET /widget/frame?site=&origin=`` the chat UI, an iframe on the Tresen origin; CSP
+                                    ``frame-ancestors`` lets only the site's allowlist embed it
+``GET /api/visitor/status?site_key=`` is any agent available? (online / offline form)
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import html
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from sqlalchemy import select
+
+from tresen.auth.deps import RT
+from tresen.errors import Forbidden, NotFound
+from tresen.sites.queries import site_by_key
+from tresen.storage.models import Agent, Site
+from tresen.visitors.actions import origin_allowed
 
 router = APIRouter(include_in_schema=False)
+BUILD = Path(__file__).resolve().parent.parent / "static" / "build"
+LANGS = ("en", "de", "da")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get("/widget.js")
+async def loader() -> Response:
+    path = BUILD / "widget.js"
+    if not path.is_file():
+        raise NotFound("the widget is not built (cd frontend && npm run build)")
+    return FileResponse(
+        path,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/widget/frame")
+async def frame(
+    request: Request, rt: RT, site: str = "", origin: str = "", lang: str = "en", page: str = ""
+) -> HTMLResponse:
+    async with rt.db.read() as s:
+        try:
+            the_site = await site_by_key(s, site)
+        except NotFound:
+            return _refusal(404, "Unknown site")
+    own = _own_origin(request)
+    parent = origin if _parent_allowed(the_site, origin, own) else ""
+    if not parent:
+        return _refusal(403, "This page may not embed the chat")
+    config = {
+        "site": the_site.widget_key,
+        "parentOrigin": parent,
+        "lang": lang if lang in LANGS else "en",
+        "page": page[:2000],
+        "maxChars": rt.settings.max_message_chars,
+    }
+    return HTMLResponse(
+        _frame_html(config),
+        headers={"Content-Security-Policy": frame_csp(the_site, own), **NO_STORE},
+    )
+
+
+@router.get("/api/visitor/status")
+async def visitor_status(request: Request, rt: RT, site_key: str) -> JSONResponse:
+    """Whether someone can answer now: an agent marked online, or an agent socket open on this
+    node whose agent is not away. The widget shows the leave-a-message form otherwise."""
+    async with rt.db.read() as s:
+        the_site = await site_by_key(s, site_key)
+        if not origin_allowed(the_site, request.headers.get("origin"), request.headers.get("host")):
+            raise Forbidden("this origin is not allowed for the site", code="bad_origin")
+        rows = (
+            await s.execute(select(Agent.id, Agent.status).where(Agent.is_active.is_(True)))
+        ).all()
+    connected = _connected_agents(request)
+    online = sum(1 for aid, st in rows if st == "online" or (aid in connected and st != "away"))
+    return JSONResponse({"online": online > 0, "agents_online": online}, headers=NO_STORE)
+
+
+def _connected_agents(request: Request) -> set[int]:
+    gateway = getattr(request.app.state, "gateway", None)
+    if gateway is None:
+        return set()
+    return {c.who.id for c in gateway.connections if c.who.kind == "agent" and not c.closed}
+
+
+def _own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+
+def _parent_allowed(site: Site, origin: str, own: str) -> bool:
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        return False
+    return origin in site.allowed_origins or origin == own
+
+
+def frame_csp(site: Site, own: str) -> str:
+    ancestors = " ".join(["'self'", *(_csp_source(o) for o in site.allowed_origins if o)])
+    ws = own.replace("http", "ws", 1)
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"connect-src 'self' {ws}",
+            "img-src 'self' data:",
+            "media-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            f"frame-ancestors {ancestors}",
+        ]
+    )
+
+
+def _csp_source(origin: str) -> str:
+    # Origins are validated when a site is saved; drop anything that could end the directive.
+    return "".join(ch for ch in origin if ch not in " ;,'\"\r\n")
+
+
+def _frame_html(config: dict[str, Any]) -> str:
+    cfg = html.escape(json.dumps(config), quote=True)
+    return f"""<!doctype html>
+<html lang="{html.escape(config["lang"])}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Chat</title>
+<link rel="stylesheet" href="/static/build/widget-frame.css">
+</head>
+<body>
+<div id="tresen-root" data-config="{cfg}"></div>
+<script src="/static/build/widget-frame.js"></script>
+</body>
+</html>
+"""
+
+
+def _refusal(status: int, text: str) -> HTMLResponse:
+    body = f"<!doctype html><title>{html.escape(text)}</title><p>{html.escape(text)}</p>"
+    headers = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+    return HTMLResponse(body, status_code=status, headers={**headers, **NO_STORE})
