@@ -127,3 +127,5 @@ class ServerProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()  # an unclosed pipe is a ResourceWarning, an error here
