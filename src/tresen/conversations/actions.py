@@ -38,6 +38,14 @@ def check_body(rt: Runtime, body: str) -> str:
         )
     if "\x00" in body:
         raise Invalid("message contains a NUL character", code="bad_characters")
+    if not body.isascii():
+        try:
+            body.encode()
+        except UnicodeEncodeError:
+            raise Invalid(
+                "message contains an unpaired surrogate (not valid Unicode text)",
+                code="bad_characters",
+            ) from None
     return body
 
 

@@ -141,7 +141,7 @@ class Connection:
         if not isinstance(data, dict):
             return self._reject("bad_json", "a frame is one JSON object")
         kind = data.get("type")
-        if kind not in CLIENT_TYPES:
+        if not isinstance(kind, str) or kind not in CLIENT_TYPES:
             return self._reject("unknown_type", f"unknown frame type {str(kind)[:40]!r}")
         ref = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
         try:
