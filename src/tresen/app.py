@@ -22,6 +22,8 @@ from tresen.conversations.api import router as conversations_router
 from tresen.demo_shop import router as demo_shop_router
 from tresen.errors import TresenError
 from tresen.health import router as health_router
+from tresen.radar.api import router as radar_router
+from tresen.radar.live import RadarService
 from tresen.realtime.gateway import Gateway
 from tresen.realtime.gateway import router as ws_router
 from tresen.runtime import Runtime, build_runtime
@@ -45,12 +47,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await rt.bus.start()
         gateway = Gateway(rt)
         gateway.start()
+        rt.radar = RadarService(rt)
+        await rt.radar.start()
         app.state.rt, app.state.gateway = rt, gateway
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
         finally:
             await gateway.stop()
+            await rt.radar.stop()
             await rt.close()
 
     app = FastAPI(title="Tresen", version=__version__, lifespan=lifespan)
@@ -61,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         sites_router,
         visitors_router,
         conversations_router,
+        radar_router,
         ws_router,
         console_router,
         widget_router,

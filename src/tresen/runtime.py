@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tresen.auth.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from tresen.auth.tokens import Signer
@@ -11,6 +12,9 @@ from tresen.realtime.bus import Bus, create_bus
 from tresen.realtime.hub import Hub
 from tresen.settings import Settings
 from tresen.storage.db import Database
+
+if TYPE_CHECKING:
+    from tresen.radar.live import RadarService
 
 
 @dataclass
@@ -23,6 +27,7 @@ class Runtime:
     hub: Hub = field(init=False)
     visitor_signer: Signer = field(init=False)
     ticket_signer: Signer = field(init=False)
+    radar: RadarService = field(init=False)  # set by the app's lifespan
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.bus)
@@ -54,6 +59,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 
 # Topics on the bus. The producer of an event picks them, and so names its recipients.
 AGENTS_TOPIC = "agents"
+CAPACITY_TOPIC = "capacity"  # an agent's status or load changed: free capacity may differ
 
 
 def visitor_topic(visitor_id: int) -> str:

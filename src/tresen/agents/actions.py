@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from tresen.agents.queries import access_agent_by_id
 from tresen.auth.passwords import hash_password
 from tresen.errors import Conflict, Invalid
-from tresen.runtime import Runtime
+from tresen.runtime import CAPACITY_TOPIC, Runtime
 from tresen.storage.models import Agent
 
 ROLES = ("admin", "agent")
@@ -85,4 +85,6 @@ async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> A
                 agent.password_hash = hash_password(str(value))
             else:
                 setattr(agent, key, value)
+    if {"status", "skills", "max_chats", "is_active"} & fields.keys():
+        await rt.publish(CAPACITY_TOPIC, str(agent_id))
     return agent

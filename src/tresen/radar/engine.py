@@ -36,7 +36,7 @@ class Capacity(Protocol):
 class Offer:
     visitor_id: int
     rule_id: int
-    kind: str
+    kind: Literal["invite", "message", "bot"]
     text: str
     skill: str | None
     auto_open: bool

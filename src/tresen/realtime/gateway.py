@@ -107,7 +107,11 @@ async def visitor_socket(ws: WebSocket) -> None:
         who = await visitor_from_token(rt, site, ws.query_params.get("token", ""))
     except TresenError as exc:
         return await _refuse(ws, exc)
-    await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)])
+    await rt.radar.visitor_connected(who)
+    try:
+        await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)])
+    finally:
+        await rt.radar.visitor_disconnected(who)
 
 
 @router.websocket("/ws/agent")

@@ -8,13 +8,16 @@ from sqlalchemy import select
 
 from tresen.conversations import actions
 from tresen.conversations.queries import access_conversation_by_id, messages_page
+from tresen.errors import Forbidden
 from tresen.realtime.protocol import (
     AckOut,
     Author,
+    OfferReplyIn,
     ReadIn,
     ResumedOut,
     ResumeIn,
     SendIn,
+    TrackIn,
     TypingIn,
     TypingOut,
 )
@@ -37,8 +40,19 @@ async def dispatch(conn: Connection, frame: object) -> None:
             await on_typing(conn, frame)
         case ReadIn():
             await actions.check_mark_read(conn.rt, conn.who, frame.conversation_id, frame.seq)
+        case TrackIn():
+            _visitors_only(conn)
+            await conn.rt.radar.track(conn.who, frame)
+        case OfferReplyIn():
+            _visitors_only(conn)
+            await conn.rt.radar.reply(conn.who, frame.offer_id, frame.outcome)
         case _ if getattr(frame, "type", None) == "ping":
             conn.pong()
+
+
+def _visitors_only(conn: Connection) -> None:
+    if conn.who.kind != "visitor":
+        raise Forbidden("only visitors send this frame")
 
 
 async def on_send(conn: Connection, frame: SendIn) -> None:

@@ -50,6 +50,34 @@ class ReadIn(_In):
     seq: Annotated[int, Field(ge=0)]
 
 
+class TrackIn(_In):
+    """What the visitor does (the loader reports it): a page view, form focus, or custom event.
+
+    ``kind="page"``: url, title, referrer, device, language, utm. ``kind="form"``: form (id or
+    name; None = left the form; never field values). ``kind="event"``: name, props.
+    """
+
+    type: Literal["track"]
+    kind: Literal["page", "form", "event"]
+    url: Annotated[str, Field(max_length=2048)] = ""
+    title: Annotated[str, Field(max_length=500)] = ""
+    referrer: Annotated[str, Field(max_length=2048)] = ""
+    device: Literal["desktop", "mobile", "tablet"] | None = None
+    language: Annotated[str, Field(max_length=35)] | None = None
+    utm: Annotated[dict[str, Annotated[str, Field(max_length=200)]], Field(max_length=5)] = {}
+    form: Annotated[str, Field(max_length=200)] | None = None
+    name: Annotated[str, Field(max_length=100)] = ""
+    props: Annotated[dict[str, Any], Field(max_length=20)] = {}
+
+
+class OfferReplyIn(_In):
+    """The visitor accepted or dismissed an offer."""
+
+    type: Literal["offer_reply"]
+    offer_id: int
+    outcome: Literal["accepted", "dismissed"]
+
+
 class PingIn(_In):
     type: Literal["ping"]
 
@@ -59,10 +87,13 @@ class PongIn(_In):
 
 
 ClientFrame = Annotated[
-    SendIn | ResumeIn | TypingIn | ReadIn | PingIn | PongIn, Field(discriminator="type")
+    SendIn | ResumeIn | TypingIn | ReadIn | TrackIn | OfferReplyIn | PingIn | PongIn,
+    Field(discriminator="type"),
 ]
 client_frame = TypeAdapter(ClientFrame)
-CLIENT_TYPES = frozenset({"send", "resume", "typing", "read", "ping", "pong"})
+CLIENT_TYPES = frozenset(
+    {"send", "resume", "typing", "read", "track", "offer_reply", "ping", "pong"}
+)
 
 
 # ---- server to client -------------------------------------------------------------------------
@@ -136,6 +167,28 @@ class WelcomeOut(_Out):
     principal: dict[str, Any]
     heartbeat_seconds: float
     max_message_chars: int
+
+
+class OfferOut(_Out):
+    """A proactive offer for the visitor: show an invitation (never opens the panel unless
+    ``auto_open``), a message (e.g. a promo code), or the bot. ``quiet`` on phones."""
+
+    type: Literal["offer"] = "offer"
+    offer_id: int
+    kind: Literal["invite", "message", "bot"]
+    text: str
+    auto_open: bool = False
+    quiet: bool = False
+    agent_name: str | None = None
+    agent_photo: str | None = None
+
+
+class RadarOut(_Out):
+    """For agents: a live visitor's state changed (``gone``: left the site)."""
+
+    type: Literal["radar"] = "radar"
+    visitor: dict[str, Any]
+    gone: bool = False
 
 
 class ErrorOut(_Out):

@@ -4,7 +4,19 @@ from tresen.storage.models.agent import Agent, AgentSession
 from tresen.storage.models.base import Base
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.message import Message
+from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
 from tresen.storage.models.site import Site
 from tresen.storage.models.visitor import Visitor
 
-__all__ = ["Agent", "AgentSession", "Base", "Conversation", "Message", "Site", "Visitor"]
+__all__ = [
+    "Agent",
+    "AgentSession",
+    "Base",
+    "Conversation",
+    "Message",
+    "PageView",
+    "RadarOffer",
+    "RadarRule",
+    "Site",
+    "Visitor",
+]

@@ -1,0 +1,130 @@
+"""The one write path for rules and offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from tresen.errors import Invalid, NotFound
+from tresen.radar.compiled import RuleError
+from tresen.radar.rules import RuleSpec, parse_rule
+from tresen.runtime import Runtime
+from tresen.storage.models import RadarOffer, RadarRule
+
+RULES_TOPIC = "radar:rules"
+
+
+def check_rule_spec(data: Any) -> RuleSpec:
+    try:
+        return parse_rule(data)
+    except RuleError as exc:
+        raise Invalid(str(exc), code="invalid_rule") from exc
+
+
+async def check_create_rule(rt: Runtime, site_id: int | None, data: Any) -> RadarRule:
+    spec = check_rule_spec(data)
+    now = rt.clock.now()
+    rule = RadarRule(
+        site_id=site_id,
+        name=spec.name,
+        enabled=spec.enabled,
+        priority=spec.priority,
+        spec=spec.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    async with rt.db.write() as s:
+        s.add(rule)
+    await rt.publish(RULES_TOPIC, "changed")
+    return rule
+
+
+async def check_update_rule(rt: Runtime, rule_id: int, changes: dict[str, Any]) -> RadarRule:
+    async with rt.db.write() as s:
+        rule = await access_rule_by_id(s, rule_id)
+        site_id = changes.pop("site_id", rule.site_id)
+        spec = check_rule_spec({**rule.spec, **changes})
+        rule.site_id, rule.name, rule.enabled = site_id, spec.name, spec.enabled
+        rule.priority, rule.spec = spec.priority, spec.model_dump(mode="json")
+        rule.updated_at = rt.clock.now()
+    await rt.publish(RULES_TOPIC, "changed")
+    return rule
+
+
+async def do_delete_rule(rt: Runtime, rule_id: int) -> None:
+    async with rt.db.write() as s:
+        await s.delete(await access_rule_by_id(s, rule_id))
+    await rt.publish(RULES_TOPIC, "changed")
+
+
+async def do_order_rules(rt: Runtime, rule_ids: list[int]) -> None:
+    """Priorities 10, 20, 30 ... in the given order."""
+    async with rt.db.write() as s:
+        for i, rule_id in enumerate(rule_ids):
+            rule = await access_rule_by_id(s, rule_id)
+            rule.priority = (i + 1) * 10
+            rule.spec = {**rule.spec, "priority": rule.priority}
+    await rt.publish(RULES_TOPIC, "changed")
+
+
+async def access_rule_by_id(s: Any, rule_id: int) -> RadarRule:
+    rule = await s.get(RadarRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no rule {rule_id}")
+    return rule  # type: ignore[no-any-return]
+
+
+async def list_rules(rt: Runtime) -> list[RadarRule]:
+    async with rt.db.read() as s:
+        stmt = select(RadarRule).order_by(RadarRule.priority, RadarRule.id)
+        return list((await s.execute(stmt)).scalars())
+
+
+async def do_record_offer(
+    rt: Runtime,
+    *,
+    rule_id: int | None,
+    site_id: int,
+    visitor_id: int,
+    kind: str,
+    text: str,
+    skill: str | None = None,
+    agent_id: int | None = None,
+) -> int:
+    """Store an offer before it is shown; ``agent_id`` marks an agent's manual invitation."""
+    async with rt.db.write() as s:
+        row = RadarOffer(
+            rule_id=rule_id,
+            site_id=site_id,
+            visitor_id=visitor_id,
+            kind=kind,
+            manual=agent_id is not None,
+            text=text,
+            skill=skill,
+            agent_id=agent_id,
+            shown_at=rt.clock.now(),
+        )
+        s.add(row)
+        await s.flush()
+        return row.id
+
+
+async def do_record_outcome(rt: Runtime, offer_id: int, outcome: str) -> bool:
+    """Only a shown offer can be answered, once: False if it was answered already."""
+    async with rt.db.write() as s:
+        result = await s.execute(
+            update(RadarOffer)
+            .where(RadarOffer.id == offer_id, RadarOffer.outcome == "shown")
+            .values(outcome=outcome, answered_at=rt.clock.now())
+        )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def do_link_conversation(rt: Runtime, offer_id: int, conversation_id: int) -> None:
+    async with rt.db.write() as s:
+        await s.execute(
+            update(RadarOffer)
+            .where(RadarOffer.id == offer_id)
+            .values(conversation_id=conversation_id)
+        )

@@ -1,0 +1,117 @@
+"""Rules (admins), the live visitor list, rule tests and manual invitations (agents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tresen.auth.deps import RT, AdminDep, AgentDep
+from tresen.errors import NotFound
+from tresen.radar import actions
+from tresen.radar.compiled import Ctx
+from tresen.radar.rules import compile_rule
+from tresen.realtime.protocol import OfferOut
+from tresen.runtime import visitor_topic
+from tresen.storage.models import RadarRule
+
+router = APIRouter(prefix="/api/radar", tags=["radar"])
+
+
+class RuleIn(BaseModel):
+    site_id: int | None = None
+    rule: dict[str, Any]
+
+
+class RuleTestIn(BaseModel):
+    visitor_id: int
+    rule: dict[str, Any] | None = None
+    rule_id: int | None = None
+
+
+class OrderIn(BaseModel):
+    rule_ids: list[int] = Field(max_length=1000)
+
+
+class InviteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1000)
+
+
+def rule_view(rule: RadarRule) -> dict[str, Any]:
+    return {"id": rule.id, "site_id": rule.site_id, **rule.spec}
+
+
+@router.get("/rules")
+async def get_rules(rt: RT, who: AgentDep) -> list[dict[str, Any]]:
+    return [rule_view(r) for r in await actions.list_rules(rt)]
+
+
+@router.post("/rules", status_code=201)
+async def create_rule(body: RuleIn, rt: RT, who: AdminDep) -> dict[str, Any]:
+    return rule_view(await actions.check_create_rule(rt, body.site_id, body.rule))
+
+
+@router.patch("/rules/{rule_id}")
+async def patch_rule(rule_id: int, body: dict[str, Any], rt: RT, who: AdminDep) -> dict[str, Any]:
+    return rule_view(await actions.check_update_rule(rt, rule_id, body))
+
+
+@router.delete("/rules/{rule_id}", status_code=204)
+async def delete_rule(rule_id: int, rt: RT, who: AdminDep) -> None:
+    await actions.do_delete_rule(rt, rule_id)
+
+
+@router.post("/rules/order")
+async def order_rules(body: OrderIn, rt: RT, who: AdminDep) -> list[dict[str, Any]]:
+    await actions.do_order_rules(rt, body.rule_ids)
+    return [rule_view(r) for r in await actions.list_rules(rt)]
+
+
+@router.post("/rules/test")
+async def test_rule(body: RuleTestIn, rt: RT, who: AgentDep) -> dict[str, Any]:
+    """Would this rule hold for that visitor right now? (Visitors on this node.)"""
+    st = rt.radar.engine.visitors.get(body.visitor_id)
+    if st is None:
+        raise NotFound("that visitor is not on the site now", code="visitor_not_live")
+    if body.rule is not None:
+        actions.check_rule_spec(body.rule)
+        rule = compile_rule(0, None, body.rule)
+    else:
+        async with rt.db.read() as s:
+            row = await actions.access_rule_by_id(s, body.rule_id or 0)
+        rule = compile_rule(row.id, row.site_id, row.spec)
+    ctx = Ctx(st.facts, rt.clock.now().timestamp(), rt.radar.engine.resources)
+    behaviour = rule.behaviour.test(Ctx(ctx.facts, ctx.now, ctx.resources, optimistic=True))
+    holds = rule.cond.test(ctx)
+    return {
+        "holds": holds,
+        "behaviour": behaviour,
+        "resources": holds or not behaviour,
+        "blocked_until": rt.radar.engine.policy.blocked_until(st, ctx.now),
+    }
+
+
+@router.get("/visitors")
+async def live_visitors(rt: RT, who: AgentDep) -> list[dict[str, Any]]:
+    return rt.radar.snapshots()
+
+
+@router.post("/visitors/{visitor_id}/invite", status_code=201)
+async def invite(visitor_id: int, body: InviteIn, rt: RT, who: AgentDep) -> dict[str, Any]:
+    """An agent invites a visitor by hand; accepting opens a chat."""
+    snap = rt.radar.snapshot(visitor_id)
+    if snap is None:
+        raise NotFound("that visitor is not on the site now", code="visitor_not_live")
+    offer_id = await actions.do_record_offer(
+        rt,
+        rule_id=None,
+        site_id=snap["site_id"],
+        visitor_id=visitor_id,
+        kind="invite",
+        text=body.text,
+        agent_id=who.id,
+    )
+    out = OfferOut(offer_id=offer_id, kind="invite", text=body.text, agent_name=who.name)
+    await rt.publish(visitor_topic(visitor_id), out.frame())
+    return {"offer_id": offer_id}
