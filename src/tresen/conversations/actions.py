@@ -15,7 +15,7 @@ from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Forbidden, Invalid
 from tresen.principal import Principal
 from tresen.realtime.protocol import MessageOut, ReadOut
-from tresen.runtime import AGENTS_TOPIC, Runtime, visitor_topic
+from tresen.runtime import AGENTS_TOPIC, CAPACITY_TOPIC, Runtime, visitor_topic
 from tresen.storage.models import Conversation, Message, Visitor
 from tresen.storage.models.conversation import STATUSES
 
@@ -208,6 +208,7 @@ async def check_assign(
 
 
 async def _publish_conversation(rt: Runtime, conv: Conversation) -> None:
+    await rt.publish(CAPACITY_TOPIC, str(conv.id))
     agents_frame, visitor_frame = conversation_frames(conv)
     await rt.publish(AGENTS_TOPIC, agents_frame)
     await rt.publish(visitor_topic(conv.visitor_id), visitor_frame)
@@ -237,3 +238,29 @@ async def check_mark_read(rt: Runtime, who: Principal, conversation_id: int, seq
 async def access_for_typing(rt: Runtime, who: Principal, conversation_id: int) -> Conversation:
     async with rt.db.read() as s:
         return await access_conversation_by_id(s, who, conversation_id)
+
+
+async def do_open_from_offer(
+    rt: Runtime, who: Principal, *, skill: str | None, opening: str, assignee_id: int | None
+) -> Conversation:
+    """An accepted invitation: a conversation asking for ``skill`` (or assigned to the agent
+    who invited by hand), opened by the invitation's text as a system message, so the agent
+    sees what the visitor said yes to."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = _new_conversation(who, now)
+        conv.skill, conv.last_seq, conv.assignee_id = skill, 1, assignee_id
+        s.add(conv)
+        await s.flush()
+        msg = Message(
+            conversation_id=conv.id,
+            seq=1,
+            author_kind="system",
+            author_id=None,
+            body=opening[: rt.settings.max_message_chars],
+            created_at=now,
+        )
+        s.add(msg)
+        await s.flush()
+    await _publish_sent(rt, Sent(message_out(msg, None), conv, created=True))
+    return conv
