@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
-
 from tests.support.actors import Scenario, next_frame, raw_socket
 from tests.support.server import InProcessServer
+
 from tresen.storage.models import PageView, RadarOffer
 
 PRODUCT_RULE = {
