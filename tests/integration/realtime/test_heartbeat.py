@@ -1,0 +1,100 @@
+"""Heartbeat: the gateway's sweep pings live connections and closes idle ones (injected clock)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support import server as support_server
+from tests.support.actors import Scenario, make_scenario, next_frame, raw_socket
+from tests.support.server import InProcessServer
+from websockets.exceptions import ConnectionClosed
+
+from tresen.clock import ManualClock
+from tresen.storage.migrate import upgrade_async
+
+IDLE = 75.0  # settings.idle_timeout_seconds (default)
+
+
+@pytest.fixture
+async def clocked(tmp_path: Path) -> AsyncIterator[tuple[InProcessServer, Scenario, ManualClock]]:
+    clock = ManualClock()
+    settings = support_server.test_settings(tmp_path)
+    await upgrade_async(settings.database_url)
+    srv = InProcessServer(settings, clock=clock)
+    await srv.start()
+    sc = await make_scenario(srv)
+    yield srv, sc, clock
+    await sc.close()
+    await srv.stop()
+
+
+async def _open(url: str, origin: str | None) -> Any:
+    ws = await raw_socket(url, origin=origin)
+    welcome = await next_frame(ws, "welcome")
+    assert welcome["heartbeat_seconds"] == 25.0
+    return ws
+
+
+async def _raw(ws: Any) -> dict[str, Any]:
+    """The next ping or pong (other news, such as radar updates for agents, is skipped)."""
+    while True:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if frame["type"] in ("ping", "pong"):
+            return frame
+
+
+async def test_sweep_pings_live_and_closes_idle_connections(
+    clocked: tuple[InProcessServer, Scenario, ManualClock],
+) -> None:
+    srv, sc, clock = clocked
+    gateway = srv.app.state.gateway
+    visitor = await sc.visitor()
+    quiet = await _open(visitor.ws_url(), visitor.origin)
+    chatty = await _open(await sc.anna.ws_url(), None)
+    try:
+        clock.advance(IDLE - 5)
+        await chatty.send('{"type":"pong"}')  # any frame counts as life
+        await chatty.send('{"type":"ping"}')
+        assert (await _raw(chatty))["type"] == "pong"  # the server has handled both
+
+        clock.advance(4)  # quiet: 74 s silent; chatty: 4 s
+        gateway.sweep()
+        assert await _raw(quiet) == {"type": "ping"}
+        assert await _raw(chatty) == {"type": "ping"}
+
+        clock.advance(2)  # quiet: 76 s silent -> closed; chatty: 6 s -> pinged
+        gateway.sweep()
+        with pytest.raises(ConnectionClosed) as closed:
+            await _raw(quiet)
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4000, "idle timeout")
+        assert await _raw(chatty) == {"type": "ping"}
+        await chatty.send('{"type":"ping"}')
+        assert (await _raw(chatty))["type"] == "pong"
+        assert len(gateway.connections) == 1
+    finally:
+        await quiet.close()
+        await chatty.close()
+
+
+async def test_answering_pings_keeps_a_connection_open(
+    clocked: tuple[InProcessServer, Scenario, ManualClock],
+) -> None:
+    srv, sc, clock = clocked
+    visitor = await sc.visitor()
+    ws = await _open(visitor.ws_url(), visitor.origin)
+    try:
+        for _ in range(10):  # 250 s in all, answering each ping
+            clock.advance(25)
+            srv.app.state.gateway.sweep()
+            assert await _raw(ws) == {"type": "ping"}
+            await ws.send('{"type":"pong"}')
+        await ws.send('{"type":"ping"}')
+        assert await _raw(ws) == {"type": "pong"}
+    finally:
+        await ws.close()
