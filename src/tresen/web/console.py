@@ -6,7 +6,7 @@ JSON helpers (inbox, visitor context) are included here so the app needs one rou
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from tresen.conversations.inbox_api import router as inbox_router
@@ -16,21 +16,17 @@ router = APIRouter(include_in_schema=False)
 router.include_router(inbox_router)
 router.include_router(context_router)
 
-CSP = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self' ws: wss:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
+CSP = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
 HEADERS = {
-    "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -53,16 +49,27 @@ PAGE = """<!doctype html>
 """
 
 
-def _page() -> HTMLResponse:
-    return HTMLResponse(PAGE, headers=HEADERS)
+def csp(host: str | None) -> str:
+    """The policy; the socket may connect to this host only (ws or wss, as the page was)."""
+    sockets = f" ws://{host} wss://{host}" if host and _safe_host(host) else ""
+    return "; ".join((*CSP, f"connect-src 'self'{sockets}"))
+
+
+def _safe_host(host: str) -> bool:
+    return all(c.isalnum() or c in ".-:[]" for c in host)
+
+
+def _page(request: Request) -> HTMLResponse:
+    headers = {**HEADERS, "Content-Security-Policy": csp(request.headers.get("host"))}
+    return HTMLResponse(PAGE, headers=headers)
 
 
 @router.get("/console")
-async def console() -> HTMLResponse:
-    return _page()
+async def console(request: Request) -> HTMLResponse:
+    return _page(request)
 
 
 @router.get("/console/{rest:path}")
-async def console_deep_link(rest: str) -> HTMLResponse:
+async def console_deep_link(rest: str, request: Request) -> HTMLResponse:
     """/console/login, /console/admin/sites, ...: the app reads the path and shows the view."""
-    return _page()
+    return _page(request)

@@ -1,0 +1,245 @@
+import { useEffect, useReducer, useState } from "preact/hooks";
+import { Agents } from "./admin/Agents";
+import { Sites } from "./admin/Sites";
+import { api, ApiError, setCsrf } from "./api";
+import { ChatPane } from "./ChatPane";
+import { ContextPanel } from "./ContextPanel";
+import { Inbox } from "./Inbox";
+import { Login } from "./Login";
+import { askPermission, notificationState, prefs, unlockAudio } from "./notify";
+import { MAX_TABS, Store } from "./store";
+import type { Agent } from "./types";
+import { visitorName } from "./types";
+
+type View = "chats" | "sites" | "agents";
+
+function viewFromPath(): View {
+  const p = location.pathname;
+  if (p.startsWith("/console/admin/sites")) return "sites";
+  if (p.startsWith("/console/admin/agents")) return "agents";
+  return "chats";
+}
+
+const PATHS: Record<View, string> = {
+  chats: "/console",
+  sites: "/console/admin/sites",
+  agents: "/console/admin/agents",
+};
+
+export function App() {
+  const [phase, setPhase] = useState<"loading" | "login" | "ready">("loading");
+  const [store, setStore] = useState<Store | null>(null);
+
+  function begin(agent: Agent, csrf: string) {
+    setCsrf(csrf);
+    const s = new Store(agent, () => {
+      s.stop();
+      setStore(null);
+      setPhase("login");
+    });
+    setStore(s);
+    setPhase("ready");
+    if (location.pathname.startsWith("/console/login")) history.replaceState(null, "", "/console");
+    s.start().catch((e) => s.flash(e.message));
+  }
+
+  useEffect(() => {
+    api<{ agent: Agent; csrf_token: string }>("GET", "/api/auth/me").then(
+      (r) => begin(r.agent, r.csrf_token),
+      (e) => {
+        if (!(e instanceof ApiError) || e.status === 401) {
+          if (!location.pathname.startsWith("/console/login")) history.replaceState(null, "", "/console/login");
+        }
+        setPhase("login");
+      },
+    );
+  }, []);
+
+  if (phase === "loading") return <p class="loading">Loading…</p>;
+  if (phase === "login" || !store) return <Login onDone={begin} />;
+  return (
+    <Shell
+      store={store}
+      onLogout={() => {
+        store.stop();
+        setStore(null);
+        setPhase("login");
+        history.replaceState(null, "", "/console/login");
+      }}
+    />
+  );
+}
+
+function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
+  const [, rerender] = useReducer((x: number) => x + 1, 0);
+  const [view, setView] = useState<View>(viewFromPath());
+  const [perm, setPerm] = useState(notificationState());
+
+  useEffect(() => store.subscribe(() => rerender(undefined)), [store]);
+  useEffect(() => {
+    const onPop = () => setView(viewFromPath());
+    const onKey = (e: KeyboardEvent) => keyboard(store, e);
+    const onFocus = () => store.markRead();
+    const onGesture = () => unlockAudio();
+    window.addEventListener("popstate", onPop);
+    window.addEventListener("keydown", onKey);
+    window.addEventListener("focus", onFocus);
+    document.addEventListener("visibilitychange", onFocus);
+    document.addEventListener("pointerdown", onGesture);
+    document.addEventListener("keydown", onGesture);
+    return () => {
+      window.removeEventListener("popstate", onPop);
+      window.removeEventListener("keydown", onKey);
+      window.removeEventListener("focus", onFocus);
+      document.removeEventListener("visibilitychange", onFocus);
+      document.removeEventListener("pointerdown", onGesture);
+      document.removeEventListener("keydown", onGesture);
+    };
+  }, [store]);
+
+  const unread = store.totalUnread();
+  useEffect(() => {
+    document.title = (unread ? `(${unread}) ` : "") + "Tresen console";
+  }, [unread]);
+
+  function go(v: View) {
+    history.pushState(null, "", PATHS[v]);
+    setView(v);
+  }
+
+  async function setStatus(status: string) {
+    try {
+      store.me = await api<Agent>("PATCH", `/api/agents/${store.me.id}`, { status });
+      store.changed();
+    } catch (e: any) {
+      store.flash(e.message);
+    }
+  }
+
+  async function logout() {
+    try {
+      await api("POST", "/api/auth/logout");
+    } finally {
+      onLogout();
+    }
+  }
+
+  const isAdmin = store.me.role === "admin";
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <strong class="brand">Tresen</strong>
+        <nav class="views">
+          <button class={view === "chats" ? "on" : ""} onClick={() => go("chats")}>
+            Chats{unread ? ` (${unread})` : ""}
+          </button>
+          {isAdmin && (
+            <>
+              <button class={view === "sites" ? "on" : ""} onClick={() => go("sites")}>Sites</button>
+              <button class={view === "agents" ? "on" : ""} onClick={() => go("agents")}>Agents</button>
+            </>
+          )}
+        </nav>
+        <span class="spacer" />
+        <span class={`conn conn-${store.conn}`} data-testid="connection">{store.conn}</span>
+        <label class="agent-status">
+          <span dir="auto">{store.me.display_name}</span>
+          <select
+            name="agent-status"
+            value={store.me.status}
+            onChange={(e) => void setStatus(e.currentTarget.value)}
+            aria-label="My status"
+          >
+            {store.me.status !== "online" && store.me.status !== "away" && (
+              <option value={store.me.status} disabled>
+                {store.me.status}
+              </option>
+            )}
+            <option value="online">Online</option>
+            <option value="away">Away</option>
+          </select>
+        </label>
+        {perm === "default" && (
+          <button onClick={async () => setPerm(await askPermission())}>Enable notifications</button>
+        )}
+        <label class="sound">
+          <input
+            type="checkbox"
+            checked={prefs.sound}
+            onChange={(e) => {
+              prefs.sound = e.currentTarget.checked;
+              store.changed();
+            }}
+          />
+          Sound
+        </label>
+        <button onClick={() => void logout()}>Log out</button>
+      </header>
+      {store.notice && (
+        <div class="notice" role="status">
+          {store.notice}
+        </div>
+      )}
+      {view === "chats" && <Chats store={store} />}
+      {view === "sites" && isAdmin && <Sites />}
+      {view === "agents" && isAdmin && <Agents />}
+    </div>
+  );
+}
+
+function Chats({ store }: { store: Store }) {
+  const active = store.active;
+  return (
+    <div class="chats">
+      <Inbox store={store} />
+      <main class="work">
+        <div class="tabs" role="tablist" aria-label={`Open chats (up to ${MAX_TABS})`}>
+          {store.tabs.map((id, i) => {
+            const c = store.convs.get(id);
+            const typing = store.typing.has(id);
+            return (
+              <div class={"tab" + (id === active ? " active" : "")} key={id} data-tab={id}>
+                <button role="tab" aria-selected={id === active} onClick={() => store.activate(id)} title={`Alt+${i + 1}`}>
+                  <span class="tab-key">{i + 1}</span>
+                  <span dir="auto">{c ? visitorName(c.visitor, c.visitor_id) : `#${id}`}</span>
+                  {c && c.unread > 0 && <span class="unread">{c.unread}</span>}
+                  {typing && <span class="dots">…</span>}
+                </button>
+                <button class="tab-close" aria-label="Close tab" onClick={() => store.closeTab(id)}>×</button>
+              </div>
+            );
+          })}
+        </div>
+        {active !== null ? (
+          <ChatPane key={active} store={store} convId={active} />
+        ) : (
+          <div class="placeholder">
+            <p>Pick a conversation on the left.</p>
+            <p class="hint">Alt+1…5 switch chats · Alt+↑/↓ previous/next · Alt+W close tab</p>
+          </div>
+        )}
+      </main>
+      {active !== null && <ContextPanel store={store} convId={active} />}
+    </div>
+  );
+}
+
+function keyboard(store: Store, e: KeyboardEvent): void {
+  if (!e.altKey || e.ctrlKey || e.metaKey) return;
+  const digit = /^Digit([1-9])$/.exec(e.code);
+  if (digit) {
+    const id = store.tabs[Number(digit[1]) - 1];
+    if (id !== undefined) store.activate(id);
+    e.preventDefault();
+  } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    store.switchBy(e.key === "ArrowDown" ? 1 : -1);
+    e.preventDefault();
+  } else if (e.code === "KeyW" && store.active !== null) {
+    store.closeTab(store.active);
+    e.preventDefault();
+  } else if (e.code === "KeyN") {
+    const next = store.inbox().find((c) => c.unread > 0);
+    if (next) void store.open(next.id);
+    e.preventDefault();
+  }
+}

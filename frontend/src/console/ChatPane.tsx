@@ -1,0 +1,123 @@
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { Composer } from "./Composer";
+import type { Store } from "./store";
+import { Linkified, timeOf } from "./text";
+import type { Msg, Pending } from "./types";
+import { visitorName } from "./types";
+
+function Bubble({ m, seen, who }: { m: Msg; seen: boolean; who: string }) {
+  const cls = m.internal ? "note" : m.author.kind === "visitor" ? "from-visitor" : "from-agent";
+  return (
+    <li class={`msg ${cls}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
+      <div class="msg-head">
+        {m.internal && <span class="note-label">Internal note</span>}
+        <span class="msg-author" dir="auto">
+          {m.author.name || (m.author.kind === "visitor" ? who : m.author.kind)}
+        </span>
+        <span class="msg-time">{timeOf(m.created_at)}</span>
+      </div>
+      <div class="msg-body" dir="auto">
+        <Linkified text={m.body} />
+      </div>
+      {seen && <div class="seen">Seen</div>}
+    </li>
+  );
+}
+
+function PendingBubble({ p, store }: { p: Pending; store: Store }) {
+  return (
+    <li class={`msg ${p.internal ? "note" : "from-agent"} pending`} data-pending={p.client_msg_id}>
+      <div class="msg-head">
+        {p.internal && <span class="note-label">Internal note</span>}
+        <span class="msg-time">{p.status === "failed" ? "Not sent" : "Sending…"}</span>
+      </div>
+      <div class="msg-body" dir="auto">
+        {p.body}
+      </div>
+      {p.status === "failed" && (
+        <div class="failed">
+          <span>{p.error}</span>
+          <button onClick={() => store.retry(p.client_msg_id)}>Retry</button>
+          <button onClick={() => store.discard(p.client_msg_id)}>Discard</button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+export function ChatPane({ store, convId }: { store: Store; convId: number }) {
+  const conv = store.convs.get(convId);
+  const msgs = store.messagesOf(convId);
+  const pending = store.pendingOf(convId);
+  const listRef = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const lastCount = useRef(0);
+
+  const count = msgs.length + pending.length;
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    if (el && (stick.current || count > lastCount.current)) {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    }
+    lastCount.current = count;
+  }, [count, convId]);
+
+  useEffect(() => {
+    stick.current = true;
+  }, [convId]);
+
+  if (!conv) return <section class="pane">Loading…</section>;
+  const agentMsgs = msgs.filter((m) => m.author.kind === "agent" && !m.internal);
+  const seenSeq = agentMsgs.filter((m) => m.seq <= conv.visitor_read_seq).pop()?.seq;
+  const typing = store.typing.get(convId);
+  const resolved = conv.status === "resolved";
+  const name = visitorName(conv.visitor, conv.visitor_id);
+
+  return (
+    <section class="pane" data-pane={convId} aria-label={`Conversation ${convId}`}>
+      <header class="pane-head">
+        <h2 dir="auto">{name}</h2>
+        <span class={`status status-${conv.status}`}>{conv.status}</span>
+        <span class="spacer" />
+        {conv.assignee_id !== store.me.id && (
+          <button onClick={() => void store.assignToMe(convId)}>Assign to me</button>
+        )}
+        {resolved ? (
+          <button data-action="reopen" onClick={() => void store.setStatus(convId, "open")}>
+            Reopen
+          </button>
+        ) : (
+          <button data-action="close" onClick={() => void store.setStatus(convId, "resolved")}>
+            Close
+          </button>
+        )}
+      </header>
+      <div
+        class="messages"
+        ref={listRef}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
+        {store.hasOlder.get(convId) && (
+          <button class="older" onClick={() => void store.loadOlder(convId)}>
+            Load older messages
+          </button>
+        )}
+        <ol class="msg-list">
+          {msgs.map((m) => (
+            <Bubble key={m.seq} m={m} seen={m.seq === seenSeq} who={name} />
+          ))}
+          {pending.map((p) => (
+            <PendingBubble key={p.client_msg_id} p={p} store={store} />
+          ))}
+        </ol>
+      </div>
+      <div class="typing-line" aria-live="polite">
+        {typing ? `${typing.name} is typing…` : ""}
+      </div>
+      <Composer store={store} convId={convId} />
+    </section>
+  );
+}

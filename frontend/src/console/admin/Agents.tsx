@@ -1,0 +1,124 @@
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import type { Agent } from "../types";
+
+const skillList = (t: string) =>
+  t
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function AgentRow({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => void }) {
+  const [name, setName] = useState(agent.display_name);
+  const [role, setRole] = useState(agent.role);
+  const [skills, setSkills] = useState(agent.skills.join(", "));
+  const [maxChats, setMaxChats] = useState(agent.max_chats);
+  const [active, setActive] = useState(agent.is_active);
+  const [msg, setMsg] = useState("");
+
+  async function save() {
+    try {
+      const a = await api<Agent>("PATCH", `/api/agents/${agent.id}`, {
+        display_name: name,
+        role,
+        skills: skillList(skills),
+        max_chats: maxChats,
+        is_active: active,
+      });
+      onSaved(a);
+      setMsg("Saved.");
+    } catch (e: any) {
+      setMsg(e.message);
+    }
+  }
+
+  return (
+    <tr data-agent={agent.username}>
+      <td>{agent.username}</td>
+      <td>
+        <input value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Display name" />
+      </td>
+      <td>
+        <select value={role} onChange={(e) => setRole(e.currentTarget.value)} aria-label="Role">
+          <option value="agent">agent</option>
+          <option value="admin">admin</option>
+        </select>
+      </td>
+      <td>
+        <input value={skills} onInput={(e) => setSkills(e.currentTarget.value)} aria-label="Skills" />
+      </td>
+      <td>
+        <input
+          type="number"
+          min={0}
+          max={50}
+          value={maxChats}
+          onInput={(e) => setMaxChats(Number(e.currentTarget.value))}
+          aria-label="Max concurrent chats"
+        />
+      </td>
+      <td>{agent.status}</td>
+      <td>
+        <input type="checkbox" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} aria-label="Active" />
+      </td>
+      <td>
+        <button onClick={() => void save()}>Save</button> <span class="info">{msg}</span>
+      </td>
+    </tr>
+  );
+}
+
+export function Agents() {
+  const [agents, setAgents] = useState<Agent[]>([]);
+  const [form, setForm] = useState({ username: "", display_name: "", password: "", role: "agent", skills: "", max_chats: 4 });
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    api<Agent[]>("GET", "/api/agents").then(setAgents, (e) => setError(e.message));
+  }, []);
+
+  async function create(e: Event) {
+    e.preventDefault();
+    setError("");
+    try {
+      const a = await api<Agent>("POST", "/api/agents", { ...form, skills: skillList(form.skills) });
+      setAgents([...agents, a]);
+      setForm({ ...form, username: "", display_name: "", password: "" });
+    } catch (err: any) {
+      setError(err.message);
+    }
+  }
+
+  const field = (k: keyof typeof form) => (e: any) => setForm({ ...form, [k]: k === "max_chats" ? Number(e.currentTarget.value) : e.currentTarget.value });
+  return (
+    <section class="admin">
+      <h2>Agents</h2>
+      <form class="card create" onSubmit={create} aria-label="Create agent">
+        <h3>New agent</h3>
+        <label>Username <input name="username" value={form.username} onInput={field("username")} required /></label>
+        <label>Display name <input name="display_name" value={form.display_name} onInput={field("display_name")} /></label>
+        <label>Password <input name="password" type="password" autocomplete="new-password" value={form.password} onInput={field("password")} required /></label>
+        <label>Role
+          <select name="role" value={form.role} onChange={field("role")}>
+            <option value="agent">agent</option>
+            <option value="admin">admin</option>
+          </select>
+        </label>
+        <label>Skills (comma separated) <input name="skills" value={form.skills} onInput={field("skills")} /></label>
+        <label>Max concurrent chats <input name="max_chats" type="number" min={0} max={50} value={form.max_chats} onInput={field("max_chats")} /></label>
+        <button type="submit">Create agent</button>
+        {error && <p class="error" role="alert">{error}</p>}
+      </form>
+      <table class="agents">
+        <thead>
+          <tr><th>Username</th><th>Name</th><th>Role</th><th>Skills</th><th>Max chats</th><th>Status</th><th>Active</th><th /></tr>
+        </thead>
+        <tbody>
+          {agents.map((a) => (
+            <AgentRow key={a.id} agent={a} onSaved={(x) => setAgents(agents.map((y) => (y.id === x.id ? x : y)))} />
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

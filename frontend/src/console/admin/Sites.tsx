@@ -1,0 +1,131 @@
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import type { Site } from "../types";
+
+function lines(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function copy(text: string, el: HTMLTextAreaElement | null): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    if (!el) return false;
+    el.select();
+    return document.execCommand("copy");
+  }
+}
+
+function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void }) {
+  const [origins, setOrigins] = useState(site.allowed_origins.join("\n"));
+  const [showSecret, setShowSecret] = useState(false);
+  const [msg, setMsg] = useState("");
+  let snippetEl: HTMLTextAreaElement | null = null;
+
+  async function patch(body: object, done: string) {
+    try {
+      onChange(await api<Site>("PATCH", `/api/sites/${site.id}`, body));
+      setMsg(done);
+    } catch (e: any) {
+      setMsg(e.message);
+    }
+  }
+
+  return (
+    <article class="card site" data-site={site.id}>
+      <h3 dir="auto">{site.name}</h3>
+      <p>
+        Widget key: <code>{site.widget_key}</code>
+      </p>
+      <label>
+        Embed snippet
+        <textarea
+          class="snippet"
+          readOnly
+          rows={2}
+          value={site.embed_snippet}
+          ref={(el) => {
+            snippetEl = el;
+          }}
+        />
+      </label>
+      <button
+        onClick={async () => setMsg((await copy(site.embed_snippet, snippetEl)) ? "Snippet copied." : "Copy failed; select and copy by hand.")}
+      >
+        Copy snippet
+      </button>
+      <label>
+        Allowed origins (one per line)
+        <textarea rows={3} value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} />
+      </label>
+      <button onClick={() => void patch({ allowed_origins: lines(origins) }, "Origins saved.")}>
+        Save origins
+      </button>
+      <div class="secret">
+        Identity secret:{" "}
+        <code data-testid="identity-secret">{showSecret ? site.identity_secret : "••••••••••••"}</code>{" "}
+        <button onClick={() => setShowSecret(!showSecret)}>{showSecret ? "Hide" : "Show"}</button>{" "}
+        <button
+          onClick={() => {
+            if (confirm("Rotate the identity secret? Identity hashes signed with the old one stop verifying."))
+              void patch({ rotate_identity_secret: true }, "Identity secret rotated.");
+          }}
+        >
+          Rotate
+        </button>
+      </div>
+      {msg && <p class="info" role="status">{msg}</p>}
+    </article>
+  );
+}
+
+export function Sites() {
+  const [sites, setSites] = useState<Site[]>([]);
+  const [name, setName] = useState("");
+  const [origins, setOrigins] = useState("");
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    api<Site[]>("GET", "/api/sites").then(setSites, (e) => setError(e.message));
+  }, []);
+
+  async function create(e: Event) {
+    e.preventDefault();
+    setError("");
+    try {
+      const site = await api<Site>("POST", "/api/sites", { name, allowed_origins: lines(origins) });
+      setSites([...sites, site]);
+      setName("");
+      setOrigins("");
+    } catch (err: any) {
+      setError(err.message);
+    }
+  }
+
+  const replace = (s: Site) => setSites(sites.map((x) => (x.id === s.id ? s : x)));
+  return (
+    <section class="admin">
+      <h2>Sites</h2>
+      <form class="card create" onSubmit={create} aria-label="Create site">
+        <h3>New site</h3>
+        <label>
+          Name
+          <input name="site-name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+        </label>
+        <label>
+          Allowed origins (one per line, e.g. https://shop.example)
+          <textarea name="site-origins" rows={2} value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Create site</button>
+        {error && <p class="error" role="alert">{error}</p>}
+      </form>
+      {sites.map((s) => (
+        <SiteCard key={s.id} site={s} onChange={replace} />
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,459 @@
+// Console state and the real-time protocol: positions per conversation, unacked sends,
+// unread counts, typing, read receipts. Components read it and call its methods.
+import { api } from "./api";
+import { beep, desktopNotify } from "./notify";
+import { AgentSocket, type SocketState } from "./socket";
+import type { Agent, Conv, Frame, Msg, Pending, VisitorCtx } from "./types";
+import { visitorName } from "./types";
+
+export const MAX_TABS = 5;
+const PAGE = 50;
+const ACK_TIMEOUT_MS = 8000;
+const TYPING_SHOWN_MS = 6000;
+const MAX_RESUME = 100;
+
+function newId(): string {
+  const c = (globalThis as any).crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID().replace(/-/g, "");
+  return Math.random().toString(16).slice(2) + Date.now().toString(16);
+}
+
+export class Store {
+  me: Agent;
+  convs = new Map<number, Conv>();
+  messages = new Map<number, Map<number, Msg>>();
+  hasOlder = new Map<number, boolean>();
+  pending = new Map<string, Pending>();
+  positions = new Map<number, number>();
+  tabs: number[] = [];
+  active: number | null = null;
+  drafts = new Map<number, string>();
+  noteMode = new Map<number, boolean>();
+  typing = new Map<number, { name: string; until: number }>();
+  visitors = new Map<number, VisitorCtx>();
+  conn: SocketState = "connecting";
+  notice = "";
+  private lastUsed = new Map<number, number>();
+  private readSent = new Map<number, number>();
+  private typingSent = new Map<number, number>();
+  private listeners = new Set<() => void>();
+  private socket: AgentSocket;
+  private ackTimer: number | undefined;
+  private scheduled = false;
+
+  constructor(me: Agent, private onAuthLost: () => void) {
+    this.me = me;
+    this.socket = new AgentSocket({
+      onFrame: (f) => this.onFrame(f),
+      onState: (s) => {
+        this.conn = s;
+        this.changed();
+      },
+      onAuthLost: () => this.onAuthLost(),
+    });
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  changed(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.listeners.forEach((fn) => fn());
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.loadInbox();
+    this.socket.start();
+    this.ackTimer = window.setInterval(() => this.resendOverdue(), 2000);
+    window.setInterval(() => this.expireTyping(), 1000);
+    (window as any).__tresenConsole = this; // for diagnostics and tests
+  }
+
+  stop(): void {
+    this.socket.stop();
+    window.clearInterval(this.ackTimer);
+  }
+
+  reconnect(): void {
+    this.socket.reconnect();
+  }
+
+  flash(text: string): void {
+    this.notice = text;
+    this.changed();
+    window.setTimeout(() => {
+      if (this.notice === text) {
+        this.notice = "";
+        this.changed();
+      }
+    }, 6000);
+  }
+
+  // ---- conversations --------------------------------------------------------------------------
+
+  async loadInbox(): Promise<void> {
+    const rows = await api<Conv[]>("GET", "/api/console/inbox");
+    for (const c of rows) {
+      this.convs.set(c.id, { ...this.convs.get(c.id), ...c });
+      this.bump(c.id, c.last_seq);
+    }
+    this.changed();
+  }
+
+  inbox(): Conv[] {
+    return [...this.convs.values()]
+      .filter((c) => c.status !== "resolved")
+      .sort((a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : b.id - a.id));
+  }
+
+  totalUnread(): number {
+    let n = 0;
+    this.convs.forEach((c) => c.status !== "resolved" && (n += c.unread || 0));
+    return n;
+  }
+
+  private bump(convId: number, seq: number): void {
+    if (seq > (this.positions.get(convId) ?? -1)) this.positions.set(convId, seq);
+  }
+
+  async ensureConv(id: number): Promise<Conv | undefined> {
+    if (!this.convs.has(id)) {
+      const c = await api<Conv>("GET", `/api/conversations/${id}`);
+      this.convs.set(id, { ...c, unread: 0 });
+      this.bump(id, c.last_seq);
+    }
+    const conv = this.convs.get(id);
+    if (conv && !conv.visitor) void this.loadVisitor(conv.visitor_id);
+    return conv;
+  }
+
+  async loadVisitor(visitorId: number): Promise<VisitorCtx | undefined> {
+    try {
+      const v = await api<VisitorCtx>("GET", `/api/visitors/${visitorId}`);
+      this.visitors.set(visitorId, v);
+      this.convs.forEach((c) => {
+        if (c.visitor_id === visitorId) {
+          c.visitor = { id: v.id, name: v.name, email: v.email, external_id: v.external_id };
+        }
+      });
+      this.changed();
+      return v;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async open(id: number): Promise<void> {
+    if (!this.tabs.includes(id)) {
+      if (this.tabs.length >= MAX_TABS) {
+        const victim = this.tabs
+          .filter((t) => t !== this.active)
+          .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
+        this.tabs = this.tabs.filter((t) => t !== victim);
+      }
+      this.tabs = [...this.tabs, id];
+    }
+    this.activate(id);
+    await this.ensureConv(id);
+    if (!this.hasOlder.has(id)) await this.loadOlder(id, true);
+    this.markRead();
+  }
+
+  activate(id: number | null): void {
+    this.active = id;
+    if (id !== null) {
+      this.lastUsed.set(id, Date.now());
+      const conv = this.convs.get(id);
+      if (conv) void this.loadVisitor(conv.visitor_id);
+    }
+    this.markRead();
+    this.changed();
+  }
+
+  closeTab(id: number): void {
+    const i = this.tabs.indexOf(id);
+    this.tabs = this.tabs.filter((t) => t !== id);
+    if (this.active === id) this.activate(this.tabs[Math.min(i, this.tabs.length - 1)] ?? null);
+    this.changed();
+  }
+
+  switchBy(delta: number): void {
+    if (!this.tabs.length) return;
+    const i = this.active === null ? -1 : this.tabs.indexOf(this.active);
+    const next = (i + delta + this.tabs.length) % this.tabs.length;
+    this.activate(this.tabs[next]);
+  }
+
+  async loadOlder(id: number, first = false): Promise<void> {
+    const have = this.messages.get(id);
+    const seqs = have ? [...have.keys()] : [];
+    const oldest = seqs.length && !first ? Math.min(...seqs) : null;
+    const qs = oldest ? `?before_seq=${oldest}&limit=${PAGE}` : `?limit=${PAGE}`;
+    const page = await api<Msg[]>("GET", `/api/conversations/${id}/messages${qs}`);
+    for (const m of page) this.putMessage(m);
+    this.hasOlder.set(id, page.length === PAGE && (page[0]?.seq ?? 1) > 1);
+    this.changed();
+  }
+
+  messagesOf(id: number): Msg[] {
+    const map = this.messages.get(id);
+    return map ? [...map.values()].sort((a, b) => a.seq - b.seq) : [];
+  }
+
+  pendingOf(id: number): Pending[] {
+    return [...this.pending.values()].filter((p) => p.conversation_id === id);
+  }
+
+  private putMessage(m: Msg): void {
+    let map = this.messages.get(m.conversation_id);
+    if (!map) this.messages.set(m.conversation_id, (map = new Map()));
+    map.set(m.seq, m);
+    this.bump(m.conversation_id, m.seq);
+  }
+
+  async setStatus(id: number, status: string): Promise<void> {
+    const c = await api<Conv>("PATCH", `/api/conversations/${id}`, { status });
+    this.mergeConv(c);
+    void this.refreshVisitor(id);
+  }
+
+  async assignToMe(id: number): Promise<void> {
+    this.mergeConv(await api<Conv>("PATCH", `/api/conversations/${id}`, { assignee_id: this.me.id }));
+  }
+
+  private mergeConv(c: Conv): void {
+    const old = this.convs.get(c.id);
+    this.convs.set(c.id, { ...c, visitor: old?.visitor, last_message: old?.last_message, unread: old?.unread ?? 0 });
+    this.changed();
+  }
+
+  private refreshVisitor(convId: number): Promise<unknown> {
+    const conv = this.convs.get(convId);
+    return conv ? this.loadVisitor(conv.visitor_id) : Promise.resolve();
+  }
+
+  // ---- sending --------------------------------------------------------------------------------
+
+  send(convId: number, body: string, internal: boolean): void {
+    const p: Pending = {
+      client_msg_id: newId(),
+      conversation_id: convId,
+      body,
+      internal,
+      status: "sending",
+      sent_at: Date.now(),
+    };
+    this.pending.set(p.client_msg_id, p);
+    this.transmit(p);
+    this.sendTyping(convId, false);
+    this.changed();
+  }
+
+  retry(cmid: string): void {
+    const p = this.pending.get(cmid);
+    if (!p) return;
+    p.status = "sending";
+    p.error = undefined;
+    this.transmit(p);
+    this.changed();
+  }
+
+  discard(cmid: string): void {
+    this.pending.delete(cmid);
+    this.changed();
+  }
+
+  private transmit(p: Pending): void {
+    p.sent_at = Date.now();
+    this.socket.send({
+      type: "send",
+      client_msg_id: p.client_msg_id,
+      body: p.body,
+      conversation_id: p.conversation_id,
+      internal: p.internal,
+    });
+  }
+
+  /** Unacked sends go out again with the same client_msg_id: the server dedupes. */
+  private resendOverdue(): void {
+    const now = Date.now();
+    this.pending.forEach((p) => {
+      if (p.status === "sending" && now - p.sent_at > ACK_TIMEOUT_MS) this.transmit(p);
+    });
+  }
+
+  sendTyping(convId: number, isTyping: boolean): void {
+    const last = this.typingSent.get(convId) ?? 0;
+    if (isTyping && Date.now() - last < 3000) return;
+    if (!isTyping && !last) return;
+    this.typingSent.set(convId, isTyping ? Date.now() : 0);
+    this.socket.send({ type: "typing", conversation_id: convId, is_typing: isTyping });
+  }
+
+  markRead(): void {
+    const id = this.active;
+    if (id === null || document.hidden) return;
+    const conv = this.convs.get(id);
+    if (!conv) return;
+    const seq = this.positions.get(id) ?? conv.last_seq;
+    if (conv.unread) {
+      conv.unread = 0;
+      this.changed();
+    }
+    if (seq > 0 && seq > conv.agent_read_seq && seq > (this.readSent.get(id) ?? 0)) {
+      if (this.socket.send({ type: "read", conversation_id: id, seq })) this.readSent.set(id, seq);
+    }
+  }
+
+  // ---- incoming frames ------------------------------------------------------------------------
+
+  private onFrame(f: Frame): void {
+    switch (f.type) {
+      case "welcome":
+        this.onWelcome();
+        break;
+      case "message":
+        this.onMessage(f as unknown as Msg);
+        break;
+      case "ack":
+        this.onAck(f);
+        break;
+      case "conversation":
+        this.onConversation(f.conversation as Conv);
+        break;
+      case "typing":
+        this.onTyping(f);
+        break;
+      case "read":
+        this.onRead(f);
+        break;
+      case "error":
+        this.onError(f);
+        break;
+    }
+    this.changed();
+  }
+
+  private onWelcome(): void {
+    const ids = [...this.tabs, ...this.inbox().map((c) => c.id)];
+    const conversations: Record<number, number> = {};
+    for (const id of ids) {
+      if (Object.keys(conversations).length >= MAX_RESUME) break;
+      if (this.positions.has(id)) conversations[id] = this.positions.get(id)!;
+    }
+    this.socket.send({ type: "resume", conversations });
+    this.readSent.clear();
+    this.pending.forEach((p) => p.status === "sending" && this.transmit(p));
+    this.markRead();
+  }
+
+  private onMessage(m: Msg): void {
+    const conv = this.convs.get(m.conversation_id);
+    const known = this.messages.get(m.conversation_id)?.has(m.seq);
+    if (m.client_msg_id) this.pending.delete(m.client_msg_id);
+    this.putMessage(m);
+    if (!conv) {
+      void this.ensureConv(m.conversation_id).then(() => this.changed());
+      return;
+    }
+    conv.last_seq = Math.max(conv.last_seq, m.seq);
+    conv.updated_at = m.created_at;
+    conv.last_message = {
+      seq: m.seq,
+      body: m.body.slice(0, 140),
+      author_kind: m.author.kind,
+      internal: m.internal,
+      created_at: m.created_at,
+    };
+    if (m.author.kind !== "visitor" || known) return;
+    this.typing.delete(m.conversation_id);
+    const viewing = this.active === m.conversation_id && !document.hidden;
+    if (viewing) this.markRead();
+    else conv.unread = (conv.unread || 0) + 1;
+    if (!viewing || !document.hasFocus()) this.attention(conv, m);
+  }
+
+  private attention(conv: Conv, m: Msg): void {
+    beep();
+    desktopNotify(visitorName(conv.visitor, conv.visitor_id), m.body, `conv-${conv.id}`, () =>
+      void this.open(conv.id),
+    );
+  }
+
+  private onAck(f: Frame): void {
+    const p = this.pending.get(f.client_msg_id);
+    this.bump(f.conversation_id, f.seq);
+    if (!p) return;
+    this.pending.delete(f.client_msg_id);
+    if (!this.messages.get(f.conversation_id)?.has(f.seq)) {
+      this.putMessage({
+        conversation_id: f.conversation_id,
+        seq: f.seq,
+        id: f.id,
+        author: { kind: "agent", id: this.me.id, name: this.me.display_name },
+        body: p.body,
+        internal: p.internal,
+        client_msg_id: p.client_msg_id,
+        created_at: new Date().toISOString(),
+      });
+    }
+  }
+
+  private onConversation(c: Conv): void {
+    const isNew = !this.convs.has(c.id);
+    this.mergeConv(c);
+    this.positions.has(c.id) || this.positions.set(c.id, 0);
+    if (isNew) void this.loadVisitor(c.visitor_id);
+    else if (this.visitors.has(c.visitor_id)) void this.loadVisitor(c.visitor_id);
+  }
+
+  private onTyping(f: Frame): void {
+    if (f.author?.kind === "agent" && f.author?.id === this.me.id) return;
+    if (f.is_typing) {
+      const name = f.author?.kind === "visitor" ? "Visitor" : f.author?.name || "Someone";
+      this.typing.set(f.conversation_id, { name, until: Date.now() + TYPING_SHOWN_MS });
+    } else {
+      this.typing.delete(f.conversation_id);
+    }
+  }
+
+  private expireTyping(): void {
+    const now = Date.now();
+    let gone = false;
+    this.typing.forEach((t, id) => {
+      if (t.until < now) {
+        this.typing.delete(id);
+        gone = true;
+      }
+    });
+    if (gone) this.changed();
+  }
+
+  private onRead(f: Frame): void {
+    const conv = this.convs.get(f.conversation_id);
+    if (!conv) return;
+    if (f.reader === "visitor") conv.visitor_read_seq = Math.max(conv.visitor_read_seq, f.seq);
+    else {
+      conv.agent_read_seq = Math.max(conv.agent_read_seq, f.seq);
+      if (f.seq >= conv.last_seq) conv.unread = 0;
+    }
+  }
+
+  private onError(f: Frame): void {
+    const p = f.ref ? this.pending.get(f.ref) : undefined;
+    if (p) {
+      p.status = "failed";
+      p.error = f.message;
+    } else {
+      this.flash(f.message || f.code);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// Wire and view types for the console. Mirrors src/tresen/realtime/protocol.py.
+
+export interface Agent {
+  id: number;
+  username: string;
+  display_name: string;
+  role: string;
+  skills: string[];
+  max_chats: number;
+  status: string;
+  is_active: boolean;
+}
+
+export interface Author {
+  kind: "visitor" | "agent" | "system" | "bot";
+  id: number | null;
+  name: string | null;
+}
+
+export interface Msg {
+  conversation_id: number;
+  seq: number;
+  id: number;
+  author: Author;
+  body: string;
+  internal: boolean;
+  client_msg_id: string | null;
+  created_at: string;
+}
+
+export interface Pending {
+  client_msg_id: string;
+  conversation_id: number;
+  body: string;
+  internal: boolean;
+  status: "sending" | "failed";
+  error?: string;
+  sent_at: number;
+}
+
+export interface Preview {
+  seq: number;
+  body: string;
+  author_kind: string;
+  internal: boolean;
+  created_at: string;
+}
+
+export interface VisitorBrief {
+  id: number;
+  name: string | null;
+  email: string | null;
+  external_id: string | null;
+}
+
+export interface Conv {
+  id: number;
+  status: string;
+  last_seq: number;
+  assignee_id: number | null;
+  created_at: string;
+  updated_at: string;
+  site_id: number;
+  visitor_id: number;
+  channel: string;
+  skill: string | null;
+  visitor_read_seq: number;
+  agent_read_seq: number;
+  visitor?: VisitorBrief | null;
+  last_message?: Preview | null;
+  unread: number;
+}
+
+export interface PastConv {
+  id: number;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  last_message: Preview | null;
+}
+
+export interface VisitorCtx extends VisitorBrief {
+  site_id: number;
+  site_name: string | null;
+  verified: boolean;
+  attributes: Record<string, unknown>;
+  created_at: string;
+  last_seen_at: string;
+  current_page: string | null;
+  pages: { url: string; title?: string; at?: string }[];
+  time_on_site_seconds?: number | null;
+  conversations: PastConv[];
+}
+
+export interface Site {
+  id: number;
+  name: string;
+  widget_key: string;
+  allowed_origins: string[];
+  identity_secret: string;
+  embed_snippet: string;
+}
+
+export type Frame = { type: string; [k: string]: any };
+
+export function visitorName(v: VisitorBrief | null | undefined, id?: number): string {
+  if (v && v.name) return v.name;
+  if (v && v.email) return v.email;
+  return `Visitor #${v ? v.id : id ?? "?"}`;
+}
