@@ -32,7 +32,7 @@ async def seed_demo(settings: Settings) -> str:
             ).scalar_one_or_none()
             existing = set((await s.execute(select(Agent.username))).scalars())
         if site is None:
-            site = await do_create_site(rt, DEMO_SITE, [settings.public_url])
+            site = await do_create_site(rt, DEMO_SITE, _demo_origins(settings.public_url))
         for username, name, role, skills in DEMO_AGENTS:
             if username not in existing:
                 await check_create_agent(
@@ -48,6 +48,17 @@ async def seed_demo(settings: Settings) -> str:
         return "\n".join(lines)
     finally:
         await rt.close()
+
+
+def _demo_origins(public_url: str) -> list[str]:
+    """The public URL, and its localhost/127.0.0.1 twin: opening the shop on the twin embeds
+    the widget cross-origin, as on a real customer's site."""
+    origin = public_url.rstrip("/")
+    twins = {"//127.0.0.1": "//localhost", "//localhost": "//127.0.0.1"}
+    for a, b in twins.items():
+        if a + ":" in origin or origin.endswith(a):
+            return [origin, origin.replace(a, b, 1)]
+    return [origin]
 
 
 def _demo_passwords(settings: Settings) -> dict[str, str]:

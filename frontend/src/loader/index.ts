@@ -1,1 +1,197 @@
-console.log("tresen loader placeholder");
+// The loader a site embeds: <script src=".../widget.js" data-site="KEY" async></script>.
+// It runs in the host page, so it stays tiny: it creates the chat iframe (Tresen origin),
+// exposes window.Tresen and talks to the frame only by origin-checked postMessage.
+import {
+  FrameToHost,
+  HostToFrame,
+  IdentityInput,
+  isBridgeMessage,
+  pickLang,
+} from "../shared/bridge";
+
+type Handler = (data?: unknown) => void;
+type Call = [string, ...unknown[]];
+interface TresenApi {
+  open(): void;
+  close(): void;
+  identify(identity: IdentityInput): void;
+  track(name: string, props?: Record<string, unknown>): void;
+  on(event: string, fn: Handler): void;
+  version: string;
+}
+
+const w = window as unknown as { Tresen?: unknown; __tresenLoaded?: boolean };
+const NARROW = 480;
+
+function findScript(): HTMLScriptElement | null {
+  const cur = document.currentScript as HTMLScriptElement | null;
+  if (cur && cur.dataset.site) return cur;
+  const all = document.querySelectorAll<HTMLScriptElement>("script[data-site][src*='widget.js']");
+  return all.length ? all[all.length - 1] : null;
+}
+
+function start(script: HTMLScriptElement): void {
+  const site = script.dataset.site || "";
+  const base = new URL(script.src, location.href).origin;
+  const lang = pickLang(script.dataset.lang, document.documentElement.lang, navigator.language);
+  const handlers: Record<string, Handler[]> = {};
+  const outbox: HostToFrame[] = [];
+  let ready = false;
+  let state: "closed" | "open" = "closed";
+
+  const frame = document.createElement("iframe");
+  const q = new URLSearchParams({ site, lang, origin: location.origin, page: location.href });
+  frame.src = `${base}/widget/frame?${q}`;
+  frame.title = "Chat";
+  frame.setAttribute("allow", "autoplay");
+  frame.setAttribute("data-tresen", "frame");
+  const narrow = () => window.innerWidth <= NARROW;
+
+  function layout(): void {
+    const s = frame.style;
+    const open = state === "open";
+    const full = open && narrow();
+    s.cssText =
+      "position:fixed;border:0;background:transparent;color-scheme:normal;z-index:2147483000;" +
+      "max-width:100vw;max-height:100vh;display:block;" +
+      (full
+        ? "inset:0;width:100vw;height:100vh;height:100dvh;"
+        : open
+          ? "right:12px;bottom:12px;width:384px;height:min(640px,calc(100vh - 24px));"
+          : "right:12px;bottom:12px;width:76px;height:76px;");
+  }
+
+  function post(msg: HostToFrame): void {
+    if (!ready || !frame.contentWindow) {
+      outbox.push(msg);
+      return;
+    }
+    frame.contentWindow.postMessage(msg, base);
+  }
+
+  function emit(name: string, data?: unknown): void {
+    for (const fn of handlers[name] || []) {
+      try {
+        fn(data);
+      } catch (err) {
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  // Fallback storage for the frame when the browser blocks third-party storage.
+  const storeKey = "tresen:" + site;
+  function store(session: boolean, value?: string): string | null {
+    try {
+      const area = session ? sessionStorage : localStorage;
+      if (value === undefined) return area.getItem(storeKey);
+      area.setItem(storeKey, value.slice(0, 100000));
+    } catch {
+      /* storage disabled on the host page too */
+    }
+    return null;
+  }
+
+  let lastPage = "";
+  function reportPage(): void {
+    const key = location.href + "\n" + document.title;
+    if (key === lastPage) return;
+    lastPage = key;
+    post({
+      tresen: 1,
+      type: "page",
+      page: { url: location.href, title: document.title, referrer: document.referrer },
+      narrow: narrow(),
+    });
+  }
+
+  window.addEventListener("message", (ev: MessageEvent) => {
+    // Only our own frame, from the Tresen origin, is listened to.
+    if (ev.origin !== base || ev.source !== frame.contentWindow || !isBridgeMessage(ev.data)) return;
+    const msg = ev.data as FrameToHost;
+    if (msg.type === "ready") {
+      ready = true;
+      frame.contentWindow!.postMessage(
+        { tresen: 1, type: "restore", local: store(false), session: store(true) },
+        base,
+      );
+      lastPage = "";
+      reportPage();
+      outbox.splice(0).forEach(post);
+      emit("ready");
+    } else if (msg.type === "state") {
+      const changed = msg.state !== state;
+      state = msg.state === "open" ? "open" : "closed";
+      layout();
+      if (changed) emit(state);
+      emit("unread", msg.unread);
+    } else if (msg.type === "persist") {
+      if (typeof msg.local === "string") store(false, msg.local);
+      if (typeof msg.session === "string") store(true, msg.session);
+    } else if (msg.type === "event" && typeof msg.name === "string") {
+      emit(msg.name, msg.data);
+    }
+  });
+
+  // Single-page apps: report navigations made with the History API too.
+  for (const m of ["pushState", "replaceState"] as const) {
+    const orig = history[m];
+    history[m] = function (this: History, ...args: Parameters<History["pushState"]>) {
+      const r = orig.apply(this, args);
+      setTimeout(reportPage);
+      return r;
+    } as History["pushState"];
+  }
+  window.addEventListener("popstate", reportPage);
+  window.addEventListener("hashchange", reportPage);
+  let resizeTimer = 0;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => {
+      layout();
+      lastPage = "";
+      reportPage();
+    }, 100);
+  });
+
+  const api: TresenApi = {
+    version: "1",
+    open: () => post({ tresen: 1, type: "open" }),
+    close: () => post({ tresen: 1, type: "close" }),
+    identify: (identity) => {
+      if (identity && identity.id) post({ tresen: 1, type: "identify", identity });
+    },
+    track: (name, props) => {
+      if (typeof name === "string" && name)
+        post({ tresen: 1, type: "track", name: name.slice(0, 100), props: props || {} });
+    },
+    on: (event, fn) => {
+      if (typeof fn === "function") (handlers[event] = handlers[event] || []).push(fn);
+    },
+  };
+
+  // Calls made before the script loaded: window.Tresen = {q: [[method, ...args]]} or a function
+  // stub with .q, as in the embed snippet.
+  const stub = w.Tresen as { q?: unknown } | undefined;
+  const queued = (stub && Array.isArray(stub.q) ? stub.q : []) as Call[];
+  w.Tresen = api;
+  layout();
+  (document.body || document.documentElement).appendChild(frame);
+  for (const [method, ...args] of queued) {
+    const fn = (api as unknown as Record<string, unknown>)[method];
+    if (typeof fn === "function") (fn as (...a: unknown[]) => void)(...args);
+  }
+}
+
+function boot(): void {
+  if (w.__tresenLoaded) return;
+  const script = findScript();
+  if (!script || !script.dataset.site) return;
+  w.__tresenLoaded = true;
+  if (document.body) start(script);
+  else document.addEventListener("DOMContentLoaded", () => start(script));
+}
+
+boot();

@@ -1,1 +1,118 @@
-document.body.textContent = "widget placeholder";
+// The chat frame: served from the Tresen origin inside the loader's iframe.
+import { render } from "preact";
+import "./frame.css";
+import { FrameToHost, HostToFrame, isBridgeMessage, pickLang } from "../shared/bridge";
+import { App } from "./app";
+import { Chat } from "./chat";
+import { STRINGS } from "./i18n";
+import { Restored, Slot, openSlots } from "./storage";
+
+interface Config {
+  site: string;
+  parentOrigin: string;
+  lang: string;
+  page: string;
+  maxChars: number;
+}
+
+const root = document.getElementById("tresen-root") as HTMLElement;
+const cfg = JSON.parse(root.dataset.config || "{}") as Config;
+const lang = pickLang(cfg.lang);
+const t = STRINGS[lang];
+document.documentElement.lang = lang;
+const embedded = window.parent !== window;
+
+let narrow = window.innerWidth <= 480 && !embedded;
+let setOpen: (open: boolean, focus: boolean) => void = () => {};
+let chat: Chat | null = null;
+let openSlot: Slot | null = null;
+const early: HostToFrame[] = [];
+const tracked: { name: string; props: Record<string, unknown>; at: string }[] = [];
+let gotRestore: (r: Restored | null) => void = () => {};
+const restored = new Promise<Restored | null>((resolve) => {
+  gotRestore = resolve;
+  setTimeout(() => resolve(null), embedded ? 2000 : 0);
+});
+
+function toHost(msg: FrameToHost): void {
+  // Only the page that embedded us, on the origin the server checked against the allowlist.
+  if (embedded) window.parent.postMessage(msg, cfg.parentOrigin);
+}
+
+function handle(msg: HostToFrame): void {
+  if (!chat) {
+    early.push(msg);
+    return;
+  }
+  switch (msg.type) {
+    case "open":
+      setOpen(true, true);
+      break;
+    case "close":
+      setOpen(false, false);
+      break;
+    case "identify":
+      if (msg.identity && typeof msg.identity.id === "string") void chat.identify(msg.identity);
+      break;
+    case "track":
+      // Kept with the page context for the radar; bounded.
+      tracked.push({ name: String(msg.name).slice(0, 100), props: msg.props || {}, at: new Date().toISOString() });
+      if (tracked.length > 50) tracked.shift();
+      break;
+    case "page":
+      if (narrow !== Boolean(msg.narrow)) {
+        narrow = Boolean(msg.narrow);
+        rerender();
+      }
+      break;
+  }
+}
+
+window.addEventListener("message", (ev: MessageEvent) => {
+  if (ev.source !== window.parent || ev.origin !== cfg.parentOrigin || !isBridgeMessage(ev.data)) return;
+  const msg = ev.data as HostToFrame;
+  if (msg.type === "restore") {
+    const str = (v: unknown) => (typeof v === "string" ? v : null);
+    gotRestore({ local: str(msg.local), session: str(msg.session) });
+  } else handle(msg);
+});
+
+function onState(open: boolean, unread: number): void {
+  openSlot?.set(open ? "1" : "0");
+  toHost({ tresen: 1, type: "state", state: open ? "open" : "closed", unread });
+}
+
+let initiallyOpen = false;
+
+function rerender(): void {
+  if (!chat) return;
+  render(
+    <App
+      chat={chat}
+      t={t}
+      maxChars={cfg.maxChars || 8192}
+      initiallyOpen={initiallyOpen}
+      onState={onState}
+      bindOpen={(fn) => (setOpen = fn)}
+      narrow={() => narrow}
+    />,
+    root,
+  );
+}
+
+async function boot(): Promise<void> {
+  toHost({ tresen: 1, type: "ready" });
+  const slots = await openSlots(`tresen:${cfg.site}`, restored, (which, value) =>
+    toHost({ tresen: 1, type: "persist", [which]: value }),
+  );
+  openSlot = slots.session;
+  // Re-opening after a navigation restores the visitor's own choice within this tab; a new
+  // visit always starts with the launcher only. The panel never opens by itself.
+  initiallyOpen = slots.session.get() === "1";
+  chat = new Chat(cfg.site, slots.local);
+  rerender();
+  early.splice(0).forEach(handle);
+  await chat.start();
+}
+
+void boot();

@@ -87,6 +87,7 @@ def layout(title: str, body: str, *, embed_html: str, cart_count: int, extra: st
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)} · Nordlys Home</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/shop/static/shop.css">
 </head>
 <body>

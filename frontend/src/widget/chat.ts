@@ -1,0 +1,454 @@
+// The visitor's side of the protocol, without UI: session, socket, resume, resend, read, typing.
+// The database is the log: every shown message has a seq, local echoes are matched by
+// client_msg_id (never by content), and unacknowledged sends survive reloads in localStorage.
+import type { IdentityInput } from "../shared/bridge";
+import type { Slot } from "./storage";
+import {
+  AckFrame,
+  Author,
+  ConversationInfo,
+  MessageFrame,
+  ServerFrame,
+  backoff,
+  newClientMsgId,
+} from "../shared/protocol";
+
+export interface ChatMessage {
+  key: string;
+  seq: number | null;
+  author: Author;
+  body: string;
+  createdAt: string | null;
+  clientMsgId: string | null;
+  pending: boolean;
+  failed: boolean;
+}
+
+export interface ChatState {
+  ready: boolean;
+  connected: boolean;
+  everConnected: boolean;
+  conversationId: number | null;
+  messages: ChatMessage[];
+  agentTyping: string | null;
+  agentReadSeq: number;
+  agentName: string | null;
+  agentsOnline: boolean | null;
+  unread: number;
+}
+
+interface Pending {
+  cmid: string;
+  body: string;
+}
+
+interface Stored {
+  token?: string;
+  conv?: number | null;
+  pending?: Pending[];
+  unread?: number;
+}
+
+const PERMANENT = new Set(["message_too_long", "empty_message", "bad_characters", "invalid_frame", "duplicate_id"]);
+
+export class Chat {
+  state: ChatState = {
+    ready: false,
+    connected: false,
+    everConnected: false,
+    conversationId: null,
+    messages: [],
+    agentTyping: null,
+    agentReadSeq: 0,
+    agentName: null,
+    agentsOnline: null,
+    unread: 0,
+  };
+  /** Is the panel visible to the visitor? Set by the UI; drives read receipts and unread. */
+  visible = false;
+  onChange: () => void = () => {};
+  onAgentMessage: (m: ChatMessage) => void = () => {};
+
+  private token: string | null = null;
+  private pending: Pending[] = [];
+  private inFlight = new Set<string>();
+  private ws: WebSocket | null = null;
+  private attempts = 0;
+  private lastSeq = 0;
+  private readSent = 0;
+  private typingSentAt = 0;
+  private typingTimer = 0;
+  private agentTypingTimer = 0;
+  private reconnectTimer = 0;
+  private stopped = false;
+
+  constructor(
+    private site: string,
+    private slot: Slot,
+  ) {}
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async start(identity?: IdentityInput): Promise<void> {
+    const stored = this.load();
+    this.token = stored.token || null;
+    this.pending = stored.pending || [];
+    this.state.unread = stored.unread || 0;
+    for (const p of this.pending) this.state.messages.push(this.localEcho(p));
+    await this.openSession(identity, stored.conv ?? null);
+    this.state.ready = true;
+    this.changed();
+    this.connect();
+    void this.refreshStatus();
+  }
+
+  async identify(identity: IdentityInput): Promise<void> {
+    const before = this.token;
+    await this.openSession(identity, this.state.conversationId);
+    if (this.token !== before) this.reconnectNow();
+  }
+
+  private async openSession(identity: IdentityInput | undefined, conv: number | null): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await fetch("/api/visitor/session", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ site_key: this.site, token: this.token, identity: identity || null }),
+        });
+        if (!r.ok) throw new Error(`session ${r.status}`);
+        const data = (await r.json()) as { token: string; conversations: ConversationInfo[] };
+        this.token = data.token;
+        const ids = data.conversations.map((c) => c.id);
+        const chosen = conv !== null && ids.includes(conv) ? conv : ids.length ? Math.max(...ids) : null;
+        if (chosen !== this.state.conversationId) {
+          this.state.conversationId = chosen;
+          this.state.messages = this.state.messages.filter((m) => m.pending || m.failed);
+          this.lastSeq = 0;
+          this.readSent = 0;
+        }
+        this.save();
+        if (chosen !== null) await this.loadHistory(chosen);
+        return;
+      } catch {
+        await sleep(backoff(attempt));
+      }
+    }
+  }
+
+  private async loadHistory(conv: number): Promise<void> {
+    const q = new URLSearchParams({ site_key: this.site, limit: "100" });
+    const r = await fetch(`/api/visitor/conversations/${conv}/messages?${q}`, {
+      headers: { Authorization: `Bearer ${this.token}` },
+    });
+    if (!r.ok) return;
+    for (const m of (await r.json()) as MessageFrame[]) this.addMessage(m, true);
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.token) return;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const q = new URLSearchParams({ site: this.site, token: this.token });
+    const ws = new WebSocket(`${proto}//${location.host}/ws/visitor?${q}`);
+    this.ws = ws;
+    ws.onmessage = (ev) => {
+      try {
+        this.onFrame(JSON.parse(String(ev.data)) as ServerFrame);
+      } catch {
+        /* a malformed frame is ignored */
+      }
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.inFlight.clear();
+      this.setConnected(false);
+      if (ev.code === 4401) this.token = null; // stale token: a fresh session below
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    clearTimeout(this.reconnectTimer);
+    const delay = backoff(this.attempts++);
+    this.reconnectTimer = window.setTimeout(async () => {
+      if (!this.token) await this.openSession(undefined, this.state.conversationId);
+      else if (this.state.conversationId === null && this.pending.length === 0)
+        await this.openSession(undefined, null);
+      this.connect();
+    }, delay);
+  }
+
+  private reconnectNow(): void {
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000);
+    this.inFlight.clear();
+    this.setConnected(false);
+    this.attempts = 0;
+    this.connect();
+  }
+
+  private setConnected(on: boolean): void {
+    this.state.connected = on;
+    if (on) this.state.everConnected = true;
+    this.changed();
+  }
+
+  // ---- frames ---------------------------------------------------------------------------------
+
+  private onFrame(f: ServerFrame): void {
+    switch (f.type) {
+      case "welcome":
+        this.attempts = 0;
+        this.setConnected(true);
+        if (this.state.conversationId !== null)
+          this.raw({ type: "resume", conversations: { [this.state.conversationId]: this.lastSeq } });
+        this.flush();
+        return;
+      case "ping":
+        this.raw({ type: "pong" });
+        return;
+      case "message":
+        this.addMessage(f, false);
+        return;
+      case "ack":
+        this.onAck(f);
+        return;
+      case "conversation":
+        if (this.state.conversationId === null) this.adopt(f.conversation.id);
+        return;
+      case "typing":
+        if (f.author.kind !== "visitor" && f.conversation_id === this.state.conversationId) {
+          this.state.agentTyping = f.is_typing ? f.author.name || "" : null;
+          clearTimeout(this.agentTypingTimer);
+          if (f.is_typing)
+            this.agentTypingTimer = window.setTimeout(() => {
+              this.state.agentTyping = null;
+              this.changed();
+            }, 8000);
+          this.changed();
+        }
+        return;
+      case "read":
+        if (f.reader === "agent" && f.conversation_id === this.state.conversationId) {
+          this.state.agentReadSeq = Math.max(this.state.agentReadSeq, f.seq);
+          this.changed();
+        }
+        return;
+      case "error":
+        this.onError(f.code, f.ref || null);
+        return;
+    }
+  }
+
+  private adopt(conv: number): void {
+    this.state.conversationId = conv;
+    this.save();
+    this.changed();
+  }
+
+  private addMessage(m: MessageFrame, fromHistory: boolean): void {
+    if (this.state.conversationId === null) this.adopt(m.conversation_id);
+    if (m.conversation_id !== this.state.conversationId || m.internal) return;
+    const list = this.state.messages;
+    if (list.some((x) => x.seq === m.seq)) return;
+    const msg: ChatMessage = {
+      key: `s${m.seq}`,
+      seq: m.seq,
+      author: m.author,
+      body: m.body,
+      createdAt: m.created_at,
+      clientMsgId: m.client_msg_id || null,
+      pending: false,
+      failed: false,
+    };
+    const echo = m.client_msg_id ? list.findIndex((x) => x.clientMsgId === m.client_msg_id) : -1;
+    if (echo >= 0) list.splice(echo, 1);
+    let at = list.findIndex((x) => x.seq === null || (x.seq as number) > m.seq);
+    if (at < 0) at = list.length;
+    list.splice(at, 0, msg);
+    this.lastSeq = Math.max(this.lastSeq, m.seq);
+    if (m.author.kind === "agent" && m.author.name) this.state.agentName = m.author.name;
+    if (m.author.kind !== "visitor") {
+      this.state.agentTyping = null;
+      if (!fromHistory) {
+        if (!this.visible) {
+          this.state.unread++;
+          this.save();
+        }
+        this.onAgentMessage(msg);
+      }
+    }
+    this.changed();
+    this.markRead();
+  }
+
+  private onAck(f: AckFrame): void {
+    this.inFlight.delete(f.client_msg_id);
+    this.pending = this.pending.filter((p) => p.cmid !== f.client_msg_id);
+    if (this.state.conversationId === null) this.state.conversationId = f.conversation_id;
+    const local = this.state.messages.find((x) => x.clientMsgId === f.client_msg_id && x.seq === null);
+    if (local) {
+      local.pending = false;
+      if (!this.state.messages.some((x) => x.seq === f.seq)) {
+        local.seq = f.seq;
+        local.key = `s${f.seq}`;
+      } else this.state.messages.splice(this.state.messages.indexOf(local), 1);
+      this.state.messages.sort(bySeq);
+    }
+    this.lastSeq = Math.max(this.lastSeq, f.seq);
+    this.save();
+    this.changed();
+    this.flush();
+  }
+
+  private onError(code: string, ref: string | null): void {
+    if (!ref) return;
+    this.inFlight.delete(ref);
+    if (PERMANENT.has(code)) {
+      this.pending = this.pending.filter((p) => p.cmid !== ref);
+      const local = this.state.messages.find((x) => x.clientMsgId === ref && x.seq === null);
+      if (local) {
+        local.pending = false;
+        local.failed = true;
+      }
+      this.save();
+      this.changed();
+    } else {
+      window.setTimeout(() => this.flush(), 2000); // rate limited or transient: try again
+    }
+  }
+
+  // ---- visitor actions ------------------------------------------------------------------------
+
+  send(body: string): void {
+    if (!body.trim()) return;
+    const p: Pending = { cmid: newClientMsgId(), body };
+    this.pending.push(p);
+    this.state.messages.push(this.localEcho(p));
+    this.save();
+    this.typing(false);
+    this.changed();
+    this.flush();
+  }
+
+  /** Send what is unacknowledged, with the same client_msg_id. Without a conversation only the
+   * first goes out (it creates the conversation); the rest follow its ack. */
+  private flush(): void {
+    if (!this.state.connected) return;
+    const conv = this.state.conversationId;
+    const batch = conv === null ? this.pending.slice(0, 1) : this.pending;
+    for (const p of batch) {
+      if (this.inFlight.has(p.cmid)) continue;
+      this.inFlight.add(p.cmid);
+      const frame: Record<string, unknown> = { type: "send", client_msg_id: p.cmid, body: p.body };
+      if (conv !== null) frame.conversation_id = conv;
+      this.raw(frame);
+    }
+  }
+
+  typing(on: boolean): void {
+    const conv = this.state.conversationId;
+    if (conv === null || !this.state.connected) return;
+    clearTimeout(this.typingTimer);
+    const now = Date.now();
+    if (on) {
+      if (now - this.typingSentAt > 3000) {
+        this.typingSentAt = now;
+        this.raw({ type: "typing", conversation_id: conv, is_typing: true });
+      }
+      this.typingTimer = window.setTimeout(() => this.typing(false), 4000);
+    } else if (this.typingSentAt) {
+      this.typingSentAt = 0;
+      this.raw({ type: "typing", conversation_id: conv, is_typing: false });
+    }
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible && this.state.unread) {
+      this.state.unread = 0;
+      this.save();
+      this.changed();
+    }
+    this.markRead();
+  }
+
+  markRead(): void {
+    const conv = this.state.conversationId;
+    if (!this.visible || document.hidden || conv === null || !this.state.connected) return;
+    if (this.lastSeq > this.readSent) {
+      this.readSent = this.lastSeq;
+      this.raw({ type: "read", conversation_id: conv, seq: this.lastSeq });
+    }
+  }
+
+  async refreshStatus(): Promise<void> {
+    try {
+      const r = await fetch(`/api/visitor/status?site_key=${encodeURIComponent(this.site)}`);
+      if (r.ok) {
+        this.state.agentsOnline = Boolean(((await r.json()) as { online: boolean }).online);
+        this.changed();
+      }
+    } catch {
+      /* keep the last known state */
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.ws?.close(1000);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private localEcho(p: Pending): ChatMessage {
+    return {
+      key: `c${p.cmid}`,
+      seq: null,
+      author: { kind: "visitor" },
+      body: p.body,
+      createdAt: null,
+      clientMsgId: p.cmid,
+      pending: true,
+      failed: false,
+    };
+  }
+
+  private raw(frame: Record<string, unknown>): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  private changed(): void {
+    this.onChange();
+  }
+
+  private load(): Stored {
+    try {
+      return JSON.parse(this.slot.get() || "{}") as Stored;
+    } catch {
+      return {};
+    }
+  }
+
+  private save(): void {
+    const data: Stored = {
+      token: this.token || undefined,
+      conv: this.state.conversationId,
+      pending: this.pending,
+      unread: this.state.unread,
+    };
+    this.slot.set(JSON.stringify(data));
+  }
+}
+
+function bySeq(a: ChatMessage, b: ChatMessage): number {
+  if (a.seq === null || b.seq === null) return a.seq === b.seq ? 0 : a.seq === null ? 1 : -1;
+  return a.seq - b.seq;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,45 @@
+"""The loader runs in every customer's page: it must stay small (≤ 10 KB gzipped)."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / "frontend"
+BUILT = ROOT / "src" / "tresen" / "static" / "build" / "widget.js"
+BUDGET = 10 * 1024
+
+
+def _stale() -> bool:
+    if not BUILT.exists():
+        return True
+    sources = [
+        *(FRONTEND / "src" / "loader").rglob("*.ts"),
+        *(FRONTEND / "src" / "shared").rglob("*.ts"),
+    ]
+    return any(p.stat().st_mtime > BUILT.stat().st_mtime for p in sources)
+
+
+@pytest.fixture(scope="module")
+def loader() -> bytes:
+    if _stale():
+        npm = shutil.which("npm")
+        if npm is None or not (FRONTEND / "node_modules" / "esbuild").exists():
+            pytest.skip("the loader is not built and npm/esbuild are not available")
+        subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True, capture_output=True)
+    return BUILT.read_bytes()
+
+
+def test_loader_is_within_budget(loader: bytes) -> None:
+    size = len(gzip.compress(loader, compresslevel=9))
+    assert size <= BUDGET, f"widget.js is {size} bytes gzipped; the budget is {BUDGET}"
+
+
+def test_loader_is_the_real_one(loader: bytes) -> None:
+    text = loader.decode()
+    assert "postMessage" in text and "/widget/frame" in text and "placeholder" not in text
