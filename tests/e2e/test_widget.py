@@ -103,6 +103,11 @@ def _open_page(browser: Any, **ctx: Any) -> tuple[Any, Any, list[str]]:
     page.set_default_timeout(TIMEOUT)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    # A Content-Security-Policy violation in the frame would show up here; count it as a dialog.
+    page.on(
+        "console",
+        lambda m: dialogs.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     return context, page, dialogs
 
 
@@ -329,3 +334,29 @@ def test_phone_layout(
     assert _box(page)["width"] < 100
     assert errors == [] and dialogs == []
     context.close()
+
+
+def test_frame_is_locked_to_the_sites_origins(demo_server: ServerProcess) -> None:
+    import httpx
+
+    shop = httpx.get(shop_url(demo_server)).text
+    key = re.search(r'data-site="([^"]+)"', shop).group(1)  # type: ignore[union-attr]
+    assert f'<script src="{demo_server.url}/widget.js" data-site="{key}" async></script>' in shop
+    loader = httpx.get(f"{demo_server.url}/widget.js")
+    assert loader.status_code == 200 and "javascript" in loader.headers["content-type"]
+
+    own, twin = demo_server.url, shop_url(demo_server, "")
+    ok = httpx.get(f"{own}/widget/frame", params={"site": key, "origin": twin})
+    assert ok.status_code == 200
+    csp = ok.headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {own} {twin}" in csp
+    assert "script-src 'self';" in csp and "default-src 'none'" in csp
+    evil = httpx.get(f"{own}/widget/frame", params={"site": key, "origin": "https://evil.example"})
+    assert (
+        evil.status_code == 403
+        and "frame-ancestors 'none'" in evil.headers["content-security-policy"]
+    )
+    status = f"{own}/api/visitor/status"
+    assert httpx.get(status, params={"site_key": key}, headers={"Origin": twin}).status_code == 200
+    bad = httpx.get(status, params={"site_key": key}, headers={"Origin": "https://evil.example"})
+    assert bad.status_code == 403

@@ -57,7 +57,7 @@ function start(script: HTMLScriptElement): void {
       (full
         ? "inset:0;width:100vw;height:100vh;height:100dvh;"
         : open
-          ? "right:12px;bottom:12px;width:384px;height:min(640px,calc(100vh - 24px));"
+          ? "right:0;bottom:0;width:408px;height:min(664px,100vh);"
           : "right:12px;bottom:12px;width:76px;height:76px;");
   }
 
