@@ -13,7 +13,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 from tests.support import server as support_server
-from tests.support.actors import Scenario, Visitor, make_scenario, next_frame, raw_socket
+from tests.support.actors import Scenario, Visitor, make_scenario, raw_socket
+from tests.support.actors import next_frame as _next_frame
 from tests.support.server import TEST_SECRET, InProcessServer
 from websockets.exceptions import ConnectionClosed
 
@@ -23,6 +24,18 @@ from tresen.storage.migrate import upgrade_async
 from tresen.storage.models import Message
 
 LIMIT = 8192  # settings.max_message_chars (default)
+
+
+NEWS = frozenset({"radar", "queue", "overflow", "offer"})
+"""Frames of other features (live radar, routing) that may arrive at any time; skipped."""
+
+
+async def next_frame(ws: Any, kind: str | None = None, timeout: float = 5) -> dict[str, Any]:
+    """The next frame (of ``kind``), skipping pings and other features' news."""
+    while True:
+        frame = await _next_frame(ws, kind, timeout)
+        if frame["type"] not in NEWS or kind in NEWS:
+            return frame
 
 
 # ---- helpers -----------------------------------------------------------------------------------

@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.support.actors import Scenario, Visitor, next_frame, raw_socket
+from tests.support.actors import Scenario, Visitor, raw_socket
+from tests.support.actors import next_frame as _next_frame
+
+NEWS = frozenset({"radar", "queue", "overflow", "offer"})
+"""Frames of other features (live radar, routing) that may arrive at any time; skipped."""
+
+
+async def next_frame(ws: Any, kind: str | None = None, timeout: float = 5) -> dict[str, Any]:
+    """The next frame (of ``kind``), skipping pings and other features' news."""
+    while True:
+        frame = await _next_frame(ws, kind, timeout)
+        if frame["type"] not in NEWS or kind in NEWS:
+            return frame
 
 
 @dataclass
