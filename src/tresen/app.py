@@ -26,6 +26,8 @@ from tresen.radar.api import router as radar_router
 from tresen.radar.live import RadarService
 from tresen.realtime.gateway import Gateway
 from tresen.realtime.gateway import router as ws_router
+from tresen.routing.api import router as routing_router
+from tresen.routing.service import RoutingService
 from tresen.runtime import Runtime, build_runtime
 from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
@@ -49,12 +51,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         gateway.start()
         rt.radar = RadarService(rt)
         await rt.radar.start()
+        rt.routing = RoutingService(rt)
+        await rt.routing.start()
         app.state.rt, app.state.gateway = rt, gateway
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
         finally:
             await gateway.stop()
+            await rt.routing.stop()
             await rt.radar.stop()
             await rt.close()
 
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         visitors_router,
         conversations_router,
         radar_router,
+        routing_router,
         ws_router,
         console_router,
         widget_router,

@@ -84,6 +84,7 @@ class TresenClient:
         *,
         internal: bool = False,
         client_msg_id: str | None = None,
+        skill: str | None = None,
     ) -> str:
         """Queue a message; it is (re)sent until acknowledged. Returns its client_msg_id."""
         cmid = client_msg_id or uuid.uuid4().hex
@@ -92,6 +93,8 @@ class TresenClient:
             frame["conversation_id"] = conversation_id
         if internal:
             frame["internal"] = True
+        if skill is not None:
+            frame["skill"] = skill
         self.pending[cmid] = frame
         self._ack_waiters[cmid] = asyncio.get_running_loop().create_future()
         await self._try_send(frame)
@@ -149,8 +152,8 @@ class TresenClient:
     async def _session(self, ws: Any) -> None:
         self._ws = ws
         self.stats.connects += 1
-        if self.positions:
-            await ws.send(json.dumps({"type": "resume", "conversations": self.positions}))
+        # Always first, even empty: the server holds live messages until it knows our positions.
+        await ws.send(json.dumps({"type": "resume", "conversations": self.positions}))
         for frame in list(self.pending.values()):
             await ws.send(json.dumps(frame))
         self._connected.set()

@@ -15,6 +15,7 @@ from tresen.storage.db import Database
 
 if TYPE_CHECKING:
     from tresen.radar.live import RadarService
+    from tresen.routing.service import RoutingService
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Runtime:
     visitor_signer: Signer = field(init=False)
     ticket_signer: Signer = field(init=False)
     radar: RadarService = field(init=False)  # set by the app's lifespan
+    routing: RoutingService = field(init=False)  # set by the app's lifespan
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.bus)

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 12 * 3600
     visitor_token_ttl_seconds: int = 365 * 24 * 3600
     login_attempts_per_minute: int = 10
+    routing_strategy: str = "least_busy"
+    routing_department_strategies: dict[str, str] = {}
+    accept_seconds: float = 0.0  # 0: assign at once; else the agent accepts within this time
+    sticky_seconds: float = 30.0  # a returning customer waits this long for their last agent
+    priority_segments: list[str] = ["gold", "platinum", "vip"]
+    overflow_wait_seconds: float = 180.0  # offer message/callback/bot beyond this wait
+    auto_away_seconds: float = 60.0  # agent with no console connected turns away after this
     cookie_secure: bool = False
     log_level: str = "info"
 

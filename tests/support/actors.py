@@ -141,14 +141,18 @@ async def raw_socket(url: str, origin: str | None = ORIGIN) -> Any:
     return await websockets.connect(url, additional_headers=headers, ping_interval=None)
 
 
+NOTICES = frozenset({"ping", "queue", "overflow"})
+
+
 async def next_frame(ws: Any, kind: str | None = None, timeout: float = 5) -> dict[str, Any]:
-    """The next frame (of ``kind``, skipping pings and others)."""
+    """The next frame of ``kind``; without a kind, the next one that is not a heartbeat or a
+    routing notice (queue position, overflow), which arrive whenever a chat waits."""
     import asyncio
 
     async def read() -> dict[str, Any]:
         while True:
             frame: dict[str, Any] = json.loads(await ws.recv())
-            if (kind is None and frame["type"] != "ping") or frame["type"] == kind:
+            if (kind is None and frame["type"] not in NOTICES) or frame["type"] == kind:
                 return frame
 
     return await asyncio.wait_for(read(), timeout)

@@ -33,6 +33,9 @@ def test_settings(tmp_path: Path, database_url: str | None = None, **kw: Any) ->
     ).resolved()
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test itself
+
+
 class InProcessServer:
     """A real uvicorn server on loopback inside the running event loop."""
 

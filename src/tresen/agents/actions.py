@@ -13,7 +13,7 @@ from tresen.errors import Conflict, Invalid
 from tresen.runtime import CAPACITY_TOPIC, Runtime
 from tresen.storage.models import Agent
 
-ROLES = ("admin", "agent")
+ROLES = ("admin", "supervisor", "agent")
 STATUSES = ("online", "away", "offline")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 

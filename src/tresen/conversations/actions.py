@@ -15,6 +15,7 @@ from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Forbidden, Invalid
 from tresen.principal import Principal
 from tresen.realtime.protocol import MessageOut, ReadOut
+from tresen.routing.enqueue import prepare_queue
 from tresen.runtime import AGENTS_TOPIC, CAPACITY_TOPIC, Runtime, visitor_topic
 from tresen.storage.models import Conversation, Message, Visitor
 from tresen.storage.models.conversation import STATUSES
@@ -57,6 +58,7 @@ async def check_send_message(
     client_msg_id: str,
     conversation_id: int | None = None,
     internal: bool = False,
+    skill: str | None = None,
 ) -> Sent:
     check_body(rt, body)
     if internal and who.kind != "agent":
@@ -65,7 +67,9 @@ async def check_send_message(
         raise Invalid("conversation_id is required", code="missing_conversation")
     for _attempt in range(3):
         try:
-            sent = await do_send_message(rt, who, body, client_msg_id, conversation_id, internal)
+            sent = await do_send_message(
+                rt, who, body, client_msg_id, conversation_id, internal, skill
+            )
             break
         except IntegrityError:
             continue  # a concurrent resend of the same client_msg_id won; look it up again
@@ -83,6 +87,7 @@ async def do_send_message(
     client_msg_id: str,
     conversation_id: int | None,
     internal: bool,
+    skill: str | None = None,
 ) -> Sent:
     now = rt.clock.now()
     async with rt.db.write() as s:
@@ -98,8 +103,10 @@ async def do_send_message(
             return Sent(message_out(existing, who.name), conv, duplicate=True)
         if created:
             conv = _new_conversation(who, now)
+            conv.skill = skill
             s.add(conv)
             await s.flush()
+            await prepare_queue(s, rt.settings, conv, now)
         seq = await _next_seq(s, conv, now)
         msg = Message(
             conversation_id=conv.id,
@@ -115,6 +122,7 @@ async def do_send_message(
         reopened = who.kind == "visitor" and conv.status == "resolved"
         if reopened:
             conv.status, conv.closed_at = "open", None
+            await prepare_queue(s, rt.settings, conv, now)
         await s.flush()
     return Sent(message_out(msg, who.name), conv, created=created or reopened)
 
@@ -173,6 +181,8 @@ async def _publish_sent(rt: Runtime, sent: Sent) -> None:
     await rt.publish(AGENTS_TOPIC, frame)
     if not sent.message.internal:
         await rt.publish(visitor_topic(conv.visitor_id), frame)
+    if sent.created:
+        await rt.publish(CAPACITY_TOPIC, str(conv.id))  # a chat joined the queue: route it
 
 
 async def check_set_status(
@@ -187,7 +197,7 @@ async def check_set_status(
         conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
         conv.status, conv.updated_at = status, now
         conv.closed_at = now if status == "resolved" else None
-    await _publish_conversation(rt, conv)
+    await publish_conversation(rt, conv)
     return conv
 
 
@@ -203,11 +213,11 @@ async def check_assign(
 
             await access_agent_by_id(s, assignee_id)
         conv.assignee_id, conv.updated_at = assignee_id, rt.clock.now()
-    await _publish_conversation(rt, conv)
+    await publish_conversation(rt, conv)
     return conv
 
 
-async def _publish_conversation(rt: Runtime, conv: Conversation) -> None:
+async def publish_conversation(rt: Runtime, conv: Conversation) -> None:
     await rt.publish(CAPACITY_TOPIC, str(conv.id))
     agents_frame, visitor_frame = conversation_frames(conv)
     await rt.publish(AGENTS_TOPIC, agents_frame)
@@ -249,9 +259,13 @@ async def do_open_from_offer(
     now = rt.clock.now()
     async with rt.db.write() as s:
         conv = _new_conversation(who, now)
-        conv.skill, conv.last_seq, conv.assignee_id = skill, 1, assignee_id
+        conv.skill, conv.last_seq = skill, 1
         s.add(conv)
         await s.flush()
+        if assignee_id is None:
+            await prepare_queue(s, rt.settings, conv, now)
+        else:
+            conv.assignee_id, conv.assigned_at = assignee_id, now
         msg = Message(
             conversation_id=conv.id,
             seq=1,
@@ -264,3 +278,22 @@ async def do_open_from_offer(
         await s.flush()
     await _publish_sent(rt, Sent(message_out(msg, None), conv, created=True))
     return conv
+
+
+async def do_system_message(rt: Runtime, conv: Conversation, body: str, *, internal: bool) -> None:
+    """A message from the system (routing, transfers), numbered like any other."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        seq = await _next_seq(s, conv, now)
+        msg = Message(
+            conversation_id=conv.id,
+            seq=seq,
+            author_kind="system",
+            author_id=None,
+            body=body[: rt.settings.max_message_chars],
+            internal=internal,
+            created_at=now,
+        )
+        s.add(msg)
+        await s.flush()
+    await _publish_sent(rt, Sent(message_out(msg, None), conv))

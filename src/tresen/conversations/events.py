@@ -38,6 +38,11 @@ def conversation_dict(conv: Conversation, *, for_visitor: bool = False) -> dict[
             skill=conv.skill,
             visitor_read_seq=conv.visitor_read_seq,
             agent_read_seq=conv.agent_read_seq,
+            department=conv.department,
+            priority=conv.priority,
+            queued_at=conv.queued_at.isoformat() if conv.queued_at else None,
+            offered_to=conv.offered_to,
+            meta=conv.meta or {},
         )
     return data
 

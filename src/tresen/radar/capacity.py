@@ -1,51 +1,53 @@
-"""Free chat capacity per skill, read from the database (the router will own this).
+"""Free chat capacity and expected wait per skill, as routing sees them.
 
-Until routing (ACD) lands, capacity is: agents whose status is ``online`` and who are active,
-each with ``max_chats`` minus the open conversations assigned to them. It is refreshed every few
-seconds and on demand; the radar engine is told which skills changed.
+Free slots of a skill are the online agents' free slots minus the chats already waiting for
+that skill: when queues grow, invitations for that skill pause by themselves. Refreshed every
+few seconds and whenever an agent's status or load changes; the radar engine is told which
+skills changed.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
+from tresen.routing.estimate import expected_wait
+from tresen.routing.queue import agent_loads, handling_seconds, waiting
+from tresen.routing.strategies import AgentLoad, Request
 from tresen.runtime import Runtime
-from tresen.storage.models import Agent, Conversation
 
 
 class DbCapacity:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._free: dict[str | None, int] = {}
+        self._wait: dict[str | None, float] = {}
+        self._agents: list[AgentLoad] = []
 
     def free_slots(self, skill: str | None) -> int:
         return self._free.get(skill, 0)
 
     def queue_wait(self, skill: str | None) -> float:
-        # No queue model yet: free capacity means no wait, none means "long".
-        return 0.0 if self.free_slots(skill) > 0 else 3600.0
+        return self._wait.get(skill, float("inf"))
 
     async def refresh(self) -> set[str | None]:
         """Re-read capacity; return the skills whose free slots changed."""
-        load = (
-            select(Conversation.assignee_id, func.count().label("n"))
-            .where(Conversation.status == "open", Conversation.assignee_id.is_not(None))
-            .group_by(Conversation.assignee_id)
-            .subquery()
-        )
-        stmt = (
-            select(Agent.skills, Agent.max_chats, func.coalesce(load.c.n, 0))
-            .outerjoin(load, load.c.assignee_id == Agent.id)
-            .where(Agent.status == "online", Agent.is_active.is_(True))
-        )
         async with self.rt.db.read() as s:
-            rows = (await s.execute(stmt)).all()
-        free: dict[str | None, int] = {None: 0}
-        for skills, max_chats, busy in rows:
-            slots = max(0, max_chats - busy)
+            agents = await agent_loads(s)
+            queued = [r for _, r in await waiting(s)]
+            handling = await handling_seconds(s)
+        free: dict[str | None, int] = {None: -len(queued)}
+        skills = {k for a in agents for k in a.skills} | {r.skill for r in queued if r.skill}
+        for skill in skills:
+            free[skill] = -sum(1 for r in queued if r.skill == skill)
+        for a in agents:
+            slots = max(0, a.max_chats - a.load)
             free[None] += slots
-            for skill in skills:
-                free[skill] = free.get(skill, 0) + slots
+            for skill in a.skills:
+                free[skill] += slots
+        self._wait = {}
+        for key in free:
+            ahead = sum(1 for r in queued if key is None or r.skill == key)
+            aht = handling.get(key, handling.get(None, 240.0))
+            w = expected_wait(agents, Request(0, 0.0, skill=key), ahead + 1, aht)
+            self._wait[key] = float("inf") if w is None else w
         changed = {k for k in free.keys() | self._free.keys() if free.get(k) != self._free.get(k)}
         self._free = free
         return changed

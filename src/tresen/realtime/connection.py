@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CLOSE_SLOW_CONSUMER = 4008
 FILL_PAGE = 200
+RESUME_WAIT_SECONDS = 1.0
+"""How long messages of untracked conversations wait for the client's first frame (its resume)."""
 
 
 class Connection:
@@ -40,6 +42,10 @@ class Connection:
         self.positions: dict[int, int] = {}
         self.visitor_of: dict[int, int] = {}
         self._filling: dict[int, list[tuple[str, int]]] = {}
+        # Until the client's first frame (normally ``resume``) is handled, messages of
+        # conversations it has not resumed yet are held: sent now, they would overtake the gap
+        # the resume fills and then come again with the fill.
+        self._early: list[tuple[str, int, int]] | None = []
         self._drainer: asyncio.Task[None] | None = None
         self._tokens = float(rt.settings.frames_burst)
         self._tokens_at = rt.clock.monotonic()
@@ -92,7 +98,11 @@ class Connection:
             buffer.append((frame, seq))
             return
         position = self.positions.get(conversation_id)
-        if position is None:
+        if position is None and self._early is not None:
+            self._early.append((frame, conversation_id, seq))
+            if len(self._early) >= self.rt.settings.send_queue_limit:
+                self.release_early()
+        elif position is None:
             self.send(frame)
         elif seq == position + 1:
             self.positions[conversation_id] = seq
@@ -118,7 +128,14 @@ class Connection:
 
     # ---- incoming ----------------------------------------------------------------------------
 
+    def release_early(self) -> None:
+        """Deliver the held messages, now that the client has said where it stands."""
+        early, self._early = self._early, None
+        for frame, conversation_id, seq in early or ():
+            self.deliver(frame, conversation_id, seq)
+
     async def run(self) -> None:
+        asyncio.get_running_loop().call_later(RESUME_WAIT_SECONDS, self.release_early)
         while True:
             msg = await self.ws.receive()
             if msg["type"] == "websocket.disconnect":
@@ -127,8 +144,10 @@ class Connection:
             text = msg.get("text")
             if text is None:
                 self.send(error_frame("binary_not_supported", "send JSON text frames"))
-                continue
-            await self.handle(text)
+            else:
+                await self.handle(text)
+            if self._early is not None:
+                self.release_early()
 
     async def handle(self, text: str) -> None:
         if len(text.encode()) > self.rt.settings.max_frame_bytes:

@@ -128,4 +128,8 @@ async def agent_socket(ws: WebSocket) -> None:
         who = await agent_from_ticket(rt, ticket)
     except TresenError as exc:
         return await _refuse(ws, exc)
-    await ws.app.state.gateway.serve(ws, who, [AGENTS_TOPIC, agent_topic(who.id)])
+    rt.routing.agent_connected(who.id)
+    try:
+        await ws.app.state.gateway.serve(ws, who, [AGENTS_TOPIC, agent_topic(who.id)])
+    finally:
+        rt.routing.agent_disconnected(who.id)

@@ -13,6 +13,7 @@ from tresen.realtime.protocol import (
     AckOut,
     Author,
     OfferReplyIn,
+    QueueChoiceIn,
     ReadIn,
     ResumedOut,
     ResumeIn,
@@ -21,6 +22,7 @@ from tresen.realtime.protocol import (
     TypingIn,
     TypingOut,
 )
+from tresen.routing.actions import check_queue_choice
 from tresen.runtime import AGENTS_TOPIC, visitor_topic
 from tresen.storage.models import Conversation
 
@@ -43,6 +45,11 @@ async def dispatch(conn: Connection, frame: object) -> None:
         case TrackIn():
             _visitors_only(conn)
             await conn.rt.radar.track(conn.who, frame)
+        case QueueChoiceIn():
+            details = {"email": frame.email, "phone": frame.phone, "when": frame.when}
+            await check_queue_choice(
+                conn.rt, conn.who, frame.conversation_id, frame.choice, details
+            )
         case OfferReplyIn():
             _visitors_only(conn)
             await conn.rt.radar.reply(conn.who, frame.offer_id, frame.outcome)
@@ -63,6 +70,7 @@ async def on_send(conn: Connection, frame: SendIn) -> None:
         client_msg_id=frame.client_msg_id,
         conversation_id=frame.conversation_id,
         internal=frame.internal,
+        skill=frame.skill,
     )
     conn.visitor_of[sent.conversation.id] = sent.conversation.visitor_id
     conn.send(

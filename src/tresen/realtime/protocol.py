@@ -20,13 +20,15 @@ class _In(BaseModel):
 
 
 class SendIn(_In):
-    """Post a message. Without ``conversation_id`` a visitor starts a new conversation."""
+    """Post a message. Without ``conversation_id`` a visitor starts a new conversation, routed
+    by ``skill`` (the topic chosen in the widget, e.g. "Sales") when given."""
 
     type: Literal["send"]
     client_msg_id: Annotated[str, Field(min_length=1, max_length=64)]
     body: str
     conversation_id: int | None = None
     internal: bool = False
+    skill: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
 class ResumeIn(_In):
@@ -78,6 +80,18 @@ class OfferReplyIn(_In):
     outcome: Literal["accepted", "dismissed"]
 
 
+class QueueChoiceIn(_In):
+    """A waiting visitor's choice: keep waiting, leave a message (answered by email: give
+    ``email``), ask for a callback (``phone``, optional ``when``), talk to the bot, or leave."""
+
+    type: Literal["queue_choice"]
+    conversation_id: int
+    choice: Literal["wait", "message", "callback", "bot", "leave"]
+    email: Annotated[str, Field(max_length=320)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    when: Annotated[str, Field(max_length=100)] | None = None
+
+
 class PingIn(_In):
     type: Literal["ping"]
 
@@ -87,12 +101,20 @@ class PongIn(_In):
 
 
 ClientFrame = Annotated[
-    SendIn | ResumeIn | TypingIn | ReadIn | TrackIn | OfferReplyIn | PingIn | PongIn,
+    SendIn
+    | ResumeIn
+    | TypingIn
+    | ReadIn
+    | TrackIn
+    | OfferReplyIn
+    | QueueChoiceIn
+    | PingIn
+    | PongIn,
     Field(discriminator="type"),
 ]
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(
-    {"send", "resume", "typing", "read", "track", "offer_reply", "ping", "pong"}
+    {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "ping", "pong"}
 )
 
 
@@ -189,6 +211,26 @@ class RadarOut(_Out):
     type: Literal["radar"] = "radar"
     visitor: dict[str, Any]
     gone: bool = False
+
+
+class QueueOut(_Out):
+    """The visitor's place in the queue and the expected wait (None: nobody is online)."""
+
+    type: Literal["queue"] = "queue"
+    conversation_id: int
+    position: int
+    estimated_wait_seconds: int | None
+
+
+class OverflowOut(_Out):
+    """Nobody who could help is online, or the wait is long: the visitor may choose another
+    way (answer with ``queue_choice``)."""
+
+    type: Literal["overflow"] = "overflow"
+    conversation_id: int
+    reason: Literal["nobody_online", "long_wait"]
+    estimated_wait_seconds: int | None
+    options: list[str]
 
 
 class ErrorOut(_Out):

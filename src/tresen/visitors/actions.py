@@ -119,7 +119,7 @@ async def _apply_identity(
     known.name = (claim.name or known.name or "")[:200] or None
     known.email = (claim.email or known.email or "")[:320] or None
     if claim.attributes:
-        known.attributes = {**known.attributes, **claim.attributes}
+        known.attributes = {**(known.attributes or {}), **claim.attributes}
     return known, True
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,10 +20,15 @@ class Agent(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="agent")
     skills: Mapped[list[str]] = mapped_column(default=list)
+    skill_levels: Mapped[dict[str, Any]] = mapped_column(
+        default=dict
+    )  # skill -> level, 1 if absent
+    departments: Mapped[list[str]] = mapped_column(default=list)
     max_chats: Mapped[int] = mapped_column(default=4)
     status: Mapped[str] = mapped_column(String(16), default="offline")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    idle_since: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AgentSession(Base):

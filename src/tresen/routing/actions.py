@@ -1,0 +1,137 @@
+"""The write path for routing: queueing, agents accepting or declining, transfers, and the
+visitor's choice when the wait is long or nobody is online."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.conversations.actions import do_system_message, publish_conversation
+from tresen.conversations.queries import access_conversation_by_id
+from tresen.errors import Conflict, Forbidden, Invalid
+from tresen.principal import Principal
+from tresen.routing.queue import agent_loads
+from tresen.runtime import Runtime
+from tresen.storage.models import Agent, Conversation, Visitor
+
+Choice = Literal["wait", "message", "callback", "bot", "leave"]
+
+
+async def check_answer_offer(
+    rt: Runtime, who: Principal, conv_id: int, accept: bool
+) -> Conversation:
+    """The agent a chat was offered to accepts it, or declines it back to the queue."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = await access_conversation_by_id(s, who, conv_id, lock=True)
+        if conv.offered_to != who.id:
+            raise Conflict("this chat is not offered to you (any more)", code="not_offered")
+        conv.offered_to, conv.offered_at, conv.updated_at = None, None, now
+        if accept:
+            conv.assignee_id, conv.assigned_at = who.id, now
+        else:
+            conv.declined_by = [*conv.declined_by, who.id]
+    await publish_conversation(rt, conv)
+    return conv
+
+
+async def check_transfer(
+    rt: Runtime,
+    who: Principal,
+    conv_id: int,
+    *,
+    agent_id: int | None = None,
+    skill: str | None = None,
+    department: str | None = None,
+    note: str = "",
+) -> Conversation:
+    """Hand a chat to another agent (if they have room) or back to a skill/department queue,
+    keeping its place; the note is an internal note, so the next agent reads why."""
+    if agent_id is None and skill is None and department is None:
+        raise Invalid("transfer to an agent_id, a skill or a department")
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = await access_conversation_by_id(s, who, conv_id, lock=True)
+        if agent_id is not None:
+            await _check_room(s, agent_id)
+            conv.assignee_id, conv.assigned_at = agent_id, now
+        else:
+            conv.skill = skill or conv.skill
+            conv.department = department or conv.department
+            conv.assignee_id, conv.offered_to, conv.declined_by = None, None, []
+            conv.queued_at = conv.queued_at or now
+            conv.priority = max(conv.priority, 1)  # a transferred visitor is not sent to the back
+        conv.updated_at = now
+    target = f"agent {agent_id}" if agent_id else (skill or department)
+    await do_system_message(
+        rt,
+        conv,
+        f"Transferred to {target} by {who.name}" + (f": {note}" if note else ""),
+        internal=True,
+    )
+    await publish_conversation(rt, conv)
+    return conv
+
+
+async def _check_room(s: AsyncSession, agent_id: int) -> None:
+    agent = await s.get(Agent, agent_id)
+    if agent is None or not agent.is_active:
+        raise Invalid(f"no agent {agent_id}")
+    load = next((a for a in await agent_loads(s, online_only=False) if a.id == agent_id), None)
+    if agent.status != "online" or load is None or load.load >= load.max_chats:
+        raise Conflict(f"{agent.display_name} is not online with a free slot", code="no_room")
+
+
+async def check_queue_choice(
+    rt: Runtime, who: Principal, conv_id: int, choice: Choice, details: dict[str, Any]
+) -> Conversation:
+    """What a waiting visitor chose: keep waiting, leave a message (answered by email),
+    ask for a callback, continue with the bot, or leave the queue (counted as abandoned)."""
+    if who.kind != "visitor":
+        raise Forbidden("only the waiting visitor chooses")
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = await access_conversation_by_id(s, who, conv_id, lock=True)
+        if conv.queued_at is None or conv.assignee_id is not None or conv.status != "open":
+            raise Conflict("this conversation is not waiting in the queue", code="not_queued")
+        summary = _apply_choice(conv, choice, details, now)
+        if choice == "message" and details.get("email"):
+            visitor = await s.get(Visitor, who.id)
+            if visitor is not None and not visitor.email:
+                visitor.email = str(details["email"])[:320]
+    if summary:
+        await do_system_message(rt, conv, summary, internal=False)
+    await publish_conversation(rt, conv)
+    return conv
+
+
+def _apply_choice(conv: Conversation, choice: Choice, d: dict[str, Any], now: datetime) -> str:
+    if choice == "wait":
+        return ""
+    conv.queued_at, conv.updated_at = None, now
+    conv.meta = {**conv.meta, "overflow_choice": choice}
+    if choice == "leave":
+        conv.status, conv.closed_at = "abandoned", now
+        return "The visitor left the queue."
+    if choice == "bot":
+        conv.meta = {**conv.meta, "bot": True}
+        return "The visitor continues with the bot."
+    conv.status = "pending"
+    if choice == "message":
+        email = _field(d, "email", 320, required=True)
+        conv.channel, conv.meta = "email", {**conv.meta, "reply_to": email}
+        return f"Message left; we answer by email to {email}."
+    phone, when = _field(d, "phone", 40, required=True), _field(d, "when", 100)
+    conv.meta = {**conv.meta, "callback": {"phone": phone, "when": when}}
+    return f"Callback requested: {phone}" + (f", {when}" if when else "") + "."
+
+
+def _field(d: dict[str, Any], key: str, limit: int, required: bool = False) -> str:
+    value = str(d.get(key) or "").strip()
+    if required and not value:
+        raise Invalid(f"{key} is required for this choice")
+    if len(value) > limit:
+        raise Invalid(f"{key}: at most {limit} characters")
+    return value
