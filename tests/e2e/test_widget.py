@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -142,11 +143,27 @@ def _bodies(page: Any) -> list[str]:
     )
 
 
+def _wait_in_frame(page: Any, script: str, arg: Any = None) -> None:
+    """wait_for_function in the widget frame, tolerating the frame being replaced by a
+    navigation or reload while we wait."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while True:
+        try:
+            _frame_obj(page).wait_for_function(script, arg=arg, timeout=TIMEOUT)
+            return
+        except (Error, StopIteration):
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(200)
+
+
 def _wait_body(page: Any, text: str) -> None:
-    _frame_obj(page).wait_for_function(
+    _wait_in_frame(
+        page,
         "t => [...document.querySelectorAll('.log .body')].some(e => e.textContent === t)",
-        arg=text,
-        timeout=TIMEOUT,
+        text,
     )
 
 
@@ -188,7 +205,7 @@ def test_visitor_chats_with_an_agent_across_pages(
     launcher.click()
     frame.locator(".panel").wait_for()
     assert _box(page)["width"] >= 320 and _box(page)["height"] >= 400
-    _frame_obj(page).wait_for_function("document.activeElement.id === 'tw-input'")
+    _wait_in_frame(page, "document.activeElement.id === 'tw-input'")
     _send_from_visitor(page, "Hello, my promo code does not work")
     first = agent.wait_message("Hello, my promo code does not work")
     conv = first["conversation_id"]
@@ -222,7 +239,7 @@ def test_visitor_chats_with_an_agent_across_pages(
     # Escape closes and gives focus back to the launcher; a reply then shows an unread badge.
     frame.locator("#tw-input").press("Escape")
     frame.get_by_role("button", name=re.compile("Open chat")).wait_for()
-    _frame_obj(page).wait_for_function("document.activeElement.className === 'launcher'")
+    _wait_in_frame(page, "document.activeElement.className === 'launcher'")
     assert _box(page)["width"] < 100
     agent.send(conv, "Here is a working code: WINTER10")
     frame.get_by_role("button", name="Open chat, 1 unread message").wait_for()
