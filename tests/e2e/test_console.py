@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, OUTPUT
 from tests.support.actors import Visitor
 from tests.support.server import ServerProcess
 
@@ -86,12 +86,18 @@ def loop() -> Iterator[Loop]:
 
 
 @pytest.fixture(scope="module")
-def site(demo_server: ServerProcess) -> dict[str, Any]:
-    with httpx.Client(base_url=demo_server.url, timeout=15) as http:
-        r = http.post("/api/auth/login", json={"username": "anna", "password": DEMO_PASSWORD})
-        r.raise_for_status()
-        sites = http.get("/api/sites").json()
-    return dict(sites[0])
+def anna(demo_server: ServerProcess) -> Iterator[httpx.Client]:
+    """One API session for anna, shared by the browser tests (logins are rate limited)."""
+    http = httpx.Client(base_url=demo_server.url, timeout=15)
+    r = http.post("/api/auth/login", json={"username": "anna", "password": DEMO_PASSWORD})
+    r.raise_for_status()
+    yield http
+    http.close()
+
+
+@pytest.fixture(scope="module")
+def site(anna: httpx.Client) -> dict[str, Any]:
+    return dict(anna.get("/api/sites").json()[0])
 
 
 @pytest.fixture
@@ -102,13 +108,29 @@ def guests(loop: Loop) -> Iterator[list[Guest]]:
         g.stop()
 
 
-@pytest.fixture
-def page(browser: Any, demo_server: ServerProcess) -> Iterator[Any]:
-    context = browser.new_context(base_url=demo_server.url, viewport={"width": 1400, "height": 900})
+def _context(browser: Any, url: str, cookies: dict[str, str]) -> tuple[Any, Any]:
+    context = browser.new_context(base_url=url, viewport={"width": 1400, "height": 900})
+    context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
     pg = context.new_page()
     pg.set_default_timeout(WAIT_MS)
     pg.errors = []
     pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.logs = []
+    pg.on("console", lambda msg: pg.logs.append(f"{msg.type}: {msg.text}"))
+    return context, pg
+
+
+@pytest.fixture
+def page(browser: Any, demo_server: ServerProcess, anna: httpx.Client) -> Iterator[Any]:
+    """A console page already logged in as anna (her API session's cookie)."""
+    context, pg = _context(browser, demo_server.url, dict(anna.cookies.items()))
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def fresh_page(browser: Any, demo_server: ServerProcess) -> Iterator[Any]:
+    context, pg = _context(browser, demo_server.url, {})
     yield pg
     context.close()
 
@@ -124,13 +146,15 @@ window.Notification = class {
 """
 
 
-def login(page: Any, username: str = "anna", password: str = DEMO_PASSWORD) -> None:
+def login(page: Any) -> None:
+    """Open the console with anna's session cookie (the login form has its own test)."""
     page.goto("/console")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
     page.wait_for_selector(".topbar")
-    page.wait_for_selector("[data-testid=connection]:has-text('online')")
+    try:
+        page.wait_for_selector("[data-testid=connection]:has-text('online')")
+    except Exception:
+        page.screenshot(path=str(OUTPUT / "console-not-online.png"))
+        raise AssertionError(f"console did not connect; browser log: {page.logs}") from None
 
 
 def open_conversation(page: Any, conv_id: int) -> Any:
@@ -161,13 +185,14 @@ def test_console_page_is_locked_down(demo_server: ServerProcess) -> None:
 
 
 def test_login_live_conversation_reply_and_internal_note(
-    page: Any,
+    fresh_page: Any,
     loop: Loop,
     demo_server: ServerProcess,
     site: dict[str, Any],
     guests: list[Guest],
     screenshot_dir: Path,
 ) -> None:
+    page = fresh_page
     page.goto("/console")
     page.fill("input[name=username]", "anna")
     page.fill("input[name=password]", "not the password")
@@ -176,7 +201,9 @@ def test_login_live_conversation_reply_and_internal_note(
     error.wait_for()
     assert error.inner_text().strip()
     page.screenshot(path=str(screenshot_dir / "console-login-error.png"))
-    login(page)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=connection]:has-text('online')")
 
     guest = Guest(loop, demo_server, site["widget_key"])
     guests.append(guest)
@@ -396,9 +423,7 @@ def test_canned_response_and_visitor_context(
     assert page.errors == []
 
 
-def test_admin_creates_site_and_agent(
-    page: Any, demo_server: ServerProcess, screenshot_dir: Path
-) -> None:
+def test_admin_creates_site_and_agent(page: Any, anna: httpx.Client, screenshot_dir: Path) -> None:
     page.on("dialog", lambda d: d.accept())
     login(page)
     page.click(".views button:has-text('Sites')")
@@ -432,10 +457,8 @@ def test_admin_creates_site_and_agent(
     row.locator("text=Saved.").wait_for()
     page.screenshot(path=str(screenshot_dir / "console-admin-agents.png"), full_page=True)
 
-    with httpx.Client(base_url=demo_server.url, timeout=15) as http:
-        http.post("/api/auth/login", json={"username": "anna", "password": DEMO_PASSWORD})
-        sites = {s["name"]: s for s in http.get("/api/sites").json()}
-        agents = {a["username"]: a for a in http.get("/api/agents").json()}
+    sites = {s["name"]: s for s in anna.get("/api/sites").json()}
+    agents = {a["username"]: a for a in anna.get("/api/agents").json()}
     assert sites[name]["allowed_origins"] == [
         "https://second.example",
         "https://www.second.example",
@@ -460,3 +483,44 @@ def test_history_pages_backwards(
     pane.locator(".msg[data-seq='1'] .msg-body:has-text('line 01')").wait_for()
     assert pane.locator(".msg.from-visitor").count() == 55
     assert pane.locator("button.older").count() == 0
+
+
+DROP_SENDS = """
+window.__dropped = [];
+const realSend = WebSocket.prototype.send;
+window.__dropNextSend = true;
+WebSocket.prototype.send = function (data) {
+  if (window.__dropNextSend && JSON.parse(data).type === "send") {
+    window.__dropNextSend = false;
+    window.__dropped.push(JSON.parse(data));
+    return;
+  }
+  return realSend.call(this, data);
+};
+"""
+
+
+def test_unacked_message_is_resent_once_after_reconnect(
+    page: Any,
+    loop: Loop,
+    demo_server: ServerProcess,
+    site: dict[str, Any],
+    guests: list[Guest],
+    anna: httpx.Client,
+) -> None:
+    page.add_init_script(DROP_SENDS)
+    g = Guest(loop, demo_server, site["widget_key"])
+    guests.append(g)
+    g.say("Hello, anyone?")
+    login(page)
+    pane = open_conversation(page, g.conversation_id)  # type: ignore[arg-type]
+    text = "This reply was lost on the way the first time"
+    type_and_enter(page, text)
+    pane.locator(".msg.pending", has_text=text).wait_for()  # no ack: still "Sending…"
+    cmid = page.evaluate("window.__dropped[0].client_msg_id")
+    page.evaluate("window.__tresenConsole.reconnect()")
+    g.wait_body(text)
+    pane.locator(".msg.from-agent:not(.pending)", has_text=text).wait_for()
+    assert g.bodies().count(text) == 1
+    stored = anna.get(f"/api/conversations/{g.conversation_id}/messages").json()
+    assert [m["client_msg_id"] for m in stored if m["body"] == text] == [cmid]

@@ -38,7 +38,7 @@ export class Store {
   private typingSent = new Map<number, number>();
   private listeners = new Set<() => void>();
   private socket: AgentSocket;
-  private ackTimer: number | undefined;
+  private timers: number[] = [];
   private scheduled = false;
 
   constructor(me: Agent, private onAuthLost: () => void) {
@@ -72,14 +72,17 @@ export class Store {
   async start(): Promise<void> {
     await this.loadInbox();
     this.socket.start();
-    this.ackTimer = window.setInterval(() => this.resendOverdue(), 2000);
-    window.setInterval(() => this.expireTyping(), 1000);
+    this.timers.push(
+      window.setInterval(() => this.resendOverdue(), 2000),
+      window.setInterval(() => this.expireTyping(), 1000),
+    );
     (window as any).__tresenConsole = this; // for diagnostics and tests
   }
 
   stop(): void {
     this.socket.stop();
-    window.clearInterval(this.ackTimer);
+    this.timers.forEach((t) => window.clearInterval(t));
+    this.timers = [];
   }
 
   reconnect(): void {
