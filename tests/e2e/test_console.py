@@ -304,7 +304,7 @@ def test_four_visitors_keyboard_switching(
         page.locator(".pane .msg.from-visitor", has_text=f"visitor {i + 1}").wait_for()
         # The reply box has focus after switching: type straight away.
         page.wait_for_function(
-            f"document.activeElement?.name === 'reply' && "
+            f"() => document.activeElement?.name === 'reply' && "
             f"document.activeElement.closest('.pane')?.dataset.pane === '{g.conversation_id}'"
         )
         page.keyboard.type(f"Answer for visitor {i + 1}")
@@ -322,7 +322,9 @@ def test_four_visitors_keyboard_switching(
     # A visitor in a background tab writes: desktop notification and an unread badge on its tab.
     guests[0].say("One more thing from visitor 1")
     page.locator(f".tab[data-tab='{guests[0].conversation_id}'] .unread").wait_for()
-    page.wait_for_function("window.__notes.some(n => n.body === 'One more thing from visitor 1')")
+    page.wait_for_function(
+        "() => window.__notes.some(n => n.body === 'One more thing from visitor 1')"
+    )
 
     page.keyboard.press("Alt+ArrowDown")  # from tab 4 wraps to tab 1
     page.locator(f".pane[data-pane='{guests[0].conversation_id}']").wait_for()
@@ -426,6 +428,12 @@ def test_canned_response_and_visitor_context(
 def test_admin_creates_site_and_agent(page: Any, anna: httpx.Client, screenshot_dir: Path) -> None:
     page.on("dialog", lambda d: d.accept())
     login(page)
+    page.select_option("select[name=agent-status]", "online")
+    page.wait_for_function("() => window.__tresenConsole.me.status === 'online'")
+    page.select_option("select[name=agent-status]", "away")
+    page.wait_for_function("() => window.__tresenConsole.me.status === 'away'")
+    me = anna.get("/api/auth/me").json()["agent"]
+    assert me["status"] == "away"
     page.click(".views button:has-text('Sites')")
     name = "Second shop " + uuid.uuid4().hex[:6]
     page.fill("input[name=site-name]", name)
