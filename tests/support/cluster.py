@@ -8,6 +8,7 @@ received exactly once by both sides in ``seq`` order, and stored exactly once.
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 import time
@@ -98,6 +99,11 @@ class Node(ServerProcess):
     async def akill(self) -> None:
         await asyncio.to_thread(self.kill)
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process stops mid-work; whatever clients send now is in flight."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
     def log_tail(self, chars: int = 4000) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-chars:]
@@ -168,6 +174,17 @@ class Exchange:
                 ),
                 timeout,
             )
+
+    async def crash(self, node: Node, *, after_acked: int, in_flight: int = 10) -> tuple[int, int]:
+        """Once ``after_acked`` messages are acknowledged, freeze ``node`` until at least
+        ``in_flight`` more are sent, then SIGKILL it. Returns (sent, acked) at the kill."""
+        await self.when(lambda: self.total_acked >= after_acked)
+        node.freeze()
+        acked = self.total_acked
+        await self.when(lambda: self.total_sent - acked >= in_flight)
+        at_kill = (self.total_sent, self.total_acked)
+        await node.akill()
+        return at_kill
 
     async def when(self, predicate: Callable[[], bool], timeout: float = 60) -> None:
         """Wait until ``predicate`` holds (polled; both clients' frames move it)."""
