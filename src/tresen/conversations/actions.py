@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tresen.conversations.events import conversation_frames, message_out
+from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Forbidden, Invalid
 from tresen.principal import Principal
@@ -67,9 +68,14 @@ async def check_send_message(
         raise Invalid("conversation_id is required", code="missing_conversation")
     for _attempt in range(3):
         try:
-            sent = await do_send_message(
-                rt, who, body, client_msg_id, conversation_id, internal, skill
-            )
+            sent = None
+            if rt.db.is_sqlite and conversation_id is not None:
+                # Group commit: concurrent sends share one SQLite transaction (see grouped.py).
+                sent = await send_grouped(rt, who, body, client_msg_id, conversation_id, internal)
+            if sent is None:
+                sent = await do_send_message(
+                    rt, who, body, client_msg_id, conversation_id, internal, skill
+                )
             break
         except IntegrityError:
             continue  # a concurrent resend of the same client_msg_id won; look it up again

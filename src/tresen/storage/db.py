@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+T = TypeVar("T")
+GroupWork = Callable[[Connection], Any]
+MAX_GROUP = 256
 
 
 class Database:
@@ -33,6 +38,12 @@ class Database:
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
         # SQLite allows one writer; queueing writers here is cheaper than busy-waiting on locks.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # Group commit (SQLite): concurrent small writes share one transaction on a sync
+        # connection in one thread, so a batch costs one thread hop instead of one per statement.
+        self._sync_engine: Engine | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._group: list[tuple[GroupWork, asyncio.Future[Any]]] = []
+        self._group_task: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -49,6 +60,62 @@ class Database:
         async with self._write_lock, self._write_sessions() as session, session.begin():
             yield session
 
+    async def write_grouped(self, work: Callable[[Connection], T]) -> T:
+        """SQLite only: run ``work`` (sync, Core statements) in a transaction shared with the
+        writes queued meanwhile, each inside its own SAVEPOINT. Returns once that transaction
+        committed; an error in ``work`` rolls back only its own savepoint and is raised here."""
+        assert self._write_lock is not None, "group commit is for SQLite"
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._group.append((work, fut))
+        if self._group_task is None:
+            self._group_task = asyncio.create_task(self._flush_groups())
+        return await fut
+
+    async def _flush_groups(self) -> None:
+        assert self._write_lock is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while self._group:
+                batch, self._group = self._group[:MAX_GROUP], self._group[MAX_GROUP:]
+                try:
+                    async with self._write_lock:
+                        outcomes = await loop.run_in_executor(
+                            self._group_executor(), self._run_group, [w for w, _ in batch]
+                        )
+                except Exception as exc:  # the commit failed: nobody's write happened
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
+                    if fut.done():
+                        continue
+                    if ok:
+                        fut.set_result(value)
+                    else:
+                        fut.set_exception(value)
+        finally:
+            self._group_task = None
+
+    def _group_executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="tresen-group-commit")
+            engine = create_engine(self.url.replace("+aiosqlite", "", 1))
+            _configure_sqlite_sync(engine)
+            self._sync_engine = engine.execution_options(tresen_write=True)
+        return self._executor
+
+    def _run_group(self, works: list[GroupWork]) -> list[tuple[bool, Any]]:
+        assert self._sync_engine is not None
+        outcomes: list[tuple[bool, Any]] = []
+        with self._sync_engine.connect() as conn, conn.begin():
+            for work in works:
+                savepoint = conn.begin_nested()
+                try:
+                    outcomes.append((True, work(conn)))
+                    savepoint.commit()
+                except Exception as exc:
+                    savepoint.rollback()
+                    outcomes.append((False, exc))
+        return outcomes
+
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as conn:
@@ -59,6 +126,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._executor is not None:
+            if self._sync_engine is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._sync_engine.dispose
+                )
+            self._executor.shutdown(wait=True)
+            self._executor = self._sync_engine = None
 
 
 def normalize_url(url: str) -> str:
@@ -71,8 +145,10 @@ def normalize_url(url: str) -> str:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
+    _configure_sqlite_sync(engine.sync_engine)
 
+
+def _configure_sqlite_sync(sync_engine: Engine) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves (pysqlite's implicit transactions are not reliable).
