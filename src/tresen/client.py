@@ -168,7 +168,7 @@ class TresenClient:
             self._on_message(frame)
         elif kind == "ack":
             self._on_ack(frame)
-        elif kind == "conversation":
+        elif kind == "conversation" and frame.get("created"):
             self.positions.setdefault(frame["conversation"]["id"], 0)
         elif kind == "error":
             self.stats.errors.append(frame)

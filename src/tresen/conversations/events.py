@@ -47,9 +47,11 @@ def conversation_dict(conv: Conversation, *, for_visitor: bool = False) -> dict[
     return data
 
 
-def conversation_frames(conv: Conversation) -> tuple[str, str]:
+def conversation_frames(conv: Conversation, *, created: bool = False) -> tuple[str, str]:
     """(frame for agents, frame for the visitor)."""
     return (
-        ConversationOut(conversation=conversation_dict(conv)).frame(),
-        ConversationOut(conversation=conversation_dict(conv, for_visitor=True)).frame(),
+        ConversationOut(conversation=conversation_dict(conv), created=created).frame(),
+        ConversationOut(
+            conversation=conversation_dict(conv, for_visitor=True), created=created
+        ).frame(),
     )

@@ -88,8 +88,12 @@ class Connection:
         """A frame from the hub. Message frames of tracked conversations keep seq order."""
         if conversation_id is None or seq is None:
             if frame.startswith('{"type":"conversation"'):
-                conv = json.loads(frame)["conversation"]
-                self.positions.setdefault(conv["id"], 0)
+                data = json.loads(frame)
+                conv = data["conversation"]
+                if data.get("created"):
+                    # New while we are connected: we saw it from its start, so track it.
+                    # A change to an older conversation starts nothing: only ``resume`` does.
+                    self.positions.setdefault(conv["id"], 0)
                 self.visitor_of[conv["id"]] = conv.get("visitor_id", self.who.id)
             self.send(frame)
             return

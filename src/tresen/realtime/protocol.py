@@ -156,10 +156,11 @@ class AckOut(_Out):
 
 
 class ConversationOut(_Out):
-    """A conversation was created or changed (status, assignee)."""
+    """A conversation was created (``created``) or changed (status, assignee, queue)."""
 
     type: Literal["conversation"] = "conversation"
     conversation: dict[str, Any]
+    created: bool = False
 
 
 class TypingOut(_Out):
