@@ -28,6 +28,7 @@ class Sent:
     conversation: Conversation
     duplicate: bool = False
     created: bool = False
+    reopened: bool = False
 
 
 def check_body(rt: Runtime, body: str) -> str:
@@ -130,7 +131,7 @@ async def do_send_message(
             conv.status, conv.closed_at = "open", None
             await prepare_queue(s, rt.settings, conv, now)
         await s.flush()
-    return Sent(message_out(msg, who.name), conv, created=created or reopened)
+    return Sent(message_out(msg, who.name), conv, created=created, reopened=reopened)
 
 
 async def _lock_visitor(s: AsyncSession, who: Principal) -> None:
@@ -179,15 +180,15 @@ async def _find_resend(
 
 async def _publish_sent(rt: Runtime, sent: Sent) -> None:
     conv = sent.conversation
-    if sent.created:
-        agents_frame, visitor_frame = conversation_frames(conv)
+    if sent.created or sent.reopened:
+        agents_frame, visitor_frame = conversation_frames(conv, created=sent.created)
         await rt.publish(AGENTS_TOPIC, agents_frame)
         await rt.publish(visitor_topic(conv.visitor_id), visitor_frame)
     frame = sent.message.frame()
     await rt.publish(AGENTS_TOPIC, frame)
     if not sent.message.internal:
         await rt.publish(visitor_topic(conv.visitor_id), frame)
-    if sent.created:
+    if sent.created or sent.reopened:
         await rt.publish(CAPACITY_TOPIC, str(conv.id))  # a chat joined the queue: route it
 
 
