@@ -1,5 +1,6 @@
 import { useEffect, useReducer, useState } from "preact/hooks";
 import { Agents } from "./admin/Agents";
+import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
 import { api, ApiError, setCsrf } from "./api";
 import { ChatPane } from "./ChatPane";
@@ -7,24 +8,28 @@ import { ContextPanel } from "./ContextPanel";
 import { Inbox } from "./Inbox";
 import { Login } from "./Login";
 import { askPermission, notificationState, prefs, unlockAudio } from "./notify";
+import { Radar } from "./Radar";
 import { MAX_TABS, Store } from "./store";
+import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "sites" | "agents";
-
-function viewFromPath(): View {
-  const p = location.pathname;
-  if (p.startsWith("/console/admin/sites")) return "sites";
-  if (p.startsWith("/console/admin/agents")) return "agents";
-  return "chats";
-}
+type View = "chats" | "radar" | "supervisor" | "rules" | "sites" | "agents";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
+  radar: "/console/radar",
+  supervisor: "/console/supervisor",
+  rules: "/console/admin/rules",
   sites: "/console/admin/sites",
   agents: "/console/admin/agents",
 };
+
+function viewFromPath(): View {
+  const p = location.pathname;
+  const hit = (Object.keys(PATHS) as View[]).find((v) => v !== "chats" && p.startsWith(PATHS[v]));
+  return hit ?? "chats";
+}
 
 export function App() {
   const [phase, setPhase] = useState<"loading" | "login" | "ready">("loading");
@@ -125,18 +130,25 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
   }
 
   const isAdmin = store.me.role === "admin";
+  const canSupervise = isAdmin || store.me.role === "supervisor";
+  const tab = (v: View, label: string) => (
+    <button class={view === v ? "on" : ""} data-view={v} onClick={() => go(v)}>
+      {label}
+    </button>
+  );
   return (
     <div class="shell">
       <header class="topbar">
         <strong class="brand">Tresen</strong>
         <nav class="views">
-          <button class={view === "chats" ? "on" : ""} onClick={() => go("chats")}>
-            Chats{unread ? ` (${unread})` : ""}
-          </button>
+          {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
+          {tab("radar", `Visitors (${store.radar.size})`)}
+          {canSupervise && tab("supervisor", "Supervisor")}
           {isAdmin && (
             <>
-              <button class={view === "sites" ? "on" : ""} onClick={() => go("sites")}>Sites</button>
-              <button class={view === "agents" ? "on" : ""} onClick={() => go("agents")}>Agents</button>
+              {tab("rules", "Rules")}
+              {tab("sites", "Sites")}
+              {tab("agents", "Agents")}
             </>
           )}
         </nav>
@@ -181,6 +193,9 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         </div>
       )}
       {view === "chats" && <Chats store={store} />}
+      {view === "radar" && <Radar store={store} />}
+      {view === "supervisor" && canSupervise && <Supervisor store={store} />}
+      {view === "rules" && isAdmin && <Rules store={store} />}
       {view === "sites" && isAdmin && <Sites />}
       {view === "agents" && isAdmin && <Agents />}
     </div>

@@ -1,5 +1,6 @@
-import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Composer } from "./Composer";
+import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
 import type { Store } from "./store";
 import { Linkified, timeOf } from "./text";
 import type { Msg, Pending } from "./types";
@@ -52,6 +53,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const listRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const lastCount = useRef(0);
+  const [transferring, setTransferring] = useState(false);
 
   const count = msgs.length + pending.length;
   useLayoutEffect(() => {
@@ -79,8 +81,13 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         <h2 dir="auto">{name}</h2>
         <span class={`status status-${conv.status}`}>{conv.status}</span>
         <span class="spacer" />
-        {conv.assignee_id !== store.me.id && (
+        {conv.assignee_id !== store.me.id && conv.offered_to !== store.me.id && (
           <button onClick={() => void store.assignToMe(convId)}>Assign to me</button>
+        )}
+        {!resolved && (
+          <button data-action="transfer" onClick={() => setTransferring(!transferring)}>
+            Transfer
+          </button>
         )}
         {resolved ? (
           <button data-action="reopen" onClick={() => void store.setStatus(convId, "open")}>
@@ -92,6 +99,9 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
           </button>
         )}
       </header>
+      <OfferBanner store={store} conv={conv} />
+      <RoutingInfo conv={conv} />
+      {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
       <div
         class="messages"
         ref={listRef}

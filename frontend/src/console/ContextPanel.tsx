@@ -1,6 +1,7 @@
 import { Fragment } from "preact";
+import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
-import { Linkified, dateTimeOf, duration } from "./text";
+import { Linkified, dateTimeOf, timeOf } from "./text";
 
 function attrValue(v: unknown): string {
   if (typeof v === "string") return v;
@@ -12,14 +13,18 @@ function attrValue(v: unknown): string {
 }
 
 export function ContextPanel({ store, convId }: { store: Store; convId: number }) {
+  const now = useNow();
   const conv = store.convs.get(convId);
   const v = conv ? store.visitors.get(conv.visitor_id) : undefined;
   if (!conv) return null;
   if (!v) return <aside class="context">Loading visitor…</aside>;
   const attrs = Object.entries(v.attributes || {});
   const past = v.conversations.filter((c) => c.id !== convId);
-  const onSite =
-    typeof v.time_on_site_seconds === "number" ? duration(v.time_on_site_seconds) : null;
+  // live state: the radar feed if the visitor is on the site now (it ticks), else what the
+  // context request saw
+  const live = store.radarLoaded ? store.radar.get(v.id) : v.live;
+  const onSite = live ? clock(now - live.site_started_at) : null;
+  const current = live?.url || v.current_page;
   return (
     <aside class="context" aria-label="Visitor context" data-visitor={v.id}>
       <h3>Visitor</h3>
@@ -44,10 +49,32 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
         <dd>{dateTimeOf(v.created_at)}</dd>
         <dt>Last seen</dt>
         <dd>{dateTimeOf(v.last_seen_at)}</dd>
-        <dt>Time on site</dt>
-        <dd>{onSite ?? "not known"}</dd>
-        <dt>Current page</dt>
-        <dd dir="auto">{v.current_page ? <Linkified text={v.current_page} /> : "not tracked yet"}</dd>
+        <dt>On the site</dt>
+        <dd data-field="live">
+          {live ? (
+            <span class="badge live">now · {onSite}</span>
+          ) : (
+            <span class="badge anon">not on the site</span>
+          )}
+        </dd>
+        <dt>{live ? "Current page" : "Last page"}</dt>
+        <dd dir="auto" data-field="current-page">
+          {live?.title && <strong class="page-title">{live.title}</strong>}
+          {current ? <Linkified text={current} /> : "not tracked yet"}
+          {live?.url && <span class="hint"> · {clock(now - live.page_started_at)} on this page</span>}
+        </dd>
+        {live && (
+          <>
+            <dt>Visit</dt>
+            <dd>
+              {live.pages_viewed} {live.pages_viewed === 1 ? "page" : "pages"}
+              {live.device ? ` · ${live.device}` : ""}
+              {live.language ? ` · ${live.language}` : ""}
+              {live.returning ? " · returning" : ""}
+              {live.referrer ? <> · from <Linkified text={live.referrer} /></> : ""}
+            </dd>
+          </>
+        )}
       </dl>
       {attrs.length > 0 && (
         <>
@@ -64,10 +91,12 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
       )}
       <h3>Pages visited</h3>
       {v.pages.length ? (
-        <ol class="pages">
+        <ol class="pages" data-testid="pages">
           {v.pages.map((p, i) => (
             <li key={i} dir="auto">
-              <Linkified text={p.url} />
+              {p.at && <span class="page-at">{timeOf(p.at)}</span>}
+              {p.title && <span class="page-title">{p.title}</span>}
+              <span class="page-url"><Linkified text={p.url} /></span>
             </li>
           ))}
         </ol>

@@ -42,6 +42,7 @@ export function Inbox({ store }: { store: Store }) {
                 <span class="conv-meta">
                   #{c.id} · {c.status}
                   {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
+                  {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
                 </span>
               </button>
             </li>

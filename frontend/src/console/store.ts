@@ -3,7 +3,7 @@
 import { api } from "./api";
 import { beep, desktopNotify } from "./notify";
 import { AgentSocket, type SocketState } from "./socket";
-import type { Agent, Conv, Frame, Msg, Pending, VisitorCtx } from "./types";
+import type { Agent, Conv, Frame, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
 import { visitorName } from "./types";
 
 export const MAX_TABS = 5;
@@ -31,6 +31,11 @@ export class Store {
   noteMode = new Map<number, boolean>();
   typing = new Map<number, { name: string; until: number }>();
   visitors = new Map<number, VisitorCtx>();
+  /** Visitors on the site now, kept live by `radar` frames. */
+  radar = new Map<number, RadarVisitor>();
+  radarLoaded = false;
+  /** Bumped on every conversation change: views that poll (supervisor) refresh on it. */
+  convEvents = 0;
   conn: SocketState = "connecting";
   notice = "";
   private lastUsed = new Map<number, number>();
@@ -71,6 +76,7 @@ export class Store {
 
   async start(): Promise<void> {
     await this.loadInbox();
+    void this.loadRadar();
     this.socket.start();
     this.timers.push(
       window.setInterval(() => this.resendOverdue(), 2000),
@@ -243,6 +249,64 @@ export class Store {
     return conv ? this.loadVisitor(conv.visitor_id) : Promise.resolve();
   }
 
+  // ---- routing ------------------------------------------------------------------------------
+
+  async accept(id: number): Promise<void> {
+    this.mergeConv(await api<Conv>("POST", `/api/conversations/${id}/accept`));
+  }
+
+  async decline(id: number): Promise<void> {
+    this.mergeConv(await api<Conv>("POST", `/api/conversations/${id}/decline`));
+    if (this.convs.get(id)?.assignee_id !== this.me.id) this.closeTab(id);
+  }
+
+  async transfer(id: number, target: { agent_id?: number; skill?: string }, note: string): Promise<void> {
+    this.mergeConv(await api<Conv>("POST", `/api/conversations/${id}/transfer`, { ...target, note }));
+  }
+
+  async reassign(id: number, agentId: number): Promise<void> {
+    this.mergeConv(await api<Conv>("PATCH", `/api/conversations/${id}`, { assignee_id: agentId }));
+  }
+
+  // ---- radar ----------------------------------------------------------------------------------
+
+  async loadRadar(): Promise<void> {
+    try {
+      const rows = await api<RadarVisitor[]>("GET", "/api/radar/visitors");
+      this.radar = new Map(rows.map((v) => [v.id, v]));
+      this.radarLoaded = true;
+      this.changed();
+    } catch {
+      // the radar is an extra; the inbox works without it
+    }
+  }
+
+  async invite(visitorId: number, text: string): Promise<void> {
+    await api("POST", `/api/radar/visitors/${visitorId}/invite`, { text });
+    const v = this.radar.get(visitorId);
+    if (v) v.invited = true;
+    this.changed();
+  }
+
+  private onRadar(f: Frame): void {
+    const id = Number(f.visitor?.id);
+    if (!id) return;
+    if (f.gone) {
+      this.radar.delete(id);
+      return;
+    }
+    const before = this.radar.get(id);
+    const now = { ...(before as RadarVisitor), ...f.visitor } as RadarVisitor;
+    this.radar.set(id, now);
+    const ctx = this.visitors.get(id);
+    if (ctx && now.url && (now.pages_viewed ?? 0) > (before?.pages_viewed ?? 0)) {
+      // a new page view: shown at once (the stored history is written in batches)
+      const at = new Date((now.page_started_at || Date.now() / 1000) * 1000).toISOString();
+      ctx.pages = [{ url: now.url, title: now.title, at }, ...ctx.pages].slice(0, 20);
+      ctx.current_page = now.url;
+    }
+  }
+
   // ---- sending --------------------------------------------------------------------------------
 
   send(convId: number, body: string, internal: boolean): void {
@@ -338,6 +402,9 @@ export class Store {
       case "read":
         this.onRead(f);
         break;
+      case "radar":
+        this.onRadar(f);
+        break;
       case "error":
         this.onError(f);
         break;
@@ -356,6 +423,7 @@ export class Store {
     this.readSent.clear();
     this.pending.forEach((p) => p.status === "sending" && this.transmit(p));
     this.markRead();
+    void this.loadRadar();
   }
 
   private onMessage(m: Msg): void {
@@ -412,7 +480,13 @@ export class Store {
 
   private onConversation(c: Conv): void {
     const isNew = !this.convs.has(c.id);
+    const wasOffered = this.convs.get(c.id)?.offered_to === this.me.id;
+    this.convEvents++;
     this.mergeConv(c);
+    if (c.offered_to === this.me.id && !wasOffered) {
+      beep();
+      desktopNotify("Chat offered to you", `Conversation #${c.id}`, `offer-${c.id}`, () => void this.open(c.id));
+    }
     this.positions.has(c.id) || this.positions.set(c.id, 0);
     if (isNew) void this.loadVisitor(c.visitor_id);
     else if (this.visitors.has(c.visitor_id)) void this.loadVisitor(c.visitor_id);

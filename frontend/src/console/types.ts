@@ -66,9 +66,83 @@ export interface Conv {
   skill: string | null;
   visitor_read_seq: number;
   agent_read_seq: number;
+  department?: string | null;
+  priority?: number;
+  queued_at?: string | null;
+  offered_to?: number | null;
+  meta?: ConvMeta;
   visitor?: VisitorBrief | null;
   last_message?: Preview | null;
   unread: number;
+}
+
+export interface ConvMeta {
+  overflow_choice?: string;
+  reply_to?: string;
+  callback?: { phone: string; when?: string };
+  bot?: boolean;
+  [k: string]: unknown;
+}
+
+/** A visitor on the site now (radar snapshot; epoch seconds). */
+export interface RadarVisitor {
+  id: number;
+  site_id: number;
+  url: string;
+  title: string;
+  page_started_at: number;
+  site_started_at: number;
+  pages_viewed: number;
+  device: string | null;
+  language: string | null;
+  returning: boolean;
+  segment: string | null;
+  referrer: string | null;
+  chatting: boolean;
+  invited: boolean;
+  offers_today: number;
+}
+
+export interface RuleAction {
+  type: "invite" | "message" | "bot";
+  text: Record<string, string>;
+  skill?: string | null;
+  auto_open?: boolean;
+  agent_name?: string | null;
+  agent_photo?: string | null;
+  bot?: string;
+}
+
+export interface Rule {
+  id: number;
+  site_id: number | null;
+  name: string;
+  priority: number;
+  enabled: boolean;
+  when: Record<string, unknown>;
+  action: RuleAction;
+}
+
+export interface RuleTest {
+  holds: boolean;
+  behaviour: boolean;
+  resources: boolean;
+  blocked?: boolean;
+  blocked_until: number | null;
+}
+
+export interface Overview {
+  queues: { skill: string | null; waiting: number; longest_wait_seconds: number }[];
+  agents: { id: number; name: string; status: string; skills: string[]; load: number; max_chats: number }[];
+  waiting: {
+    conversation_id: number;
+    visitor_id: number;
+    skill: string | null;
+    department?: string | null;
+    priority: number;
+    position: number;
+    waiting_seconds: number;
+  }[];
 }
 
 export interface PastConv {
@@ -87,8 +161,9 @@ export interface VisitorCtx extends VisitorBrief {
   created_at: string;
   last_seen_at: string;
   current_page: string | null;
-  pages: { url: string; title?: string; at?: string }[];
+  pages: { url: string; title?: string; referrer?: string; at?: string }[];
   time_on_site_seconds?: number | null;
+  live?: RadarVisitor | null;
   conversations: PastConv[];
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter
@@ -84,11 +85,15 @@ async def test_rule(body: RuleTestIn, rt: RT, who: AgentDep) -> dict[str, Any]:
     ctx = Ctx(st.facts, rt.clock.now().timestamp(), rt.radar.engine.resources)
     behaviour = rule.behaviour.test(Ctx(ctx.facts, ctx.now, ctx.resources, optimistic=True))
     holds = rule.cond.test(ctx)
+    blocked = rt.radar.engine.policy.blocked_until(st, ctx.now)
     return {
         "holds": holds,
         "behaviour": behaviour,
         "resources": holds or not behaviour,
-        "blocked_until": rt.radar.engine.policy.blocked_until(st, ctx.now),
+        # JSON has no infinity: "blocked" with no time means until the next event (an answer,
+        # a new page view, the chat's end)
+        "blocked": blocked is not None,
+        "blocked_until": blocked if blocked is not None and math.isfinite(blocked) else None,
     }
 
 

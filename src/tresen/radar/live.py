@@ -216,6 +216,7 @@ class RadarService:
             )
             conversation_id = conv.id
             await actions.do_link_conversation(self.rt, offer_id, conv.id)
+            self.engine.chat_started(who.id)  # also for agents' manual invitations
         await self._publish_radar(who.id)
         return conversation_id
 

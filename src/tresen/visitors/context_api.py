@@ -1,8 +1,9 @@
 """Visitor context for agents: who the visitor is and what was said before.
 
 ``GET /api/visitors/{id}``: identity (verified fields only), attributes, first/last seen and the
-visitor's conversations with a preview of each one's last message. Pages visited are not tracked
-yet; the field is there (empty) so the console shows them once tracking lands.
+visitor's conversations with a preview of each one's last message, the last pages viewed
+(``page_views``, newest first) and, when the visitor is on the site and connected to this node,
+the radar's live state (``live``: current page, time on page and on site, invited/chatting).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from sqlalchemy import and_, select
 from tresen.auth.deps import RT, AgentDep
 from tresen.conversations.inbox_api import preview
 from tresen.errors import NotFound
-from tresen.storage.models import Conversation, Message, Site, Visitor
+from tresen.storage.models import Conversation, Message, PageView, Site, Visitor
 
 router = APIRouter(prefix="/api/visitors", tags=["visitors"])
+PAGES = 20
 
 
 def visitor_view(v: Visitor, site: Site | None) -> dict[str, Any]:
@@ -34,6 +36,29 @@ def visitor_view(v: Visitor, site: Site | None) -> dict[str, Any]:
         "last_seen_at": v.last_seen_at.isoformat(),
         "current_page": None,
         "pages": [],
+    }
+
+
+def page_view(p: PageView) -> dict[str, Any]:
+    return {"url": p.url, "title": p.title, "referrer": p.referrer, "at": p.at.isoformat()}
+
+
+def live_view(
+    snap: dict[str, Any] | None, pages: list[dict[str, Any]], now: float
+) -> dict[str, Any]:
+    """Pages (newest first), the current page and, if the visitor is live here, their state."""
+    if snap is None:
+        return {
+            "current_page": pages[0]["url"] if pages else None,
+            "pages": pages,
+            "live": None,
+            "time_on_site_seconds": None,
+        }
+    return {
+        "current_page": snap.get("url") or (pages[0]["url"] if pages else None),
+        "pages": pages,
+        "live": snap,
+        "time_on_site_seconds": max(0, round(now - float(snap["site_started_at"]))),
     }
 
 
@@ -59,8 +84,18 @@ async def get_visitor(visitor_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
                 .limit(50)
             )
         ).all()
+        views = (
+            await s.execute(
+                select(PageView)
+                .where(PageView.visitor_id == visitor_id)
+                .order_by(PageView.at.desc(), PageView.id.desc())
+                .limit(PAGES)
+            )
+        ).scalars()
+        pages = [page_view(p) for p in views]
     return {
         **visitor_view(v, site),
+        **live_view(rt.radar.snapshot(visitor_id), pages, rt.clock.now().timestamp()),
         "conversations": [
             {
                 "id": c.id,

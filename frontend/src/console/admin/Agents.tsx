@@ -41,6 +41,7 @@ function AgentRow({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
       <td>
         <select value={role} onChange={(e) => setRole(e.currentTarget.value)} aria-label="Role">
           <option value="agent">agent</option>
+          <option value="supervisor">supervisor</option>
           <option value="admin">admin</option>
         </select>
       </td>
@@ -101,6 +102,7 @@ export function Agents() {
         <label>Role
           <select name="role" value={form.role} onChange={field("role")}>
             <option value="agent">agent</option>
+            <option value="supervisor">supervisor</option>
             <option value="admin">admin</option>
           </select>
         </label>

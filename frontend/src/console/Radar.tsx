@@ -1,0 +1,175 @@
+// Live visitors on the site ("radar"): filter, sort, and invite one by hand.
+import { Fragment } from "preact";
+import { useState } from "preact/hooks";
+import { clock, useNow } from "./hooks";
+import type { Store } from "./store";
+import type { RadarVisitor } from "./types";
+
+type SortKey = "site" | "pages" | "page";
+
+/** The default invitation, in the visitor's language (de, da, else en). */
+export const INVITE_TEXT: Record<string, string> = {
+  de: "Hallo! Kann ich Ihnen helfen?",
+  en: "Hello! Can I help you?",
+  da: "Hej! Kan jeg hjælpe dig?",
+};
+
+export function inviteText(language: string | null): string {
+  const lang = (language || "en").slice(0, 2).toLowerCase();
+  return INVITE_TEXT[lang] ?? INVITE_TEXT.en;
+}
+
+function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  } catch {
+    return url;
+  }
+}
+
+interface Filter {
+  text: string;
+  device: string;
+  returning: string;
+  segment: string;
+}
+
+function matches(v: RadarVisitor, f: Filter): boolean {
+  const text = f.text.trim().toLowerCase();
+  if (text && !`${v.id} ${v.url} ${v.title} ${v.referrer ?? ""}`.toLowerCase().includes(text)) return false;
+  if (f.device && v.device !== f.device) return false;
+  if (f.returning && String(v.returning) !== f.returning) return false;
+  if (f.segment && (v.segment ?? "") !== (f.segment === "-" ? "" : f.segment)) return false;
+  return true;
+}
+
+function sorted(list: RadarVisitor[], key: SortKey): RadarVisitor[] {
+  const by: Record<SortKey, (v: RadarVisitor) => number> = {
+    site: (v) => v.site_started_at,
+    page: (v) => v.page_started_at,
+    pages: (v) => -v.pages_viewed,
+  };
+  return [...list].sort((a, b) => by[key](a) - by[key](b) || a.id - b.id);
+}
+
+function InviteForm({ store, v, onDone }: { store: Store; v: RadarVisitor; onDone: () => void }) {
+  const [text, setText] = useState(inviteText(v.language));
+  const [error, setError] = useState("");
+  async function send(e: Event) {
+    e.preventDefault();
+    try {
+      await store.invite(v.id, text.trim());
+      store.flash(`Invitation sent to visitor #${v.id}.`);
+      onDone();
+    } catch (err: any) {
+      setError(err.message);
+    }
+  }
+  return (
+    <form class="invite-form" onSubmit={send} aria-label={`Invite visitor ${v.id}`}>
+      <textarea name="invite-text" rows={2} value={text} maxLength={1000} dir="auto" onInput={(e) => setText(e.currentTarget.value)} required />
+      <button type="submit" class="primary">Send invitation</button>
+      <button type="button" onClick={onDone}>Cancel</button>
+      {error && <span class="error" role="alert">{error}</span>}
+    </form>
+  );
+}
+
+export function Radar({ store }: { store: Store }) {
+  const now = useNow();
+  const [filter, setFilter] = useState<Filter>({ text: "", device: "", returning: "", segment: "" });
+  const [sort, setSort] = useState<SortKey>("site");
+  const [inviting, setInviting] = useState<number | null>(null);
+  const all = [...store.radar.values()];
+  const list = sorted(all.filter((v) => matches(v, filter)), sort);
+  const devices = [...new Set(all.map((v) => v.device).filter(Boolean))] as string[];
+  const segments = [...new Set(all.map((v) => v.segment).filter(Boolean))] as string[];
+  const set = (k: keyof Filter) => (e: any) => setFilter({ ...filter, [k]: e.currentTarget.value });
+
+  return (
+    <section class="admin radar" aria-label="Live visitors">
+      <h2>
+        Visitors on the site now <span class="count" data-testid="radar-count">{all.length}</span>
+      </h2>
+      <div class="filters">
+        <input name="radar-text" type="search" placeholder="Filter by page, title, id…" value={filter.text} onInput={set("text")} />
+        <select name="radar-device" value={filter.device} onChange={set("device")} aria-label="Device">
+          <option value="">Any device</option>
+          {["desktop", "mobile", "tablet", ...devices.filter((d) => !["desktop", "mobile", "tablet"].includes(d))].map((d) => (
+            <option key={d} value={d}>{d}</option>
+          ))}
+        </select>
+        <select name="radar-returning" value={filter.returning} onChange={set("returning")} aria-label="Returning">
+          <option value="">New and returning</option>
+          <option value="true">Returning</option>
+          <option value="false">New</option>
+        </select>
+        <select name="radar-segment" value={filter.segment} onChange={set("segment")} aria-label="Segment">
+          <option value="">Any segment</option>
+          <option value="-">No segment</option>
+          {segments.map((s) => (
+            <option key={s} value={s}>{s}</option>
+          ))}
+        </select>
+        <label>
+          Sort by{" "}
+          <select name="radar-sort" value={sort} onChange={(e) => setSort(e.currentTarget.value as SortKey)}>
+            <option value="site">Time on site</option>
+            <option value="pages">Pages viewed</option>
+            <option value="page">Time on page</option>
+          </select>
+        </label>
+      </div>
+      {list.length === 0 ? (
+        <p class="empty">{all.length ? "No visitor matches the filter." : "Nobody is on the site right now."}</p>
+      ) : (
+        <table class="radar-list">
+          <thead>
+            <tr>
+              <th>Visitor</th><th>Current page</th><th>On page</th><th>On site</th><th>Pages</th>
+              <th>Device</th><th>Lang</th><th>Segment</th><th>State</th><th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((v) => (
+              <Fragment key={v.id}>
+                <tr data-visitor={v.id} class={v.chatting ? "chatting" : v.invited ? "invited" : ""}>
+                  <td>
+                    #{v.id}
+                    {v.returning ? <span class="badge returning">returning</span> : <span class="badge new">new</span>}
+                  </td>
+                  <td class="page-cell">
+                    <span class="page-title" dir="auto">{v.title || "(untitled)"}</span>
+                    <span class="page-url" dir="auto" title={v.url}>{pathOf(v.url)}</span>
+                  </td>
+                  <td data-field="time-on-page">{clock(now - v.page_started_at)}</td>
+                  <td data-field="time-on-site">{clock(now - v.site_started_at)}</td>
+                  <td data-field="pages">{v.pages_viewed}</td>
+                  <td>{v.device || "—"}</td>
+                  <td>{v.language || "—"}</td>
+                  <td>{v.segment || "—"}</td>
+                  <td data-field="state">
+                    {v.chatting ? <span class="badge chatting">chatting</span> : v.invited ? <span class="badge invited">invited</span> : "browsing"}
+                  </td>
+                  <td>
+                    <button disabled={v.chatting || v.invited} onClick={() => setInviting(inviting === v.id ? null : v.id)}>
+                      Invite
+                    </button>
+                  </td>
+                </tr>
+                {inviting === v.id && (
+                  <tr class="invite-row">
+                    <td colSpan={10}>
+                      <InviteForm store={store} v={v} onDone={() => setInviting(null)} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

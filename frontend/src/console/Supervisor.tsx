@@ -1,0 +1,151 @@
+// Supervisor view (admins and supervisors): queues, agents' load, waiting chats; take or reassign.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "./api";
+import { clock, useNow } from "./hooks";
+import type { Store } from "./store";
+import type { Overview } from "./types";
+
+const REFRESH_MS = 3000;
+
+function Reassign({ store, convId, agents }: { store: Store; convId: number; agents: Overview["agents"] }) {
+  const [to, setTo] = useState("");
+  return (
+    <span class="reassign">
+      <select name="reassign-to" value={to} onChange={(e) => setTo(e.currentTarget.value)} aria-label="Reassign to">
+        <option value="">Agent…</option>
+        {agents.map((a) => (
+          <option key={a.id} value={String(a.id)}>
+            {a.name} ({a.status}, {a.load}/{a.max_chats})
+          </option>
+        ))}
+      </select>
+      <button
+        disabled={!to}
+        onClick={() =>
+          store.reassign(convId, Number(to)).then(
+            () => store.flash(`Conversation #${convId} reassigned.`),
+            (e) => store.flash(e.message),
+          )
+        }
+      >
+        Reassign
+      </button>
+    </span>
+  );
+}
+
+export function Supervisor({ store }: { store: Store }) {
+  const [data, setData] = useState<Overview | null>(null);
+  const [fetchedAt, setFetchedAt] = useState(Date.now() / 1000);
+  const [error, setError] = useState("");
+  const now = useNow();
+  const busy = useRef(false);
+
+  async function refresh() {
+    if (busy.current) return;
+    busy.current = true;
+    try {
+      setData(await api<Overview>("GET", "/api/routing/overview"));
+      setFetchedAt(Date.now() / 1000);
+      setError("");
+    } catch (e: any) {
+      setError(e.message);
+    } finally {
+      busy.current = false;
+    }
+  }
+
+  useEffect(() => {
+    void refresh();
+    const t = window.setInterval(() => void refresh(), REFRESH_MS);
+    return () => window.clearInterval(t);
+  }, []);
+  useEffect(() => {
+    const t = window.setTimeout(() => void refresh(), 150); // a conversation changed: soon, once
+    return () => window.clearTimeout(t);
+  }, [store.convEvents]);
+
+  async function take(convId: number) {
+    try {
+      await store.assignToMe(convId);
+      await refresh();
+      void store.open(convId);
+    } catch (e: any) {
+      store.flash(e.message);
+    }
+  }
+
+  if (!data) return <section class="admin">{error ? <p class="error">{error}</p> : "Loading…"}</section>;
+  const since = now - fetchedAt; // waits tick between refreshes
+  return (
+    <section class="admin supervisor" aria-label="Supervisor">
+      <h2>Supervisor</h2>
+      {error && <p class="error" role="alert">{error}</p>}
+      <div class="cards">
+        <div class="card">
+          <h3>Queues</h3>
+          {data.queues.length === 0 ? (
+            <p class="empty">Nobody is waiting.</p>
+          ) : (
+            <table class="queues">
+              <thead><tr><th>Skill</th><th>Waiting</th><th>Longest wait</th></tr></thead>
+              <tbody>
+                {data.queues.map((q) => (
+                  <tr key={q.skill ?? ""} data-queue={q.skill ?? ""}>
+                    <td>{q.skill || "(any)"}</td>
+                    <td data-field="waiting">{q.waiting}</td>
+                    <td>{clock(q.longest_wait_seconds + since)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+        <div class="card">
+          <h3>Agents</h3>
+          <table class="agent-load">
+            <thead><tr><th>Agent</th><th>Status</th><th>Load</th><th>Skills</th></tr></thead>
+            <tbody>
+              {data.agents.map((a) => (
+                <tr key={a.id} data-agent-id={a.id}>
+                  <td dir="auto">{a.name}</td>
+                  <td><span class={`presence presence-${a.status}`}>{a.status}</span></td>
+                  <td data-field="load">
+                    <span class={a.load >= a.max_chats ? "full" : ""}>{a.load}/{a.max_chats}</span>
+                    <meter min={0} max={Math.max(1, a.max_chats)} value={a.load} />
+                  </td>
+                  <td>{a.skills.join(", ") || "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </div>
+      <div class="card">
+        <h3>Waiting chats</h3>
+        {data.waiting.length === 0 ? (
+          <p class="empty">No chat is waiting.</p>
+        ) : (
+          <table class="waiting">
+            <thead><tr><th>Chat</th><th>Skill</th><th>Priority</th><th>Position</th><th>Waiting</th><th /></tr></thead>
+            <tbody>
+              {data.waiting.map((w) => (
+                <tr key={w.conversation_id} data-waiting={w.conversation_id}>
+                  <td>#{w.conversation_id} · visitor #{w.visitor_id}</td>
+                  <td>{w.skill || "(any)"}{w.department ? ` · ${w.department}` : ""}</td>
+                  <td>{w.priority ? "high" : "normal"}</td>
+                  <td data-field="position">{w.position}</td>
+                  <td data-field="waiting-time">{clock(w.waiting_seconds + since)}</td>
+                  <td>
+                    <button onClick={() => void take(w.conversation_id)}>Take</button>{" "}
+                    <Reassign store={store} convId={w.conversation_id} agents={data.agents} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </section>
+  );
+}
