@@ -7,6 +7,7 @@ are recorded and then sent to the visitor; agents get a live ``radar`` feed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -56,6 +57,7 @@ class RadarService:
         await self.reload_rules()
         await self.rt.bus.subscribe(actions.RULES_TOPIC, self._rules_changed)
         await self.rt.bus.subscribe(CAPACITY_TOPIC, self._capacity_changed)
+        await self.rt.bus.subscribe(AGENTS_TOPIC, self._conversation_changed)
         await self.capacity.refresh()
         self._loops = [
             asyncio.create_task(self._every(FLUSH_SECONDS, self.flush)),
@@ -253,6 +255,25 @@ class RadarService:
 
     def _rules_changed(self, topic: str, payload: str) -> None:
         self._spawn(self.reload_rules())
+
+    def _conversation_changed(self, topic: str, payload: str) -> None:
+        """A visitor here started chatting, or their chat ended: no offers meanwhile, and
+        none for a while after (the policy's after-chat pause)."""
+        if not payload.startswith('{"type":"conversation"'):
+            return
+        conv = json.loads(payload)["conversation"]
+        vid = conv.get("visitor_id")
+        st = self.engine.visitors.get(vid) if vid is not None else None
+        if st is None:
+            return
+        active = conv["status"] == "open"
+        if active and not st.chatting:
+            self.engine.chat_started(vid)
+        elif not active and st.chatting:
+            self.engine.chat_ended(vid)
+        else:
+            return
+        self._spawn(self._publish_radar(vid))
 
     def _capacity_changed(self, topic: str, payload: str) -> None:
         self._spawn(self.refresh_capacity())

@@ -178,3 +178,38 @@ async def test_manual_invitation_opens_a_chat_assigned_to_the_agent(scenario: Sc
     err = await next_frame(ws, "error")
     assert err["code"] == "no_such_offer"
     await ws.close()
+
+
+async def test_no_invitation_while_the_visitor_chats(
+    scenario: Scenario, server: InProcessServer
+) -> None:
+    await add_rule(scenario, PRODUCT_RULE)
+    await set_status(scenario, "online")
+    visitor = await scenario.visitor()
+    ws = await raw_socket(visitor.ws_url())
+    await next_frame(ws, "welcome")
+    await ws.send(json.dumps({"type": "send", "client_msg_id": "q1", "body": "Frage"}))
+    conv = (await next_frame(ws, "conversation"))["conversation"]
+
+    async def chatting() -> bool:
+        st = server.rt.radar.engine.visitors.get(visitor.id)
+        return bool(st and st.chatting)
+
+    for _ in range(100):
+        if await chatting():
+            break
+        await asyncio.sleep(0.02)
+    assert await chatting()
+    await page(ws, "/shop/product/phone-x")
+    try:
+        await next_frame(ws, "offer", timeout=0.7)
+        raise AssertionError("invited a visitor who is already chatting")
+    except TimeoutError:
+        pass
+    await scenario.anna.patch(f"/api/conversations/{conv['id']}", json={"status": "resolved"})
+    for _ in range(100):
+        if not await chatting():
+            break
+        await asyncio.sleep(0.02)
+    assert not await chatting()
+    await ws.close()
