@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from tresen.conversations.events import message_out
-from tresen.errors import Invalid, NotFound
+from tresen.conversations.queries import check_visible
+from tresen.errors import Invalid
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message
@@ -71,8 +72,8 @@ def _send(
 
     # Access first: a stranger's resend must not learn which ids exist or are used.
     row = conn.execute(_CONVERSATION, {"cid": conversation_id}).first()
-    if row is None or (who.kind == "visitor" and row.visitor_id != who.id):
-        raise NotFound(f"no conversation {conversation_id}", code="no_such_conversation")
+    check_visible(who, conversation_id, row.visitor_id if row else None)
+    assert row is not None  # check_visible raised otherwise
     existing = conn.execute(_FIND_RESEND, {"cmid": client_msg_id, "cid": conversation_id}).first()
     if existing is not None and (existing.author_kind != who.kind or existing.author_id != who.id):
         raise Invalid("client_msg_id already used by someone else", code="duplicate_id")

@@ -24,10 +24,16 @@ async def access_conversation_by_id(
     if lock:
         stmt = stmt.with_for_update()
     conv = (await s.execute(stmt)).scalar_one_or_none()
-    if conv is None or (who.kind == "visitor" and conv.visitor_id != who.id):
-        # The same answer for "absent" and "not yours": ids are not probed.
-        raise NotFound(f"no conversation {conversation_id}", code="no_such_conversation")
+    check_visible(who, conversation_id, conv.visitor_id if conv else None)
+    assert conv is not None  # check_visible raised otherwise
     return conv
+
+
+def check_visible(who: Principal, conversation_id: int, visitor_id: int | None) -> None:
+    """Agents see every conversation; a visitor only their own. ``visitor_id`` None: absent.
+    The same answer for "absent" and "not yours", so ids cannot be probed."""
+    if visitor_id is None or (who.kind == "visitor" and visitor_id != who.id):
+        raise NotFound(f"no conversation {conversation_id}", code="no_such_conversation")
 
 
 async def messages_page(
