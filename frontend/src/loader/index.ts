@@ -2,11 +2,14 @@
 // It runs in the host page, so it stays tiny: it creates the chat iframe (Tresen origin),
 // exposes window.Tresen and talks to the frame only by origin-checked postMessage.
 import {
+  Device,
   FrameToHost,
   HostToFrame,
   IdentityInput,
+  InviteSize,
   isBridgeMessage,
   pickLang,
+  safeProps,
 } from "../shared/bridge";
 
 type Handler = (data?: unknown) => void;
@@ -22,6 +25,35 @@ interface TresenApi {
 
 const w = window as unknown as { Tresen?: unknown; __tresenLoaded?: boolean };
 const NARROW = 480;
+const UTM = ["source", "medium", "campaign", "term", "content"];
+
+/** mobile: a narrow viewport or a phone's user agent; tablet: up to 1024 px with touch. */
+function device(): Device {
+  const wide = window.innerWidth;
+  const ua = navigator.userAgent;
+  if (wide <= NARROW || /Mobi|iPhone|iPod|Android.+Mobile|Windows Phone/i.test(ua)) return "mobile";
+  const touch = navigator.maxTouchPoints > 0 || "ontouchstart" in window;
+  return (wide <= 1024 && touch) || /iPad|Tablet/i.test(ua) ? "tablet" : "desktop";
+}
+
+function utm(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const q = new URLSearchParams(location.search);
+  for (const k of UTM) {
+    const v = q.get("utm_" + k);
+    if (v) out[k] = v.slice(0, 200);
+  }
+  return out;
+}
+
+/** The form holding the focused element, named by its id or name attribute (attributes, not
+ * properties: an input called "name" would shadow form.name). Never any field value. */
+function formOf(el: Element | null): string | null {
+  const f = el && el.closest ? el.closest("form") : null;
+  if (!f) return null;
+  const name = f.getAttribute("id") || f.getAttribute("name");
+  return (name || "form-" + Array.prototype.indexOf.call(document.forms, f)).slice(0, 200);
+}
 
 function findScript(): HTMLScriptElement | null {
   const cur = document.currentScript as HTMLScriptElement | null;
@@ -38,6 +70,7 @@ function start(script: HTMLScriptElement): void {
   const outbox: HostToFrame[] = [];
   let ready = false;
   let state: "closed" | "open" = "closed";
+  let invite: InviteSize | undefined;
 
   const frame = document.createElement("iframe");
   const q = new URLSearchParams({ site, lang, origin: location.origin, page: location.href });
@@ -58,7 +91,11 @@ function start(script: HTMLScriptElement): void {
         ? "inset:0;width:100vw;height:100vh;height:100dvh;"
         : open
           ? "right:0;bottom:0;width:408px;height:min(664px,100vh);"
-          : "right:12px;bottom:12px;width:76px;height:76px;");
+          : invite === "bubble"
+            ? "right:12px;bottom:12px;width:min(340px,100vw - 24px);height:264px;"
+            : invite === "chip"
+              ? "right:12px;bottom:12px;width:min(340px,100vw - 24px);height:76px;"
+              : "right:12px;bottom:12px;width:76px;height:76px;");
   }
 
   function post(msg: HostToFrame): void {
@@ -102,7 +139,14 @@ function start(script: HTMLScriptElement): void {
     post({
       tresen: 1,
       type: "page",
-      page: { url: location.href, title: document.title, referrer: document.referrer },
+      page: {
+        url: location.href,
+        title: document.title,
+        referrer: document.referrer,
+        device: device(),
+        language: document.documentElement.lang || navigator.language || "",
+        utm: utm(),
+      },
       narrow: narrow(),
     });
   }
@@ -124,6 +168,7 @@ function start(script: HTMLScriptElement): void {
     } else if (msg.type === "state") {
       const changed = msg.state !== state;
       state = msg.state === "open" ? "open" : "closed";
+      invite = msg.invite === "bubble" || msg.invite === "chip" ? msg.invite : undefined;
       layout();
       if (changed) emit(state);
       emit("unread", msg.unread);
@@ -145,6 +190,18 @@ function start(script: HTMLScriptElement): void {
     } as History["pushState"];
   }
   window.addEventListener("popstate", reportPage);
+  // Which form has the focus (entered, left): the radar measures dwell time on forms.
+  let form: string | null = null;
+  let formTimer = 0;
+  const checkForm = () => {
+    const now = formOf(document.activeElement);
+    if (now !== form) post({ tresen: 1, type: "form", form: (form = now) });
+  };
+  document.addEventListener("focusin", checkForm, true);
+  document.addEventListener("focusout", () => {
+    clearTimeout(formTimer);
+    formTimer = window.setTimeout(checkForm, 0); // focus moves to the next field first
+  }, true);
   window.addEventListener("hashchange", reportPage);
   let resizeTimer = 0;
   window.addEventListener("resize", () => {
@@ -165,7 +222,7 @@ function start(script: HTMLScriptElement): void {
     },
     track: (name, props) => {
       if (typeof name === "string" && name)
-        post({ tresen: 1, type: "track", name: name.slice(0, 100), props: props || {} });
+        post({ tresen: 1, type: "track", name: name.slice(0, 100), props: safeProps(props) });
     },
     on: (event, fn) => {
       if (typeof fn === "function") (handlers[event] = handlers[event] || []).push(fn);

@@ -2,10 +2,15 @@
 // postMessage and an exact targetOrigin. Both sides check event.origin and event.source.
 export const BRIDGE_TAG = "tresen";
 
+export type Device = "desktop" | "mobile" | "tablet";
+
 export interface PageInfo {
   url: string;
   title: string;
   referrer?: string;
+  device?: Device;
+  language?: string;
+  utm?: Record<string, string>;
 }
 
 export interface IdentityInput {
@@ -23,14 +28,18 @@ export type HostToFrame =
   | { tresen: 1; type: "identify"; identity: IdentityInput }
   | { tresen: 1; type: "track"; name: string; props: Record<string, unknown> }
   | { tresen: 1; type: "page"; page: PageInfo; narrow: boolean }
+  // Focus entered a form (its id or name) or left every form (null). Never field values.
+  | { tresen: 1; type: "form"; form: string | null }
   | { tresen: 1; type: "restore"; local: string | null; session: string | null };
 
 export type FrameState = "closed" | "open";
+/** While closed, room for an invitation beside the launcher: a bubble, or a one-line chip. */
+export type InviteSize = "bubble" | "chip";
 
 /** Frame -> loader. */
 export type FrameToHost =
   | { tresen: 1; type: "ready" }
-  | { tresen: 1; type: "state"; state: FrameState; unread: number }
+  | { tresen: 1; type: "state"; state: FrameState; unread: number; invite?: InviteSize }
   | { tresen: 1; type: "event"; name: string; data?: unknown }
   // Only when the browser blocks storage in third-party frames: the loader keeps the frame's
   // state in the host page's storage and hands it back ("restore") when the frame loads.
@@ -54,4 +63,31 @@ export function pickLang(...candidates: (string | null | undefined)[]): Lang {
     if (l === "de" || l === "da" || l === "en") return l;
   }
   return "en";
+}
+
+/** Custom event properties made JSON-safe and small: at most 20 keys, strings cut at 500
+ * characters, nested values kept only when their JSON is under 1000 characters. */
+export function safeProps(props: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!props || typeof props !== "object") return out;
+  let n = 0;
+  for (const k of Object.keys(props)) {
+    if (n >= 20) break;
+    let v = (props as Record<string, unknown>)[k];
+    const t = typeof v;
+    if (t === "string") v = (v as string).slice(0, 500);
+    else if (t === "number") v = isFinite(v as number) ? v : null;
+    else if (t !== "boolean" && v !== null) {
+      try {
+        const j = JSON.stringify(v);
+        if (!j || j.length > 1000) continue;
+        v = JSON.parse(j);
+      } catch {
+        continue;
+      }
+    }
+    out[k.slice(0, 100)] = v;
+    n++;
+  }
+  return out;
 }

@@ -34,6 +34,34 @@ export interface ConversationInfo {
   [key: string]: unknown;
 }
 
+export interface OfferFrame {
+  type: "offer";
+  offer_id: number;
+  kind: "invite" | "message" | "bot";
+  text: string;
+  auto_open?: boolean;
+  quiet?: boolean;
+  agent_name?: string | null;
+  agent_photo?: string | null;
+}
+
+export interface QueueFrame {
+  type: "queue";
+  conversation_id: number;
+  position: number;
+  estimated_wait_seconds: number | null;
+}
+
+export interface OverflowFrame {
+  type: "overflow";
+  conversation_id: number;
+  reason: "nobody_online" | "long_wait";
+  estimated_wait_seconds: number | null;
+  options: string[];
+}
+
+export type QueueChoice = "wait" | "message" | "callback" | "bot" | "leave";
+
 export type ServerFrame =
   | { type: "welcome"; node: string; principal: Record<string, unknown>; heartbeat_seconds: number; max_message_chars: number }
   | MessageFrame
@@ -43,6 +71,9 @@ export type ServerFrame =
   | { type: "read"; conversation_id: number; reader: "visitor" | "agent"; seq: number }
   | { type: "resumed"; conversations: Record<string, number> }
   | { type: "error"; code: string; message: string; ref?: string | null }
+  | OfferFrame
+  | QueueFrame
+  | OverflowFrame
   | { type: "ping" }
   | { type: "pong" };
 

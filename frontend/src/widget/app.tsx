@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Chat, ChatMessage } from "./chat";
+import type { Chat, ChatMessage, ChatState, Invite, OverflowInfo } from "./chat";
+import type { InviteSize } from "../shared/bridge";
 import type { Strings } from "./i18n";
 import { linkify } from "../shared/linkify";
 import { beep, unlockSound } from "./sound";
@@ -9,7 +10,7 @@ export interface AppProps {
   t: Strings;
   maxChars: number;
   initiallyOpen: boolean;
-  onState: (open: boolean, unread: number) => void;
+  onState: (open: boolean, unread: number, invite?: InviteSize) => void;
   bindOpen: (fn: (open: boolean, focus: boolean) => void) => void;
   narrow: () => boolean;
 }
@@ -38,12 +39,24 @@ export function App({ chat, t, maxChars, initiallyOpen, onState, bindOpen, narro
         setAnnounce(t.newMessage(m.author.name || t.agent));
       }
     };
+    chat.onNote = (m) => {
+      if (!openRef.current) setAnnounce(t.newMessage(m.author.name || t.title));
+    };
+    // An invitation never opens the panel, unless the rule asks for it and this is no phone.
+    chat.onInvite = (inv) => {
+      if (inv.autoOpen && !inv.quiet && !narrow() && !openRef.current) change(true, false);
+      else if (!openRef.current) setAnnounce(`${t.invitation}: ${inv.text}`);
+    };
     bindOpen(change);
   }, []);
 
+  const s = chat.state;
+  const inviteSize: InviteSize | undefined =
+    !open && s.invite ? (s.invite.quiet || narrow() ? "chip" : "bubble") : undefined;
+
   useEffect(() => {
     chat.setVisible(open);
-    onState(open, chat.state.unread);
+    onState(open, chat.state.unread, inviteSize);
     if (open) void chat.refreshStatus();
     const el = focusNext.current === "input" ? inputRef.current : focusNext.current === "launcher" ? launcherRef.current : null;
     focusNext.current = null;
@@ -53,8 +66,17 @@ export function App({ chat, t, maxChars, initiallyOpen, onState, bindOpen, narro
     return () => clearInterval(timer);
   }, [open]);
 
-  const s = chat.state;
-  useEffect(() => onState(openRef.current, s.unread), [s.unread]);
+  useEffect(() => onState(openRef.current, s.unread, inviteSize), [s.unread, inviteSize]);
+
+  const accept = () => {
+    chat.answerInvite(true);
+    change(true, true);
+  };
+  const dismiss = () => {
+    chat.answerInvite(false);
+    focusNext.current = "launcher";
+    window.setTimeout(() => launcherRef.current?.focus());
+  };
 
   const cls = `tw ${open ? "is-open" : "is-closed"}${narrow() ? " narrow" : ""}`;
   return (
@@ -63,8 +85,12 @@ export function App({ chat, t, maxChars, initiallyOpen, onState, bindOpen, narro
         {open ? "" : announce}
       </div>
       {open ? (
-        <Panel chat={chat} t={t} maxChars={maxChars} inputRef={inputRef} onClose={() => change(false, true)} />
+        <Panel chat={chat} t={t} maxChars={maxChars} inputRef={inputRef} onClose={() => change(false, true)} onAccept={accept} />
       ) : (
+        <>
+        {s.invite && inviteSize === "bubble" && <InviteBubble inv={s.invite} t={t} onAccept={accept} onDismiss={dismiss} />}
+        <div class="dock">
+        {s.invite && inviteSize === "chip" && <InviteChip inv={s.invite} t={t} onAccept={accept} onDismiss={dismiss} />}
         <button
           ref={launcherRef}
           type="button"
@@ -75,13 +101,61 @@ export function App({ chat, t, maxChars, initiallyOpen, onState, bindOpen, narro
           onClick={() => change(true, true)}
         >
           <ChatIcon />
-          {s.unread > 0 && (
+          {s.unread > 0 ? (
             <span class="badge" aria-hidden="true">
               {s.unread > 9 ? "9+" : s.unread}
             </span>
-          )}
+          ) : s.invite ? (
+            <span class="dot" aria-hidden="true" />
+          ) : null}
         </button>
+        </div>
+        </>
       )}
+    </div>
+  );
+}
+
+interface InviteProps {
+  inv: Invite;
+  t: Strings;
+  onAccept: () => void;
+  onDismiss: () => void;
+}
+
+/** The gentle invitation beside the launcher: who, what, "Chat now" and a way to say no. */
+function InviteBubble({ inv, t, onAccept, onDismiss }: InviteProps) {
+  return (
+    <section class="invite" role="region" aria-label={t.invitation}>
+      <button type="button" class="x" aria-label={t.noThanks} title={t.noThanks} onClick={onDismiss}>
+        <CloseIcon />
+      </button>
+      <div class="who">
+        <span class="avatar" aria-hidden="true">
+          {initial(inv.agentName || t.title)}
+        </span>
+        <strong>{inv.agentName || t.title}</strong>
+      </div>
+      <p class="itext" dir="auto">
+        {inv.text}
+      </p>
+      <button type="button" class="accept" onClick={onAccept}>
+        {t.chatNow}
+      </button>
+    </section>
+  );
+}
+
+/** On phones: one line beside the launcher, nothing over the page's content. */
+function InviteChip({ inv, t, onAccept, onDismiss }: InviteProps) {
+  return (
+    <div class="chip" role="region" aria-label={t.invitation}>
+      <button type="button" class="ctext" dir="auto" onClick={onAccept} title={inv.text}>
+        {inv.text}
+      </button>
+      <button type="button" class="cx" aria-label={t.noThanks} onClick={onDismiss}>
+        <CloseIcon />
+      </button>
     </div>
   );
 }
@@ -92,26 +166,30 @@ interface PanelProps {
   maxChars: number;
   inputRef: { current: HTMLTextAreaElement | null };
   onClose: () => void;
+  onAccept: () => void;
 }
 
-function Panel({ chat, t, maxChars, inputRef, onClose }: PanelProps) {
+function Panel({ chat, t, maxChars, inputRef, onClose, onAccept }: PanelProps) {
   const s = chat.state;
   const [text, setText] = useState("");
   const [email, setEmail] = useState("");
   const logRef = useRef<HTMLDivElement>(null);
   const offline = s.agentsOnline === false && !s.messages.some((m) => m.author.kind === "agent");
+  const askEmail = offline && s.conversationId === null;
   const tooLong = text.length > maxChars;
+  const items = timeline(s, t);
 
   useEffect(() => {
     const log = logRef.current;
     if (log) log.scrollTop = log.scrollHeight;
-  }, [s.messages.length, s.agentTyping]);
+  }, [items.length, s.agentTyping, Boolean(s.queue), Boolean(s.overflow)]);
 
   const submit = (ev?: Event) => {
     ev?.preventDefault();
     if (!text.trim() || tooLong) return;
-    const extra = offline && email.trim() ? `\n\n${t.replyTo}: ${email.trim()}` : "";
-    chat.send((text + extra).slice(0, maxChars));
+    // Offline: the new chat overflows at once, and the address makes it an email conversation.
+    if (askEmail && email.trim()) chat.offlineEmail = email.trim();
+    chat.send(text.slice(0, maxChars));
     setText("");
     inputRef.current?.focus();
   };
@@ -159,9 +237,20 @@ function Panel({ chat, t, maxChars, inputRef, onClose }: PanelProps) {
         ) : (
           <p class="note">{t.welcome}</p>
         )}
-        {s.messages.map((m) => (
+        {items.map((m) => (
           <Bubble key={m.key} m={m} t={t} read={m.key === lastRead} />
         ))}
+        {s.invite && (
+          <div class="incard">
+            <InviteBubble inv={s.invite} t={t} onAccept={onAccept} onDismiss={() => chat.answerInvite(false)} />
+          </div>
+        )}
+        {s.queue && (s.overflow === null || s.overflow.reason === "long_wait") && (
+          <p class="queue" role="status">
+            {t.queuePosition(s.queue.position, s.queue.wait)}
+          </p>
+        )}
+        {s.overflow && <Overflow chat={chat} t={t} o={s.overflow} />}
       </div>
       <div class="typing" aria-live="polite">
         {s.agentTyping !== null ? (
@@ -176,7 +265,7 @@ function Panel({ chat, t, maxChars, inputRef, onClose }: PanelProps) {
         ) : null}
       </div>
       <form class="composer" onSubmit={submit}>
-        {offline && (
+        {askEmail && (
           <label class="email">
             <span>{t.emailLabel}</span>
             <input type="email" autocomplete="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
@@ -216,7 +305,118 @@ function Panel({ chat, t, maxChars, inputRef, onClose }: PanelProps) {
   );
 }
 
+/** The waiting visitor's other ways: keep waiting, leave a message, a callback, the bot. */
+function Overflow({ chat, t, o }: { chat: Chat; t: Strings; o: OverflowInfo }) {
+  const [mode, setMode] = useState<"pick" | "message" | "callback">("pick");
+  const [email, setEmail] = useState("");
+  const [note, setNote] = useState("");
+  const [phone, setPhone] = useState("");
+  const [when, setWhen] = useState("");
+  const head = o.reason === "nobody_online" ? t.overflowNobody : t.overflowLong(o.wait);
+  // Honest: with nobody online, waiting is not the suggested way.
+  const primary = o.reason === "nobody_online" ? "message" : "wait";
+  const labels: Record<string, string> = {
+    wait: t.optWait,
+    message: t.optMessage,
+    callback: t.optCallback,
+    bot: t.optBot,
+    leave: t.optLeave,
+  };
+  const pick = (opt: string) => {
+    if (opt === "message" || opt === "callback") setMode(opt);
+    else chat.chooseQueue(opt as "wait" | "bot" | "leave");
+  };
+  const sendMessage = (ev: Event) => {
+    ev.preventDefault();
+    if (!email.trim()) return;
+    if (note.trim()) chat.send(note.trim());
+    chat.chooseQueue("message", { email });
+  };
+  const sendCallback = (ev: Event) => {
+    ev.preventDefault();
+    if (phone.trim()) chat.chooseQueue("callback", { phone, when });
+  };
+  return (
+    <section class="overflow" role="group" aria-labelledby="tw-of-head">
+      <p id="tw-of-head" role="status">
+        <strong>{head}</strong> {t.overflowAsk}
+      </p>
+      {mode === "pick" ? (
+        <div class="opts">
+          {o.options.filter((x) => labels[x]).map((x) => (
+            <button key={x} type="button" class={`opt${x === primary ? " primary" : ""}`} onClick={() => pick(x)}>
+              {labels[x]}
+            </button>
+          ))}
+        </div>
+      ) : mode === "message" ? (
+        <form class="ofrm" onSubmit={sendMessage}>
+          <label>
+            <span>{t.emailLabel}</span>
+            <input type="email" required autocomplete="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+          </label>
+          <label>
+            <span>{t.addLabel}</span>
+            <textarea rows={2} maxLength={2000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+          </label>
+          <div class="obtn">
+            <button type="button" onClick={() => setMode("pick")}>{t.back}</button>
+            <button type="submit" class="primary">{t.sendMessage}</button>
+          </div>
+        </form>
+      ) : (
+        <form class="ofrm" onSubmit={sendCallback}>
+          <label>
+            <span>{t.phoneLabel}</span>
+            <input type="tel" required autocomplete="tel" maxLength={40} value={phone} onInput={(e) => setPhone(e.currentTarget.value)} />
+          </label>
+          <label>
+            <span>{t.whenLabel}</span>
+            <input maxLength={100} value={when} onInput={(e) => setWhen(e.currentTarget.value)} />
+          </label>
+          <div class="obtn">
+            <button type="button" onClick={() => setMode("pick")}>{t.back}</button>
+            <button type="submit" class="primary">{t.requestCallback}</button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
+
+/** Messages with the local notes (message offers, "an agent joined") placed by time. */
+function timeline(s: ChatState, t: Strings): ChatMessage[] {
+  const extra = [...s.notes];
+  if (s.joinedAt)
+    extra.push({
+      key: "joined",
+      seq: null,
+      author: { kind: "system" },
+      body: t.agentJoined,
+      createdAt: s.joinedAt,
+      clientMsgId: null,
+      pending: false,
+      failed: false,
+    });
+  if (!extra.length) return s.messages;
+  const when = (m: ChatMessage) => (m.createdAt ? Date.parse(m.createdAt) : Infinity);
+  const out = [...s.messages];
+  for (const n of extra.sort((a, b) => when(a) - when(b))) {
+    const at = out.findIndex((m) => when(m) > when(n));
+    out.splice(at < 0 ? out.length : at, 0, n);
+  }
+  return out;
+}
+
 function Bubble({ m, t, read }: { m: ChatMessage; t: Strings; read: boolean }) {
+  if (m.author.kind === "system")
+    return (
+      <div class="msg system" data-seq={m.seq ?? undefined}>
+        <p class="body" dir="auto">
+          <Linked text={m.body} />
+        </p>
+      </div>
+    );
   const mine = m.author.kind === "visitor";
   const who = mine ? t.you : m.author.name || t.agent;
   const meta = m.pending ? t.sending : m.failed ? t.failed : read ? t.read : "";

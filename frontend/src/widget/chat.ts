@@ -1,13 +1,18 @@
 // The visitor's side of the protocol, without UI: session, socket, resume, resend, read, typing.
 // The database is the log: every shown message has a seq, local echoes are matched by
 // client_msg_id (never by content), and unacknowledged sends survive reloads in localStorage.
-import type { IdentityInput } from "../shared/bridge";
+import type { IdentityInput, PageInfo } from "../shared/bridge";
+import { safeProps } from "../shared/bridge";
 import type { Slot } from "./storage";
 import {
   AckFrame,
   Author,
   ConversationInfo,
   MessageFrame,
+  OfferFrame,
+  OverflowFrame,
+  QueueChoice,
+  QueueFrame,
   ServerFrame,
   backoff,
   newClientMsgId,
@@ -24,6 +29,31 @@ export interface ChatMessage {
   failed: boolean;
 }
 
+/** An invitation (offer kind invite or bot) waiting for the visitor's answer. */
+export interface Invite {
+  id: number;
+  kind: "invite" | "message" | "bot";
+  text: string;
+  agentName: string | null;
+  agentPhoto: string | null;
+  quiet: boolean;
+  autoOpen: boolean;
+  at: number;
+}
+
+export interface QueueInfo {
+  conv: number;
+  position: number;
+  wait: number | null;
+}
+
+export interface OverflowInfo {
+  conv: number;
+  reason: "nobody_online" | "long_wait";
+  wait: number | null;
+  options: string[];
+}
+
 export interface ChatState {
   ready: boolean;
   connected: boolean;
@@ -35,6 +65,14 @@ export interface ChatState {
   agentName: string | null;
   agentsOnline: boolean | null;
   unread: number;
+  /** An open invitation, shown beside the launcher. */
+  invite: Invite | null;
+  /** Offers of kind "message" (e.g. a working promo code), shown in the log by time. */
+  notes: ChatMessage[];
+  queue: QueueInfo | null;
+  overflow: OverflowInfo | null;
+  /** When an agent took the chat after the visitor had waited (ISO time), for a note. */
+  joinedAt: string | null;
 }
 
 interface Pending {
@@ -47,7 +85,15 @@ interface Stored {
   conv?: number | null;
   pending?: Pending[];
   unread?: number;
+  invite?: Invite | null;
+  notes?: ChatMessage[];
+  seen?: number[];
+  queue?: QueueInfo | null;
+  overflow?: OverflowInfo | null;
 }
+
+const INVITE_TTL = 110_000; // the server counts an unanswered invitation as ignored at 120 s
+const MAX_EVENTS = 20;
 
 const PERMANENT = new Set(["message_too_long", "empty_message", "bad_characters", "invalid_frame", "duplicate_id"]);
 
@@ -63,11 +109,20 @@ export class Chat {
     agentName: null,
     agentsOnline: null,
     unread: 0,
+    invite: null,
+    notes: [],
+    queue: null,
+    overflow: null,
+    joinedAt: null,
   };
   /** Is the panel visible to the visitor? Set by the UI; drives read receipts and unread. */
   visible = false;
   onChange: () => void = () => {};
   onAgentMessage: (m: ChatMessage) => void = () => {};
+  onInvite: (invite: Invite) => void = () => {};
+  onNote: (m: ChatMessage) => void = () => {};
+  /** Given in the offline form: when the new chat overflows, leave the message for email. */
+  offlineEmail: string | null = null;
 
   private token: string | null = null;
   private pending: Pending[] = [];
@@ -81,6 +136,12 @@ export class Chat {
   private agentTypingTimer = 0;
   private reconnectTimer = 0;
   private stopped = false;
+  private page: Record<string, unknown> | null = null;
+  private form: string | null = null;
+  private events: Record<string, unknown>[] = [];
+  private controls: Record<string, unknown>[] = [];
+  private seen = new Set<number>();
+  private expectingConv = false;
 
   constructor(
     private site: string,
@@ -94,8 +155,16 @@ export class Chat {
     this.token = stored.token || null;
     this.pending = stored.pending || [];
     this.state.unread = stored.unread || 0;
+    const inv = stored.invite;
+    this.state.invite = inv && Date.now() - inv.at < INVITE_TTL ? inv : null;
+    this.state.notes = (stored.notes || []).slice(-5);
+    this.seen = new Set(stored.seen || []);
     for (const p of this.pending) this.state.messages.push(this.localEcho(p));
-    await this.openSession(identity, stored.conv ?? null);
+    const waiting = await this.openSession(identity, stored.conv ?? null);
+    if (waiting && stored.queue && stored.queue.conv === this.state.conversationId) {
+      this.state.queue = stored.queue;
+      if (stored.overflow && stored.overflow.conv === stored.queue.conv) this.state.overflow = stored.overflow;
+    }
     this.state.ready = true;
     this.changed();
     this.connect();
@@ -108,7 +177,8 @@ export class Chat {
     if (this.token !== before) this.reconnectNow();
   }
 
-  private async openSession(identity: IdentityInput | undefined, conv: number | null): Promise<void> {
+  /** Opens the session; true when the chosen conversation still waits for an agent. */
+  private async openSession(identity: IdentityInput | undefined, conv: number | null): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await fetch("/api/visitor/session", {
@@ -121,15 +191,11 @@ export class Chat {
         this.token = data.token;
         const ids = data.conversations.map((c) => c.id);
         const chosen = conv !== null && ids.includes(conv) ? conv : ids.length ? Math.max(...ids) : null;
-        if (chosen !== this.state.conversationId) {
-          this.state.conversationId = chosen;
-          this.state.messages = this.state.messages.filter((m) => m.pending || m.failed);
-          this.lastSeq = 0;
-          this.readSent = 0;
-        }
+        if (chosen !== this.state.conversationId) this.switchTo(chosen);
         this.save();
         if (chosen !== null) await this.loadHistory(chosen);
-        return;
+        const info = data.conversations.find((c) => c.id === chosen);
+        return Boolean(info && info.status === "open" && info.assignee_id == null);
       } catch {
         await sleep(backoff(attempt));
       }
@@ -205,6 +271,7 @@ export class Chat {
         if (this.state.conversationId !== null)
           this.raw({ type: "resume", conversations: { [this.state.conversationId]: this.lastSeq } });
         this.flush();
+        this.flushTracking();
         return;
       case "ping":
         this.raw({ type: "pong" });
@@ -216,7 +283,16 @@ export class Chat {
         this.onAck(f);
         return;
       case "conversation":
-        if (this.state.conversationId === null) this.adopt(f.conversation.id);
+        this.onConversation(f.conversation);
+        return;
+      case "offer":
+        this.onOffer(f);
+        return;
+      case "queue":
+        this.onQueue(f);
+        return;
+      case "overflow":
+        this.onOverflow(f);
         return;
       case "typing":
         if (f.author.kind !== "visitor" && f.conversation_id === this.state.conversationId) {
@@ -242,6 +318,182 @@ export class Chat {
     }
   }
 
+  /** Show another conversation (a new one after an accepted invitation, or a session's). */
+  private switchTo(conv: number | null): void {
+    this.state.conversationId = conv;
+    this.state.messages = this.state.messages.filter((m) => m.pending || m.failed);
+    this.state.agentReadSeq = 0;
+    this.state.agentName = null;
+    this.state.queue = null;
+    this.state.overflow = null;
+    this.state.joinedAt = null;
+    this.lastSeq = 0;
+    this.readSent = 0;
+    this.save();
+    this.changed();
+  }
+
+  private onConversation(c: ConversationInfo): void {
+    if (this.expectingConv && c.id !== this.state.conversationId) {
+      this.expectingConv = false;
+      this.switchTo(c.id);
+    } else if (this.state.conversationId === null) this.adopt(c.id);
+    if (c.id !== this.state.conversationId) return;
+    if (c.assignee_id != null || c.status !== "open") {
+      if (c.assignee_id != null && (this.state.queue || this.state.overflow))
+        this.state.joinedAt = new Date().toISOString();
+      this.state.queue = null;
+      this.state.overflow = null;
+      this.save();
+      this.changed();
+    }
+  }
+
+  private onQueue(f: QueueFrame): void {
+    if (this.state.conversationId === null) this.adopt(f.conversation_id);
+    if (f.conversation_id !== this.state.conversationId) return;
+    this.state.queue = { conv: f.conversation_id, position: f.position, wait: f.estimated_wait_seconds };
+    this.state.joinedAt = null;
+    this.save();
+    this.changed();
+  }
+
+  private onOverflow(f: OverflowFrame): void {
+    if (this.state.conversationId === null) this.adopt(f.conversation_id);
+    if (f.conversation_id !== this.state.conversationId) return;
+    if (!this.state.queue)
+      this.state.queue = { conv: f.conversation_id, position: 1, wait: f.estimated_wait_seconds };
+    if (this.offlineEmail) {
+      // The visitor already left an address in the offline form: that was the choice.
+      this.chooseQueue("message", { email: this.offlineEmail });
+      this.offlineEmail = null;
+      return;
+    }
+    this.state.overflow = {
+      conv: f.conversation_id,
+      reason: f.reason,
+      wait: f.estimated_wait_seconds,
+      options: f.options,
+    };
+    this.save();
+    this.changed();
+  }
+
+  private onOffer(f: OfferFrame): void {
+    const at = Date.now();
+    if (f.kind === "message") {
+      if (this.state.notes.some((n) => n.key === `o${f.offer_id}`)) return;
+      const note: ChatMessage = {
+        key: `o${f.offer_id}`,
+        seq: null,
+        author: { kind: "bot", name: f.agent_name || null },
+        body: f.text,
+        createdAt: new Date(at).toISOString(),
+        clientMsgId: null,
+        pending: false,
+        failed: false,
+      };
+      this.state.notes = [...this.state.notes, note].slice(-5);
+      if (!this.visible) this.state.unread++;
+      this.save();
+      this.onNote(note);
+      this.markSeen();
+      this.changed();
+      return;
+    }
+    const invite: Invite = {
+      id: f.offer_id,
+      kind: f.kind,
+      text: f.text,
+      agentName: f.agent_name || null,
+      agentPhoto: f.agent_photo || null,
+      quiet: Boolean(f.quiet),
+      autoOpen: Boolean(f.auto_open),
+      at,
+    };
+    this.state.invite = invite;
+    this.save();
+    this.changed();
+    this.onInvite(invite);
+  }
+
+  /** The visitor said yes or no to the invitation. Yes opens a new conversation. */
+  answerInvite(accepted: boolean): void {
+    const inv = this.state.invite;
+    if (!inv) return;
+    this.state.invite = null;
+    this.control({ type: "offer_reply", offer_id: inv.id, outcome: accepted ? "accepted" : "dismissed" });
+    this.expectingConv = accepted;
+    this.save();
+    this.changed();
+  }
+
+  /** What a waiting visitor chose after an overflow (or to keep waiting). */
+  chooseQueue(choice: QueueChoice, details: Record<string, string> = {}): void {
+    const conv = this.state.conversationId;
+    if (conv === null) return;
+    const frame: Record<string, unknown> = { type: "queue_choice", conversation_id: conv, choice };
+    for (const [k, v] of Object.entries(details)) if (v.trim()) frame[k] = v.trim();
+    this.control(frame);
+    this.state.overflow = null;
+    if (choice !== "wait") this.state.queue = null;
+    this.save();
+    this.changed();
+  }
+
+  /** Message offers the visitor has now seen count as accepted. */
+  private markSeen(): void {
+    if (!this.visible) return;
+    for (const n of this.state.notes) {
+      const id = Number(n.key.slice(1));
+      if (this.seen.has(id)) continue;
+      this.seen.add(id);
+      this.control({ type: "offer_reply", offer_id: id, outcome: "accepted" });
+    }
+    this.save();
+  }
+
+  // ---- tracking (from the loader) --------------------------------------------------------------
+
+  trackPage(p: PageInfo): void {
+    const utm: Record<string, string> = {};
+    for (const [k, v] of Object.entries(p.utm || {}).slice(0, 5)) utm[k] = String(v).slice(0, 200);
+    this.page = {
+      type: "track",
+      kind: "page",
+      url: String(p.url || "").slice(0, 2048),
+      title: String(p.title || "").slice(0, 500),
+      referrer: String(p.referrer || "").slice(0, 2048),
+      language: String(p.language || "").slice(0, 35) || null,
+      utm,
+    };
+    if (p.device === "desktop" || p.device === "mobile" || p.device === "tablet") this.page.device = p.device;
+    if (this.state.connected) this.raw(this.page);
+  }
+
+  trackForm(form: string | null): void {
+    this.form = form === null ? null : String(form).slice(0, 200);
+    if (this.state.connected) this.raw({ type: "track", kind: "form", form: this.form });
+  }
+
+  trackEvent(name: string, props: unknown): void {
+    const frame = { type: "track", kind: "event", name: String(name).slice(0, 100), props: safeProps(props) };
+    if (this.state.connected) this.raw(frame);
+    else if (this.events.push(frame) > MAX_EVENTS) this.events.shift();
+  }
+
+  private flushTracking(): void {
+    if (this.page) this.raw(this.page);
+    if (this.form) this.raw({ type: "track", kind: "form", form: this.form });
+    for (const f of this.events.splice(0)) this.raw(f);
+    for (const f of this.controls.splice(0)) this.raw(f);
+  }
+
+  private control(frame: Record<string, unknown>): void {
+    if (this.state.connected && this.ws && this.ws.readyState === WebSocket.OPEN) this.raw(frame);
+    else this.controls.push(frame);
+  }
+
   private adopt(conv: number): void {
     this.state.conversationId = conv;
     this.save();
@@ -249,6 +501,10 @@ export class Chat {
   }
 
   private addMessage(m: MessageFrame, fromHistory: boolean): void {
+    if (this.expectingConv && !fromHistory && m.conversation_id !== this.state.conversationId) {
+      this.expectingConv = false;
+      this.switchTo(m.conversation_id);
+    }
     if (this.state.conversationId === null) this.adopt(m.conversation_id);
     if (m.conversation_id !== this.state.conversationId || m.internal) return;
     const list = this.state.messages;
@@ -372,6 +628,7 @@ export class Chat {
       this.save();
       this.changed();
     }
+    this.markSeen();
     this.markRead();
   }
 
@@ -439,6 +696,11 @@ export class Chat {
       conv: this.state.conversationId,
       pending: this.pending,
       unread: this.state.unread,
+      invite: this.state.invite,
+      notes: this.state.notes,
+      seen: Array.from(this.seen).slice(-20),
+      queue: this.state.queue,
+      overflow: this.state.overflow,
     };
     this.slot.set(JSON.stringify(data));
   }

@@ -1,5 +1,10 @@
 import type { Lang } from "../shared/bridge";
 
+/** Whole minutes for a wait, at least one. */
+function minutes(seconds: number): number {
+  return Math.max(1, Math.round(seconds / 60));
+}
+
 const en = {
   openChat: "Open chat",
   openChatUnread: (n: number) => `Open chat, ${n} unread ${n === 1 ? "message" : "messages"}`,
@@ -27,6 +32,31 @@ const en = {
   messages: "Messages",
   newMessage: (name: string) => `New message from ${name}`,
   replyTo: "Reply to",
+  queuePosition: (n: number, wait: number | null) =>
+    wait === null
+      ? `You are number ${n} in the queue. We will connect you as soon as someone is free.`
+      : wait < 30
+        ? `You are number ${n} in the queue, someone will be with you in a moment.`
+        : `You are number ${n} in the queue, about ${minutes(wait)} min.`,
+  overflowNobody: "Nobody can answer right now.",
+  overflowLong: (wait: number | null) =>
+    wait === null ? "The wait is longer than usual." : `The wait is longer than usual (about ${minutes(wait)} min).`,
+  overflowAsk: "How would you like to continue?",
+  optWait: "Keep waiting",
+  optMessage: "Leave a message",
+  optCallback: "Request a callback",
+  optBot: "Talk to our bot",
+  optLeave: "Leave the queue",
+  phoneLabel: "Your phone number",
+  whenLabel: "When suits you? (optional)",
+  addLabel: "Anything to add? (optional)",
+  sendMessage: "Send message",
+  requestCallback: "Request callback",
+  back: "Back",
+  agentJoined: "An agent has joined the chat.",
+  invitation: "Invitation to chat",
+  chatNow: "Chat now",
+  noThanks: "No thanks",
   tooLong: (n: number) => `Messages can have at most ${n} characters.`,
 };
 export type Strings = typeof en;
@@ -58,6 +88,31 @@ const de: Strings = {
   messages: "Nachrichten",
   newMessage: (name) => `Neue Nachricht von ${name}`,
   replyTo: "Antwort an",
+  queuePosition: (n, wait) =>
+    wait === null
+      ? `Sie sind Nummer ${n} in der Warteschlange. Wir verbinden Sie, sobald jemand frei ist.`
+      : wait < 30
+        ? `Sie sind Nummer ${n} in der Warteschlange, gleich ist jemand für Sie da.`
+        : `Sie sind Nummer ${n} in der Warteschlange, etwa ${minutes(wait)} Min.`,
+  overflowNobody: "Gerade kann niemand antworten.",
+  overflowLong: (wait) =>
+    wait === null ? "Die Wartezeit ist länger als sonst." : `Die Wartezeit ist länger als sonst (etwa ${minutes(wait)} Min.).`,
+  overflowAsk: "Wie möchten Sie weitermachen?",
+  optWait: "Weiter warten",
+  optMessage: "Nachricht hinterlassen",
+  optCallback: "Rückruf anfordern",
+  optBot: "Mit unserem Bot sprechen",
+  optLeave: "Warteschlange verlassen",
+  phoneLabel: "Ihre Telefonnummer",
+  whenLabel: "Wann passt es Ihnen? (optional)",
+  addLabel: "Möchten Sie etwas ergänzen? (optional)",
+  sendMessage: "Nachricht senden",
+  requestCallback: "Rückruf anfordern",
+  back: "Zurück",
+  agentJoined: "Ein Mitarbeiter ist jetzt im Chat.",
+  invitation: "Einladung zum Chat",
+  chatNow: "Jetzt chatten",
+  noThanks: "Nein danke",
   tooLong: (n) => `Nachrichten dürfen höchstens ${n} Zeichen lang sein.`,
 };
 
@@ -88,6 +143,31 @@ const da: Strings = {
   messages: "Beskeder",
   newMessage: (name) => `Ny besked fra ${name}`,
   replyTo: "Svar til",
+  queuePosition: (n, wait) =>
+    wait === null
+      ? `Du er nummer ${n} i køen. Vi forbinder dig, så snart nogen er ledig.`
+      : wait < 30
+        ? `Du er nummer ${n} i køen, om et øjeblik er der nogen klar til dig.`
+        : `Du er nummer ${n} i køen, ca. ${minutes(wait)} min.`,
+  overflowNobody: "Ingen kan svare lige nu.",
+  overflowLong: (wait) =>
+    wait === null ? "Ventetiden er længere end normalt." : `Ventetiden er længere end normalt (ca. ${minutes(wait)} min).`,
+  overflowAsk: "Hvordan vil du fortsætte?",
+  optWait: "Bliv ved med at vente",
+  optMessage: "Efterlad en besked",
+  optCallback: "Bed om at blive ringet op",
+  optBot: "Tal med vores bot",
+  optLeave: "Forlad køen",
+  phoneLabel: "Dit telefonnummer",
+  whenLabel: "Hvornår passer det dig? (valgfrit)",
+  addLabel: "Vil du tilføje noget? (valgfrit)",
+  sendMessage: "Send besked",
+  requestCallback: "Bed om opkald",
+  back: "Tilbage",
+  agentJoined: "En medarbejder er nu med i chatten.",
+  invitation: "Invitation til chat",
+  chatNow: "Chat nu",
+  noThanks: "Nej tak",
   tooLong: (n) => `Beskeder må højst have ${n} tegn.`,
 };
 

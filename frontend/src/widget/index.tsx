@@ -1,7 +1,7 @@
 // The chat frame: served from the Tresen origin inside the loader's iframe.
 import { render } from "preact";
 import "./frame.css";
-import { FrameToHost, HostToFrame, isBridgeMessage, pickLang } from "../shared/bridge";
+import { FrameToHost, HostToFrame, InviteSize, isBridgeMessage, pickLang } from "../shared/bridge";
 import { App } from "./app";
 import { Chat } from "./chat";
 import { STRINGS } from "./i18n";
@@ -27,7 +27,6 @@ let setOpen: (open: boolean, focus: boolean) => void = () => {};
 let chat: Chat | null = null;
 let openSlot: Slot | null = null;
 const early: HostToFrame[] = [];
-const tracked: { name: string; props: Record<string, unknown>; at: string }[] = [];
 let gotRestore: (r: Restored | null) => void = () => {};
 const restored = new Promise<Restored | null>((resolve) => {
   gotRestore = resolve;
@@ -55,11 +54,14 @@ function handle(msg: HostToFrame): void {
       if (msg.identity && typeof msg.identity.id === "string") void chat.identify(msg.identity);
       break;
     case "track":
-      // Kept with the page context for the radar; bounded.
-      tracked.push({ name: String(msg.name).slice(0, 100), props: msg.props || {}, at: new Date().toISOString() });
-      if (tracked.length > 50) tracked.shift();
+      // Tresen.track(name, props) on the host page: a custom event for the radar.
+      if (typeof msg.name === "string" && msg.name) chat.trackEvent(msg.name, msg.props);
+      break;
+    case "form":
+      chat.trackForm(typeof msg.form === "string" ? msg.form : null);
       break;
     case "page":
+      if (msg.page && typeof msg.page.url === "string") chat.trackPage(msg.page);
       if (narrow !== Boolean(msg.narrow)) {
         narrow = Boolean(msg.narrow);
         rerender();
@@ -77,9 +79,9 @@ window.addEventListener("message", (ev: MessageEvent) => {
   } else handle(msg);
 });
 
-function onState(open: boolean, unread: number): void {
+function onState(open: boolean, unread: number, invite?: InviteSize): void {
   openSlot?.set(open ? "1" : "0");
-  toHost({ tresen: 1, type: "state", state: open ? "open" : "closed", unread });
+  toHost({ tresen: 1, type: "state", state: open ? "open" : "closed", unread, invite });
 }
 
 let initiallyOpen = false;

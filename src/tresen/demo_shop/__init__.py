@@ -73,12 +73,14 @@ async def product(slug: str, request: Request, rt: RT) -> HTMLResponse:
     p = pages.BY_SLUG.get(slug)
     if p is None:
         return await _page(request, rt, "Not found", "<h1>No such product</h1>", status=404)
-    return await _page(request, rt, p.name, pages.product_body(p))
+    return await _page(request, rt, p.name, pages.product_body(p), extra=pages.product_tracking(p))
 
 
 @router.get("/cart")
-async def cart(request: Request, rt: RT) -> HTMLResponse:
-    return await _page(request, rt, "Cart", pages.cart_body(_cart(request)))
+async def cart(request: Request, rt: RT, updated: str = "") -> HTMLResponse:
+    items = _cart(request)
+    extra = pages.cart_tracking(items) if updated else ""
+    return await _page(request, rt, "Cart", pages.cart_body(items), extra=extra)
 
 
 @router.post("/cart/add")
@@ -88,14 +90,14 @@ async def cart_add(request: Request) -> Response:
     items = _cart(request)
     if slug in pages.BY_SLUG:
         items[slug] = min(items.get(slug, 0) + (int(qty) if qty.isdigit() else 1), 99)
-    resp = RedirectResponse("/shop/cart", status_code=303)
+    resp = RedirectResponse("/shop/cart?updated=1", status_code=303)
     _set_cart(resp, items)
     return resp
 
 
 @router.post("/cart/clear")
 async def cart_clear() -> Response:
-    resp = RedirectResponse("/shop/cart", status_code=303)
+    resp = RedirectResponse("/shop/cart?updated=1", status_code=303)
     resp.delete_cookie(CART_COOKIE, path="/shop")
     return resp
 

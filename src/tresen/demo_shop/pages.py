@@ -197,7 +197,7 @@ def checkout_body(cart: dict[str, int], code: str = "", error: str = "", ok: str
     )
     return f"""<h1>Checkout</h1>
 {summary}
-<form class="checkout" method="post" action="/shop/checkout">
+<form class="checkout" id="checkout" method="post" action="/shop/checkout">
   <label>Name <input name="name" autocomplete="name"></label>
   <label>Email <input name="email" type="email" autocomplete="email"></label>
   <label>Address <textarea name="address" rows="3" autocomplete="street-address"></textarea></label>
@@ -212,10 +212,24 @@ def checkout_body(cart: dict[str, int], code: str = "", error: str = "", ok: str
 
 
 def track_script(code: str) -> str:
-    """Tell Tresen about the failed code. JSON inside <script> with '<' escaped, so a code
+    """Tell Tresen about the failed code."""
+    return track_event("checkout_code_failed", {"code": code})
+
+
+def track_event(name: str, props: dict[str, object]) -> str:
+    """A ``Tresen.track`` call. JSON inside <script> with '<' and '>' escaped, so a value
     cannot close the script element."""
-    data = json.dumps({"code": code}).replace("<", "\\u003c").replace(">", "\\u003e")
-    return f"<script>window.Tresen.track('checkout_code_failed', {data});</script>"
+    data = json.dumps(props).replace("<", "\\u003c").replace(">", "\\u003e")
+    return f"<script>window.Tresen.track({json.dumps(name)}, {data});</script>"
+
+
+def product_tracking(p: Product) -> str:
+    return track_event("product_viewed", {"sku": p.slug, "price": p.price_cents / 100})
+
+
+def cart_tracking(cart: dict[str, int]) -> str:
+    _, total = cart_lines(cart)
+    return track_event("cart_updated", {"value": total / 100, "items": sum(cart.values())})
 
 
 def contact_body(sent: bool = False) -> str:
@@ -226,7 +240,7 @@ def contact_body(sent: bool = False) -> str:
         )
     return """<h1>Contact us</h1>
 <p>Questions about an order? Write to us, or use the chat in the corner.</p>
-<form class="contact" method="post" action="/shop/contact">
+<form class="contact" id="contact" method="post" action="/shop/contact">
   <label>Name <input name="name" required autocomplete="name"></label>
   <label>Email <input name="email" type="email" required autocomplete="email"></label>
   <label>Message <textarea name="message" rows="5" required></textarea></label>
