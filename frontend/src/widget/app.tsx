@@ -424,7 +424,7 @@ function Bubble({ m, t, read }: { m: ChatMessage; t: Strings; read: boolean }) {
     <div class={`msg ${mine ? "mine" : "theirs"}${m.failed ? " failed" : ""}`} data-seq={m.seq ?? undefined}>
       {!mine && (
         <span class="avatar" aria-hidden="true">
-          {initial(m.author.name)}
+          {m.author.name || m.author.kind !== "bot" ? initial(m.author.name) : <ChatIcon size={16} />}
         </span>
       )}
       <div class="stack">
@@ -468,8 +468,8 @@ function initial(name: string | null | undefined): string {
   return ch ? ch.toUpperCase() : "?";
 }
 
-const ChatIcon = () => (
-  <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">
+const ChatIcon = ({ size = 28 }: { size?: number }) => (
+  <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true" focusable="false">
     <path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z" />
   </svg>
 );
