@@ -48,7 +48,7 @@ async def run_pass(rt: Runtime) -> PassResult:
             await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
         result.expired = await _expire_offers(rt, s, now)
         agents = await agent_loads(s)
-        queue = await waiting(s)
+        queue = await waiting(s, lock=True)
         pairs = plan(agents, [r for _, r in queue], now.timestamp(), _strategies(rt))
         by_id = {c.id: c for c, _ in queue}
         for conv_id, agent_id in pairs:
@@ -89,8 +89,10 @@ async def _expire_offers(rt: Runtime, s: AsyncSession, now: datetime) -> list[Co
     if rt.settings.accept_seconds <= 0:
         return []
     deadline = now - timedelta(seconds=rt.settings.accept_seconds)
-    stmt = select(Conversation).where(
-        Conversation.offered_to.is_not(None), Conversation.offered_at <= deadline
+    stmt = (
+        select(Conversation)
+        .where(Conversation.offered_to.is_not(None), Conversation.offered_at <= deadline)
+        .with_for_update()  # an accept committing meanwhile wins; its row no longer matches
     )
     expired = list((await s.execute(stmt)).scalars())
     for conv in expired:

@@ -54,8 +54,13 @@ def waiting_filter() -> tuple[object, ...]:
     )
 
 
-async def waiting(s: AsyncSession) -> list[tuple[Conversation, Request]]:
+async def waiting(s: AsyncSession, *, lock: bool = False) -> list[tuple[Conversation, Request]]:
+    """The waiting chats. ``lock`` (dispatch passes): lock their rows, so a chat that leaves
+    the queue meanwhile (the visitor's choice, a resolve) is skipped on PostgreSQL, where the
+    re-checked filter drops it, instead of being assigned over the change."""
     stmt = select(Conversation).where(*waiting_filter())  # type: ignore[arg-type]
+    if lock:
+        stmt = stmt.with_for_update()
     convs = (await s.execute(stmt)).scalars().all()
     return [(c, as_request(c)) for c in convs]
 
