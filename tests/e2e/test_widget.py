@@ -397,7 +397,8 @@ def test_frame_is_locked_to_the_sites_origins(demo_server: ServerProcess) -> Non
 
     shop = httpx.get(shop_url(demo_server)).text
     key = re.search(r'data-site="([^"]+)"', shop).group(1)  # type: ignore[union-attr]
-    assert f'<script src="{demo_server.url}/widget.js" data-site="{key}" async></script>' in shop
+    snippet = f'<script src="{demo_server.url}/widget.js" data-site="{key}" '
+    assert snippet + 'data-topics="Sales,Support" async></script>' in shop
     loader = httpx.get(f"{demo_server.url}/widget.js")
     assert loader.status_code == 200 and "javascript" in loader.headers["content-type"]
 

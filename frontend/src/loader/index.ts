@@ -11,6 +11,7 @@ import {
   pickLang,
   safeProps,
 } from "../shared/bridge";
+import { cobrowse } from "./cobrowse";
 
 type Handler = (data?: unknown) => void;
 type Call = [string, ...unknown[]];
@@ -19,6 +20,7 @@ interface TresenApi {
   close(): void;
   identify(identity: IdentityInput): void;
   track(name: string, props?: Record<string, unknown>): void;
+  supportCode(): void;
   on(event: string, fn: Handler): void;
   version: string;
 }
@@ -74,6 +76,7 @@ function start(script: HTMLScriptElement): void {
 
   const frame = document.createElement("iframe");
   const q = new URLSearchParams({ site, lang, origin: location.origin, page: location.href });
+  if (script.dataset.topics) q.set("topics", script.dataset.topics);
   frame.src = `${base}/widget/frame?${q}`;
   frame.title = "Chat";
   frame.setAttribute("allow", "autoplay");
@@ -151,6 +154,7 @@ function start(script: HTMLScriptElement): void {
     });
   }
 
+  const cb = cobrowse(base, (data) => post({ tresen: 1, type: "cobrowse", data }));
   window.addEventListener("message", (ev: MessageEvent) => {
     // Only our own frame, from the Tresen origin, is listened to.
     if (ev.origin !== base || ev.source !== frame.contentWindow || !isBridgeMessage(ev.data)) return;
@@ -164,6 +168,7 @@ function start(script: HTMLScriptElement): void {
       lastPage = "";
       reportPage();
       outbox.splice(0).forEach(post);
+      cb.ready();
       emit("ready");
     } else if (msg.type === "state") {
       const changed = msg.state !== state;
@@ -175,6 +180,8 @@ function start(script: HTMLScriptElement): void {
     } else if (msg.type === "persist") {
       if (typeof msg.local === "string") store(false, msg.local);
       if (typeof msg.session === "string") store(true, msg.session);
+    } else if (msg.type === "cobrowse" && msg.data && typeof msg.data.op === "string") {
+      cb.fromFrame(msg.data);
     } else if (msg.type === "event" && typeof msg.name === "string") {
       emit(msg.name, msg.data);
     }
@@ -223,6 +230,10 @@ function start(script: HTMLScriptElement): void {
     track: (name, props) => {
       if (typeof name === "string" && name)
         post({ tresen: 1, type: "track", name: name.slice(0, 100), props: safeProps(props) });
+    },
+    supportCode: () => {
+      cb.code();
+      post({ tresen: 1, type: "open" });
     },
     on: (event, fn) => {
       if (typeof fn === "function") (handlers[event] = handlers[event] || []).push(fn);

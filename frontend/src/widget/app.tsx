@@ -13,9 +13,19 @@ export interface AppProps {
   onState: (open: boolean, unread: number, invite?: InviteSize) => void;
   bindOpen: (fn: (open: boolean, focus: boolean) => void) => void;
   narrow: () => boolean;
+  topics?: string[];
 }
 
-export function App({ chat, t, maxChars, initiallyOpen, onState, bindOpen, narrow }: AppProps) {
+export function App({
+  chat,
+  t,
+  maxChars,
+  initiallyOpen,
+  onState,
+  bindOpen,
+  narrow,
+  topics = [],
+}: AppProps) {
   const [, force] = useState(0);
   const [open, setOpen] = useState(initiallyOpen);
   const [announce, setAnnounce] = useState("");
@@ -85,7 +95,7 @@ export function App({ chat, t, maxChars, initiallyOpen, onState, bindOpen, narro
         {open ? "" : announce}
       </div>
       {open ? (
-        <Panel chat={chat} t={t} maxChars={maxChars} inputRef={inputRef} onClose={() => change(false, true)} onAccept={accept} />
+        <Panel chat={chat} t={t} maxChars={maxChars} inputRef={inputRef} onClose={() => change(false, true)} onAccept={accept} topics={topics} />
       ) : (
         <>
         {s.invite && inviteSize === "bubble" && <InviteBubble inv={s.invite} t={t} onAccept={accept} onDismiss={dismiss} />}
@@ -167,10 +177,12 @@ interface PanelProps {
   inputRef: { current: HTMLTextAreaElement | null };
   onClose: () => void;
   onAccept: () => void;
+  topics: string[];
 }
 
-function Panel({ chat, t, maxChars, inputRef, onClose, onAccept }: PanelProps) {
+function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: PanelProps) {
   const s = chat.state;
+  const [topic, setTopic] = useState(chat.topic || "");
   const [text, setText] = useState("");
   const [email, setEmail] = useState("");
   const logRef = useRef<HTMLDivElement>(null);
@@ -265,6 +277,23 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept }: PanelProps) {
         ) : null}
       </div>
       <form class="composer" onSubmit={submit}>
+        {topics.length > 0 && s.conversationId === null && (
+          <label class="topic">
+            <span>{t.topic}</span>
+            <select
+              value={topic}
+              onChange={(e) => {
+                setTopic(e.currentTarget.value);
+                chat.topic = e.currentTarget.value || null;
+              }}
+            >
+              <option value="">{t.anyTopic}</option>
+              {topics.map((name) => (
+                <option value={name}>{name}</option>
+              ))}
+            </select>
+          </label>
+        )}
         {askEmail && (
           <label class="email">
             <span>{t.emailLabel}</span>

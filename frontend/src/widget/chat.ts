@@ -121,6 +121,8 @@ export class Chat {
   onAgentMessage: (m: ChatMessage) => void = () => {};
   onInvite: (invite: Invite) => void = () => {};
   onNote: (m: ChatMessage) => void = () => {};
+  /** Every frame from the server, before the chat handles it (co-browsing listens here). */
+  onAnyFrame: (f: { type: string; [k: string]: unknown }) => void = () => {};
   /** Given in the offline form: when the new chat overflows, leave the message for email. */
   offlineEmail: string | null = null;
 
@@ -142,6 +144,8 @@ export class Chat {
   private controls: Record<string, unknown>[] = [];
   private seen = new Set<number>();
   private expectingConv = false;
+  /** The topic (a skill) the visitor picked for a new conversation, if the site offers topics. */
+  topic: string | null = null;
 
   constructor(
     private site: string,
@@ -264,6 +268,7 @@ export class Chat {
   // ---- frames ---------------------------------------------------------------------------------
 
   private onFrame(f: ServerFrame): void {
+    this.onAnyFrame(f as unknown as { type: string; [k: string]: unknown });
     switch (f.type) {
       case "welcome":
         this.attempts = 0;
@@ -600,6 +605,7 @@ export class Chat {
       this.inFlight.add(p.cmid);
       const frame: Record<string, unknown> = { type: "send", client_msg_id: p.cmid, body: p.body };
       if (conv !== null) frame.conversation_id = conv;
+      else if (this.topic) frame.skill = this.topic;
       this.raw(frame);
     }
   }
@@ -672,6 +678,13 @@ export class Chat {
       pending: true,
       failed: false,
     };
+  }
+
+  /** Send a frame now if connected (co-browsing); false when the socket is down. */
+  sendFrame(frame: Record<string, unknown>): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.raw(frame);
+    return true;
   }
 
   private raw(frame: Record<string, unknown>): void {

@@ -4,6 +4,7 @@ import "./frame.css";
 import { FrameToHost, HostToFrame, InviteSize, isBridgeMessage, pickLang } from "../shared/bridge";
 import { App } from "./app";
 import { Chat } from "./chat";
+import { CobrowseLink } from "./CobrowseLink";
 import { STRINGS } from "./i18n";
 import { Restored, Slot, openSlots } from "./storage";
 
@@ -13,6 +14,7 @@ interface Config {
   lang: string;
   page: string;
   maxChars: number;
+  topics?: string[];
 }
 
 const root = document.getElementById("tresen-root") as HTMLElement;
@@ -25,6 +27,7 @@ const embedded = window.parent !== window;
 let narrow = window.innerWidth <= 480 && !embedded;
 let setOpen: (open: boolean, focus: boolean) => void = () => {};
 let chat: Chat | null = null;
+let cobrowse: CobrowseLink | null = null;
 let openSlot: Slot | null = null;
 const early: HostToFrame[] = [];
 let gotRestore: (r: Restored | null) => void = () => {};
@@ -60,6 +63,9 @@ function handle(msg: HostToFrame): void {
     case "form":
       chat.trackForm(typeof msg.form === "string" ? msg.form : null);
       break;
+    case "cobrowse":
+      if (msg.data && typeof msg.data.op === "string") cobrowse?.fromHost(msg.data as never);
+      break;
     case "page":
       if (msg.page && typeof msg.page.url === "string") chat.trackPage(msg.page);
       if (narrow !== Boolean(msg.narrow)) {
@@ -93,6 +99,7 @@ function rerender(): void {
       chat={chat}
       t={t}
       maxChars={cfg.maxChars || 8192}
+      topics={cfg.topics || []}
       initiallyOpen={initiallyOpen}
       onState={onState}
       bindOpen={(fn) => (setOpen = fn)}
@@ -112,9 +119,18 @@ async function boot(): Promise<void> {
   // visit always starts with the launcher only. The panel never opens by itself.
   initiallyOpen = slots.session.get() === "1";
   chat = new Chat(cfg.site, slots.local);
+  cobrowse = new CobrowseLink(
+    chat,
+    (data) => toHost({ tresen: 1, type: "cobrowse", data }),
+    () => setOpen(true, false),
+  );
   rerender();
-  early.splice(0).forEach(handle);
-  await chat.start();
+  // An identify() made before the chat started goes into the first session request: run
+  // separately, the anonymous start could finish last and replace the verified visitor.
+  const first = early.splice(0);
+  const ident = first.filter((m) => m.type === "identify" && m.identity && typeof m.identity.id === "string").pop();
+  first.filter((m) => m.type !== "identify").forEach(handle);
+  await chat.start(ident && ident.type === "identify" ? ident.identity : undefined);
 }
 
 void boot();

@@ -73,8 +73,8 @@ def embed(public_url: str, site_key: str) -> str:
         "[].slice.call(arguments)))}});</script>"
     )
     tag = (
-        f'<script src="{e(public_url.rstrip("/"))}/widget.js" data-site="{e(site_key)}" async>'
-        "</script>"
+        f'<script src="{e(public_url.rstrip("/"))}/widget.js" data-site="{e(site_key)}" '
+        'data-topics="Sales,Support" async></script>'
     )
     return stub + "\n" + tag
 

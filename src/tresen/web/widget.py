@@ -44,7 +44,13 @@ async def loader() -> Response:
 
 @router.get("/widget/frame")
 async def frame(
-    request: Request, rt: RT, site: str = "", origin: str = "", lang: str = "en", page: str = ""
+    request: Request,
+    rt: RT,
+    site: str = "",
+    origin: str = "",
+    lang: str = "en",
+    page: str = "",
+    topics: str = "",
 ) -> HTMLResponse:
     async with rt.db.read() as s:
         try:
@@ -61,6 +67,7 @@ async def frame(
         "lang": lang if lang in LANGS else "en",
         "page": page[:2000],
         "maxChars": rt.settings.max_message_chars,
+        "topics": parse_topics(topics),
     }
     return HTMLResponse(
         _frame_html(config),
@@ -93,6 +100,12 @@ def _connected_agents(request: Request) -> set[int]:
 
 def _own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+
+def parse_topics(raw: str) -> list[str]:
+    """``data-topics="Sales,Support"``: the skills a visitor may pick before the first message."""
+    names = [t.strip() for t in raw.split(",") if t.strip()]
+    return [t for t in names if len(t) <= 64][:6]
 
 
 def _parent_allowed(site: Site, origin: str, own: str) -> bool:

@@ -1,0 +1,99 @@
+"""The widget's topic choice routes the chat; Tresen.identify recognises a verified customer."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.e2e.test_widget import (
+    AgentSide,
+    _frame,
+    _open_page,
+    _open_panel,
+    _send_from_visitor,
+    agent,
+    shop_url,
+)
+from tests.support.server import ServerProcess
+
+__all__ = ["agent"]  # the fixture, imported for use here
+
+
+def _newest_conversation(side: AgentSide, body: str) -> dict[str, Any]:
+    for conv in side.api("GET", "/api/conversations?limit=20"):
+        msgs = side.api("GET", f"/api/conversations/{conv['id']}/messages")
+        if msgs and msgs[0]["body"] == body:
+            return dict(conv)
+    raise AssertionError(f"no conversation starts with {body!r}")
+
+
+@pytest.fixture
+def visitor_page(browser: Any) -> Iterator[Any]:
+    context, page, dialogs = _open_page(browser)
+    yield page
+    assert dialogs == []
+    context.close()
+
+
+def test_topic_choice_routes_the_chat(
+    demo_server: ServerProcess, agent: AgentSide, visitor_page: Any, screenshot_dir: Path
+) -> None:
+    page = visitor_page
+    page.goto(shop_url(demo_server))
+    frame = _open_panel(page)
+    topic = frame.get_by_label("Topic")
+    assert topic.locator("option").all_inner_texts() == ["Anything", "Sales", "Support"]
+    topic.select_option("Support")
+    _send_from_visitor(page, "Mein Router blinkt rot")
+    frame.locator(".log .body", has_text="Mein Router blinkt rot").wait_for()
+    frame.get_by_label("Topic").wait_for(state="detached")  # chosen once, for a new chat
+    page.screenshot(path=str(screenshot_dir / "widget-topic.png"))
+    conv = _newest_conversation(agent, "Mein Router blinkt rot")
+    assert conv["skill"] == "Support"
+    agent.api("PATCH", f"/api/conversations/{conv['id']}", json={"status": "resolved"})
+
+
+def test_identify_recognises_a_verified_customer(
+    demo_server: ServerProcess, agent: AgentSide, visitor_page: Any
+) -> None:
+    site = next(s for s in agent.api("GET", "/api/sites") if s["name"] == "Demo shop")
+    user_id = "crm-4711"
+    digest = hmac.new(site["identity_secret"].encode(), user_id.encode(), hashlib.sha256)
+    page = visitor_page
+    page.goto(shop_url(demo_server))
+    page.evaluate(
+        """([id, hash]) => window.Tresen.identify({
+            id, hash, name: "Petra Weber", email: "petra@example.de",
+            attributes: {segment: "gold"}})""",
+        [user_id, digest.hexdigest()],
+    )
+    _open_panel(page)
+    _send_from_visitor(page, "Ich bin Bestandskundin")
+    _frame(page).locator(".log .body", has_text="Ich bin Bestandskundin").wait_for()
+    conv = _newest_conversation(agent, "Ich bin Bestandskundin")
+    visitor = agent.api("GET", f"/api/visitors/{conv['visitor_id']}")
+    assert visitor["verified"] is True
+    assert (visitor["name"], visitor["email"]) == ("Petra Weber", "petra@example.de")
+    assert visitor["attributes"]["segment"] == "gold"
+    assert conv["priority"] == 1  # gold customers go first
+    agent.api("PATCH", f"/api/conversations/{conv['id']}", json={"status": "resolved"})
+
+    # A forged hash is not trusted: a new, anonymous visitor.
+    context = page.context
+    other = context.browser.new_context().new_page()
+    other.goto(shop_url(demo_server))
+    other.evaluate(
+        """id => window.Tresen.identify({id, hash: "0".repeat(64), name: "Mallory"})""", user_id
+    )
+    _open_panel(other)
+    _send_from_visitor(other, "Ich bin auch Petra")
+    _frame(other).locator(".log .body", has_text="Ich bin auch Petra").wait_for()
+    forged = _newest_conversation(agent, "Ich bin auch Petra")
+    assert forged["visitor_id"] != conv["visitor_id"]
+    assert agent.api("GET", f"/api/visitors/{forged['visitor_id']}")["verified"] is False
+    agent.api("PATCH", f"/api/conversations/{forged['id']}", json={"status": "resolved"})
+    other.context.close()
