@@ -13,6 +13,7 @@ import random
 import statistics
 import time
 
+from tresen.cli import tune_gc
 from tresen.clock import ManualClock
 from tresen.radar.engine import RadarEngine
 from tresen.radar.facts import VisitorFacts
@@ -112,6 +113,7 @@ def main() -> None:
         )
         engine.track(f)
 
+    tune_gc()  # as `tresen serve` does after startup
     timings: list[int] = []
     perf = time.perf_counter_ns
     started = time.perf_counter()
