@@ -20,6 +20,8 @@ const entries = [
   { in: "src/loader/index.ts", out: "widget.js", format: "iife" },
   { in: "src/widget/index.tsx", out: "widget-frame.js", format: "iife" },
   { in: "src/console/index.tsx", out: "console.js", format: "iife" },
+  // Loaded into the host page by the loader only after the visitor agreed to co-browse.
+  { in: "src/cobrowse/recorder.ts", out: "cobrowse-recorder.js", format: "iife" },
 ];
 
 for (const e of entries) {

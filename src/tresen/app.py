@@ -18,6 +18,7 @@ from tresen import __version__
 from tresen.agents.api import router as agents_router
 from tresen.auth.api import router as auth_router
 from tresen.clock import Clock
+from tresen.cobrowse.api import router as cobrowse_router
 from tresen.conversations.api import router as conversations_router
 from tresen.demo_shop import router as demo_shop_router
 from tresen.errors import TresenError
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         conversations_router,
         radar_router,
         routing_router,
+        cobrowse_router,
         ws_router,
         console_router,
         widget_router,

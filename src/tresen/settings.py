@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     send_queue_limit: int = 512
     frames_per_second: float = 20.0
     frames_burst: float = 60.0
+    cobrowse_max_frame_bytes: int = 2 * 1024 * 1024  # a full snapshot above this is refused
+    cobrowse_frames_per_second: float = 40.0  # recorder batches, on a bucket of their own
+    cobrowse_frames_burst: float = 80.0
+    cobrowse_bytes_per_minute: int = 20 * 1024 * 1024
     heartbeat_seconds: float = 25.0
     idle_timeout_seconds: float = 75.0
     ticket_ttl_seconds: int = 30

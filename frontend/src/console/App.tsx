@@ -4,6 +4,7 @@ import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
 import { api, ApiError, setCsrf } from "./api";
 import { ChatPane } from "./ChatPane";
+import { JoinByCode } from "./cobrowse/CobrowsePanel";
 import { ContextPanel } from "./ContextPanel";
 import { Inbox } from "./Inbox";
 import { Login } from "./Login";
@@ -153,6 +154,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
           )}
         </nav>
         <span class="spacer" />
+        <JoinByCode store={store} />
         <span class={`conn conn-${store.conn}`} data-testid="connection">{store.conn}</span>
         <label class="agent-status">
           <span dir="auto">{store.me.display_name}</span>

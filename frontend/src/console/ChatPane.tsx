@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { CobrowseBar } from "./cobrowse/CobrowsePanel";
 import { Composer } from "./Composer";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
 import type { Store } from "./store";
@@ -101,6 +102,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       </header>
       <OfferBanner store={store} conv={conv} />
       <RoutingInfo conv={conv} />
+      <CobrowseBar store={store} convId={convId} />
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
       <div
         class="messages"

@@ -1,6 +1,7 @@
 // Console state and the real-time protocol: positions per conversation, unacked sends,
 // unread counts, typing, read receipts. Components read it and call its methods.
 import { api } from "./api";
+import { Cobrowse } from "./cobrowse/manager";
 import { beep, desktopNotify } from "./notify";
 import { AgentSocket, type SocketState } from "./socket";
 import type { Agent, Conv, Frame, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
@@ -37,6 +38,8 @@ export class Store {
   /** Bumped on every conversation change: views that poll (supervisor) refresh on it. */
   convEvents = 0;
   conn: SocketState = "connecting";
+  /** Co-browsing sessions and the live mirror (console/cobrowse). */
+  cobrowse: Cobrowse = new Cobrowse(this);
   notice = "";
   private lastUsed = new Map<number, number>();
   private readSent = new Map<number, number>();
@@ -382,7 +385,14 @@ export class Store {
 
   // ---- incoming frames ------------------------------------------------------------------------
 
+  /** Send any frame now (co-browsing); false when the socket is down. */
+  sendFrame(frame: Frame): boolean {
+    return this.socket.send(frame);
+  }
+
   private onFrame(f: Frame): void {
+    if (f.type === "cobrowse_events") return this.cobrowse.onEvents(f); // no re-render per batch
+    this.cobrowse.onFrame(f);
     switch (f.type) {
       case "welcome":
         this.onWelcome();

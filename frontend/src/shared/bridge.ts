@@ -30,7 +30,9 @@ export type HostToFrame =
   | { tresen: 1; type: "page"; page: PageInfo; narrow: boolean }
   // Focus entered a form (its id or name) or left every form (null). Never field values.
   | { tresen: 1; type: "form"; form: string | null }
-  | { tresen: 1; type: "restore"; local: string | null; session: string | null };
+  | { tresen: 1; type: "restore"; local: string | null; session: string | null }
+  // Co-browsing: the recorder in the host page -> the frame's socket (see src/cobrowse/types.ts).
+  | { tresen: 1; type: "cobrowse"; data: { op: string; [k: string]: unknown } };
 
 export type FrameState = "closed" | "open";
 /** While closed, room for an invitation beside the launcher: a bubble, or a one-line chip. */
@@ -43,7 +45,9 @@ export type FrameToHost =
   | { tresen: 1; type: "event"; name: string; data?: unknown }
   // Only when the browser blocks storage in third-party frames: the loader keeps the frame's
   // state in the host page's storage and hands it back ("restore") when the frame loads.
-  | { tresen: 1; type: "persist"; local?: string; session?: string };
+  | { tresen: 1; type: "persist"; local?: string; session?: string }
+  // Co-browsing: the frame -> the recorder in the host page (see src/cobrowse/types.ts).
+  | { tresen: 1; type: "cobrowse"; data: { op: string; [k: string]: unknown } };
 
 export function isBridgeMessage(data: unknown): data is { tresen: 1; type: string } {
   return (

@@ -104,6 +104,12 @@ def layout(title: str, body: str, *, embed_html: str, cart_count: int, extra: st
 </main>
 <footer class="foot">
   <p>Nordlys Home is the Tresen demo shop. Nothing here is for sale.</p>
+  <p><a href="#support-code" id="support-code" data-tresen-support>Get a support code</a>
+    (for co-browsing with an agent on the phone)</p>
+  <script>document.getElementById("support-code").addEventListener("click", function (ev) {{
+    ev.preventDefault();
+    if (window.Tresen && window.Tresen.supportCode) window.Tresen.supportCode();
+  }});</script>
 </footer>
 {embed_html}
 {extra}
@@ -201,9 +207,12 @@ def checkout_body(cart: dict[str, int], code: str = "", error: str = "", ok: str
   <label>Name <input name="name" autocomplete="name"></label>
   <label>Email <input name="email" type="email" autocomplete="email"></label>
   <label>Address <textarea name="address" rows="3" autocomplete="street-address"></textarea></label>
+  <label>Card number <input name="card" inputmode="numeric" autocomplete="cc-number"></label>
+  <label>Password for an account (optional) <input name="password" type="password"
+    autocomplete="new-password"></label>
   <div class="promo">
     <label>Promo code <input name="code" id="promo-code" value="{e(code)}"
-      aria-describedby="code-error"></label>
+      aria-describedby="code-error" data-tresen-allow></label>
     <button type="submit" name="action" value="code">Apply</button>
   </div>
   {msg}

@@ -24,11 +24,13 @@ from tresen.realtime import handlers
 from tresen.realtime.protocol import CLIENT_TYPES, PongOut, client_frame, error_frame
 
 if TYPE_CHECKING:
+    from tresen.cobrowse.relay import RelayState
     from tresen.runtime import Runtime
 
 log = logging.getLogger(__name__)
 CLOSE_SLOW_CONSUMER = 4008
 FILL_PAGE = 200
+COBROWSE_EVENTS = '{"type":"cobrowse_events"'
 RESUME_WAIT_SECONDS = 1.0
 """How long messages of untracked conversations wait for the client's first frame (its resume)."""
 
@@ -51,6 +53,11 @@ class Connection:
         self._tokens_at = rt.clock.monotonic()
         self.last_recv = rt.clock.monotonic()
         self.closed = False
+        # Co-browsing: topics joined after connect (``cb:<session>``), the relay's state for a
+        # visitor's recorder, and the size of the frame being handled.
+        self.topics: set[str] = set()
+        self.cobrowse: RelayState | None = None
+        self.frame_bytes = 0
 
     # ---- outgoing ----------------------------------------------------------------------------
 
@@ -154,11 +161,14 @@ class Connection:
                 self.release_early()
 
     async def handle(self, text: str) -> None:
-        if len(text.encode()) > self.rt.settings.max_frame_bytes:
-            return self._reject(
-                "frame_too_large", f"frames are limited to {self.rt.settings.max_frame_bytes} bytes"
-            )
-        if not self._take_token():
+        # Co-browse batches (full snapshots) may be larger; they have a rate limit of their own.
+        events = text.startswith(COBROWSE_EVENTS)
+        limit = self.rt.settings.cobrowse_max_frame_bytes if events else None
+        limit = limit or self.rt.settings.max_frame_bytes
+        self.frame_bytes = len(text.encode())
+        if self.frame_bytes > limit:
+            return self._reject("frame_too_large", f"frames are limited to {limit} bytes")
+        if not events and not self._take_token():
             return self._reject("rate_limited", "too many frames; slow down")
         data = _parse(text)
         if not isinstance(data, dict):
@@ -195,6 +205,12 @@ class Connection:
 
     def pong(self) -> None:
         self.send(PongOut().frame())
+
+    async def join(self, topic: str) -> None:
+        """Follow one more bus topic until the socket closes (the gateway leaves them)."""
+        if topic not in self.topics and not self.closed:
+            self.topics.add(topic)
+            await self.rt.hub.join(topic, self)
 
 
 _background: set[asyncio.Task[None]] = set()

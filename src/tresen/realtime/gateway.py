@@ -66,7 +66,7 @@ class Gateway:
         finally:
             conn.closed = True
             self.connections.discard(conn)
-            for topic in topics:
+            for topic in [*topics, *conn.topics]:
                 await self.rt.hub.leave(topic, conn)
 
     def sweep(self) -> None:

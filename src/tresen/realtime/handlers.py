@@ -6,12 +6,23 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from tresen.cobrowse import actions as cobrowse_actions
+from tresen.cobrowse import wire as cobrowse
 from tresen.conversations import actions
 from tresen.conversations.queries import access_conversation_by_id, messages_page
 from tresen.errors import Forbidden
 from tresen.realtime.protocol import (
     AckOut,
     Author,
+    CobrowseCodeIn,
+    CobrowseCommandIn,
+    CobrowseControlIn,
+    CobrowseEventsIn,
+    CobrowseReplyIn,
+    CobrowseRequestIn,
+    CobrowseResumeIn,
+    CobrowseStopIn,
+    CobrowseWatchIn,
     OfferReplyIn,
     QueueChoiceIn,
     ReadIn,
@@ -53,6 +64,24 @@ async def dispatch(conn: Connection, frame: object) -> None:
         case OfferReplyIn():
             _visitors_only(conn)
             await conn.rt.radar.reply(conn.who, frame.offer_id, frame.outcome)
+        case CobrowseEventsIn():
+            await cobrowse.on_events(conn, frame)
+        case CobrowseRequestIn():
+            await cobrowse.on_request(conn, frame)
+        case CobrowseReplyIn():
+            await cobrowse.on_reply(conn, frame)
+        case CobrowseStopIn():
+            await cobrowse.on_stop(conn, frame)
+        case CobrowseControlIn():
+            await cobrowse.on_control(conn, frame)
+        case CobrowseWatchIn():
+            await cobrowse.on_watch(conn, frame)
+        case CobrowseResumeIn():
+            await cobrowse.on_resume(conn, frame)
+        case CobrowseCommandIn():
+            await cobrowse_actions.check_command(conn.rt, conn.who, frame)
+        case CobrowseCodeIn():
+            await cobrowse.on_code(conn, frame)
         case _ if getattr(frame, "type", None) == "ping":
             conn.pong()
 

@@ -92,6 +92,89 @@ class QueueChoiceIn(_In):
     when: Annotated[str, Field(max_length=100)] | None = None
 
 
+# ---- co-browsing (docs/cobrowse.md) --------------------------------------------------------------
+
+CobrowseAction = Literal[
+    "pointer", "navigate", "fill", "click", "scroll", "type", "request_control", "snapshot"
+]
+
+
+class CobrowseRequestIn(_In):
+    """An agent asks the visitor of a conversation to share their screen."""
+
+    type: Literal["cobrowse_request"]
+    conversation_id: int
+
+
+class CobrowseReplyIn(_In):
+    """The visitor's answer to a request. ``auto_follow``: pushed pages open without asking."""
+
+    type: Literal["cobrowse_reply"]
+    session_id: int
+    accept: bool
+    auto_follow: bool = False
+
+
+class CobrowseStopIn(_In):
+    """Either side ends the session at once."""
+
+    type: Literal["cobrowse_stop"]
+    session_id: int
+
+
+class CobrowseControlIn(_In):
+    """The visitor's second, separate consent: may the agent click, scroll and type?"""
+
+    type: Literal["cobrowse_control"]
+    session_id: int
+    granted: bool
+
+
+class CobrowseWatchIn(_In):
+    """An agent opens the mirror of a session (late joiners get a fresh full snapshot)."""
+
+    type: Literal["cobrowse_watch"]
+    session_id: int
+
+
+class CobrowseResumeIn(_In):
+    """The visitor's page after a navigation: is the session still on?"""
+
+    type: Literal["cobrowse_resume"]
+    session_id: int
+
+
+class CobrowseEventsIn(_In):
+    """Recorded page events (rrweb), batched by the visitor's recorder. Never stored."""
+
+    type: Literal["cobrowse_events"]
+    session_id: int
+    events: Annotated[list[dict[str, Any]], Field(max_length=500)]
+    url: Annotated[str, Field(max_length=2048)] = ""
+
+
+class CobrowseCommandIn(_In):
+    """An agent tool: ``pointer`` (node id), ``navigate`` (url), ``fill`` (node id, value),
+    ``click`` / ``scroll`` / ``type`` (remote control, after the visitor granted it),
+    ``request_control``, ``snapshot``."""
+
+    type: Literal["cobrowse_command"]
+    session_id: int
+    action: CobrowseAction
+    node: int | None = None
+    url: Annotated[str, Field(max_length=2048)] | None = None
+    value: Annotated[str, Field(max_length=2000)] | None = None
+    x: float | None = None
+    y: float | None = None
+    escort: bool = False
+
+
+class CobrowseCodeIn(_In):
+    """The visitor asks for a 6-digit support code to read out to a phone agent."""
+
+    type: Literal["cobrowse_code"]
+
+
 class PingIn(_In):
     type: Literal["ping"]
 
@@ -108,6 +191,15 @@ ClientFrame = Annotated[
     | TrackIn
     | OfferReplyIn
     | QueueChoiceIn
+    | CobrowseRequestIn
+    | CobrowseReplyIn
+    | CobrowseStopIn
+    | CobrowseControlIn
+    | CobrowseWatchIn
+    | CobrowseResumeIn
+    | CobrowseEventsIn
+    | CobrowseCommandIn
+    | CobrowseCodeIn
     | PingIn
     | PongIn,
     Field(discriminator="type"),
@@ -115,6 +207,18 @@ ClientFrame = Annotated[
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(
     {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "ping", "pong"}
+) | frozenset(
+    {
+        "cobrowse_request",
+        "cobrowse_reply",
+        "cobrowse_stop",
+        "cobrowse_control",
+        "cobrowse_watch",
+        "cobrowse_resume",
+        "cobrowse_events",
+        "cobrowse_command",
+        "cobrowse_code",
+    }
 )
 
 
@@ -232,6 +336,63 @@ class OverflowOut(_Out):
     reason: Literal["nobody_online", "long_wait"]
     estimated_wait_seconds: int | None
     options: list[str]
+
+
+class CobrowseOut(_Out):
+    """A co-browsing session's state: ``requested`` (the visitor is asked), ``active``,
+    ``declined`` or ``ended``. ``control``: remote control granted."""
+
+    type: Literal["cobrowse"] = "cobrowse"
+    session_id: int
+    conversation_id: int
+    status: Literal["requested", "active", "declined", "ended"]
+    control: bool = False
+    auto_follow: bool = False
+    agent_name: str | None = None
+    by: Literal["visitor", "agent", "system"] | None = None
+
+
+class CobrowseEventsOut(_Out):
+    """For agents watching: the visitor's recorded events, relayed (never stored)."""
+
+    type: Literal["cobrowse_events"] = "cobrowse_events"
+    session_id: int
+    events: list[dict[str, Any]]
+    url: str = ""
+
+
+class CobrowseCommandOut(_Out):
+    """For the visitor's page: an agent tool to apply (see ``CobrowseCommandIn``)."""
+
+    type: Literal["cobrowse_command"] = "cobrowse_command"
+    session_id: int
+    action: str
+    node: int | None = None
+    url: str | None = None
+    value: str | None = None
+    x: float | None = None
+    y: float | None = None
+    escort: bool = False
+    agent_name: str | None = None
+
+
+class CobrowseNoticeOut(_Out):
+    """Something about the mirror: ``snapshot_too_large`` (the page is too big to mirror),
+    ``dropped`` (a batch carried an unmasked private value and was not relayed),
+    ``snapshot_needed`` (for the recorder: take a full snapshot)."""
+
+    type: Literal["cobrowse_notice"] = "cobrowse_notice"
+    session_id: int
+    code: str
+    message: str
+
+
+class CobrowseCodeOut(_Out):
+    """A support code for the visitor to read out; valid once, for ``expires_in`` seconds."""
+
+    type: Literal["cobrowse_code"] = "cobrowse_code"
+    code: str
+    expires_in: int
 
 
 class ErrorOut(_Out):

@@ -19,8 +19,10 @@ router.include_router(context_router)
 CSP = (
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
+    # The co-browse mirror rebuilds the visitor's page: its inline styles and its images.
+    # Scripts stay 'self' only (rrweb never runs the page's scripts).
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: https: http:",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

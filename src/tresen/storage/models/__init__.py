@@ -2,6 +2,7 @@
 
 from tresen.storage.models.agent import Agent, AgentSession
 from tresen.storage.models.base import Base
+from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
@@ -12,11 +13,14 @@ __all__ = [
     "Agent",
     "AgentSession",
     "Base",
+    "CobrowseAudit",
+    "CobrowseSession",
     "Conversation",
     "Message",
     "PageView",
     "RadarOffer",
     "RadarRule",
     "Site",
+    "SupportCode",
     "Visitor",
 ]

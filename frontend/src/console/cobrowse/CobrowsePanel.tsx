@@ -1,0 +1,168 @@
+// Co-browsing in a chat pane: request it, watch the visitor's page live, and the agent's tools
+// (pointer, escorted browsing, page push, form sharing, remote control after a second consent).
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Store } from "../store";
+import type { CbSession } from "./manager";
+
+type Mode = "pointer" | "escort" | "fill" | "control";
+
+const MODES: { mode: Mode; label: string; needs?: "control" }[] = [
+  { mode: "pointer", label: "Point" },
+  { mode: "escort", label: "Lead (links)" },
+  { mode: "fill", label: "Fill a field" },
+  { mode: "control", label: "Control", needs: "control" },
+];
+
+export function CobrowseBar({ store, convId }: { store: Store; convId: number }) {
+  const cb = store.cobrowse;
+  useEffect(() => {
+    void cb.load(convId).catch(() => undefined);
+  }, [convId]);
+  const s = cb.forConv(convId);
+  const live = s && (s.status === "active" || s.status === "requested");
+  return (
+    <div class="cobrowse" data-testid="cobrowse">
+      <div class="cobrowse-head">
+        {!live && (
+          <button data-action="cobrowse" onClick={() => cb.request(convId)}>
+            Co-browse
+          </button>
+        )}
+        {s?.status === "requested" && <span data-testid="cobrowse-status">Waiting for the visitor to agree…</span>}
+        {s?.status === "active" && (
+          <>
+            <span data-testid="cobrowse-status">Co-browsing{s.control ? " with control" : ""}</span>
+            <span class="cobrowse-url" data-testid="cobrowse-url" dir="ltr">
+              {s.url}
+            </span>
+            <button data-action="cobrowse-stop" onClick={() => cb.stop(s)}>
+              Stop
+            </button>
+          </>
+        )}
+        {s && s.notice && (
+          <span class="cobrowse-notice" role="status" data-testid="cobrowse-notice">
+            {s.notice}
+          </span>
+        )}
+      </div>
+      {s?.status === "active" && <Mirror store={store} s={s} />}
+    </div>
+  );
+}
+
+function Mirror({ store, s }: { store: Store; s: CbSession }) {
+  const cb = store.cobrowse;
+  const root = useRef<HTMLDivElement>(null);
+  const [mode, setMode] = useState<Mode>("pointer");
+  const [field, setField] = useState<{ node: number; name: string } | null>(null);
+  const [value, setValue] = useState("");
+  const [push, setPush] = useState("");
+  const modeRef = useRef(mode);
+  modeRef.current = mode;
+
+  useEffect(() => {
+    if (!root.current) return;
+    const replayer = cb.mount(s.session_id, root.current);
+    replayer.enableInteract();
+    const attach = () => {
+      const doc = replayer.iframe.contentDocument;
+      if (!doc || (doc as unknown as { __tresen?: boolean }).__tresen) return;
+      (doc as unknown as { __tresen?: boolean }).__tresen = true;
+      doc.addEventListener("click", (ev) => onClick(ev), true);
+      doc.addEventListener("submit", (ev) => ev.preventDefault(), true);
+    };
+    const onClick = (ev: MouseEvent) => {
+      ev.preventDefault();
+      ev.stopPropagation();
+      const target = ev.target as Element;
+      const node = replayer.getMirror().getId(target as Node);
+      const m = modeRef.current;
+      if (m === "pointer") cb.command(s, "pointer", { node });
+      else if (m === "control") cb.command(s, "click", { node });
+      else if (m === "escort") {
+        const a = target.closest ? target.closest("a[href]") : null;
+        if (a) cb.command(s, "navigate", { url: a.getAttribute("href"), escort: true });
+      } else if (m === "fill") {
+        const f = target.closest ? target.closest("input, textarea") : null;
+        if (f) {
+          const fid = replayer.getMirror().getId(f as Node);
+          setField({ node: fid, name: f.getAttribute("name") || f.getAttribute("id") || "field" });
+        }
+      }
+    };
+    replayer.on("fullsnapshot-rebuilded", attach);
+    attach();
+    return () => cb.unmountReplayer();
+  }, [s.session_id]);
+
+  const fill = (e: Event) => {
+    e.preventDefault();
+    if (field) cb.command(s, s.control && mode === "control" ? "type" : "fill", { node: field.node, value });
+  };
+  const pushPage = (e: Event) => {
+    e.preventDefault();
+    if (push.trim()) cb.command(s, "navigate", { url: push.trim() });
+  };
+
+  return (
+    <div class="cobrowse-live">
+      <div class="cobrowse-tools" role="toolbar" aria-label="Co-browsing tools">
+        {MODES.filter((m) => !m.needs || s.control).map((m) => (
+          <button key={m.mode} data-mode={m.mode} aria-pressed={mode === m.mode} onClick={() => setMode(m.mode)}>
+            {m.label}
+          </button>
+        ))}
+        {!s.control && (
+          <button data-action="request-control" onClick={() => cb.command(s, "request_control")}>
+            Ask for control
+          </button>
+        )}
+        <form class="cobrowse-push" onSubmit={pushPage}>
+          <input name="push_url" placeholder="/shop/cart" value={push} onInput={(e) => setPush(e.currentTarget.value)} />
+          <button type="submit">Send page</button>
+        </form>
+      </div>
+      {mode === "fill" && (
+        <form class="cobrowse-fill" onSubmit={fill}>
+          <span>{field ? `Field: ${field.name}` : "Click a field in the page below"}</span>
+          <input name="fill_value" value={value} disabled={!field} onInput={(e) => setValue(e.currentTarget.value)} />
+          <button type="submit" disabled={!field}>
+            Fill
+          </button>
+        </form>
+      )}
+      <div class="cobrowse-mirror" ref={root} data-testid="cobrowse-mirror" />
+    </div>
+  );
+}
+
+export function JoinByCode({ store }: { store: Store }) {
+  const [code, setCode] = useState("");
+  const [error, setError] = useState("");
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError("");
+    try {
+      const r = await store.cobrowse.joinByCode(code.replace(/\s/g, ""));
+      setCode("");
+      await store.open(r.conversation_id);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : "That code did not work");
+    }
+  };
+  return (
+    <form class="join-code" onSubmit={submit} data-testid="join-by-code">
+      <input
+        name="support_code"
+        inputMode="numeric"
+        placeholder="Support code"
+        aria-label="Support code"
+        value={code}
+        onInput={(e) => setCode(e.currentTarget.value)}
+      />
+      <button type="submit">Join</button>
+      {error && <span class="join-error" role="alert">{error}</span>}
+    </form>
+  );
+}

@@ -1,0 +1,163 @@
+"""Relay a visitor's recorded page events to the agents watching, on the bus.
+
+The recorder masks on the device (rrweb ``maskAllInputs``; passwords, card fields and
+``data-tresen-private`` elements are blocked, i.e. never serialised). This is the second line:
+a batch that carries the value of a masked field, or a field that should have been blocked, is
+dropped whole and the visitor's page is told. Rate and size are limited per connection.
+Events are never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tresen.cobrowse.actions import access_session_by_id, session_topic
+from tresen.errors import Invalid, RateLimited
+from tresen.realtime.protocol import CobrowseEventsIn, CobrowseEventsOut, CobrowseNoticeOut
+
+if TYPE_CHECKING:
+    from tresen.realtime.connection import Connection
+
+FULL_SNAPSHOT, INCREMENTAL = 2, 3
+MUTATION, INPUT = 0, 5
+ELEMENT = 2
+VALUE_TAGS = frozenset({"input", "textarea", "select"})
+ALLOW_ATTR = "data-tresen-allow"
+ACTIVE_RECHECK_SECONDS = 1.0
+
+
+@dataclass
+class RelayState:
+    """Per visitor connection: what the recorder has shown us of the page."""
+
+    allowed: set[int] = field(default_factory=set)  # element ids allow-listed for values
+    value_ids: set[int] = field(default_factory=set)  # input, textarea, select
+    checked: dict[int, float] = field(default_factory=dict)  # session id -> when verified
+    tokens: float = 0.0
+    tokens_at: float = 0.0
+    bytes_window: tuple[int, int] = (0, 0)  # (minute, bytes)
+
+
+class Leak(Exception):
+    """A batch carries something that must never leave the visitor's device."""
+
+
+def masked(value: object) -> bool:
+    return isinstance(value, str) and value.strip("*") == ""
+
+
+def _private_attrs(attrs: dict[str, Any]) -> bool:
+    kind = str(attrs.get("type", "")).lower()
+    auto = str(attrs.get("autocomplete", "")).lower()
+    return kind == "password" or auto.startswith("cc-") or "data-tresen-private" in attrs
+
+
+def scan_node(state: RelayState, root: dict[str, Any]) -> None:
+    """Walk a serialised node tree: learn value fields, refuse unmasked or private ones."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") == ELEMENT:
+            attrs = node.get("attributes") or {}
+            if not isinstance(attrs, dict) or _private_attrs(attrs):
+                raise Leak("a private field was serialised")
+            nid = node.get("id")
+            tag = str(node.get("tagName", "")).lower()
+            if isinstance(nid, int) and ALLOW_ATTR in attrs:
+                state.allowed.add(nid)
+            if isinstance(nid, int) and tag in VALUE_TAGS:
+                state.value_ids.add(nid)
+                if "value" in attrs and nid not in state.allowed and not masked(attrs["value"]):
+                    raise Leak("an unmasked field value")
+        stack.extend(node.get("childNodes") or [])
+
+
+def _check_mutation(state: RelayState, data: dict[str, Any]) -> None:
+    for add in data.get("adds") or []:
+        scan_node(state, add.get("node") or {})
+    for change in data.get("attributes") or []:
+        nid, attrs = change.get("id"), change.get("attributes") or {}
+        if not isinstance(attrs, dict) or _private_attrs(attrs):
+            raise Leak("a field became private while recorded")
+        if "value" in attrs and nid not in state.allowed and not masked(attrs["value"]):
+            if nid in state.value_ids or not isinstance(nid, int):
+                raise Leak("an unmasked field value")
+
+
+def check_events(state: RelayState, events: list[dict[str, Any]]) -> None:
+    """Raise ``Leak`` if any event carries what masking should have hidden."""
+    for ev in events:
+        kind, data = ev.get("type"), ev.get("data")
+        if not isinstance(data, dict):
+            continue
+        if kind == FULL_SNAPSHOT:
+            state.allowed.clear()
+            state.value_ids.clear()
+            scan_node(state, data.get("node") or {})
+        elif kind == INCREMENTAL and data.get("source") == MUTATION:
+            _check_mutation(state, data)
+        elif kind == INCREMENTAL and data.get("source") == INPUT:
+            if data.get("id") not in state.allowed and not masked(data.get("text", "")):
+                raise Leak("an unmasked input value")
+
+
+def _state(conn: Connection) -> RelayState:
+    state = conn.cobrowse
+    if state is None:
+        state = conn.cobrowse = RelayState(tokens=conn.rt.settings.cobrowse_frames_burst)
+        state.tokens_at = conn.rt.clock.monotonic()
+    return state
+
+
+def _take(conn: Connection, state: RelayState, size: int) -> None:
+    settings, now = conn.rt.settings, conn.rt.clock.monotonic()
+    rate, burst = settings.cobrowse_frames_per_second, settings.cobrowse_frames_burst
+    state.tokens = min(burst, state.tokens + (now - state.tokens_at) * rate)
+    state.tokens_at = now
+    minute, used = state.bytes_window
+    if int(now // 60) != minute:
+        minute, used = int(now // 60), 0
+    if state.tokens < 1 or used + size > settings.cobrowse_bytes_per_minute:
+        raise RateLimited("co-browsing events over the limit; slow down")
+    state.tokens -= 1
+    state.bytes_window = (minute, used + size)
+
+
+async def _check_active(conn: Connection, state: RelayState, session_id: int) -> None:
+    now = conn.rt.clock.monotonic()
+    if now - state.checked.get(session_id, -1e9) < ACTIVE_RECHECK_SECONDS:
+        return
+    async with conn.rt.db.read() as s:
+        cb = await access_session_by_id(s, conn.who, session_id)
+    if cb.status != "active":
+        state.checked.pop(session_id, None)
+        raise Invalid("the co-browsing session is not active", code="session_closed")
+    state.checked[session_id] = now
+
+
+def forget(conn: Connection, session_id: int) -> None:
+    """The session ended on this connection: the next batch is checked again at once."""
+    if conn.cobrowse is not None:
+        conn.cobrowse.checked.pop(session_id, None)
+
+
+async def relay_events(conn: Connection, frame: CobrowseEventsIn, size: int) -> None:
+    if conn.who.kind != "visitor":
+        raise Invalid("only the visitor's page sends co-browsing events")
+    state = _state(conn)
+    _take(conn, state, size)
+    await _check_active(conn, state, frame.session_id)
+    try:
+        check_events(state, frame.events)
+    except Leak as exc:
+        notice = CobrowseNoticeOut(
+            session_id=frame.session_id, code="dropped", message=f"batch not relayed: {exc}"
+        ).frame()
+        conn.send(notice)
+        await conn.rt.publish(session_topic(frame.session_id), notice)
+        return
+    out = CobrowseEventsOut(session_id=frame.session_id, events=frame.events, url=frame.url)
+    await conn.rt.publish(session_topic(frame.session_id), out.frame())
