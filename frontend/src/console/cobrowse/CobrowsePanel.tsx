@@ -65,12 +65,16 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
     if (!root.current) return;
     const replayer = cb.mount(s.session_id, root.current);
     replayer.enableInteract();
+    // Each full snapshot rebuilds the mirror's document (document.open drops listeners): attach
+    // again every time; the same function references keep it to one listener each.
+    const noSubmit = (ev: Event) => ev.preventDefault();
     const attach = () => {
       const doc = replayer.iframe.contentDocument;
-      if (!doc || (doc as unknown as { __tresen?: boolean }).__tresen) return;
-      (doc as unknown as { __tresen?: boolean }).__tresen = true;
-      doc.addEventListener("click", (ev) => onClick(ev), true);
-      doc.addEventListener("submit", (ev) => ev.preventDefault(), true);
+      if (!doc) return;
+      doc.removeEventListener("click", onClick, true);
+      doc.addEventListener("click", onClick, true);
+      doc.removeEventListener("submit", noSubmit, true);
+      doc.addEventListener("submit", noSubmit, true);
     };
     const onClick = (ev: MouseEvent) => {
       ev.preventDefault();
@@ -91,7 +95,10 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
         }
       }
     };
-    replayer.on("fullsnapshot-rebuilded", attach);
+    replayer.on("fullsnapshot-rebuilded", () => {
+      replayer.enableInteract();
+      attach();
+    });
     attach();
     return () => cb.unmountReplayer();
   }, [s.session_id]);
