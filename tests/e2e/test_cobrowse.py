@@ -218,7 +218,7 @@ def test_mirror_masking_push_fill_and_stop(
 
 def test_declining_starts_nothing(visitor: tuple[Any, Wire], console: tuple[Any, Wire]) -> None:
     vpage, vwire = visitor
-    cpage, cwire = console
+    cpage, _ = console
     text = "decline " + uuid.uuid4().hex[:8]
     frame = _start_chat(vpage, text)
     pane = _open_conv(cpage, text)
