@@ -370,7 +370,7 @@ def guests(rng: random.Random, urls: list[str]) -> list[Guest]:
     for i, at in enumerate(times):
         skill = rng.choices([*SKILLS, None], weights=[4, 4, 3, 1])[0]
         kind = rng.choices(["patient", "leaver", "writer"], weights=[7, 1.5, 1.5])[0]
-        out.append(Guest(i, urls[i % len(urls)], at, skill, kind, rng.uniform(0.5, 4.0)))
+        out.append(Guest(i, urls[i % len(urls)], at, skill, kind, rng.uniform(0.3, 3.0)))
     return out
 
 
@@ -511,7 +511,7 @@ async def check(outcome: Outcome, database_url: str) -> None:
     left = sum(1 for g in people if not g.served and g.choices[-1] == "leave")
     wrote = sum(1 for g in people if not g.served and g.choices[-1] == "message")
     assert served + left + wrote == VISITORS
-    assert served >= 100 and left >= 3 and wrote >= 3, (served, left, wrote)
+    assert served >= 100 and left >= 2 and wrote >= 2, (served, left, wrote)
     reasons = {r for g in people for r in g.overflows}
     assert reasons == {"nobody_online", "long_wait"}, reasons
     assert [f for d in outcome.desks for f in d.failures] == []
