@@ -52,6 +52,7 @@ class RadarService:
         self._views: list[dict[str, Any]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
+        self._refreshing = self._refresh_again = False
 
     async def start(self) -> None:
         await self.reload_rules()
@@ -276,7 +277,23 @@ class RadarService:
         self._spawn(self._publish_radar(vid))
 
     def _capacity_changed(self, topic: str, payload: str) -> None:
-        self._spawn(self.refresh_capacity())
+        """Coalesced: one refresh at a time, and one more after it if anything changed
+        meanwhile (a burst of assignments costs two refreshes, not one each)."""
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        self._spawn(self._refresh_coalesced())
+
+    async def _refresh_coalesced(self) -> None:
+        try:
+            while True:
+                self._refresh_again = False
+                await self.refresh_capacity()
+                if not self._refresh_again:
+                    return
+        finally:
+            self._refreshing = False
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)

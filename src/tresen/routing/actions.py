@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.conversations.actions import do_system_message, publish_conversation
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Conflict, Forbidden, Invalid
 from tresen.principal import Principal
+from tresen.routing.dispatcher import LOCK_KEY
 from tresen.routing.queue import agent_loads
 from tresen.runtime import Runtime
 from tresen.storage.models import Agent, Conversation, Visitor
@@ -53,6 +55,9 @@ async def check_transfer(
         raise Invalid("transfer to an agent_id, a skill or a department")
     now = rt.clock.now()
     async with rt.db.write() as s:
+        if agent_id is not None and not rt.db.is_sqlite:
+            # The dispatcher's lock: a pass cannot fill this agent's last slot meanwhile.
+            await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
         conv = await access_conversation_by_id(s, who, conv_id, lock=True)
         if agent_id is not None:
             await _check_room(s, agent_id)
