@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tresen import __version__
 from tresen.agents.api import router as agents_router
+from tresen.assist.api import router as assist_router
 from tresen.auth.api import router as auth_router
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         radar_router,
         routing_router,
         cobrowse_router,
+        assist_router,
         ws_router,
         console_router,
         widget_router,

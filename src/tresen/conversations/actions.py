@@ -190,6 +190,10 @@ async def _publish_sent(rt: Runtime, sent: Sent) -> None:
         await rt.publish(visitor_topic(conv.visitor_id), frame)
     if sent.created or sent.reopened:
         await rt.publish(CAPACITY_TOPIC, str(conv.id))  # a chat joined the queue: route it
+    elif sent.message.author.kind == "visitor" and (conv.meta or {}).get("bot"):
+        from tresen.assist.bot import on_visitor_message  # a listener: assist uses this module
+
+        on_visitor_message(rt, conv.id, sent.message.body)
 
 
 async def check_set_status(
@@ -258,32 +262,41 @@ async def access_for_typing(rt: Runtime, who: Principal, conversation_id: int) -
 
 
 async def do_open_from_offer(
-    rt: Runtime, who: Principal, *, skill: str | None, opening: str, assignee_id: int | None
+    rt: Runtime,
+    who: Principal,
+    *,
+    skill: str | None,
+    opening: str,
+    assignee_id: int | None,
+    bot_name: str | None = None,
 ) -> Conversation:
     """An accepted invitation: a conversation asking for ``skill`` (or assigned to the agent
     who invited by hand), opened by the invitation's text as a system message, so the agent
-    sees what the visitor said yes to."""
+    sees what the visitor said yes to. With ``bot_name`` the bot has it (not queued) and the
+    text is the bot's greeting."""
     now = rt.clock.now()
     async with rt.db.write() as s:
         conv = _new_conversation(who, now)
         conv.skill, conv.last_seq = skill, 1
+        if bot_name is not None:
+            conv.meta = {"bot": True}
         s.add(conv)
         await s.flush()
-        if assignee_id is None:
-            await prepare_queue(s, rt.settings, conv, now)
-        else:
+        if assignee_id is not None:
             conv.assignee_id, conv.assigned_at = assignee_id, now
+        elif bot_name is None:  # the bot queues the chat only when it hands over
+            await prepare_queue(s, rt.settings, conv, now)
         msg = Message(
             conversation_id=conv.id,
             seq=1,
-            author_kind="system",
+            author_kind="system" if bot_name is None else "bot",
             author_id=None,
             body=opening[: rt.settings.max_message_chars],
             created_at=now,
         )
         s.add(msg)
         await s.flush()
-    await _publish_sent(rt, Sent(message_out(msg, None), conv, created=True))
+    await _publish_sent(rt, Sent(message_out(msg, bot_name), conv, created=True))
     return conv
 
 
@@ -304,3 +317,36 @@ async def do_system_message(rt: Runtime, conv: Conversation, body: str, *, inter
         s.add(msg)
         await s.flush()
     await _publish_sent(rt, Sent(message_out(msg, None), conv))
+
+
+async def add_message(
+    s: AsyncSession,
+    conv: Conversation,
+    now: datetime,
+    *,
+    author_kind: str,
+    body: str,
+    internal: bool = False,
+    max_chars: int = 8192,
+) -> Message:
+    """A message by the system or the bot, numbered inside the caller's transaction. Publish it
+    with ``publish_message`` after the commit."""
+    seq = await _next_seq(s, conv, now)
+    msg = Message(
+        conversation_id=conv.id,
+        seq=seq,
+        author_kind=author_kind,
+        author_id=None,
+        body=body[:max_chars],
+        internal=internal,
+        created_at=now,
+    )
+    s.add(msg)
+    await s.flush()
+    return msg
+
+
+async def publish_message(
+    rt: Runtime, conv: Conversation, msg: Message, author_name: str | None
+) -> None:
+    await _publish_sent(rt, Sent(message_out(msg, author_name), conv))

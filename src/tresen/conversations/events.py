@@ -30,7 +30,9 @@ def conversation_dict(conv: Conversation, *, for_visitor: bool = False) -> dict[
         "created_at": conv.created_at.isoformat(),
         "updated_at": conv.updated_at.isoformat(),
     }
-    if not for_visitor:
+    if for_visitor:
+        data["bot"] = bool((conv.meta or {}).get("bot"))  # the widget offers "Talk to a person"
+    else:
         data.update(
             site_id=conv.site_id,
             visitor_id=conv.visitor_id,

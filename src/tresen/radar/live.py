@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import insert
 
+from tresen.assist.bot import BOT_NAME
 from tresen.conversations.actions import do_open_from_offer
 from tresen.errors import NotFound
 from tresen.principal import Principal
@@ -203,7 +204,8 @@ class RadarService:
             task.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
 
     async def reply(self, who: Principal, offer_id: int, outcome: str) -> int | None:
-        """The visitor answered an offer. Accepting an invitation opens a conversation."""
+        """The visitor answered an offer. Accepting an invitation opens a conversation (the
+        bot's offer one in bot mode, greeted by the bot)."""
         async with self.rt.db.read() as s:
             row = await s.get(RadarOffer, offer_id)
         if row is None or row.visitor_id != who.id:
@@ -215,7 +217,12 @@ class RadarService:
         conversation_id = None
         if outcome == "accepted" and row.kind != "message":
             conv = await do_open_from_offer(
-                self.rt, who, skill=row.skill, opening=row.text, assignee_id=row.agent_id
+                self.rt,
+                who,
+                skill=row.skill,
+                opening=row.text,
+                assignee_id=row.agent_id,
+                bot_name=BOT_NAME if row.kind == "bot" else None,
             )
             conversation_id = conv.id
             await actions.do_link_conversation(self.rt, offer_id, conv.id)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from tresen.assist.bot import check_handover
 from tresen.cobrowse import actions as cobrowse_actions
 from tresen.cobrowse import wire as cobrowse
 from tresen.conversations import actions
@@ -23,6 +24,7 @@ from tresen.realtime.protocol import (
     CobrowseResumeIn,
     CobrowseStopIn,
     CobrowseWatchIn,
+    HandoverIn,
     OfferReplyIn,
     QueueChoiceIn,
     ReadIn,
@@ -61,6 +63,8 @@ async def dispatch(conn: Connection, frame: object) -> None:
             await check_queue_choice(
                 conn.rt, conn.who, frame.conversation_id, frame.choice, details
             )
+        case HandoverIn():
+            await check_handover(conn.rt, conn.who, frame.conversation_id)
         case OfferReplyIn():
             _visitors_only(conn)
             await conn.rt.radar.reply(conn.who, frame.offer_id, frame.outcome)

@@ -92,6 +92,13 @@ class QueueChoiceIn(_In):
     when: Annotated[str, Field(max_length=100)] | None = None
 
 
+class HandoverIn(_In):
+    """The visitor pressed "Talk to a person" while the bot has the conversation."""
+
+    type: Literal["handover"]
+    conversation_id: int
+
+
 # ---- co-browsing (docs/cobrowse.md) --------------------------------------------------------------
 
 CobrowseAction = Literal[
@@ -191,6 +198,7 @@ ClientFrame = Annotated[
     | TrackIn
     | OfferReplyIn
     | QueueChoiceIn
+    | HandoverIn
     | CobrowseRequestIn
     | CobrowseReplyIn
     | CobrowseStopIn
@@ -206,7 +214,8 @@ ClientFrame = Annotated[
 ]
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(
-    {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "ping", "pong"}
+    {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "handover"}
+    | {"ping", "pong"}
 ) | frozenset(
     {
         "cobrowse_request",

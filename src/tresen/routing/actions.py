@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.assist.bot import do_bot_start
 from tresen.conversations.actions import do_system_message, publish_conversation
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Conflict, Forbidden, Invalid
@@ -109,6 +110,8 @@ async def check_queue_choice(
     if summary:
         await do_system_message(rt, conv, summary, internal=False)
     await publish_conversation(rt, conv)
+    if choice == "bot":
+        await do_bot_start(rt, conv.id)
     return conv
 
 
@@ -121,7 +124,7 @@ def _apply_choice(conv: Conversation, choice: Choice, d: dict[str, Any], now: da
         conv.status, conv.closed_at = "abandoned", now
         return "The visitor left the queue."
     if choice == "bot":
-        conv.meta = {**conv.meta, "bot": True}
+        conv.meta = {**conv.meta, "bot": True, "bot_misses": 0}
         return "The visitor continues with the bot."
     conv.status = "pending"
     if choice == "message":

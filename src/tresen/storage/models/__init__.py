@@ -4,6 +4,7 @@ from tresen.storage.models.agent import Agent, AgentSession
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
 from tresen.storage.models.conversation import Conversation
+from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
 from tresen.storage.models.site import Site
@@ -16,6 +17,7 @@ __all__ = [
     "CobrowseAudit",
     "CobrowseSession",
     "Conversation",
+    "FaqEntry",
     "Message",
     "PageView",
     "RadarOffer",

@@ -1,0 +1,222 @@
+"""The FAQ bot: answers a visitor's messages while a conversation is in bot mode, and hands
+over to a person (queued with priority, with a summary note) when it cannot help.
+
+A listener: ``conversations.actions`` calls ``on_visitor_message`` after a visitor's message in
+a bot-mode conversation is committed and announced. Every bot reply is written here, in one
+transaction with the conversation's state, and announced after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.assist.faq import best_match, fold, guess_language, tokens
+from tresen.conversations.actions import add_message, publish_conversation, publish_message
+from tresen.conversations.queries import access_conversation_by_id
+from tresen.errors import Conflict, Forbidden
+from tresen.principal import Principal
+from tresen.routing.enqueue import prepare_queue
+from tresen.runtime import Runtime
+from tresen.storage.models import Conversation, FaqEntry, Message
+
+log = logging.getLogger(__name__)
+BOT_NAME = "Tresen bot"
+MAX_MISSES = 2  # unanswered questions before the bot hands over by itself
+PERSON_WORDS = frozenset(
+    {
+        "human",
+        "person",
+        "agent",
+        "operator",
+        "mensch",
+        "menschen",
+        "mitarbeiter",
+        "menneske",
+        "medarbejder",
+        "support",
+    }
+)
+Reason = Literal["asked", "no_answer", "button"]
+REASONS = {
+    "asked": "the visitor asked for a person",
+    "no_answer": f"the bot could not answer {MAX_MISSES} questions",
+    "button": 'the visitor pressed "Talk to a person"',
+}
+TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {
+        "en": "Hi, I am the Tresen bot. Ask me a question, or press “Talk to a person”.",
+        "de": "Hallo, ich bin der Tresen-Bot. Stellen Sie mir eine Frage oder wählen Sie "
+        "„Mit einem Menschen sprechen“.",
+        "da": "Hej, jeg er Tresen-botten. Stil mig et spørgsmål, eller tryk på "
+        "„Tal med et menneske“.",
+    },
+    "miss": {
+        "en": "Sorry, I do not know that one. Could you put it another way? Or press "
+        "“Talk to a person”.",
+        "de": "Das weiß ich leider nicht. Können Sie es anders formulieren? Oder wählen Sie "
+        "„Mit einem Menschen sprechen“.",
+        "da": "Det ved jeg desværre ikke. Kan du formulere det anderledes? Eller tryk på "
+        "„Tal med et menneske“.",
+    },
+    "handover": {
+        "en": "I am connecting you with a person. They see everything you wrote, so you do not "
+        "need to repeat yourself.",
+        "de": "Ich verbinde Sie mit einem Menschen. Er sieht alles, was Sie geschrieben haben. "
+        "Sie müssen nichts wiederholen.",
+        "da": "Jeg sætter dig i forbindelse med et menneske. De kan se alt, hvad du har skrevet, "
+        "så du behøver ikke at gentage dig selv.",
+    },
+}
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def in_bot_mode(conv: Conversation) -> bool:
+    return bool(
+        (conv.meta or {}).get("bot")
+        and conv.assignee_id is None
+        and conv.queued_at is None
+        and conv.status == "open"
+    )
+
+
+def wants_person(body: str) -> bool:
+    return any(w in PERSON_WORDS for w in fold(body).replace("-", " ").split()) or any(
+        t in PERSON_WORDS for t in tokens(body)
+    )
+
+
+def on_visitor_message(rt: Runtime, conv_id: int, body: str) -> None:
+    """After commit: the bot answers in the background (the visitor's ack is not held up)."""
+    _spawn(do_bot_turn(rt, conv_id, body))
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_done)
+
+
+def _done(task: asyncio.Task[None]) -> None:
+    _tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("bot turn failed", exc_info=task.exception())
+
+
+async def do_bot_turn(rt: Runtime, conv_id: int, body: str) -> None:
+    """One visitor message in bot mode: the best FAQ answer, a "did not understand", or (asked
+    for a person, or the second miss) the handover."""
+    now = rt.clock.now()
+    handover: Reason | None = "asked" if wants_person(body) else None
+    async with rt.db.write() as s:
+        conv = await _lock_bot_conversation(s, conv_id)
+        if conv is None or handover:
+            msg = None
+        else:
+            lang = guess_language(body, conv.meta.get("bot_lang") or "en")
+            match = best_match(await site_entries(s, conv.site_id), body, lang)
+            misses = int(conv.meta.get("bot_misses", 0)) + (match is None)
+            conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": misses}
+            if match is None and misses >= MAX_MISSES:
+                handover, msg = "no_answer", None
+            else:
+                reply = match.entry.answer if match else TEXTS["miss"][lang]
+                msg = await add_message(s, conv, now, author_kind="bot", body=reply)
+    if msg is not None and conv is not None:
+        await publish_message(rt, conv, msg, BOT_NAME)
+    if handover and conv is not None:
+        await do_handover(rt, conv_id, handover)
+
+
+async def do_bot_start(rt: Runtime, conv_id: int) -> None:
+    """The visitor chose the bot while waiting: answer what they already asked, if the FAQ
+    knows it, else greet them."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = await _lock_bot_conversation(s, conv_id)
+        if conv is None:
+            return
+        asked = " ".join(m.body for m in await _history(s, conv_id) if m.author_kind == "visitor")
+        lang = guess_language(asked)
+        match = best_match(await site_entries(s, conv.site_id), asked, lang) if asked else None
+        conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": 0}
+        reply = match.entry.answer if match else TEXTS["greeting"][lang]
+        msg = await add_message(s, conv, now, author_kind="bot", body=reply)
+    await publish_message(rt, conv, msg, BOT_NAME)
+
+
+async def check_handover(rt: Runtime, who: Principal, conv_id: int) -> Conversation:
+    """The visitor pressed "Talk to a person"."""
+    if who.kind != "visitor":
+        raise Forbidden("only the visitor asks the bot for a person")
+    async with rt.db.read() as s:
+        await access_conversation_by_id(s, who, conv_id)
+    conv = await do_handover(rt, conv_id, "button")
+    if conv is None:
+        raise Conflict("this conversation is not with the bot", code="not_bot")
+    return conv
+
+
+async def do_handover(rt: Runtime, conv_id: int, reason: Reason) -> Conversation | None:
+    """Bot mode ends: the visitor is told, agents get a summary note, and the chat is queued
+    with priority (the visitor is not sent to the back). None if it was not in bot mode."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = await _lock_bot_conversation(s, conv_id)
+        if conv is None:
+            return None
+        note = handover_note(await _history(s, conv_id), reason)
+        lang = conv.meta.get("bot_lang") or "en"
+        conv.meta = {**conv.meta, "bot": False, "bot_handover": reason}
+        await prepare_queue(s, rt.settings, conv, now)
+        conv.priority, conv.updated_at = max(conv.priority, 1), now
+        told = await add_message(s, conv, now, author_kind="bot", body=TEXTS["handover"][lang])
+        noted = await add_message(s, conv, now, author_kind="system", body=note, internal=True)
+    await publish_message(rt, conv, told, BOT_NAME)
+    await publish_message(rt, conv, noted, None)
+    await publish_conversation(rt, conv)  # kicks a routing pass
+    return conv
+
+
+def handover_note(history: Sequence[Message], reason: Reason) -> str:
+    """What the visitor asked and what the bot answered, for the agent who takes over."""
+    lines = [f"Handed over by the bot: {REASONS[reason]}."]
+    asked = [m.body for m in history if m.author_kind == "visitor"]
+    answered = [m.body for m in history if m.author_kind == "bot"]
+    if asked:
+        lines.append("The visitor asked:")
+        lines += [f"- {_short(b)}" for b in asked[-5:]]
+    if answered:
+        lines.append("The bot answered:")
+        lines += [f"- {_short(b)}" for b in answered[-5:]]
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def site_entries(s: AsyncSession, site_id: int) -> list[FaqEntry]:
+    stmt = select(FaqEntry).where(FaqEntry.site_id == site_id).order_by(FaqEntry.id)
+    return list((await s.execute(stmt)).scalars())
+
+
+async def _history(s: AsyncSession, conv_id: int) -> list[Message]:
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == conv_id, Message.internal.is_(False))
+        .order_by(Message.seq)
+    )
+    return list((await s.execute(stmt)).scalars())
+
+
+async def _lock_bot_conversation(s: AsyncSession, conv_id: int) -> Conversation | None:
+    stmt = select(Conversation).where(Conversation.id == conv_id).with_for_update()
+    conv = (await s.execute(stmt)).scalar_one_or_none()
+    return conv if conv is not None and in_bot_mode(conv) else None
