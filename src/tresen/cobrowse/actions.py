@@ -21,10 +21,18 @@ from tresen.storage.models import CobrowseAudit, CobrowseSession, Conversation, 
 
 CONTROL_ACTIONS = frozenset({"click", "scroll", "type"})
 AUDITED_COMMANDS = frozenset({"navigate", "fill", "request_control"})
+# Commands that put text into a field: they go through the relay's gate on the recording
+# connection (relay.Gate), which lets them through only for text fields it has seen unblocked.
+FIELD_COMMANDS = frozenset({"fill", "type"})
 
 
 def session_topic(session_id: int) -> str:
     return f"cb:{session_id}"
+
+
+def gate_topic(session_id: int) -> str:
+    """Field commands of a session, followed only by the relay's gate on the recording socket."""
+    return f"cbc:{session_id}"
 
 
 def audit(
@@ -139,6 +147,8 @@ async def check_command(rt: Runtime, who: Principal, frame: CobrowseCommandIn) -
         _require_active(cb)
         if frame.action in CONTROL_ACTIONS and not cb.control:
             raise Forbidden("the visitor has not granted control", code="no_control")
+        if frame.action in FIELD_COMMANDS and (frame.node is None or frame.value is None):
+            raise Invalid(f"{frame.action} needs a field (node) and a value")
         url = frame.url
         if frame.action == "navigate":
             site = await s.get(Site, cb.site_id)
@@ -156,7 +166,8 @@ async def check_command(rt: Runtime, who: Principal, frame: CobrowseCommandIn) -
         escort=frame.escort,
         agent_name=who.name,
     )
-    await rt.publish(visitor_topic(cb.visitor_id), out.frame())
+    topic = gate_topic(cb.id) if frame.action in FIELD_COMMANDS else visitor_topic(cb.visitor_id)
+    await rt.publish(topic, out.frame())
 
 
 def check_site_url(site: Site | None, url: str) -> str:
@@ -190,6 +201,8 @@ async def publish_state(
     await rt.publish(visitor_topic(cb.visitor_id), frame)
     await rt.publish(AGENTS_TOPIC, frame)
     await rt.publish(session_topic(cb.id), frame)
+    if cb.status in ("ended", "declined"):
+        await rt.publish(gate_topic(cb.id), frame)  # the relay's gate leaves its topic
 
 
 async def do_start_by_code(rt: Runtime, who: Principal, conv: Conversation) -> CobrowseSession:

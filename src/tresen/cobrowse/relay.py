@@ -9,10 +9,13 @@ Events are never stored.
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tresen.cobrowse.actions import access_session_by_id, session_topic
+from tresen.cobrowse.actions import access_session_by_id, gate_topic, session_topic
 from tresen.errors import Invalid, RateLimited
 from tresen.realtime.protocol import CobrowseEventsIn, CobrowseEventsOut, CobrowseNoticeOut
 
@@ -24,6 +27,12 @@ MUTATION, INPUT = 0, 5
 ELEMENT = 2
 VALUE_TAGS = frozenset({"input", "textarea", "select"})
 ALLOW_ATTR = "data-tresen-allow"
+TEXT_TAGS = frozenset({"input", "textarea"})
+NOT_TEXT = frozenset(
+    {"password", "hidden", "file", "submit", "button", "image", "reset", "checkbox", "radio"}
+    | {"range", "color"}
+)
+BLOCKED_ATTR = "rr_width"  # rrweb serialises a blocked element as class + rr_width/rr_height
 ACTIVE_RECHECK_SECONDS = 1.0
 
 
@@ -33,6 +42,8 @@ class RelayState:
 
     allowed: set[int] = field(default_factory=set)  # element ids allow-listed for values
     value_ids: set[int] = field(default_factory=set)  # input, textarea, select
+    typable: set[int] = field(default_factory=set)  # text fields shown, not blocked or private
+    gates: dict[int, Gate] = field(default_factory=dict)  # session id -> its command gate
     checked: dict[int, float] = field(default_factory=dict)  # session id -> when verified
     tokens: float = 0.0
     tokens_at: float = 0.0
@@ -53,6 +64,11 @@ def _private_attrs(attrs: dict[str, Any]) -> bool:
     return kind == "password" or auto.startswith("cc-") or "data-tresen-private" in attrs
 
 
+def _text_field(tag: str, attrs: dict[str, Any]) -> bool:
+    kind = str(attrs.get("type", "text")).lower()
+    return tag in TEXT_TAGS and BLOCKED_ATTR not in attrs and kind not in NOT_TEXT
+
+
 def scan_node(state: RelayState, root: dict[str, Any]) -> None:
     """Walk a serialised node tree: learn value fields, refuse unmasked or private ones."""
     stack = [root]
@@ -68,6 +84,8 @@ def scan_node(state: RelayState, root: dict[str, Any]) -> None:
             tag = str(node.get("tagName", "")).lower()
             if isinstance(nid, int) and ALLOW_ATTR in attrs:
                 state.allowed.add(nid)
+            if isinstance(nid, int) and _text_field(tag, attrs):
+                state.typable.add(nid)
             if isinstance(nid, int) and tag in VALUE_TAGS:
                 state.value_ids.add(nid)
                 if "value" in attrs and nid not in state.allowed and not masked(attrs["value"]):
@@ -76,12 +94,18 @@ def scan_node(state: RelayState, root: dict[str, Any]) -> None:
 
 
 def _check_mutation(state: RelayState, data: dict[str, Any]) -> None:
+    for removed in data.get("removes") or []:
+        if isinstance(removed, dict):
+            state.typable.discard(removed.get("id"))  # type: ignore[arg-type]
     for add in data.get("adds") or []:
         scan_node(state, add.get("node") or {})
     for change in data.get("attributes") or []:
         nid, attrs = change.get("id"), change.get("attributes") or {}
         if not isinstance(attrs, dict) or _private_attrs(attrs):
+            state.typable.discard(nid)
             raise Leak("a field became private while recorded")
+        if str(attrs.get("type") or "").lower() in NOT_TEXT:
+            state.typable.discard(nid)
         if "value" in attrs and nid not in state.allowed and not masked(attrs["value"]):
             if nid in state.value_ids or not isinstance(nid, int):
                 raise Leak("an unmasked field value")
@@ -96,6 +120,7 @@ def check_events(state: RelayState, events: list[dict[str, Any]]) -> None:
         if kind == FULL_SNAPSHOT:
             state.allowed.clear()
             state.value_ids.clear()
+            state.typable.clear()
             scan_node(state, data.get("node") or {})
         elif kind == INCREMENTAL and data.get("source") == MUTATION:
             _check_mutation(state, data)
@@ -142,6 +167,76 @@ def forget(conn: Connection, session_id: int) -> None:
     """The session ended on this connection: the next batch is checked again at once."""
     if conn.cobrowse is not None:
         conn.cobrowse.checked.pop(session_id, None)
+        gate = conn.cobrowse.gates.get(session_id)
+        if gate is not None:
+            gate.close()
+
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+class Gate:
+    """The relay's check of field commands (``fill``, ``type``) for one recording connection.
+
+    Those commands travel on ``cbc:<session>``, which only the connection that relays the
+    session's events follows, through this gate: a command reaches the page only for a text
+    field this connection's recorder has shown unblocked and not private. Anything else (a
+    password, ``cc-*`` or ``data-tresen-private`` field, which is blocked and so never shown, an
+    unknown id, a checkbox) is refused and the agents are told. The gate leaves its topic when
+    the session ends, the visitor stops or the socket is gone.
+    """
+
+    def __init__(self, conn: Connection, state: RelayState, session_id: int) -> None:
+        self.conn, self.state, self.session_id = conn, state, session_id
+        self.topic = gate_topic(session_id)
+        self.closed = False
+
+    def deliver(self, frame: str, conversation_id: int | None, seq: int | None) -> None:
+        if self.closed:
+            return
+        if self.conn.closed:
+            self.close()
+            return
+        data = json.loads(frame)
+        if data.get("type") == "cobrowse" and data.get("status") != "active":
+            self.close()
+        elif data.get("type") == "cobrowse_command":
+            if allowed_command(self.state, data):
+                self.conn.send(frame)
+            else:
+                notice = CobrowseNoticeOut(
+                    session_id=self.session_id,
+                    code="refused",
+                    message="that field is private or not a text field: nothing was typed",
+                )
+                _spawn(self.conn.rt.publish(session_topic(self.session_id), notice.frame()))
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.state.gates.get(self.session_id) is self:
+            del self.state.gates[self.session_id]
+        _spawn(self.conn.rt.hub.leave(self.topic, self))
+
+
+def allowed_command(state: RelayState, command: dict[str, Any]) -> bool:
+    """A field command may reach the page only for a text field shown unblocked, not private."""
+    node = command.get("node")
+    return isinstance(node, int) and node in state.typable
+
+
+async def _open_gate(conn: Connection, state: RelayState, session_id: int) -> None:
+    gate = state.gates.get(session_id)
+    if gate is None or gate.closed:
+        gate = state.gates[session_id] = Gate(conn, state, session_id)
+        await conn.rt.hub.join(gate.topic, gate)
 
 
 async def relay_events(conn: Connection, frame: CobrowseEventsIn, size: int) -> None:
@@ -149,7 +244,12 @@ async def relay_events(conn: Connection, frame: CobrowseEventsIn, size: int) -> 
         raise Invalid("only the visitor's page sends co-browsing events")
     state = _state(conn)
     _take(conn, state, size)
-    await _check_active(conn, state, frame.session_id)
+    try:
+        await _check_active(conn, state, frame.session_id)
+    except Invalid:
+        forget(conn, frame.session_id)
+        raise
+    await _open_gate(conn, state, frame.session_id)
     try:
         check_events(state, frame.events)
     except Leak as exc:

@@ -89,3 +89,33 @@ def test_pushed_pages_stay_on_the_site() -> None:
     for bad in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)"):
         with pytest.raises(Invalid):
             check_site_url(site, bad)
+
+
+def test_only_text_fields_shown_unblocked_take_typed_text() -> None:
+    from tresen.cobrowse.relay import allowed_command
+
+    blocked = {"type": 2, "id": 20, "tagName": "input", "childNodes": []}
+    blocked["attributes"] = {"rr_width": "200px", "rr_height": "20px"}
+    state = RelayState()
+    check_events(
+        state,
+        [
+            _snapshot(
+                _input(10, "**"), _input(11, type="checkbox"), blocked, _input(12, type="email")
+            )
+        ],
+    )
+    assert allowed_command(state, {"node": 10}) and allowed_command(state, {"node": 12})
+    for node in (11, 20, 99, None, "10"):
+        assert not allowed_command(state, {"node": node})
+    # A field that turns into a password, or is removed, takes nothing any more.
+    change = {
+        "type": 3,
+        "data": {"source": 0, "attributes": [{"id": 12, "attributes": {"type": "password"}}]},
+    }
+    with pytest.raises(Leak):
+        check_events(state, [change])
+    assert not allowed_command(state, {"node": 12})
+    removal = {"type": 3, "data": {"source": 0, "removes": [{"parentId": 2, "id": 10}]}}
+    check_events(state, [removal])
+    assert not allowed_command(state, {"node": 10})
