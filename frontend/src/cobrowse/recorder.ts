@@ -58,6 +58,7 @@ function mask(text: string, el: HTMLElement | null): string {
 function start(d: Extract<CbToHost, { op: "start" }>): void {
   control = d.control;
   autoFollow = d.autoFollow;
+  ui.setLang(d.lang);
   ui.banner(d.agent, control);
   if (stopRecording && session === d.session) return;
   stop();
@@ -105,6 +106,44 @@ function setValue(el: HTMLInputElement | HTMLTextAreaElement, value: string): vo
   el.dispatchEvent(new Event("change", { bubbles: true }));
 }
 
+/** Remote typing: ``text`` goes in at the caret ("\b" deletes backwards, "\n" only in a
+ * textarea), as the visitor's own keystrokes would; the page sees input events. */
+function typeInto(el: HTMLInputElement | HTMLTextAreaElement, text: string): void {
+  if (document.activeElement !== el) el.focus({ preventScroll: true });
+  let v = el.value;
+  let a: number | null = null;
+  let b: number | null = null;
+  try {
+    a = el.selectionStart;
+    b = el.selectionEnd;
+  } catch {
+    /* email, number: no selection API */
+  }
+  if (a === null || b === null) a = b = v.length;
+  for (const ch of text) {
+    if (ch === "\b") {
+      if (a !== b) v = v.slice(0, a) + v.slice(b);
+      else if (a > 0) {
+        v = v.slice(0, a - 1) + v.slice(a);
+        a -= 1;
+      }
+      b = a;
+    } else if (ch === "\n" && !(el instanceof HTMLTextAreaElement)) {
+      continue;
+    } else if (ch >= " " || ch === "\n") {
+      v = v.slice(0, a) + ch + v.slice(b);
+      a = b = a + ch.length;
+    }
+  }
+  if (el.maxLength > 0 && v.length > el.maxLength) return;
+  setValue(el, v);
+  try {
+    el.setSelectionRange(a, b);
+  } catch {
+    /* no selection API */
+  }
+}
+
 function nodeOf(id: number | null | undefined): Element | null {
   if (typeof id !== "number") return null;
   const n = record.mirror.getNode(id);
@@ -130,18 +169,24 @@ function command(c: CbCommand): void {
       if (c.url) go(c.url, c.agent_name || null);
       break;
     case "fill":
-    case "type":
-      if (c.action === "type" && !control) return;
+      // Form sharing: the whole value, set for the visitor (never a private field).
       if (fillable(el) && typeof c.value === "string") {
         ui.highlight(el, c.agent_name || null);
         setValue(el, c.value);
       }
       break;
+    case "type":
+      // Remote control: keystrokes at the caret (never into a private field).
+      if (control && fillable(el) && typeof c.value === "string") typeInto(el, c.value);
+      break;
     case "click":
       if (control && el && !el.closest(BLOCK_SELECTOR)) (el as HTMLElement).click();
       break;
     case "scroll":
-      if (control) window.scrollTo(c.x || 0, c.y || 0);
+      if (!control) return;
+      if (el && el !== document.documentElement && el !== document.body && !el.closest(BLOCK_SELECTOR))
+        el.scrollTo(c.x || 0, c.y || 0);
+      else window.scrollTo(c.x || 0, c.y || 0);
       break;
     case "request_control":
       ui.askControl(c.agent_name || null);
@@ -160,6 +205,7 @@ host?.ready((d) => {
   } else if (d.op === "state") {
     control = d.control;
     autoFollow = d.autoFollow;
+    ui.setLang(d.lang);
     ui.setControl(control);
   } else if (d.op === "command") command(d.command);
 });

@@ -3,8 +3,8 @@
 
 /** Frame -> host page. */
 export type CbToHost =
-  | { op: "start"; session: number; control: boolean; autoFollow: boolean; agent: string | null }
-  | { op: "state"; session: number; control: boolean; autoFollow: boolean }
+  | { op: "start"; session: number; control: boolean; autoFollow: boolean; agent: string | null; lang?: string }
+  | { op: "state"; session: number; control: boolean; autoFollow: boolean; lang?: string }
   | { op: "stop"; session?: number }
   | { op: "snapshot" }
   | { op: "command"; command: CbCommand };

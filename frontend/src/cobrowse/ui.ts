@@ -3,6 +3,8 @@
 // so the recorder never serialises it. Styled through the CSSOM (no inline <style>), so a strict
 // style-src on the host page does not break it.
 
+import { CbStrings, cbStrings } from "./i18n";
+
 interface Actions {
   stop(): void;
   grant(granted: boolean): void;
@@ -27,8 +29,19 @@ export class Ui {
   private label: HTMLElement | null = null;
   private agent: string | null = null;
   private dialog: HTMLElement | null = null;
+  private stopButton: HTMLElement | null = null;
+  private control = false;
+  t: CbStrings = cbStrings("en");
 
   constructor(private actions: Actions) {}
+
+  /** The widget's language (from the frame): texts shown from now on, and the banner at once. */
+  setLang(lang: string | undefined): void {
+    if (!lang) return;
+    this.t = cbStrings(lang);
+    if (this.stopButton) this.stopButton.textContent = this.t.stop;
+    this.setControl(this.control);
+  }
 
   banner(agent: string | null, control: boolean): void {
     this.agent = agent || this.agent;
@@ -42,7 +55,7 @@ export class Ui {
       this.bar.setAttribute("role", "status");
       this.bar.setAttribute("data-testid", "cobrowse-banner");
       this.label = el("span", "");
-      const stop = el("button", BTN, "Stop sharing");
+      const stop = (this.stopButton = el("button", BTN, this.t.stop));
       stop.setAttribute("data-testid", "cobrowse-stop");
       stop.addEventListener("click", () => this.actions.stop());
       this.bar.append(this.label, stop);
@@ -52,17 +65,16 @@ export class Ui {
   }
 
   setControl(control: boolean): void {
+    this.control = control;
     if (!this.label) return;
-    const who = this.agent || "The agent";
-    this.label.textContent = control
-      ? `${who} can see and control this page.`
-      : `${who} can see this page (co-browsing). Passwords and card numbers stay hidden.`;
+    const who = this.agent || this.t.theAgent;
+    this.label.textContent = control ? this.t.bannerControl(who) : this.t.banner(who);
   }
 
   clear(): void {
     this.bar?.remove();
     this.dialog?.remove();
-    this.bar = this.label = this.dialog = null;
+    this.bar = this.label = this.dialog = this.stopButton = null;
   }
 
   highlight(target: Element, who: string | null): void {
@@ -121,15 +133,12 @@ export class Ui {
   }
 
   confirmPage(url: string, who: string | null, open: () => void): void {
-    this.ask(`${who || "The agent"} suggests opening ${url}`, "Open page", "Stay here", (ok) => ok && open());
+    const t = this.t;
+    this.ask(t.suggestPage(who || t.theAgent, url), t.openPage, t.stayHere, (ok) => ok && open());
   }
 
   askControl(who: string | null): void {
-    this.ask(
-      `${who || "The agent"} asks to control this page (click, scroll and type for you). You can stop at any time.`,
-      "Allow control",
-      "No",
-      (ok) => this.actions.grant(ok),
-    );
+    const t = this.t;
+    this.ask(t.askControl(who || t.theAgent), t.allowControl, t.no, (ok) => this.actions.grant(ok));
   }
 }

@@ -3,6 +3,7 @@
 // WebSocket. The visitor token never leaves the frame; the host page never talks to the server.
 import { render } from "preact";
 import "./cobrowse.css";
+import { CbStrings, cbStrings } from "../cobrowse/i18n";
 import type { CbToFrame, CbToHost } from "../cobrowse/types";
 import type { Chat } from "./chat";
 
@@ -21,6 +22,9 @@ export class CobrowseLink {
   private agent: string | null = null;
   private outbox: Frame[] = [];
   private root: HTMLElement;
+  /** The widget's language (index.tsx sets it on <html>), passed to the recorder as well. */
+  private lang = document.documentElement.lang || "en";
+  private t: CbStrings = cbStrings(this.lang);
 
   constructor(
     private chat: Chat,
@@ -95,7 +99,7 @@ export class CobrowseLink {
         this.mine.add(session);
         const first = this.active !== session;
         this.active = session;
-        const opts = { session, control: Boolean(f.control), autoFollow: Boolean(f.auto_follow) };
+        const opts = { session, control: Boolean(f.control), autoFollow: Boolean(f.auto_follow), lang: this.lang };
         this.toHost(first ? { op: "start", agent: this.agent, ...opts } : { op: "state", ...opts });
       }
     } else if (session === this.active || this.prompt?.session === session) {
@@ -123,7 +127,7 @@ export class CobrowseLink {
   }
 
   private draw(): void {
-    render(<Overlay link={this} prompt={this.prompt} code={this.code} />, this.root);
+    render(<Overlay link={this} t={this.t} prompt={this.prompt} code={this.code} />, this.root);
   }
 
   /** For the overlay. */
@@ -137,25 +141,23 @@ export class CobrowseLink {
   }
 }
 
-function Overlay({ link, prompt, code }: { link: CobrowseLink; prompt: Prompt | null; code: { code: string; until: number } | null }) {
+function Overlay({ link, t, prompt, code }: { link: CobrowseLink; t: CbStrings; prompt: Prompt | null; code: { code: string; until: number } | null }) {
   if (prompt) {
     const follow = () => Boolean((document.querySelector("input[name=auto_follow]") as HTMLInputElement | null)?.checked);
     return (
-      <div class="cb-card" role="dialog" aria-label="Screen sharing" data-testid="cobrowse-prompt">
+      <div class="cb-card" role="dialog" aria-label={t.promptLabel} data-testid="cobrowse-prompt">
         <p>
-          <strong>{prompt.agent || "The agent"}</strong> would like to see this page with you (co-browsing).
-          Passwords, card numbers and what you type stay hidden.
+          <strong>{prompt.agent || t.theAgent}</strong> {t.prompt}
         </p>
         <label class="cb-follow">
-          <input type="checkbox" name="auto_follow" /> Open pages the agent sends
-          without asking
+          <input type="checkbox" name="auto_follow" /> {t.autoFollow}
         </label>
         <div class="cb-actions">
           <button class="cb-yes" data-testid="cobrowse-accept" onClick={() => link.reply(true, follow())}>
-            Allow
+            {t.allow}
           </button>
           <button class="cb-no" data-testid="cobrowse-decline" onClick={() => link.reply(false, false)}>
-            No, thanks
+            {t.noThanks}
           </button>
         </div>
       </div>
@@ -164,14 +166,14 @@ function Overlay({ link, prompt, code }: { link: CobrowseLink; prompt: Prompt | 
   if (code) {
     const shown = `${code.code.slice(0, 3)} ${code.code.slice(3)}`;
     return (
-      <div class="cb-card" role="dialog" aria-label="Support code" data-testid="cobrowse-code">
-        <p>Read this code to the agent on the phone. It works once, for 20 minutes.</p>
+      <div class="cb-card" role="dialog" aria-label={t.codeLabel} data-testid="cobrowse-code">
+        <p>{t.codeText}</p>
         <p class="cb-code" data-code={code.code}>
           {shown}
         </p>
         <div class="cb-actions">
           <button class="cb-no" onClick={() => link.closeCode()}>
-            Close
+            {t.close}
           </button>
         </div>
       </div>

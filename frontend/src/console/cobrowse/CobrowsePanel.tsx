@@ -6,6 +6,22 @@ import type { CbSession } from "./manager";
 
 type Mode = "pointer" | "escort" | "fill" | "control";
 
+/** Remote control sends at most this often (scroll positions and typed text are batched). */
+const CONTROL_MS = 50;
+
+/** What a keydown in the mirror types on the visitor's page: a character, "\b" (Backspace),
+ * "\n" (Enter); null for everything else (shortcuts, arrows, Tab). */
+export function keyText(ev: KeyboardEvent): string | null {
+  if (ev.ctrlKey || ev.metaKey || ev.isComposing) return null;
+  if (ev.key === "Backspace") return "\b";
+  if (ev.key === "Enter") return "\n";
+  return [...ev.key].length === 1 ? ev.key : null;
+}
+
+function textField(el: Element | null): boolean {
+  return !!el && /^(INPUT|TEXTAREA)$/.test(el.tagName);
+}
+
 const MODES: { mode: Mode; label: string; needs?: "control" }[] = [
   { mode: "pointer", label: "Point" },
   { mode: "escort", label: "Lead (links)" },
@@ -75,6 +91,77 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
       doc.addEventListener("click", onClick, true);
       doc.removeEventListener("submit", noSubmit, true);
       doc.addEventListener("submit", noSubmit, true);
+      doc.removeEventListener("keydown", onKey, true);
+      doc.addEventListener("keydown", onKey, true);
+      doc.removeEventListener("wheel", onWheel, true);
+      doc.addEventListener("wheel", onWheel, { capture: true, passive: false });
+    };
+    const controlling = () => modeRef.current === "control" && cb.current(s.session_id)?.control === true;
+
+    // Typing while in control: keystrokes in a focused text field of the mirror are sent to the
+    // same field on the visitor's page, batched (the page and the relay refuse private fields).
+    let typed = { node: 0, text: "" };
+    let typeTimer = 0;
+    const flushTyped = () => {
+      typeTimer = 0;
+      if (typed.text && typed.node) cb.command(s, "type", { node: typed.node, value: typed.text });
+      typed = { node: 0, text: "" };
+    };
+    const onKey = (ev: KeyboardEvent) => {
+      if (!controlling() || ev.key === "Tab") return;
+      const target = ev.target as Element;
+      ev.preventDefault(); // the mirror shows the visitor's page, not our keystrokes
+      const text = keyText(ev);
+      if (text === null || !textField(target)) return;
+      const node = replayer.getMirror().getId(target as Node);
+      if (!node || node < 0) return;
+      if (typed.node && typed.node !== node) flushTyped();
+      typed = { node, text: typed.text + text };
+      if (!typeTimer) typeTimer = window.setTimeout(flushTyped, CONTROL_MS);
+    };
+
+    // Scrolling while in control: the wheel over the mirror scrolls the visitor's page (or the
+    // scrollable element under the pointer), at most 20 commands a second.
+    let wheel = { node: 0, el: null as Element | null, dx: 0, dy: 0 };
+    let wheelTimer = 0;
+    let sent = { node: -1, x: 0, y: 0, at: 0 };
+    const scroller = (start: Element | null): Element | null => {
+      const doc = replayer.iframe.contentDocument;
+      const win = doc?.defaultView;
+      for (let el = start; el && win && el !== doc!.body && el !== doc!.documentElement; el = el.parentElement) {
+        const oy = win.getComputedStyle(el).overflowY;
+        if (el.scrollHeight > el.clientHeight + 1 && (oy === "auto" || oy === "scroll")) return el;
+      }
+      return null;
+    };
+    const flushWheel = () => {
+      wheelTimer = 0;
+      const doc = replayer.iframe.contentDocument;
+      const page = doc?.scrollingElement;
+      const el = wheel.el || page;
+      if (!el) return;
+      const recent = sent.node === wheel.node && Date.now() - sent.at < 600;
+      const x0 = recent ? sent.x : el.scrollLeft;
+      const y0 = recent ? sent.y : el.scrollTop;
+      const clamp = (v: number, max: number) => Math.round(Math.max(0, Math.min(v, Math.max(0, max))));
+      const x = clamp(x0 + wheel.dx, el.scrollWidth - el.clientWidth);
+      const y = clamp(y0 + wheel.dy, el.scrollHeight - el.clientHeight);
+      sent = { node: wheel.node, x, y, at: Date.now() };
+      cb.command(s, "scroll", wheel.node ? { node: wheel.node, x, y } : { x, y });
+      wheel = { node: 0, el: null, dx: 0, dy: 0 };
+    };
+    const onWheel = (ev: WheelEvent) => {
+      if (!controlling()) return;
+      ev.preventDefault();
+      const el = scroller(ev.target as Element);
+      const node = el ? replayer.getMirror().getId(el as Node) : 0;
+      if (wheelTimer && node !== wheel.node) {
+        window.clearTimeout(wheelTimer);
+        flushWheel();
+      }
+      const unit = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? replayer.iframe.clientHeight : 1;
+      wheel = { node: node > 0 ? node : 0, el: node > 0 ? el : null, dx: wheel.dx + ev.deltaX * unit, dy: wheel.dy + ev.deltaY * unit };
+      if (!wheelTimer) wheelTimer = window.setTimeout(flushWheel, CONTROL_MS);
     };
     const onClick = (ev: MouseEvent) => {
       ev.preventDefault();
@@ -100,12 +187,16 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
       attach();
     });
     attach();
-    return () => cb.unmountReplayer();
+    return () => {
+      window.clearTimeout(typeTimer);
+      window.clearTimeout(wheelTimer);
+      cb.unmountReplayer();
+    };
   }, [s.session_id]);
 
   const fill = (e: Event) => {
     e.preventDefault();
-    if (field) cb.command(s, s.control && mode === "control" ? "type" : "fill", { node: field.node, value });
+    if (field) cb.command(s, "fill", { node: field.node, value });
   };
   const pushPage = (e: Event) => {
     e.preventDefault();
@@ -130,6 +221,11 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
           <button type="submit">Send page</button>
         </form>
       </div>
+      {mode === "control" && (
+        <p class="cobrowse-hint" data-testid="cobrowse-control-hint">
+          Click, scroll and type in the page below: it happens on the visitor's page (never in private fields).
+        </p>
+      )}
       {mode === "fill" && (
         <form class="cobrowse-fill" onSubmit={fill}>
           <span>{field ? `Field: ${field.name}` : "Click a field in the page below"}</span>

@@ -37,6 +37,11 @@ export class Cobrowse {
 
   constructor(private store: Sender) {}
 
+  /** The session's latest state (by session id), for handlers that outlive a render. */
+  current(sessionId: number): CbSession | undefined {
+    return [...this.sessions.values()].find((x) => x.session_id === sessionId);
+  }
+
   forConv(conv: number): CbSession | undefined {
     return this.sessions.get(conv);
   }
@@ -94,6 +99,8 @@ export class Cobrowse {
     } else if (f.type === "cobrowse_notice") {
       const s = [...this.sessions.values()].find((x) => x.session_id === f.session_id);
       if (s && f.code === "dropped") s.notice = "Part of the page was not shown: it carried a private value.";
+      if (s && f.code === "refused") s.notice = "Not typed: that field is private (or not a text field).";
+      if (s && (f.code === "dropped" || f.code === "refused")) this.store.changed();
     }
   }
 
