@@ -263,6 +263,13 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
           </p>
         )}
         {s.overflow && <Overflow chat={chat} t={t} o={s.overflow} />}
+        {s.bot && (
+          <p class="handover">
+            <button type="button" onClick={() => chat.handover()}>
+              {t.talkToPerson}
+            </button>
+          </p>
+        )}
       </div>
       <div class="typing" aria-live="polite">
         {s.agentTyping !== null ? (
@@ -447,17 +454,18 @@ function Bubble({ m, t, read }: { m: ChatMessage; t: Strings; read: boolean }) {
       </div>
     );
   const mine = m.author.kind === "visitor";
-  const who = mine ? t.you : m.author.name || t.agent;
+  const bot = m.author.kind === "bot";
+  const who = mine ? t.you : m.author.name || (bot ? t.bot : t.agent);
   const meta = m.pending ? t.sending : m.failed ? t.failed : read ? t.read : "";
   return (
-    <div class={`msg ${mine ? "mine" : "theirs"}${m.failed ? " failed" : ""}`} data-seq={m.seq ?? undefined}>
+    <div class={`msg ${mine ? "mine" : "theirs"}${bot ? " bot" : ""}${m.failed ? " failed" : ""}`} data-seq={m.seq ?? undefined}>
       {!mine && (
         <span class="avatar" aria-hidden="true">
-          {m.author.name || m.author.kind !== "bot" ? initial(m.author.name) : <ChatIcon size={16} />}
+          {bot ? <BotIcon /> : initial(m.author.name)}
         </span>
       )}
       <div class="stack">
-        <span class="sr-only">{who}: </span>
+        {bot ? <span class="by">{who}</span> : <span class="sr-only">{who}: </span>}
         <p class="body" dir="auto" title={m.createdAt ? new Date(m.createdAt).toLocaleString() : undefined}>
           <Linked text={m.body} />
         </p>
@@ -500,6 +508,14 @@ function initial(name: string | null | undefined): string {
 const ChatIcon = ({ size = 28 }: { size?: number }) => (
   <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true" focusable="false">
     <path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z" />
+  </svg>
+);
+const BotIcon = () => (
+  <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
+    <path
+      fill="currentColor"
+      d="M11 2h2v3h4a3 3 0 0 1 3 3v8a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V8a3 3 0 0 1 3-3h4zM9 10.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"
+    />
   </svg>
 );
 const CloseIcon = () => (

@@ -73,6 +73,8 @@ export interface ChatState {
   overflow: OverflowInfo | null;
   /** When an agent took the chat after the visitor had waited (ISO time), for a note. */
   joinedAt: string | null;
+  /** The FAQ bot has the conversation: offer "Talk to a person" (docs/bot.md). */
+  bot: boolean;
 }
 
 interface Pending {
@@ -114,6 +116,7 @@ export class Chat {
     queue: null,
     overflow: null,
     joinedAt: null,
+    bot: false,
   };
   /** Is the panel visible to the visitor? Set by the UI; drives read receipts and unread. */
   visible = false;
@@ -144,6 +147,10 @@ export class Chat {
   private controls: Record<string, unknown>[] = [];
   private seen = new Set<number>();
   private expectingConv = false;
+  /** The last queue place the server told per conversation (it repeats only changes). */
+  private told = new Map<number, QueueInfo>();
+  /** Conversations the bot handed over: the bot is not offered again. */
+  private handedOver = new Set<number>();
   /** The topic (a skill) the visitor picked for a new conversation, if the site offers topics. */
   topic: string | null = null;
 
@@ -199,6 +206,7 @@ export class Chat {
         this.save();
         if (chosen !== null) await this.loadHistory(chosen);
         const info = data.conversations.find((c) => c.id === chosen);
+        this.state.bot = Boolean(info && info.bot && info.status === "open" && info.assignee_id == null);
         return Boolean(info && info.status === "open" && info.assignee_id == null);
       } catch {
         await sleep(backoff(attempt));
@@ -332,6 +340,7 @@ export class Chat {
     this.state.queue = null;
     this.state.overflow = null;
     this.state.joinedAt = null;
+    this.state.bot = false;
     this.lastSeq = 0;
     this.readSent = 0;
     this.save();
@@ -344,6 +353,11 @@ export class Chat {
       this.switchTo(c.id);
     } else if (this.state.conversationId === null) this.adopt(c.id);
     if (c.id !== this.state.conversationId) return;
+    const bot = Boolean(c.bot) && c.assignee_id == null && c.status === "open";
+    if (bot !== this.state.bot) {
+      this.state.bot = bot;
+      this.changed();
+    }
     if (c.assignee_id != null || c.status !== "open") {
       if (c.assignee_id != null && (this.state.queue || this.state.overflow))
         this.state.joinedAt = new Date().toISOString();
@@ -358,6 +372,7 @@ export class Chat {
     if (this.state.conversationId === null) this.adopt(f.conversation_id);
     if (f.conversation_id !== this.state.conversationId) return;
     this.state.queue = { conv: f.conversation_id, position: f.position, wait: f.estimated_wait_seconds };
+    this.told.set(f.conversation_id, this.state.queue);
     this.state.joinedAt = null;
     this.save();
     this.changed();
@@ -378,7 +393,7 @@ export class Chat {
       conv: f.conversation_id,
       reason: f.reason,
       wait: f.estimated_wait_seconds,
-      options: f.options,
+      options: this.handedOver.has(f.conversation_id) ? f.options.filter((o) => o !== "bot") : f.options,
     };
     this.save();
     this.changed();
@@ -442,6 +457,19 @@ export class Chat {
     this.control(frame);
     this.state.overflow = null;
     if (choice !== "wait") this.state.queue = null;
+    this.save();
+    this.changed();
+  }
+
+  /** "Talk to a person": the bot hands the conversation to the queue, with all that was said. */
+  handover(): void {
+    const conv = this.state.conversationId;
+    if (conv === null || !this.state.bot) return;
+    this.control({ type: "handover", conversation_id: conv });
+    this.state.bot = false;
+    this.handedOver.add(conv);
+    // The server repeats a queue place only when it changes: show the last one meanwhile.
+    this.state.queue = this.told.get(conv) || { conv, position: 1, wait: null };
     this.save();
     this.changed();
   }
