@@ -46,6 +46,7 @@ async def check_create_agent(
     role: str = "agent",
     skills: list[str] | None = None,
     max_chats: int = 4,
+    takes_email: bool = True,
 ) -> Agent:
     check_agent_fields(username, password, role, skills, max_chats)
     agent = Agent(
@@ -55,6 +56,7 @@ async def check_create_agent(
         role=role,
         skills=[k.strip() for k in skills or []],
         max_chats=max_chats,
+        takes_email=takes_email,
         created_at=rt.clock.now(),
     )
     try:
@@ -68,7 +70,8 @@ async def check_create_agent(
 
 
 async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> Agent:
-    """Change display_name, role, skills, max_chats, password, status or is_active."""
+    """Change display_name, role, skills, max_chats, password, status, is_active or
+    takes_email (chat only / chat + email)."""
     fields = {k: v for k, v in changes.items() if v is not None}
     check_agent_fields(
         password=fields.get("password"),  # type: ignore[arg-type]
@@ -85,6 +88,6 @@ async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> A
                 agent.password_hash = hash_password(str(value))
             else:
                 setattr(agent, key, value)
-    if {"status", "skills", "max_chats", "is_active"} & fields.keys():
+    if {"status", "skills", "max_chats", "is_active", "takes_email"} & fields.keys():
         await rt.publish(CAPACITY_TOPIC, str(agent_id))
     return agent

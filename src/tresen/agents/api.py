@@ -20,6 +20,7 @@ class AgentIn(BaseModel):
     role: str = "agent"
     skills: list[str] = Field(default_factory=list, max_length=50)
     max_chats: int = 4
+    takes_email: bool = True
 
 
 class AgentPatch(BaseModel):
@@ -30,6 +31,11 @@ class AgentPatch(BaseModel):
     max_chats: int | None = None
     status: str | None = None
     is_active: bool | None = None
+    takes_email: bool | None = None  # chat only (False) or chat + email work (True)
+
+
+# What a supervisor may change for any agent: moving them between email and chat.
+SUPERVISOR_FIELDS = {"takes_email"}
 
 
 @router.get("")
@@ -47,6 +53,8 @@ async def create_agent(body: AgentIn, rt: RT, who: AdminDep) -> dict[str, object
 @router.patch("/{agent_id}")
 async def patch_agent(agent_id: int, body: AgentPatch, rt: RT, who: AgentDep) -> dict[str, object]:
     changes = body.model_dump(exclude_none=True)
-    if not who.is_admin and (agent_id != who.id or set(changes) - {"status", "display_name"}):
+    own = agent_id == who.id and not set(changes) - {"status", "display_name"}
+    steer = who.role == "supervisor" and not set(changes) - SUPERVISOR_FIELDS
+    if not (who.is_admin or own or steer):
         raise Forbidden("agents may change only their own status and name")
     return agent_public(await check_update_agent(rt, agent_id, **changes))

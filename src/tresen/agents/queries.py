@@ -36,4 +36,5 @@ def agent_public(agent: Agent) -> dict[str, Any]:
         "max_chats": agent.max_chats,
         "status": agent.status,
         "is_active": agent.is_active,
+        "takes_email": agent.takes_email,
     }

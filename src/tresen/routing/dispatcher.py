@@ -4,17 +4,21 @@ agents with free capacity, and work out every waiting visitor's position and exp
 Capacity is decided atomically: on PostgreSQL the pass holds a transaction-scoped advisory
 lock, so passes of different processes never overlap and never both fill one agent's last
 slot; on SQLite the process-wide write lock does the same.
+
+Email work (pending email conversations) is blended in after the chats (see blend.py): an
+agent gets it only while no chat they could serve waited when the pass began.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.routing.blend import blend_email, email_rules
 from tresen.routing.estimate import expected_wait, positions
 from tresen.routing.queue import agent_loads, handling_seconds, waiting
 from tresen.routing.strategies import STRATEGIES, AgentLoad, Request, plan
@@ -37,6 +41,7 @@ class QueueState:
 class PassResult:
     assigned: list[Conversation] = field(default_factory=list)
     expired: list[Conversation] = field(default_factory=list)
+    email: list[Conversation] = field(default_factory=list)  # assigned or returned email work
     waiting: list[QueueState] = field(default_factory=list)
 
 
@@ -59,8 +64,10 @@ async def run_pass(rt: Runtime) -> PassResult:
             await s.execute(update(Agent).where(Agent.id.in_(ids)).values(idle_since=now))
         done = {c for c, _ in pairs}
         still = [(c, r) for c, r in queue if c.id not in done]
+        loaded = _after(agents, pairs)
+        rules = email_rules(rt.settings)
+        result.email = await blend_email(s, rules, loaded, [r for _, r in queue], now)
         if still:
-            loaded = _after(agents, pairs)
             result.waiting = await _queue_states(rt, s, loaded, still, now)
     return result
 
@@ -107,12 +114,7 @@ def _after(agents: list[AgentLoad], pairs: list[tuple[int, int]]) -> list[AgentL
     extra: dict[int, int] = {}
     for _, agent_id in pairs:
         extra[agent_id] = extra.get(agent_id, 0) + 1
-    return [
-        AgentLoad(
-            a.id, a.skills, a.max_chats, a.load + extra.get(a.id, 0), a.idle_since, a.departments
-        )
-        for a in agents
-    ]
+    return [replace(a, load=a.load + extra.get(a.id, 0)) for a in agents]
 
 
 async def _queue_states(

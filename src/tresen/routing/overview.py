@@ -1,4 +1,5 @@
-"""The supervisor's picture: queues, agents' load and status, waiting times."""
+"""The supervisor's picture: queues, agents' load and status, waiting times, the email backlog
+and each agent's email work."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from tresen.routing.estimate import positions
-from tresen.routing.queue import agent_loads, waiting
+from tresen.routing.queue import agent_loads, email_items, waiting
+from tresen.routing.strategies import EmailItem
 from tresen.runtime import Runtime
 from tresen.storage.models import Agent
 
@@ -25,10 +27,13 @@ async def overview(rt: Runtime) -> dict[str, Any]:
                 "skills": a.skills,
                 "load": loads[a.id].load if a.id in loads else 0,
                 "max_chats": a.max_chats,
+                "email_load": loads[a.id].email_load if a.id in loads else 0,
+                "takes_email": a.takes_email,
             }
             for a in agents
         ]
         queue = await waiting(s)
+        emails = [i for _, i in await email_items(s)]
     pos = positions(r for _, r in queue)
     rows: list[dict[str, Any]] = sorted(
         (
@@ -51,4 +56,23 @@ async def overview(rt: Runtime) -> dict[str, Any]:
         q = queues.setdefault(str(row["skill"] or ""), empty)
         q["waiting"] += 1
         q["longest_wait_seconds"] = max(q["longest_wait_seconds"], row["waiting_seconds"])
-    return {"queues": list(queues.values()), "agents": agent_rows, "waiting": rows}
+    return {
+        "queues": list(queues.values()),
+        "agents": agent_rows,
+        "waiting": rows,
+        "email_backlog": _backlog(emails, now),
+    }
+
+
+def _backlog(items: list[EmailItem], now: float) -> list[dict[str, Any]]:
+    """Per skill: email items nobody holds, the oldest one's age, and those being answered."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        empty = {"skill": item.skill, "backlog": 0, "oldest_seconds": 0, "assigned": 0}
+        row = out.setdefault(str(item.skill or ""), empty)
+        if item.assignee is None:
+            row["backlog"] += 1
+            row["oldest_seconds"] = max(row["oldest_seconds"], round(now - item.queued_at))
+        else:
+            row["assigned"] += 1
+    return sorted(out.values(), key=lambda r: str(r["skill"] or ""))

@@ -1,15 +1,16 @@
-"""Reading the routing state from the database: agents with their loads, the waiting queue."""
+"""Reading the routing state from the database: agents with their loads, the waiting queue,
+the email backlog."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.routing.estimate import DEFAULT_HANDLING_SECONDS
-from tresen.routing.strategies import AgentLoad, Request
-from tresen.storage.models import Agent, Conversation
+from tresen.routing.strategies import AgentLoad, EmailItem, Request
+from tresen.storage.models import Agent, Conversation, Message
 
 HANDLING_SAMPLE = 100
 
@@ -19,7 +20,8 @@ def _ts(value: datetime | None) -> float:
 
 
 async def agent_loads(s: AsyncSession, *, online_only: bool = True) -> list[AgentLoad]:
-    """Agents with the number of open chats assigned or offered to them."""
+    """Agents with the number of open chats assigned or offered to them, and of pending email
+    conversations assigned to them (counted apart)."""
     load = (
         select(func.count())
         .where(
@@ -28,7 +30,12 @@ async def agent_loads(s: AsyncSession, *, online_only: bool = True) -> list[Agen
         )
         .scalar_subquery()
     )
-    stmt = select(Agent, load).where(Agent.is_active.is_(True))
+    email = (
+        select(func.count())
+        .where(*email_filter(), Conversation.assignee_id == Agent.id)
+        .scalar_subquery()
+    )
+    stmt = select(Agent, load, email).where(Agent.is_active.is_(True))
     if online_only:
         stmt = stmt.where(Agent.status == "online")
     rows = (await s.execute(stmt.order_by(Agent.id))).all()
@@ -40,9 +47,55 @@ async def agent_loads(s: AsyncSession, *, online_only: bool = True) -> list[Agen
             load=int(n),
             idle_since=_ts(a.idle_since or a.created_at),
             departments=frozenset(a.departments),
+            email_load=int(e),
+            takes_email=bool(a.takes_email),
         )
-        for a, n in rows
+        for a, n, e in rows
     ]
+
+
+def email_filter() -> tuple[ColumnElement[bool], ...]:
+    """Email work: conversations to be answered by email (a message left in the queue)."""
+    return (Conversation.channel == "email", Conversation.status == "pending")
+
+
+async def email_items(
+    s: AsyncSession, *, lock: bool = False
+) -> list[tuple[Conversation, EmailItem]]:
+    """Pending email conversations, in the backlog or assigned. ``lock`` (dispatch passes):
+    lock their rows first, so an agent's reply committing meanwhile (its seq update waits for
+    the row) is seen by the ``touched`` check, which runs after the lock is held."""
+    stmt = select(Conversation).where(*email_filter())
+    if lock:
+        stmt = stmt.with_for_update()
+    convs = list((await s.execute(stmt)).scalars())
+    touched = await _touched(s, [c for c in convs if c.assignee_id is not None])
+    return [(c, as_email_item(c, c.id in touched)) for c in convs]
+
+
+async def _touched(s: AsyncSession, convs: list[Conversation]) -> set[int]:
+    """Assigned email conversations an agent has replied to since their assignment."""
+    if not convs:
+        return set()
+    reply = exists().where(
+        Message.conversation_id == Conversation.id,
+        Message.author_kind == "agent",
+        Message.internal.is_(False),
+        or_(Conversation.assigned_at.is_(None), Message.created_at >= Conversation.assigned_at),
+    )
+    stmt = select(Conversation.id).where(Conversation.id.in_([c.id for c in convs]), reply)
+    return set((await s.execute(stmt)).scalars())
+
+
+def as_email_item(c: Conversation, touched: bool = False) -> EmailItem:
+    return EmailItem(
+        id=c.id,
+        queued_at=_ts(c.created_at),
+        skill=c.skill,
+        department=c.department,
+        assignee=c.assignee_id,
+        touched=touched,
+    )
 
 
 def waiting_filter() -> tuple[object, ...]:
@@ -82,7 +135,11 @@ async def handling_seconds(s: AsyncSession) -> dict[str | None, float]:
     """Mean handling time (assigned to resolved) of recent chats, per skill and overall."""
     stmt = (
         select(Conversation.skill, Conversation.assigned_at, Conversation.closed_at)
-        .where(Conversation.closed_at.is_not(None), Conversation.assigned_at.is_not(None))
+        .where(
+            Conversation.closed_at.is_not(None),
+            Conversation.assigned_at.is_not(None),
+            Conversation.channel != "email",  # email work is not chat handling time
+        )
         .order_by(Conversation.closed_at.desc())
         .limit(HANDLING_SAMPLE)
     )

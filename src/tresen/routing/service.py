@@ -61,7 +61,7 @@ class RoutingService:
         result = await run_pass(self.rt)
         self.passes += 1
         passed = time.monotonic()
-        changed = [*result.assigned, *result.expired]
+        changed = [*result.assigned, *result.expired, *result.email]
         for conv in changed:
             self._told.pop(conv.id, None)
         # Concurrently: one after the other, each publish waits its turn on a busy event loop

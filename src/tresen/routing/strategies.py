@@ -10,6 +10,11 @@ declined it. Among them the strategy picks:
 
 A returning customer's previous agent is preferred while ``sticky_until`` lasts: the request
 waits for that agent during the window, then goes to anyone.
+
+Email blending (``plan_email``): email conversations waiting for an answer are a second class
+of work, counted apart from chats. Chats always go first: an agent takes email only while no
+chat they could serve waits, with room under their chat limit minus a reserve, and below their
+email slots; untouched email items of agents whom a chat waits for go back to the backlog.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class AgentLoad:
     load: int
     idle_since: float
     departments: frozenset[str] = frozenset()
+    email_load: int = 0  # email conversations assigned, counted apart from chats
+    takes_email: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +95,99 @@ def plan(
             pool[agent.id] = replace(agent, load=agent.load + 1, idle_since=now)
             out.append((req.id, agent.id))
     return out
+
+
+# ---- email blending ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EmailItem:
+    """A pending email conversation: in the backlog (``assignee`` None) or being answered."""
+
+    id: int
+    queued_at: float
+    skill: str | None = None
+    department: str | None = None
+    assignee: int | None = None
+    touched: bool = False  # the assignee (an agent) has replied
+
+
+@dataclass(frozen=True, slots=True)
+class EmailRules:
+    slots: int = 1  # email items an agent holds at a time
+    chat_reserve: int = 1  # chat slots kept free: email only while load < max_chats - reserve
+    yield_untouched: bool = True  # a waiting chat sends untouched email items back
+
+
+def qualified(agent: AgentLoad, skill: str | None, department: str | None) -> bool:
+    return (skill is None or skill in agent.skills) and (
+        department is None or department in agent.departments
+    )
+
+
+def chat_waits_for(agent: AgentLoad, waiting: Iterable[Request]) -> bool:
+    """A waiting chat asks for a skill (and department) this agent has."""
+    return any(qualified(agent, r.skill, r.department) for r in waiting)
+
+
+def chat_limit_for_email(agent: AgentLoad, rules: EmailRules) -> int:
+    """Email only while the chat load is below this; an agent without chats always may."""
+    return max(1, agent.max_chats - rules.chat_reserve)
+
+
+def email_room(agent: AgentLoad, rules: EmailRules) -> bool:
+    return (
+        agent.takes_email
+        and agent.email_load < rules.slots
+        and agent.load < chat_limit_for_email(agent, rules)
+    )
+
+
+def email_to_yield(
+    agents: Iterable[AgentLoad],
+    items: Iterable[EmailItem],
+    waiting: list[Request],
+    rules: EmailRules,
+) -> list[int]:
+    """Untouched email items whose agent a chat waits for (or who went chat only)."""
+    if not rules.yield_untouched:
+        return []
+    held = {a.id for a in agents if not a.takes_email or chat_waits_for(a, waiting)}
+    return [i.id for i in items if i.assignee in held and not i.touched]
+
+
+def plan_email(
+    agents: Iterable[AgentLoad],
+    items: Iterable[EmailItem],
+    waiting: Iterable[Request],
+    rules: EmailRules = EmailRules(),
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """(items going back to the backlog, (item id, agent id) assignments), oldest item first.
+
+    ``agents`` carry their chat loads after this pass's chat assignments; ``waiting`` are the
+    chats that waited when the pass began, so a chat arriving holds email back at once.
+    """
+    waits = list(waiting)
+    pool = {a.id: a for a in agents}
+    items = list(items)
+    back = set(email_to_yield(pool.values(), items, waits, rules))
+    for item in items:
+        if item.id in back and item.assignee in pool:
+            a = pool[item.assignee]
+            pool[a.id] = replace(a, email_load=max(0, a.email_load - 1))
+    free = {a.id: a for a in pool.values() if not chat_waits_for(a, waits)}
+    backlog = [i for i in items if i.assignee is None or i.id in back]
+    out: list[tuple[int, int]] = []
+    for item in sorted(backlog, key=lambda i: (i.queued_at, i.id)):
+        cands = [
+            a
+            for a in free.values()
+            if email_room(a, rules)
+            and qualified(a, item.skill, item.department)
+            and a.id != item.assignee
+        ]
+        if cands:
+            a = min(cands, key=lambda a: (a.email_load, a.load, a.idle_since, a.id))
+            free[a.id] = replace(a, email_load=a.email_load + 1)
+            out.append((item.id, a.id))
+    return sorted(back), out

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -27,6 +27,8 @@ class Agent(Base):
     max_chats: Mapped[int] = mapped_column(default=4)
     status: Mapped[str] = mapped_column(String(16), default="offline")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Email blending: False keeps the agent on chats only (the supervisor's toggle).
+    takes_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime]
     idle_since: Mapped[datetime | None] = mapped_column(default=None)
 
