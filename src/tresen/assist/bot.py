@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.assist.faq import best_match, fold, guess_language, tokens
 from tresen.conversations.actions import add_message, publish_conversation, publish_message
+from tresen.conversations.events import BOT_NAME
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Conflict, Forbidden
 from tresen.principal import Principal
@@ -26,7 +27,6 @@ from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, FaqEntry, Message
 
 log = logging.getLogger(__name__)
-BOT_NAME = "Tresen bot"
 MAX_MISSES = 2  # unanswered questions before the bot hands over by itself
 PERSON_WORDS = frozenset(
     {

@@ -7,8 +7,12 @@ from typing import Any
 from tresen.realtime.protocol import Author, ConversationOut, MessageOut
 from tresen.storage.models import Conversation, Message
 
+BOT_NAME = "Tresen bot"  # the FAQ bot's name on its messages (docs/bot.md)
+
 
 def message_out(msg: Message, author_name: str | None) -> MessageOut:
+    if msg.author_kind == "bot" and author_name is None:
+        author_name = BOT_NAME  # stored bot messages have no author row to name them
     return MessageOut(
         conversation_id=msg.conversation_id,
         seq=msg.seq,

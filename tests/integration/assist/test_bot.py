@@ -111,6 +111,7 @@ async def test_two_unknown_questions_hand_over_to_a_free_agent_with_a_summary(
     history = (await scenario.anna.http.get(f"/api/conversations/{conv_id}/messages")).json()
     kinds = [m["author"]["kind"] for m in history]
     assert kinds.count("bot") == 3 and kinds.count("visitor") == 3
+    assert {m["author"]["name"] for m in history if m["author"]["kind"] == "bot"} == {"Tresen bot"}
     note = next(m for m in history if m["internal"])
     assert note["body"].startswith("Handed over by the bot: the bot could not answer 2")
     assert "- Wie wird das Wetter in Hamburg?" in note["body"]
