@@ -1,4 +1,5 @@
-// Supervisor view (admins and supervisors): queues, agents' load, waiting chats; take or reassign.
+// Supervisor view (admins and supervisors): queues, agents' load, waiting chats; take or reassign;
+// the email backlog and each agent's email work, with a toggle "chat only / chat + email".
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api";
 import { clock, useNow } from "./hooks";
@@ -31,6 +32,36 @@ function Reassign({ store, convId, agents }: { store: Store; convId: number; age
         Reassign
       </button>
     </span>
+  );
+}
+
+// Sven moves an agent between email and chat: "chat only" sends their untouched email back.
+function EmailToggle(props: { store: Store; agent: Overview["agents"][number]; onChanged: () => void }) {
+  const { store, agent, onChanged } = props;
+  const [saving, setSaving] = useState(false);
+  async function change(takes: boolean) {
+    setSaving(true);
+    try {
+      await api("PATCH", `/api/agents/${agent.id}`, { takes_email: takes });
+      store.flash(`${agent.name}: ${takes ? "chat + email" : "chat only"}.`);
+    } catch (e: any) {
+      store.flash(e.message);
+    } finally {
+      setSaving(false);
+      onChanged();
+    }
+  }
+  return (
+    <select
+      name="takes-email"
+      aria-label={`Work for ${agent.name}`}
+      disabled={saving}
+      value={agent.takes_email ? "email" : "chat"}
+      onChange={(e) => void change(e.currentTarget.value === "email")}
+    >
+      <option value="chat">chat only</option>
+      <option value="email">chat + email</option>
+    </select>
   );
 }
 
@@ -104,7 +135,7 @@ export function Supervisor({ store }: { store: Store }) {
         <div class="card">
           <h3>Agents</h3>
           <table class="agent-load">
-            <thead><tr><th>Agent</th><th>Status</th><th>Load</th><th>Skills</th></tr></thead>
+            <thead><tr><th>Agent</th><th>Status</th><th>Load</th><th>Email</th><th>Works</th><th>Skills</th></tr></thead>
             <tbody>
               {data.agents.map((a) => (
                 <tr key={a.id} data-agent-id={a.id}>
@@ -114,11 +145,35 @@ export function Supervisor({ store }: { store: Store }) {
                     <span class={a.load >= a.max_chats ? "full" : ""}>{a.load}/{a.max_chats}</span>
                     <meter min={0} max={Math.max(1, a.max_chats)} value={a.load} />
                   </td>
+                  <td data-field="email-load">{a.email_load}</td>
+                  <td data-field="takes-email">
+                    <EmailToggle store={store} agent={a} onChanged={() => void refresh()} />
+                  </td>
                   <td>{a.skills.join(", ") || "—"}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+        </div>
+        <div class="card">
+          <h3>Email backlog</h3>
+          {data.email_backlog.length === 0 ? (
+            <p class="empty">No email is waiting.</p>
+          ) : (
+            <table class="email-backlog">
+              <thead><tr><th>Skill</th><th>Backlog</th><th>Oldest</th><th>Being answered</th></tr></thead>
+              <tbody>
+                {data.email_backlog.map((b) => (
+                  <tr key={b.skill ?? ""} data-email-skill={b.skill ?? ""}>
+                    <td>{b.skill || "(any)"}</td>
+                    <td data-field="backlog">{b.backlog}</td>
+                    <td>{b.backlog ? clock(b.oldest_seconds + since) : "—"}</td>
+                    <td data-field="assigned">{b.assigned}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
         </div>
       </div>
       <div class="card">

@@ -133,7 +133,16 @@ export interface RuleTest {
 
 export interface Overview {
   queues: { skill: string | null; waiting: number; longest_wait_seconds: number }[];
-  agents: { id: number; name: string; status: string; skills: string[]; load: number; max_chats: number }[];
+  agents: {
+    id: number;
+    name: string;
+    status: string;
+    skills: string[];
+    load: number;
+    max_chats: number;
+    email_load: number; // email conversations held, counted apart from chats
+    takes_email: boolean; // false: chat only
+  }[];
   waiting: {
     conversation_id: number;
     visitor_id: number;
@@ -143,6 +152,8 @@ export interface Overview {
     position: number;
     waiting_seconds: number;
   }[];
+  // Email work per skill: items nobody holds (oldest age) and those being answered.
+  email_backlog: { skill: string | null; backlog: number; oldest_seconds: number; assigned: number }[];
 }
 
 export interface PastConv {
