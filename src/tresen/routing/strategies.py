@@ -149,11 +149,15 @@ def email_to_yield(
     waiting: list[Request],
     rules: EmailRules,
 ) -> list[int]:
-    """Untouched email items whose agent a chat waits for (or who went chat only)."""
+    """Untouched email items whose agent a chat waits for, who went chat only, or who is not
+    online (not in ``agents``) any more."""
     if not rules.yield_untouched:
         return []
-    held = {a.id for a in agents if not a.takes_email or chat_waits_for(a, waiting)}
-    return [i.id for i in items if i.assignee in held and not i.touched]
+    agents = list(agents)
+    free = {a.id for a in agents if a.takes_email and not chat_waits_for(a, waiting)}
+    return [
+        i.id for i in items if i.assignee is not None and i.assignee not in free and not i.touched
+    ]
 
 
 def plan_email(

@@ -7,6 +7,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tresen.routing.blend import email_rules
 from tresen.routing.strategies import (
     AgentLoad,
     EmailItem,
@@ -136,7 +137,7 @@ def test_email_slots_reserve_and_the_toggle_hold(
 
 @settings(max_examples=400, deadline=None)
 @given(agents_st, requests_st, items_st, rules_st)
-def test_only_untouched_items_go_back_and_only_for_chats_or_chat_only(
+def test_only_untouched_items_go_back_for_chats_chat_only_or_offline(
     agents: list[AgentLoad], reqs: list[Request], items: list[EmailItem], rules: EmailRules
 ) -> None:
     after, back, _ = _pass(agents, reqs, items, rules)
@@ -146,9 +147,11 @@ def test_only_untouched_items_go_back_and_only_for_chats_or_chat_only(
         assert back == []
     for item_id in back:
         item = items_by_id[item_id]
-        assert not item.touched and item.assignee in by_id
-        a = by_id[item.assignee]
-        assert not a.takes_email or any(qualified(a, r.skill, r.department) for r in reqs)
+        assert not item.touched and item.assignee is not None
+        a = by_id.get(item.assignee)  # None: the agent is not online
+        assert (
+            a is None or not a.takes_email or any(qualified(a, r.skill, r.department) for r in reqs)
+        )
 
 
 @settings(max_examples=300, deadline=None)
@@ -189,3 +192,20 @@ def test_chat_only_agent_never_gets_email_and_returns_untouched() -> None:
     ben = AgentLoad(2, {"Sales": 1}, 4, load=0, idle_since=0, email_load=1, takes_email=False)
     mail = [EmailItem(10, 1, "Sales", assignee=2), EmailItem(11, 2, "Sales")]
     assert plan_email([ben], mail, []) == ([10], [])
+
+
+def test_items_of_agents_gone_offline_go_back_unless_started() -> None:
+    ben = AgentLoad(2, {"Sales": 1}, 4, load=0, idle_since=0)
+    mail = [
+        EmailItem(10, 1, "Sales", assignee=7),
+        EmailItem(11, 2, "Sales", assignee=8, touched=True),
+    ]
+    assert plan_email([ben], mail, []) == ([10], [(10, 2)])
+
+
+def test_settings_come_from_settings_fields_when_present() -> None:
+    class S:
+        email_slots, email_chat_reserve, email_yield = 3, 0, False
+
+    assert email_rules(S()) == EmailRules(slots=3, chat_reserve=0, yield_untouched=False)
+    assert email_rules(object()) == EmailRules()  # the environment's defaults
