@@ -1,45 +1,27 @@
 """Email blending inside a dispatch pass: email work is handed out after the chats, and held
 back (untouched items returned to the backlog) while a chat waits for the agent.
 
-Settings (env): ``TRESEN_EMAIL_SLOTS`` (default 1), ``TRESEN_EMAIL_CHAT_RESERVE`` (default 1),
-``TRESEN_EMAIL_YIELD`` (default true). They are read from the process's ``Settings`` when it
-has ``email_slots`` / ``email_chat_reserve`` / ``email_yield`` fields, else from the
-environment here, so the routing package owns them until they move into ``Settings``.
+Settings: ``TRESEN_EMAIL_SLOTS`` (default 1), ``TRESEN_EMAIL_CHAT_RESERVE`` (default 1),
+``TRESEN_EMAIL_YIELD`` (default true).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.routing.queue import email_items
 from tresen.routing.strategies import AgentLoad, EmailRules, Request, plan_email
+from tresen.settings import Settings
 from tresen.storage.models import Conversation
 
 
-class EmailSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRESEN_EMAIL_", env_file=".env", extra="ignore")
-
-    slots: int = Field(default=1, ge=0)
-    chat_reserve: int = Field(default=1, ge=0)
-    yield_: bool = Field(default=True, validation_alias="TRESEN_EMAIL_YIELD")
-
-
-@lru_cache
-def _from_env() -> EmailSettings:
-    return EmailSettings()
-
-
-def email_rules(settings: object) -> EmailRules:
-    env = _from_env()
+def email_rules(settings: Settings) -> EmailRules:
     return EmailRules(
-        slots=int(getattr(settings, "email_slots", env.slots)),
-        chat_reserve=int(getattr(settings, "email_chat_reserve", env.chat_reserve)),
-        yield_untouched=bool(getattr(settings, "email_yield", env.yield_)),
+        slots=settings.email_slots,
+        chat_reserve=settings.email_chat_reserve,
+        yield_untouched=settings.email_yield,
     )
 
 

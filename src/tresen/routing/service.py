@@ -62,8 +62,11 @@ class RoutingService:
         self.passes += 1
         passed = time.monotonic()
         changed = [*result.assigned, *result.expired, *result.email]
-        for conv in changed:
-            self._told.pop(conv.id, None)
+        # Forget what we told chats that left the queue (assigned, handed to the bot, left):
+        # if one comes back, its visitor hears their place again even if it is unchanged.
+        still = {st.conversation_id for st in result.waiting}
+        for conv_id in [c for c in self._told if c not in still]:
+            del self._told[conv_id]
         # Concurrently: one after the other, each publish waits its turn on a busy event loop
         # and the next pass waits for all of them (seconds, with 40 visitors waiting). Frames
         # to one visitor keep their order: each conversation, each _tell is one sequence.

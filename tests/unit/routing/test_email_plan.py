@@ -18,6 +18,7 @@ from tresen.routing.strategies import (
     plan_email,
     qualified,
 )
+from tresen.settings import Settings
 
 SKILLS = ["Sales", "Support", "Billing"]
 NOW = 1000.0
@@ -203,9 +204,7 @@ def test_items_of_agents_gone_offline_go_back_unless_started() -> None:
     assert plan_email([ben], mail, []) == ([10], [(10, 2)])
 
 
-def test_settings_come_from_settings_fields_when_present() -> None:
-    class S:
-        email_slots, email_chat_reserve, email_yield = 3, 0, False
-
-    assert email_rules(S()) == EmailRules(slots=3, chat_reserve=0, yield_untouched=False)
-    assert email_rules(object()) == EmailRules()  # the environment's defaults
+def test_email_rules_come_from_settings() -> None:
+    custom = Settings(email_slots=3, email_chat_reserve=0, email_yield=False)
+    assert email_rules(custom) == EmailRules(slots=3, chat_reserve=0, yield_untouched=False)
+    assert email_rules(Settings()) == EmailRules()  # the defaults agree
