@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -156,3 +158,23 @@ async def next_frame(ws: Any, kind: str | None = None, timeout: float = 5) -> di
                 return frame
 
     return await asyncio.wait_for(read(), timeout)
+
+
+@asynccontextmanager
+async def running_scenario(
+    tmp_path: Any, database_url: str | None = None, clock: Any = None, **settings: Any
+) -> AsyncIterator[tuple[Any, Scenario]]:
+    """A migrated in-process server with its own settings (and clock), a site, anna and ben."""
+    from tests.support.server import InProcessServer, test_settings
+    from tresen.storage.migrate import upgrade_async
+
+    conf = test_settings(tmp_path, database_url, **settings)
+    await upgrade_async(conf.database_url)
+    srv = InProcessServer(conf, clock=clock)
+    await srv.start()
+    sc = await make_scenario(srv)
+    try:
+        yield srv, sc
+    finally:
+        await sc.close()
+        await srv.stop()

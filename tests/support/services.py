@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -30,7 +31,7 @@ def wait_port(port: int, timeout: float = 20) -> None:
     raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
 
 
-def missing(what: str) -> None:
+def missing(what: str) -> NoReturn:
     """Without the binary: skip on a developer machine, fail loudly in CI."""
     if os.environ.get("CI") or os.environ.get("TRESEN_REQUIRE_SERVICES"):
         pytest.fail(f"{what} is not installed, and CI must test it for real")

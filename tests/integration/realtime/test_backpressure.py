@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support import server as support_server
-from tests.support.actors import Scenario, make_scenario, next_frame, raw_socket
+from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
 from websockets.client import ClientProtocol
 from websockets.protocol import State
@@ -21,7 +20,6 @@ from websockets.uri import parse_uri
 from tresen.realtime.connection import Connection
 from tresen.realtime.protocol import Author, TypingOut
 from tresen.runtime import AGENTS_TOPIC
-from tresen.storage.migrate import upgrade_async
 
 QUEUE_LIMIT = 32
 FRAMES = 3000  # about 24 MB in all: far more than socket buffers hold
@@ -29,14 +27,8 @@ FRAMES = 3000  # about 24 MB in all: far more than socket buffers hold
 
 @pytest.fixture
 async def small_queue(tmp_path: Path) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    settings = support_server.test_settings(tmp_path, send_queue_limit=QUEUE_LIMIT)
-    await upgrade_async(settings.database_url)
-    srv = InProcessServer(settings)
-    await srv.start()
-    sc = await make_scenario(srv)
-    yield srv, sc
-    await sc.close()
-    await srv.stop()
+    async with running_scenario(tmp_path, send_queue_limit=QUEUE_LIMIT) as setup:
+        yield setup
 
 
 class StalledClient:

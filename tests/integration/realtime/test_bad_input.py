@@ -12,15 +12,13 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
-from tests.support import server as support_server
-from tests.support.actors import Scenario, Visitor, make_scenario, raw_socket
+from tests.support.actors import Scenario, Visitor, raw_socket, running_scenario
 from tests.support.actors import next_frame as _next_frame
 from tests.support.server import TEST_SECRET, InProcessServer
 from websockets.exceptions import ConnectionClosed
 
 from tresen.auth.tokens import Signer
 from tresen.clock import ManualClock
-from tresen.storage.migrate import upgrade_async
 from tresen.storage.models import Message
 
 LIMIT = 8192  # settings.max_message_chars (default)
@@ -443,14 +441,8 @@ async def test_forged_and_expired_tickets_are_refused(scenario: Scenario) -> Non
 @pytest.fixture
 async def clocked(tmp_path: Path) -> AsyncIterator[tuple[Scenario, ManualClock]]:
     clock = ManualClock()
-    settings = support_server.test_settings(tmp_path)
-    await upgrade_async(settings.database_url)
-    srv = InProcessServer(settings, clock=clock)
-    await srv.start()
-    sc = await make_scenario(srv)
-    yield sc, clock
-    await sc.close()
-    await srv.stop()
+    async with running_scenario(tmp_path, clock=clock) as (_srv, sc):
+        yield sc, clock
 
 
 async def test_ticket_expires_after_its_ttl(clocked: tuple[Scenario, ManualClock]) -> None:

@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support import server as support_server
-from tests.support.actors import Scenario, make_scenario, next_frame, raw_socket
+from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
 from websockets.exceptions import ConnectionClosed
 
 from tresen.clock import ManualClock
-from tresen.storage.migrate import upgrade_async
 
 IDLE = 75.0  # settings.idle_timeout_seconds (default)
 
@@ -23,14 +21,8 @@ IDLE = 75.0  # settings.idle_timeout_seconds (default)
 @pytest.fixture
 async def clocked(tmp_path: Path) -> AsyncIterator[tuple[InProcessServer, Scenario, ManualClock]]:
     clock = ManualClock()
-    settings = support_server.test_settings(tmp_path)
-    await upgrade_async(settings.database_url)
-    srv = InProcessServer(settings, clock=clock)
-    await srv.start()
-    sc = await make_scenario(srv)
-    yield srv, sc, clock
-    await sc.close()
-    await srv.stop()
+    async with running_scenario(tmp_path, clock=clock) as (srv, sc):
+        yield srv, sc, clock
 
 
 async def _open(url: str, origin: str | None) -> Any:

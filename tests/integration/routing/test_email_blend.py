@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.actors import Agent, Scenario, make_scenario, next_frame, raw_socket
-from tests.support.server import InProcessServer, test_settings
+from tests.support.actors import (
+    Agent,
+    Scenario,
+    next_frame,
+    raw_socket,
+    running_scenario,
+)
+from tests.support.server import InProcessServer
 
 from tresen.clock import ManualClock
-from tresen.storage.migrate import upgrade_async
 
 Setup = tuple[InProcessServer, Scenario]
 
@@ -24,14 +29,10 @@ Setup = tuple[InProcessServer, Scenario]
 @pytest.fixture
 async def blend(tmp_path: Path, database_url: str) -> AsyncIterator[Setup]:
     """On SQLite and on PostgreSQL (the dispatch pass locks the email rows there)."""
-    settings = test_settings(tmp_path, database_url, sticky_seconds=0)
-    await upgrade_async(settings.database_url)
-    srv = InProcessServer(settings, clock=ManualClock())
-    await srv.start()
-    sc = await make_scenario(srv)
-    yield srv, sc
-    await sc.close()
-    await srv.stop()
+    async with running_scenario(
+        tmp_path, database_url, clock=ManualClock(), sticky_seconds=0
+    ) as setup:
+        yield setup
 
 
 async def settle(srv: InProcessServer) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.actors import Scenario, make_scenario, next_frame, raw_socket
+from tests.support.actors import Scenario, make_scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer, test_settings
 
 from tresen.auth.identity import identity_hash as sign_identity
@@ -208,14 +208,11 @@ async def test_supervisor_overview(scenario: Scenario) -> None:
 async def manual(tmp_path: Path) -> AsyncIterator[tuple[InProcessServer, ManualClock, Scenario]]:
     """A server on a manual clock that offers chats (accept within 30 s), sticky for 30 s."""
     clock = ManualClock()
-    settings = test_settings(tmp_path, accept_seconds=30, sticky_seconds=30)
-    await upgrade_async(settings.database_url)
-    srv = InProcessServer(settings, clock=clock)
-    await srv.start()
-    sc = await make_scenario(srv)
-    yield srv, clock, sc
-    await sc.close()
-    await srv.stop()
+    async with running_scenario(tmp_path, clock=clock, accept_seconds=30, sticky_seconds=30) as (
+        srv,
+        sc,
+    ):
+        yield srv, clock, sc
 
 
 async def test_offer_times_out_and_goes_to_the_next_agent(
