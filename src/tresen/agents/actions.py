@@ -37,6 +37,16 @@ def check_agent_fields(
         raise Invalid("max_chats: between 1 and 20")
 
 
+def check_routing_fields(
+    skill_levels: dict[str, int] | None = None, departments: list[str] | None = None
+) -> None:
+    """Skill levels 1 (basic) to 5 (expert); department names of 1 to 64 characters."""
+    if skill_levels is not None and any(not 1 <= v <= 5 for v in skill_levels.values()):
+        raise Invalid("skill_levels: each level between 1 and 5")
+    if departments is not None and any(not d.strip() or len(d) > 64 for d in departments):
+        raise Invalid("departments: names of 1 to 64 characters")
+
+
 async def check_create_agent(
     rt: Runtime,
     username: str,
@@ -47,8 +57,11 @@ async def check_create_agent(
     skills: list[str] | None = None,
     max_chats: int = 4,
     takes_email: bool = True,
+    skill_levels: dict[str, int] | None = None,
+    departments: list[str] | None = None,
 ) -> Agent:
     check_agent_fields(username, password, role, skills, max_chats)
+    check_routing_fields(skill_levels, departments)
     agent = Agent(
         username=username,
         display_name=(display_name or username).strip()[:200] or username,
@@ -57,6 +70,8 @@ async def check_create_agent(
         skills=[k.strip() for k in skills or []],
         max_chats=max_chats,
         takes_email=takes_email,
+        skill_levels=dict(skill_levels or {}),
+        departments=[d.strip() for d in departments or []],
         created_at=rt.clock.now(),
     )
     try:
@@ -73,6 +88,10 @@ async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> A
     """Change display_name, role, skills, max_chats, password, status, is_active or
     takes_email (chat only / chat + email)."""
     fields = {k: v for k, v in changes.items() if v is not None}
+    check_routing_fields(
+        fields.get("skill_levels"),  # type: ignore[arg-type]
+        fields.get("departments"),  # type: ignore[arg-type]
+    )
     check_agent_fields(
         password=fields.get("password"),  # type: ignore[arg-type]
         role=fields.get("role"),  # type: ignore[arg-type]

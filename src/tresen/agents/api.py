@@ -21,6 +21,8 @@ class AgentIn(BaseModel):
     skills: list[str] = Field(default_factory=list, max_length=50)
     max_chats: int = 4
     takes_email: bool = True
+    skill_levels: dict[str, int] = Field(default_factory=dict, max_length=50)
+    departments: list[str] = Field(default_factory=list, max_length=20)
 
 
 class AgentPatch(BaseModel):
@@ -32,6 +34,8 @@ class AgentPatch(BaseModel):
     status: str | None = None
     is_active: bool | None = None
     takes_email: bool | None = None  # chat only (False) or chat + email work (True)
+    skill_levels: dict[str, int] | None = Field(default=None, max_length=50)  # 1 basic .. 5
+    departments: list[str] | None = Field(default=None, max_length=20)
 
 
 # What a supervisor may change for any agent: moving them between email and chat.

@@ -37,4 +37,6 @@ def agent_public(agent: Agent) -> dict[str, Any]:
         "status": agent.status,
         "is_active": agent.is_active,
         "takes_email": agent.takes_email,
+        "skill_levels": {k: int(agent.skill_levels.get(k, 1)) for k in agent.skills},
+        "departments": agent.departments,
     }

@@ -299,3 +299,33 @@ async def test_auto_away_when_all_consoles_disconnect(tmp_path: Path) -> None:
     finally:
         await sc.close()
         await srv.stop()
+
+
+async def test_expert_with_higher_skill_level_gets_the_chat(scenario: Scenario) -> None:
+    r = await scenario.anna.post(
+        "/api/agents",
+        json={
+            "username": "carla",
+            "password": "correct horse battery",
+            "skills": ["Sales"],
+            "skill_levels": {"Sales": 3},
+            "departments": ["Mobile"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["skill_levels"] == {"Sales": 3} and r.json()["departments"] == ["Mobile"]
+    bad = await scenario.anna.post(
+        "/api/agents",
+        json={"username": "dora", "password": "correct horse battery", "skill_levels": {"x": 9}},
+    )
+    assert bad.status_code == 422 and "skill_levels" in bad.json()["message"]
+    carla = r.json()["id"]
+    await online(scenario, scenario.anna)
+    await scenario.anna.patch(f"/api/agents/{carla}", json={"status": "online"})
+    ws, conv_id = await visitor_writes(scenario, "Welcher Tarif passt?")
+
+    async def expert_has_it() -> bool:
+        return (await conversation(scenario, conv_id))["assignee_id"] == carla
+
+    await until(expert_has_it)
+    await ws.close()
