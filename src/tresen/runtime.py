@@ -10,6 +10,7 @@ from tresen.auth.tokens import Signer
 from tresen.clock import Clock
 from tresen.realtime.bus import Bus, create_bus
 from tresen.realtime.hub import Hub
+from tresen.realtime.presence import MemoryPresence, Presence, RedisPresence
 from tresen.settings import Settings
 from tresen.storage.db import Database
 
@@ -25,6 +26,7 @@ class Runtime:
     bus: Bus
     clock: Clock = field(default_factory=Clock)
     limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    presence: Presence = field(default_factory=MemoryPresence)
     hub: Hub = field(init=False)
     visitor_signer: Signer = field(init=False)
     ticket_signer: Signer = field(init=False)
@@ -48,14 +50,17 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     bus = create_bus(settings.redis_url, settings.node_name)
     limiter: RateLimiter = MemoryRateLimiter()
+    presence: Presence = MemoryPresence()
     if settings.redis_url:
         limiter = RedisRateLimiter(bus.client)  # type: ignore[attr-defined]
+        presence = RedisPresence(bus.client, settings.node_name)  # type: ignore[attr-defined]
     return Runtime(
         settings=settings,
         db=Database(settings.database_url),
         bus=bus,
         clock=clock or Clock(),
         limiter=limiter,
+        presence=presence,
     )
 
 

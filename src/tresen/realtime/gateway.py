@@ -107,11 +107,13 @@ async def visitor_socket(ws: WebSocket) -> None:
         who = await visitor_from_token(rt, site, ws.query_params.get("token", ""))
     except TresenError as exc:
         return await _refuse(ws, exc)
+    await rt.routing.visitor_connected(who.id)
     await rt.radar.visitor_connected(who)
     try:
         await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)])
     finally:
         await rt.radar.visitor_disconnected(who)
+        await rt.routing.visitor_disconnected(who.id)
 
 
 @router.websocket("/ws/agent")
@@ -128,8 +130,8 @@ async def agent_socket(ws: WebSocket) -> None:
         who = await agent_from_ticket(rt, ticket)
     except TresenError as exc:
         return await _refuse(ws, exc)
-    rt.routing.agent_connected(who.id)
+    await rt.routing.agent_connected(who.id)
     try:
         await ws.app.state.gateway.serve(ws, who, [AGENTS_TOPIC, agent_topic(who.id)])
     finally:
-        rt.routing.agent_disconnected(who.id)
+        await rt.routing.agent_disconnected(who.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.assist.bot import do_bot_start
@@ -15,7 +15,7 @@ from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Conflict, Forbidden, Invalid
 from tresen.principal import Principal
 from tresen.routing.dispatcher import LOCK_KEY
-from tresen.routing.queue import agent_loads
+from tresen.routing.queue import agent_loads, waiting_filter
 from tresen.runtime import Runtime
 from tresen.storage.models import Agent, Conversation, Visitor
 
@@ -143,3 +143,28 @@ def _field(d: dict[str, Any], key: str, limit: int, required: bool = False) -> s
     if len(value) > limit:
         raise Invalid(f"{key}: at most {limit} characters")
     return value
+
+
+async def do_abandon_gone(rt: Runtime, visitor_id: int) -> list[Conversation]:
+    """The visitor left the site while waiting: their queued chats count as abandoned (an
+    agent is never handed a chat with nobody on the other end)."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        stmt = (
+            select(Conversation)
+            .where(*waiting_filter())  # type: ignore[arg-type]
+            .where(Conversation.visitor_id == visitor_id)
+            .with_for_update()
+        )
+        convs = list((await s.execute(stmt)).scalars())
+        for conv in convs:
+            conv.status, conv.closed_at, conv.queued_at, conv.updated_at = (
+                "abandoned",
+                now,
+                None,
+                now,
+            )
+            conv.meta = {**conv.meta, "abandoned": "left the site"}
+    for conv in convs:
+        await publish_conversation(rt, conv)
+    return convs

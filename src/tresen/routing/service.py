@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tresen.conversations.actions import publish_conversation
 from tresen.realtime.bus import cancel_task
 from tresen.realtime.protocol import OverflowOut, QueueOut
+from tresen.routing.actions import do_abandon_gone
 from tresen.routing.dispatcher import PassResult, QueueState, run_pass
 from tresen.runtime import CAPACITY_TOPIC, Runtime, visitor_topic
 
@@ -27,8 +29,7 @@ class RoutingService:
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._told: dict[int, tuple[int, int | None]] = {}
-        self._sockets: dict[int, int] = {}
-        self._away_timers: dict[int, asyncio.TimerHandle] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
         self.passes = 0
 
     async def start(self) -> None:
@@ -37,7 +38,7 @@ class RoutingService:
 
     async def stop(self) -> None:
         await cancel_task(self._loop)
-        for handle in self._away_timers.values():
+        for handle in self._timers.values():
             handle.cancel()
 
     def kick(self) -> None:
@@ -104,37 +105,56 @@ class RoutingService:
             )
             await self.rt.publish(topic, out2.frame())
 
-    # ---- agent presence: auto-away ----------------------------------------------------------
+    # ---- presence: auto-away, abandonment ---------------------------------------------------
 
-    def agent_connected(self, agent_id: int) -> None:
-        self._sockets[agent_id] = self._sockets.get(agent_id, 0) + 1
-        handle = self._away_timers.pop(agent_id, None)
+    async def agent_connected(self, agent_id: int) -> None:
+        await self.rt.presence.change(f"a:{agent_id}", +1)
+        self._cancel_timer(f"a:{agent_id}")
+
+    async def agent_disconnected(self, agent_id: int) -> None:
+        await self._gone(
+            f"a:{agent_id}", self.rt.settings.auto_away_seconds, lambda: self._go_away(agent_id)
+        )
+
+    async def visitor_connected(self, visitor_id: int) -> None:
+        await self.rt.presence.change(f"v:{visitor_id}", +1)
+        self._cancel_timer(f"v:{visitor_id}")
+
+    async def visitor_disconnected(self, visitor_id: int) -> None:
+        """A queued visitor who is gone (on every node) for the grace period abandoned."""
+        await self._gone(
+            f"v:{visitor_id}",
+            self.rt.settings.abandon_after_seconds,
+            lambda: do_abandon_gone(self.rt, visitor_id),
+        )
+
+    async def _gone(self, key: str, grace: float, then: Callable[[], Awaitable[Any]]) -> None:
+        await self.rt.presence.change(key, -1)
+        if await self.rt.presence.count(key) > 0:
+            return
+        self._cancel_timer(key)
+
+        async def check() -> None:
+            self._timers.pop(key, None)
+            if await self.rt.presence.count(key) == 0:
+                await then()
+
+        def fire() -> None:
+            task = asyncio.create_task(check())
+            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+        self._timers[key] = asyncio.get_running_loop().call_later(grace, fire)
+
+    def _cancel_timer(self, key: str) -> None:
+        handle = self._timers.pop(key, None)
         if handle is not None:
             handle.cancel()
 
-    def agent_disconnected(self, agent_id: int) -> None:
-        left = self._sockets.get(agent_id, 0) - 1
-        if left > 0:
-            self._sockets[agent_id] = left
-            return
-        self._sockets.pop(agent_id, None)
-        loop = asyncio.get_running_loop()
-        self._away_timers[agent_id] = loop.call_later(
-            self.rt.settings.auto_away_seconds, self._spawn_away, agent_id
-        )
-
-    def _spawn_away(self, agent_id: int) -> None:
-        self._away_timers.pop(agent_id, None)
-        task = asyncio.create_task(self._go_away(agent_id))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
-
     async def _go_away(self, agent_id: int) -> Any:
-        """No console of this agent is connected (to this process) after the grace period."""
+        """No console of this agent is connected anywhere after the grace period."""
         from tresen.agents.actions import check_update_agent
         from tresen.agents.queries import access_agent_by_id
 
-        if self._sockets.get(agent_id):
-            return None
         async with self.rt.db.read() as s:
             agent = await access_agent_by_id(s, agent_id)
         if agent.status == "online":

@@ -329,3 +329,33 @@ async def test_expert_with_higher_skill_level_gets_the_chat(scenario: Scenario) 
 
     await until(expert_has_it)
     await ws.close()
+
+
+async def test_visitor_who_leaves_while_queued_is_abandoned(tmp_path: Path) -> None:
+    """Gone for the grace period: abandoned. Back within it (a page navigation): still waiting."""
+    async with running_scenario(tmp_path, abandon_after_seconds=0.4) as (_srv, sc):
+        ws, gone = await visitor_writes(sc, "Hallo?")
+        navigator = await sc.visitor()
+        ws2 = await raw_socket(navigator.ws_url())
+        await next_frame(ws2, "welcome")
+        await ws2.send(
+            json.dumps(
+                {"type": "send", "client_msg_id": "n1", "body": "Ich bleibe", "skill": "Sales"}
+            )
+        )
+        stays = (await next_frame(ws2, "ack"))["conversation_id"]
+        await ws.close()
+        await ws2.close()
+        ws3 = await raw_socket(navigator.ws_url())  # the next page of the site
+        await next_frame(ws3, "welcome")
+
+        async def abandoned() -> bool:
+            return (await conversation(sc, gone))["status"] == "abandoned"
+
+        await until(abandoned)
+        await asyncio.sleep(0.6)
+        kept = await conversation(sc, stays)
+        assert kept["status"] == "open" and kept["queued_at"] is not None
+        view = (await sc.anna.http.get("/api/routing/overview")).json()
+        assert [w["conversation_id"] for w in view["waiting"]] == [stays]
+        await ws3.close()
