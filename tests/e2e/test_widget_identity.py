@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,15 @@ __all__ = ["agent"]  # the fixture, imported for use here
 
 
 def _newest_conversation(side: AgentSide, body: str) -> dict[str, Any]:
-    for conv in side.api("GET", "/api/conversations?limit=20"):
-        msgs = side.api("GET", f"/api/conversations/{conv['id']}/messages")
-        if msgs and msgs[0]["body"] == body:
-            return dict(conv)
+    """The conversation that starts with ``body``: the widget shows a message at once (local
+    echo), so wait for the server to have stored it."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for conv in side.api("GET", "/api/conversations?limit=20"):
+            msgs = side.api("GET", f"/api/conversations/{conv['id']}/messages?limit=1&after_seq=0")
+            if msgs and msgs[0]["body"] == body:
+                return dict(conv)
+        time.sleep(0.2)
     raise AssertionError(f"no conversation starts with {body!r}")
 
 

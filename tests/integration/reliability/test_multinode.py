@@ -96,7 +96,10 @@ async def test_visitor_fails_over_to_b_when_a_is_killed(cluster: Cluster, anna: 
         await ex.open()
         await ex.run(visitor=TOTAL // 2 - 1, agent=TOTAL // 2, chaos=kill_a)
         await audit(ex, cluster.database_url)
-        assert nodes_seen == {"visitor": ["a", "b"], "agent": ["b"]}
+        # The visitor moved from a to b; the agent stayed on b (a loaded machine may make it
+        # reconnect there, e.g. as a slow consumer, which the audit above shows is harmless).
+        assert nodes_seen["visitor"][0] == "a" and set(nodes_seen["visitor"][1:]) == {"b"}
+        assert set(nodes_seen["agent"]) == {"b"}
         sent, acked = at_kill[0]
         assert sent - acked >= 10, "the kill should hit messages in flight"
     except BaseException:
