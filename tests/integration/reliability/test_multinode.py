@@ -75,7 +75,7 @@ async def test_visitor_on_a_and_agent_on_b_exchange_through_redis(
         await ex.open()
         await ex.run(visitor=TOTAL // 2 - 1, agent=TOTAL // 2)
         await audit(ex, cluster.database_url)
-        assert nodes_seen == {"visitor": ["a"], "agent": ["b"]}
+        assert set(nodes_seen["visitor"]) == {"a"} and set(nodes_seen["agent"]) == {"b"}
     finally:
         await ex.visitor.stop()
         await ex.agent.stop()
