@@ -151,6 +151,7 @@ export class Chat {
   private told = new Map<number, QueueInfo>();
   /** Conversations the bot handed over: the bot is not offered again. */
   private handedOver = new Set<number>();
+  private session: Promise<unknown> = Promise.resolve();
   /** The topic (a skill) the visitor picked for a new conversation, if the site offers topics. */
   topic: string | null = null;
 
@@ -171,7 +172,9 @@ export class Chat {
     this.state.notes = (stored.notes || []).slice(-5);
     this.seen = new Set(stored.seen || []);
     for (const p of this.pending) this.state.messages.push(this.localEcho(p));
-    const waiting = await this.openSession(identity, stored.conv ?? null);
+    const opening = this.openSession(identity, stored.conv ?? null);
+    this.session = opening;
+    const waiting = await opening;
     if (waiting && stored.queue && stored.queue.conv === this.state.conversationId) {
       this.state.queue = stored.queue;
       if (stored.overflow && stored.overflow.conv === stored.queue.conv) this.state.overflow = stored.overflow;
@@ -183,8 +186,13 @@ export class Chat {
   }
 
   async identify(identity: IdentityInput): Promise<void> {
+    // One session request at a time: run beside start()'s, both would create a visitor and
+    // whichever answered last would win, perhaps the anonymous one.
+    await this.session.catch(() => undefined);
     const before = this.token;
-    await this.openSession(identity, this.state.conversationId);
+    const opening = this.openSession(identity, this.state.conversationId);
+    this.session = opening;
+    await opening;
     if (this.token !== before) this.reconnectNow();
   }
 
