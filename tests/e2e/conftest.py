@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.support.server import ServerProcess
 from tests.support.services import missing
@@ -28,6 +29,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+def api_login(url: str, username: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+    """An HTTP session for an agent of the demo, with its CSRF header set. Logins are rate
+    limited (10 a minute), so test modules log in once and share the session."""
+    http = httpx.Client(base_url=url, timeout=15)
+    r = http.post("/api/auth/login", json={"username": username, "password": password})
+    r.raise_for_status()
+    http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return http
 
 
 @pytest.fixture(scope="session")

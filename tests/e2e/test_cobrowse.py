@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import api_login
 from tests.support.server import ServerProcess
 
 FRAME = "iframe[data-tresen='frame']"
@@ -41,9 +41,7 @@ class Wire:
 
 @pytest.fixture(scope="module")
 def anna(demo_server: ServerProcess) -> Iterator[httpx.Client]:
-    http = httpx.Client(base_url=demo_server.url, timeout=15)
-    r = http.post("/api/auth/login", json={"username": "anna", "password": DEMO_PASSWORD})
-    r.raise_for_status()
+    http = api_login(demo_server.url, "anna")
     yield http
     http.close()
 
@@ -51,9 +49,7 @@ def anna(demo_server: ServerProcess) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def ben(demo_server: ServerProcess) -> Iterator[httpx.Client]:
     """Ben, the phone agent (one login for the module; logins are rate limited)."""
-    http = httpx.Client(base_url=demo_server.url, timeout=15)
-    r = http.post("/api/auth/login", json={"username": "ben", "password": DEMO_PASSWORD})
-    r.raise_for_status()
+    http = api_login(demo_server.url, "ben")
     yield http
     http.close()
 

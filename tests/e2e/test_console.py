@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from tests.e2e.conftest import DEMO_PASSWORD, OUTPUT
+from tests.e2e.conftest import DEMO_PASSWORD, OUTPUT, api_login
 from tests.support.actors import Visitor
 from tests.support.server import ServerProcess
 
@@ -88,9 +88,7 @@ def loop() -> Iterator[Loop]:
 @pytest.fixture(scope="module")
 def anna(demo_server: ServerProcess) -> Iterator[httpx.Client]:
     """One API session for anna, shared by the browser tests (logins are rate limited)."""
-    http = httpx.Client(base_url=demo_server.url, timeout=15)
-    r = http.post("/api/auth/login", json={"username": "anna", "password": DEMO_PASSWORD})
-    r.raise_for_status()
+    http = api_login(demo_server.url, "anna")
     yield http
     http.close()
 

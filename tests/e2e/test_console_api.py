@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import api_login
 from tests.support.actors import Visitor
 from tests.support.server import ServerProcess
 
@@ -17,10 +17,7 @@ from tresen.auth.identity import identity_hash
 
 @pytest.fixture(scope="module")
 def anna(demo_server: ServerProcess) -> Any:
-    http = httpx.Client(base_url=demo_server.url, timeout=15)
-    r = http.post("/api/auth/login", json={"username": "anna", "password": DEMO_PASSWORD})
-    r.raise_for_status()
-    http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    http = api_login(demo_server.url, "anna")
     yield http
     http.close()
 

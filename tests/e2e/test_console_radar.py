@@ -8,6 +8,7 @@ rules, conversations it opened).
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, api_login
 from tests.e2e.test_console import Guest, Loop, _context, login, open_conversation
 from tests.support.server import ServerProcess
 
@@ -27,12 +28,7 @@ def loop() -> Iterator[Loop]:
     lp.close()
 
 
-def _login(url: str, username: str, password: str = DEMO_PASSWORD) -> httpx.Client:
-    http = httpx.Client(base_url=url, timeout=15)
-    r = http.post("/api/auth/login", json={"username": username, "password": password})
-    r.raise_for_status()
-    http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return http
+_login = api_login
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +324,13 @@ def test_admin_edits_rules_sees_validation_error_and_tests_on_live_visitor(
         page.wait_for_function(
             f"() => document.querySelector(\"tr[data-rule='{made[0]}'] input\").checked"
         )
-        rule = next(r for r in anna.get("/api/radar/rules").json() if r["id"] == made[0])
+        # The box ticks at once; the PATCH behind it may still be on its way.
+        deadline = time.monotonic() + 10
+        while True:
+            rule = next(r for r in anna.get("/api/radar/rules").json() if r["id"] == made[0])
+            if rule["enabled"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert rule["enabled"] is True
         first_row.locator("input[aria-label=Enabled]").uncheck()
 
