@@ -16,45 +16,55 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tresen import __version__
 from tresen.agents.api import router as agents_router
+from tresen.agents.session_api import router as auth_router
 from tresen.assist.api import router as assist_router
-from tresen.auth.api import router as auth_router
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
 from tresen.conversations.api import router as conversations_router
 from tresen.demo_shop import router as demo_shop_router
 from tresen.errors import TresenError
+from tresen.gateway.endpoints import Gateway
+from tresen.gateway.endpoints import router as ws_router
 from tresen.health import router as health_router
 from tresen.radar.api import router as radar_router
 from tresen.radar.live import RadarService
-from tresen.realtime.gateway import Gateway
-from tresen.realtime.gateway import router as ws_router
 from tresen.routing.api import router as routing_router
 from tresen.routing.service import RoutingService
 from tresen.runtime import Runtime, build_runtime
+from tresen.scheduler import Scheduler
 from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
 from tresen.visitors.api import router as visitors_router
 from tresen.web.console import router as console_router
 from tresen.web.widget import router as widget_router
+from tresen.wiring import frame_router, wire_listeners
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    scheduler: Scheduler | None = None,
+) -> FastAPI:
+    """The app. ``clock`` and ``scheduler`` are injected time (tests pass a manual pair)."""
     settings = (settings or get_settings()).resolved()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt: Runtime = build_runtime(settings, clock)
+        rt: Runtime = build_runtime(settings, clock, scheduler)
         await rt.bus.start()
         await rt.presence.start()
-        gateway = Gateway(rt)
+        gateway = Gateway(rt, frame_router(settings))
         gateway.start()
         rt.radar = RadarService(rt)
-        await rt.radar.start()
         rt.routing = RoutingService(rt)
+        wire_listeners(rt, rt.radar, rt.routing)
+        await rt.events.start()
+        await rt.radar.start()
         await rt.routing.start()
         app.state.rt, app.state.gateway = rt, gateway
         log.info("tresen %s node %s up", __version__, settings.node_name)

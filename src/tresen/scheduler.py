@@ -68,3 +68,29 @@ class ManualScheduler:
     @property
     def pending(self) -> int:
         return sum(1 for _, _, t in self._heap if not t.cancelled)
+
+
+class Repeating:
+    """Calls ``callback`` every ``seconds`` on the scheduler (re-armed before each call), until
+    cancelled. With the manual scheduler, only as the test advances time."""
+
+    def __init__(
+        self, scheduler: Scheduler, clock: Clock, seconds: float, callback: Callable[[], object]
+    ) -> None:
+        self.scheduler, self.clock, self.seconds = scheduler, clock, seconds
+        self.callback = callback
+        self.cancelled = False
+        self._handle = self._arm()
+
+    def _arm(self) -> TimerHandle:
+        return self.scheduler.call_at(self.clock.now().timestamp() + self.seconds, self._fire)
+
+    def _fire(self) -> None:
+        if self.cancelled:
+            return
+        self._handle = self._arm()
+        self.callback()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self._handle.cancel()

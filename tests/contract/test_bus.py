@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from tests.support.services import RedisServer
-from tresen.realtime.bus import Bus, MemoryBus
+from tresen.realtime.bus import Bus
+from tresen.realtime.memory_bus import MemoryBus
 from tresen.realtime.redis_bus import RedisBus
 
 BusFactory = Callable[[], Awaitable[Bus]]

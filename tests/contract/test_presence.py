@@ -9,8 +9,9 @@ import pytest
 import redis.asyncio as redis
 
 from tests.support.services import RedisServer
-from tresen.realtime import presence as presence_mod
-from tresen.realtime.presence import MemoryPresence, Presence, RedisPresence
+from tresen.realtime import redis_presence as presence_mod
+from tresen.realtime.presence import MemoryPresence, Presence
+from tresen.realtime.redis_presence import RedisPresence
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

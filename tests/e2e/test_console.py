@@ -16,8 +16,8 @@ from tests.e2e.conftest import DEMO_PASSWORD, OUTPUT, api_login
 from tests.support.actors import Visitor
 from tests.support.server import ServerProcess
 
-from tresen.auth.identity import identity_hash
 from tresen.client import TresenClient
+from tresen.security.identity import identity_hash
 
 T = TypeVar("T")
 WAIT_MS = 10_000

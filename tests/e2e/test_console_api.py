@@ -12,7 +12,7 @@ from tests.e2e.conftest import api_login
 from tests.support.actors import Visitor
 from tests.support.server import ServerProcess
 
-from tresen.auth.identity import identity_hash
+from tresen.security.identity import identity_hash
 
 
 @pytest.fixture(scope="module")

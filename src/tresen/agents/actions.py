@@ -8,13 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tresen.agents.queries import access_agent_by_id
-from tresen.auth.passwords import hash_password
 from tresen.errors import Conflict, Invalid
-from tresen.runtime import CAPACITY_TOPIC, Runtime
+from tresen.events import AgentStatusChanged, CapacityChanged, record
+from tresen.runtime import Runtime
+from tresen.security.passwords import hash_password
 from tresen.storage.models import Agent
 
 ROLES = ("admin", "supervisor", "agent")
 STATUSES = ("online", "away", "offline")
+CAPACITY_FIELDS = frozenset({"skills", "max_chats", "is_active", "takes_email", "skill_levels"})
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -102,11 +104,14 @@ async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> A
         raise Invalid(f"status: one of {', '.join(STATUSES)}")
     async with rt.db.write() as s:
         agent = await access_agent_by_id(s, agent_id)
+        old_status = agent.status
         for key, value in fields.items():
             if key == "password":
                 agent.password_hash = hash_password(str(value))
             else:
                 setattr(agent, key, value)
-    if {"status", "skills", "max_chats", "is_active", "takes_email"} & fields.keys():
-        await rt.publish(CAPACITY_TOPIC, str(agent_id))
+        if agent.status != old_status:
+            record(s, AgentStatusChanged(agent_id, agent.status, old_status))
+        if CAPACITY_FIELDS & fields.keys():
+            record(s, CapacityChanged(agent_id))
     return agent

@@ -1,32 +1,37 @@
 """The FAQ bot: answers a visitor's messages while a conversation is in bot mode, and hands
 over to a person (queued with priority, with a summary note) when it cannot help.
 
-A listener: ``conversations.actions`` calls ``on_visitor_message`` after a visitor's message in
-a bot-mode conversation is committed and announced. Every bot reply is written here, in one
-transaction with the conversation's state, and announced after the commit.
+Listeners (``tresen.wiring``): ``on_message_created`` for a visitor's message in a bot-mode
+conversation, ``on_queue_choice`` when a waiting visitor chooses the bot. Every bot reply is
+written here, in one transaction with the conversation's state; its events go out after commit.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Coroutine, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.assist.faq import best_match, fold, guess_language, tokens
-from tresen.conversations.actions import add_message, publish_conversation, publish_message
-from tresen.conversations.events import BOT_NAME
+from tresen.conversations.actions import add_message
 from tresen.conversations.queries import access_conversation_by_id
+from tresen.conversations.queueing import prepare_queue
+from tresen.conversations.wire import BOT_NAME
 from tresen.errors import Conflict, Forbidden
+from tresen.events import (
+    ConversationHandedOver,
+    ConversationQueued,
+    ConversationState,
+    MessageCreated,
+    QueueChoiceMade,
+    record,
+)
 from tresen.principal import Principal
-from tresen.routing.enqueue import prepare_queue
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, FaqEntry, Message
 
-log = logging.getLogger(__name__)
 MAX_MISSES = 2  # unanswered questions before the bot hands over by itself
 PERSON_WORDS = frozenset(
     {
@@ -73,7 +78,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "så du behøver ikke at gentage dig selv.",
     },
 }
-_tasks: set[asyncio.Task[None]] = set()
+__all__ = ["BOT_NAME", "check_handover", "on_message_created", "on_queue_choice"]
 
 
 def in_bot_mode(conv: Conversation) -> bool:
@@ -91,21 +96,19 @@ def wants_person(body: str) -> bool:
     )
 
 
-def on_visitor_message(rt: Runtime, conv_id: int, body: str) -> None:
-    """After commit: the bot answers in the background (the visitor's ack is not held up)."""
-    _spawn(do_bot_turn(rt, conv_id, body))
+def for_the_bot(event: MessageCreated) -> bool:
+    """A visitor's message in a conversation the bot has (checked again under lock)."""
+    return event.author_kind == "visitor" and event.conversation.in_bot_mode
 
 
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.create_task(coro)
-    _tasks.add(task)
-    task.add_done_callback(_done)
+async def on_message_created(rt: Runtime, event: MessageCreated) -> None:
+    """After commit, in the background: the visitor's ack is not held up by the bot."""
+    await do_bot_turn(rt, event.conversation.id, event.body)
 
 
-def _done(task: asyncio.Task[None]) -> None:
-    _tasks.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("bot turn failed", exc_info=task.exception())
+async def on_queue_choice(rt: Runtime, event: QueueChoiceMade) -> None:
+    if event.choice == "bot":
+        await do_bot_start(rt, event.conversation.id)
 
 
 async def do_bot_turn(rt: Runtime, conv_id: int, body: str) -> None:
@@ -115,20 +118,16 @@ async def do_bot_turn(rt: Runtime, conv_id: int, body: str) -> None:
     handover: Reason | None = "asked" if wants_person(body) else None
     async with rt.db.write() as s:
         conv = await _lock_bot_conversation(s, conv_id)
-        if conv is None or handover:
-            msg = None
-        else:
+        if conv is not None and not handover:
             lang = guess_language(body, conv.meta.get("bot_lang") or "en")
             match = best_match(await site_entries(s, conv.site_id), body, lang)
             misses = int(conv.meta.get("bot_misses", 0)) + (match is None)
             conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": misses}
             if match is None and misses >= MAX_MISSES:
-                handover, msg = "no_answer", None
+                handover = "no_answer"
             else:
                 reply = match.entry.answer if match else TEXTS["miss"][lang]
-                msg = await add_message(s, conv, now, author_kind="bot", body=reply)
-    if msg is not None and conv is not None:
-        await publish_message(rt, conv, msg, BOT_NAME)
+                await add_message(s, conv, now, author_kind="bot", body=reply)
     if handover and conv is not None:
         await do_handover(rt, conv_id, handover)
 
@@ -146,8 +145,7 @@ async def do_bot_start(rt: Runtime, conv_id: int) -> None:
         match = best_match(await site_entries(s, conv.site_id), asked, lang) if asked else None
         conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": 0}
         reply = match.entry.answer if match else TEXTS["greeting"][lang]
-        msg = await add_message(s, conv, now, author_kind="bot", body=reply)
-    await publish_message(rt, conv, msg, BOT_NAME)
+        await add_message(s, conv, now, author_kind="bot", body=reply)
 
 
 async def check_handover(rt: Runtime, who: Principal, conv_id: int) -> Conversation:
@@ -175,11 +173,10 @@ async def do_handover(rt: Runtime, conv_id: int, reason: Reason) -> Conversation
         conv.meta = {**conv.meta, "bot": False, "bot_handover": reason}
         await prepare_queue(s, rt.settings, conv, now)
         conv.priority, conv.updated_at = max(conv.priority, 1), now
-        told = await add_message(s, conv, now, author_kind="bot", body=TEXTS["handover"][lang])
-        noted = await add_message(s, conv, now, author_kind="system", body=note, internal=True)
-    await publish_message(rt, conv, told, BOT_NAME)
-    await publish_message(rt, conv, noted, None)
-    await publish_conversation(rt, conv)  # kicks a routing pass
+        await add_message(s, conv, now, author_kind="bot", body=TEXTS["handover"][lang])
+        await add_message(s, conv, now, author_kind="system", body=note, internal=True)
+        state = ConversationState.of(conv)
+        record(s, ConversationHandedOver(state, reason), ConversationQueued(state, "handover"))
     return conv
 
 

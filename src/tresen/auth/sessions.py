@@ -7,12 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from tresen.agents.queries import agent_by_username
-from tresen.auth.passwords import verify_password
-from tresen.auth.tokens import BadToken, hash_token, random_token
 from tresen.errors import RateLimited, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
+from tresen.security.passwords import verify_password
+from tresen.security.tokens import BadToken, hash_token, random_token
 from tresen.storage.models import Agent, AgentSession
 
 
@@ -29,7 +28,8 @@ async def check_login(rt: Runtime, username: str, password: str, client_ip: str)
         if not await rt.limiter.hit(key, limit, 60):
             raise RateLimited("too many login attempts; wait a minute and try again")
     async with rt.db.read() as s:
-        agent = await agent_by_username(s, username)
+        stmt = select(Agent).where(Agent.username == username)
+        agent = (await s.execute(stmt)).scalar_one_or_none()
     valid = verify_password(agent.password_hash if agent else None, password)
     if agent is None or not valid or not agent.is_active:
         raise Unauthorized("wrong username or password", code="bad_credentials")

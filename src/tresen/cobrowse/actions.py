@@ -1,5 +1,6 @@
 """The write path for co-browsing: request, consent, stop, control. Every change writes an audit
-row in the same transaction; events go out after commit.
+row and records its events (``CobrowseChanged``, ``CobrowseStarted``, ``CobrowseStopped``) in the
+same transaction; the dispatcher hands them out after commit.
 
 A session's mirrored events are relayed on the bus topic ``cb:<session id>`` (relay.py) and never
 stored. Agents watching a session join that topic on their socket.
@@ -14,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Forbidden, Invalid, NotFound
+from tresen.events import CobrowseChanged, CobrowseStarted, CobrowseStopped, Event, record
 from tresen.principal import Principal
-from tresen.realtime.protocol import CobrowseCommandIn, CobrowseCommandOut, CobrowseOut
-from tresen.runtime import AGENTS_TOPIC, Runtime, visitor_topic
+from tresen.realtime.protocol import CobrowseCommandIn, CobrowseCommandOut
+from tresen.realtime.topics import visitor_topic
+from tresen.runtime import Runtime
 from tresen.storage.models import CobrowseAudit, CobrowseSession, Conversation, Site
 
 CONTROL_ACTIONS = frozenset({"click", "scroll", "type"})
@@ -84,7 +87,7 @@ async def check_request(rt: Runtime, who: Principal, conversation_id: int) -> Co
         s.add(cb)
         await s.flush()
         audit(s, cb, "requested", who, now)
-    await publish_state(rt, cb, who.name, by="agent")
+        record(s, *changed(cb, who.name, by="agent"))
     return cb
 
 
@@ -104,7 +107,9 @@ async def check_reply(
         else:
             cb.status, cb.ended_at = "declined", now
         audit(s, cb, "started" if accept else "declined", who, now)
-    await publish_state(rt, cb, None, by="visitor")
+        record(s, *changed(cb, None, by="visitor"))
+        if accept:
+            record(s, CobrowseStarted(cb.id, cb.conversation_id, cb.visitor_id, cb.agent_id, False))
     return cb
 
 
@@ -117,7 +122,8 @@ async def check_stop(rt: Runtime, who: Principal, session_id: int) -> CobrowseSe
             return cb
         cb.status, cb.ended_at, cb.control = "ended", now, False
         audit(s, cb, "stopped", who, now)
-    await publish_state(rt, cb, None, by=who.kind)
+        record(s, *changed(cb, None, by=who.kind))
+        record(s, CobrowseStopped(cb.id, cb.conversation_id, cb.visitor_id, by=who.kind))
     return cb
 
 
@@ -133,7 +139,7 @@ async def check_control(
         _require_active(cb)
         cb.control = granted
         audit(s, cb, "control_granted" if granted else "control_revoked", who, now)
-    await publish_state(rt, cb, None, by="visitor")
+        record(s, *changed(cb, None, by="visitor"))
     return cb
 
 
@@ -166,8 +172,10 @@ async def check_command(rt: Runtime, who: Principal, frame: CobrowseCommandIn) -
         escort=frame.escort,
         agent_name=who.name,
     )
+    # A command is relayed, not stored: it goes straight to the page (field commands through
+    # the relay's gate on the recording socket).
     topic = gate_topic(cb.id) if frame.action in FIELD_COMMANDS else visitor_topic(cb.visitor_id)
-    await rt.publish(topic, out.frame())
+    rt.bus.publish_nowait(topic, out.frame())
 
 
 def check_site_url(site: Site | None, url: str) -> str:
@@ -186,23 +194,21 @@ def _require_active(cb: CobrowseSession) -> None:
         raise Invalid("the co-browsing session is not active", code="session_closed")
 
 
-async def publish_state(
-    rt: Runtime, cb: CobrowseSession, agent_name: str | None, *, by: str | None
-) -> None:
-    frame = CobrowseOut(
-        session_id=cb.id,
-        conversation_id=cb.conversation_id,
-        status=cb.status,  # type: ignore[arg-type]
-        control=cb.control,
-        auto_follow=cb.auto_follow,
-        agent_name=agent_name,
-        by=by,  # type: ignore[arg-type]
-    ).frame()
-    await rt.publish(visitor_topic(cb.visitor_id), frame)
-    await rt.publish(AGENTS_TOPIC, frame)
-    await rt.publish(session_topic(cb.id), frame)
-    if cb.status in ("ended", "declined"):
-        await rt.publish(gate_topic(cb.id), frame)  # the relay's gate leaves its topic
+def changed(cb: CobrowseSession, agent_name: str | None, *, by: str | None) -> list[Event]:
+    """The event of a session's new state (recorded in the transaction that changed it)."""
+    return [
+        CobrowseChanged(
+            session_id=cb.id,
+            conversation_id=cb.conversation_id,
+            visitor_id=cb.visitor_id,
+            agent_id=cb.agent_id,
+            status=cb.status,
+            control=cb.control,
+            auto_follow=cb.auto_follow,
+            agent_name=agent_name,
+            by=by,
+        )
+    ]
 
 
 async def do_start_by_code(rt: Runtime, who: Principal, conv: Conversation) -> CobrowseSession:
@@ -222,5 +228,6 @@ async def do_start_by_code(rt: Runtime, who: Principal, conv: Conversation) -> C
         s.add(cb)
         await s.flush()
         audit(s, cb, "started", who, now, "support code")
-    await publish_state(rt, cb, who.name, by="agent")
+        record(s, *changed(cb, who.name, by="agent"))
+        record(s, CobrowseStarted(cb.id, cb.conversation_id, cb.visitor_id, who.id, via_code=True))
     return cb

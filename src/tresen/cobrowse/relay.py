@@ -9,18 +9,16 @@ Events are never stored.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tresen.aio import spawn
 from tresen.cobrowse.actions import access_session_by_id, gate_topic, session_topic
 from tresen.errors import Invalid, RateLimited
+from tresen.peer import Peer as Connection
+from tresen.realtime.hub import Tag
 from tresen.realtime.protocol import CobrowseEventsIn, CobrowseEventsOut, CobrowseNoticeOut
-
-if TYPE_CHECKING:
-    from tresen.realtime.connection import Connection
 
 FULL_SNAPSHOT, INCREMENTAL = 2, 3
 MUTATION, INPUT = 0, 5
@@ -172,15 +170,6 @@ def forget(conn: Connection, session_id: int) -> None:
             gate.close()
 
 
-_tasks: set[asyncio.Task[None]] = set()
-
-
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.create_task(coro)
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-
-
 class Gate:
     """The relay's check of field commands (``fill``, ``type``) for one recording connection.
 
@@ -197,7 +186,7 @@ class Gate:
         self.topic = gate_topic(session_id)
         self.closed = False
 
-    def deliver(self, frame: str, conversation_id: int | None, seq: int | None) -> None:
+    def deliver(self, frame: str, tag: Tag | None) -> None:
         if self.closed:
             return
         if self.conn.closed:
@@ -215,7 +204,7 @@ class Gate:
                     code="refused",
                     message="that field is private or not a text field: nothing was typed",
                 )
-                _spawn(self.conn.rt.publish(session_topic(self.session_id), notice.frame()))
+                self.conn.rt.bus.publish_nowait(session_topic(self.session_id), notice.frame())
 
     def close(self) -> None:
         if self.closed:
@@ -223,7 +212,7 @@ class Gate:
         self.closed = True
         if self.state.gates.get(self.session_id) is self:
             del self.state.gates[self.session_id]
-        _spawn(self.conn.rt.hub.leave(self.topic, self))
+        spawn(self.conn.rt.hub.leave(self.topic, self))
 
 
 def allowed_command(state: RelayState, command: dict[str, Any]) -> bool:
@@ -257,7 +246,7 @@ async def relay_events(conn: Connection, frame: CobrowseEventsIn, size: int) -> 
             session_id=frame.session_id, code="dropped", message=f"batch not relayed: {exc}"
         ).frame()
         conn.send(notice)
-        await conn.rt.publish(session_topic(frame.session_id), notice)
+        conn.rt.bus.publish_nowait(session_topic(frame.session_id), notice)
         return
     out = CobrowseEventsOut(session_id=frame.session_id, events=frame.events, url=frame.url)
-    await conn.rt.publish(session_topic(frame.session_id), out.frame())
+    conn.rt.bus.publish_nowait(session_topic(frame.session_id), out.frame())

@@ -1,4 +1,5 @@
-"""The one write path for conversations and messages. Events go out after commit."""
+"""The one write path for conversations and messages. Each change records its domain events on
+its transaction; the dispatcher hands them to the listeners once it committed."""
 
 from __future__ import annotations
 
@@ -10,15 +11,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tresen.conversations.events import conversation_frames, message_out
 from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id
+from tresen.conversations.queueing import prepare_queue
+from tresen.conversations.wire import BOT_NAME, message_out
 from tresen.errors import Forbidden, Invalid
+from tresen.events import (
+    ConversationAssigned,
+    ConversationOpened,
+    ConversationQueued,
+    ConversationRead,
+    ConversationReopened,
+    ConversationResolved,
+    ConversationState,
+    ConversationStatusChanged,
+    MessageCreated,
+    record,
+)
 from tresen.principal import Principal
-from tresen.realtime.protocol import MessageOut, ReadOut
-from tresen.routing.enqueue import prepare_queue
-from tresen.runtime import AGENTS_TOPIC, CAPACITY_TOPIC, Runtime, visitor_topic
-from tresen.storage.models import Conversation, Message, Visitor
+from tresen.realtime.protocol import MessageOut
+from tresen.runtime import Runtime
+from tresen.storage.models import Agent, Conversation, Message, Visitor
 from tresen.storage.models.conversation import STATUSES
 
 
@@ -82,8 +95,6 @@ async def check_send_message(
             continue  # a concurrent resend of the same client_msg_id won; look it up again
     else:
         raise Invalid("could not store the message; resend it", code="retry")
-    if not sent.duplicate:
-        await _publish_sent(rt, sent)
     return sent
 
 
@@ -114,6 +125,10 @@ async def do_send_message(
             s.add(conv)
             await s.flush()
             await prepare_queue(s, rt.settings, conv, now)
+        reopened = who.kind == "visitor" and conv.status == "resolved"
+        if reopened:
+            conv.status, conv.closed_at = "open", None
+            await prepare_queue(s, rt.settings, conv, now)
         seq = await _next_seq(s, conv, now)
         msg = Message(
             conversation_id=conv.id,
@@ -126,12 +141,31 @@ async def do_send_message(
             created_at=now,
         )
         s.add(msg)
-        reopened = who.kind == "visitor" and conv.status == "resolved"
-        if reopened:
-            conv.status, conv.closed_at = "open", None
-            await prepare_queue(s, rt.settings, conv, now)
         await s.flush()
+        state = ConversationState.of(conv)
+        if created:
+            record(s, ConversationOpened(state, via="visitor"), ConversationQueued(state, "new"))
+        elif reopened:
+            record(s, ConversationReopened(state, who.kind), ConversationQueued(state, "reopened"))
+        record(s, message_created(state, msg, who.name))
     return Sent(message_out(msg, who.name), conv, created=created, reopened=reopened)
+
+
+def message_created(
+    state: ConversationState, msg: Message, author_name: str | None
+) -> MessageCreated:
+    return MessageCreated(
+        conversation=state,
+        message_id=msg.id,
+        seq=msg.seq,
+        author_kind=msg.author_kind,
+        author_id=msg.author_id,
+        author_name=author_name,
+        body=msg.body,
+        internal=msg.internal,
+        client_msg_id=msg.client_msg_id,
+        created_at=msg.created_at,
+    )
 
 
 async def _lock_visitor(s: AsyncSession, who: Principal) -> None:
@@ -148,18 +182,22 @@ def _new_conversation(who: Principal, now: datetime) -> Conversation:
 
 async def _next_seq(s: AsyncSession, conv: Conversation, now: datetime) -> int:
     """Atomic per-conversation counter; on PostgreSQL the row lock orders concurrent writers,
-    so a committed ``last_seq`` of N means every message up to N is committed too."""
+    so a committed ``last_seq`` of N means every message up to N is committed too. Who has the
+    conversation is read under that lock too, so the message goes to whoever has it now."""
     stmt = (
         update(Conversation)
         .where(Conversation.id == conv.id)
         .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-        .returning(Conversation.last_seq)
+        .returning(Conversation.last_seq, Conversation.assignee_id, Conversation.offered_to)
         .execution_options(synchronize_session=False)
     )
-    seq = int((await s.execute(stmt)).scalar_one())
+    seq, assignee_id, offered_to = (await s.execute(stmt)).one()
     set_committed_value(conv, "last_seq", seq)
     set_committed_value(conv, "updated_at", now)
-    return seq
+    if conv.assignee_id != assignee_id or conv.offered_to != offered_to:
+        set_committed_value(conv, "assignee_id", assignee_id)
+        set_committed_value(conv, "offered_to", offered_to)
+    return int(seq)
 
 
 async def _find_resend(
@@ -178,24 +216,6 @@ async def _find_resend(
     return msg
 
 
-async def _publish_sent(rt: Runtime, sent: Sent) -> None:
-    conv = sent.conversation
-    if sent.created or sent.reopened:
-        agents_frame, visitor_frame = conversation_frames(conv, created=sent.created)
-        await rt.publish(AGENTS_TOPIC, agents_frame)
-        await rt.publish(visitor_topic(conv.visitor_id), visitor_frame)
-    frame = sent.message.frame()
-    await rt.publish(AGENTS_TOPIC, frame)
-    if not sent.message.internal:
-        await rt.publish(visitor_topic(conv.visitor_id), frame)
-    if sent.created or sent.reopened:
-        await rt.publish(CAPACITY_TOPIC, str(conv.id))  # a chat joined the queue: route it
-    elif sent.message.author.kind == "visitor" and (conv.meta or {}).get("bot"):
-        from tresen.assist.bot import on_visitor_message  # a listener: assist uses this module
-
-        on_visitor_message(rt, conv.id, sent.message.body)
-
-
 async def check_set_status(
     rt: Runtime, who: Principal, conversation_id: int, status: str
 ) -> Conversation:
@@ -206,9 +226,15 @@ async def check_set_status(
     now = rt.clock.now()
     async with rt.db.write() as s:
         conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
+        old = conv.status
         conv.status, conv.updated_at = status, now
         conv.closed_at = now if status == "resolved" else None
-    await publish_conversation(rt, conv)
+        state = ConversationState.of(conv)
+        record(s, ConversationStatusChanged(state, old, who.id))
+        if status == "resolved" and old != "resolved":
+            record(s, ConversationResolved(state, who.id))
+        elif status == "open" and old != "open":
+            record(s, ConversationReopened(state, who.kind))
     return conv
 
 
@@ -219,20 +245,14 @@ async def check_assign(
         raise Forbidden("only agents assign conversations")
     async with rt.db.write() as s:
         conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
-        if assignee_id is not None:
-            from tresen.agents.queries import access_agent_by_id
-
-            await access_agent_by_id(s, assignee_id)
+        if assignee_id is not None and await s.get(Agent, assignee_id) is None:
+            raise Invalid(f"no agent {assignee_id}")
         conv.assignee_id, conv.updated_at = assignee_id, rt.clock.now()
-    await publish_conversation(rt, conv)
+        if assignee_id is not None:
+            conv.assigned_at, conv.offered_to = conv.updated_at, None
+        state = ConversationState.of(conv)
+        record(s, ConversationAssigned(state, assignee_id, by="agent", by_agent_id=who.id))
     return conv
-
-
-async def publish_conversation(rt: Runtime, conv: Conversation) -> None:
-    await rt.publish(CAPACITY_TOPIC, str(conv.id))
-    agents_frame, visitor_frame = conversation_frames(conv)
-    await rt.publish(AGENTS_TOPIC, agents_frame)
-    await rt.publish(visitor_topic(conv.visitor_id), visitor_frame)
 
 
 async def check_mark_read(rt: Runtime, who: Principal, conversation_id: int, seq: int) -> int:
@@ -250,9 +270,7 @@ async def check_mark_read(rt: Runtime, who: Principal, conversation_id: int, seq
             .where(Conversation.id == conv.id, column < seq)
             .values({column: seq})
         )
-    frame = ReadOut(conversation_id=conv.id, reader=who.kind, seq=seq).frame()
-    await rt.publish(AGENTS_TOPIC, frame)
-    await rt.publish(visitor_topic(conv.visitor_id), frame)
+        record(s, ConversationRead(ConversationState.of(conv), who.kind, seq))
     return seq
 
 
@@ -269,6 +287,7 @@ async def do_open_from_offer(
     opening: str,
     assignee_id: int | None,
     bot_name: str | None = None,
+    offer_id: int | None = None,
 ) -> Conversation:
     """An accepted invitation: a conversation asking for ``skill`` (or assigned to the agent
     who invited by hand), opened by the invitation's text as a system message, so the agent
@@ -296,7 +315,13 @@ async def do_open_from_offer(
         )
         s.add(msg)
         await s.flush()
-    await _publish_sent(rt, Sent(message_out(msg, bot_name), conv, created=True))
+        state = ConversationState.of(conv)
+        record(s, ConversationOpened(state, via="bot" if bot_name else "offer", offer_id=offer_id))
+        if conv.queued_at is not None:
+            record(s, ConversationQueued(state, "new"))
+        if assignee_id is not None:
+            record(s, ConversationAssigned(state, assignee_id, by="agent", by_agent_id=assignee_id))
+        record(s, message_created(state, msg, bot_name))
     return conv
 
 
@@ -316,7 +341,7 @@ async def do_system_message(rt: Runtime, conv: Conversation, body: str, *, inter
         )
         s.add(msg)
         await s.flush()
-    await _publish_sent(rt, Sent(message_out(msg, None), conv))
+        record(s, message_created(ConversationState.of(conv), msg, None))
 
 
 async def add_message(
@@ -329,8 +354,8 @@ async def add_message(
     internal: bool = False,
     max_chars: int = 8192,
 ) -> Message:
-    """A message by the system or the bot, numbered inside the caller's transaction. Publish it
-    with ``publish_message`` after the commit."""
+    """A message by the system or the bot, numbered and recorded (``MessageCreated``) inside the
+    caller's transaction."""
     seq = await _next_seq(s, conv, now)
     msg = Message(
         conversation_id=conv.id,
@@ -343,10 +368,6 @@ async def add_message(
     )
     s.add(msg)
     await s.flush()
+    name = BOT_NAME if author_kind == "bot" else None
+    record(s, message_created(ConversationState.of(conv), msg, name))
     return msg
-
-
-async def publish_message(
-    rt: Runtime, conv: Conversation, msg: Message, author_name: str | None
-) -> None:
-    await _publish_sent(rt, Sent(message_out(msg, author_name), conv))

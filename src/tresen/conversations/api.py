@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 
 from tresen.auth.deps import RT, AgentDep
 from tresen.conversations import actions
-from tresen.conversations.events import conversation_dict
 from tresen.conversations.queries import (
     access_conversation_by_id,
     list_conversations,
     messages_page,
 )
+from tresen.conversations.wire import conversation_dict
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 

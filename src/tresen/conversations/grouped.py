@@ -5,7 +5,9 @@ Same rules as ``do_send_message``: a resend of a ``client_msg_id`` is answered w
 message; ``seq`` comes from ``UPDATE .. RETURNING`` in the same transaction as the INSERT, and the
 caller publishes only after the shared transaction committed. Anything unusual (a visitor
 reopening a resolved conversation, which also queues it for routing) returns ``None`` and takes
-the full ORM path.
+the full ORM path. The ``MessageCreated`` event is recorded on the grouped connection and
+dispatched only once the shared transaction committed (and not at all if this send's savepoint
+rolled back).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
-from tresen.conversations.events import message_out
 from tresen.conversations.queries import check_visible
+from tresen.conversations.wire import message_out
 from tresen.errors import Invalid
+from tresen.events import ConversationState, record
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message
@@ -37,7 +40,7 @@ _NEXT_SEQ = (
     update(_conversations)
     .where(_c.id == bindparam("cid"))
     .values(last_seq=_c.last_seq + 1, updated_at=bindparam("now"))
-    .returning(_c.last_seq)
+    .returning(_c.last_seq, _c.assignee_id, _c.offered_to)
 )
 _INSERT = insert(_messages).returning(_m.id)
 
@@ -68,7 +71,7 @@ def _send(
     internal: bool,
     now: datetime,
 ) -> Sent | None:
-    from tresen.conversations.actions import Sent
+    from tresen.conversations.actions import Sent, message_created
 
     # Access first: a stranger's resend must not learn which ids exist or are used.
     row = conn.execute(_CONVERSATION, {"cid": conversation_id}).first()
@@ -82,7 +85,9 @@ def _send(
         return Sent(message_out(msg, who.name), Conversation(**row._asdict()), duplicate=True)
     if who.kind == "visitor" and row.status == "resolved":
         return None
-    seq = conn.execute(_NEXT_SEQ, {"cid": conversation_id, "now": now}).scalar_one()
+    seq, assignee_id, offered_to = conn.execute(
+        _NEXT_SEQ, {"cid": conversation_id, "now": now}
+    ).one()
     values = dict(
         conversation_id=conversation_id,
         seq=seq,
@@ -94,5 +99,15 @@ def _send(
         created_at=now,
     )
     msg_id = conn.execute(_INSERT, values).scalar_one()
-    conv = Conversation(**{**row._asdict(), "last_seq": seq, "updated_at": now})
-    return Sent(message_out(Message(id=msg_id, **values), who.name), conv)
+    conv = Conversation(
+        **{
+            **row._asdict(),
+            "last_seq": seq,
+            "updated_at": now,
+            "assignee_id": assignee_id,
+            "offered_to": offered_to,
+        }
+    )
+    msg = Message(id=msg_id, **values)
+    record(conn, message_created(ConversationState.of(conv), msg, who.name))
+    return Sent(message_out(msg, who.name), conv)

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.auth.deps import RT, AgentDep
-from tresen.conversations.events import conversation_dict
+from tresen.conversations.wire import conversation_dict
 from tresen.storage.models import Conversation, Message, Visitor
 
 router = APIRouter(prefix="/api/console", tags=["console"])

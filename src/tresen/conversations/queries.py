@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.conversations.events import message_out
+from tresen.conversations.wire import message_out
 from tresen.errors import NotFound
 from tresen.principal import Principal
 from tresen.realtime.protocol import MessageOut

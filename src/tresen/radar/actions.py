@@ -1,4 +1,5 @@
-"""The one write path for rules and offers."""
+"""The one write path for rules and offers; each change records its events (``RulesChanged``,
+``OfferShown``, ``OfferAccepted``/``Dismissed``/``Ignored``) in its transaction."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ from typing import Any
 from sqlalchemy import select, update
 
 from tresen.errors import Invalid, NotFound
+from tresen.events import (
+    Event,
+    OfferAccepted,
+    OfferDismissed,
+    OfferIgnored,
+    OfferShown,
+    RulesChanged,
+    record,
+)
 from tresen.radar.compiled import RuleError
 from tresen.radar.rules import RuleSpec, parse_rule
 from tresen.runtime import Runtime
 from tresen.storage.models import RadarOffer, RadarRule
-
-RULES_TOPIC = "radar:rules"
 
 
 def check_rule_spec(data: Any) -> RuleSpec:
@@ -36,7 +44,8 @@ async def check_create_rule(rt: Runtime, site_id: int | None, data: Any) -> Rada
     )
     async with rt.db.write() as s:
         s.add(rule)
-    await rt.publish(RULES_TOPIC, "changed")
+        await s.flush()
+        record(s, RulesChanged(rule.id))
     return rule
 
 
@@ -48,14 +57,14 @@ async def check_update_rule(rt: Runtime, rule_id: int, changes: dict[str, Any]) 
         rule.site_id, rule.name, rule.enabled = site_id, spec.name, spec.enabled
         rule.priority, rule.spec = spec.priority, spec.model_dump(mode="json")
         rule.updated_at = rt.clock.now()
-    await rt.publish(RULES_TOPIC, "changed")
+        record(s, RulesChanged(rule.id))
     return rule
 
 
 async def do_delete_rule(rt: Runtime, rule_id: int) -> None:
     async with rt.db.write() as s:
         await s.delete(await access_rule_by_id(s, rule_id))
-    await rt.publish(RULES_TOPIC, "changed")
+        record(s, RulesChanged(rule_id))
 
 
 async def do_order_rules(rt: Runtime, rule_ids: list[int]) -> None:
@@ -65,7 +74,7 @@ async def do_order_rules(rt: Runtime, rule_ids: list[int]) -> None:
             rule = await access_rule_by_id(s, rule_id)
             rule.priority = (i + 1) * 10
             rule.spec = {**rule.spec, "priority": rule.priority}
-    await rt.publish(RULES_TOPIC, "changed")
+        record(s, RulesChanged(None))
 
 
 async def access_rule_by_id(s: Any, rule_id: int) -> RadarRule:
@@ -91,8 +100,13 @@ async def do_record_offer(
     text: str,
     skill: str | None = None,
     agent_id: int | None = None,
+    agent_name: str | None = None,
+    agent_photo: str | None = None,
+    auto_open: bool = False,
+    quiet: bool = False,
 ) -> int:
-    """Store an offer before it is shown; ``agent_id`` marks an agent's manual invitation."""
+    """Store an offer; once stored it is shown (``OfferShown``). ``agent_id`` marks an agent's
+    manual invitation."""
     async with rt.db.write() as s:
         row = RadarOffer(
             rule_id=rule_id,
@@ -107,24 +121,63 @@ async def do_record_offer(
         )
         s.add(row)
         await s.flush()
+        record(
+            s,
+            OfferShown(
+                offer_id=row.id,
+                visitor_id=visitor_id,
+                site_id=site_id,
+                rule_id=rule_id,
+                kind=kind,
+                text=text,
+                auto_open=auto_open,
+                quiet=quiet,
+                agent_id=agent_id,
+                agent_name=agent_name,
+                agent_photo=agent_photo,
+            ),
+        )
         return row.id
 
 
-async def do_record_outcome(rt: Runtime, offer_id: int, outcome: str) -> bool:
-    """Only a shown offer can be answered, once: False if it was answered already."""
+async def do_record_outcome(
+    rt: Runtime, offer_id: int, outcome: str, *, opens_chat: bool = False
+) -> bool:
+    """Only a shown offer can be answered, once: False if it was answered already. With
+    ``opens_chat`` the acceptance is announced by ``do_link_conversation``, with its chat."""
     async with rt.db.write() as s:
-        result = await s.execute(
-            update(RadarOffer)
-            .where(RadarOffer.id == offer_id, RadarOffer.outcome == "shown")
-            .values(outcome=outcome, answered_at=rt.clock.now())
-        )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+        row = (
+            await s.execute(
+                update(RadarOffer)
+                .where(RadarOffer.id == offer_id, RadarOffer.outcome == "shown")
+                .values(outcome=outcome, answered_at=rt.clock.now())
+                .returning(RadarOffer.visitor_id, RadarOffer.rule_id)
+            )
+        ).first()
+        if row is not None and not opens_chat:
+            record(s, _outcome_event(offer_id, outcome, row.visitor_id, row.rule_id, None))
+    return row is not None
 
 
 async def do_link_conversation(rt: Runtime, offer_id: int, conversation_id: int) -> None:
+    """The chat an accepted invitation opened."""
     async with rt.db.write() as s:
-        await s.execute(
-            update(RadarOffer)
-            .where(RadarOffer.id == offer_id)
-            .values(conversation_id=conversation_id)
-        )
+        row = (
+            await s.execute(
+                update(RadarOffer)
+                .where(RadarOffer.id == offer_id)
+                .values(conversation_id=conversation_id)
+                .returning(RadarOffer.visitor_id, RadarOffer.rule_id)
+            )
+        ).one()
+        record(s, OfferAccepted(offer_id, row.visitor_id, row.rule_id, conversation_id))
+
+
+def _outcome_event(
+    offer_id: int, outcome: str, visitor_id: int, rule_id: int | None, conversation_id: int | None
+) -> Event:
+    if outcome == "accepted":
+        return OfferAccepted(offer_id, visitor_id, rule_id, conversation_id)
+    if outcome == "ignored":
+        return OfferIgnored(offer_id, visitor_id, rule_id)
+    return OfferDismissed(offer_id, visitor_id, rule_id)

@@ -13,8 +13,6 @@ from tresen.errors import NotFound
 from tresen.radar import actions
 from tresen.radar.compiled import Ctx
 from tresen.radar.rules import compile_rule
-from tresen.realtime.protocol import OfferOut
-from tresen.runtime import visitor_topic
 from tresen.storage.models import RadarRule
 
 router = APIRouter(prefix="/api/radar", tags=["radar"])
@@ -116,7 +114,6 @@ async def invite(visitor_id: int, body: InviteIn, rt: RT, who: AgentDep) -> dict
         kind="invite",
         text=body.text,
         agent_id=who.id,
+        agent_name=who.name,
     )
-    out = OfferOut(offer_id=offer_id, kind="invite", text=body.text, agent_name=who.name)
-    await rt.publish(visitor_topic(visitor_id), out.frame())
     return {"offer_id": offer_id}

@@ -1,13 +1,14 @@
 """The radar on one node: the engine fed by the visitor sockets this process holds.
 
 Tracking frames update the engine's in-memory facts; page views are stored in batches; offers
-are recorded and then sent to the visitor; agents get a live ``radar`` feed.
+are recorded (``OfferShown``, delivered to the visitor by the gateway's listener). Consoles with
+the visitors view open get a live ``radar`` feed, coalesced to one frame per ``FEED_SECONDS``.
+What the radar hears from the rest of the product comes through listeners on every node
+(``tresen.wiring``): conversations starting and ending, capacity, rule changes.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -15,24 +16,33 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import insert
 
-from tresen.assist.bot import BOT_NAME
+from tresen.aio import spawn
 from tresen.conversations.actions import do_open_from_offer
+from tresen.conversations.wire import BOT_NAME
 from tresen.errors import NotFound
+from tresen.events import (
+    ConversationEvent,
+    Event,
+    PageViewed,
+    VisitorArrived,
+    VisitorLeft,
+)
 from tresen.principal import Principal
 from tresen.radar import actions
 from tresen.radar.capacity import DbCapacity
 from tresen.radar.engine import Offer, RadarEngine
 from tresen.radar.facts import VisitorFacts
 from tresen.radar.rules import compile_rule
-from tresen.realtime.bus import cancel_task
-from tresen.realtime.protocol import OfferOut, RadarOut, TrackIn
-from tresen.runtime import AGENTS_TOPIC, CAPACITY_TOPIC, Runtime, visitor_topic
-from tresen.scheduler import LoopScheduler
+from tresen.realtime.protocol import RadarOut, TrackIn
+from tresen.realtime.topics import RADAR_TOPIC
+from tresen.runtime import Runtime
+from tresen.scheduler import Repeating
 from tresen.storage.models import PageView, RadarOffer, Visitor
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 CAPACITY_SECONDS = 2.0
+FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per node
 RETURNING_AFTER = timedelta(minutes=30)
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 
@@ -43,7 +53,7 @@ class RadarService:
         self.capacity = DbCapacity(rt)
         self.engine = RadarEngine(
             rt.clock,
-            LoopScheduler(rt.clock),
+            rt.scheduler,
             self.capacity,
             on_offer=self._on_offer,
             on_outcome=self._on_outcome,
@@ -51,24 +61,24 @@ class RadarService:
         self._sockets: dict[int, int] = {}
         self._offer_ids: dict[tuple[int, int], int] = {}
         self._views: list[dict[str, Any]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._loops: list[asyncio.Task[None]] = []
+        self._loops: list[Repeating] = []
+        self._busy: set[str] = set()
         self._refreshing = self._refresh_again = False
+        self._dirty: set[int] = set()
+        self._gone: set[int] = set()
 
     async def start(self) -> None:
         await self.reload_rules()
-        await self.rt.bus.subscribe(actions.RULES_TOPIC, self._rules_changed)
-        await self.rt.bus.subscribe(CAPACITY_TOPIC, self._capacity_changed)
-        await self.rt.bus.subscribe(AGENTS_TOPIC, self._conversation_changed)
         await self.capacity.refresh()
         self._loops = [
-            asyncio.create_task(self._every(FLUSH_SECONDS, self.flush)),
-            asyncio.create_task(self._every(CAPACITY_SECONDS, self.refresh_capacity)),
+            self._every(FLUSH_SECONDS, self.flush),
+            self._every(CAPACITY_SECONDS, self.refresh_capacity),
+            Repeating(self.rt.scheduler, self.rt.clock, FEED_SECONDS, self.send_feed),
         ]
 
     async def stop(self) -> None:
-        for task in self._loops:
-            await cancel_task(task)
+        for loop in self._loops:
+            loop.cancel()
         await self.flush()
 
     async def reload_rules(self) -> None:
@@ -104,7 +114,8 @@ class RadarService:
             attributes=dict(visitor.attributes) if visitor.external_id else {},
         )
         self.engine.track(facts)
-        await self._publish_radar(who.id)
+        self.changed(who.id)
+        self.rt.events.emit([VisitorArrived(who.id, visitor.site_id, facts.returning)])
 
     async def visitor_disconnected(self, who: Principal) -> None:
         left = self._sockets.get(who.id, 0) - 1
@@ -112,8 +123,12 @@ class RadarService:
             self._sockets[who.id] = left
             return
         self._sockets.pop(who.id, None)
+        st = self.engine.visitors.get(who.id)
         self.engine.forget(who.id)
-        await self.rt.publish(AGENTS_TOPIC, RadarOut(visitor={"id": who.id}, gone=True).frame())
+        self._dirty.discard(who.id)
+        self._gone.add(who.id)
+        if st is not None:
+            self.rt.events.emit([VisitorLeft(who.id, st.facts.site_id)])
 
     async def track(self, who: Principal, frame: TrackIn) -> None:
         st = self.engine.visitors.get(who.id)
@@ -121,7 +136,7 @@ class RadarService:
             return
         if frame.kind == "page":
             self._page(st.facts, frame)
-            await self._publish_radar(who.id)
+            self.changed(who.id)
         elif frame.kind == "form":
             self.engine.form_focus(who.id, frame.form)
         else:
@@ -139,17 +154,26 @@ class RadarService:
             if k[4:] in UTM_KEYS and k.startswith("utm_")
         }
         facts.utm = utm or frame.utm or facts.utm
+        viewed = PageViewed(
+            facts.visitor_id,
+            facts.site_id,
+            frame.url,
+            frame.title,
+            frame.referrer,
+            self.rt.clock.now(),
+        )
         self._views.append(
             {
-                "site_id": facts.site_id,
-                "visitor_id": facts.visitor_id,
-                "url": frame.url,
-                "title": frame.title,
-                "referrer": frame.referrer,
-                "at": self.rt.clock.now(),
+                "site_id": viewed.site_id,
+                "visitor_id": viewed.visitor_id,
+                "url": viewed.url,
+                "title": viewed.title,
+                "referrer": viewed.referrer,
+                "at": viewed.at,
             }
         )
         self.engine.page_view(facts.visitor_id, frame.url, parts.path or "/", frame.title)
+        self.rt.events.emit([viewed])
 
     async def flush(self) -> None:
         """Store the page views gathered since the last flush in one transaction."""
@@ -165,9 +189,7 @@ class RadarService:
     # ---- offers ------------------------------------------------------------------------------
 
     def _on_offer(self, offer: Offer) -> None:
-        task = asyncio.create_task(self._send_offer(offer))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn(self._send_offer(offer), name="radar-offer")
 
     async def _send_offer(self, offer: Offer) -> None:
         st = self.engine.visitors.get(offer.visitor_id)
@@ -180,28 +202,20 @@ class RadarService:
             kind=offer.kind,
             text=offer.text,
             skill=offer.skill,
-        )
-        self._offer_ids[(offer.visitor_id, offer.rule_id)] = offer_id
-        out = OfferOut(
-            offer_id=offer_id,
-            kind=offer.kind,
-            text=offer.text,
             auto_open=offer.auto_open,
             quiet=offer.quiet,
             agent_name=offer.agent_name,
             agent_photo=offer.agent_photo,
-        )
-        await self.rt.publish(visitor_topic(offer.visitor_id), out.frame())
-        await self._publish_radar(offer.visitor_id)
+        )  # OfferShown: the gateway's listener shows it to the visitor
+        self._offer_ids[(offer.visitor_id, offer.rule_id)] = offer_id
+        self.changed(offer.visitor_id)
 
     def _on_outcome(self, visitor_id: int, rule_id: int, outcome: str) -> None:
         if outcome != "ignored":
             return
         offer_id = self._offer_ids.pop((visitor_id, rule_id), None)
         if offer_id is not None:
-            task = asyncio.create_task(actions.do_record_outcome(self.rt, offer_id, "ignored"))
-            self._tasks.add(task)  # type: ignore[arg-type]
-            task.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
+            spawn(actions.do_record_outcome(self.rt, offer_id, "ignored"), name="radar-ignored")
 
     async def reply(self, who: Principal, offer_id: int, outcome: str) -> int | None:
         """The visitor answered an offer. Accepting an invitation opens a conversation (the
@@ -210,12 +224,13 @@ class RadarService:
             row = await s.get(RadarOffer, offer_id)
         if row is None or row.visitor_id != who.id:
             raise NotFound(f"no open offer {offer_id}", code="no_such_offer")
-        if not await actions.do_record_outcome(self.rt, offer_id, outcome):
+        opens_chat = outcome == "accepted" and row.kind != "message"
+        if not await actions.do_record_outcome(self.rt, offer_id, outcome, opens_chat=opens_chat):
             raise NotFound(f"offer {offer_id} was already answered", code="no_such_offer")
         self.engine.respond(who.id, outcome)  # type: ignore[arg-type]
         self._offer_ids.pop((who.id, row.rule_id or 0), None)
         conversation_id = None
-        if outcome == "accepted" and row.kind != "message":
+        if opens_chat:
             conv = await do_open_from_offer(
                 self.rt,
                 who,
@@ -223,19 +238,32 @@ class RadarService:
                 opening=row.text,
                 assignee_id=row.agent_id,
                 bot_name=BOT_NAME if row.kind == "bot" else None,
+                offer_id=offer_id,
             )
             conversation_id = conv.id
             await actions.do_link_conversation(self.rt, offer_id, conv.id)
             self.engine.chat_started(who.id)  # also for agents' manual invitations
-        await self._publish_radar(who.id)
+        self.changed(who.id)
         return conversation_id
 
-    # ---- agents' feed ------------------------------------------------------------------------
+    # ---- the live visitors feed --------------------------------------------------------------
 
-    async def _publish_radar(self, visitor_id: int) -> None:
-        view = self.snapshot(visitor_id)
-        if view is not None:
-            await self.rt.publish(AGENTS_TOPIC, RadarOut(visitor=view).frame())
+    def changed(self, visitor_id: int) -> None:
+        """The visitor's live state changed: in the next feed frame."""
+        self._dirty.add(visitor_id)
+
+    def send_feed(self) -> None:
+        """One ``radar`` frame with every visitor that changed since the last one, to the
+        consoles that have the visitors view open (none: nothing is built)."""
+        if not (self._dirty or self._gone):
+            return
+        dirty, gone = self._dirty, self._gone
+        self._dirty, self._gone = set(), set()
+        if self.rt.hub.subscribers(RADAR_TOPIC) == 0 and not self.rt.settings.redis_url:
+            return  # one node and nobody looking
+        visitors = [v for vid in sorted(dirty) if (v := self.snapshot(vid))]
+        frame = RadarOut(visitors=visitors, gone=sorted(gone)).frame()
+        self.rt.bus.publish_nowait(RADAR_TOPIC, frame)
 
     def snapshot(self, visitor_id: int) -> dict[str, Any] | None:
         st = self.engine.visitors.get(visitor_id)
@@ -261,36 +289,36 @@ class RadarService:
     def snapshots(self) -> list[dict[str, Any]]:
         return [v for vid in list(self.engine.visitors) if (v := self.snapshot(vid))]
 
-    def _rules_changed(self, topic: str, payload: str) -> None:
-        self._spawn(self.reload_rules())
+    # ---- listeners (on every node) -----------------------------------------------------------
 
-    def _conversation_changed(self, topic: str, payload: str) -> None:
+    def on_rules_changed(self, event: Event) -> None:
+        spawn(self.reload_rules(), name="radar-rules")
+
+    def on_conversation(self, event: ConversationEvent) -> None:
         """A visitor here started chatting, or their chat ended: no offers meanwhile, and
-        none for a while after (the policy's after-chat pause)."""
-        if not payload.startswith('{"type":"conversation"'):
-            return
-        conv = json.loads(payload)["conversation"]
-        vid = conv.get("visitor_id")
-        st = self.engine.visitors.get(vid) if vid is not None else None
+        none for a while after (the policy's after-chat pause). Capacity may differ too."""
+        self.on_capacity(event)
+        conv = event.conversation
+        st = self.engine.visitors.get(conv.visitor_id)
         if st is None:
             return
-        active = conv["status"] == "open"
+        active = conv.status == "open"
         if active and not st.chatting:
-            self.engine.chat_started(vid)
+            self.engine.chat_started(conv.visitor_id)
         elif not active and st.chatting:
-            self.engine.chat_ended(vid)
+            self.engine.chat_ended(conv.visitor_id)
         else:
             return
-        self._spawn(self._publish_radar(vid))
+        self.changed(conv.visitor_id)
 
-    def _capacity_changed(self, topic: str, payload: str) -> None:
+    def on_capacity(self, event: Event) -> None:
         """Coalesced: one refresh at a time, and one more after it if anything changed
         meanwhile (a burst of assignments costs two refreshes, not one each)."""
         if self._refreshing:
             self._refresh_again = True
             return
         self._refreshing = True
-        self._spawn(self._refresh_coalesced())
+        spawn(self._refresh_coalesced(), name="radar-capacity")
 
     async def _refresh_coalesced(self) -> None:
         try:
@@ -302,15 +330,21 @@ class RadarService:
         finally:
             self._refreshing = False
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _every(self, seconds: float, fn: Any) -> Repeating:
+        """``fn`` (a coroutine function) every ``seconds``, never two runs at once."""
+        name = fn.__name__
 
-    async def _every(self, seconds: float, fn: Any) -> None:
-        while True:
-            await asyncio.sleep(seconds)
+        async def run() -> None:
             try:
                 await fn()
             except Exception:
-                log.exception("radar periodic task failed")
+                log.exception("radar periodic task %s failed", name)
+            finally:
+                self._busy.discard(name)
+
+        def due() -> None:
+            if name not in self._busy:
+                self._busy.add(name)
+                spawn(run(), name=f"radar-{name}")
+
+        return Repeating(self.rt.scheduler, self.rt.clock, seconds, due)

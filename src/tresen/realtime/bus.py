@@ -1,8 +1,8 @@
 """Publish/subscribe between server processes: the doorbell, never the log.
 
-A ``Bus`` carries text payloads on named topics. ``MemoryBus`` serves one process;
-``RedisBus`` connects any number of ``tresen serve`` processes through Redis pub/sub.
-Both pass the same contract suite (tests/contract/test_bus.py).
+A ``Bus`` carries text payloads on named topics. Backends live beside this ABC, each in its own
+module (``memory_bus``, ``redis_bus``); ``buses.create_bus`` picks one. All pass the same
+contract suite (tests/contract/test_bus.py).
 """
 
 from __future__ import annotations
@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
 
 Handler = Callable[[str, str], None]
 """Called with (topic, payload) on the event loop. Must not block."""
 
 log = logging.getLogger(__name__)
+OUTBOX_LIMIT = 100_000
+"""Payloads ``publish_nowait`` keeps while the backend is slow or away; beyond, the oldest go
+(the database is the log: clients catch up by resuming)."""
 
 
 class Bus(ABC):
@@ -23,6 +27,9 @@ class Bus(ABC):
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
+        self._outbox: deque[tuple[str, str]] = deque()
+        self._sender: asyncio.Task[None] | None = None
+        self.dropped = 0
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Connect to the backend, if there is one."""
@@ -33,6 +40,38 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, topic: str, payload: str) -> None:
         """Deliver ``payload`` to every subscriber of ``topic`` in every process."""
+
+    def publish_nowait(self, topic: str, payload: str) -> None:
+        """Publish without waiting: queued and sent in order by one task. For listeners that
+        must not block (the WebSocket fan-out after a commit)."""
+        if len(self._outbox) >= OUTBOX_LIMIT:
+            self._outbox.popleft()
+            self.dropped += 1
+        self._outbox.append((topic, payload))
+        if self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(self._send_outbox())
+
+    async def _send_outbox(self) -> None:
+        try:
+            while self._outbox:
+                batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), 256))]
+                try:
+                    await self._publish_many(batch)
+                except Exception:
+                    log.warning("bus publish of %d payloads failed; retrying", len(batch))
+                    self._outbox.extendleft(reversed(batch))
+                    await asyncio.sleep(0.5)
+        finally:
+            self._sender = None
+
+    async def _publish_many(self, batch: list[tuple[str, str]]) -> None:
+        for topic, payload in batch:
+            await self.publish(topic, payload)
+
+    async def flush(self) -> None:
+        """Wait until everything ``publish_nowait`` queued has been published."""
+        while self._sender is not None:
+            await asyncio.shield(self._sender)
 
     @abstractmethod
     async def ping(self) -> bool:
@@ -70,31 +109,3 @@ class Bus(ABC):
     @property
     def topics(self) -> int:
         return len(self._handlers)
-
-
-class MemoryBus(Bus):
-    """In-process delivery: the embedded default for one ``tresen serve``."""
-
-    async def publish(self, topic: str, payload: str) -> None:
-        self._dispatch(topic, payload)
-
-    async def ping(self) -> bool:
-        return True
-
-
-def create_bus(redis_url: str | None, node_name: str) -> Bus:
-    if not redis_url:
-        return MemoryBus()
-    from tresen.realtime.redis_bus import RedisBus
-
-    return RedisBus(redis_url, node_name=node_name)
-
-
-async def cancel_task(task: asyncio.Task[object] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    try:
-        await task
-    except (asyncio.CancelledError, Exception):
-        pass

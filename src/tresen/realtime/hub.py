@@ -1,15 +1,49 @@
-"""Local fan-out: one bus subscription per topic per process, many sockets behind it."""
+"""Local fan-out: one bus subscription per topic per process, many sockets behind it.
+
+Payloads that need ordering carry a short header the server wrote (never client text), parsed
+once per process: ``#m <conversation> <seq>`` for a message, ``#c <conversation> <visitor>
+<assignee or 0> <created 0/1>`` for a conversation change. Anything else is passed as it is.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from tresen.realtime.bus import Bus
 
 
+class Tag(NamedTuple):
+    kind: str  # "m": a message; "c": a conversation change
+    conversation_id: int
+    seq: int = 0
+    visitor_id: int = 0
+    assignee_id: int = 0
+    created: bool = False
+
+
 class Subscriber(Protocol):
-    def deliver(self, frame: str, conversation_id: int | None, seq: int | None) -> None: ...
+    def deliver(self, frame: str, tag: Tag | None) -> None: ...
+
+
+def tag_message(frame: str, conversation_id: int, seq: int) -> str:
+    return f"#m {conversation_id} {seq}\n{frame}"
+
+
+def tag_conversation(
+    frame: str, conversation_id: int, visitor_id: int, assignee_id: int | None, created: bool
+) -> str:
+    return f"#c {conversation_id} {visitor_id} {assignee_id or 0} {int(created)}\n{frame}"
+
+
+def untag(payload: str) -> tuple[str, Tag | None]:
+    if not payload.startswith("#"):
+        return payload, None
+    head, frame = payload.split("\n", 1)
+    kind, *nums = head[1:].split(" ")
+    if kind == "m":
+        return frame, Tag("m", int(nums[0]), seq=int(nums[1]))
+    conv, visitor, assignee, created = (int(n) for n in nums)
+    return frame, Tag("c", conv, visitor_id=visitor, assignee_id=assignee, created=bool(created))
 
 
 class Hub:
@@ -36,13 +70,12 @@ class Hub:
         subs = self._local.get(topic)
         if not subs:
             return
-        conversation_id = seq = None
-        if payload.startswith('{"type":"message"'):
-            # Parsed once per process, so each socket can keep its order without parsing.
-            data = json.loads(payload)
-            conversation_id, seq = data["conversation_id"], data["seq"]
+        frame, tag = untag(payload)
         for sub in list(subs):
-            sub.deliver(payload, conversation_id, seq)
+            sub.deliver(frame, tag)
+
+    def subscribers(self, topic: str) -> int:
+        return len(self._local.get(topic, ()))
 
     @property
     def connections(self) -> int:

@@ -6,6 +6,7 @@ the ``*Out`` models. Errors are frames too: ``{"type": "error", "code": ..., "me
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -182,6 +183,32 @@ class CobrowseCodeIn(_In):
     type: Literal["cobrowse_code"]
 
 
+class WatchIn(_In):
+    """Agents: follow a conversation on this socket (its messages, typing, read receipts) even
+    if it is not theirs; with ``seq``, first get what came after it (like ``resume``)."""
+
+    type: Literal["watch"]
+    conversation_id: int
+    seq: Annotated[int, Field(ge=0)] | None = None
+
+
+class UnwatchIn(_In):
+    type: Literal["unwatch"]
+    conversation_id: int
+
+
+class SubscribeIn(_In):
+    """Agents: receive a live view's updates on this socket (``visitors``: the radar feed)."""
+
+    type: Literal["subscribe"]
+    view: Literal["visitors"]
+
+
+class UnsubscribeIn(_In):
+    type: Literal["unsubscribe"]
+    view: Literal["visitors"]
+
+
 class PingIn(_In):
     type: Literal["ping"]
 
@@ -208,6 +235,10 @@ ClientFrame = Annotated[
     | CobrowseEventsIn
     | CobrowseCommandIn
     | CobrowseCodeIn
+    | WatchIn
+    | UnwatchIn
+    | SubscribeIn
+    | UnsubscribeIn
     | PingIn
     | PongIn,
     Field(discriminator="type"),
@@ -215,7 +246,7 @@ ClientFrame = Annotated[
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(
     {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "handover"}
-    | {"ping", "pong"}
+    | {"watch", "unwatch", "subscribe", "unsubscribe", "ping", "pong"}
 ) | frozenset(
     {
         "cobrowse_request",
@@ -320,11 +351,12 @@ class OfferOut(_Out):
 
 
 class RadarOut(_Out):
-    """For agents: a live visitor's state changed (``gone``: left the site)."""
+    """For consoles with the visitors view open: live visitors whose state changed, and those
+    who left the site. Coalesced: a few frames a second per node at most."""
 
     type: Literal["radar"] = "radar"
-    visitor: dict[str, Any]
-    gone: bool = False
+    visitors: list[dict[str, Any]] = []
+    gone: list[int] = []
 
 
 class QueueOut(_Out):
@@ -421,3 +453,14 @@ class PongOut(_Out):
 
 def error_frame(code: str, message: str, ref: str | None = None) -> str:
     return ErrorOut(code=code, message=message, ref=ref).frame()
+
+
+def _client_models() -> dict[str, type[BaseModel]]:
+    union = typing.get_args(ClientFrame)[0]
+    return {
+        typing.get_args(m.model_fields["type"].annotation)[0]: m for m in typing.get_args(union)
+    }
+
+
+CLIENT_MODELS = _client_models()
+"""Each client frame type and its model: frames are validated by the model of their parsed type."""

@@ -9,7 +9,8 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from tresen.realtime.bus import Bus, cancel_task
+from tresen.aio import cancel_task
+from tresen.realtime.bus import Bus
 
 log = logging.getLogger(__name__)
 PREFIX = "tresen:"
@@ -33,6 +34,11 @@ class RedisBus(Bus):
             self._reader = asyncio.create_task(self._read_loop(), name="redis-bus-reader")
 
     async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self.flush(), timeout=2)
+        except Exception:
+            log.warning("closing the bus with %d payloads unpublished", len(self._outbox))
+        await cancel_task(self._sender)
         await cancel_task(self._reader)
         self._reader = None
         if self._pubsub is not None:
@@ -41,6 +47,13 @@ class RedisBus(Bus):
 
     async def publish(self, topic: str, payload: str) -> None:
         await self.client.publish(PREFIX + topic, payload)
+
+    async def _publish_many(self, batch: list[tuple[str, str]]) -> None:
+        """One round trip for a batch of queued publishes (order kept)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for topic, payload in batch:
+                pipe.publish(PREFIX + topic, payload)
+            await pipe.execute()
 
     async def ping(self) -> bool:
         try:

@@ -9,10 +9,19 @@ from typing import Any, Literal
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.assist.bot import do_bot_start
-from tresen.conversations.actions import do_system_message, publish_conversation
+from tresen.conversations.actions import add_message
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Conflict, Forbidden, Invalid
+from tresen.events import (
+    ConversationAbandoned,
+    ConversationAssigned,
+    ConversationDeclined,
+    ConversationQueued,
+    ConversationState,
+    ConversationTransferred,
+    QueueChoiceMade,
+    record,
+)
 from tresen.principal import Principal
 from tresen.routing.dispatcher import LOCK_KEY
 from tresen.routing.queue import agent_loads, waiting_filter
@@ -36,7 +45,11 @@ async def check_answer_offer(
             conv.assignee_id, conv.assigned_at = who.id, now
         else:
             conv.declined_by = [*conv.declined_by, who.id]
-    await publish_conversation(rt, conv)
+        state = ConversationState.of(conv)
+        if accept:
+            record(s, ConversationAssigned(state, who.id, by="accept", by_agent_id=who.id))
+        else:
+            record(s, ConversationDeclined(state, who.id, expired=False))
     return conv
 
 
@@ -60,6 +73,7 @@ async def check_transfer(
             # The dispatcher's lock: a pass cannot fill this agent's last slot meanwhile.
             await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
         conv = await access_conversation_by_id(s, who, conv_id, lock=True)
+        previous = conv.assignee_id
         if agent_id is not None:
             await _check_room(s, agent_id)
             conv.assignee_id, conv.assigned_at = agent_id, now
@@ -70,14 +84,18 @@ async def check_transfer(
             conv.queued_at = conv.queued_at or now
             conv.priority = max(conv.priority, 1)  # a transferred visitor is not sent to the back
         conv.updated_at = now
-    target = f"agent {agent_id}" if agent_id else (skill or department)
-    await do_system_message(
-        rt,
-        conv,
-        f"Transferred to {target} by {who.name}" + (f": {note}" if note else ""),
-        internal=True,
-    )
-    await publish_conversation(rt, conv)
+        target = f"agent {agent_id}" if agent_id else (skill or department)
+        told = f"Transferred to {target} by {who.name}" + (f": {note}" if note else "")
+        await add_message(s, conv, now, author_kind="system", body=told, internal=True)
+        state = ConversationState.of(conv)
+        record(
+            s,
+            ConversationTransferred(
+                state, previous, agent_id, skill, department, by_agent_id=who.id, note=note
+            ),
+        )
+        if agent_id is None:
+            record(s, ConversationQueued(state, "transfer"))
     return conv
 
 
@@ -107,11 +125,12 @@ async def check_queue_choice(
             visitor = await s.get(Visitor, who.id)
             if visitor is not None and not visitor.email:
                 visitor.email = str(details["email"])[:320]
-    if summary:
-        await do_system_message(rt, conv, summary, internal=False)
-    await publish_conversation(rt, conv)
-    if choice == "bot":
-        await do_bot_start(rt, conv.id)
+        if summary:
+            await add_message(s, conv, now, author_kind="system", body=summary)
+        state = ConversationState.of(conv)
+        record(s, QueueChoiceMade(state, choice))  # "bot": the bot takes it (a listener)
+        if choice == "leave":
+            record(s, ConversationAbandoned(state, "left_queue"))
     return conv
 
 
@@ -165,6 +184,5 @@ async def do_abandon_gone(rt: Runtime, visitor_id: int) -> list[Conversation]:
                 now,
             )
             conv.meta = {**conv.meta, "abandoned": "left the site"}
-    for conv in convs:
-        await publish_conversation(rt, conv)
+            record(s, ConversationAbandoned(ConversationState.of(conv), "left_site"))
     return convs

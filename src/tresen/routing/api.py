@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tresen.auth.deps import RT, AgentDep
-from tresen.conversations.events import conversation_dict
+from tresen.conversations.wire import conversation_dict
 from tresen.errors import Forbidden
 from tresen.routing import actions
 from tresen.routing.overview import overview

@@ -18,6 +18,13 @@ from typing import Literal
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.events import (
+    ConversationAssigned,
+    ConversationDeclined,
+    ConversationOffered,
+    ConversationState,
+    record,
+)
 from tresen.routing.blend import blend_email, email_rules
 from tresen.routing.estimate import expected_wait, positions
 from tresen.routing.queue import agent_loads, handling_seconds, waiting
@@ -69,7 +76,22 @@ async def run_pass(rt: Runtime) -> PassResult:
         result.email = await blend_email(s, rules, loaded, [r for _, r in queue], now)
         if still:
             result.waiting = await _queue_states(rt, s, loaded, still, now)
+        _record_pass(s, result)
     return result
+
+
+def _record_pass(s: AsyncSession, result: PassResult) -> None:
+    for conv in result.expired:
+        state = ConversationState.of(conv)
+        record(s, ConversationDeclined(state, conv.declined_by[-1], expired=True))
+    for conv in result.assigned:
+        state = ConversationState.of(conv)
+        if conv.offered_to is not None:
+            record(s, ConversationOffered(state, conv.offered_to))
+        else:
+            record(s, ConversationAssigned(state, conv.assignee_id, by="routing"))
+    for conv in result.email:
+        record(s, ConversationAssigned(ConversationState.of(conv), conv.assignee_id, by="routing"))
 
 
 def _strategies(rt: Runtime):  # type: ignore[no-untyped-def]

@@ -10,71 +10,68 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tresen.conversations.actions import publish_conversation
-from tresen.realtime.bus import cancel_task
-from tresen.realtime.protocol import OverflowOut, QueueOut
+from tresen.aio import cancel_task, spawn
+from tresen.events import ConversationOverflowed, Event, QueuePositionChanged
 from tresen.routing.actions import do_abandon_gone
 from tresen.routing.dispatcher import PassResult, QueueState, run_pass
-from tresen.runtime import CAPACITY_TOPIC, Runtime, visitor_topic
+from tresen.runtime import Runtime
+from tresen.scheduler import Repeating, TimerHandle
 
 log = logging.getLogger(__name__)
 SAFETY_SECONDS = 2.0
 SLOW_PASS_SECONDS = 0.5  # log passes slower than this: waiting visitors feel them
-OVERFLOW_OPTIONS = ["wait", "message", "callback", "bot"]
+OVERFLOW_OPTIONS = ("wait", "message", "callback", "bot")
 
 
 class RoutingService:
+    """Passes run one at a time: a kick while one runs asks for one more after it."""
+
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        self._safety: Repeating | None = None
         self._told: dict[int, tuple[int, int | None]] = {}
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timers: dict[str, TimerHandle] = {}
         self.passes = 0
 
     async def start(self) -> None:
-        await self.rt.bus.subscribe(CAPACITY_TOPIC, lambda topic, payload: self.kick())
         self._loop = asyncio.create_task(self._run_forever(), name="routing")
+        # The safety net: a pass every few seconds even if no event asked for one (offers
+        # that ran out, a kick lost with a node).
+        self._safety = Repeating(self.rt.scheduler, self.rt.clock, SAFETY_SECONDS, self.kick)
 
     async def stop(self) -> None:
+        if self._safety is not None:
+            self._safety.cancel()
         await cancel_task(self._loop)
         for handle in self._timers.values():
             handle.cancel()
 
-    def kick(self) -> None:
+    def kick(self, event: Event | None = None) -> None:
+        """Something changed that routing decides on (a listener of many events)."""
         self._wake.set()
 
     async def _run_forever(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), SAFETY_SECONDS)
-            except TimeoutError:
-                pass
+            await self._wake.wait()
             self._wake.clear()
             try:
                 await self.run_once()
             except Exception:
                 log.exception("routing pass failed")
-                await asyncio.sleep(0.5)
 
     async def run_once(self) -> PassResult:
         started = time.monotonic()
         result = await run_pass(self.rt)
         self.passes += 1
         passed = time.monotonic()
-        changed = [*result.assigned, *result.expired, *result.email]
         # Forget what we told chats that left the queue (assigned, handed to the bot, left):
         # if one comes back, its visitor hears their place again even if it is unchanged.
         still = {st.conversation_id for st in result.waiting}
         for conv_id in [c for c in self._told if c not in still]:
             del self._told[conv_id]
-        # Concurrently: one after the other, each publish waits its turn on a busy event loop
-        # and the next pass waits for all of them (seconds, with 40 visitors waiting). Frames
-        # to one visitor keep their order: each conversation, each _tell is one sequence.
-        await asyncio.gather(
-            *(publish_conversation(self.rt, conv) for conv in changed),  # re-kicks passes, radar
-            *(self._tell(state) for state in result.waiting),
-        )
+        self.rt.events.emit([e for state in result.waiting for e in self._news(state)])
         if time.monotonic() - started > SLOW_PASS_SECONDS:
             log.warning(
                 "slow routing pass: %.2f s in the database, %.2f s telling (%d assigned, %d wait)",
@@ -85,25 +82,21 @@ class RoutingService:
             )
         return result
 
-    async def _tell(self, st: QueueState) -> None:
+    def _news(self, st: QueueState) -> list[Event]:
+        """What a waiting visitor is told after a pass: their place when it changed, and the
+        other ways when the wait overflowed."""
         wait = None if st.wait is None else round(st.wait)
-        topic = visitor_topic(st.visitor_id)
+        news: list[Event] = []
         if self._told.get(st.conversation_id) != (st.position, wait):
             self._told[st.conversation_id] = (st.position, wait)
-            out = QueueOut(
-                conversation_id=st.conversation_id,
-                position=st.position,
-                estimated_wait_seconds=wait,
-            )
-            await self.rt.publish(topic, out.frame())
+            news.append(QueuePositionChanged(st.conversation_id, st.visitor_id, st.position, wait))
         if st.overflow is not None:
-            out2 = OverflowOut(
-                conversation_id=st.conversation_id,
-                reason=st.overflow,
-                estimated_wait_seconds=wait,
-                options=OVERFLOW_OPTIONS,
+            news.append(
+                ConversationOverflowed(
+                    st.conversation_id, st.visitor_id, st.overflow, wait, OVERFLOW_OPTIONS
+                )
             )
-            await self.rt.publish(topic, out2.frame())
+        return news
 
     # ---- presence: auto-away, abandonment ---------------------------------------------------
 
@@ -135,15 +128,15 @@ class RoutingService:
         self._cancel_timer(key)
 
         async def check() -> None:
-            self._timers.pop(key, None)
             if await self.rt.presence.count(key) == 0:
                 await then()
 
         def fire() -> None:
-            task = asyncio.create_task(check())
-            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+            self._timers.pop(key, None)
+            spawn(check(), name=f"gone:{key}")
 
-        self._timers[key] = asyncio.get_running_loop().call_later(grace, fire)
+        when = self.rt.clock.now().timestamp() + grace
+        self._timers[key] = self.rt.scheduler.call_at(when, fire)
 
     def _cancel_timer(self, key: str) -> None:
         handle = self._timers.pop(key, None)

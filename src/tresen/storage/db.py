@@ -19,12 +19,17 @@ from sqlalchemy.ext.asyncio import (
 T = TypeVar("T")
 GroupWork = Callable[[Connection], Any]
 MAX_GROUP = 256
+OnCommit = Callable[[list[Any]], None]
+"""Called with the events recorded on a unit of work (``session.info["events"]``) right after it
+committed; never for a rolled-back one. The app sets it to the event dispatcher."""
 
 
 class Database:
-    """Owns the engine. ``read()`` and ``write()`` hand out sessions; ``write()`` commits."""
+    """Owns the engine. ``read()`` and ``write()`` hand out sessions; ``write()`` commits, then
+    hands the events recorded on it to ``on_commit``."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.on_commit: OnCommit | None = None
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -52,13 +57,22 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back on error."""
+        """One transaction: committed when the block ends, rolled back on error. Events
+        recorded on the session go to ``on_commit`` after the commit, and only then."""
         if self._write_lock is None:
-            async with self._write_sessions() as session, session.begin():
-                yield session
+            async with self._write_sessions() as session:
+                async with session.begin():
+                    yield session
+                self._committed(session.info.pop("events", None))
             return
-        async with self._write_lock, self._write_sessions() as session, session.begin():
-            yield session
+        async with self._write_sessions() as session:
+            async with self._write_lock, session.begin():
+                yield session
+            self._committed(session.info.pop("events", None))
+
+    def _committed(self, events: list[Any] | None) -> None:
+        if events and self.on_commit is not None:
+            self.on_commit(events)
 
     async def write_grouped(self, work: Callable[[Connection], T]) -> T:
         """SQLite only: run ``work`` (sync, Core statements) in a transaction shared with the
@@ -77,13 +91,15 @@ class Database:
         try:
             while self._group:
                 batch, self._group = self._group[:MAX_GROUP], self._group[MAX_GROUP:]
+                events: list[Any] = []
                 try:
                     async with self._write_lock:
-                        outcomes = await loop.run_in_executor(
+                        outcomes, events = await loop.run_in_executor(
                             self._group_executor(), self._run_group, [w for w, _ in batch]
                         )
                 except Exception as exc:  # the commit failed: nobody's write happened
                     outcomes = [(False, exc)] * len(batch)
+                self._committed(events)  # before the writers resume: frames before acks
                 for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
                     if fut.done():
                         continue
@@ -102,19 +118,27 @@ class Database:
             self._sync_engine = engine.execution_options(tresen_write=True)
         return self._executor
 
-    def _run_group(self, works: list[GroupWork]) -> list[tuple[bool, Any]]:
+    def _run_group(self, works: list[GroupWork]) -> tuple[list[tuple[bool, Any]], list[Any]]:
+        """Outcomes per work, and the events of the works whose savepoint held."""
         assert self._sync_engine is not None
         outcomes: list[tuple[bool, Any]] = []
-        with self._sync_engine.connect() as conn, conn.begin():
-            for work in works:
-                savepoint = conn.begin_nested()
-                try:
-                    outcomes.append((True, work(conn)))
-                    savepoint.commit()
-                except Exception as exc:
-                    savepoint.rollback()
-                    outcomes.append((False, exc))
-        return outcomes
+        events: list[Any] = []
+        with self._sync_engine.connect() as conn:
+            try:
+                with conn.begin():
+                    for work in works:
+                        pending = conn.info["events"] = []
+                        savepoint = conn.begin_nested()
+                        try:
+                            outcomes.append((True, work(conn)))
+                            savepoint.commit()
+                            events.extend(pending)
+                        except Exception as exc:
+                            savepoint.rollback()
+                            outcomes.append((False, exc))
+            finally:
+                conn.info.pop("events", None)
+        return outcomes, events
 
     async def ping(self) -> bool:
         try:

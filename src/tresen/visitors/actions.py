@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.auth.identity import verify_identity
-from tresen.auth.tokens import BadToken
 from tresen.errors import Forbidden, Invalid, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
+from tresen.security.identity import verify_identity
+from tresen.security.tokens import BadToken
 from tresen.sites.queries import site_by_key
 from tresen.storage.models import Site, Visitor
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from tresen.auth.deps import RT
-from tresen.conversations.events import conversation_dict
 from tresen.conversations.queries import messages_page, visitor_conversations
+from tresen.conversations.wire import conversation_dict
 from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime

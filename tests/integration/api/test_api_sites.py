@@ -6,7 +6,7 @@ import httpx
 from tests.integration.api.helpers import assert_error
 from tests.support.actors import Scenario
 
-from tresen.auth.identity import identity_hash
+from tresen.security.identity import identity_hash
 
 
 async def test_admin_creates_site_with_normalised_origins_and_snippet(scenario: Scenario) -> None:

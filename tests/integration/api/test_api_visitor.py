@@ -7,8 +7,8 @@ from tests.integration.api.helpers import assert_error, start_conversation
 from tests.support.actors import ORIGIN, Scenario
 from tests.support.server import InProcessServer
 
-from tresen.auth.identity import identity_hash
-from tresen.auth.tokens import Signer
+from tresen.security.identity import identity_hash
+from tresen.security.tokens import Signer
 from tresen.sites.actions import do_create_site
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
+from tresen.realtime.connection import Connection
 from websockets.client import ClientProtocol
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from tresen.realtime.connection import Connection
 from tresen.realtime.protocol import Author, TypingOut
 from tresen.runtime import AGENTS_TOPIC
 

@@ -17,8 +17,8 @@ from tests.support.actors import next_frame as _next_frame
 from tests.support.server import TEST_SECRET, InProcessServer
 from websockets.exceptions import ConnectionClosed
 
-from tresen.auth.tokens import Signer
 from tresen.clock import ManualClock
+from tresen.security.tokens import Signer
 from tresen.storage.models import Message
 
 LIMIT = 8192  # settings.max_message_chars (default)

@@ -13,8 +13,8 @@ import pytest
 from tests.support.actors import Scenario, make_scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer, test_settings
 
-from tresen.auth.identity import identity_hash as sign_identity
 from tresen.clock import ManualClock
+from tresen.security.identity import identity_hash as sign_identity
 from tresen.storage.migrate import upgrade_async
 
 

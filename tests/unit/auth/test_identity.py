@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from tresen.auth.identity import identity_hash, verify_identity
+from tresen.security.identity import identity_hash, verify_identity
 
 
 def test_hash_matches_the_documented_convention() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tresen.auth.passwords import hash_password, verify_password
+from tresen.security.passwords import hash_password, verify_password
 
 
 def test_hash_verifies_only_the_right_password() -> None:

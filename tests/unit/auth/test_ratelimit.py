@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from tresen.auth import ratelimit
-from tresen.auth.ratelimit import MemoryRateLimiter
+from tresen.security.ratelimit import MemoryRateLimiter
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tresen.auth.tokens import BadToken, Signer, hash_token, random_token
+from tresen.security.tokens import BadToken, Signer, hash_token, random_token
 
 NOW = 1_700_000_000.0
 

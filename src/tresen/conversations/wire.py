@@ -1,9 +1,10 @@
-"""Wire shapes of conversation events, built once per event by the producer."""
+"""Wire shapes of conversations and messages, rendered from rows or committed events."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tresen.events import ConversationState
 from tresen.realtime.protocol import Author, ConversationOut, MessageOut
 from tresen.storage.models import Conversation, Message
 
@@ -25,7 +26,9 @@ def message_out(msg: Message, author_name: str | None) -> MessageOut:
     )
 
 
-def conversation_dict(conv: Conversation, *, for_visitor: bool = False) -> dict[str, Any]:
+def conversation_dict(
+    conv: Conversation | ConversationState, *, for_visitor: bool = False
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": conv.id,
         "status": conv.status,
@@ -53,7 +56,9 @@ def conversation_dict(conv: Conversation, *, for_visitor: bool = False) -> dict[
     return data
 
 
-def conversation_frames(conv: Conversation, *, created: bool = False) -> tuple[str, str]:
+def conversation_frames(
+    conv: Conversation | ConversationState, *, created: bool = False
+) -> tuple[str, str]:
     """(frame for agents, frame for the visitor)."""
     return (
         ConversationOut(conversation=conversation_dict(conv), created=created).frame(),

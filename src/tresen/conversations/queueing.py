@@ -1,4 +1,5 @@
-"""Putting a conversation in the queue, inside the transaction that creates or reopens it."""
+"""Putting a conversation in the queue, inside the transaction that creates or reopens it
+(routing then takes it from there)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,16 @@
-"""Co-browsing frames on a socket: thin, like realtime/handlers.py. Agents that request or watch
-a session join its topic ``cb:<id>`` on this connection, so the mirror follows them."""
+"""Co-browsing frames on a socket: thin, like every domain's frames module. Agents that request
+or watch a session join its topic ``cb:<id>`` on this connection, so the mirror follows them."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from tresen.cobrowse import actions, relay
 from tresen.cobrowse.codes import CODE_TTL, check_new_code
 from tresen.errors import Forbidden, Invalid
+from tresen.peer import Peer
 from tresen.realtime.protocol import (
     CobrowseCodeIn,
     CobrowseCodeOut,
+    CobrowseCommandIn,
     CobrowseControlIn,
     CobrowseEventsIn,
     CobrowseNoticeOut,
@@ -21,31 +21,28 @@ from tresen.realtime.protocol import (
     CobrowseStopIn,
     CobrowseWatchIn,
 )
-from tresen.runtime import visitor_topic
-
-if TYPE_CHECKING:
-    from tresen.realtime.connection import Connection
+from tresen.realtime.topics import visitor_topic
 
 
-async def on_request(conn: Connection, frame: CobrowseRequestIn) -> None:
+async def on_request(conn: Peer, frame: CobrowseRequestIn) -> None:
     cb = await actions.check_request(conn.rt, conn.who, frame.conversation_id)
     await conn.join(actions.session_topic(cb.id))
 
 
-async def on_reply(conn: Connection, frame: CobrowseReplyIn) -> None:
+async def on_reply(conn: Peer, frame: CobrowseReplyIn) -> None:
     await actions.check_reply(conn.rt, conn.who, frame.session_id, frame.accept, frame.auto_follow)
 
 
-async def on_stop(conn: Connection, frame: CobrowseStopIn) -> None:
+async def on_stop(conn: Peer, frame: CobrowseStopIn) -> None:
     relay.forget(conn, frame.session_id)
     await actions.check_stop(conn.rt, conn.who, frame.session_id)
 
 
-async def on_control(conn: Connection, frame: CobrowseControlIn) -> None:
+async def on_control(conn: Peer, frame: CobrowseControlIn) -> None:
     await actions.check_control(conn.rt, conn.who, frame.session_id, frame.granted)
 
 
-async def on_watch(conn: Connection, frame: CobrowseWatchIn) -> None:
+async def on_watch(conn: Peer, frame: CobrowseWatchIn) -> None:
     """An agent opens the mirror; the visitor's recorder is asked for a full snapshot."""
     if conn.who.kind != "agent":
         raise Forbidden("only agents watch co-browsing sessions")
@@ -57,10 +54,10 @@ async def on_watch(conn: Connection, frame: CobrowseWatchIn) -> None:
     notice = CobrowseNoticeOut(
         session_id=cb.id, code="snapshot_needed", message="an agent joined the mirror"
     )
-    await conn.rt.publish(visitor_topic(cb.visitor_id), notice.frame())
+    conn.rt.bus.publish_nowait(visitor_topic(cb.visitor_id), notice.frame())
 
 
-async def on_resume(conn: Connection, frame: CobrowseResumeIn) -> None:
+async def on_resume(conn: Peer, frame: CobrowseResumeIn) -> None:
     """A visitor's new page asks whether its session is still on; answered on this socket."""
     async with conn.rt.db.read() as s:
         cb = await actions.access_session_by_id(s, conn.who, frame.session_id)
@@ -75,10 +72,14 @@ async def on_resume(conn: Connection, frame: CobrowseResumeIn) -> None:
     )
 
 
-async def on_code(conn: Connection, frame: CobrowseCodeIn) -> None:
+async def on_code(conn: Peer, frame: CobrowseCodeIn) -> None:
     code = await check_new_code(conn.rt, conn.who)
     conn.send(CobrowseCodeOut(code=code, expires_in=int(CODE_TTL.total_seconds())).frame())
 
 
-async def on_events(conn: Connection, frame: CobrowseEventsIn) -> None:
+async def on_events(conn: Peer, frame: CobrowseEventsIn) -> None:
     await relay.relay_events(conn, frame, conn.frame_bytes)
+
+
+async def on_command(conn: Peer, frame: CobrowseCommandIn) -> None:
+    await actions.check_command(conn.rt, conn.who, frame)

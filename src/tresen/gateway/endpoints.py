@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -15,10 +14,13 @@ from fastapi import APIRouter, WebSocket
 
 from tresen.auth.sessions import agent_from_ticket
 from tresen.errors import Forbidden, TresenError, Unauthorized
+from tresen.gateway.connection import Connection
+from tresen.gateway.frames import FrameRouter
 from tresen.principal import Principal
-from tresen.realtime.connection import Connection
 from tresen.realtime.protocol import PingOut, WelcomeOut, error_frame
-from tresen.runtime import AGENTS_TOPIC, Runtime, agent_topic, visitor_topic
+from tresen.realtime.topics import INBOX_TOPIC, agent_topic, visitor_topic
+from tresen.runtime import Runtime
+from tresen.scheduler import Repeating
 from tresen.sites.queries import site_by_key
 from tresen.visitors.actions import origin_allowed, visitor_from_token
 
@@ -31,13 +33,16 @@ CLOSE_FORBIDDEN = 4403
 class Gateway:
     """Holds this process's connections and sweeps them: pings, idle timeouts."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, router: FrameRouter) -> None:
         self.rt = rt
+        self.router = router
         self.connections: set[Connection] = set()
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper: Repeating | None = None
 
     def start(self) -> None:
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="ws-sweeper")
+        self._sweeper = Repeating(
+            self.rt.scheduler, self.rt.clock, self.rt.settings.heartbeat_seconds, self.sweep
+        )
 
     async def stop(self) -> None:
         if self._sweeper:
@@ -46,7 +51,7 @@ class Gateway:
             conn.close(1001, "server shutting down")
 
     async def serve(self, ws: WebSocket, who: Principal, topics: list[str]) -> None:
-        conn = Connection(ws, who, self.rt)
+        conn = Connection(ws, who, self.rt, self.router)
         self.connections.add(conn)
         try:
             for topic in topics:
@@ -78,11 +83,6 @@ class Gateway:
                 conn.close(4000, "idle timeout")
             else:
                 conn.send(ping)
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.rt.settings.heartbeat_seconds)
-            self.sweep()
 
 
 def _is_disconnect(exc: Exception) -> bool:
@@ -132,6 +132,6 @@ async def agent_socket(ws: WebSocket) -> None:
         return await _refuse(ws, exc)
     await rt.routing.agent_connected(who.id)
     try:
-        await ws.app.state.gateway.serve(ws, who, [AGENTS_TOPIC, agent_topic(who.id)])
+        await ws.app.state.gateway.serve(ws, who, [INBOX_TOPIC, agent_topic(who.id)])
     finally:
         await rt.routing.agent_disconnected(who.id)

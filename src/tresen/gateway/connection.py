@@ -11,38 +11,42 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import deque
-from collections.abc import Coroutine
+from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
+from tresen.aio import spawn
 from tresen.errors import TresenError
+from tresen.gateway.frames import FrameRouter, send_missed
 from tresen.principal import Principal
-from tresen.realtime import handlers
-from tresen.realtime.protocol import CLIENT_TYPES, PongOut, client_frame, error_frame
+from tresen.realtime.hub import Tag
+from tresen.realtime.protocol import CLIENT_MODELS, PongOut, error_frame
 
 if TYPE_CHECKING:
-    from tresen.cobrowse.relay import RelayState
     from tresen.runtime import Runtime
 
 log = logging.getLogger(__name__)
 CLOSE_SLOW_CONSUMER = 4008
 FILL_PAGE = 200
-COBROWSE_EVENTS = '{"type":"cobrowse_events"'
+RECENT = 256
+"""Messages of untracked conversations remembered, so one published to several topics this
+socket follows (its agent's, a watch, the inbox) reaches it once."""
 RESUME_WAIT_SECONDS = 1.0
 """How long messages of untracked conversations wait for the client's first frame (its resume)."""
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, who: Principal, rt: Runtime) -> None:
+    def __init__(self, ws: WebSocket, who: Principal, rt: Runtime, router: FrameRouter) -> None:
         self.ws = ws
         self.who = who
         self.rt = rt
+        self.router = router
         self.queue: deque[str] = deque()
         self.positions: dict[int, int] = {}
-        self.visitor_of: dict[int, int] = {}
+        self.briefs: dict[int, tuple[int, int | None]] = {}
+        self._recent: OrderedDict[tuple[int, int], None] = OrderedDict()
         self._filling: dict[int, list[tuple[str, int]]] = {}
         # Until the client's first frame (normally ``resume``) is handled, messages of
         # conversations it has not resumed yet are held: sent now, they would overtake the gap
@@ -53,10 +57,10 @@ class Connection:
         self._tokens_at = rt.clock.monotonic()
         self.last_recv = rt.clock.monotonic()
         self.closed = False
-        # Co-browsing: topics joined after connect (``cb:<session>``), the relay's state for a
-        # visitor's recorder, and the size of the frame being handled.
+        # Topics joined after connect (watches, views, ``cb:<session>``), the co-browse relay's
+        # state for a visitor's recorder, and the size of the frame being handled.
         self.topics: set[str] = set()
-        self.cobrowse: RelayState | None = None
+        self.cobrowse: Any = None
         self.frame_bytes = 0
 
     # ---- outgoing ----------------------------------------------------------------------------
@@ -89,21 +93,23 @@ class Connection:
         self.queue.clear()
         if self._drainer is not None:
             self._drainer.cancel()
-        _spawn(_close_quietly(self.ws, code, reason))
+        spawn(_close_quietly(self.ws, code, reason))
 
-    def deliver(self, frame: str, conversation_id: int | None, seq: int | None) -> None:
+    def deliver(self, frame: str, tag: Tag | None) -> None:
         """A frame from the hub. Message frames of tracked conversations keep seq order."""
-        if conversation_id is None or seq is None:
-            if frame.startswith('{"type":"conversation"'):
-                data = json.loads(frame)
-                conv = data["conversation"]
-                if data.get("created"):
-                    # New while we are connected: we saw it from its start, so track it.
-                    # A change to an older conversation starts nothing: only ``resume`` does.
-                    self.positions.setdefault(conv["id"], 0)
-                self.visitor_of[conv["id"]] = conv.get("visitor_id", self.who.id)
+        if tag is None:
             self.send(frame)
-            return
+        elif tag.kind == "c":
+            if tag.created:
+                # New while we are connected: we saw it from its start, so track it.
+                # A change to an older conversation starts nothing: only ``resume`` does.
+                self.positions.setdefault(tag.conversation_id, 0)
+            self.remember_conversation(tag.conversation_id, tag.visitor_id, tag.assignee_id)
+            self.send(frame)
+        else:
+            self._deliver_message(frame, tag.conversation_id, tag.seq)
+
+    def _deliver_message(self, frame: str, conversation_id: int, seq: int) -> None:
         buffer = self._filling.get(conversation_id)
         if buffer is not None:
             buffer.append((frame, seq))
@@ -114,20 +120,25 @@ class Connection:
             if len(self._early) >= self.rt.settings.send_queue_limit:
                 self.release_early()
         elif position is None:
+            if (conversation_id, seq) in self._recent:
+                return  # the same message through another topic
+            self._recent[(conversation_id, seq)] = None
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
             self.send(frame)
         elif seq == position + 1:
             self.positions[conversation_id] = seq
             self.send(frame)
         elif seq > position + 1:
             self._filling[conversation_id] = [(frame, seq)]
-            _spawn(self.fill(conversation_id, started=True))
+            spawn(self.fill(conversation_id, started=True))
 
     async def fill(self, conversation_id: int, *, started: bool = False) -> None:
         """Send what the store has after our position, then what arrived meanwhile."""
         if not started:
             self._filling.setdefault(conversation_id, [])
         try:
-            await handlers.send_missed(self, conversation_id, FILL_PAGE)
+            await send_missed(self, conversation_id, FILL_PAGE)
         except TresenError as exc:
             self.positions.pop(conversation_id, None)
             self.send(error_frame(exc.code, exc.message))
@@ -135,7 +146,7 @@ class Connection:
             log.exception("gap fill failed for conversation %s", conversation_id)
         buffered = self._filling.pop(conversation_id, [])
         for frame, seq in buffered:
-            self.deliver(frame, conversation_id, seq)
+            self._deliver_message(frame, conversation_id, seq)
 
     # ---- incoming ----------------------------------------------------------------------------
 
@@ -143,10 +154,12 @@ class Connection:
         """Deliver the held messages, now that the client has said where it stands."""
         early, self._early = self._early, None
         for frame, conversation_id, seq in early or ():
-            self.deliver(frame, conversation_id, seq)
+            self._deliver_message(frame, conversation_id, seq)
 
     async def run(self) -> None:
-        asyncio.get_running_loop().call_later(RESUME_WAIT_SECONDS, self.release_early)
+        self.rt.scheduler.call_at(
+            self.rt.clock.now().timestamp() + RESUME_WAIT_SECONDS, self.release_early
+        )
         while True:
             msg = await self.ws.receive()
             if msg["type"] == "websocket.disconnect":
@@ -161,28 +174,33 @@ class Connection:
                 self.release_early()
 
     async def handle(self, text: str) -> None:
-        # Co-browse batches (full snapshots) may be larger; they have a rate limit of their own.
-        events = text.startswith(COBROWSE_EVENTS)
-        limit = self.rt.settings.cobrowse_max_frame_bytes if events else None
-        limit = limit or self.rt.settings.max_frame_bytes
+        """One client frame: parsed first, then its type decides its size cap, its rate
+        bucket, the model that validates it and the handler that takes it."""
         self.frame_bytes = len(text.encode())
-        if self.frame_bytes > limit:
-            return self._reject("frame_too_large", f"frames are limited to {limit} bytes")
-        if not events and not self._take_token():
-            return self._reject("rate_limited", "too many frames; slow down")
+        settings = self.rt.settings
+        largest = max(settings.max_frame_bytes, settings.cobrowse_max_frame_bytes or 0)
+        if self.frame_bytes > largest:  # before parsing: no frame type allows more
+            return self._reject("frame_too_large", f"frames are limited to {largest} bytes")
         data = _parse(text)
         if not isinstance(data, dict):
             return self._reject("bad_json", "a frame is one JSON object")
         kind = data.get("type")
-        if not isinstance(kind, str) or kind not in CLIENT_TYPES:
+        route = self.router.routes.get(kind) if isinstance(kind, str) else None
+        model = CLIENT_MODELS.get(kind) if isinstance(kind, str) else None
+        if route is None or model is None:
             return self._reject("unknown_type", f"unknown frame type {str(kind)[:40]!r}")
+        limit = route.max_bytes or self.rt.settings.max_frame_bytes
+        if self.frame_bytes > limit:
+            return self._reject("frame_too_large", f"frames are limited to {limit} bytes")
+        if not route.own_rate_limit and not self._take_token():
+            return self._reject("rate_limited", "too many frames; slow down")
         ref = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
         try:
-            frame = client_frame.validate_python(data)
+            frame = model.model_validate(data)
         except ValidationError as exc:
             return self._reject("invalid_frame", _summarize(exc), ref)
         try:
-            await handlers.dispatch(self, frame)
+            await route.handler(self, frame)
         except TresenError as exc:
             self._reject(exc.code, exc.message, ref)
         except Exception:
@@ -212,15 +230,18 @@ class Connection:
             self.topics.add(topic)
             await self.rt.hub.join(topic, self)
 
+    async def leave(self, topic: str) -> None:
+        if topic in self.topics:
+            self.topics.discard(topic)
+            await self.rt.hub.leave(topic, self)
 
-_background: set[asyncio.Task[None]] = set()
+    def conversation_brief(self, conversation_id: int) -> tuple[int, int | None] | None:
+        return self.briefs.get(conversation_id)
 
-
-def _spawn(coro: Coroutine[Any, Any, None]) -> None:
-    """Run a fire-and-forget task, keeping a reference until it ends."""
-    task = asyncio.create_task(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    def remember_conversation(
+        self, conversation_id: int, visitor_id: int, assignee_id: int | None
+    ) -> None:
+        self.briefs[conversation_id] = (visitor_id, assignee_id or None)
 
 
 def _parse(text: str) -> Any:

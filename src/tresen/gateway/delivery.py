@@ -1,0 +1,165 @@
+"""Delivering committed events to the sockets that need them: the WebSocket fan-out.
+
+Listeners (``tresen.wiring``) render each event into a wire frame once and publish it on the bus
+topics of its recipients (``realtime/topics.py``), so its cost does not grow with the number of
+agents online:
+
+- a message reaches its visitor's sockets (never an internal note), the consoles of the agent
+  who has the conversation (or is offered it), consoles watching it, and while nobody has it
+  (and not the bot) every console, for the agents who may take it;
+- a conversation change (opened, queued, assigned, resolved, ...) reaches every console (the
+  inbox) and the visitor;
+- read receipts go where the messages go; queue news and offers to the visitor alone;
+- a co-browsing state to the visitor, the requesting agent, watchers and the session's mirror.
+"""
+
+from __future__ import annotations
+
+from tresen.cobrowse.actions import gate_topic, session_topic
+from tresen.conversations.wire import BOT_NAME, conversation_dict
+from tresen.events import (
+    CobrowseChanged,
+    ConversationEvent,
+    ConversationOpened,
+    ConversationOverflowed,
+    ConversationRead,
+    ConversationState,
+    MessageCreated,
+    OfferShown,
+    QueuePositionChanged,
+)
+from tresen.realtime.bus import Bus
+from tresen.realtime.hub import tag_conversation, tag_message
+from tresen.realtime.protocol import (
+    Author,
+    CobrowseOut,
+    ConversationOut,
+    MessageOut,
+    OfferOut,
+    OverflowOut,
+    QueueOut,
+    ReadOut,
+)
+from tresen.realtime.topics import INBOX_TOPIC, agent_topic, visitor_topic, watch_topic
+
+LAST_SENT = 10_000  # conversations whose last published state is remembered
+
+
+def agent_topics(conv: ConversationState) -> list[str]:
+    """The consoles that follow a conversation's messages."""
+    topics = [watch_topic(conv.id)]
+    if conv.assignee_id is not None:
+        topics.append(agent_topic(conv.assignee_id))
+    if conv.offered_to is not None and conv.offered_to != conv.assignee_id:
+        topics.append(agent_topic(conv.offered_to))
+    if conv.assignee_id is None and not conv.in_bot_mode:
+        topics.append(INBOX_TOPIC)
+    return topics
+
+
+class Delivery:
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self._last: dict[int, ConversationState] = {}
+
+    def message(self, event: MessageCreated) -> None:
+        conv = event.conversation
+        name = event.author_name
+        if event.author_kind == "bot" and name is None:
+            name = BOT_NAME
+        out = MessageOut(
+            conversation_id=conv.id,
+            seq=event.seq,
+            id=event.message_id,
+            author=Author(kind=event.author_kind, id=event.author_id, name=name),  # type: ignore[arg-type]
+            body=event.body,
+            internal=event.internal,
+            client_msg_id=event.client_msg_id,
+            created_at=event.created_at,
+        )
+        payload = tag_message(out.frame(), conv.id, event.seq)
+        for topic in agent_topics(conv):
+            self.bus.publish_nowait(topic, payload)
+        if not event.internal:
+            self.bus.publish_nowait(visitor_topic(conv.visitor_id), payload)
+
+    def conversation(self, event: ConversationEvent) -> None:
+        """One frame per new state: several events of one change (opened and queued) send it
+        once."""
+        conv = event.conversation
+        created = isinstance(event, ConversationOpened)
+        if not created and self._last.get(conv.id) == conv:
+            return
+        self._remember(conv)
+        for_agents = ConversationOut(conversation=conversation_dict(conv), created=created)
+        for_visitor = ConversationOut(
+            conversation=conversation_dict(conv, for_visitor=True), created=created
+        )
+        tag = (conv.id, conv.visitor_id, conv.assignee_id, created)
+        self.bus.publish_nowait(INBOX_TOPIC, tag_conversation(for_agents.frame(), *tag))
+        self.bus.publish_nowait(
+            visitor_topic(conv.visitor_id), tag_conversation(for_visitor.frame(), *tag)
+        )
+
+    def _remember(self, conv: ConversationState) -> None:
+        self._last.pop(conv.id, None)
+        self._last[conv.id] = conv
+        if len(self._last) > LAST_SENT:
+            self._last.pop(next(iter(self._last)))
+
+    def read(self, event: ConversationRead) -> None:
+        conv = event.conversation
+        frame = ReadOut(conversation_id=conv.id, reader=event.reader, seq=event.seq).frame()
+        for topic in [*agent_topics(conv), visitor_topic(conv.visitor_id)]:
+            self.bus.publish_nowait(topic, frame)
+
+    def queue_position(self, event: QueuePositionChanged) -> None:
+        out = QueueOut(
+            conversation_id=event.conversation_id,
+            position=event.position,
+            estimated_wait_seconds=event.wait_seconds,
+        )
+        self.bus.publish_nowait(visitor_topic(event.visitor_id), out.frame())
+
+    def overflow(self, event: ConversationOverflowed) -> None:
+        out = OverflowOut(
+            conversation_id=event.conversation_id,
+            reason=event.reason,
+            estimated_wait_seconds=event.wait_seconds,
+            options=list(event.options),
+        )
+        self.bus.publish_nowait(visitor_topic(event.visitor_id), out.frame())
+
+    def offer(self, event: OfferShown) -> None:
+        out = OfferOut(
+            offer_id=event.offer_id,
+            kind=event.kind,  # type: ignore[arg-type]
+            text=event.text,
+            auto_open=event.auto_open,
+            quiet=event.quiet,
+            agent_name=event.agent_name,
+            agent_photo=event.agent_photo,
+        )
+        self.bus.publish_nowait(visitor_topic(event.visitor_id), out.frame())
+
+    def cobrowse(self, event: CobrowseChanged) -> None:
+        frame = CobrowseOut(
+            session_id=event.session_id,
+            conversation_id=event.conversation_id,
+            status=event.status,  # type: ignore[arg-type]
+            control=event.control,
+            auto_follow=event.auto_follow,
+            agent_name=event.agent_name,
+            by=event.by,  # type: ignore[arg-type]
+        ).frame()
+        topics = [
+            visitor_topic(event.visitor_id),
+            watch_topic(event.conversation_id),
+            session_topic(event.session_id),
+        ]
+        if event.agent_id is not None:
+            topics.append(agent_topic(event.agent_id))
+        if event.status in ("ended", "declined"):
+            topics.append(gate_topic(event.session_id))  # the relay's gate leaves its topic
+        for topic in topics:
+            self.bus.publish_nowait(topic, frame)

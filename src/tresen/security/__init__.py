@@ -1,0 +1,1 @@
+"""Passwords, signed tokens, visitor identity (HMAC) and rate limits: no domain, no web."""
