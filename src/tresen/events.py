@@ -409,14 +409,15 @@ class CapacityChanged(Event):
 
 
 def _all_events() -> dict[str, type[Event]]:
-    found: dict[str, type[Event]] = {}
-    stack = list(Event.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if "__dataclass_fields__" in cls.__dict__:
-            found[cls.__name__] = cls
-    return found
+    """The event classes of this module by name (the module's own names: ``slots=True``
+    dataclasses are new classes, and the ones they replaced must not be found)."""
+    return {
+        name: value
+        for name, value in globals().items()
+        if isinstance(value, type)
+        and issubclass(value, Event)
+        and "__dataclass_fields__" in vars(value)
+    }
 
 
 def encode(event: Event) -> str:

@@ -68,16 +68,7 @@ AGENT_CHANGES = (AgentStatusChanged, CapacityChanged)
 
 def wire_listeners(rt: Runtime, radar: RadarService, routing: RoutingService) -> None:
     on = rt.events.on
-    deliver = Delivery(rt.bus)
-
-    # ---- to the sockets (inline: frames are queued before the sender's ack) -------------------
-    on(MessageCreated, do=deliver.message, mode="now")
-    on(*CONVERSATION_CHANGES, do=deliver.conversation, mode="now")
-    on(ConversationRead, do=deliver.read, mode="now")
-    on(QueuePositionChanged, do=deliver.queue_position, mode="now")
-    on(ConversationOverflowed, do=deliver.overflow, mode="now")
-    on(OfferShown, do=deliver.offer, mode="now")
-    on(CobrowseChanged, do=deliver.cobrowse, mode="now")
+    wire_delivery(rt)
 
     # ---- the FAQ bot (in the background, per conversation in order) ---------------------------
     on(
@@ -95,6 +86,19 @@ def wire_listeners(rt: Runtime, radar: RadarService, routing: RoutingService) ->
     on(*CONVERSATION_CHANGES, do=radar.on_conversation, mode="now", everywhere=True)
     on(*AGENT_CHANGES, do=radar.on_capacity, mode="now", everywhere=True)
     on(RulesChanged, do=radar.on_rules_changed, mode="now", everywhere=True)
+
+
+def wire_delivery(rt: Runtime) -> None:
+    """To the sockets: inline, so frames are queued before the sender's ack."""
+    on = rt.events.on
+    deliver = Delivery(rt.bus)
+    on(MessageCreated, do=deliver.message, mode="now")
+    on(*CONVERSATION_CHANGES, do=deliver.conversation, mode="now")
+    on(ConversationRead, do=deliver.read, mode="now")
+    on(QueuePositionChanged, do=deliver.queue_position, mode="now")
+    on(ConversationOverflowed, do=deliver.overflow, mode="now")
+    on(OfferShown, do=deliver.offer, mode="now")
+    on(CobrowseChanged, do=deliver.cobrowse, mode="now")
 
 
 def frame_router(settings: Settings) -> FrameRouter:

@@ -17,10 +17,12 @@ from tresen.conversations.actions import Sent, check_mark_read, check_send_messa
 from tresen.conversations.queries import access_conversation_by_id, messages_page
 from tresen.errors import Forbidden, Invalid, NotFound
 from tresen.principal import Principal
-from tresen.runtime import Runtime, build_runtime, visitor_topic
+from tresen.realtime.topics import visitor_topic
+from tresen.runtime import Runtime, build_runtime
 from tresen.storage.migrate import upgrade_async
 from tresen.storage.models import Conversation, Message
 from tresen.visitors.actions import check_open_visitor_session
+from tresen.wiring import wire_delivery
 
 
 @dataclass
@@ -57,6 +59,7 @@ class World:
 async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     await upgrade_async(database_url)
     rt = build_runtime(settings_for(tmp_path, database_url))
+    wire_delivery(rt)  # the socket fan-out listeners, as the app wires them
     await rt.bus.start()
     key, _secret = await seed(rt)
     async with rt.db.read() as s:

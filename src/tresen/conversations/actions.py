@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tresen.agents.queries import access_agent_by_id
 from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.queueing import prepare_queue
@@ -31,7 +32,7 @@ from tresen.events import (
 from tresen.principal import Principal
 from tresen.realtime.protocol import MessageOut
 from tresen.runtime import Runtime
-from tresen.storage.models import Agent, Conversation, Message, Visitor
+from tresen.storage.models import Conversation, Message, Visitor
 from tresen.storage.models.conversation import STATUSES
 
 
@@ -245,8 +246,8 @@ async def check_assign(
         raise Forbidden("only agents assign conversations")
     async with rt.db.write() as s:
         conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
-        if assignee_id is not None and await s.get(Agent, assignee_id) is None:
-            raise Invalid(f"no agent {assignee_id}")
+        if assignee_id is not None:
+            await access_agent_by_id(s, assignee_id)
         conv.assignee_id, conv.updated_at = assignee_id, rt.clock.now()
         if assignee_id is not None:
             conv.assigned_at, conv.offered_to = conv.updated_at, None

@@ -253,7 +253,7 @@ def _parse(text: str) -> Any:
 
 def _summarize(exc: ValidationError) -> str:
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"][1:]) or "frame"
+    where = ".".join(str(p) for p in first["loc"]) or "frame"
     return f"{where}: {first['msg']}"
 
 

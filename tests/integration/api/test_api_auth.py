@@ -9,7 +9,7 @@ import pytest
 from tests.integration.api.helpers import assert_error
 from tests.support.actors import PASSWORD, Scenario, next_frame, raw_socket
 
-from tresen.auth import ratelimit
+from tresen.security import ratelimit
 
 
 async def test_login_sets_httponly_samesite_session_cookie(

@@ -122,19 +122,25 @@ async def test_agents_see_live_visitors_and_page_views_are_stored(
     frames: list[dict[str, Any]] = []
     agent.on_frame = frames.append
     await agent.start()
+    await agent.send_raw({"type": "subscribe", "view": "visitors"})  # the visitors view opened
     visitor = await scenario.visitor()
     ws = await raw_socket(visitor.ws_url())
     await next_frame(ws, "welcome")
     for path in ("/", "/shop/product/tablet", "/shop/cart"):
         await page(ws, path)
-    await agent.wait_for(
-        lambda: any(f["type"] == "radar" and f["visitor"].get("pages_viewed") == 3 for f in frames)
-    )
+
+    def seen(pages: int) -> bool:
+        batches = [f["visitors"] for f in frames if f["type"] == "radar"]
+        return any(v["id"] == visitor.id and v["pages_viewed"] == pages for b in batches for v in b)
+
+    await agent.wait_for(lambda: seen(3))
     live = (await scenario.anna.http.get("/api/radar/visitors")).json()
     me = next(v for v in live if v["id"] == visitor.id)
     assert me["url"] == "https://shop.example/shop/cart" and me["pages_viewed"] == 3
     await ws.close()
-    await agent.wait_for(lambda: any(f["type"] == "radar" and f.get("gone") for f in frames))
+    await agent.wait_for(
+        lambda: any(f["type"] == "radar" and visitor.id in f["gone"] for f in frames)
+    )
     await agent.stop()
     await server.rt.radar.flush()
     async with server.rt.db.read() as s:

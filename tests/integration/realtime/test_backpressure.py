@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
-from tresen.realtime.connection import Connection
 from websockets.client import ClientProtocol
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from tresen.gateway.connection import Connection
 from tresen.realtime.protocol import Author, TypingOut
-from tresen.runtime import AGENTS_TOPIC
+from tresen.realtime.topics import INBOX_TOPIC
 
 QUEUE_LIMIT = 32
 FRAMES = 3000  # about 24 MB in all: far more than socket buffers hold
@@ -97,7 +97,7 @@ async def test_slow_consumer_is_cut_off_at_the_queue_limit(
     for i in range(FRAMES):
         name = f"{i:06d}" + "x" * 8000
         frame = TypingOut(conversation_id=1, author=Author(kind="bot", name=name), is_typing=True)
-        await srv.rt.publish(AGENTS_TOPIC, frame.frame())
+        await srv.rt.bus.publish(INBOX_TOPIC, frame.frame())
         high_water = max(high_water, len(slow_conn.queue))
         while len(fast_conn.queue) > QUEUE_LIMIT // 4:  # noqa: ASYNC110 -- at its pace
             await asyncio.sleep(0.001)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tresen.auth import ratelimit
+from tresen.security import ratelimit
 from tresen.security.ratelimit import MemoryRateLimiter
 
 
