@@ -143,7 +143,8 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         <strong class="brand">Tresen</strong>
         <nav class="views">
           {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
-          {tab("radar", `Visitors (${store.radar.size})`)}
+          {/* a count only while the list is live: otherwise we do not know it */}
+          {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
           {canSupervise && tab("supervisor", "Supervisor")}
           {isAdmin && (
             <>

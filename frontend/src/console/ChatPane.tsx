@@ -3,7 +3,8 @@ import { CobrowseBar } from "./cobrowse/CobrowsePanel";
 import { Composer } from "./Composer";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
 import type { Store } from "./store";
-import { Linkified, timeOf } from "./text";
+import { Linked } from "../shared/Linked";
+import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
 
@@ -19,7 +20,7 @@ function Bubble({ m, seen, who }: { m: Msg; seen: boolean; who: string }) {
         <span class="msg-time">{timeOf(m.created_at)}</span>
       </div>
       <div class="msg-body" dir="auto">
-        <Linkified text={m.body} />
+        <Linked text={m.body} />
       </div>
       {seen && <div class="seen">Seen</div>}
     </li>

@@ -1,7 +1,11 @@
 import { Fragment } from "preact";
+import { useEffect } from "preact/hooks";
 import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
-import { Linkified, dateTimeOf, timeOf } from "./text";
+import { Linked } from "../shared/Linked";
+import { dateTimeOf, timeOf } from "./text";
+
+const CONTEXT_REFRESH_MS = 5000;
 
 function attrValue(v: unknown): string {
   if (typeof v === "string") return v;
@@ -16,13 +20,23 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
   const now = useNow();
   const conv = store.convs.get(convId);
   const v = conv ? store.visitors.get(conv.visitor_id) : undefined;
+  const visitorId = conv?.visitor_id;
+  // Radar frames reach this console only while a live visitors view is open: otherwise the
+  // visitor's context is read again now and then, so "where are they now" stays current.
+  useEffect(() => {
+    if (visitorId === undefined) return;
+    const timer = window.setInterval(() => {
+      if (!store.radar.live && !document.hidden) void store.loadVisitor(visitorId);
+    }, CONTEXT_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [store, visitorId]);
   if (!conv) return null;
   if (!v) return <aside class="context">Loading visitor…</aside>;
   const attrs = Object.entries(v.attributes || {});
   const past = v.conversations.filter((c) => c.id !== convId);
-  // live state: the radar feed if the visitor is on the site now (it ticks), else what the
-  // context request saw
-  const live = store.radarLoaded ? store.radar.get(v.id) : v.live;
+  // live state: the radar feed while the console follows it (a live visitors view is open),
+  // else what the context request saw
+  const live = store.radar.live ? store.radar.visitors.get(v.id) : v.live;
   const onSite = live ? clock(now - live.site_started_at) : null;
   const current = live?.url || v.current_page;
   return (
@@ -60,7 +74,7 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
         <dt>{live ? "Current page" : "Last page"}</dt>
         <dd dir="auto" data-field="current-page">
           {live?.title && <strong class="page-title">{live.title}</strong>}
-          {current ? <Linkified text={current} /> : "not tracked yet"}
+          {current ? <Linked text={current} /> : "not tracked yet"}
           {live?.url && <span class="hint"> · {clock(now - live.page_started_at)} on this page</span>}
         </dd>
         {live && (
@@ -71,7 +85,7 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
               {live.device ? ` · ${live.device}` : ""}
               {live.language ? ` · ${live.language}` : ""}
               {live.returning ? " · returning" : ""}
-              {live.referrer ? <> · from <Linkified text={live.referrer} /></> : ""}
+              {live.referrer ? <> · from <Linked text={live.referrer} /></> : ""}
             </dd>
           </>
         )}
@@ -96,7 +110,7 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
             <li key={i} dir="auto">
               {p.at && <span class="page-at">{timeOf(p.at)}</span>}
               {p.title && <span class="page-title">{p.title}</span>}
-              <span class="page-url"><Linkified text={p.url} /></span>
+              <span class="page-url"><Linked text={p.url} /></span>
             </li>
           ))}
         </ol>

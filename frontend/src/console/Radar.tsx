@@ -1,6 +1,6 @@
 // Live visitors on the site ("radar"): filter, sort, and invite one by hand.
 import { Fragment } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
 import type { RadarVisitor } from "./types";
@@ -81,7 +81,9 @@ export function Radar({ store }: { store: Store }) {
   const [filter, setFilter] = useState<Filter>({ text: "", device: "", returning: "", segment: "" });
   const [sort, setSort] = useState<SortKey>("site");
   const [inviting, setInviting] = useState<number | null>(null);
-  const all = [...store.radar.values()];
+  // Radar frames reach only consoles that subscribed: subscribe while this view is shown.
+  useEffect(() => store.radar.show(), [store]);
+  const all = [...store.radar.visitors.values()];
   const list = sorted(all.filter((v) => matches(v, filter)), sort);
   const devices = [...new Set(all.map((v) => v.device).filter(Boolean))] as string[];
   const segments = [...new Set(all.map((v) => v.segment).filter(Boolean))] as string[];
@@ -90,7 +92,8 @@ export function Radar({ store }: { store: Store }) {
   return (
     <section class="admin radar" aria-label="Live visitors">
       <h2>
-        Visitors on the site now <span class="count" data-testid="radar-count">{all.length}</span>
+        Visitors on the site now{" "}
+        {store.radar.live && <span class="count" data-testid="radar-count">{all.length}</span>}
       </h2>
       <div class="filters">
         <input name="radar-text" type="search" placeholder="Filter by page, title, id…" value={filter.text} onInput={set("text")} />
@@ -122,7 +125,9 @@ export function Radar({ store }: { store: Store }) {
         </label>
       </div>
       {list.length === 0 ? (
-        <p class="empty">{all.length ? "No visitor matches the filter." : "Nobody is on the site right now."}</p>
+        <p class="empty">
+          {!store.radar.live ? "Loading live visitors…" : all.length ? "No visitor matches the filter." : "Nobody is on the site right now."}
+        </p>
       ) : (
         <table class="radar-list">
           <thead>

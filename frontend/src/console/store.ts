@@ -1,40 +1,41 @@
-// Console state and the real-time protocol: positions per conversation, unacked sends,
-// unread counts, typing, read receipts. Components read it and call its methods.
+// Console state and the real-time protocol: conversations, tabs (and the watches that follow
+// them), unread counts, typing, read receipts. Unacked sends and positions are the shared
+// client's (shared/client.ts). Components read it and call its methods.
+import { Outbox, Positions } from "../shared/client";
+import type { Link } from "../shared/link";
+import { type AgentFrame, type ErrorFrame, type ServerFrame, isOptionalFrameRefusal } from "../shared/protocol";
 import { api } from "./api";
 import { Cobrowse } from "./cobrowse/manager";
+import { LiveVisitors } from "./liveVisitors";
 import { beep, desktopNotify } from "./notify";
-import { AgentSocket, type SocketState } from "./socket";
-import type { Agent, Conv, Frame, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
+import { agentLink, type SocketState } from "./socket";
+import type { Agent, Conv, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
 import { visitorName } from "./types";
 
 export const MAX_TABS = 5;
 const PAGE = 50;
-const ACK_TIMEOUT_MS = 8000;
 const TYPING_SHOWN_MS = 6000;
-const MAX_RESUME = 100;
+const RESEND_TICK_MS = 2000;
 
-function newId(): string {
-  const c = (globalThis as any).crypto;
-  if (c && typeof c.randomUUID === "function") return c.randomUUID().replace(/-/g, "");
-  return Math.random().toString(16).slice(2) + Date.now().toString(16);
-}
+type Frame<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
 
 export class Store {
   me: Agent;
   convs = new Map<number, Conv>();
   messages = new Map<number, Map<number, Msg>>();
   hasOlder = new Map<number, boolean>();
-  pending = new Map<string, Pending>();
-  positions = new Map<number, number>();
+  /** Sends not yet acknowledged, by client_msg_id. */
+  outbox = new Outbox();
+  /** Agents see every seq: a position only moves over a gap-free run. */
+  positions = new Positions(true);
   tabs: number[] = [];
   active: number | null = null;
   drafts = new Map<number, string>();
   noteMode = new Map<number, boolean>();
   typing = new Map<number, { name: string; until: number }>();
   visitors = new Map<number, VisitorCtx>();
-  /** Visitors on the site now, kept live by `radar` frames. */
-  radar = new Map<number, RadarVisitor>();
-  radarLoaded = false;
+  /** Visitors on the site now: live only while a view that lists them is shown. */
+  radar: LiveVisitors;
   /** Bumped on every conversation change: views that poll (supervisor) refresh on it. */
   convEvents = 0;
   conn: SocketState = "connecting";
@@ -45,19 +46,25 @@ export class Store {
   private readSent = new Map<number, number>();
   private typingSent = new Map<number, number>();
   private listeners = new Set<() => void>();
-  private socket: AgentSocket;
+  private socket: Link;
   private timers: number[] = [];
   private scheduled = false;
 
   constructor(me: Agent, private onAuthLost: () => void) {
     this.me = me;
-    this.socket = new AgentSocket({
-      onFrame: (f) => this.onFrame(f),
-      onState: (s) => {
+    this.socket = agentLink({
+      frame: (f) => this.onFrame(f),
+      state: (s) => {
         this.conn = s;
         this.changed();
       },
-      onAuthLost: () => this.onAuthLost(),
+      down: () => this.outbox.disconnected(),
+      authLost: () => this.onAuthLost(),
+    });
+    this.radar = new LiveVisitors({
+      send: (f) => this.socket.send(f),
+      changed: () => this.changed(),
+      updated: (before, now) => this.showPageView(before, now),
     });
   }
 
@@ -79,10 +86,9 @@ export class Store {
 
   async start(): Promise<void> {
     await this.loadInbox();
-    void this.loadRadar();
     this.socket.start();
     this.timers.push(
-      window.setInterval(() => this.resendOverdue(), 2000),
+      window.setInterval(() => this.flushOutbox(), RESEND_TICK_MS),
       window.setInterval(() => this.expireTyping(), 1000),
     );
     (window as any).__tresenConsole = this; // for diagnostics and tests
@@ -95,7 +101,7 @@ export class Store {
   }
 
   reconnect(): void {
-    this.socket.reconnect();
+    this.socket.reconnectNow();
   }
 
   flash(text: string): void {
@@ -115,7 +121,7 @@ export class Store {
     const rows = await api<Conv[]>("GET", "/api/console/inbox");
     for (const c of rows) {
       this.convs.set(c.id, { ...this.convs.get(c.id), ...c });
-      this.bump(c.id, c.last_seq);
+      this.positions.known(c.id, c.last_seq);
     }
     this.changed();
   }
@@ -132,15 +138,11 @@ export class Store {
     return n;
   }
 
-  private bump(convId: number, seq: number): void {
-    if (seq > (this.positions.get(convId) ?? -1)) this.positions.set(convId, seq);
-  }
-
   async ensureConv(id: number): Promise<Conv | undefined> {
     if (!this.convs.has(id)) {
       const c = await api<Conv>("GET", `/api/conversations/${id}`);
       this.convs.set(id, { ...c, unread: 0 });
-      this.bump(id, c.last_seq);
+      this.positions.known(id, c.last_seq);
     }
     const conv = this.convs.get(id);
     if (conv && !conv.visitor) void this.loadVisitor(conv.visitor_id);
@@ -150,6 +152,8 @@ export class Store {
   async loadVisitor(visitorId: number): Promise<VisitorCtx | undefined> {
     try {
       const v = await api<VisitorCtx>("GET", `/api/visitors/${visitorId}`);
+      // Page views are stored in batches: the page they are on now may not be listed yet.
+      if (v.live?.url && v.pages[0]?.url !== v.live.url) this.showPageView(undefined, v.live, v);
       this.visitors.set(visitorId, v);
       this.convs.forEach((c) => {
         if (c.visitor_id === visitorId) {
@@ -164,19 +168,35 @@ export class Store {
   }
 
   async open(id: number): Promise<void> {
-    if (!this.tabs.includes(id)) {
+    const opened = !this.tabs.includes(id);
+    if (opened) {
       if (this.tabs.length >= MAX_TABS) {
         const victim = this.tabs
           .filter((t) => t !== this.active)
           .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
         this.tabs = this.tabs.filter((t) => t !== victim);
+        this.unwatch(victim);
       }
       this.tabs = [...this.tabs, id];
     }
     this.activate(id);
     await this.ensureConv(id);
+    // Watch before reading the history: what is stored after our position comes on the socket,
+    // so nothing falls between the HTTP page and the live frames.
+    if (opened && this.tabs.includes(id)) this.watch(id);
     if (!this.hasOlder.has(id)) await this.loadOlder(id, true);
     this.markRead();
+  }
+
+  /** Follow a conversation on this socket (it may be outside what reaches us unasked: assigned
+   * to someone else, or with the bot). The server first sends what came after our position. */
+  private watch(id: number): void {
+    const seq = this.positions.get(id);
+    this.socket.send(seq === undefined ? { type: "watch", conversation_id: id } : { type: "watch", conversation_id: id, seq });
+  }
+
+  private unwatch(id: number | undefined): void {
+    if (id !== undefined) this.socket.send({ type: "unwatch", conversation_id: id });
   }
 
   activate(id: number | null): void {
@@ -192,7 +212,9 @@ export class Store {
 
   closeTab(id: number): void {
     const i = this.tabs.indexOf(id);
+    if (i < 0) return;
     this.tabs = this.tabs.filter((t) => t !== id);
+    this.unwatch(id);
     if (this.active === id) this.activate(this.tabs[Math.min(i, this.tabs.length - 1)] ?? null);
     this.changed();
   }
@@ -211,6 +233,8 @@ export class Store {
     const qs = oldest ? `?before_seq=${oldest}&limit=${PAGE}` : `?limit=${PAGE}`;
     const page = await api<Msg[]>("GET", `/api/conversations/${id}/messages${qs}`);
     for (const m of page) this.putMessage(m);
+    // The newest page holds everything up to its last seq (older pages load on demand).
+    if (first && page.length) this.positions.known(id, page[page.length - 1].seq);
     this.hasOlder.set(id, page.length === PAGE && (page[0]?.seq ?? 1) > 1);
     this.changed();
   }
@@ -221,14 +245,14 @@ export class Store {
   }
 
   pendingOf(id: number): Pending[] {
-    return [...this.pending.values()].filter((p) => p.conversation_id === id);
+    return this.outbox.all().filter((p) => p.conversation_id === id);
   }
 
   private putMessage(m: Msg): void {
     let map = this.messages.get(m.conversation_id);
     if (!map) this.messages.set(m.conversation_id, (map = new Map()));
     map.set(m.seq, m);
-    this.bump(m.conversation_id, m.seq);
+    this.positions.received(m.conversation_id, m.seq);
   }
 
   async setStatus(id: number, status: string): Promise<void> {
@@ -273,37 +297,16 @@ export class Store {
 
   // ---- radar ----------------------------------------------------------------------------------
 
-  async loadRadar(): Promise<void> {
-    try {
-      const rows = await api<RadarVisitor[]>("GET", "/api/radar/visitors");
-      this.radar = new Map(rows.map((v) => [v.id, v]));
-      this.radarLoaded = true;
-      this.changed();
-    } catch {
-      // the radar is an extra; the inbox works without it
-    }
-  }
-
   async invite(visitorId: number, text: string): Promise<void> {
     await api("POST", `/api/radar/visitors/${visitorId}/invite`, { text });
-    const v = this.radar.get(visitorId);
-    if (v) v.invited = true;
+    this.radar.markInvited(visitorId);
     this.changed();
   }
 
-  private onRadar(f: Frame): void {
-    const id = Number(f.visitor?.id);
-    if (!id) return;
-    if (f.gone) {
-      this.radar.delete(id);
-      return;
-    }
-    const before = this.radar.get(id);
-    const now = { ...(before as RadarVisitor), ...f.visitor } as RadarVisitor;
-    this.radar.set(id, now);
-    const ctx = this.visitors.get(id);
+  /** A new page view of a visitor whose context is loaded: shown at once (the stored history
+   * is written in batches). */
+  private showPageView(before: RadarVisitor | undefined, now: RadarVisitor, ctx = this.visitors.get(now.id)): void {
     if (ctx && now.url && (now.pages_viewed ?? 0) > (before?.pages_viewed ?? 0)) {
-      // a new page view: shown at once (the stored history is written in batches)
       const at = new Date((now.page_started_at || Date.now() / 1000) * 1000).toISOString();
       ctx.pages = [{ url: now.url, title: now.title, at }, ...ctx.pages].slice(0, 20);
       ctx.current_page = now.url;
@@ -313,51 +316,36 @@ export class Store {
   // ---- sending --------------------------------------------------------------------------------
 
   send(convId: number, body: string, internal: boolean): void {
-    const p: Pending = {
-      client_msg_id: newId(),
-      conversation_id: convId,
-      body,
-      internal,
-      status: "sending",
-      sent_at: Date.now(),
-    };
-    this.pending.set(p.client_msg_id, p);
-    this.transmit(p);
+    this.outbox.add(body, convId, internal);
+    this.flushOutbox();
     this.sendTyping(convId, false);
     this.changed();
   }
 
   retry(cmid: string): void {
-    const p = this.pending.get(cmid);
-    if (!p) return;
-    p.status = "sending";
-    p.error = undefined;
-    this.transmit(p);
+    this.outbox.retry(cmid);
+    this.flushOutbox();
     this.changed();
   }
 
   discard(cmid: string): void {
-    this.pending.delete(cmid);
+    this.outbox.settle(cmid);
     this.changed();
   }
 
-  private transmit(p: Pending): void {
-    p.sent_at = Date.now();
-    this.socket.send({
-      type: "send",
-      client_msg_id: p.client_msg_id,
-      body: p.body,
-      conversation_id: p.conversation_id,
-      internal: p.internal,
-    });
-  }
-
-  /** Unacked sends go out again with the same client_msg_id: the server dedupes. */
-  private resendOverdue(): void {
-    const now = Date.now();
-    this.pending.forEach((p) => {
-      if (p.status === "sending" && now - p.sent_at > ACK_TIMEOUT_MS) this.transmit(p);
-    });
+  /** What is unacked and not in flight (or overdue) goes out with the same client_msg_id: the
+   * server dedupes. Only on a welcomed socket: before that, the frame would be lost. */
+  private flushOutbox(): void {
+    if (this.conn !== "online" || !this.socket.open) return;
+    for (const p of this.outbox.due(Date.now())) {
+      this.socket.send({
+        type: "send",
+        client_msg_id: p.client_msg_id,
+        body: p.body,
+        conversation_id: p.conversation_id!,
+        internal: p.internal,
+      });
+    }
   }
 
   sendTyping(convId: number, isTyping: boolean): void {
@@ -373,7 +361,9 @@ export class Store {
     if (id === null || document.hidden) return;
     const conv = this.convs.get(id);
     if (!conv) return;
-    const seq = this.positions.get(id) ?? conv.last_seq;
+    const shown = this.messagesOf(id);
+    const newest = shown.length ? shown[shown.length - 1].seq : 0;
+    const seq = Math.max(this.positions.get(id) ?? 0, newest) || conv.last_seq;
     if (conv.unread) {
       conv.unread = 0;
       this.changed();
@@ -386,11 +376,11 @@ export class Store {
   // ---- incoming frames ------------------------------------------------------------------------
 
   /** Send any frame now (co-browsing); false when the socket is down. */
-  sendFrame(frame: Frame): boolean {
+  sendFrame(frame: AgentFrame): boolean {
     return this.socket.send(frame);
   }
 
-  private onFrame(f: Frame): void {
+  private onFrame(f: ServerFrame): void {
     if (f.type === "cobrowse_events") return this.cobrowse.onEvents(f); // no re-render per batch
     this.cobrowse.onFrame(f);
     switch (f.type) {
@@ -398,13 +388,17 @@ export class Store {
         this.onWelcome();
         break;
       case "message":
-        this.onMessage(f as unknown as Msg);
+        this.onMessage({ ...f, internal: Boolean(f.internal), client_msg_id: f.client_msg_id ?? null });
         break;
       case "ack":
         this.onAck(f);
         break;
       case "conversation":
-        this.onConversation(f.conversation as Conv);
+        this.onConversation(f.conversation as unknown as Conv);
+        break;
+      case "resumed":
+        // The server vouches: up to there we have everything (it filled any gap).
+        for (const [id, seq] of Object.entries(f.conversations)) this.positions.known(Number(id), seq);
         break;
       case "typing":
         this.onTyping(f);
@@ -413,7 +407,7 @@ export class Store {
         this.onRead(f);
         break;
       case "radar":
-        this.onRadar(f);
+        this.radar.onFrame(f);
         break;
       case "error":
         this.onError(f);
@@ -422,24 +416,29 @@ export class Store {
     this.changed();
   }
 
+  /** Conversations whose messages reach this console unasked (targeted delivery): assigned or
+   * offered to me, and the unassigned ones without the bot (the queue). Others need a watch. */
+  private reachesMe(c: Conv): boolean {
+    if (c.assignee_id === this.me.id || c.offered_to === this.me.id) return true;
+    return c.assignee_id == null && c.status !== "resolved" && !c.meta?.bot;
+  }
+
+  /** A new socket: catch up (resume; the open tabs first), follow the open tabs again (watches
+   * live on the socket), resend what is unacked, subscribe again to live views. */
   private onWelcome(): void {
-    const ids = [...this.tabs, ...this.inbox().map((c) => c.id)];
-    const conversations: Record<number, number> = {};
-    for (const id of ids) {
-      if (Object.keys(conversations).length >= MAX_RESUME) break;
-      if (this.positions.has(id)) conversations[id] = this.positions.get(id)!;
-    }
-    this.socket.send({ type: "resume", conversations });
+    const mine = this.inbox().filter((c) => this.reachesMe(c)).map((c) => c.id);
+    this.socket.send({ type: "resume", conversations: this.positions.resume([...this.tabs, ...mine]) });
+    for (const id of this.tabs) this.watch(id);
     this.readSent.clear();
-    this.pending.forEach((p) => p.status === "sending" && this.transmit(p));
+    this.flushOutbox();
     this.markRead();
-    void this.loadRadar();
+    this.radar.onWelcome();
   }
 
   private onMessage(m: Msg): void {
     const conv = this.convs.get(m.conversation_id);
     const known = this.messages.get(m.conversation_id)?.has(m.seq);
-    if (m.client_msg_id) this.pending.delete(m.client_msg_id);
+    if (m.client_msg_id) this.outbox.settle(m.client_msg_id);
     this.putMessage(m);
     if (!conv) {
       void this.ensureConv(m.conversation_id).then(() => this.changed());
@@ -469,11 +468,10 @@ export class Store {
     );
   }
 
-  private onAck(f: Frame): void {
-    const p = this.pending.get(f.client_msg_id);
-    this.bump(f.conversation_id, f.seq);
+  private onAck(f: Frame<"ack">): void {
+    const p = this.outbox.settle(f.client_msg_id);
+    this.positions.received(f.conversation_id, f.seq);
     if (!p) return;
-    this.pending.delete(f.client_msg_id);
     if (!this.messages.get(f.conversation_id)?.has(f.seq)) {
       this.putMessage({
         conversation_id: f.conversation_id,
@@ -497,15 +495,16 @@ export class Store {
       beep();
       desktopNotify("Chat offered to you", `Conversation #${c.id}`, `offer-${c.id}`, () => void this.open(c.id));
     }
-    this.positions.has(c.id) || this.positions.set(c.id, 0);
+    // Unknown so far: from its start, so a resume brings its first messages if we missed them.
+    if (!this.positions.has(c.id)) this.positions.known(c.id, 0);
     if (isNew) void this.loadVisitor(c.visitor_id);
     else if (this.visitors.has(c.visitor_id)) void this.loadVisitor(c.visitor_id);
   }
 
-  private onTyping(f: Frame): void {
-    if (f.author?.kind === "agent" && f.author?.id === this.me.id) return;
+  private onTyping(f: Frame<"typing">): void {
+    if (f.author.kind === "agent" && f.author.id === this.me.id) return;
     if (f.is_typing) {
-      const name = f.author?.kind === "visitor" ? "Visitor" : f.author?.name || "Someone";
+      const name = f.author.kind === "visitor" ? "Visitor" : f.author.name || "Someone";
       this.typing.set(f.conversation_id, { name, until: Date.now() + TYPING_SHOWN_MS });
     } else {
       this.typing.delete(f.conversation_id);
@@ -524,7 +523,7 @@ export class Store {
     if (gone) this.changed();
   }
 
-  private onRead(f: Frame): void {
+  private onRead(f: Frame<"read">): void {
     const conv = this.convs.get(f.conversation_id);
     if (!conv) return;
     if (f.reader === "visitor") conv.visitor_read_seq = Math.max(conv.visitor_read_seq, f.seq);
@@ -534,13 +533,9 @@ export class Store {
     }
   }
 
-  private onError(f: Frame): void {
-    const p = f.ref ? this.pending.get(f.ref) : undefined;
-    if (p) {
-      p.status = "failed";
-      p.error = f.message;
-    } else {
-      this.flash(f.message || f.code);
-    }
+  private onError(f: ErrorFrame): void {
+    if (f.ref && this.outbox.refuse(f.ref, f.code, f.message)) return; // shown on the message
+    if (isOptionalFrameRefusal(f)) return; // an older server: it sends everything anyway
+    this.flash(f.message || f.code);
   }
 }

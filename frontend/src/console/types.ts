@@ -1,4 +1,9 @@
-// Wire and view types for the console. Mirrors src/tresen/realtime/protocol.py.
+// View types for the console. Wire frames come from shared/protocol.ts (which mirrors
+// src/tresen/realtime/protocol.py); HTTP shapes are here.
+import type { Outgoing } from "../shared/client";
+import type { MessageData, RadarVisitor } from "../shared/protocol";
+
+export type { Author, RadarVisitor } from "../shared/protocol";
 
 export interface Agent {
   id: number;
@@ -11,32 +16,11 @@ export interface Agent {
   is_active: boolean;
 }
 
-export interface Author {
-  kind: "visitor" | "agent" | "system" | "bot";
-  id: number | null;
-  name: string | null;
-}
+/** A stored message (HTTP history and `message` frames, without the frame's `type`). */
+export type Msg = MessageData;
 
-export interface Msg {
-  conversation_id: number;
-  seq: number;
-  id: number;
-  author: Author;
-  body: string;
-  internal: boolean;
-  client_msg_id: string | null;
-  created_at: string;
-}
-
-export interface Pending {
-  client_msg_id: string;
-  conversation_id: number;
-  body: string;
-  internal: boolean;
-  status: "sending" | "failed";
-  error?: string;
-  sent_at: number;
-}
+/** A send waiting for its ack (the shared outbox's entry). */
+export type Pending = Outgoing;
 
 export interface Preview {
   seq: number;
@@ -82,25 +66,6 @@ export interface ConvMeta {
   callback?: { phone: string; when?: string };
   bot?: boolean;
   [k: string]: unknown;
-}
-
-/** A visitor on the site now (radar snapshot; epoch seconds). */
-export interface RadarVisitor {
-  id: number;
-  site_id: number;
-  url: string;
-  title: string;
-  page_started_at: number;
-  site_started_at: number;
-  pages_viewed: number;
-  device: string | null;
-  language: string | null;
-  returning: boolean;
-  segment: string | null;
-  referrer: string | null;
-  chatting: boolean;
-  invited: boolean;
-  offers_today: number;
 }
 
 export interface RuleAction {
@@ -186,8 +151,6 @@ export interface Site {
   identity_secret: string;
   embed_snippet: string;
 }
-
-export type Frame = { type: string; [k: string]: any };
 
 export function visitorName(v: VisitorBrief | null | undefined, id?: number): string {
   if (v && v.name) return v.name;

@@ -1,20 +1,27 @@
-// Wire frames of the WebSocket protocol (src/tresen/realtime/protocol.py), as the browser sees them.
+// Wire frames of the WebSocket protocol (src/tresen/realtime/protocol.py, docs/protocol.md), as
+// the browser sees them. Widget and console both type their sockets with these unions.
 export interface Author {
   kind: "visitor" | "agent" | "system" | "bot";
   id?: number | null;
   name?: string | null;
 }
 
-export interface MessageFrame {
-  type: "message";
+/** A stored message, as `message` frames and the HTTP history carry it. */
+export interface MessageData {
   conversation_id: number;
   seq: number;
   id: number;
   author: Author;
   body: string;
+  internal: boolean;
+  client_msg_id: string | null;
+  created_at: string;
+}
+
+export interface MessageFrame extends Omit<MessageData, "internal" | "client_msg_id"> {
+  type: "message";
   internal?: boolean;
   client_msg_id?: string | null;
-  created_at: string;
 }
 
 export interface AckFrame {
@@ -62,31 +69,141 @@ export interface OverflowFrame {
 
 export type QueueChoice = "wait" | "message" | "callback" | "bot" | "leave";
 
+/** A visitor on the site now (the radar's snapshot of one visitor; times in epoch seconds). */
+export interface RadarVisitor {
+  id: number;
+  site_id: number;
+  url: string;
+  title: string;
+  page_started_at: number;
+  site_started_at: number;
+  pages_viewed: number;
+  device: string | null;
+  language: string | null;
+  returning: boolean;
+  segment: string | null;
+  referrer: string | null;
+  chatting: boolean;
+  invited: boolean;
+  offers_today: number;
+}
+
+/** Live visitors changed (only to consoles that sent `subscribe` for the "visitors" view):
+ * one full snapshot per changed visitor, and the ids of those who left. */
+export interface RadarFrame {
+  type: "radar";
+  visitors: RadarVisitor[];
+  gone: number[];
+}
+
+/** The radar frame of servers before the batch (one visitor each). Read only so a new console
+ * keeps working against an old server during an upgrade; remove once every node sends batches. */
+export interface LegacyRadarFrame {
+  type: "radar";
+  visitor: Partial<RadarVisitor> & { id: number };
+  gone?: boolean;
+}
+
+export type CobrowseStatus = "requested" | "active" | "declined" | "ended";
+
+export interface CobrowseFrame {
+  type: "cobrowse";
+  session_id: number;
+  conversation_id: number;
+  status: CobrowseStatus;
+  control?: boolean;
+  auto_follow?: boolean;
+  agent_name?: string | null;
+  by?: "visitor" | "agent" | "system" | null;
+}
+
+export interface CobrowseEventsFrame {
+  type: "cobrowse_events";
+  session_id: number;
+  events: unknown[];
+  url?: string;
+}
+
+/** What an agent asks of the visitor's page (client frame; the visitor receives it with
+ * `agent_name`). */
+export interface CobrowseCommand {
+  node?: number | null;
+  url?: string | null;
+  value?: string | null;
+  x?: number | null;
+  y?: number | null;
+  escort?: boolean;
+}
+
+export interface CobrowseCommandFrame extends CobrowseCommand {
+  type: "cobrowse_command";
+  session_id: number;
+  action: string;
+  agent_name?: string | null;
+}
+
+export interface CobrowseNoticeFrame {
+  type: "cobrowse_notice";
+  session_id: number;
+  code: "dropped" | "refused" | "snapshot_needed" | string;
+  message: string;
+}
+
+export interface ErrorFrame {
+  type: "error";
+  code: string;
+  message: string;
+  ref?: string | null;
+}
+
 export type ServerFrame =
   | { type: "welcome"; node: string; principal: Record<string, unknown>; heartbeat_seconds: number; max_message_chars: number }
   | MessageFrame
   | AckFrame
-  | { type: "conversation"; conversation: ConversationInfo }
+  | { type: "conversation"; conversation: ConversationInfo; created?: boolean }
   | { type: "typing"; conversation_id: number; author: Author; is_typing: boolean }
   | { type: "read"; conversation_id: number; reader: "visitor" | "agent"; seq: number }
   | { type: "resumed"; conversations: Record<string, number> }
-  | { type: "error"; code: string; message: string; ref?: string | null }
+  | ErrorFrame
   | OfferFrame
   | QueueFrame
   | OverflowFrame
+  | RadarFrame
+  | LegacyRadarFrame
+  | CobrowseFrame
+  | CobrowseEventsFrame
+  | CobrowseCommandFrame
+  | CobrowseNoticeFrame
+  | { type: "cobrowse_code"; code: string; expires_in: number }
   | { type: "ping" }
   | { type: "pong" };
 
-/** Reconnect delay: exponential from 500 ms to 15 s, with jitter so a restart is not a stampede. */
-export function backoff(attempt: number, base = 500, cap = 15000): number {
-  const d = Math.min(cap, base * 2 ** Math.min(attempt, 10));
-  return Math.round(d * (0.5 + Math.random() * 0.5));
-}
+/** Live views a console can subscribe to (`subscribe` / `unsubscribe`). */
+export type View = "visitors";
 
-export function newClientMsgId(): string {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
-  if (c && typeof c.randomUUID === "function") return c.randomUUID();
-  const b = new Uint8Array(16);
-  c?.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+/** Frames the console sends (the widget builds its own, see widget/chat.ts). */
+export type AgentFrame =
+  | { type: "send"; client_msg_id: string; body: string; conversation_id: number; internal?: boolean }
+  | { type: "resume"; conversations: Record<string, number> }
+  | { type: "typing"; conversation_id: number; is_typing: boolean }
+  | { type: "read"; conversation_id: number; seq: number }
+  | { type: "watch"; conversation_id: number; seq?: number }
+  | { type: "unwatch"; conversation_id: number }
+  | { type: "subscribe"; view: View }
+  | { type: "unsubscribe"; view: View }
+  | { type: "cobrowse_request"; conversation_id: number }
+  | { type: "cobrowse_stop"; session_id: number }
+  | { type: "cobrowse_watch"; session_id: number }
+  | ({ type: "cobrowse_command"; session_id: number; action: string } & CobrowseCommand)
+  | { type: "ping" }
+  | { type: "pong" };
+
+/** Agent frames an older server does not know: it answers `unknown_type`, which is harmless
+ * (it still sends everything to every console), so the console does not show that error. */
+export const OPTIONAL_AGENT_FRAMES = ["watch", "unwatch", "subscribe", "unsubscribe"] as const;
+
+export function isOptionalFrameRefusal(f: ErrorFrame): boolean {
+  if (f.code !== "unknown_type") return false;
+  // The server names the type it refused ("unknown frame type 'watch'"); there is no `ref`.
+  return OPTIONAL_AGENT_FRAMES.some((t) => f.message.includes(`'${t}'`));
 }

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Chat, ChatMessage, ChatState, Invite, OverflowInfo } from "./chat";
 import type { InviteSize } from "../shared/bridge";
 import type { Strings } from "./i18n";
-import { linkify } from "../shared/linkify";
+import { Linked } from "../shared/Linked";
 import { beep, unlockSound } from "./sound";
 
 export interface AppProps {
@@ -472,23 +472,6 @@ function Bubble({ m, t, read }: { m: ChatMessage; t: Strings; read: boolean }) {
         {meta && <span class="meta">{meta}</span>}
       </div>
     </div>
-  );
-}
-
-/** Text as text nodes; only http(s) URLs become links, opening in a new tab without opener. */
-function Linked({ text }: { text: string }) {
-  return (
-    <>
-      {linkify(text).map((p, i) =>
-        p.kind === "link" ? (
-          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer nofollow">
-            {p.text}
-          </a>
-        ) : (
-          p.text
-        ),
-      )}
-    </>
   );
 }
 

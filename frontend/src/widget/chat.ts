@@ -1,12 +1,12 @@
 // The visitor's side of the protocol, without UI: session, socket, resume, resend, read, typing.
 // The database is the log: every shown message has a seq, local echoes are matched by
 // client_msg_id (never by content), and unacknowledged sends survive reloads in localStorage.
+// Outbox, positions and the socket loop are shared with the console (shared/client.ts, link.ts).
 import type { IdentityInput, PageInfo } from "../shared/bridge";
-import { safeProps } from "../shared/bridge";
-import type { Slot } from "./storage";
-import {
+import { Outbox, Positions, backoff } from "../shared/client";
+import { Link } from "../shared/link";
+import type {
   AckFrame,
-  Author,
   ConversationInfo,
   MessageFrame,
   OfferFrame,
@@ -14,110 +14,27 @@ import {
   QueueChoice,
   QueueFrame,
   ServerFrame,
-  backoff,
-  newClientMsgId,
 } from "../shared/protocol";
+import {
+  type ChatMessage,
+  type ChatState,
+  type Invite,
+  type QueueInfo,
+  type Stored,
+  bySeq,
+  initialState,
+  localEcho,
+} from "./chatState";
+import type { Slot } from "./storage";
+import { Tracking } from "./tracking";
 
-export interface ChatMessage {
-  key: string;
-  seq: number | null;
-  author: Author;
-  body: string;
-  createdAt: string | null;
-  clientMsgId: string | null;
-  pending: boolean;
-  failed: boolean;
-}
-
-/** An invitation (offer kind invite or bot) waiting for the visitor's answer. */
-export interface Invite {
-  id: number;
-  kind: "invite" | "message" | "bot";
-  text: string;
-  agentName: string | null;
-  agentPhoto: string | null;
-  quiet: boolean;
-  autoOpen: boolean;
-  at: number;
-}
-
-export interface QueueInfo {
-  conv: number;
-  position: number;
-  wait: number | null;
-}
-
-export interface OverflowInfo {
-  conv: number;
-  reason: "nobody_online" | "long_wait";
-  wait: number | null;
-  options: string[];
-}
-
-export interface ChatState {
-  ready: boolean;
-  connected: boolean;
-  everConnected: boolean;
-  conversationId: number | null;
-  messages: ChatMessage[];
-  agentTyping: string | null;
-  agentReadSeq: number;
-  agentName: string | null;
-  agentsOnline: boolean | null;
-  unread: number;
-  /** An open invitation, shown beside the launcher. */
-  invite: Invite | null;
-  /** Offers of kind "message" (e.g. a working promo code), shown in the log by time. */
-  notes: ChatMessage[];
-  queue: QueueInfo | null;
-  overflow: OverflowInfo | null;
-  /** When an agent took the chat after the visitor had waited (ISO time), for a note. */
-  joinedAt: string | null;
-  /** The FAQ bot has the conversation: offer "Talk to a person" (docs/bot.md). */
-  bot: boolean;
-}
-
-interface Pending {
-  cmid: string;
-  body: string;
-}
-
-interface Stored {
-  token?: string;
-  conv?: number | null;
-  pending?: Pending[];
-  unread?: number;
-  invite?: Invite | null;
-  notes?: ChatMessage[];
-  seen?: number[];
-  queue?: QueueInfo | null;
-  overflow?: OverflowInfo | null;
-}
+export type { ChatMessage, ChatState, Invite, OverflowInfo, QueueInfo } from "./chatState";
 
 const INVITE_TTL = 110_000; // the server counts an unanswered invitation as ignored at 120 s
-const MAX_EVENTS = 20;
-
-const PERMANENT = new Set(["message_too_long", "empty_message", "bad_characters", "invalid_frame", "duplicate_id"]);
+const RESEND_TICK_MS = 2000;
 
 export class Chat {
-  state: ChatState = {
-    ready: false,
-    connected: false,
-    everConnected: false,
-    conversationId: null,
-    messages: [],
-    agentTyping: null,
-    agentReadSeq: 0,
-    agentName: null,
-    agentsOnline: null,
-    unread: 0,
-    invite: null,
-    notes: [],
-    queue: null,
-    overflow: null,
-    joinedAt: null,
-    bot: false,
-  };
+  state: ChatState = initialState();
   /** Is the panel visible to the visitor? Set by the UI; drives read receipts and unread. */
   visible = false;
   onChange: () => void = () => {};
@@ -130,21 +47,18 @@ export class Chat {
   offlineEmail: string | null = null;
 
   private token: string | null = null;
-  private pending: Pending[] = [];
-  private inFlight = new Set<string>();
-  private ws: WebSocket | null = null;
-  private attempts = 0;
-  private lastSeq = 0;
+  /** Unacknowledged sends; their conversation is the chat's current one when they go out. */
+  private outbox = new Outbox();
+  /** Visitors never receive internal notes, so their seqs skip: the server's order vouches. */
+  private positions = new Positions(false);
+  private link: Link;
+  private tracking: Tracking;
   private readSent = 0;
   private typingSentAt = 0;
   private typingTimer = 0;
   private agentTypingTimer = 0;
-  private reconnectTimer = 0;
+  private resendTimer = 0;
   private stopped = false;
-  private page: Record<string, unknown> | null = null;
-  private form: string | null = null;
-  private events: Record<string, unknown>[] = [];
-  private controls: Record<string, unknown>[] = [];
   private seen = new Set<number>();
   private expectingConv = false;
   /** The last queue place the server told per conversation (it repeats only changes). */
@@ -158,20 +72,34 @@ export class Chat {
   constructor(
     private site: string,
     private slot: Slot,
-  ) {}
+  ) {
+    this.link = new Link({
+      url: (retrying) => this.socketUrl(retrying),
+      frame: (f) => this.onFrame(f),
+      state: () => {},
+      down: (code) => {
+        this.outbox.disconnected();
+        this.setConnected(false);
+        if (code === 4401) this.token = null; // stale token: a fresh session before reconnecting
+      },
+    });
+    this.tracking = new Tracking((f) => this.state.connected && this.link.send(f));
+  }
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
   async start(identity?: IdentityInput): Promise<void> {
     const stored = this.load();
     this.token = stored.token || null;
-    this.pending = stored.pending || [];
+    for (const p of stored.pending || []) {
+      this.outbox.add(p.body, null, false, p.cmid);
+      this.state.messages.push(localEcho(p.cmid, p.body));
+    }
     this.state.unread = stored.unread || 0;
     const inv = stored.invite;
     this.state.invite = inv && Date.now() - inv.at < INVITE_TTL ? inv : null;
     this.state.notes = (stored.notes || []).slice(-5);
     this.seen = new Set(stored.seen || []);
-    for (const p of this.pending) this.state.messages.push(this.localEcho(p));
     const opening = this.openSession(identity, stored.conv ?? null);
     this.session = opening;
     const waiting = await opening;
@@ -181,7 +109,8 @@ export class Chat {
     }
     this.state.ready = true;
     this.changed();
-    this.connect();
+    this.link.start();
+    this.resendTimer = window.setInterval(() => this.flush(), RESEND_TICK_MS);
     void this.refreshStatus();
   }
 
@@ -193,7 +122,7 @@ export class Chat {
     const opening = this.openSession(identity, this.state.conversationId);
     this.session = opening;
     await opening;
-    if (this.token !== before) this.reconnectNow();
+    if (this.token !== before) this.link.reconnectNow();
   }
 
   /** Opens the session; true when the chosen conversation still waits for an agent. */
@@ -231,48 +160,17 @@ export class Chat {
     for (const m of (await r.json()) as MessageFrame[]) this.addMessage(m, true);
   }
 
-  private connect(): void {
-    if (this.stopped || !this.token) return;
+  /** The socket's URL; before a reconnect, a fresh session when the token was refused (or, with
+   * nothing to say yet, to pick up a conversation started meanwhile on another tab). */
+  private async socketUrl(retrying: boolean): Promise<string | null> {
+    if (retrying) {
+      if (!this.token) await this.openSession(undefined, this.state.conversationId);
+      else if (this.state.conversationId === null && this.outbox.size === 0) await this.openSession(undefined, null);
+    }
+    if (this.stopped || !this.token) return null;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const q = new URLSearchParams({ site: this.site, token: this.token });
-    const ws = new WebSocket(`${proto}//${location.host}/ws/visitor?${q}`);
-    this.ws = ws;
-    ws.onmessage = (ev) => {
-      try {
-        this.onFrame(JSON.parse(String(ev.data)) as ServerFrame);
-      } catch {
-        /* a malformed frame is ignored */
-      }
-    };
-    ws.onclose = (ev) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.inFlight.clear();
-      this.setConnected(false);
-      if (ev.code === 4401) this.token = null; // stale token: a fresh session below
-      this.scheduleReconnect();
-    };
-  }
-
-  private scheduleReconnect(): void {
-    clearTimeout(this.reconnectTimer);
-    const delay = backoff(this.attempts++);
-    this.reconnectTimer = window.setTimeout(async () => {
-      if (!this.token) await this.openSession(undefined, this.state.conversationId);
-      else if (this.state.conversationId === null && this.pending.length === 0)
-        await this.openSession(undefined, null);
-      this.connect();
-    }, delay);
-  }
-
-  private reconnectNow(): void {
-    const ws = this.ws;
-    this.ws = null;
-    ws?.close(1000);
-    this.inFlight.clear();
-    this.setConnected(false);
-    this.attempts = 0;
-    this.connect();
+    return `${proto}//${location.host}/ws/visitor?${q}`;
   }
 
   private setConnected(on: boolean): void {
@@ -287,15 +185,11 @@ export class Chat {
     this.onAnyFrame(f as unknown as { type: string; [k: string]: unknown });
     switch (f.type) {
       case "welcome":
-        this.attempts = 0;
         this.setConnected(true);
         if (this.state.conversationId !== null)
-          this.raw({ type: "resume", conversations: { [this.state.conversationId]: this.lastSeq } });
+          this.raw({ type: "resume", conversations: this.positions.resume([this.state.conversationId]) });
         this.flush();
-        this.flushTracking();
-        return;
-      case "ping":
-        this.raw({ type: "pong" });
+        this.tracking.flush();
         return;
       case "message":
         this.addMessage(f, false);
@@ -334,7 +228,7 @@ export class Chat {
         }
         return;
       case "error":
-        this.onError(f.code, f.ref || null);
+        this.onError(f.code, f.message, f.ref || null);
         return;
     }
   }
@@ -349,7 +243,7 @@ export class Chat {
     this.state.overflow = null;
     this.state.joinedAt = null;
     this.state.bot = false;
-    this.lastSeq = 0;
+    if (conv !== null) this.positions.known(conv, 0);
     this.readSent = 0;
     this.save();
     this.changed();
@@ -450,7 +344,7 @@ export class Chat {
     const inv = this.state.invite;
     if (!inv) return;
     this.state.invite = null;
-    this.control({ type: "offer_reply", offer_id: inv.id, outcome: accepted ? "accepted" : "dismissed" });
+    this.tracking.control({ type: "offer_reply", offer_id: inv.id, outcome: accepted ? "accepted" : "dismissed" });
     this.expectingConv = accepted;
     this.save();
     this.changed();
@@ -462,7 +356,7 @@ export class Chat {
     if (conv === null) return;
     const frame: Record<string, unknown> = { type: "queue_choice", conversation_id: conv, choice };
     for (const [k, v] of Object.entries(details)) if (v.trim()) frame[k] = v.trim();
-    this.control(frame);
+    this.tracking.control(frame);
     this.state.overflow = null;
     if (choice !== "wait") this.state.queue = null;
     this.save();
@@ -473,7 +367,7 @@ export class Chat {
   handover(): void {
     const conv = this.state.conversationId;
     if (conv === null || !this.state.bot) return;
-    this.control({ type: "handover", conversation_id: conv });
+    this.tracking.control({ type: "handover", conversation_id: conv });
     this.state.bot = false;
     this.handedOver.add(conv);
     // The server repeats a queue place only when it changes: show the last one meanwhile.
@@ -489,7 +383,7 @@ export class Chat {
       const id = Number(n.key.slice(1));
       if (this.seen.has(id)) continue;
       this.seen.add(id);
-      this.control({ type: "offer_reply", offer_id: id, outcome: "accepted" });
+      this.tracking.control({ type: "offer_reply", offer_id: id, outcome: "accepted" });
     }
     this.save();
   }
@@ -497,46 +391,20 @@ export class Chat {
   // ---- tracking (from the loader) --------------------------------------------------------------
 
   trackPage(p: PageInfo): void {
-    const utm: Record<string, string> = {};
-    for (const [k, v] of Object.entries(p.utm || {}).slice(0, 5)) utm[k] = String(v).slice(0, 200);
-    this.page = {
-      type: "track",
-      kind: "page",
-      url: String(p.url || "").slice(0, 2048),
-      title: String(p.title || "").slice(0, 500),
-      referrer: String(p.referrer || "").slice(0, 2048),
-      language: String(p.language || "").slice(0, 35) || null,
-      utm,
-    };
-    if (p.device === "desktop" || p.device === "mobile" || p.device === "tablet") this.page.device = p.device;
-    if (this.state.connected) this.raw(this.page);
+    this.tracking.pageView(p);
   }
 
   trackForm(form: string | null): void {
-    this.form = form === null ? null : String(form).slice(0, 200);
-    if (this.state.connected) this.raw({ type: "track", kind: "form", form: this.form });
+    this.tracking.formFocus(form);
   }
 
   trackEvent(name: string, props: unknown): void {
-    const frame = { type: "track", kind: "event", name: String(name).slice(0, 100), props: safeProps(props) };
-    if (this.state.connected) this.raw(frame);
-    else if (this.events.push(frame) > MAX_EVENTS) this.events.shift();
-  }
-
-  private flushTracking(): void {
-    if (this.page) this.raw(this.page);
-    if (this.form) this.raw({ type: "track", kind: "form", form: this.form });
-    for (const f of this.events.splice(0)) this.raw(f);
-    for (const f of this.controls.splice(0)) this.raw(f);
-  }
-
-  private control(frame: Record<string, unknown>): void {
-    if (this.state.connected && this.ws && this.ws.readyState === WebSocket.OPEN) this.raw(frame);
-    else this.controls.push(frame);
+    this.tracking.event(name, props);
   }
 
   private adopt(conv: number): void {
     this.state.conversationId = conv;
+    this.positions.known(conv, 0);
     this.save();
     this.changed();
   }
@@ -565,7 +433,7 @@ export class Chat {
     let at = list.findIndex((x) => x.seq === null || (x.seq as number) > m.seq);
     if (at < 0) at = list.length;
     list.splice(at, 0, msg);
-    this.lastSeq = Math.max(this.lastSeq, m.seq);
+    this.positions.received(m.conversation_id, m.seq);
     if (m.author.kind === "agent" && m.author.name) this.state.agentName = m.author.name;
     if (m.author.kind !== "visitor") {
       this.state.agentTyping = null;
@@ -582,9 +450,8 @@ export class Chat {
   }
 
   private onAck(f: AckFrame): void {
-    this.inFlight.delete(f.client_msg_id);
-    this.pending = this.pending.filter((p) => p.cmid !== f.client_msg_id);
-    if (this.state.conversationId === null) this.state.conversationId = f.conversation_id;
+    this.outbox.settle(f.client_msg_id);
+    if (this.state.conversationId === null) this.adopt(f.conversation_id);
     const local = this.state.messages.find((x) => x.clientMsgId === f.client_msg_id && x.seq === null);
     if (local) {
       local.pending = false;
@@ -594,17 +461,18 @@ export class Chat {
       } else this.state.messages.splice(this.state.messages.indexOf(local), 1);
       this.state.messages.sort(bySeq);
     }
-    this.lastSeq = Math.max(this.lastSeq, f.seq);
+    this.positions.received(f.conversation_id, f.seq);
     this.save();
     this.changed();
     this.flush();
   }
 
-  private onError(code: string, ref: string | null): void {
+  private onError(code: string, message: string, ref: string | null): void {
     if (!ref) return;
-    this.inFlight.delete(ref);
-    if (PERMANENT.has(code)) {
-      this.pending = this.pending.filter((p) => p.cmid !== ref);
+    const o = this.outbox.refuse(ref, code, message);
+    if (!o) return;
+    if (o.status === "failed") {
+      this.outbox.settle(ref); // shown as failed; the visitor writes it again if they like
       const local = this.state.messages.find((x) => x.clientMsgId === ref && x.seq === null);
       if (local) {
         local.pending = false;
@@ -621,25 +489,21 @@ export class Chat {
 
   send(body: string): void {
     if (!body.trim()) return;
-    const p: Pending = { cmid: newClientMsgId(), body };
-    this.pending.push(p);
-    this.state.messages.push(this.localEcho(p));
+    const o = this.outbox.add(body, null);
+    this.state.messages.push(localEcho(o.client_msg_id, body));
     this.save();
     this.typing(false);
     this.changed();
     this.flush();
   }
 
-  /** Send what is unacknowledged, with the same client_msg_id. Without a conversation only the
-   * first goes out (it creates the conversation); the rest follow its ack. */
+  /** Send what is unacknowledged (or overdue), with the same client_msg_id. Without a
+   * conversation only the first goes out (it creates the conversation); the rest follow its ack. */
   private flush(): void {
     if (!this.state.connected) return;
     const conv = this.state.conversationId;
-    const batch = conv === null ? this.pending.slice(0, 1) : this.pending;
-    for (const p of batch) {
-      if (this.inFlight.has(p.cmid)) continue;
-      this.inFlight.add(p.cmid);
-      const frame: Record<string, unknown> = { type: "send", client_msg_id: p.cmid, body: p.body };
+    for (const o of this.outbox.due(Date.now(), conv === null ? 1 : Infinity)) {
+      const frame: Record<string, unknown> = { type: "send", client_msg_id: o.client_msg_id, body: o.body };
       if (conv !== null) frame.conversation_id = conv;
       else if (this.topic) frame.skill = this.topic;
       this.raw(frame);
@@ -677,9 +541,10 @@ export class Chat {
   markRead(): void {
     const conv = this.state.conversationId;
     if (!this.visible || document.hidden || conv === null || !this.state.connected) return;
-    if (this.lastSeq > this.readSent) {
-      this.readSent = this.lastSeq;
-      this.raw({ type: "read", conversation_id: conv, seq: this.lastSeq });
+    const seq = this.positions.get(conv) ?? 0;
+    if (seq > this.readSent) {
+      this.readSent = seq;
+      this.raw({ type: "read", conversation_id: conv, seq });
     }
   }
 
@@ -697,34 +562,19 @@ export class Chat {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    this.ws?.close(1000);
+    window.clearInterval(this.resendTimer);
+    this.link.stop();
   }
 
   // ---- helpers --------------------------------------------------------------------------------
 
-  private localEcho(p: Pending): ChatMessage {
-    return {
-      key: `c${p.cmid}`,
-      seq: null,
-      author: { kind: "visitor" },
-      body: p.body,
-      createdAt: null,
-      clientMsgId: p.cmid,
-      pending: true,
-      failed: false,
-    };
-  }
-
   /** Send a frame now if connected (co-browsing); false when the socket is down. */
   sendFrame(frame: Record<string, unknown>): boolean {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.raw(frame);
-    return true;
+    return this.link.send(frame);
   }
 
   private raw(frame: Record<string, unknown>): void {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    this.link.send(frame);
   }
 
   private changed(): void {
@@ -743,7 +593,7 @@ export class Chat {
     const data: Stored = {
       token: this.token || undefined,
       conv: this.state.conversationId,
-      pending: this.pending,
+      pending: this.outbox.all().map((o) => ({ cmid: o.client_msg_id, body: o.body })),
       unread: this.state.unread,
       invite: this.state.invite,
       notes: this.state.notes,
@@ -753,11 +603,6 @@ export class Chat {
     };
     this.slot.set(JSON.stringify(data));
   }
-}
-
-function bySeq(a: ChatMessage, b: ChatMessage): number {
-  if (a.seq === null || b.seq === null) return a.seq === b.seq ? 0 : a.seq === null ? 1 : -1;
-  return a.seq - b.seq;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -54,7 +54,9 @@ function Editor({ store, draft, onSaved, onCancel }: { store: Store; draft: Draf
   const [error, setError] = useState("");
   const [visitor, setVisitor] = useState("");
   const [result, setResult] = useState<RuleTest | null>(null);
-  const live = [...store.radar.values()];
+  // The test picks a live visitor: follow the radar while the editor is open.
+  useEffect(() => store.radar.show(), [store]);
+  const live = [...store.radar.visitors.values()];
   const set = (k: keyof Draft, v: unknown) => setD({ ...d, [k]: v });
 
   async function save(e: Event) {

@@ -3,7 +3,7 @@
 // re-rendering the console.
 import { Replayer } from "rrweb";
 import { api } from "../api";
-import type { Frame } from "../types";
+import type { AgentFrame, CobrowseCommand, CobrowseEventsFrame, ServerFrame } from "../../shared/protocol";
 
 export interface CbSession {
   session_id: number;
@@ -16,7 +16,7 @@ export interface CbSession {
 }
 
 interface Sender {
-  sendFrame(frame: Frame): boolean;
+  sendFrame(frame: AgentFrame): boolean;
   changed(): void;
 }
 
@@ -60,7 +60,7 @@ export class Cobrowse {
     this.store.sendFrame({ type: "cobrowse_stop", session_id: s.session_id });
   }
 
-  command(s: CbSession, action: string, extra: Record<string, unknown> = {}): boolean {
+  command(s: CbSession, action: string, extra: CobrowseCommand = {}): boolean {
     return this.store.sendFrame({ type: "cobrowse_command", session_id: s.session_id, action, ...extra });
   }
 
@@ -81,7 +81,7 @@ export class Cobrowse {
   }
 
   /** Every frame of the agent socket (before the store handles it). */
-  onFrame(f: Frame): void {
+  onFrame(f: ServerFrame): void {
     if (f.type === "welcome") {
       // Reconnected: watch again what we were watching (a fresh snapshot comes with it).
       for (const s of this.sessions.values()) if (s.status === "active" && this.mounted?.session === s.session_id) this.watch(s.session_id);
@@ -105,7 +105,7 @@ export class Cobrowse {
   }
 
   /** A batch of the visitor's events: straight into the live replayer. */
-  onEvents(f: Frame): void {
+  onEvents(f: CobrowseEventsFrame): void {
     const s = [...this.sessions.values()].find((x) => x.session_id === f.session_id);
     if (s && f.url && s.url !== f.url) {
       s.url = f.url;

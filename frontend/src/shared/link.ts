@@ -1,0 +1,114 @@
+// One WebSocket to the server that keeps itself up: connect, answer `ping`, reconnect with
+// backoff after any close. Widget and console differ only in where the URL comes from (a
+// visitor token, an agent ticket) and what they do with frames.
+import { backoff } from "./client";
+import type { ServerFrame } from "./protocol";
+
+/** connecting: a socket is being opened; online: `welcome` arrived; offline: waiting to retry. */
+export type LinkState = "connecting" | "online" | "offline";
+
+export interface LinkHooks {
+  /** Where to connect now. `retrying` after a lost socket (not on start or reconnectNow).
+   * null: do not connect (e.g. the agent's login is gone); a throw: try again after backoff. */
+  url(retrying: boolean): Promise<string | null>;
+  frame(f: ServerFrame): void;
+  state(s: LinkState): void;
+  /** The socket is gone (close code; 1000 when we dropped it ourselves): nothing is in flight. */
+  down(code: number): void;
+}
+
+export class Link {
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private timer: number | undefined;
+  private stopped = false;
+  /** Bumped by every connect: a slower, older attempt gives way to the newest. */
+  private generation = 0;
+
+  constructor(private hooks: LinkHooks) {}
+
+  start(): void {
+    this.stopped = false;
+    void this.connect(false);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.clearTimeout(this.timer);
+    this.drop();
+  }
+
+  /** Drop the socket and connect again at once (a new visitor token; the console's button). */
+  reconnectNow(): void {
+    window.clearTimeout(this.timer);
+    this.drop();
+    this.attempt = 0;
+    if (!this.stopped) void this.connect(false);
+  }
+
+  get open(): boolean {
+    return !!this.ws && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Send now; false when the socket is not open (the caller keeps what must not be lost). */
+  send(frame: object): boolean {
+    if (!this.open) return false;
+    this.ws!.send(JSON.stringify(frame));
+    return true;
+  }
+
+  private drop(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null; // its onclose is then ignored
+    ws.close(1000);
+    this.hooks.down(1000);
+  }
+
+  private async connect(retrying: boolean): Promise<void> {
+    if (this.stopped) return;
+    const generation = ++this.generation;
+    this.hooks.state("connecting");
+    let url: string | null;
+    try {
+      url = await this.hooks.url(retrying);
+    } catch {
+      if (generation === this.generation) this.retry();
+      return;
+    }
+    if (url === null || this.stopped || generation !== this.generation) return;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      let f: ServerFrame;
+      try {
+        f = JSON.parse(String(ev.data)) as ServerFrame;
+      } catch {
+        return; // a malformed frame is ignored
+      }
+      if (f.type === "ping") {
+        this.send({ type: "pong" });
+        return;
+      }
+      if (f.type === "welcome") {
+        this.attempt = 0;
+        this.hooks.state("online");
+      }
+      this.hooks.frame(f);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.hooks.down(ev.code);
+      this.retry();
+    };
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    this.hooks.state("offline");
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.connect(true), backoff(this.attempt++));
+  }
+}

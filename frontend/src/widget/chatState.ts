@@ -1,0 +1,121 @@
+// What the widget shows and keeps across reloads: the chat's view state and its stored form.
+import type { Author } from "../shared/protocol";
+
+export interface ChatMessage {
+  key: string;
+  seq: number | null;
+  author: Author;
+  body: string;
+  createdAt: string | null;
+  clientMsgId: string | null;
+  pending: boolean;
+  failed: boolean;
+}
+
+/** An invitation (offer kind invite or bot) waiting for the visitor's answer. */
+export interface Invite {
+  id: number;
+  kind: "invite" | "message" | "bot";
+  text: string;
+  agentName: string | null;
+  agentPhoto: string | null;
+  quiet: boolean;
+  autoOpen: boolean;
+  at: number;
+}
+
+export interface QueueInfo {
+  conv: number;
+  position: number;
+  wait: number | null;
+}
+
+export interface OverflowInfo {
+  conv: number;
+  reason: "nobody_online" | "long_wait";
+  wait: number | null;
+  options: string[];
+}
+
+export interface ChatState {
+  ready: boolean;
+  connected: boolean;
+  everConnected: boolean;
+  conversationId: number | null;
+  messages: ChatMessage[];
+  agentTyping: string | null;
+  agentReadSeq: number;
+  agentName: string | null;
+  agentsOnline: boolean | null;
+  unread: number;
+  /** An open invitation, shown beside the launcher. */
+  invite: Invite | null;
+  /** Offers of kind "message" (e.g. a working promo code), shown in the log by time. */
+  notes: ChatMessage[];
+  queue: QueueInfo | null;
+  overflow: OverflowInfo | null;
+  /** When an agent took the chat after the visitor had waited (ISO time), for a note. */
+  joinedAt: string | null;
+  /** The FAQ bot has the conversation: offer "Talk to a person" (docs/bot.md). */
+  bot: boolean;
+}
+
+export function initialState(): ChatState {
+  return {
+    ready: false,
+    connected: false,
+    everConnected: false,
+    conversationId: null,
+    messages: [],
+    agentTyping: null,
+    agentReadSeq: 0,
+    agentName: null,
+    agentsOnline: null,
+    unread: 0,
+    invite: null,
+    notes: [],
+    queue: null,
+    overflow: null,
+    joinedAt: null,
+    bot: false,
+  };
+}
+
+/** An unacknowledged send as it is stored (the outbox's entries, without their transport state). */
+export interface StoredPending {
+  cmid: string;
+  body: string;
+}
+
+/** The slot's JSON (widget/storage.ts). Keep old fields readable: a reload after an upgrade
+ * must still find the visitor's token and unsent messages. */
+export interface Stored {
+  token?: string;
+  conv?: number | null;
+  pending?: StoredPending[];
+  unread?: number;
+  invite?: Invite | null;
+  notes?: ChatMessage[];
+  seen?: number[];
+  queue?: QueueInfo | null;
+  overflow?: OverflowInfo | null;
+}
+
+/** The visitor's own message as shown before the server has it. */
+export function localEcho(cmid: string, body: string): ChatMessage {
+  return {
+    key: `c${cmid}`,
+    seq: null,
+    author: { kind: "visitor" },
+    body,
+    createdAt: null,
+    clientMsgId: cmid,
+    pending: true,
+    failed: false,
+  };
+}
+
+export function bySeq(a: ChatMessage, b: ChatMessage): number {
+  if (a.seq === null || b.seq === null) return a.seq === b.seq ? 0 : a.seq === null ? 1 : -1;
+  return a.seq - b.seq;
+}
