@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 if __package__ in (None, ""):  # ``python bench/load.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -308,13 +310,18 @@ class Context:
               f"{opened[3]:.1f}s ({opened[2]} failed{': ' + str(opened[4]) if opened[2] else ''})")
         time.sleep(2)  # let the inbox frames of the login burst drain before measuring
         print(f"  run 2: {answering + opened[1]} consoles")
+        client = psutil.Process(proc.pid)
+        client_cpu0 = sum(client.cpu_times()[:2])
         many = self._closed_loop("many", assign=True)
+        client_cpu = sum(client.cpu_times()[:2]) - client_cpu0
         release.set()
         counts, closed, samples = self._collect(q, "frames", 1, 120)[0][1:]
         self._collect(q, "done", 1, 120)
         self._join([proc])
         frames = frames_between(counts, many.started, many.ended)
         self._agents_report(few, many, opened[1], frames, closed)
+        print(f"    the idle consoles' own process used {client_cpu / many.wall * 100:.0f}% of a "
+              f"core during run 2 (receiving competes with the server for the 2 cores)")
         shown = [(t, raw) for (_, kind), kept in sorted(samples.items()) for t, raw in kept
                  if kind != "ping" and many.started <= t <= many.ended]
         for t, raw in shown[:6]:
