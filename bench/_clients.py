@@ -40,6 +40,8 @@ class Job:
     rate: float = 0.0
     window: int = 8
     concurrency: int = 100
+    tag: str = ""  # client_msg_id prefix (default: the phase's initial), so runs can be told apart
+    assign: bool = False  # assign this worker's conversations to its agent before "ready"
 
 
 def run(phase: str, job: Job) -> None:
@@ -80,16 +82,20 @@ async def _visitor_tokens(job: Job, count: int) -> list[str]:
         return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
-async def _agent_url(job: Job) -> str:
-    assert job.agent is not None
-    async with httpx.AsyncClient(base_url=job.base_url, timeout=60) as http:
-        r = await http.post("/api/auth/login", json={"username": job.agent, "password": PASSWORD})
-        r.raise_for_status()
-        csrf = r.json()["csrf_token"]
-        t = await http.post("/api/auth/ws-ticket", headers={"X-CSRF-Token": csrf})
-        t.raise_for_status()
-        ticket = t.json()["ticket"]
-    return f"{_ws_base(job)}/ws/agent?ticket={quote(ticket)}"
+async def agent_login(http: httpx.AsyncClient, username: str) -> tuple[int, str]:
+    """Log in as a console does; the session cookie stays in ``http``. Returns (id, csrf)."""
+    r = await http.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    r.raise_for_status()
+    data = r.json()
+    return int(data["agent"]["id"]), str(data["csrf_token"])
+
+
+async def agent_ws_url(http: httpx.AsyncClient, csrf: str) -> str:
+    """A fresh ticket (valid for seconds: connect right away) and the agent socket's URL."""
+    t = await http.post("/api/auth/ws-ticket", headers={"X-CSRF-Token": csrf})
+    t.raise_for_status()
+    ws_base = str(http.base_url).rstrip("/").replace("http", "ws", 1)
+    return f"{ws_base}/ws/agent?ticket={quote(t.json()['ticket'])}"
 
 
 def _ws_base(job: Job) -> str:
@@ -100,7 +106,7 @@ def _visitor_url(job: Job, token: str) -> str:
     return f"{_ws_base(job)}/ws/visitor?site={job.site_key}&token={quote(token)}"
 
 
-async def _connect(url: str, origin: str | None = ORIGIN) -> ClientConnection:
+async def connect_ws(url: str, origin: str | None = ORIGIN) -> ClientConnection:
     headers = {"Origin": origin} if origin else None
     return await connect(
         url,
@@ -112,7 +118,7 @@ async def _connect(url: str, origin: str | None = ORIGIN) -> ClientConnection:
     )
 
 
-async def _wait_event(ev: Event, timeout: float) -> None:
+async def wait_event(ev: Event, timeout: float) -> None:
     if not await asyncio.to_thread(ev.wait, timeout):
         raise TimeoutError("the parent did not give the signal")
 
@@ -123,14 +129,14 @@ async def _wait_event(ev: Event, timeout: float) -> None:
 async def _idle(job: Job) -> None:
     tokens = await _visitor_tokens(job, job.visitors)
     job.queue.put(("tokens", job.worker, len(tokens)))
-    await _wait_event(job.go, SETUP_TIMEOUT * 3)
+    await wait_event(job.go, SETUP_TIMEOUT * 3)
     sem = asyncio.Semaphore(job.concurrency)
     failures: list[str] = []
 
     async def open_one(token: str) -> ClientConnection | None:
         async with sem:
             try:
-                ws = await _connect(_visitor_url(job, token))
+                ws = await connect_ws(_visitor_url(job, token))
                 welcome = json.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT))
                 if welcome.get("type") != "welcome":
                     raise RuntimeError(f"expected welcome, got {welcome}")
@@ -143,7 +149,7 @@ async def _idle(job: Job) -> None:
     opened = [ws for ws in await asyncio.gather(*(open_one(t) for t in tokens)) if ws]
     took = time.monotonic() - started
     job.queue.put(("open", job.worker, len(opened), len(failures), took, failures[:3]))
-    await _wait_event(job.release, SETUP_TIMEOUT * 3)
+    await wait_event(job.release, SETUP_TIMEOUT * 3)
     alive = sum(1 for ws in opened if ws.state.name == "OPEN")
     await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
     job.queue.put(("done", job.worker, alive))
@@ -239,17 +245,25 @@ class Party:
 
     async def setup(self, phase: str) -> None:
         job = self.job
-        self.prefix = f"{phase[0]}{job.worker}-"
+        self.prefix = f"{job.tag or phase[0]}{job.worker}-"
         tokens = await _visitor_tokens(job, job.visitors)
-        if job.agent:
-            ws = await _connect(await _agent_url(job), origin=None)
-            self.agent = Peer(ws, self.on_agent_frame)
-            self.agent.start()
+        async with httpx.AsyncClient(base_url=job.base_url, timeout=60) as http:
+            if job.agent:
+                agent_id, csrf = await agent_login(http, job.agent)
+                ws = await connect_ws(await agent_ws_url(http, csrf), origin=None)
+                self.agent = Peer(ws, self.on_agent_frame)
+                self.agent.start()
+            await self._open_conversations(tokens)
+            if job.agent and job.assign:
+                await self._assign(http, agent_id, csrf)
+
+    async def _open_conversations(self, tokens: list[str]) -> None:
+        job = self.job
         sem = asyncio.Semaphore(job.concurrency)
 
         async def one(i: int, token: str) -> tuple[Peer, int]:
             async with sem:
-                peer = Peer(await _connect(_visitor_url(job, token)), self.on_visitor_frame)
+                peer = Peer(await connect_ws(_visitor_url(job, token)), self.on_visitor_frame)
                 peer.start()
                 ack = await self.request(peer, "hello", f"{self.prefix}open-{i}", None)
                 return peer, int(ack["conversation_id"])
@@ -257,6 +271,21 @@ class Party:
         pairs = await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)))
         self.visitors = [p for p, _ in pairs]
         self.conversations = [c for _, c in pairs]
+
+    async def _assign(self, http: httpx.AsyncClient, agent_id: int, csrf: str) -> None:
+        """Assign every conversation to this worker's agent, as a console's "assign to me"
+        does (PATCH with the session cookie and the CSRF header)."""
+        sem = asyncio.Semaphore(8)
+
+        async def one(conv: int) -> None:
+            async with sem:
+                r = await http.patch(f"/api/conversations/{conv}", json={"assignee_id": agent_id},
+                                     headers={"X-CSRF-Token": csrf})
+                r.raise_for_status()
+                if r.json().get("assignee_id") != agent_id:
+                    raise RuntimeError(f"conversation {conv} not assigned: {r.json()}")
+
+        await asyncio.gather(*(one(c) for c in self.conversations))
 
     async def close(self) -> None:
         peers = [*self.visitors, *([self.agent] if self.agent else [])]
@@ -274,7 +303,7 @@ async def _throughput(job: Job) -> None:
     party = Party(job)
     await party.setup("throughput")
     job.queue.put(("ready", job.worker, len(party.visitors)))
-    await _wait_event(job.go, SETUP_TIMEOUT)
+    await wait_event(job.go, SETUP_TIMEOUT)
     stop_at = time.monotonic() + job.duration
     party.recording_after = time.monotonic()
     acked: dict[str, list[str]] = {"visitor": [], "agent": []}
@@ -305,9 +334,13 @@ async def _throughput(job: Job) -> None:
     took = time.monotonic() - started
     job.queue.put(("result", job.worker, {
         "visitor": acked["visitor"], "agent": acked["agent"], "seconds": took,
+        "started": started, "ended": started + took,
         "failures": failures[:5], "errors": party.errors()[:5],
         "ack_latency": party.ack_latency,
     }))
+    # Hold the sockets until the parent has read every worker's result, so closing them (the
+    # radar's "gone" frames) does not fall inside another worker's measured window.
+    await wait_event(job.release, SETUP_TIMEOUT)
     await party.close()
 
 
@@ -318,7 +351,7 @@ async def _latency(job: Job) -> None:
     party = Party(job)
     await party.setup("latency")
     job.queue.put(("ready", job.worker, len(party.visitors)))
-    await _wait_event(job.go, SETUP_TIMEOUT)
+    await wait_event(job.go, SETUP_TIMEOUT)
     total = int(job.rate * (job.warmup + job.duration))
     t0 = time.monotonic()
     party.recording_after = t0 + job.warmup
