@@ -162,15 +162,20 @@ async def next_frame(ws: Any, kind: str | None = None, timeout: float = 5) -> di
 
 @asynccontextmanager
 async def running_scenario(
-    tmp_path: Any, database_url: str | None = None, clock: Any = None, **settings: Any
+    tmp_path: Any,
+    database_url: str | None = None,
+    clock: Any = None,
+    scheduler: Any = None,
+    **settings: Any,
 ) -> AsyncIterator[tuple[Any, Scenario]]:
-    """A migrated in-process server with its own settings (and clock), a site, anna and ben."""
+    """A migrated in-process server with its own settings (and clock and timer scheduler:
+    a test advances a manual pair instead of sleeping), a site, anna and ben."""
     from tests.support.server import InProcessServer, test_settings
     from tresen.storage.migrate import upgrade_async
 
     conf = test_settings(tmp_path, database_url, **settings)
     await upgrade_async(conf.database_url)
-    srv = InProcessServer(conf, clock=clock)
+    srv = InProcessServer(conf, clock=clock, scheduler=scheduler)
     await srv.start()
     sc = await make_scenario(srv)
     try:

@@ -39,9 +39,9 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test itsel
 class InProcessServer:
     """A real uvicorn server on loopback inside the running event loop."""
 
-    def __init__(self, settings: Settings, clock: Any = None) -> None:
+    def __init__(self, settings: Settings, clock: Any = None, scheduler: Any = None) -> None:
         self.settings = settings
-        self.app = create_app(settings, clock=clock)
+        self.app = create_app(settings, clock=clock, scheduler=scheduler)
         config = uvicorn.Config(
             self.app,
             host="127.0.0.1",

@@ -210,6 +210,7 @@ class Gate:
         if self.closed:
             return
         self.closed = True
+        self.state.checked.pop(self.session_id, None)  # the next batch is checked at once
         if self.state.gates.get(self.session_id) is self:
             del self.state.gates[self.session_id]
         spawn(self.conn.rt.hub.leave(self.topic, self))

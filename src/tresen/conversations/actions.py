@@ -3,7 +3,6 @@ its transaction; the dispatcher hands them to the listeners once it committed.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -15,6 +14,7 @@ from tresen.agents.queries import access_agent_by_id
 from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.queueing import prepare_queue
+from tresen.conversations.sent import Sent, message_created
 from tresen.conversations.wire import BOT_NAME, message_out
 from tresen.errors import Forbidden, Invalid
 from tresen.events import (
@@ -26,23 +26,12 @@ from tresen.events import (
     ConversationResolved,
     ConversationState,
     ConversationStatusChanged,
-    MessageCreated,
     record,
 )
 from tresen.principal import Principal
-from tresen.realtime.protocol import MessageOut
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message, Visitor
 from tresen.storage.models.conversation import STATUSES
-
-
-@dataclass(frozen=True)
-class Sent:
-    message: MessageOut
-    conversation: Conversation
-    duplicate: bool = False
-    created: bool = False
-    reopened: bool = False
 
 
 def check_body(rt: Runtime, body: str) -> str:
@@ -150,23 +139,6 @@ async def do_send_message(
             record(s, ConversationReopened(state, who.kind), ConversationQueued(state, "reopened"))
         record(s, message_created(state, msg, who.name))
     return Sent(message_out(msg, who.name), conv, created=created, reopened=reopened)
-
-
-def message_created(
-    state: ConversationState, msg: Message, author_name: str | None
-) -> MessageCreated:
-    return MessageCreated(
-        conversation=state,
-        message_id=msg.id,
-        seq=msg.seq,
-        author_kind=msg.author_kind,
-        author_id=msg.author_id,
-        author_name=author_name,
-        body=msg.body,
-        internal=msg.internal,
-        client_msg_id=msg.client_msg_id,
-        created_at=msg.created_at,
-    )
 
 
 async def _lock_visitor(s: AsyncSession, who: Principal) -> None:

@@ -57,4 +57,3 @@ async def on_typing(peer: Peer, frame: TypingIn) -> None:
         topics.append(visitor_topic(visitor_id))
     for topic in topics:
         peer.rt.bus.publish_nowait(topic, out)
-

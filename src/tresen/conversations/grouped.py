@@ -13,20 +13,18 @@ rolled back).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from tresen.conversations.queries import check_visible
+from tresen.conversations.sent import Sent, message_created
 from tresen.conversations.wire import message_out
 from tresen.errors import Invalid
 from tresen.events import ConversationState, record
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message
-
-if TYPE_CHECKING:
-    from tresen.conversations.actions import Sent
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
@@ -71,7 +69,6 @@ def _send(
     internal: bool,
     now: datetime,
 ) -> Sent | None:
-    from tresen.conversations.actions import Sent, message_created
 
     # Access first: a stranger's resend must not learn which ids exist or are used.
     row = conn.execute(_CONVERSATION, {"cid": conversation_id}).first()

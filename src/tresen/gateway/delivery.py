@@ -152,14 +152,17 @@ class Delivery:
             agent_name=event.agent_name,
             by=event.by,  # type: ignore[arg-type]
         ).frame()
-        topics = [
+        topics = []
+        if event.status in ("ended", "declined"):
+            # First the relay's gate on the recording socket: it closes and forgets the
+            # session, so the page's next batch (sent once it hears "ended") is refused.
+            topics.append(gate_topic(event.session_id))
+        topics += [
             visitor_topic(event.visitor_id),
             watch_topic(event.conversation_id),
             session_topic(event.session_id),
         ]
         if event.agent_id is not None:
             topics.append(agent_topic(event.agent_id))
-        if event.status in ("ended", "declined"):
-            topics.append(gate_topic(event.session_id))  # the relay's gate leaves its topic
         for topic in topics:
             self.bus.publish_nowait(topic, frame)

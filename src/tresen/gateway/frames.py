@@ -98,9 +98,10 @@ async def on_watch(conn: Connection, frame: WatchIn) -> None:
     if topic not in conn.topics and sum(t.startswith("w:") for t in conn.topics) >= MAX_WATCHES:
         raise Invalid(f"watch at most {MAX_WATCHES} conversations at once", code="too_many")
     await conn.join(topic)
-    if frame.seq is not None and conv.id not in conn.positions:
+    if conv.id not in conn.positions and frame.seq is not None:
         conn.positions[conv.id] = min(frame.seq, conv.last_seq)
-        await conn.fill(conv.id)
+    if conv.id in conn.positions:
+        await conn.fill(conv.id)  # what it missed while the conversation was not its business
 
 
 async def on_unwatch(conn: Connection, frame: UnwatchIn) -> None:

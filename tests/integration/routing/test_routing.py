@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.actors import Scenario, make_scenario, next_frame, raw_socket, running_scenario
-from tests.support.server import InProcessServer, test_settings
+from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
+from tests.support.server import InProcessServer
 
 from tresen.clock import ManualClock
+from tresen.scheduler import ManualScheduler
 from tresen.security.identity import identity_hash as sign_identity
-from tresen.storage.migrate import upgrade_async
 
 
 async def online(sc: Scenario, agent: Any, **changes: Any) -> None:
@@ -275,30 +275,42 @@ async def test_returning_customer_waits_briefly_for_their_agent(
 
 
 async def test_auto_away_when_all_consoles_disconnect(tmp_path: Path) -> None:
-    settings = test_settings(tmp_path, auto_away_seconds=0.3)
-    await upgrade_async(settings.database_url)
-    srv = InProcessServer(settings)
-    await srv.start()
-    sc = await make_scenario(srv)
-    try:
+    """Away only once no console of the agent is left after the grace period (manual time)."""
+    clock = ManualClock()
+    timers = ManualScheduler(clock)
+    async with running_scenario(tmp_path, clock=clock, scheduler=timers, auto_away_seconds=30) as (
+        srv,
+        sc,
+    ):
+        consoles = f"a:{sc.anna.id}"
+
+        async def consoles_open(n: int) -> bool:
+            return bool(await srv.rt.presence.count(consoles) == n)
+
         await online(sc, sc.anna)
         one, two = sc.anna.client(), sc.anna.client()
         await one.start()
         await two.start()
         await one.stop()
-        await asyncio.sleep(0.5)
+        await until(lambda: consoles_open(1))
+        timers.advance(31)
+        await srv.rt.events.drain()
         me = (await sc.anna.http.get("/api/auth/me")).json()["agent"]
         assert me["status"] == "online"  # one console is still there
         await two.stop()
+        await until(lambda: consoles_open(0))
+        timers.advance(29)
+
+        async def status() -> str:
+            return str((await sc.anna.http.get("/api/auth/me")).json()["agent"]["status"])
+
+        assert await status() == "online"  # not before the grace period is over
+        timers.advance(1)
 
         async def away() -> bool:
-            me = (await sc.anna.http.get("/api/auth/me")).json()["agent"]
-            return bool(me["status"] == "away")
+            return await status() == "away"
 
-        await until(away, timeout=3)
-    finally:
-        await sc.close()
-        await srv.stop()
+        await until(away)
 
 
 async def test_expert_with_higher_skill_level_gets_the_chat(scenario: Scenario) -> None:
@@ -333,7 +345,11 @@ async def test_expert_with_higher_skill_level_gets_the_chat(scenario: Scenario) 
 
 async def test_visitor_who_leaves_while_queued_is_abandoned(tmp_path: Path) -> None:
     """Gone for the grace period: abandoned. Back within it (a page navigation): still waiting."""
-    async with running_scenario(tmp_path, abandon_after_seconds=0.4) as (_srv, sc):
+    clock = ManualClock()
+    timers = ManualScheduler(clock)
+    async with running_scenario(
+        tmp_path, clock=clock, scheduler=timers, abandon_after_seconds=20
+    ) as (srv, sc):
         ws, gone = await visitor_writes(sc, "Hallo?")
         navigator = await sc.visitor()
         ws2 = await raw_socket(navigator.ws_url())
@@ -349,11 +365,22 @@ async def test_visitor_who_leaves_while_queued_is_abandoned(tmp_path: Path) -> N
         ws3 = await raw_socket(navigator.ws_url())  # the next page of the site
         await next_frame(ws3, "welcome")
 
+        async def sockets(visitor_id: int, n: int) -> bool:
+            return bool(await srv.rt.presence.count(f"v:{visitor_id}") == n)
+
+        await until(lambda: sockets(navigator.id, 1))
+        gone_visitor = (await conversation(sc, gone))["visitor_id"]
+        await until(lambda: sockets(gone_visitor, 0))
+        timers.advance(19)
+        assert (await conversation(sc, gone))["status"] == "open"  # within the grace period
+        timers.advance(1)
+
         async def abandoned() -> bool:
             return (await conversation(sc, gone))["status"] == "abandoned"
 
         await until(abandoned)
-        await asyncio.sleep(0.6)
+        timers.advance(60)
+        await srv.rt.events.drain()
         kept = await conversation(sc, stays)
         assert kept["status"] == "open" and kept["queued_at"] is not None
         view = (await sc.anna.http.get("/api/routing/overview")).json()
