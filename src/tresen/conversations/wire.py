@@ -4,26 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from tresen.events import ConversationState
+from tresen.events import ConversationState, MessageCreated
 from tresen.realtime.protocol import Author, ConversationOut, MessageOut
 from tresen.storage.models import Conversation, Message
 
 BOT_NAME = "Tresen bot"  # the FAQ bot's name on its messages (docs/bot.md)
 
 
-def message_out(msg: Message, author_name: str | None) -> MessageOut:
+def message_out(msg: Message | MessageCreated, author_name: str | None) -> MessageOut:
+    """A stored message (a row, or the event of its commit) as the ``message`` frame."""
     if msg.author_kind == "bot" and author_name is None:
         author_name = BOT_NAME  # stored bot messages have no author row to name them
+    conversation_id = msg.conversation_id if isinstance(msg, Message) else msg.conversation.id
     return MessageOut(
-        conversation_id=msg.conversation_id,
+        conversation_id=conversation_id,
         seq=msg.seq,
-        id=msg.id,
+        id=msg.id if isinstance(msg, Message) else msg.message_id,
         author=Author(kind=msg.author_kind, id=msg.author_id, name=author_name),  # type: ignore[arg-type]
         body=msg.body,
         internal=msg.internal,
         client_msg_id=msg.client_msg_id,
         created_at=msg.created_at,
     )
+
+
+def message_out_of(event: MessageCreated) -> MessageOut:
+    """The ``message`` frame of a committed message, rendered once for every recipient."""
+    return message_out(event, event.author_name)
 
 
 def conversation_dict(

@@ -16,7 +16,7 @@ agents online:
 from __future__ import annotations
 
 from tresen.cobrowse.actions import gate_topic, session_topic
-from tresen.conversations.wire import BOT_NAME, conversation_dict
+from tresen.conversations.wire import conversation_dict, message_out_of
 from tresen.events import (
     CobrowseChanged,
     ConversationEvent,
@@ -31,10 +31,8 @@ from tresen.events import (
 from tresen.realtime.bus import Bus
 from tresen.realtime.hub import tag_conversation, tag_message
 from tresen.realtime.protocol import (
-    Author,
     CobrowseOut,
     ConversationOut,
-    MessageOut,
     OfferOut,
     OverflowOut,
     QueueOut,
@@ -64,19 +62,7 @@ class Delivery:
 
     def message(self, event: MessageCreated) -> None:
         conv = event.conversation
-        name = event.author_name
-        if event.author_kind == "bot" and name is None:
-            name = BOT_NAME
-        out = MessageOut(
-            conversation_id=conv.id,
-            seq=event.seq,
-            id=event.message_id,
-            author=Author(kind=event.author_kind, id=event.author_id, name=name),  # type: ignore[arg-type]
-            body=event.body,
-            internal=event.internal,
-            client_msg_id=event.client_msg_id,
-            created_at=event.created_at,
-        )
+        out = message_out_of(event)
         payload = tag_message(out.frame(), conv.id, event.seq)
         for topic in agent_topics(conv):
             self.bus.publish_nowait(topic, payload)
