@@ -28,6 +28,10 @@ from tresen.gateway.endpoints import router as ws_router
 from tresen.health import router as health_router
 from tresen.radar.api import router as radar_router
 from tresen.radar.live import RadarService
+from tresen.reports.api import router as reports_router
+from tresen.reports.prometheus import Telemetry
+from tresen.reports.prometheus import router as metrics_router
+from tresen.reports.store import ReportStore
 from tresen.routing.api import router as routing_router
 from tresen.routing.service import RoutingService
 from tresen.runtime import Runtime, build_runtime
@@ -62,16 +66,20 @@ def create_app(
         gateway.start()
         rt.radar = RadarService(rt)
         rt.routing = RoutingService(rt)
-        wire_listeners(rt, rt.radar, rt.routing)
+        reports, telemetry = ReportStore(rt), Telemetry(rt)
+        wire_listeners(rt, rt.radar, rt.routing, reports, telemetry)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
+        reports.start()
         app.state.rt, app.state.gateway = rt, gateway
+        app.state.reports, app.state.telemetry = reports, telemetry
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
         finally:
             await gateway.stop()
+            await reports.stop()
             await rt.routing.stop()
             await rt.radar.stop()
             await rt.presence.stop()
@@ -89,6 +97,8 @@ def create_app(
         routing_router,
         cobrowse_router,
         assist_router,
+        reports_router,
+        metrics_router,
         ws_router,
         console_router,
         widget_router,

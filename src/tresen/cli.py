@@ -15,8 +15,10 @@ app = typer.Typer(
 )
 agent_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
 site_app = typer.Typer(help="Manage sites.", no_args_is_help=True)
+reports_app = typer.Typer(help="The report store.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
 app.add_typer(site_app, name="site")
+app.add_typer(reports_app, name="reports")
 
 
 def _settings(host: str | None = None, port: int | None = None) -> Settings:
@@ -142,6 +144,18 @@ def site_add(
                 f"identity secret: {site.identity_secret}\n"
                 f"embed snippet:\n{embed_snippet(rt.settings.public_url, site)}"
             )
+
+    typer.echo(_or_exit(run))
+
+
+@reports_app.command("backfill")
+def reports_backfill() -> None:
+    """Rebuild the report facts of every conversation from the stored record."""
+    from tresen.reports.store import backfill
+
+    async def run() -> str:
+        async with _runtime() as rt:
+            return f"rebuilt the facts of {await backfill(rt)} conversations"
 
     typer.echo(_or_exit(run))
 

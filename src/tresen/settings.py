@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     var_dir: Path = Path("./var")
     database_url: str = ""
     redis_url: str | None = None
+    # Prometheus /metrics answers only "Authorization: Bearer <metrics_token>"; unset: off
+    metrics_token: str | None = None
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000

@@ -34,6 +34,9 @@ from tresen.events import (
     ConversationStatusChanged,
     ConversationTransferred,
     MessageCreated,
+    OfferAccepted,
+    OfferDismissed,
+    OfferIgnored,
     OfferShown,
     QueueChoiceMade,
     QueuePositionChanged,
@@ -43,6 +46,8 @@ from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
 from tresen.radar import frames as radar_frames
 from tresen.radar.live import RadarService
+from tresen.reports.prometheus import Telemetry
+from tresen.reports.store import ReportStore
 from tresen.routing import frames as routing_frames
 from tresen.routing.service import RoutingService
 from tresen.runtime import Runtime
@@ -66,7 +71,13 @@ CONVERSATION_CHANGES: tuple[type[ConversationEvent], ...] = (
 AGENT_CHANGES = (AgentStatusChanged, CapacityChanged)
 
 
-def wire_listeners(rt: Runtime, radar: RadarService, routing: RoutingService) -> None:
+def wire_listeners(
+    rt: Runtime,
+    radar: RadarService,
+    routing: RoutingService,
+    reports: ReportStore,
+    telemetry: Telemetry,
+) -> None:
     on = rt.events.on
     wire_delivery(rt)
 
@@ -86,6 +97,18 @@ def wire_listeners(rt: Runtime, radar: RadarService, routing: RoutingService) ->
     on(*CONVERSATION_CHANGES, do=radar.on_conversation, mode="now", everywhere=True)
     on(*AGENT_CHANGES, do=radar.on_capacity, mode="now", everywhere=True)
     on(RulesChanged, do=radar.on_rules_changed, mode="now", everywhere=True)
+
+    # ---- reports: facts rebuilt from the record, status intervals, Prometheus counters ---------
+    on(
+        *CONVERSATION_CHANGES,
+        MessageCreated,
+        ConversationRead,
+        do=reports.on_conversation,
+        mode="now",
+    )
+    on(AgentStatusChanged, do=reports.on_agent_status, name="reports.on_agent_status")
+    on(MessageCreated, do=telemetry.on_message, mode="now")
+    on(OfferShown, OfferAccepted, OfferDismissed, OfferIgnored, do=telemetry.on_offer, mode="now")
 
 
 def wire_delivery(rt: Runtime) -> None:

@@ -43,5 +43,12 @@ async def current_admin(who: Annotated[Principal, Depends(current_agent)]) -> Pr
     return who
 
 
+async def current_supervisor(who: Annotated[Principal, Depends(current_agent)]) -> Principal:
+    if who.role not in ("admin", "supervisor"):
+        raise Forbidden("supervisors and admins only")
+    return who
+
+
 AgentDep = Annotated[Principal, Depends(current_agent)]
 AdminDep = Annotated[Principal, Depends(current_admin)]
+SupervisorDep = Annotated[Principal, Depends(current_supervisor)]

@@ -84,6 +84,7 @@ async def check_transfer(
             conv.queued_at = conv.queued_at or now
             conv.priority = max(conv.priority, 1)  # a transferred visitor is not sent to the back
         conv.updated_at = now
+        conv.meta = {**conv.meta, "transfers": int(conv.meta.get("transfers", 0)) + 1}
         target = f"agent {agent_id}" if agent_id else (skill or department)
         told = f"Transferred to {target} by {who.name}" + (f": {note}" if note else "")
         await add_message(s, conv, now, author_kind="system", body=told, internal=True)

@@ -7,6 +7,7 @@ from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
+from tresen.storage.models.report import ReportAgentStatus, ReportConversation
 from tresen.storage.models.site import Site
 from tresen.storage.models.visitor import Visitor
 
@@ -22,6 +23,8 @@ __all__ = [
     "PageView",
     "RadarOffer",
     "RadarRule",
+    "ReportAgentStatus",
+    "ReportConversation",
     "Site",
     "SupportCode",
     "Visitor",

@@ -1,0 +1,144 @@
+"""``/api/reports``: the dashboards' data, for supervisors and admins. Every table is also CSV
+(``?format=csv``); ``/conversations`` is the drill-down from a number to its conversations."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from tresen.auth.deps import RT, SupervisorDep
+from tresen.errors import Invalid
+from tresen.reports import metrics
+from tresen.reports.metrics import DRILL, Scope
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+MAX_RANGE = timedelta(days=400)
+Format = Literal["json", "csv"]
+
+
+def _scope(
+    rt: Any,
+    start: datetime | None,
+    end: datetime | None,
+    site_id: int | None,
+    channel: str | None,
+    skill: str | None,
+    agent_id: int | None,
+    sl_seconds: float,
+    short_abandon_seconds: float,
+) -> Scope:
+    end = end or rt.clock.now()
+    start = start or end - timedelta(days=7)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise Invalid("start and end need a time zone (e.g. 2026-11-29T00:00:00Z)")
+    if not start < end or end - start > MAX_RANGE:
+        raise Invalid("the range must run forward and span at most 400 days")
+    if not 0 < sl_seconds <= 86400 or not 0 <= short_abandon_seconds <= 3600:
+        raise Invalid("sl_seconds: 1 s to a day; short_abandon_seconds: 0 s to an hour")
+    return Scope(start, end, site_id, channel, skill, agent_id, sl_seconds, short_abandon_seconds)
+
+
+def _params(
+    rt: RT,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    site_id: int | None = Query(None, ge=1, le=2**31),
+    channel: str | None = Query(None, max_length=32),
+    skill: str | None = Query(None, max_length=64),
+    agent_id: int | None = Query(None, ge=1, le=2**31),
+    sl_seconds: float = 20.0,
+    short_abandon_seconds: float = 10.0,
+) -> Scope:
+    return _scope(
+        rt, start, end, site_id, channel, skill, agent_id, sl_seconds, short_abandon_seconds
+    )
+
+
+def _table(rows: list[dict[str, Any]], fmt: Format, name: str) -> Any:
+    if fmt == "json":
+        return rows
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _cell(value: Any) -> Any:
+    """Cells a spreadsheet would run as formulas are quoted (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+ScopeDep = Annotated[Scope, Depends(_params)]
+
+
+@router.get("/summary")
+async def summary(rt: RT, who: SupervisorDep, scope: ScopeDep) -> dict[str, Any]:
+    """Volume, times, service level, abandonment, bot, email backlog, occupancy."""
+    async with rt.db.read() as s:
+        return await metrics.summary(s, scope)
+
+
+@router.get("/volume")
+async def volume(
+    rt: RT,
+    who: SupervisorDep,
+    scope: ScopeDep,
+    by: Literal["channel", "site", "skill", "agent"] = "channel",
+    format: Format = "json",
+) -> Any:
+    async with rt.db.read() as s:
+        data = (await metrics.summary(s, scope))["volume"][f"by_{by}"]
+    rows = [{by: key, "conversations": count} for key, count in data.items()]
+    return _table(rows, format, f"volume-by-{by}")
+
+
+@router.get("/agents")
+async def agents(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
+    async with rt.db.read() as s:
+        return _table(await metrics.agent_table(s, scope), format, "agents")
+
+
+@router.get("/funnel")
+async def funnel(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
+    """The invitation funnel per rule."""
+    async with rt.db.read() as s:
+        return _table(await metrics.funnel(s, scope), format, "invitation-funnel")
+
+
+@router.get("/timeline")
+async def timeline(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
+    """Agents' status intervals within the range."""
+    async with rt.db.read() as s:
+        return _table(await metrics.status_timeline(s, scope), format, "agent-status")
+
+
+@router.get("/conversations")
+async def conversations(
+    rt: RT,
+    who: SupervisorDep,
+    scope: ScopeDep,
+    which: str = "all",
+    rule_id: int | None = Query(None, ge=1, le=2**31),
+    limit: int = Query(200, ge=1, le=5000),
+    format: Format = "json",
+) -> Any:
+    """The conversations behind a number (``which``: all, abandoned, sl_missed, handed_over,
+    from_invitation, unanswered)."""
+    if which not in DRILL:
+        raise Invalid(f"which: one of {', '.join(DRILL)}")
+    async with rt.db.read() as s:
+        rows = await metrics.drill_down(s, scope, which, rule_id, limit)
+    return _table(rows, format, f"conversations-{which}")

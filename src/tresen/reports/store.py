@@ -1,0 +1,94 @@
+"""Keeping the report store current: listeners on the event spine.
+
+Conversation events mark the conversation (inline, no I/O); every ``FLUSH_SECONDS`` the marked
+ones are rebuilt from the system of record in one transaction. An agent's status change closes
+their open interval and opens the next. What a crash loses between two flushes is rebuilt by
+``tresen reports backfill`` (the same code over every conversation).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from tresen.aio import spawn
+from tresen.events import AgentStatusChanged, ConversationEvent
+from tresen.reports.facts import rebuild_facts
+from tresen.runtime import Runtime
+from tresen.scheduler import Repeating
+from tresen.storage.models import Agent, Conversation, ReportAgentStatus
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 2.0
+
+
+class ReportStore:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._dirty: set[int] = set()
+        self._flushing = False
+        self._loop: Repeating | None = None
+
+    def start(self) -> None:
+        self._loop = Repeating(self.rt.scheduler, self.rt.clock, FLUSH_SECONDS, self._due)
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+        await self.flush()
+
+    def on_conversation(self, event: ConversationEvent) -> None:
+        self._dirty.add(event.conversation.id)
+
+    def _due(self) -> None:
+        if self._dirty and not self._flushing:
+            spawn(self.flush(), name="reports-flush")
+
+    async def flush(self) -> int:
+        """Rebuild the facts of the conversations marked since the last flush."""
+        if self._flushing or not self._dirty:
+            return 0
+        self._flushing = True
+        ids, self._dirty = self._dirty, set()
+        try:
+            async with self.rt.db.write() as s:
+                return await rebuild_facts(s, sorted(ids), self.rt.clock.now())
+        except Exception:
+            log.exception("could not rebuild the facts of %d conversations", len(ids))
+            self._dirty |= ids  # next time
+            return 0
+        finally:
+            self._flushing = False
+
+    async def on_agent_status(self, event: AgentStatusChanged) -> None:
+        await do_record_status(self.rt, event.agent_id, event.status)
+
+
+async def do_record_status(rt: Runtime, agent_id: int, status: str) -> None:
+    """Close the agent's open status interval and open one for ``status``."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        await s.execute(
+            update(ReportAgentStatus)
+            .where(ReportAgentStatus.agent_id == agent_id, ReportAgentStatus.ended_at.is_(None))
+            .values(ended_at=now)
+        )
+        agent = await s.get(Agent, agent_id)
+        if agent is not None:
+            s.add(
+                ReportAgentStatus(
+                    agent_id=agent_id, status=status, max_chats=agent.max_chats, started_at=now
+                )
+            )
+
+
+async def backfill(rt: Runtime) -> int:
+    """Rebuild the facts of every conversation (``tresen reports backfill``)."""
+    async with rt.db.read() as s:
+        ids = list((await s.execute(select(Conversation.id).order_by(Conversation.id))).scalars())
+    done = 0
+    for start in range(0, len(ids), 5000):
+        async with rt.db.write() as s:
+            done += await rebuild_facts(s, ids[start : start + 5000], rt.clock.now())
+    return done

@@ -1,0 +1,69 @@
+"""The report store: one row of facts per conversation, and agents' status intervals.
+
+Facts are derived from the system of record (conversations, messages, offers) by
+``reports.facts``: the listener rebuilds the rows of conversations that changed, and
+``tresen reports backfill`` rebuilds them all, with the same code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tresen.storage.models.base import Base
+
+
+class ReportConversation(Base):
+    __tablename__ = "report_conversations"
+    __table_args__ = (
+        Index("ix_report_conversations_site_created", "site_id", "created_at"),
+        Index("ix_report_conversations_agent_created", "agent_id", "created_at"),
+    )
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(32))
+    skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    department: Mapped[str | None] = mapped_column(String(64), default=None)
+    agent_id: Mapped[int | None] = mapped_column(default=None)  # who had it last
+    first_agent_id: Mapped[int | None] = mapped_column(default=None)  # who answered first
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(default=None)
+    assigned_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_visitor_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    wait_seconds: Mapped[float | None] = mapped_column(default=None)
+    first_response_seconds: Mapped[float | None] = mapped_column(default=None)
+    responses: Mapped[int] = mapped_column(default=0)
+    response_seconds: Mapped[float] = mapped_column(default=0.0)  # summed over responses
+    handle_seconds: Mapped[float | None] = mapped_column(default=None)
+    abandoned: Mapped[bool] = mapped_column(default=False)
+    abandon_seconds: Mapped[float | None] = mapped_column(default=None)
+    bot: Mapped[bool] = mapped_column(default=False)  # the bot had it first
+    handed_over: Mapped[bool] = mapped_column(default=False)  # ... and gave it to people
+    offer_id: Mapped[int | None] = mapped_column(default=None)
+    rule_id: Mapped[int | None] = mapped_column(default=None)
+    transfers: Mapped[int] = mapped_column(default=0)
+    visitor_messages: Mapped[int] = mapped_column(default=0)
+    agent_messages: Mapped[int] = mapped_column(default=0)
+    rebuilt_at: Mapped[datetime]
+
+
+class ReportAgentStatus(Base):
+    """An agent was ``status`` from ``started_at`` until ``ended_at`` (None: still is)."""
+
+    __tablename__ = "report_agent_status"
+    __table_args__ = (Index("ix_report_agent_status_agent_started", "agent_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    max_chats: Mapped[int]
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
