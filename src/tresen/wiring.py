@@ -98,7 +98,12 @@ def wire_listeners(
     on(*AGENT_CHANGES, do=radar.on_capacity, mode="now", everywhere=True)
     on(RulesChanged, do=radar.on_rules_changed, mode="now", everywhere=True)
 
-    # ---- reports: facts rebuilt from the record, status intervals, Prometheus counters ---------
+    wire_reports(rt, reports, telemetry)
+
+
+def wire_reports(rt: Runtime, reports: ReportStore, telemetry: Telemetry | None = None) -> None:
+    """Reports: facts rebuilt from the record, status intervals, Prometheus counters."""
+    on = rt.events.on
     on(
         *CONVERSATION_CHANGES,
         MessageCreated,
@@ -107,8 +112,16 @@ def wire_listeners(
         mode="now",
     )
     on(AgentStatusChanged, do=reports.on_agent_status, name="reports.on_agent_status")
-    on(MessageCreated, do=telemetry.on_message, mode="now")
-    on(OfferShown, OfferAccepted, OfferDismissed, OfferIgnored, do=telemetry.on_offer, mode="now")
+    if telemetry is not None:
+        on(MessageCreated, do=telemetry.on_message, mode="now")
+        on(
+            OfferShown,
+            OfferAccepted,
+            OfferDismissed,
+            OfferIgnored,
+            do=telemetry.on_offer,
+            mode="now",
+        )
 
 
 def wire_delivery(rt: Runtime) -> None:

@@ -40,7 +40,17 @@ def _scope(
         raise Invalid("the range must run forward and span at most 400 days")
     if not 0 < sl_seconds <= 86400 or not 0 <= short_abandon_seconds <= 3600:
         raise Invalid("sl_seconds: 1 s to a day; short_abandon_seconds: 0 s to an hour")
-    return Scope(start, end, site_id, channel, skill, agent_id, sl_seconds, short_abandon_seconds)
+    return Scope(
+        start,
+        end,
+        site_id,
+        channel,
+        skill,
+        agent_id,
+        sl_seconds,
+        short_abandon_seconds,
+        now=rt.clock.now(),
+    )
 
 
 def _params(

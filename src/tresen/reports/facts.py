@@ -65,6 +65,9 @@ def facts_of(
 ) -> ReportConversation:
     """``messages``: (author kind, author id, created at) of the visible messages, in order."""
     meta = conv.meta or {}
+    queued_at = conv.queued_at or _when(meta.get("queued_since"))
+    # the first assignment (a transfer to another agent moves ``assigned_at``)
+    assigned_at = _when(meta.get("first_assigned_at")) or conv.assigned_at
     row = ReportConversation(
         conversation_id=conv.id,
         site_id=conv.site_id,
@@ -74,7 +77,7 @@ def facts_of(
         agent_id=conv.assignee_id,
         status=conv.status,
         created_at=conv.created_at,
-        queued_at=conv.queued_at,
+        queued_at=queued_at,
         assigned_at=conv.assigned_at,
         closed_at=conv.closed_at,
         abandoned=conv.status == "abandoned",
@@ -88,12 +91,12 @@ def facts_of(
         rebuilt_at=now,
     )
     _responses(row, messages)
-    if conv.queued_at and conv.assigned_at and conv.assigned_at >= conv.queued_at:
-        row.wait_seconds = (conv.assigned_at - conv.queued_at).total_seconds()
-    if conv.assigned_at and conv.closed_at and conv.status == "resolved":
-        row.handle_seconds = max(0.0, (conv.closed_at - conv.assigned_at).total_seconds())
+    if queued_at and assigned_at and assigned_at >= queued_at:
+        row.wait_seconds = (assigned_at - queued_at).total_seconds()
+    if assigned_at and conv.closed_at and conv.status == "resolved":
+        row.handle_seconds = max(0.0, (conv.closed_at - assigned_at).total_seconds())
     if row.abandoned and conv.closed_at:
-        since = conv.queued_at or conv.created_at
+        since = queued_at or conv.created_at
         row.abandon_seconds = max(0.0, (conv.closed_at - since).total_seconds())
     return row
 
@@ -116,3 +119,7 @@ def _responses(row: ReportConversation, messages: Sequence[tuple[Any, ...]]) -> 
             row.responses += 1
             row.response_seconds += seconds
             waiting_since = None
+
+
+def _when(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None

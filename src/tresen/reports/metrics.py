@@ -38,6 +38,11 @@ class Scope:
     agent_id: int | None = None
     sl_seconds: float = 20.0  # service level: answered within this many seconds
     short_abandon_seconds: float = 10.0  # abandoned sooner: not counted against service
+    now: datetime | None = None  # what is still going on counts until now (or the range's end)
+
+    @property
+    def until(self) -> datetime:
+        return min(self.end, self.now) if self.now is not None else self.end
 
     def where(self) -> list[ColumnElement[bool]]:
         conds = [R.created_at >= self.start, R.created_at < self.end]
@@ -152,7 +157,7 @@ async def email_backlog(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     if scope.site_id is not None:
         stmt = stmt.where(Conversation.site_id == scope.site_id)
     count, oldest = (await s.execute(stmt)).one()
-    age = (scope.end - oldest).total_seconds() if oldest is not None else None
+    age = (scope.until - oldest).total_seconds() if oldest is not None else None
     return {"pending": int(count), "oldest_age_seconds": age}
 
 
@@ -183,7 +188,7 @@ async def occupancy(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     for iv in intervals:
         if scope.agent_id is not None and iv.agent_id != scope.agent_id:
             continue
-        seconds = _overlap(iv.started_at, iv.ended_at or scope.end, scope.start, scope.end)
+        seconds = _overlap(iv.started_at, iv.ended_at or scope.until, scope.start, scope.end)
         capacity[iv.agent_id] = capacity.get(iv.agent_id, 0.0) + seconds * iv.max_chats
     chats = (
         await s.execute(
@@ -199,7 +204,7 @@ async def occupancy(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     busy: dict[int, float] = {}
     for agent_id, assigned, closed in chats:
         if agent_id in capacity and assigned is not None:
-            seconds = _overlap(assigned, closed or scope.end, scope.start, scope.end)
+            seconds = _overlap(assigned, closed or scope.until, scope.start, scope.end)
             busy[agent_id] = busy.get(agent_id, 0.0) + seconds
     total_cap, total_busy = sum(capacity.values()), sum(busy.values())
     return {
@@ -293,7 +298,7 @@ async def status_timeline(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]
             "agent_id": iv.agent_id,
             "status": iv.status,
             "start": max(iv.started_at, scope.start).isoformat(),
-            "end": min(iv.ended_at or scope.end, scope.end).isoformat(),
+            "end": min(iv.ended_at or scope.until, scope.end).isoformat(),
         }
         for iv in (await s.execute(stmt)).scalars()
     ]

@@ -76,6 +76,8 @@ async def check_transfer(
         previous = conv.assignee_id
         if agent_id is not None:
             await _check_room(s, agent_id)
+            if conv.assigned_at is not None and "first_assigned_at" not in conv.meta:
+                conv.meta = {**conv.meta, "first_assigned_at": conv.assigned_at.isoformat()}
             conv.assignee_id, conv.assigned_at = agent_id, now
         else:
             conv.skill = skill or conv.skill
@@ -138,8 +140,8 @@ async def check_queue_choice(
 def _apply_choice(conv: Conversation, choice: Choice, d: dict[str, Any], now: datetime) -> str:
     if choice == "wait":
         return ""
+    conv.meta = {**conv.meta, "overflow_choice": choice, **_left_queue(conv)}
     conv.queued_at, conv.updated_at = None, now
-    conv.meta = {**conv.meta, "overflow_choice": choice}
     if choice == "leave":
         conv.status, conv.closed_at = "abandoned", now
         return "The visitor left the queue."
@@ -154,6 +156,11 @@ def _apply_choice(conv: Conversation, choice: Choice, d: dict[str, Any], now: da
     phone, when = _field(d, "phone", 40, required=True), _field(d, "when", 100)
     conv.meta = {**conv.meta, "callback": {"phone": phone, "when": when}}
     return f"Callback requested: {phone}" + (f", {when}" if when else "") + "."
+
+
+def _left_queue(conv: Conversation) -> dict[str, str]:
+    """When it joined the queue it leaves now (reports measure waits and abandons by it)."""
+    return {"queued_since": conv.queued_at.isoformat()} if conv.queued_at else {}
 
 
 def _field(d: dict[str, Any], key: str, limit: int, required: bool = False) -> str:
@@ -178,12 +185,12 @@ async def do_abandon_gone(rt: Runtime, visitor_id: int) -> list[Conversation]:
         )
         convs = list((await s.execute(stmt)).scalars())
         for conv in convs:
+            conv.meta = {**conv.meta, "abandoned": "left the site", **_left_queue(conv)}
             conv.status, conv.closed_at, conv.queued_at, conv.updated_at = (
                 "abandoned",
                 now,
                 None,
                 now,
             )
-            conv.meta = {**conv.meta, "abandoned": "left the site"}
             record(s, ConversationAbandoned(ConversationState.of(conv), "left_site"))
     return convs
