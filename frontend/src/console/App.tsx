@@ -10,17 +10,19 @@ import { Inbox } from "./Inbox";
 import { Login } from "./Login";
 import { askPermission, notificationState, prefs, unlockAudio } from "./notify";
 import { Radar } from "./Radar";
+import { Reports } from "./Reports";
 import { MAX_TABS, Store } from "./store";
 import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "radar" | "supervisor" | "rules" | "sites" | "agents";
+type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
   radar: "/console/radar",
   supervisor: "/console/supervisor",
+  reports: "/console/reports",
   rules: "/console/admin/rules",
   sites: "/console/admin/sites",
   agents: "/console/admin/agents",
@@ -146,6 +148,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
           {/* a count only while the list is live: otherwise we do not know it */}
           {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
           {canSupervise && tab("supervisor", "Supervisor")}
+          {canSupervise && tab("reports", "Reports")}
           {isAdmin && (
             <>
               {tab("rules", "Rules")}
@@ -198,6 +201,15 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       {view === "chats" && <Chats store={store} />}
       {view === "radar" && <Radar store={store} />}
       {view === "supervisor" && canSupervise && <Supervisor store={store} />}
+      {view === "reports" && canSupervise && (
+        <Reports
+          store={store}
+          openChat={(id) => {
+            go("chats");
+            void store.open(id);
+          }}
+        />
+      )}
       {view === "rules" && isAdmin && <Rules store={store} />}
       {view === "sites" && isAdmin && <Sites />}
       {view === "agents" && isAdmin && <Agents />}

@@ -115,6 +115,14 @@ async def volume(
     return _table(rows, format, f"volume-by-{by}")
 
 
+@router.get("/series")
+async def series(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
+    """Conversations, abandons, service level and queue wait per hour or day (the charts)."""
+    async with rt.db.read() as s:
+        data = await metrics.series(s, scope)
+    return data if format == "json" else _table(data["points"], format, "series")
+
+
 @router.get("/agents")
 async def agents(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
     async with rt.db.read() as s:

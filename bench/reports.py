@@ -1,0 +1,268 @@
+"""Reports benchmark: every dashboard query over a large history, on SQLite and PostgreSQL.
+
+Seeds ``--conversations`` (100,000) conversations with ``--messages`` (1,000,000) messages over
+30 days (bulk inserts, not through the actions: only the queries are measured), rebuilds the
+report facts with the product's backfill (timed), then runs each dashboard query ``--repeat``
+times for a 30-day and a 1-day range and prints the slowest run of each.
+
+    .venv/bin/python -m bench.reports [--conversations 100000] [--messages 1000000]
+        [--databases sqlite,postgres]
+
+PostgreSQL is started from the installed binaries (as the tests do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from tresen.clock import ManualClock
+from tresen.reports import metrics
+from tresen.reports.metrics import Scope
+from tresen.reports.store import backfill
+from tresen.runtime import Runtime, build_runtime
+from tresen.settings import Settings
+from tresen.storage.migrate import upgrade_async
+from tresen.storage.models import (
+    Agent,
+    Conversation,
+    Message,
+    RadarOffer,
+    RadarRule,
+    ReportAgentStatus,
+    Site,
+    Visitor,
+)
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+DAYS = 30
+AGENTS = 40
+SKILLS = ["Sales", "Support", "Billing", None]
+CHUNK = 5000
+
+
+async def seed(rt: Runtime, conversations: int, messages: int, rng: random.Random) -> None:
+    async with rt.db.write() as s:
+        await s.execute(
+            insert(Site),
+            [
+                {
+                    "id": 1,
+                    "name": "Shop",
+                    "widget_key": "k",
+                    "identity_secret": "s",
+                    "allowed_origins": [],
+                    "created_at": START,
+                }
+            ],
+        )
+        await s.execute(
+            insert(Agent),
+            [
+                {
+                    "id": a,
+                    "username": f"a{a}",
+                    "display_name": f"Agent {a}",
+                    "password_hash": "x",
+                    "role": "agent",
+                    "skills": [],
+                    "created_at": START,
+                }
+                for a in range(1, AGENTS + 1)
+            ],
+        )
+        await s.execute(
+            insert(RadarRule),
+            [
+                {
+                    "id": r,
+                    "site_id": 1,
+                    "name": f"r{r}",
+                    "enabled": True,
+                    "priority": r,
+                    "spec": {},
+                    "created_at": START,
+                    "updated_at": START,
+                }
+                for r in range(1, 11)
+            ],
+        )
+        await s.execute(
+            insert(ReportAgentStatus),
+            [
+                {"agent_id": a, "status": "online", "max_chats": 4, "started_at": START}
+                for a in range(1, AGENTS + 1)
+            ],
+        )
+    per_conv = max(1, messages // conversations)
+    for base in range(0, conversations, CHUNK):
+        ids = range(base + 1, min(conversations, base + CHUNK) + 1)
+        visitors, convs, msgs, offers = [], [], [], []
+        for cid in ids:
+            created = START + timedelta(seconds=rng.uniform(0, DAYS * 86400))
+            wait = rng.expovariate(1 / 30)
+            assigned = created + timedelta(seconds=wait)
+            abandoned = rng.random() < 0.08
+            closed = assigned + timedelta(seconds=rng.uniform(60, 900))
+            agent = None if abandoned else rng.randint(1, AGENTS)
+            visitors.append(
+                {
+                    "id": cid,
+                    "site_id": 1,
+                    "anon_id": f"a{cid}",
+                    "created_at": created,
+                    "last_seen_at": created,
+                    "attributes": {},
+                }
+            )
+            convs.append(
+                {
+                    "id": cid,
+                    "site_id": 1,
+                    "visitor_id": cid,
+                    "channel": "web",
+                    "skill": rng.choice(SKILLS),
+                    "status": "abandoned" if abandoned else "resolved",
+                    "assignee_id": agent,
+                    "queued_at": created,
+                    "assigned_at": None if abandoned else assigned,
+                    "closed_at": closed,
+                    "created_at": created,
+                    "updated_at": closed,
+                    "last_seq": per_conv,
+                    "meta": {},
+                    "declined_by": [],
+                }
+            )
+            at = created
+            for seq in range(1, per_conv + 1):
+                at += timedelta(seconds=rng.uniform(5, 60))
+                kind = "visitor" if seq % 2 else ("agent" if agent else "visitor")
+                msgs.append(
+                    {
+                        "conversation_id": cid,
+                        "seq": seq,
+                        "author_kind": kind,
+                        "author_id": agent if kind == "agent" else cid,
+                        "body": "x" * 40,
+                        "internal": False,
+                        "created_at": at,
+                    }
+                )
+            if rng.random() < 0.2:
+                offers.append(
+                    {
+                        "rule_id": rng.randint(1, 10),
+                        "site_id": 1,
+                        "visitor_id": cid,
+                        "kind": "invite",
+                        "text": "hi",
+                        "manual": False,
+                        "outcome": "accepted",
+                        "shown_at": created,
+                        "conversation_id": cid,
+                    }
+                )
+        async with rt.db.write() as s:
+            await s.execute(insert(Visitor), visitors)
+            await s.execute(insert(Conversation), convs)
+            await s.execute(insert(Message), msgs)
+            if offers:
+                await s.execute(insert(RadarOffer), offers)
+    print(f"  seeded {conversations:,} conversations")
+
+
+async def slowest(fn: Callable[[], Awaitable[Any]], repeat: int) -> float:
+    worst = 0.0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        await fn()
+        worst = max(worst, time.perf_counter() - t0)
+    return worst * 1000
+
+
+async def measure(rt: Runtime, repeat: int) -> list[tuple[str, str, float]]:
+    end = START + timedelta(days=DAYS)
+    ranges = {
+        "30 days": Scope(START, end, now=end),
+        "1 day": Scope(end - timedelta(days=1), end, now=end),
+    }
+    out = []
+    for label, scope in ranges.items():
+        queries: dict[str, Callable[[Any], Awaitable[Any]]] = {
+            "summary": lambda s, sc=scope: metrics.summary(s, sc),
+            "agents": lambda s, sc=scope: metrics.agent_table(s, sc),
+            "funnel": lambda s, sc=scope: metrics.funnel(s, sc),
+            "timeline": lambda s, sc=scope: metrics.status_timeline(s, sc),
+            "series": lambda s, sc=scope: metrics.series(s, sc),
+            "drill-down (abandoned)": lambda s, sc=scope: metrics.drill_down(
+                s, sc, "abandoned", None, 200
+            ),
+        }
+        for name, q in queries.items():
+
+            async def run(q: Callable[[Any], Awaitable[Any]] = q) -> Any:
+                async with rt.db.read() as s:
+                    return await q(s)
+
+            ms = await slowest(run, repeat)
+            print(f"  {label:8} {name:24} {ms:8.1f} ms  {'ok' if ms <= 300 else 'OVER 300 ms'}")
+            out.append((label, name, ms))
+    return out
+
+
+async def bench_one(url: str, args: argparse.Namespace, var: Path) -> None:
+    await upgrade_async(url)
+    settings = Settings(var_dir=var, database_url=url, secret_key="bench").resolved()
+    rt = build_runtime(settings, ManualClock(START + timedelta(days=DAYS)))
+    rng = random.Random(7)
+    t0 = time.perf_counter()
+    await seed(rt, args.conversations, args.messages, rng)
+    print(f"  seed {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    done = await backfill(rt)
+    took = time.perf_counter() - t0
+    print(f"  backfill: facts of {done:,} conversations in {took:.1f} s ({done / took:,.0f}/s)")
+    results = await measure(rt, args.repeat)
+    worst = max(ms for _, _, ms in results)
+    print(f"  slowest dashboard query: {worst:.1f} ms (target <= 300 ms)")
+    await rt.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--conversations", type=int, default=100_000)
+    p.add_argument("--messages", type=int, default=1_000_000)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--databases", default="sqlite,postgres")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        var = Path(tmp)
+        for db in args.databases.split(","):
+            print(f"{db}: {args.conversations:,} conversations, {args.messages:,} messages")
+            if db == "sqlite":
+                asyncio.run(bench_one(f"sqlite+aiosqlite:///{var / 'reports.db'}", args, var))
+            else:
+                sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+                from tests.support.services import PostgresServer
+
+                server = PostgresServer()
+                server.start()
+                try:
+                    asyncio.run(bench_one(server.create_database("reports"), args, var))
+                finally:
+                    server.stop()
+
+
+if __name__ == "__main__":
+    main()
