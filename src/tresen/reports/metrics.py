@@ -8,13 +8,12 @@ by site, channel, skill and agent. Percentiles are computed here from the select
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.storage.models import (
@@ -74,105 +73,115 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-# What the summary reads of each fact row: plain rows, not ORM objects (100,000 of them per
-# 30 days on a busy site).
-FACT_COLUMNS = (
-    R.channel,
-    R.site_id,
-    R.skill,
-    R.agent_id,
-    R.status,
-    R.created_at,
-    R.queued_at,
-    R.wait_seconds,
-    R.first_response_seconds,
-    R.responses,
-    R.response_seconds,
-    R.handle_seconds,
-    R.abandoned,
-    R.abandon_seconds,
-    R.bot,
-    R.handed_over,
-    R.transfers,
-)
-
-
-async def fact_rows(s: AsyncSession, scope: Scope, *extra: ColumnElement[bool]) -> Sequence[Any]:
-    return (await s.execute(select(*FACT_COLUMNS).where(*scope.where(), *extra))).all()
-
-
 async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
-    rows = await fact_rows(s, scope)
     return {
         "range": {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
-        "volume": volume(rows),
-        "times": times(rows),
-        "service": service(rows, scope),
-        "bot": bot(rows),
+        "volume": await volume(s, scope),
+        "times": await times(s, scope),
+        "service": await service(s, scope),
+        "bot": await bot(s, scope),
         "email_backlog": await email_backlog(s, scope),
         "occupancy": await occupancy(s, scope),
     }
 
 
-def volume(rows: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "total": len(rows),
-        "by_channel": dict(Counter(r.channel for r in rows)),
-        "by_site": {str(k): v for k, v in Counter(r.site_id for r in rows).items()},
-        "by_skill": {str(k): v for k, v in Counter(r.skill for r in rows).items()},
-        "by_agent": {str(k): v for k, v in Counter(r.agent_id for r in rows if r.agent_id).items()},
-    }
+# Everything below is aggregated by the database: a busy month is 100,000 fact rows, and only
+# the columns percentiles need are read (docs/reports.md, bench/reports.py).
 
 
-def times(rows: Sequence[Any]) -> dict[str, Any]:
-    first = [r.first_response_seconds for r in rows if r.first_response_seconds is not None]
-    waits = [r.wait_seconds for r in rows if r.wait_seconds is not None]
-    handle = [r.handle_seconds for r in rows if r.handle_seconds is not None]
-    responses = sum(r.responses for r in rows)
+def _when(cond: ColumnElement[bool]) -> Any:
+    return func.sum(case((cond, 1), else_=0))
+
+
+async def volume(s: AsyncSession, scope: Scope) -> dict[str, Any]:
+    out: dict[str, Any] = {"total": 0}
+    for name, col in (("channel", R.channel), ("site", R.site_id), ("skill", R.skill)):
+        stmt = select(col, func.count()).where(*scope.where()).group_by(col)
+        out[f"by_{name}"] = {str(k): int(n) for k, n in (await s.execute(stmt)).all()}
+    out["total"] = sum(out["by_channel"].values())
+    stmt = (
+        select(R.agent_id, func.count())
+        .where(*scope.where(), R.agent_id.is_not(None))
+        .group_by(R.agent_id)
+    )
+    out["by_agent"] = {str(k): int(n) for k, n in (await s.execute(stmt)).all()}
+    return out
+
+
+async def _values(s: AsyncSession, scope: Scope, col: Any) -> list[float]:
+    stmt = select(col).where(*scope.where(), col.is_not(None)).order_by(col)
+    return [float(v) for v in (await s.execute(stmt)).scalars()]
+
+
+async def times(s: AsyncSession, scope: Scope) -> dict[str, Any]:
+    first = await _values(s, scope, R.first_response_seconds)
+    waits = await _values(s, scope, R.wait_seconds)
+    stmt = select(
+        func.sum(R.response_seconds), func.sum(R.responses), func.avg(R.handle_seconds)
+    ).where(*scope.where())
+    response_total, responses, handle = (await s.execute(stmt)).one()
     return {
         "first_response_avg": _avg(first),
         "first_response_p50": percentile(first, 50),
         "first_response_p90": percentile(first, 90),
-        "response_avg": sum(r.response_seconds for r in rows) / responses if responses else None,
-        "handle_avg": _avg(handle),
+        "response_avg": float(response_total) / int(responses) if responses else None,
+        "handle_avg": float(handle) if handle is not None else None,
         "queue_wait_avg": _avg(waits),
         "queue_wait_p90": percentile(waits, 90),
     }
 
 
-def service(rows: Sequence[Any], scope: Scope) -> dict[str, Any]:
+def _service_columns(scope: Scope) -> tuple[Any, ...]:
+    queued = R.queued_at.is_not(None)
+    short = and_(
+        queued,
+        R.abandoned.is_(True),
+        func.coalesce(R.abandon_seconds, 0) < scope.short_abandon_seconds,
+    )
+    return (
+        _when(queued),
+        _when(short),
+        _when(and_(queued, R.abandoned.is_(True))),
+        _when(and_(queued, R.wait_seconds <= scope.sl_seconds)),
+        func.sum(R.transfers),
+    )
+
+
+def _service(
+    scope: Scope, queued: Any, short: Any, abandoned: Any, in_time: Any, transfers: Any
+) -> dict[str, Any]:
     """Offered: queued conversations, minus short abandons. Answered in time: assigned within
     ``sl_seconds`` of joining the queue."""
-    queued = [r for r in rows if r.queued_at is not None]
-    short = [
-        r for r in queued if r.abandoned and (r.abandon_seconds or 0) < scope.short_abandon_seconds
-    ]
-    offered = len(queued) - len(short)
-    abandoned = sum(1 for r in queued if r.abandoned) - len(short)
-    in_time = sum(
-        1 for r in queued if r.wait_seconds is not None and r.wait_seconds <= scope.sl_seconds
-    )
+    offered = int(queued or 0) - int(short or 0)
+    abandoned_n = int(abandoned or 0) - int(short or 0)
+    in_time_n = int(in_time or 0)
     return {
         "sl_seconds": scope.sl_seconds,
         "offered": offered,
-        "answered_in_time": in_time,
-        "service_level": _ratio(in_time, offered),
-        "service_level_without_abandoned": _ratio(in_time, offered - abandoned),
-        "abandoned": abandoned,
-        "short_abandoned": len(short),
-        "abandonment_rate": _ratio(abandoned, offered),
-        "transfers": sum(r.transfers for r in rows),
+        "answered_in_time": in_time_n,
+        "service_level": _ratio(in_time_n, offered),
+        "service_level_without_abandoned": _ratio(in_time_n, offered - abandoned_n),
+        "abandoned": abandoned_n,
+        "short_abandoned": int(short or 0),
+        "abandonment_rate": _ratio(abandoned_n, offered),
+        "transfers": int(transfers or 0),
     }
 
 
-def bot(rows: Sequence[Any]) -> dict[str, Any]:
-    with_bot = [r for r in rows if r.bot]
-    handed = sum(1 for r in with_bot if r.handed_over)
+async def service(s: AsyncSession, scope: Scope) -> dict[str, Any]:
+    row = (await s.execute(select(*_service_columns(scope)).where(*scope.where()))).one()
+    return _service(scope, *row)
+
+
+async def bot(s: AsyncSession, scope: Scope) -> dict[str, Any]:
+    stmt = select(_when(R.bot.is_(True)), _when(and_(R.bot.is_(True), R.handed_over.is_(True))))
+    with_bot, handed = (await s.execute(stmt.where(*scope.where()))).one()
+    with_bot, handed = int(with_bot or 0), int(handed or 0)
     return {
-        "conversations": len(with_bot),
+        "conversations": with_bot,
         "handed_over": handed,
-        "handover_rate": _ratio(handed, len(with_bot)),
-        "deflection_rate": _ratio(len(with_bot) - handed, len(with_bot)),
+        "handover_rate": _ratio(handed, with_bot),
+        "deflection_rate": _ratio(with_bot - handed, with_bot),
     }
 
 
@@ -186,6 +195,30 @@ async def email_backlog(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     count, oldest = (await s.execute(stmt)).one()
     age = (scope.until - oldest).total_seconds() if oldest is not None else None
     return {"pending": int(count), "oldest_age_seconds": age}
+
+
+async def _busy(s: AsyncSession, scope: Scope, agents: set[int]) -> dict[int, float]:
+    """Per agent: seconds their web chats were held within the range (held since … closed, or
+    until now), summed by the database on plain epoch seconds."""
+    if not agents:
+        return {}
+    start, end, until = (t.timestamp() for t in (scope.start, scope.end, scope.until))
+    closed = func.coalesce(R.closed_ts, until)
+    lo = case((R.held_since_ts >= start, R.held_since_ts), else_=start)
+    hi = case((closed <= end, closed), else_=end)
+    held = func.sum(case((hi > lo, hi - lo), else_=0.0))
+    stmt = (
+        select(R.agent_id, held)
+        .where(
+            R.agent_id.in_(agents),
+            R.channel == "web",
+            R.held_since_ts.is_not(None),
+            R.held_since_ts < end,
+            or_(R.closed_ts.is_(None), R.closed_ts > start),
+        )
+        .group_by(R.agent_id)
+    )
+    return {int(a): float(v or 0) for a, v in (await s.execute(stmt)).all()}
 
 
 def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
@@ -217,22 +250,7 @@ async def occupancy(s: AsyncSession, scope: Scope) -> dict[str, Any]:
             continue
         seconds = _overlap(iv.started_at, iv.ended_at or scope.until, scope.start, scope.end)
         capacity[iv.agent_id] = capacity.get(iv.agent_id, 0.0) + seconds * iv.max_chats
-    chats = (
-        await s.execute(
-            select(R.agent_id, R.assigned_at, R.closed_at).where(
-                R.agent_id.is_not(None),
-                R.channel == "web",
-                R.assigned_at.is_not(None),
-                R.assigned_at < scope.end,
-                or_(R.closed_at.is_(None), R.closed_at > scope.start),
-            )
-        )
-    ).all()
-    busy: dict[int, float] = {}
-    for agent_id, assigned, closed in chats:
-        if agent_id in capacity and assigned is not None:
-            seconds = _overlap(assigned, closed or scope.until, scope.start, scope.end)
-            busy[agent_id] = busy.get(agent_id, 0.0) + seconds
+    busy = await _busy(s, scope, set(capacity))
     total_cap, total_busy = sum(capacity.values()), sum(busy.values())
     return {
         "total": total_busy / total_cap if total_cap else None,
@@ -243,27 +261,40 @@ async def occupancy(s: AsyncSession, scope: Scope) -> dict[str, Any]:
 
 
 async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    by_agent: dict[int, list[Any]] = {}
-    for r in await fact_rows(s, scope, R.agent_id.is_not(None)):
-        by_agent.setdefault(r.agent_id, []).append(r)
+    stmt = (
+        select(
+            R.agent_id,
+            func.count(),
+            _when(R.status == "resolved"),
+            func.avg(R.first_response_seconds),
+            func.sum(R.response_seconds),
+            func.sum(R.responses),
+            func.avg(R.handle_seconds),
+        )
+        .where(*scope.where(), R.agent_id.is_not(None))
+        .group_by(R.agent_id)
+        .order_by(R.agent_id)
+    )
+    rows = (await s.execute(stmt)).all()
     names = dict((await s.execute(select(Agent.id, Agent.display_name))).all())
     occ = (await occupancy(s, scope))["by_agent"]
-    out = []
-    for agent_id, mine in sorted(by_agent.items()):
-        t = times(mine)
-        out.append(
-            {
-                "agent_id": agent_id,
-                "agent": names.get(agent_id),
-                "conversations": len(mine),
-                "resolved": sum(1 for r in mine if r.status == "resolved"),
-                "first_response_avg": t["first_response_avg"],
-                "response_avg": t["response_avg"],
-                "handle_avg": t["handle_avg"],
-                "occupancy": occ.get(str(agent_id)),
-            }
-        )
-    return out
+    return [
+        {
+            "agent_id": agent_id,
+            "agent": names.get(agent_id),
+            "conversations": int(count),
+            "resolved": int(resolved or 0),
+            "first_response_avg": _num(first),
+            "response_avg": float(total) / int(n) if n else None,
+            "handle_avg": _num(handle),
+            "occupancy": occ.get(str(agent_id)),
+        }
+        for agent_id, count, resolved, first, total, n, handle in rows
+    ]
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if value is not None else None
 
 
 async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
@@ -276,10 +307,10 @@ async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
         select(
             RadarOffer.rule_id,
             func.count(),
-            func.sum(_case(RadarOffer.outcome == "accepted")),
-            func.sum(_case(RadarOffer.outcome == "dismissed")),
-            func.sum(_case(RadarOffer.outcome == "ignored")),
-            func.sum(_case(and_(R.visitor_messages > 0, RadarOffer.conversation_id.is_not(None)))),
+            _when(RadarOffer.outcome == "accepted"),
+            _when(RadarOffer.outcome == "dismissed"),
+            _when(RadarOffer.outcome == "ignored"),
+            _when(and_(R.visitor_messages > 0, RadarOffer.conversation_id.is_not(None))),
         )
         .outerjoin(R, R.conversation_id == RadarOffer.conversation_id)
         .where(*conds)
@@ -300,12 +331,6 @@ async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _case(cond: ColumnElement[bool]) -> Any:
-    from sqlalchemy import case
-
-    return case((cond, 1), else_=0)
 
 
 async def status_timeline(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
@@ -331,35 +356,30 @@ async def status_timeline(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]
 
 
 async def series(s: AsyncSession, scope: Scope) -> dict[str, Any]:
-    """Per hour (ranges up to two days) or per day: conversations, abandoned, answered in
-    time of offered, average queue wait. Buckets in UTC."""
+    """Per hour (ranges up to two days) or per UTC day: conversations, abandoned, service level,
+    average queue wait; grouped by the database on whole hours since the epoch."""
     hourly = scope.end - scope.start <= timedelta(days=2)
-    step = timedelta(hours=1) if hourly else timedelta(days=1)
-    first = scope.start.replace(minute=0, second=0, microsecond=0)
-    if not hourly:
-        first = first.replace(hour=0)
-    buckets: dict[datetime, list[Any]] = {}
-    at = first
-    while at < scope.end:
-        buckets[at] = []
-        at += step
-    stmt = select(
-        R.created_at, R.queued_at, R.wait_seconds, R.abandoned, R.abandon_seconds, R.transfers
+    hours = 1 if hourly else 24
+    bucket = R.created_hour / hours if hours > 1 else R.created_hour
+    stmt = (
+        select(bucket, func.count(), func.avg(R.wait_seconds), *_service_columns(scope))
+        .where(*scope.where())
+        .group_by(bucket)
     )
-    for row in (await s.execute(stmt.where(*scope.where()))).all():
-        key = first + step * int((row.created_at - first) / step)
-        buckets.setdefault(key, []).append(row)
+    found = {int(b): rest for b, *rest in (await s.execute(stmt)).all()}
+    first = int(scope.start.timestamp() // 3600) // hours
+    last = int((scope.end.timestamp() - 1) // 3600) // hours
     points = []
-    for at, rows in sorted(buckets.items()):
-        svc = service(rows, scope)
-        waits = [r.wait_seconds for r in rows if r.wait_seconds is not None]
+    for b in range(first, last + 1):
+        count, wait, *svc = found.get(b, (0, None, 0, 0, 0, 0, 0))
+        service_of = _service(scope, *svc)
         points.append(
             {
-                "at": at.isoformat(),
-                "conversations": len(rows),
-                "abandoned": svc["abandoned"],
-                "service_level": svc["service_level"],
-                "queue_wait_avg": _avg(waits),
+                "at": datetime.fromtimestamp(b * hours * 3600, UTC).isoformat(),
+                "conversations": int(count),
+                "abandoned": service_of["abandoned"],
+                "service_level": service_of["service_level"],
+                "queue_wait_avg": _num(wait),
             }
         )
     return {"bucket": "hour" if hourly else "day", "points": points}

@@ -205,6 +205,7 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
         invited = await metrics.drill_down(s, _scope(d), "from_invitation", None, 10)
         timeline = await metrics.status_timeline(s, _scope(d, agent_id=ids["anna"]))
         sales = await metrics.summary(s, _scope(d, skill="Sales"))
+        series = await metrics.series(s, _scope(d))
 
     assert got["volume"] == {
         "total": 8,
@@ -282,6 +283,16 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
         }
     ]
     assert sales["volume"]["total"] == 5 and sales["service"]["offered"] == 4
+    assert series["bucket"] == "hour"
+    assert series["points"] == [
+        {
+            "at": d.start.isoformat(),
+            "conversations": 8,
+            "abandoned": 1,
+            "service_level": pytest.approx(2 / 6),
+            "queue_wait_avg": pytest.approx(55 / 3),
+        }
+    ]
 
 
 async def test_backfill_rebuilds_exactly_what_the_listeners_built(

@@ -33,6 +33,11 @@ class ReportConversation(Base):
     first_agent_id: Mapped[int | None] = mapped_column(default=None)  # who answered first
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # Plain numbers for portable SQL arithmetic (reports/metrics.py): hours and seconds since
+    # the epoch. ``held_since_ts``: when the agent who has it got it; ``closed_ts``: closed.
+    created_hour: Mapped[int]
+    held_since_ts: Mapped[float | None] = mapped_column(default=None)
+    closed_ts: Mapped[float | None] = mapped_column(default=None)
     queued_at: Mapped[datetime | None] = mapped_column(default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(default=None)
     first_visitor_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -56,6 +56,9 @@ def upgrade() -> None:
         sa.Column(
             "created_at", tresen.storage.models.base.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("created_hour", sa.Integer(), nullable=False),
+        sa.Column("held_since_ts", sa.Double(), nullable=True),
+        sa.Column("closed_ts", sa.Double(), nullable=True),
         sa.Column(
             "queued_at", tresen.storage.models.base.UTCDateTime(timezone=True), nullable=True
         ),
