@@ -1,51 +1,86 @@
 """Facts of a conversation, derived from the system of record.
 
 One function serves the listener (the conversations that changed since the last flush) and the
-backfill (all of them): the facts are always what the conversations, messages and offers say.
+backfill (all of them): the conversation-level facts are read again from the conversation and
+its offer; the message-level ones (first response, response times, counts) are folded in from
+the messages after the last one already folded (``last_seq_seen``), so a long conversation
+costs only its new messages. The backfill starts every row from nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.storage.models import Conversation, Message, RadarOffer, ReportConversation
+from tresen.storage.models.report import OPEN_TS
 
 BATCH = 500
+MessageRow = tuple[int, str, int | None, datetime]  # seq, author kind, author id, created at
 
 
-async def rebuild_facts(s: AsyncSession, conversation_ids: Sequence[int], now: datetime) -> int:
-    """Replace the facts rows of these conversations (in the caller's transaction)."""
+async def rebuild_facts(
+    s: AsyncSession, conversation_ids: Sequence[int], now: datetime, *, fresh: bool = False
+) -> int:
+    """Bring the facts rows of these conversations up to date (in the caller's transaction);
+    ``fresh``: from nothing, as the backfill does."""
     done = 0
     ids = sorted(set(conversation_ids))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        convs = (await s.execute(select(Conversation).where(Conversation.id.in_(chunk)))).scalars()
-        msgs = await _messages(s, chunk)
-        offers = await _offers(s, chunk)
-        await s.execute(
-            delete(ReportConversation).where(ReportConversation.conversation_id.in_(chunk))
+        convs = list(
+            (await s.execute(select(Conversation).where(Conversation.id.in_(chunk)))).scalars()
         )
-        rows = [facts_of(c, msgs.get(c.id, []), offers.get(c.id), now) for c in convs]
-        s.add_all(rows)
+        old = {} if fresh else await _previous(s, chunk)
+        if fresh:
+            await s.execute(
+                delete(ReportConversation).where(ReportConversation.conversation_id.in_(chunk))
+            )
+        msgs = await _messages(
+            s, {c.id: old[c.id].last_seq_seen if c.id in old else 0 for c in convs}
+        )
+        offers = await _offers(s, chunk)
+        for conv in convs:
+            row = old.get(conv.id)
+            if row is None:
+                row = ReportConversation(conversation_id=conv.id)
+                _reset(row)
+                s.add(row)
+            facts_of(row, conv, msgs.get(conv.id, []), offers.get(conv.id), now)
         await s.flush()
-        done += len(rows)
+        done += len(convs)
     return done
 
 
-async def _messages(s: AsyncSession, ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+async def _previous(s: AsyncSession, ids: list[int]) -> dict[int, ReportConversation]:
+    stmt = select(ReportConversation).where(ReportConversation.conversation_id.in_(ids))
+    return {r.conversation_id: r for r in (await s.execute(stmt)).scalars()}
+
+
+async def _messages(s: AsyncSession, after: dict[int, int]) -> dict[int, list[MessageRow]]:
+    """Visible messages after each conversation's last folded seq, in order."""
+    if not after:
+        return {}
+    newer = or_(
+        *(and_(Message.conversation_id == c, Message.seq > seq) for c, seq in after.items())
+    )
     stmt = (
-        select(Message.conversation_id, Message.author_kind, Message.author_id, Message.created_at)
-        .where(Message.conversation_id.in_(ids), Message.internal.is_(False))
+        select(
+            Message.conversation_id,
+            Message.seq,
+            Message.author_kind,
+            Message.author_id,
+            Message.created_at,
+        )
+        .where(Message.conversation_id.in_(list(after)), Message.internal.is_(False), newer)
         .order_by(Message.conversation_id, Message.seq)
     )
-    out: dict[int, list[tuple[Any, ...]]] = {}
-    for conv_id, kind, author, at in (await s.execute(stmt)).all():
-        out.setdefault(conv_id, []).append((kind, author, at))
+    out: dict[int, list[MessageRow]] = {}
+    for conv_id, seq, kind, author, at in (await s.execute(stmt)).all():
+        out.setdefault(conv_id, []).append((seq, kind, author, at))
     return out
 
 
@@ -57,43 +92,42 @@ async def _offers(s: AsyncSession, ids: list[int]) -> dict[int, tuple[int, int |
     return {conv: (offer, rule) for conv, offer, rule in rows if conv is not None}
 
 
+def _reset(row: ReportConversation) -> None:
+    row.responses, row.response_seconds = 0, 0.0
+    row.visitor_messages = row.agent_messages = row.last_seq_seen = 0
+
+
 def facts_of(
+    row: ReportConversation,
     conv: Conversation,
-    messages: Sequence[tuple[Any, ...]],
+    messages: Sequence[MessageRow],
     offer: tuple[int, int | None] | None,
     now: datetime,
 ) -> ReportConversation:
-    """``messages``: (author kind, author id, created at) of the visible messages, in order."""
+    """Set the conversation-level facts from ``conv`` and fold in ``messages`` (the visible
+    messages after ``row.last_seq_seen``)."""
     meta = conv.meta or {}
     queued_at = conv.queued_at or _when(meta.get("queued_since"))
     # the first assignment (a transfer to another agent moves ``assigned_at``)
     assigned_at = _when(meta.get("first_assigned_at")) or conv.assigned_at
-    row = ReportConversation(
-        conversation_id=conv.id,
-        site_id=conv.site_id,
-        channel=conv.channel,
-        skill=conv.skill,
-        department=conv.department,
-        agent_id=conv.assignee_id,
-        status=conv.status,
-        created_at=conv.created_at,
-        created_hour=int(conv.created_at.timestamp() // 3600),
-        held_since_ts=conv.assigned_at.timestamp() if conv.assigned_at else None,
-        closed_ts=conv.closed_at.timestamp() if conv.closed_at else None,
-        queued_at=queued_at,
-        assigned_at=conv.assigned_at,
-        closed_at=conv.closed_at,
-        abandoned=conv.status == "abandoned",
-        bot=bool(meta.get("bot")) or bool(meta.get("bot_handover")),
-        handed_over=bool(meta.get("bot_handover")),
-        transfers=int(meta.get("transfers", 0)),
-        offer_id=offer[0] if offer else None,
-        rule_id=offer[1] if offer else None,
-        responses=0,
-        response_seconds=0.0,
-        rebuilt_at=now,
-    )
-    _responses(row, messages)
+    row.site_id, row.channel, row.skill = conv.site_id, conv.channel, conv.skill
+    row.department, row.agent_id, row.status = conv.department, conv.assignee_id, conv.status
+    row.created_at, row.queued_at = conv.created_at, queued_at
+    row.assigned_at, row.closed_at = assigned_at, conv.closed_at
+    row.created_hour = int(conv.created_at.timestamp() // 3600)
+    held = conv.assignee_id is not None and conv.assigned_at is not None
+    row.held_since_ts = conv.assigned_at.timestamp() if held and conv.assigned_at else None
+    row.held_until_ts = None
+    if held:
+        row.held_until_ts = conv.closed_at.timestamp() if conv.closed_at else OPEN_TS
+    row.abandoned = conv.status == "abandoned"
+    row.bot = bool(meta.get("bot")) or bool(meta.get("bot_handover"))
+    row.handed_over = bool(meta.get("bot_handover"))
+    row.transfers = int(meta.get("transfers", 0))
+    row.offer_id, row.rule_id = offer if offer else (None, None)
+    row.rebuilt_at = now
+    _fold(row, messages)
+    row.wait_seconds = row.handle_seconds = row.abandon_seconds = None
     if queued_at and assigned_at and assigned_at >= queued_at:
         row.wait_seconds = (assigned_at - queued_at).total_seconds()
     if assigned_at and conv.closed_at and conv.status == "resolved":
@@ -104,24 +138,26 @@ def facts_of(
     return row
 
 
-def _responses(row: ReportConversation, messages: Sequence[tuple[Any, ...]]) -> None:
+def _fold(row: ReportConversation, messages: Sequence[MessageRow]) -> None:
     """First response: the first agent message after the visitor's first message. Response
     time: each agent message that answers visitor messages, from the oldest unanswered one."""
-    waiting_since: datetime | None = None
-    row.visitor_messages = sum(1 for kind, _, _ in messages if kind == "visitor")
-    row.agent_messages = sum(1 for kind, _, _ in messages if kind == "agent")
-    for kind, author, at in messages:
+    for seq, kind, author, at in messages:
+        row.last_seq_seen = seq
         if kind == "visitor":
+            row.visitor_messages += 1
             row.first_visitor_at = row.first_visitor_at or at
-            waiting_since = waiting_since or at
-        elif kind == "agent" and waiting_since is not None:
-            seconds = max(0.0, (at - waiting_since).total_seconds())
+            row.awaiting_since = row.awaiting_since or at
+        elif kind == "agent":
+            row.agent_messages += 1
+            if row.awaiting_since is None:
+                continue
+            seconds = max(0.0, (at - row.awaiting_since).total_seconds())
             if row.first_response_at is None:
                 row.first_response_at, row.first_response_seconds = at, seconds
                 row.first_agent_id = author
             row.responses += 1
             row.response_seconds += seconds
-            waiting_since = None
+            row.awaiting_since = None
 
 
 def _when(value: object) -> datetime | None:

@@ -94,40 +94,52 @@ def _when(cond: ColumnElement[bool]) -> Any:
 
 
 async def volume(s: AsyncSession, scope: Scope) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": 0}
-    for name, col in (("channel", R.channel), ("site", R.site_id), ("skill", R.skill)):
-        stmt = select(col, func.count()).where(*scope.where()).group_by(col)
-        out[f"by_{name}"] = {str(k): int(n) for k, n in (await s.execute(stmt)).all()}
-    out["total"] = sum(out["by_channel"].values())
-    stmt = (
-        select(R.agent_id, func.count())
-        .where(*scope.where(), R.agent_id.is_not(None))
-        .group_by(R.agent_id)
-    )
-    out["by_agent"] = {str(k): int(n) for k, n in (await s.execute(stmt)).all()}
+    """One pass: counts per (channel, site, skill, agent), summed up each way here."""
+    cols = (R.channel, R.site_id, R.skill, R.agent_id)
+    stmt = select(*cols, func.count()).where(*scope.where()).group_by(*cols)
+    out: dict[str, Any] = {"total": 0, "by_channel": {}, "by_site": {}, "by_skill": {}}
+    out["by_agent"] = {}
+    for channel, site, skill, agent, n in (await s.execute(stmt)).all():
+        out["total"] += n
+        for key, value in (("channel", channel), ("site", site), ("skill", skill)):
+            bucket = out[f"by_{key}"]
+            bucket[str(value)] = bucket.get(str(value), 0) + n
+        if agent is not None:
+            out["by_agent"][str(agent)] = out["by_agent"].get(str(agent), 0) + n
     return out
 
 
-async def _values(s: AsyncSession, scope: Scope, col: Any) -> list[float]:
+async def _percentile(s: AsyncSession, scope: Scope, col: Any, count: int, p: float) -> Any:
+    """Nearest rank, found by the database (sorted there, one row back)."""
+    if not count:
+        return None
+    rank = max(1, math.ceil(p / 100 * count))
     stmt = select(col).where(*scope.where(), col.is_not(None)).order_by(col)
-    return [float(v) for v in (await s.execute(stmt)).scalars()]
+    return _num((await s.execute(stmt.offset(rank - 1).limit(1))).scalar_one_or_none())
 
 
 async def times(s: AsyncSession, scope: Scope) -> dict[str, Any]:
-    first = await _values(s, scope, R.first_response_seconds)
-    waits = await _values(s, scope, R.wait_seconds)
+    first, wait = R.first_response_seconds, R.wait_seconds
     stmt = select(
-        func.sum(R.response_seconds), func.sum(R.responses), func.avg(R.handle_seconds)
+        func.count(first),
+        func.avg(first),
+        func.count(wait),
+        func.avg(wait),
+        func.sum(R.response_seconds),
+        func.sum(R.responses),
+        func.avg(R.handle_seconds),
     ).where(*scope.where())
-    response_total, responses, handle = (await s.execute(stmt)).one()
+    n_first, avg_first, n_wait, avg_wait, response_total, responses, handle = (
+        await s.execute(stmt)
+    ).one()
     return {
-        "first_response_avg": _avg(first),
-        "first_response_p50": percentile(first, 50),
-        "first_response_p90": percentile(first, 90),
+        "first_response_avg": _num(avg_first),
+        "first_response_p50": await _percentile(s, scope, first, n_first, 50),
+        "first_response_p90": await _percentile(s, scope, first, n_first, 90),
         "response_avg": float(response_total) / int(responses) if responses else None,
-        "handle_avg": float(handle) if handle is not None else None,
-        "queue_wait_avg": _avg(waits),
-        "queue_wait_p90": percentile(waits, 90),
+        "handle_avg": _num(handle),
+        "queue_wait_avg": _num(avg_wait),
+        "queue_wait_p90": await _percentile(s, scope, wait, n_wait, 90),
     }
 
 
@@ -203,7 +215,7 @@ async def _busy(s: AsyncSession, scope: Scope, agents: set[int]) -> dict[int, fl
     if not agents:
         return {}
     start, end, until = (t.timestamp() for t in (scope.start, scope.end, scope.until))
-    closed = func.coalesce(R.closed_ts, until)
+    closed = case((R.held_until_ts <= until, R.held_until_ts), else_=until)
     lo = case((R.held_since_ts >= start, R.held_since_ts), else_=start)
     hi = case((closed <= end, closed), else_=end)
     held = func.sum(case((hi > lo, hi - lo), else_=0.0))
@@ -212,9 +224,8 @@ async def _busy(s: AsyncSession, scope: Scope, agents: set[int]) -> dict[int, fl
         .where(
             R.agent_id.in_(agents),
             R.channel == "web",
-            R.held_since_ts.is_not(None),
+            R.held_until_ts > start,  # indexed: the chats that end after the range begins
             R.held_since_ts < end,
-            or_(R.closed_ts.is_(None), R.closed_ts > start),
         )
         .group_by(R.agent_id)
     )

@@ -1,7 +1,8 @@
 """Keeping the report store current: listeners on the event spine.
 
 Conversation events mark the conversation (inline, no I/O); every ``FLUSH_SECONDS`` the marked
-ones are rebuilt from the system of record in one transaction. An agent's status change closes
+ones are brought up to date from the system of record in one transaction (their new messages
+folded in). An agent's status change closes
 their open interval and opens the next. What a crash loses between two flushes is rebuilt by
 ``tresen reports backfill`` (the same code over every conversation).
 """
@@ -90,5 +91,5 @@ async def backfill(rt: Runtime) -> int:
     done = 0
     for start in range(0, len(ids), 5000):
         async with rt.db.write() as s:
-            done += await rebuild_facts(s, ids[start : start + 5000], rt.clock.now())
+            done += await rebuild_facts(s, ids[start : start + 5000], rt.clock.now(), fresh=True)
     return done

@@ -120,7 +120,9 @@ async def day(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Day, Rep
     await rt.close()
 
 
-async def _script(d: Day, ids: dict[str, int]) -> dict[str, int]:
+async def _script(d: Day, ids: dict[str, int], store: ReportStore) -> dict[str, int]:
+    """The morning; the report store is brought up to date now and then on the way, as its
+    timer would (facts fold in only the new messages each time)."""
     rt = d.rt
     anna = Principal("agent", ids["anna"], name="Anna", role="admin")
     await check_update_agent(rt, ids["anna"], status="online")
@@ -134,6 +136,7 @@ async def _script(d: Day, ids: dict[str, int]) -> dict[str, int]:
     await d.say(anna, "Hi!", c["C1"])
     d.at(35)
     await d.say(v1, "Lieferzeit?", c["C1"])
+    await store.flush()  # the visitor waits for an answer right now
     d.at(65)
     await d.say(anna, "Zwei Tage.", c["C1"])
     d.at(125)
@@ -145,6 +148,7 @@ async def _script(d: Day, ids: dict[str, int]) -> dict[str, int]:
     d.at(175)
     await d.say(anna, "Moment", c["C2"])
     await check_transfer(rt, anna, c["C2"], agent_id=ids["ben"], note="contracts")
+    await store.flush()
     v3 = await d.visitor()
     c["C3"] = await d.say(v3, "Rechnung?", skill="Billing")
     d.at(205)
@@ -174,6 +178,7 @@ async def _script(d: Day, ids: dict[str, int]) -> dict[str, int]:
     await d.say(v7, "Mensch bitte", c["C6"])
     d.at(240)
     await do_handover(rt, c["C6"], "asked")
+    await store.flush()
     v8 = await d.visitor()
     c["C7"] = await d.accept(await d.offer(r2, v8, "bot"), v8, bot=True)
     d.at(245)
@@ -192,9 +197,9 @@ def _scope(d: Day, **kw: Any) -> Scope:
 
 async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, dict]) -> None:
     d, store, ids = day
-    c = await _script(d, ids)
+    c = await _script(d, ids, store)
     await d.rt.events.drain()  # the agents' status intervals
-    assert await store.flush() == 8
+    assert await store.flush() > 0
     anna, ben = str(ids["anna"]), str(ids["ben"])
     async with d.rt.db.read() as s:
         got = await metrics.summary(s, _scope(d))
@@ -299,7 +304,7 @@ async def test_backfill_rebuilds_exactly_what_the_listeners_built(
     day: tuple[Day, ReportStore, dict],
 ) -> None:
     d, store, ids = day
-    await _script(d, ids)
+    await _script(d, ids, store)
     await d.rt.events.drain()
     await store.flush()
     async with d.rt.db.read() as s:

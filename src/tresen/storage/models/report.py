@@ -14,12 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
 
+OPEN_TS = 1e12  # "not closed yet" as a number that sorts after every real time
+
 
 class ReportConversation(Base):
     __tablename__ = "report_conversations"
     __table_args__ = (
         Index("ix_report_conversations_site_created", "site_id", "created_at"),
         Index("ix_report_conversations_agent_created", "agent_id", "created_at"),
+        Index("ix_report_conversations_held_until", "held_until_ts"),
     )
 
     conversation_id: Mapped[int] = mapped_column(
@@ -34,10 +37,11 @@ class ReportConversation(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(index=True)
     # Plain numbers for portable SQL arithmetic (reports/metrics.py): hours and seconds since
-    # the epoch. ``held_since_ts``: when the agent who has it got it; ``closed_ts``: closed.
+    # the epoch. The agent who has it held it from ``held_since_ts`` until ``held_until_ts``
+    # (closed; ``OPEN_TS`` while it is not); no agent: both None.
     created_hour: Mapped[int]
     held_since_ts: Mapped[float | None] = mapped_column(default=None)
-    closed_ts: Mapped[float | None] = mapped_column(default=None)
+    held_until_ts: Mapped[float | None] = mapped_column(default=None)
     queued_at: Mapped[datetime | None] = mapped_column(default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(default=None)
     first_visitor_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -57,6 +61,10 @@ class ReportConversation(Base):
     transfers: Mapped[int] = mapped_column(default=0)
     visitor_messages: Mapped[int] = mapped_column(default=0)
     agent_messages: Mapped[int] = mapped_column(default=0)
+    # Where folding messages in stopped: the last visible seq folded, and since when the visitor
+    # has waited for an answer (None: answered).
+    last_seq_seen: Mapped[int] = mapped_column(default=0)
+    awaiting_since: Mapped[datetime | None] = mapped_column(default=None)
     rebuilt_at: Mapped[datetime]
 
 
