@@ -70,6 +70,14 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
   const [funnel, setFunnel] = useState<Row[]>([]);
   const [drill, setDrill] = useState<{ which: string; rows: Row[] } | null>(null);
   const [error, setError] = useState("");
+  const [people, setPeople] = useState<Row[]>([]);
+  const [sites, setSites] = useState<Row[]>([]);
+
+  useEffect(() => {
+    api<Row[]>("GET", "/api/agents").then(setPeople, () => setPeople([]));
+    // sites are listed for admins only; supervisors report over all of them
+    api<Row[]>("GET", "/api/sites").then(setSites, () => setSites([]));
+  }, []);
 
   useEffect(() => {
     const qs = query(q);
@@ -107,7 +115,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
       <h2>Reports</h2>
       <form class="report-range" onSubmit={(e) => e.preventDefault()}>
         {(["today", "7d", "30d"] as const).map((p) => (
-          <button type="button" key={p} class={q.preset === p ? "on" : ""} onClick={() => setQ({ ...presetRange(p), channel: q.channel, skill: q.skill })}>
+          <button type="button" key={p} class={q.preset === p ? "on" : ""} onClick={() => setQ({ ...q, ...presetRange(p), channel: q.channel, skill: q.skill })}>
             {p === "today" ? "Today" : p === "7d" ? "7 days" : "30 days"}
           </button>
         ))}
@@ -123,6 +131,20 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
           <option value="email">Email</option>
         </select>
         <input name="report-skill" placeholder="Skill" aria-label="Skill" value={q.skill} onChange={(e) => set({ skill: e.currentTarget.value.trim() })} />
+        <select name="report-agent" aria-label="Agent" value={q.agent ?? ""} onChange={(e) => set({ agent: e.currentTarget.value })}>
+          <option value="">All agents</option>
+          {people.map((a) => (
+            <option key={a.id} value={String(a.id)}>{a.display_name}</option>
+          ))}
+        </select>
+        {sites.length > 1 && (
+          <select name="report-site" aria-label="Site" value={q.site ?? ""} onChange={(e) => set({ site: e.currentTarget.value })}>
+            <option value="">All sites</option>
+            {sites.map((x) => (
+              <option key={x.id} value={String(x.id)}>{x.name}</option>
+            ))}
+          </select>
+        )}
       </form>
       {error && <p class="error" role="alert">{error}</p>}
       {s && (

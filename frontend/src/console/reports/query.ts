@@ -6,6 +6,8 @@ export interface Query {
   to: string; // yyyy-mm-dd, local day, inclusive
   channel: string;
   skill: string;
+  agent?: string; // agent id
+  site?: string; // site id
 }
 
 function day(d: Date): string {
@@ -28,6 +30,8 @@ export function query(q: Query): string {
   const params = new URLSearchParams({ start: start.toISOString(), end: end.toISOString() });
   if (q.channel) params.set("channel", q.channel);
   if (q.skill) params.set("skill", q.skill);
+  if (q.agent) params.set("agent_id", q.agent);
+  if (q.site) params.set("site_id", q.site);
   return params.toString();
 }
 
