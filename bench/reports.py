@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -109,7 +110,9 @@ async def seed(rt: Runtime, conversations: int, messages: int, rng: random.Rando
         ids = range(base + 1, min(conversations, base + CHUNK) + 1)
         visitors, convs, msgs, offers = [], [], [], []
         for cid in ids:
-            created = START + timedelta(seconds=rng.uniform(0, DAYS * 86400))
+            # ids grow with time, as they do when conversations are opened
+            spread = DAYS * 86400 / conversations
+            created = START + timedelta(seconds=(cid - 1) * spread + rng.uniform(0, spread))
             wait = rng.expovariate(1 / 30)
             assigned = created + timedelta(seconds=wait)
             abandoned = rng.random() < 0.08
@@ -182,13 +185,16 @@ async def seed(rt: Runtime, conversations: int, messages: int, rng: random.Rando
     print(f"  seeded {conversations:,} conversations")
 
 
-async def slowest(fn: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    worst = 0.0
+async def slowest(fn: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float, float]:
+    """(slowest wall ms, its process CPU ms): CPU counts this process's threads (SQLite's
+    included, not PostgreSQL's server), so it is the figure a busy machine does not inflate."""
+    worst = (0.0, 0.0)
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         await fn()
-        worst = max(worst, time.perf_counter() - t0)
-    return worst * 1000
+        took = (time.perf_counter() - t0, time.process_time() - c0)
+        worst = max(worst, took)
+    return worst[0] * 1000, worst[1] * 1000
 
 
 async def measure(rt: Runtime, repeat: int) -> list[tuple[str, str, float]]:
@@ -215,8 +221,9 @@ async def measure(rt: Runtime, repeat: int) -> list[tuple[str, str, float]]:
                 async with rt.db.read() as s:
                     return await q(s)
 
-            ms = await slowest(run, repeat)
-            print(f"  {label:8} {name:24} {ms:8.1f} ms  {'ok' if ms <= 300 else 'OVER 300 ms'}")
+            ms, cpu = await slowest(run, repeat)
+            flag = "ok" if ms <= 300 else "OVER 300 ms"
+            print(f"  {label:8} {name:24} {ms:8.1f} ms  (CPU {cpu:6.1f} ms)  {flag}")
             out.append((label, name, ms))
     return out
 
@@ -235,7 +242,10 @@ async def bench_one(url: str, args: argparse.Namespace, var: Path) -> None:
     print(f"  backfill: facts of {done:,} conversations in {took:.1f} s ({done / took:,.0f}/s)")
     results = await measure(rt, args.repeat)
     worst = max(ms for _, _, ms in results)
-    print(f"  slowest dashboard query: {worst:.1f} ms (target <= 300 ms)")
+    print(
+        f"  slowest dashboard query: {worst:.1f} ms (target <= 300 ms); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     await rt.close()
 
 
