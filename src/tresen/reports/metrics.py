@@ -268,17 +268,18 @@ async def _busy(s: AsyncSession, scope: Scope, agents: set[int]) -> dict[int, fl
     lo = case((R.held_since_ts >= start, R.held_since_ts), else_=start)
     hi = case((closed <= end, closed), else_=end)
     held = func.sum(case((hi > lo, hi - lo), else_=0.0))
+    agent = R.agent_id + 0  # grouped by an expression, so SQLite narrows by held_until_ts
     stmt = (
-        select(R.agent_id, held)
-        .where(
-            R.agent_id.in_(agents),
+        select(agent, held)
+        .where(  # nothing on the agent here: held_until_ts has the index that narrows it
             R.channel == "web",
             R.held_until_ts > start,  # indexed: the chats that end after the range begins
             R.held_since_ts < end,
         )
-        .group_by(R.agent_id)
+        .group_by(agent)
     )
-    return {int(a): float(v or 0) for a, v in (await s.execute(stmt)).all()}
+    rows = (await s.execute(stmt)).all()
+    return {int(a): float(v or 0) for a, v in rows if a is not None and a in agents}
 
 
 def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
