@@ -170,7 +170,7 @@ async def _spreads(s: AsyncSession, scope: Scope) -> tuple[list[float], list[flo
     stmt = select(first, wait).where(*scope.where(), or_(first.is_not(None), wait.is_not(None)))
     firsts: list[float] = []
     waits: list[float] = []
-    for f, w in (await s.execute(stmt)).tuples():
+    for f, w in (await s.execute(stmt)).all():
         if f is not None:
             firsts.append(f)
         if w is not None:
