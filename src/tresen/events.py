@@ -301,6 +301,7 @@ class OfferShown(VisitorEvent):
     agent_id: int | None = None
     agent_name: str | None = None
     agent_photo: str | None = None
+    tab: str | None = None  # shown in this tab only (the focused one); None: every tab
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,16 @@ class InviteIn(BaseModel):
     text: str = Field(min_length=1, max_length=1000)
 
 
+class PolicyIn(BaseModel):
+    """A site's restraint (docs/rules.md, "Order and restraint"); omitted keys keep theirs."""
+
+    model_config = {"extra": "forbid"}
+    dismiss_hours: float | None = Field(default=None, ge=0, le=24 * 365)
+    after_chat_hours: float | None = Field(default=None, ge=0, le=24 * 365)
+    invite_expiry_seconds: float | None = Field(default=None, ge=10, le=3600)
+    max_per_day: int | None = Field(default=None, ge=0, le=100)
+
+
 def rule_view(rule: RadarRule) -> dict[str, Any]:
     return {"id": rule.id, "site_id": rule.site_id, **rule.spec}
 
@@ -67,6 +77,16 @@ async def order_rules(body: OrderIn, rt: RT, who: AdminDep) -> list[dict[str, An
     return [rule_view(r) for r in await actions.list_rules(rt)]
 
 
+@router.get("/policy/{site_id}")
+async def get_policy(site_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
+    return await actions.access_policy(rt, site_id)
+
+
+@router.patch("/policy/{site_id}")
+async def patch_policy(site_id: int, body: PolicyIn, rt: RT, who: AdminDep) -> dict[str, Any]:
+    return await actions.check_set_policy(rt, site_id, body.model_dump(exclude_none=True))
+
+
 @router.post("/rules/test")
 async def test_rule(body: RuleTestIn, rt: RT, who: AgentDep) -> dict[str, Any]:
     """Would this rule hold for that visitor right now? (Visitors on this node.)"""
@@ -83,7 +103,7 @@ async def test_rule(body: RuleTestIn, rt: RT, who: AgentDep) -> dict[str, Any]:
     ctx = Ctx(st.facts, rt.clock.now().timestamp(), rt.radar.engine.resources)
     behaviour = rule.behaviour.test(Ctx(ctx.facts, ctx.now, ctx.resources, optimistic=True))
     holds = rule.cond.test(ctx)
-    blocked = rt.radar.engine.policy.blocked_until(st, ctx.now)
+    blocked = rt.radar.engine.policy_for(st.facts.site_id).blocked_until(st, ctx.now)
     return {
         "holds": holds,
         "behaviour": behaviour,

@@ -73,6 +73,7 @@ class RadarEngine:
         self.resources = PacedResources(capacity)
         self.on_offer, self.on_outcome = on_offer, on_outcome or (lambda v, r, o: None)
         self.policy = policy or Policy()
+        self.site_policies: dict[int, Policy] = {}
         self.visitors: dict[int, VisitorState] = {}
         self._rules: dict[int | None, list[Rule]] = {}
         self._by_site: dict[int, list[Rule]] = {}
@@ -89,6 +90,9 @@ class RadarEngine:
         self._by_site = {}
         for state in list(self.visitors.values()):
             self.evaluate(state)
+
+    def policy_for(self, site_id: int) -> Policy:
+        return self.site_policies.get(site_id, self.policy)
 
     def track(self, facts: VisitorFacts, state: VisitorState | None = None) -> VisitorState:
         st = state or VisitorState(facts)
@@ -157,6 +161,13 @@ class RadarEngine:
         self.evaluate(st)
         return offer
 
+    def withdraw(self, visitor_id: int) -> None:
+        """The tab showing the outstanding offer went away: it counts as ignored."""
+        st = self.visitors.get(visitor_id)
+        if st is not None and st.outstanding is not None:
+            self._resolve(st, "ignored")
+            self.evaluate(st)
+
     def capacity_changed(self, skill: str | None = None) -> None:
         """Free capacity for ``skill`` changed: re-evaluate only the visitors waiting on it."""
         queues = (
@@ -180,7 +191,7 @@ class RadarEngine:
         if st.waiting_on:
             self._unwait(st)
         now = self._now()
-        blocked_until = self.policy.blocked_until(st, now)
+        blocked_until = self.policy_for(st.facts.site_id).blocked_until(st, now)
         if blocked_until is not None:
             if blocked_until != float("inf"):
                 st.timer = self.scheduler.call_at(blocked_until, lambda: self.evaluate(st))
@@ -231,7 +242,7 @@ class RadarEngine:
             st.paced = True
             self.resources.outstanding[rule.skill] += 1
         st.expiry = self.scheduler.call_at(
-            now + self.policy.invite_expiry, lambda: self._expire(st)
+            now + self.policy_for(st.facts.site_id).invite_expiry, lambda: self._expire(st)
         )
         self.on_offer(offer)
         self.on_outcome(offer.visitor_id, offer.rule_id, "shown")

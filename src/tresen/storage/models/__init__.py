@@ -8,6 +8,7 @@ from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
 from tresen.storage.models.site import Site
+from tresen.storage.models.visit import Visit
 from tresen.storage.models.visitor import Visitor
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "RadarRule",
     "Site",
     "SupportCode",
+    "Visit",
     "Visitor",
 ]
