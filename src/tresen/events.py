@@ -305,6 +305,16 @@ class OfferShown(VisitorEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class OfferHeldOut(VisitorEvent):
+    """A rule matched a visitor of its control group: nothing was shown (for the lift)."""
+
+    offer_id: int
+    visitor_id: int
+    site_id: int
+    rule_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class OfferAccepted(VisitorEvent):
     offer_id: int
     visitor_id: int

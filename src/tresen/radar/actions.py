@@ -12,6 +12,7 @@ from tresen.events import (
     Event,
     OfferAccepted,
     OfferDismissed,
+    OfferHeldOut,
     OfferIgnored,
     OfferShown,
     RulesChanged,
@@ -171,6 +172,25 @@ async def do_record_offer(
                 tab=tab,
             ),
         )
+        return row.id
+
+
+async def do_record_held_out(
+    rt: Runtime, *, rule_id: int, site_id: int, visitor_id: int, kind: str
+) -> int:
+    """A matching visitor of the rule's control group: stored with outcome ``held_out``."""
+    async with rt.db.write() as s:
+        row = RadarOffer(
+            rule_id=rule_id,
+            site_id=site_id,
+            visitor_id=visitor_id,
+            kind=kind,
+            outcome="held_out",
+            shown_at=rt.clock.now(),
+        )
+        s.add(row)
+        await s.flush()
+        record(s, OfferHeldOut(row.id, visitor_id, site_id, rule_id))
         return row.id
 
 

@@ -12,6 +12,7 @@ from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.errors import NotFound
 from tresen.radar import actions
 from tresen.radar.compiled import Ctx
+from tresen.radar.figures import access_rule_figures
 from tresen.radar.rules import compile_rule
 from tresen.storage.models import RadarRule
 
@@ -75,6 +76,12 @@ async def delete_rule(rule_id: int, rt: RT, who: AdminDep) -> None:
 async def order_rules(body: OrderIn, rt: RT, who: AdminDep) -> list[dict[str, Any]]:
     await actions.do_order_rules(rt, body.rule_ids)
     return [rule_view(r) for r in await actions.list_rules(rt)]
+
+
+@router.get("/rules/{rule_id}/figures")
+async def rule_figures(rule_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
+    """Matched, shown, accepted, chats; goal rate and value of invited vs held out; the lift."""
+    return await access_rule_figures(rt, rule_id)
 
 
 @router.get("/policy/{site_id}")

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from tresen.clock import Clock
 from tresen.radar.compiled import Ctx, never
 from tresen.radar.facts import TrackedEvent, VisitorFacts
+from tresen.radar.holdout import held_out
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import Rule, pick_text
 from tresen.scheduler import Scheduler
@@ -68,11 +69,13 @@ class RadarEngine:
         on_offer: Callable[[Offer], None],
         on_outcome: Callable[[int, int, Outcome], None] | None = None,
         policy: Policy | None = None,
+        on_held_out: Callable[[int, Rule], None] | None = None,
     ) -> None:
         self.clock, self.scheduler = clock, scheduler
         self.resources = PacedResources(capacity)
         self.on_offer, self.on_outcome = on_offer, on_outcome or (lambda v, r, o: None)
         self.policy = policy or Policy()
+        self.on_held_out = on_held_out or (lambda v, r: None)
         self.site_policies: dict[int, Policy] = {}
         self.visitors: dict[int, VisitorState] = {}
         self._rules: dict[int | None, list[Rule]] = {}
@@ -224,7 +227,14 @@ class RadarEngine:
             rules = self._by_site[site_id] = sorted(merged, key=lambda r: (r.spec.priority, r.id))
         return rules
 
-    def _fire(self, st: VisitorState, rule: Rule, now: float) -> Offer:
+    def _fire(self, st: VisitorState, rule: Rule, now: float) -> Offer | None:
+        if held_out(rule.id, st.facts.visitor_id, rule.spec.control):
+            # The control group: not invited (nor by a later rule), recorded once per visit.
+            st.offered_page_view = st.facts.page_view
+            if rule.id not in st.held_out:
+                st.held_out.add(rule.id)
+                self.on_held_out(st.facts.visitor_id, rule)
+            return None
         action = rule.spec.action
         offer = Offer(
             visitor_id=st.facts.visitor_id,

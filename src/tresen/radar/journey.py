@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_PAGES = 200  # pages kept per visit (the count goes on)
+MAX_GOALS = 100
 
 
 @dataclass(slots=True)
@@ -40,6 +41,9 @@ class Journey:
     page_count: int = 0
     pages: list[PageEntry] = field(default_factory=list)
     offers: list[dict[str, Any]] = field(default_factory=list)
+    # The visitor's custom events (name and value): with the pages, rules' goals are matched
+    # against them when the rules' figures are computed (``radar.figures``).
+    goals: list[dict[str, Any]] = field(default_factory=list)
     tabs: dict[str, int] = field(default_factory=dict)  # tab -> page number (0: none yet)
     views: dict[str, str] = field(default_factory=dict)  # tab -> view id of its page load
     focus_tab: str | None = None
@@ -76,6 +80,15 @@ class Journey:
             self.views[tab] = view
         self.last_seen_at = now
         return True
+
+    def goal_event(self, name: str, props: dict[str, Any], now: float) -> None:
+        """Keep a custom event for goal attribution (its name and value only)."""
+        value = props.get("value")
+        amount = (
+            float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+        )
+        if len(self.goals) < MAX_GOALS:
+            self.goals.append({"name": name, "value": amount, "at": round(now, 3)})
 
     def focus(self, tab: str, focused: bool, now: float) -> None:
         if focused and self.focus_tab != tab:

@@ -58,6 +58,7 @@ class VisitorState:
     waiting_on: set[str | None] = field(default_factory=set)
     journey: Journey | None = None  # the visit's pages and tabs (None: engine-only tests)
     away: bool = False  # no tab open (a page load, or gone): nothing is offered
+    held_out: set[int] = field(default_factory=set)  # rules this visit was held out of
 
     def record_offer(self, offer: Offer, now: float) -> None:
         self.outstanding = offer
@@ -77,6 +78,7 @@ class VisitorState:
             "dismissed_at": self.dismissed_at,
             "offered_page_view": self.offered_page_view,
             "offers": list(self.offers),
+            "held_out": sorted(self.held_out),
         }
 
     def restore(self, data: dict[str, Any], *, same_visit: bool) -> None:
@@ -85,6 +87,7 @@ class VisitorState:
         self.offers.extend(float(t) for t in data.get("offers", []))
         if same_visit:
             self.offered_page_view = int(data.get("offered_page_view", -1))
+            self.held_out = {int(r) for r in data.get("held_out", [])}
 
     def snapshot(self) -> dict[str, Any]:
         return {

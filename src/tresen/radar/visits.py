@@ -66,6 +66,7 @@ async def do_start_visit(rt: Runtime, visitor: Visitor) -> VisitorState:
                 pages=[],
                 events=[],
                 offers=[],
+                goals=[],
                 facts={},
                 policy=dict(last.policy) if last is not None else {},
             )
@@ -107,6 +108,7 @@ def _state(row: Visit, visitor: Visitor, now: float, *, same_visit: bool) -> Vis
         page_count=row.page_count,
         pages=[PageEntry.from_row(p) for p in row.pages],
         offers=list(row.offers),
+        goals=list(row.goals),
     )
     facts = VisitorFacts(
         visitor.id,
@@ -154,6 +156,7 @@ def visit_values(st: VisitorState, now: float) -> dict[str, Any]:
         "pages": [p.as_row() for p in journey.pages],
         "events": [{"name": e.name, "at": e.at, "props": e.props} for e in f.events],
         "offers": journey.offers,
+        "goals": journey.goals,
         "facts": {
             "utm": f.utm,
             "device": f.device,

@@ -3,20 +3,12 @@ time, tabs as one row, restraint that holds across page loads and a server resta
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
-import pytest
 from sqlalchemy import func, select
-from tests.support.actors import Scenario, next_frame, running_scenario
+from tests.support.actors import next_frame
 from tests.support.browsing import Tab
-from tests.support.server import InProcessServer
+from tests.support.radar_world import World, settled
 
-from tresen.clock import ManualClock
-from tresen.scheduler import ManualScheduler
-from tresen.storage.models import RadarOffer, Visit
+from tresen.storage.models import Visit
 
 ANY_SHOP_PAGE = {
     "name": "Help on any shop page",
@@ -30,64 +22,6 @@ THIRD_PAGE = {
     "when": {"pages_viewed": {"gte": 3}},
     "action": {"type": "invite", "text": {"en": "Found what you need?"}},
 }
-
-
-class World:
-    def __init__(
-        self, srv: InProcessServer, sc: Scenario, clock: ManualClock, timers: ManualScheduler
-    ) -> None:
-        self.srv, self.sc, self.clock, self.timers = srv, sc, clock, timers
-
-    async def add_rule(self, rule: dict[str, Any]) -> int:
-        r = await self.sc.anna.post("/api/radar/rules", json={"rule": rule})
-        assert r.status_code == 201, r.text
-        return int(r.json()["id"])
-
-    async def live(self, visitor_id: int) -> dict[str, Any] | None:
-        rows = (await self.sc.anna.http.get("/api/radar/visitors")).json()
-        return next((v for v in rows if v["id"] == visitor_id), None)
-
-    async def offers(self) -> list[RadarOffer]:
-        async with self.srv.rt.db.read() as s:
-            return list((await s.execute(select(RadarOffer).order_by(RadarOffer.id))).scalars())
-
-    async def closed(self, tab: Tab) -> None:
-        """The tab was closed and the server has seen its socket go."""
-        await tab.close()
-        for _ in range(500):
-            if self.srv.rt.radar.away(tab.visitor.id):
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the server still counts the tab")
-
-    def advance(self, seconds: float) -> None:
-        self.timers.advance(seconds)
-
-    async def restart(self) -> None:
-        """Stop the server (it writes its visits through) and start a fresh one on the same
-        database and port: nothing of the old process's memory survives."""
-        await self.srv.stop()
-        self.srv = InProcessServer(self.srv.settings, clock=self.clock, scheduler=self.timers)
-        await self.srv.start()
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    clock = ManualClock()
-    timers = ManualScheduler(clock)
-    # Days pass on the manual clock: the heartbeat sweep must not close the test's sockets.
-    quiet = {"idle_timeout_seconds": 1e9, "heartbeat_seconds": 1e8}
-    async with running_scenario(tmp_path, clock=clock, scheduler=timers, **quiet) as (srv, sc):
-        w = World(srv, sc, clock, timers)
-        yield w
-        if w.srv is not srv:
-            await w.srv.stop()
-
-
-async def settled(tab: Tab, world: World) -> None:
-    """The tab's frames were handled and the offers they caused are stored."""
-    await tab.handled()
-    await world.srv.rt.events.drain()
 
 
 async def test_five_pages_make_one_visit_with_its_pages_and_summed_time(world: World) -> None:

@@ -31,5 +31,6 @@ class Visit(Base):
     pages: Mapped[list[Any]] = mapped_column(JSON, default=list)
     events: Mapped[list[Any]] = mapped_column(JSON, default=list)
     offers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    goals: Mapped[list[Any]] = mapped_column(JSON, default=list)
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("pages", sa.JSON(), nullable=False),
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("offers", sa.JSON(), nullable=False),
+        sa.Column("goals", sa.JSON(), nullable=False),
         sa.Column("facts", sa.JSON(), nullable=False),
         sa.Column("policy", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
