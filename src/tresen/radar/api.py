@@ -13,6 +13,7 @@ from tresen.errors import NotFound
 from tresen.radar import actions
 from tresen.radar.compiled import Ctx
 from tresen.radar.figures import access_rule_figures
+from tresen.radar.history import access_replay
 from tresen.radar.rules import compile_rule
 from tresen.storage.models import RadarRule
 
@@ -76,6 +77,21 @@ async def delete_rule(rule_id: int, rt: RT, who: AdminDep) -> None:
 async def order_rules(body: OrderIn, rt: RT, who: AdminDep) -> list[dict[str, Any]]:
     await actions.do_order_rules(rt, body.rule_ids)
     return [rule_view(r) for r in await actions.list_rules(rt)]
+
+
+class ReplayIn(BaseModel):
+    rule: dict[str, Any]
+    days: float = Field(default=7, gt=0, le=365)
+    site_id: int | None = None
+
+
+@router.post("/rules/replay")
+async def replay_rule(body: ReplayIn, rt: RT, who: AdminDep) -> dict[str, Any]:
+    """What would this draft rule have done over the stored visits of the last ``days``?"""
+    spec = actions.check_rule_spec(body.rule)
+    return await access_replay(
+        rt, spec.model_dump(mode="json"), days=body.days, site_id=body.site_id
+    )
 
 
 @router.get("/rules/{rule_id}/figures")

@@ -30,6 +30,7 @@ from tresen.radar.capacity import DbCapacity
 from tresen.radar.engine import RadarEngine
 from tresen.radar.facts import VisitorFacts
 from tresen.radar.feed import visitor_view
+from tresen.radar.history import do_log_capacity, do_purge_history
 from tresen.radar.offers import OfferDesk
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import compile_rule
@@ -43,6 +44,7 @@ from tresen.storage.models import PageView, Site, Visitor
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 CAPACITY_SECONDS = 2.0
+PURGE_SECONDS = 3600.0  # history older than radar_history_days goes
 FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per node
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 
@@ -79,6 +81,7 @@ class RadarService(OfferDesk):
             self._every(FLUSH_SECONDS, self.flush),
             self._every(CAPACITY_SECONDS, self.refresh_capacity),
             Repeating(self.rt.scheduler, self.rt.clock, FEED_SECONDS, self.send_feed),
+            self._every(PURGE_SECONDS, self.purge),
         ]
 
     async def stop(self) -> None:
@@ -87,6 +90,9 @@ class RadarService(OfferDesk):
         for st in self.engine.visitors.values():
             self._unsaved[st.facts.visitor_id] = st
         await self.flush()
+
+    async def purge(self) -> None:
+        await do_purge_history(self.rt)
 
     async def reload_rules(self) -> None:
         async with self.rt.db.read() as s:
@@ -101,8 +107,10 @@ class RadarService(OfferDesk):
         self.engine.set_rules(rules)
 
     async def refresh_capacity(self) -> None:
-        for skill in await self.capacity.refresh():
+        changed = await self.capacity.refresh()
+        for skill in changed:
             self.engine.capacity_changed(skill)
+        await do_log_capacity(self.rt, self.capacity.sample(changed))
 
     # ---- visitors ----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, Suppo
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.message import Message
-from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
+from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
 from tresen.storage.models.site import Site
 from tresen.storage.models.visit import Visit
 from tresen.storage.models.visitor import Visitor
@@ -15,6 +15,7 @@ __all__ = [
     "Agent",
     "AgentSession",
     "Base",
+    "CapacitySample",
     "CobrowseAudit",
     "CobrowseSession",
     "Conversation",

@@ -1,4 +1,4 @@
-"""visits that span pages; per-site radar policy
+"""visits that span pages; per-site radar policy; capacity samples for replay
 
 Revision ID: 0007_visits
 Revises: 0006
@@ -54,6 +54,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.create_index("ix_visits_visitor_started", ["visitor_id", "started_at"])
+    op.create_table(
+        "capacity_samples",
+        sa.Column("id", sa.Integer(), nullable=False),
+        _at("at"),
+        sa.Column("skill", sa.String(length=64), nullable=True),
+        sa.Column("free", sa.Integer(), nullable=False),
+        sa.Column("wait", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capacity_samples")),
+    )
+    with op.batch_alter_table("capacity_samples", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_capacity_samples_at"), ["at"], unique=False)
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("radar_policy", sa.JSON(), server_default="{}", nullable=False)
@@ -63,6 +74,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.drop_column("radar_policy")
+    with op.batch_alter_table("capacity_samples", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_capacity_samples_at"))
+    op.drop_table("capacity_samples")
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.drop_index("ix_visits_visitor_started")
     op.drop_table("visits")
