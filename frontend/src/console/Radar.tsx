@@ -162,7 +162,7 @@ export function Radar({ store }: { store: Store }) {
                       <ol>
                         {(v.pages || []).map((p, i) => (
                           <li key={i} data-field="journey-page">
-                            <span dir="auto">{p.title || pathOf(p.url)}</span> <span class="page-url">{pathOf(p.url)}</span>{" "}
+                            <span dir="auto">{p.title || pathOf(p.url)}</span> <span class="journey-url">{pathOf(p.url)}</span>{" "}
                             <span data-field="page-seconds">{clock(p.seconds)}</span>
                           </li>
                         ))}
