@@ -1,5 +1,6 @@
-"""The rule builder in Chromium: the seed's rule ("form X longer than Y minutes OR product P,
-AND a Sales agent free") built without typing JSON; the saved rule equals its JSON form."""
+"""The rules admin in Chromium: the seed's rule ("form X longer than Y minutes OR product P,
+AND a Sales agent free") built without typing JSON equals its JSON form; the per-rule figures
+after scripted visits with purchases."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from tests.e2e.conftest import api_login
-from tests.e2e.test_console import _context, login
+from tests.e2e.test_console import Guest, Loop, _context, login
 from tests.support.server import ServerProcess
+
+from tresen.radar.holdout import held_out
 
 SEED_WHEN = {
     "all": [
@@ -115,4 +118,81 @@ def test_the_seed_rule_is_built_without_json_and_equals_its_json_form(
     finally:
         for rule_id in made:
             admin.delete(f"/api/radar/rules/{rule_id}")
+        context.close()
+
+
+PROMO = {
+    "priority": 1,
+    "enabled": True,
+    "when": {"url": {"glob": "/e2e-figures-{tag}/*"}},
+    "action": {"type": "message", "text": {"en": "Use WINTER15 for 15 % off."}},
+    "control": 0.5,
+    "goal": {"event": "purchase"},
+}
+
+
+def test_rule_figures_after_scripted_visits_with_purchases(
+    browser: Any, demo_server: ServerProcess, admin: httpx.Client, screenshot_dir: Path
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    spec = {**PROMO, "name": f"Figures {tag}", "when": {"url": {"glob": f"/e2e-figures-{tag}/*"}}}
+    rule_id = int(admin.post("/api/radar/rules", json={"rule": spec}).json()["id"])
+    loop = Loop()
+    site = admin.get("/api/sites").json()[0]
+    guests = [Guest(loop, demo_server, site["widget_key"]) for _ in range(10)]
+    context, page = _context(browser, demo_server.url, dict(admin.cookies.items()))
+    try:
+        control = [g for g in guests if held_out(rule_id, g.visitor.id, 0.5)]
+        invited = [g for g in guests if g not in control]
+        for g in guests:
+            g.raw(
+                {
+                    "type": "track",
+                    "kind": "page",
+                    "url": f"{demo_server.url}/e2e-figures-{tag}/cart",
+                    "title": "Cart",
+                    "language": "en",
+                }
+            )
+        for g in invited:
+            g.wait(lambda g=g: any(f["type"] == "offer" for f in g.frames))
+        buyers = invited[:2] + control[:1]  # two invited visitors and one held out buy
+        for g in buyers:
+            g.raw({"type": "track", "kind": "event", "name": "purchase", "props": {"value": 50}})
+        expected_matched = len(guests)
+
+        def figures() -> dict[str, Any]:
+            return dict(admin.get(f"/api/radar/rules/{rule_id}/figures").json())
+
+        for _ in range(100):  # held-out records are written right after the page view
+            f = figures()
+            if f["matched"] == expected_matched and f["invited_group"]["converted"] == min(
+                2, len(invited)
+            ):
+                break
+            page.wait_for_timeout(200)  # the visits are written through about every second
+        assert (f["shown"], f["held_out"]) == (len(invited), len(control))
+        login(page)
+        page.click(".views button[data-view=rules]")
+        page.locator(f"tr[data-rule='{rule_id}'] button:has-text('Figures')").click()
+        panel = page.locator("[data-testid=rule-figures]")
+        assert panel.locator("[data-field=matched]").inner_text() == str(expected_matched)
+        assert (
+            panel.locator("[data-field=invited]")
+            .inner_text()
+            .startswith(f"{len(invited)} visitors, goal ")
+        )
+        if control:
+            assert (
+                panel.locator("[data-field=held-out]")
+                .inner_text()
+                .startswith(f"{len(control)} visitors")
+            )
+            assert "95 %" in panel.locator("[data-field=lift]").inner_text()
+        page.screenshot(path=str(screenshot_dir / "console-rule-figures.png"), full_page=True)
+    finally:
+        for g in guests:
+            g.stop()
+        loop.close()
+        admin.delete(f"/api/radar/rules/{rule_id}")
         context.close()

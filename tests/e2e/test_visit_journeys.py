@@ -17,7 +17,7 @@ import httpx
 import pytest
 from tests.e2e.conftest import DEMO_PASSWORD, api_login
 from tests.e2e.test_console import _context, login
-from tests.e2e.test_widget import _frame, _open_page, _send_from_visitor, shop_url
+from tests.e2e.test_widget import _frame, _open_page, _send_from_visitor, _wait_body, shop_url
 from tests.support.server import ServerProcess
 
 SHOP_PAGES = [
@@ -217,4 +217,12 @@ def test_two_tabs_are_one_row_and_get_one_invitation_in_the_focused_tab(
     wait_live(anna, first, 3, mark)
     assert bubble(first).count() == 0
     assert wait_live(anna, first, 3, mark)["offers_today"] == 1
+    # Accepting in the focused tab opens the chat there; the other tab shows it too.
+    bubble(second).get_by_role("button", name="Chat now").click()
+    _wait_body(second, "Questions about your order?")
+    _frame(first).get_by_role("button", name=re.compile("Open chat")).click()
+    _wait_body(first, "Questions about your order?")
+    for c in anna.get("/api/conversations", params={"status": "open"}).json():
+        if c["visitor_id"] == me["id"]:
+            anna.patch(f"/api/conversations/{c['id']}", json={"status": "resolved"})
     context.close()

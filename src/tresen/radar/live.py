@@ -29,14 +29,13 @@ from tresen.radar import actions
 from tresen.radar.capacity import DbCapacity
 from tresen.radar.engine import RadarEngine
 from tresen.radar.facts import VisitorFacts
-from tresen.radar.feed import visitor_view
+from tresen.radar.feed import FeedDesk
 from tresen.radar.history import do_log_capacity, do_purge_history
 from tresen.radar.offers import OfferDesk
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import compile_rule
 from tresen.radar.visits import do_save_visits, do_start_visit
-from tresen.realtime.protocol import RadarOut, TrackIn
-from tresen.realtime.topics import RADAR_TOPIC
+from tresen.realtime.protocol import TrackIn
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating, TimerHandle
 from tresen.storage.models import PageView, Site, Visitor
@@ -49,7 +48,7 @@ FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per 
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 
 
-class RadarService(OfferDesk):
+class RadarService(OfferDesk, FeedDesk):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.capacity = DbCapacity(rt)
@@ -66,6 +65,8 @@ class RadarService(OfferDesk):
         self._locks: dict[int, asyncio.Lock] = {}
         self._offer_tabs: dict[int, str] = {}
         self._unsaved: dict[int, VisitorState] = {}
+        self._tab_timers: dict[tuple[int, str], TimerHandle] = {}
+        self.stopped = False
         self._offer_ids: dict[tuple[int, int], int] = {}
         self._views: list[dict[str, Any]] = []
         self._loops: list[Repeating] = []
@@ -85,9 +86,15 @@ class RadarService(OfferDesk):
         ]
 
     async def stop(self) -> None:
+        """No timer of this node fires any more (nor writes after the database closed); the
+        visits it holds are written through."""
+        self.stopped = True
         for loop in self._loops:
             loop.cancel()
+        for handle in [*self._leaving.values(), *self._tab_timers.values()]:
+            handle.cancel()
         for st in self.engine.visitors.values():
+            st.cancel_timers()
             self._unsaved[st.facts.visitor_id] = st
         await self.flush()
 
@@ -163,7 +170,9 @@ class RadarService(OfferDesk):
             st.journey.close_tab(tab, now)
             grace = now + self.rt.settings.visit_grace_seconds
             if self._offer_tabs.get(who.id) == tab:
-                self.rt.scheduler.call_at(grace, lambda: self._tab_gone(who.id, tab))
+                self._tab_timers[(who.id, tab)] = self.rt.scheduler.call_at(
+                    grace, lambda: self._tab_gone(who.id, tab)
+                )
             self.changed(who.id)
             if tabs:
                 return
@@ -173,6 +182,7 @@ class RadarService(OfferDesk):
             await self._save([st])
 
     def _tab_gone(self, visitor_id: int, tab: str) -> None:
+        self._tab_timers.pop((visitor_id, tab), None)
         if self._offer_tabs.get(visitor_id) == tab and tab not in self._tabs.get(visitor_id, {}):
             self._offer_tabs.pop(visitor_id, None)
             self.engine.withdraw(visitor_id)
@@ -203,29 +213,48 @@ class RadarService(OfferDesk):
         if st is None or st.journey is None:
             return
         now = self.rt.clock.now().timestamp()
+        if now - st.journey.last_seen_at >= self.rt.settings.visit_timeout_seconds:
+            st = await self._renew(who, st)
+            if st is None or st.journey is None:
+                return
+        journey = st.journey
+        assert journey is not None
+        journey.last_seen_at = now
         if frame.kind == "page":
-            new = st.journey.page(tab, frame.view, frame.url, frame.title, now)
-            st.journey.focus(tab, frame.focused, now)
+            new = journey.page(tab, frame.view, frame.url, frame.title, now)
+            journey.focus(tab, frame.focused, now)
             if new:
                 self._page(st.facts, frame)
             self.changed(who.id)
         elif frame.kind == "focus":
-            st.journey.focus(tab, frame.focused, now)
+            journey.focus(tab, frame.focused, now)
             self.changed(who.id)
         elif frame.kind == "form":
             self.engine.form_focus(who.id, frame.form)
         else:
             self.engine.custom_event(who.id, frame.name, frame.props)
-            st.journey.goal_event(frame.name, frame.props, now)
+            journey.goal_event(frame.name, frame.props, now)
         self._unsaved[who.id] = st
+
+    async def _renew(self, who: Principal, old: VisitorState) -> VisitorState | None:
+        """Inactive past the visit timeout with a tab still open: that visit ends, a new one
+        begins (keeping the restraint), in the same tabs."""
+        async with self._lock(who.id):
+            assert old.journey is not None
+            tabs = list(old.journey.tabs)
+            self._unsaved.pop(who.id, None)
+            await self._save([old])
+            self.engine.forget(who.id)
+            st = await self._arrive(who)
+            if st is not None and st.journey is not None:
+                for tab in tabs:
+                    st.journey.open_tab(tab, self.rt.clock.now().timestamp())
+            return st
 
     def away(self, visitor_id: int) -> bool:
         """No tab of the visitor is open here (gone, or between two page loads)."""
         st = self.engine.visitors.get(visitor_id)
         return st is None or st.away
-
-    def tab_count(self, visitor_id: int) -> int:
-        return len(self._tabs.get(visitor_id, {}))
 
     def _page(self, facts: VisitorFacts, frame: TrackIn) -> None:
         parts = urlsplit(frame.url)
@@ -283,37 +312,11 @@ class RadarService(OfferDesk):
         except Exception:
             log.exception("could not write %d visits through", len(states))
 
-    # ---- the live visitors feed --------------------------------------------------------------
-
-    def changed(self, visitor_id: int) -> None:
-        """The visitor's live state changed: in the next feed frame."""
-        self._dirty.add(visitor_id)
-
-    def send_feed(self) -> None:
-        """One ``radar`` frame with every visitor that changed since the last one, to the
-        consoles that have the visitors view open (none: nothing is built)."""
-        if not (self._dirty or self._gone):
-            return
-        dirty, gone = self._dirty, self._gone
-        self._dirty, self._gone = set(), set()
-        if self.rt.hub.subscribers(RADAR_TOPIC) == 0 and not self.rt.settings.redis_url:
-            return  # one node and nobody looking
-        visitors = [v for vid in sorted(dirty) if (v := self.snapshot(vid))]
-        frame = RadarOut(visitors=visitors, gone=sorted(gone)).frame()
-        self.rt.bus.publish_nowait(RADAR_TOPIC, frame)
-
-    def snapshot(self, visitor_id: int) -> dict[str, Any] | None:
-        st = self.engine.visitors.get(visitor_id)
-        if st is None:
-            return None
-        return visitor_view(st, self.tab_count(visitor_id), self.rt.clock.now().timestamp())
-
-    def snapshots(self) -> list[dict[str, Any]]:
-        return [v for vid in list(self.engine.visitors) if (v := self.snapshot(vid))]
-
     # ---- listeners (on every node) -----------------------------------------------------------
 
     def on_rules_changed(self, event: Event) -> None:
+        if self.stopped:
+            return
         spawn(self.reload_rules(), name="radar-rules")
 
     def on_conversation(self, event: ConversationEvent) -> None:
@@ -336,6 +339,8 @@ class RadarService(OfferDesk):
     def on_capacity(self, event: Event) -> None:
         """Coalesced: one refresh at a time, and one more after it if anything changed
         meanwhile (a burst of assignments costs two refreshes, not one each)."""
+        if self.stopped:
+            return
         if self._refreshing:
             self._refresh_again = True
             return

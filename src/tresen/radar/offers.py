@@ -26,6 +26,7 @@ class OfferDesk:
     _unsaved: dict[int, VisitorState]
     _offer_ids: dict[tuple[int, int], int]
     _offer_tabs: dict[int, str]
+    stopped: bool
 
     if TYPE_CHECKING:
 
@@ -34,7 +35,8 @@ class OfferDesk:
         async def _save(self, states: list[VisitorState]) -> None: ...
 
     def _on_offer(self, offer: Offer) -> None:
-        spawn(self._send_offer(offer), name="radar-offer")
+        if not self.stopped:
+            spawn(self._send_offer(offer), name="radar-offer")
 
     async def _send_offer(self, offer: Offer) -> None:
         st = self.engine.visitors.get(offer.visitor_id)
@@ -65,7 +67,8 @@ class OfferDesk:
         self.changed(offer.visitor_id)
 
     def _on_held_out(self, visitor_id: int, rule: Rule) -> None:
-        spawn(self._record_held_out(visitor_id, rule), name="radar-held-out")
+        if not self.stopped:
+            spawn(self._record_held_out(visitor_id, rule), name="radar-held-out")
 
     async def _record_held_out(self, visitor_id: int, rule: Rule) -> None:
         st = self.engine.visitors.get(visitor_id)
@@ -113,7 +116,7 @@ class OfferDesk:
         if outcome != "ignored":
             return
         offer_id = self._offer_ids.pop((visitor_id, rule_id), None)
-        if offer_id is not None:
+        if offer_id is not None and not self.stopped:
             self._offer_tabs.pop(visitor_id, None)
             self._answered(visitor_id, offer_id, "ignored")
             spawn(actions.do_record_outcome(self.rt, offer_id, "ignored"), name="radar-ignored")

@@ -205,3 +205,26 @@ async def test_site_policy_shortens_the_no_thanks_pause(world: World) -> None:
     bad = await world.sc.anna.patch(f"/api/radar/policy/{site['id']}", json={"max_per_day": -1})
     assert bad.status_code == 422
     await tab.close()
+
+
+async def test_a_tab_left_open_and_idle_for_30_minutes_starts_a_new_visit(world: World) -> None:
+    visitor = await world.sc.visitor()
+    tab = Tab(visitor)
+    await tab.open("/")
+    await tab.page("/shop", focused=True)  # a second page in the same page load (an SPA)
+    await tab.handled()
+    tab.view = "spa-2"
+    await tab.page("/shop/lamps")
+    await tab.handled()
+    assert (await world.live(visitor.id))["pages_viewed"] == 2  # type: ignore[index]
+    world.advance(30 * 60)  # idle: no page, no event
+    tab.view = "spa-3"
+    await tab.page("/shop/sofas")
+    await tab.handled()
+    live = await world.live(visitor.id)
+    assert live is not None and live["pages_viewed"] == 1 and live["tabs"] == 1
+    assert live["entry_url"] == "https://shop.example/shop/sofas"
+    await world.closed(tab)
+    async with world.srv.rt.db.read() as s:
+        rows = list((await s.execute(select(Visit).order_by(Visit.id))).scalars())
+    assert [v.page_count for v in rows] == [2, 1]
