@@ -30,6 +30,7 @@ from bench.radar import PATHS, Capacity, make_rule
 from tresen.cli import tune_gc
 from tresen.clock import ManualClock
 from tresen.principal import Principal
+from tresen.radar.actions import check_create_rule
 from tresen.radar.live import RadarService
 from tresen.radar.rules import compile_rule
 from tresen.realtime.protocol import TrackIn
@@ -79,8 +80,9 @@ async def run(args: argparse.Namespace) -> None:
     rt.radar = radar
     radar.engine.resources.capacity = Capacity()  # 50 free slots per skill
     rng = random.Random(7)
-    radar.engine.set_rules(compile_rule(i, None, make_rule(i, rng)) for i in range(args.rules))
     site_id, ids = await seed(rt, args.visitors)
+    rules = [await check_create_rule(rt, site_id, make_rule(i, rng)) for i in range(args.rules)]
+    radar.engine.set_rules(compile_rule(r.id, r.site_id, r.spec) for r in rules)
     who = [Principal("visitor", vid, site_id=site_id) for vid in ids]
     started = time.perf_counter()
     for p in who:
