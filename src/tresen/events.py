@@ -301,6 +301,17 @@ class OfferShown(VisitorEvent):
     agent_id: int | None = None
     agent_name: str | None = None
     agent_photo: str | None = None
+    tab: str | None = None  # shown in this tab only (the focused one); None: every tab
+
+
+@dataclass(frozen=True, slots=True)
+class OfferHeldOut(VisitorEvent):
+    """A rule matched a visitor of its control group: nothing was shown (for the lift)."""
+
+    offer_id: int
+    visitor_id: int
+    site_id: int
+    rule_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ class Peer(Protocol):
     who: Principal
     closed: bool
     frame_bytes: int
+    tab: str
+    """A visitor's browser tab (several sockets of one visitor may share a visit)."""
     """Size of the frame being handled, in bytes."""
     cobrowse: Any
     """The co-browse relay's state for this socket (``cobrowse.relay.RelayState``), if any."""

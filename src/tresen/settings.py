@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     email_slots: int = Field(default=1, ge=0)  # email items an agent holds beside chats
     email_chat_reserve: int = Field(default=1, ge=0)  # chat slots kept free of email work
     email_yield: bool = True  # untouched email items go back when a chat waits
+    visit_timeout_seconds: float = 30 * 60.0  # a visit ends after this long without activity
+    visit_grace_seconds: float = 10.0  # a visitor with no tab left stays listed this long
+    radar_history_days: float = 30.0  # visits, page views, capacity samples kept for replay
     cookie_secure: bool = False
     log_level: str = "info"
 

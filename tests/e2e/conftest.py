@@ -51,6 +51,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
             "TRESEN_DEMO_PASSWORD": DEMO_PASSWORD,
             "TRESEN_SECRET_KEY": "e2e-secret",
             "TRESEN_LOG_LEVEL": "warning",
+            # A visitor with no tab left leaves the live list after this (a page load is back
+            # well within it); shorter than the default so tests see visitors leave quickly.
+            "TRESEN_VISIT_GRACE_SECONDS": "3",
         },
         command="demo",
     )

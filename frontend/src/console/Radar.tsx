@@ -19,6 +19,11 @@ export function inviteText(language: string | null): string {
   return INVITE_TEXT[lang] ?? INVITE_TEXT.en;
 }
 
+/** Summed focused time of the visit, running while one of its tabs has the focus. */
+export function timeSpent(v: RadarVisitor, now: number): number {
+  return (v.time_on_site ?? 0) + (v.focused && v.at ? Math.max(0, now - v.at) : 0);
+}
+
 function pathOf(url: string): string {
   try {
     const u = new URL(url);
@@ -132,7 +137,7 @@ export function Radar({ store }: { store: Store }) {
         <table class="radar-list">
           <thead>
             <tr>
-              <th>Visitor</th><th>Current page</th><th>On page</th><th>On site</th><th>Pages</th>
+              <th>Visitor</th><th>Current page</th><th>On page</th><th>On site</th><th>Time spent</th><th>Pages</th><th>Tabs</th>
               <th>Device</th><th>Lang</th><th>Segment</th><th>State</th><th />
             </tr>
           </thead>
@@ -150,7 +155,21 @@ export function Radar({ store }: { store: Store }) {
                   </td>
                   <td data-field="time-on-page">{clock(now - v.page_started_at)}</td>
                   <td data-field="time-on-site">{clock(now - v.site_started_at)}</td>
-                  <td data-field="pages">{v.pages_viewed}</td>
+                  <td data-field="time-spent" title="Focused time over all pages of the visit">{clock(timeSpent(v, now))}</td>
+                  <td>
+                    <details class="journey">
+                      <summary data-field="pages">{v.pages_viewed}</summary>
+                      <ol>
+                        {(v.pages || []).map((p, i) => (
+                          <li key={i} data-field="journey-page">
+                            <span dir="auto">{p.title || pathOf(p.url)}</span> <span class="journey-url">{pathOf(p.url)}</span>{" "}
+                            <span data-field="page-seconds">{clock(p.seconds)}</span>
+                          </li>
+                        ))}
+                      </ol>
+                    </details>
+                  </td>
+                  <td data-field="tabs">{v.tabs ?? 1}</td>
                   <td>{v.device || "—"}</td>
                   <td>{v.language || "—"}</td>
                   <td>{v.segment || "—"}</td>
@@ -165,7 +184,7 @@ export function Radar({ store }: { store: Store }) {
                 </tr>
                 {inviting === v.id && (
                   <tr class="invite-row">
-                    <td colSpan={10}>
+                    <td colSpan={12}>
                       <InviteForm store={store} v={v} onDone={() => setInviting(null)} />
                     </td>
                   </tr>

@@ -86,6 +86,8 @@ export interface Rule {
   enabled: boolean;
   when: Record<string, unknown>;
   action: RuleAction;
+  control?: number;
+  goal?: { event?: string; url?: string };
 }
 
 export interface RuleTest {

@@ -149,6 +149,7 @@ function start(script: HTMLScriptElement): void {
         device: device(),
         language: document.documentElement.lang || navigator.language || "",
         utm: utm(),
+        focused: hasFocus(),
       },
       narrow: narrow(),
     });
@@ -210,6 +211,14 @@ function start(script: HTMLScriptElement): void {
     formTimer = window.setTimeout(checkForm, 0); // focus moves to the next field first
   }, true);
   window.addEventListener("hashchange", reportPage);
+  // Which tab has the focus: the radar counts focused time per page and invites in that tab.
+  let focused = hasFocus();
+  const checkFocus = () => {
+    if (focused !== hasFocus()) post({ tresen: 1, type: "focus", focused: (focused = !focused) });
+  };
+  window.addEventListener("focus", checkFocus);
+  window.addEventListener("blur", () => setTimeout(checkFocus, 0)); // into our frame: still ours
+  document.addEventListener("visibilitychange", checkFocus);
   let resizeTimer = 0;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
@@ -251,6 +260,10 @@ function start(script: HTMLScriptElement): void {
     const fn = (api as unknown as Record<string, unknown>)[method];
     if (typeof fn === "function") (fn as (...a: unknown[]) => void)(...args);
   }
+}
+
+function hasFocus(): boolean {
+  return document.visibilityState !== "hidden" && document.hasFocus();
 }
 
 function boot(): void {

@@ -11,6 +11,8 @@ export interface PageInfo {
   device?: Device;
   language?: string;
   utm?: Record<string, string>;
+  /** The host page's tab has the focus (visible and focused). */
+  focused?: boolean;
 }
 
 export interface IdentityInput {
@@ -30,6 +32,8 @@ export type HostToFrame =
   | { tresen: 1; type: "page"; page: PageInfo; narrow: boolean }
   // Focus entered a form (its id or name) or left every form (null). Never field values.
   | { tresen: 1; type: "form"; form: string | null }
+  // The host page's tab gained or lost the focus: the radar counts focused time per page.
+  | { tresen: 1; type: "focus"; focused: boolean }
   | { tresen: 1; type: "restore"; local: string | null; session: string | null }
   // Co-browsing: the recorder in the host page -> the frame's socket (see src/cobrowse/types.ts).
   | { tresen: 1; type: "cobrowse"; data: { op: string; [k: string]: unknown } };

@@ -45,6 +45,8 @@ export interface OfferFrame {
   type: "offer";
   offer_id: number;
   kind: "invite" | "message" | "bot";
+  /** Shown only by the widget in this browser tab (the focused one); absent: any. */
+  tab?: string | null;
   text: string;
   auto_open?: boolean;
   quiet?: boolean;
@@ -86,6 +88,15 @@ export interface RadarVisitor {
   chatting: boolean;
   invited: boolean;
   offers_today: number;
+  /** The visit across pages and tabs (docs/rules.md, "Visits"). */
+  tabs?: number;
+  visit_id?: number | null;
+  entry_url?: string;
+  /** Summed focused time of the visit's pages when the snapshot was taken (`at`). */
+  time_on_site?: number;
+  focused?: boolean;
+  at?: number;
+  pages?: { url: string; title: string; at: number; seconds: number }[];
 }
 
 /** Live visitors changed (only to consoles that sent `subscribe` for the "visitors" view):

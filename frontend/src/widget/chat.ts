@@ -68,6 +68,8 @@ export class Chat {
   private session: Promise<unknown> = Promise.resolve();
   /** The topic (a skill) the visitor picked for a new conversation, if the site offers topics. */
   topic: string | null = null;
+  /** This browser tab (kept per tab across navigation): one visit, several tabs. */
+  readonly tab = tabId();
 
   constructor(
     private site: string,
@@ -97,7 +99,8 @@ export class Chat {
     }
     this.state.unread = stored.unread || 0;
     const inv = stored.invite;
-    this.state.invite = inv && Date.now() - inv.at < INVITE_TTL ? inv : null;
+    const mine = inv && (!inv.tab || inv.tab === this.tab);
+    this.state.invite = inv && mine && Date.now() - inv.at < INVITE_TTL ? inv : null;
     this.state.notes = (stored.notes || []).slice(-5);
     this.seen = new Set(stored.seen || []);
     const opening = this.openSession(identity, stored.conv ?? null);
@@ -169,7 +172,7 @@ export class Chat {
     }
     if (this.stopped || !this.token) return null;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = new URLSearchParams({ site: this.site, token: this.token });
+    const q = new URLSearchParams({ site: this.site, token: this.token, tab: this.tab });
     return `${proto}//${location.host}/ws/visitor?${q}`;
   }
 
@@ -302,6 +305,7 @@ export class Chat {
   }
 
   private onOffer(f: OfferFrame): void {
+    if (f.tab && f.tab !== this.tab) return; // another tab of this visitor shows it
     const at = Date.now();
     if (f.kind === "message") {
       if (this.state.notes.some((n) => n.key === `o${f.offer_id}`)) return;
@@ -332,6 +336,7 @@ export class Chat {
       quiet: Boolean(f.quiet),
       autoOpen: Boolean(f.auto_open),
       at,
+      tab: f.tab || null,
     };
     this.state.invite = invite;
     this.save();
@@ -392,6 +397,10 @@ export class Chat {
 
   trackPage(p: PageInfo): void {
     this.tracking.pageView(p);
+  }
+
+  trackFocus(focused: boolean): void {
+    this.tracking.focus(focused);
   }
 
   trackForm(form: string | null): void {
@@ -607,4 +616,17 @@ export class Chat {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The id of this browser tab, kept in the frame's per-tab storage (a fresh one per page load
+ * when the browser blocks storage in third-party frames). */
+function tabId(): string {
+  const fresh = Math.random().toString(36).slice(2, 12);
+  try {
+    const id = window.sessionStorage.getItem("tresen:tab") || fresh;
+    window.sessionStorage.setItem("tresen:tab", id);
+    return id;
+  } catch {
+    return fresh;
+  }
 }

@@ -22,6 +22,8 @@ export interface Invite {
   quiet: boolean;
   autoOpen: boolean;
   at: number;
+  /** The browser tab it is shown in (another tab of the visitor leaves it alone). */
+  tab?: string | null;
 }
 
 export interface QueueInfo {

@@ -63,6 +63,9 @@ function handle(msg: HostToFrame): void {
     case "form":
       chat.trackForm(typeof msg.form === "string" ? msg.form : null);
       break;
+    case "focus":
+      chat.trackFocus(msg.focused !== false);
+      break;
     case "cobrowse":
       if (msg.data && typeof msg.data.op === "string") cobrowse?.fromHost(msg.data as never);
       break;

@@ -13,24 +13,37 @@ export class Tracking {
   private form: string | null = null;
   private events: Frame[] = [];
   private controls: Frame[] = [];
+  private view = "";
 
   /** `send` returns false when the socket is down. */
   constructor(private send: (frame: Frame) => boolean) {}
 
   pageView(p: PageInfo): void {
+    const url = String(p.url || "").slice(0, 2048);
+    // A page load has a view id: the same page reported again (a reconnect, a resize) is not
+    // a new page view; a navigation (also in a single-page app) is.
+    if (!this.page || this.page.url !== url) this.view = Math.random().toString(36).slice(2, 14);
     const utm: Record<string, string> = {};
     for (const [k, v] of Object.entries(p.utm || {}).slice(0, 5)) utm[k] = String(v).slice(0, 200);
     this.page = {
       type: "track",
       kind: "page",
-      url: String(p.url || "").slice(0, 2048),
+      url,
       title: String(p.title || "").slice(0, 500),
       referrer: String(p.referrer || "").slice(0, 2048),
       language: String(p.language || "").slice(0, 35) || null,
       utm,
+      view: this.view,
+      focused: p.focused !== false,
     };
     if (p.device === "desktop" || p.device === "mobile" || p.device === "tablet") this.page.device = p.device;
     this.send(this.page);
+  }
+
+  /** The tab gained or lost the focus. */
+  focus(focused: boolean): void {
+    if (this.page) this.page.focused = focused;
+    this.send({ type: "track", kind: "focus", focused });
   }
 
   formFocus(form: string | null): void {

@@ -62,6 +62,7 @@ class Connection:
         self.topics: set[str] = set()
         self.cobrowse: Any = None
         self.frame_bytes = 0
+        self.tab = ""  # a visitor's browser tab (``radar``: one visit, several tabs)
 
     # ---- outgoing ----------------------------------------------------------------------------
 

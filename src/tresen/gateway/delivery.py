@@ -125,6 +125,7 @@ class Delivery:
             quiet=event.quiet,
             agent_name=event.agent_name,
             agent_photo=event.agent_photo,
+            tab=event.tab,
         )
         self.bus.publish_nowait(visitor_topic(event.visitor_id), out.frame())
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
@@ -50,8 +51,9 @@ class Gateway:
         for conn in list(self.connections):
             conn.close(1001, "server shutting down")
 
-    async def serve(self, ws: WebSocket, who: Principal, topics: list[str]) -> None:
+    async def serve(self, ws: WebSocket, who: Principal, topics: list[str], tab: str = "") -> None:
         conn = Connection(ws, who, self.rt, self.router)
+        conn.tab = tab
         self.connections.add(conn)
         try:
             for topic in topics:
@@ -95,6 +97,14 @@ async def _refuse(ws: WebSocket, exc: TresenError) -> None:
     await ws.close(CLOSE_FORBIDDEN if isinstance(exc, Forbidden) else CLOSE_AUTH, exc.code)
 
 
+def _tab_id(given: str) -> str:
+    """The browser tab the socket belongs to (the widget keeps it per tab); a socket that names
+    none is a tab of its own."""
+    if given and len(given) <= 40 and given.replace("-", "").replace("_", "").isalnum():
+        return given
+    return "s-" + secrets.token_hex(6)
+
+
 @router.websocket("/ws/visitor")
 async def visitor_socket(ws: WebSocket) -> None:
     rt: Runtime = ws.app.state.rt
@@ -107,12 +117,13 @@ async def visitor_socket(ws: WebSocket) -> None:
         who = await visitor_from_token(rt, site, ws.query_params.get("token", ""))
     except TresenError as exc:
         return await _refuse(ws, exc)
+    tab = _tab_id(ws.query_params.get("tab", ""))
     await rt.routing.visitor_connected(who.id)
-    await rt.radar.visitor_connected(who)
+    await rt.radar.visitor_connected(who, tab)
     try:
-        await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)])
+        await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)], tab)
     finally:
-        await rt.radar.visitor_disconnected(who)
+        await rt.radar.visitor_disconnected(who, tab)
         await rt.routing.visitor_disconnected(who.id)
 
 

@@ -12,15 +12,17 @@ from tresen.events import (
     Event,
     OfferAccepted,
     OfferDismissed,
+    OfferHeldOut,
     OfferIgnored,
     OfferShown,
     RulesChanged,
     record,
 )
 from tresen.radar.compiled import RuleError
+from tresen.radar.policy import POLICY_KEYS, Policy
 from tresen.radar.rules import RuleSpec, parse_rule
 from tresen.runtime import Runtime
-from tresen.storage.models import RadarOffer, RadarRule
+from tresen.storage.models import RadarOffer, RadarRule, Site
 
 
 def check_rule_spec(data: Any) -> RuleSpec:
@@ -77,6 +79,37 @@ async def do_order_rules(rt: Runtime, rule_ids: list[int]) -> None:
         record(s, RulesChanged(None))
 
 
+async def check_set_policy(rt: Runtime, site_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change a site's restraint (validated by the caller's model); every node reloads it."""
+    async with rt.db.write() as s:
+        site = await s.get(Site, site_id)
+        if site is None:
+            raise NotFound(f"no site {site_id}")
+        site.radar_policy = {
+            k: v for k, v in {**site.radar_policy, **changes}.items() if k in POLICY_KEYS
+        }
+        record(s, RulesChanged(None))
+        return _policy_view(site.radar_policy)
+
+
+async def access_policy(rt: Runtime, site_id: int) -> dict[str, Any]:
+    async with rt.db.read() as s:
+        site = await s.get(Site, site_id)
+        if site is None:
+            raise NotFound(f"no site {site_id}")
+        return _policy_view(site.radar_policy)
+
+
+def _policy_view(data: dict[str, Any]) -> dict[str, Any]:
+    p = Policy.from_site(data)
+    return {
+        "dismiss_hours": p.dismiss_cooldown / 3600,
+        "after_chat_hours": p.after_chat / 3600,
+        "invite_expiry_seconds": p.invite_expiry,
+        "max_per_day": p.max_per_day,
+    }
+
+
 async def access_rule_by_id(s: Any, rule_id: int) -> RadarRule:
     rule = await s.get(RadarRule, rule_id)
     if rule is None:
@@ -104,6 +137,7 @@ async def do_record_offer(
     agent_photo: str | None = None,
     auto_open: bool = False,
     quiet: bool = False,
+    tab: str | None = None,
 ) -> int:
     """Store an offer; once stored it is shown (``OfferShown``). ``agent_id`` marks an agent's
     manual invitation."""
@@ -135,8 +169,28 @@ async def do_record_offer(
                 agent_id=agent_id,
                 agent_name=agent_name,
                 agent_photo=agent_photo,
+                tab=tab,
             ),
         )
+        return row.id
+
+
+async def do_record_held_out(
+    rt: Runtime, *, rule_id: int, site_id: int, visitor_id: int, kind: str
+) -> int:
+    """A matching visitor of the rule's control group: stored with outcome ``held_out``."""
+    async with rt.db.write() as s:
+        row = RadarOffer(
+            rule_id=rule_id,
+            site_id=site_id,
+            visitor_id=visitor_id,
+            kind=kind,
+            outcome="held_out",
+            shown_at=rt.clock.now(),
+        )
+        s.add(row)
+        await s.flush()
+        record(s, OfferHeldOut(row.id, visitor_id, site_id, rule_id))
         return row.id
 
 

@@ -12,6 +12,8 @@ from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.errors import NotFound
 from tresen.radar import actions
 from tresen.radar.compiled import Ctx
+from tresen.radar.figures import access_rule_figures
+from tresen.radar.history import access_replay
 from tresen.radar.rules import compile_rule
 from tresen.storage.models import RadarRule
 
@@ -35,6 +37,16 @@ class OrderIn(BaseModel):
 
 class InviteIn(BaseModel):
     text: str = Field(min_length=1, max_length=1000)
+
+
+class PolicyIn(BaseModel):
+    """A site's restraint (docs/rules.md, "Order and restraint"); omitted keys keep theirs."""
+
+    model_config = {"extra": "forbid"}
+    dismiss_hours: float | None = Field(default=None, ge=0, le=24 * 365)
+    after_chat_hours: float | None = Field(default=None, ge=0, le=24 * 365)
+    invite_expiry_seconds: float | None = Field(default=None, ge=10, le=3600)
+    max_per_day: int | None = Field(default=None, ge=0, le=100)
 
 
 def rule_view(rule: RadarRule) -> dict[str, Any]:
@@ -67,6 +79,37 @@ async def order_rules(body: OrderIn, rt: RT, who: AdminDep) -> list[dict[str, An
     return [rule_view(r) for r in await actions.list_rules(rt)]
 
 
+class ReplayIn(BaseModel):
+    rule: dict[str, Any]
+    days: float = Field(default=7, gt=0, le=365)
+    site_id: int | None = None
+
+
+@router.post("/rules/replay")
+async def replay_rule(body: ReplayIn, rt: RT, who: AdminDep) -> dict[str, Any]:
+    """What would this draft rule have done over the stored visits of the last ``days``?"""
+    spec = actions.check_rule_spec(body.rule)
+    return await access_replay(
+        rt, spec.model_dump(mode="json"), days=body.days, site_id=body.site_id
+    )
+
+
+@router.get("/rules/{rule_id}/figures")
+async def rule_figures(rule_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
+    """Matched, shown, accepted, chats; goal rate and value of invited vs held out; the lift."""
+    return await access_rule_figures(rt, rule_id)
+
+
+@router.get("/policy/{site_id}")
+async def get_policy(site_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
+    return await actions.access_policy(rt, site_id)
+
+
+@router.patch("/policy/{site_id}")
+async def patch_policy(site_id: int, body: PolicyIn, rt: RT, who: AdminDep) -> dict[str, Any]:
+    return await actions.check_set_policy(rt, site_id, body.model_dump(exclude_none=True))
+
+
 @router.post("/rules/test")
 async def test_rule(body: RuleTestIn, rt: RT, who: AgentDep) -> dict[str, Any]:
     """Would this rule hold for that visitor right now? (Visitors on this node.)"""
@@ -83,7 +126,7 @@ async def test_rule(body: RuleTestIn, rt: RT, who: AgentDep) -> dict[str, Any]:
     ctx = Ctx(st.facts, rt.clock.now().timestamp(), rt.radar.engine.resources)
     behaviour = rule.behaviour.test(Ctx(ctx.facts, ctx.now, ctx.resources, optimistic=True))
     holds = rule.cond.test(ctx)
-    blocked = rt.radar.engine.policy.blocked_until(st, ctx.now)
+    blocked = rt.radar.engine.policy_for(st.facts.site_id).blocked_until(st, ctx.now)
     return {
         "holds": holds,
         "behaviour": behaviour,

@@ -21,6 +21,10 @@ class DbCapacity:
         self._wait: dict[str | None, float] = {}
         self._agents: list[AgentLoad] = []
 
+    def sample(self, skills: set[str | None]) -> dict[str | None, tuple[int, float]]:
+        """Free slots and wait of these skills (for the capacity log)."""
+        return {k: (self.free_slots(k), self.queue_wait(k)) for k in skills}
+
     def free_slots(self, skill: str | None) -> int:
         return self._free.get(skill, 0)
 

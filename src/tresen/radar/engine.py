@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from tresen.clock import Clock
 from tresen.radar.compiled import Ctx, never
 from tresen.radar.facts import TrackedEvent, VisitorFacts
+from tresen.radar.holdout import held_out
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import Rule, pick_text
 from tresen.scheduler import Scheduler
@@ -68,11 +69,14 @@ class RadarEngine:
         on_offer: Callable[[Offer], None],
         on_outcome: Callable[[int, int, Outcome], None] | None = None,
         policy: Policy | None = None,
+        on_held_out: Callable[[int, Rule], None] | None = None,
     ) -> None:
         self.clock, self.scheduler = clock, scheduler
         self.resources = PacedResources(capacity)
         self.on_offer, self.on_outcome = on_offer, on_outcome or (lambda v, r, o: None)
         self.policy = policy or Policy()
+        self.on_held_out = on_held_out or (lambda v, r: None)
+        self.site_policies: dict[int, Policy] = {}
         self.visitors: dict[int, VisitorState] = {}
         self._rules: dict[int | None, list[Rule]] = {}
         self._by_site: dict[int, list[Rule]] = {}
@@ -89,6 +93,9 @@ class RadarEngine:
         self._by_site = {}
         for state in list(self.visitors.values()):
             self.evaluate(state)
+
+    def policy_for(self, site_id: int) -> Policy:
+        return self.site_policies.get(site_id, self.policy)
 
     def track(self, facts: VisitorFacts, state: VisitorState | None = None) -> VisitorState:
         st = state or VisitorState(facts)
@@ -157,6 +164,13 @@ class RadarEngine:
         self.evaluate(st)
         return offer
 
+    def withdraw(self, visitor_id: int) -> None:
+        """The tab showing the outstanding offer went away: it counts as ignored."""
+        st = self.visitors.get(visitor_id)
+        if st is not None and st.outstanding is not None:
+            self._resolve(st, "ignored")
+            self.evaluate(st)
+
     def capacity_changed(self, skill: str | None = None) -> None:
         """Free capacity for ``skill`` changed: re-evaluate only the visitors waiting on it."""
         queues = (
@@ -180,7 +194,7 @@ class RadarEngine:
         if st.waiting_on:
             self._unwait(st)
         now = self._now()
-        blocked_until = self.policy.blocked_until(st, now)
+        blocked_until = self.policy_for(st.facts.site_id).blocked_until(st, now)
         if blocked_until is not None:
             if blocked_until != float("inf"):
                 st.timer = self.scheduler.call_at(blocked_until, lambda: self.evaluate(st))
@@ -213,7 +227,14 @@ class RadarEngine:
             rules = self._by_site[site_id] = sorted(merged, key=lambda r: (r.spec.priority, r.id))
         return rules
 
-    def _fire(self, st: VisitorState, rule: Rule, now: float) -> Offer:
+    def _fire(self, st: VisitorState, rule: Rule, now: float) -> Offer | None:
+        if held_out(rule.id, st.facts.visitor_id, rule.spec.control):
+            # The control group: not invited (nor by a later rule), recorded once per visit.
+            st.offered_page_view = st.facts.page_view
+            if rule.id not in st.held_out:
+                st.held_out.add(rule.id)
+                self.on_held_out(st.facts.visitor_id, rule)
+            return None
         action = rule.spec.action
         offer = Offer(
             visitor_id=st.facts.visitor_id,
@@ -231,7 +252,7 @@ class RadarEngine:
             st.paced = True
             self.resources.outstanding[rule.skill] += 1
         st.expiry = self.scheduler.call_at(
-            now + self.policy.invite_expiry, lambda: self._expire(st)
+            now + self.policy_for(st.facts.site_id).invite_expiry, lambda: self._expire(st)
         )
         self.on_offer(offer)
         self.on_outcome(offer.visitor_id, offer.rule_id, "shown")

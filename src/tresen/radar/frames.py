@@ -14,7 +14,7 @@ def _visitors_only(peer: Peer) -> None:
 
 async def on_track(peer: Peer, frame: TrackIn) -> None:
     _visitors_only(peer)
-    await peer.rt.radar.track(peer.who, frame)
+    await peer.rt.radar.track(peer.who, frame, peer.tab)
 
 
 async def on_offer_reply(peer: Peer, frame: OfferReplyIn) -> None:

@@ -9,17 +9,14 @@ What the radar hears from the rest of the product comes through listeners on eve
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from tresen.aio import spawn
-from tresen.conversations.actions import do_open_from_offer
-from tresen.conversations.wire import BOT_NAME
-from tresen.errors import NotFound
 from tresen.events import (
     ConversationEvent,
     Event,
@@ -30,24 +27,28 @@ from tresen.events import (
 from tresen.principal import Principal
 from tresen.radar import actions
 from tresen.radar.capacity import DbCapacity
-from tresen.radar.engine import Offer, RadarEngine
+from tresen.radar.engine import RadarEngine
 from tresen.radar.facts import VisitorFacts
+from tresen.radar.feed import FeedDesk
+from tresen.radar.history import do_log_capacity, do_purge_history
+from tresen.radar.offers import OfferDesk
+from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import compile_rule
-from tresen.realtime.protocol import RadarOut, TrackIn
-from tresen.realtime.topics import RADAR_TOPIC
+from tresen.radar.visits import do_save_visits, do_start_visit
+from tresen.realtime.protocol import TrackIn
 from tresen.runtime import Runtime
-from tresen.scheduler import Repeating
-from tresen.storage.models import PageView, RadarOffer, Visitor
+from tresen.scheduler import Repeating, TimerHandle
+from tresen.storage.models import PageView, Site, Visitor
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 CAPACITY_SECONDS = 2.0
+PURGE_SECONDS = 3600.0  # history older than radar_history_days goes
 FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per node
-RETURNING_AFTER = timedelta(minutes=30)
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 
 
-class RadarService:
+class RadarService(OfferDesk, FeedDesk):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.capacity = DbCapacity(rt)
@@ -57,8 +58,15 @@ class RadarService:
             self.capacity,
             on_offer=self._on_offer,
             on_outcome=self._on_outcome,
+            on_held_out=self._on_held_out,
         )
-        self._sockets: dict[int, int] = {}
+        self._tabs: dict[int, dict[str, int]] = {}  # visitor -> tab -> sockets
+        self._leaving: dict[int, TimerHandle] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._offer_tabs: dict[int, str] = {}
+        self._unsaved: dict[int, VisitorState] = {}
+        self._tab_timers: dict[tuple[int, str], TimerHandle] = {}
+        self.stopped = False
         self._offer_ids: dict[tuple[int, int], int] = {}
         self._views: list[dict[str, Any]] = []
         self._loops: list[Repeating] = []
@@ -74,14 +82,29 @@ class RadarService:
             self._every(FLUSH_SECONDS, self.flush),
             self._every(CAPACITY_SECONDS, self.refresh_capacity),
             Repeating(self.rt.scheduler, self.rt.clock, FEED_SECONDS, self.send_feed),
+            self._every(PURGE_SECONDS, self.purge),
         ]
 
     async def stop(self) -> None:
+        """No timer of this node fires any more (nor writes after the database closed); the
+        visits it holds are written through."""
+        self.stopped = True
         for loop in self._loops:
             loop.cancel()
+        for handle in [*self._leaving.values(), *self._tab_timers.values()]:
+            handle.cancel()
+        for st in self.engine.visitors.values():
+            st.cancel_timers()
+            self._unsaved[st.facts.visitor_id] = st
         await self.flush()
 
+    async def purge(self) -> None:
+        await do_purge_history(self.rt)
+
     async def reload_rules(self) -> None:
+        async with self.rt.db.read() as s:
+            sites = (await s.execute(select(Site.id, Site.radar_policy))).all()
+        self.engine.site_policies = {sid: Policy.from_site(p or {}) for sid, p in sites}
         rules = []
         for row in await actions.list_rules(self.rt):
             try:
@@ -91,56 +114,147 @@ class RadarService:
         self.engine.set_rules(rules)
 
     async def refresh_capacity(self) -> None:
-        for skill in await self.capacity.refresh():
+        changed = await self.capacity.refresh()
+        for skill in changed:
             self.engine.capacity_changed(skill)
+        await do_log_capacity(self.rt, self.capacity.sample(changed))
 
     # ---- visitors ----------------------------------------------------------------------------
 
-    async def visitor_connected(self, who: Principal) -> None:
-        self._sockets[who.id] = self._sockets.get(who.id, 0) + 1
-        if self._sockets[who.id] > 1:
-            return
+    async def visitor_connected(self, who: Principal, tab: str) -> None:
+        """A socket of ``tab`` opened: the visit is picked up (from memory, or as stored)."""
+        async with self._lock(who.id):
+            tabs = self._tabs.setdefault(who.id, {})
+            tabs[tab] = tabs.get(tab, 0) + 1
+            leaving = self._leaving.pop(who.id, None)
+            if leaving is not None:
+                leaving.cancel()
+            st = self.engine.visitors.get(who.id)
+            if st is None:
+                st = await self._arrive(who)
+                if st is None:
+                    return
+            assert st.journey is not None
+            st.journey.open_tab(tab, self.rt.clock.now().timestamp())
+            if st.away:  # back within the grace period (a page load): the visit goes on
+                st.away = False
+                self.engine.evaluate(st)
+            self.changed(who.id)
+
+    async def _arrive(self, who: Principal) -> VisitorState | None:
         async with self.rt.db.read() as s:
             visitor = await s.get(Visitor, who.id)
         if visitor is None:
-            return
-        now = self.rt.clock.now()
-        facts = VisitorFacts(
-            who.id,
-            visitor.site_id,
-            site_started_at=now.timestamp(),
-            page_started_at=now.timestamp(),
-            returning=visitor.created_at < now - RETURNING_AFTER,
-            attributes=dict(visitor.attributes) if visitor.external_id else {},
-        )
-        self.engine.track(facts)
-        self.changed(who.id)
-        self.rt.events.emit([VisitorArrived(who.id, visitor.site_id, facts.returning)])
+            return None
+        st = await do_start_visit(self.rt, visitor)
+        self.engine.track(st.facts, st)
+        self.rt.events.emit([VisitorArrived(who.id, visitor.site_id, st.facts.returning)])
+        return st
 
-    async def visitor_disconnected(self, who: Principal) -> None:
-        left = self._sockets.get(who.id, 0) - 1
-        if left > 0:
-            self._sockets[who.id] = left
-            return
-        self._sockets.pop(who.id, None)
-        st = self.engine.visitors.get(who.id)
-        self.engine.forget(who.id)
-        self._dirty.discard(who.id)
-        self._gone.add(who.id)
-        if st is not None:
-            self.rt.events.emit([VisitorLeft(who.id, st.facts.site_id)])
+    async def visitor_disconnected(self, who: Principal, tab: str) -> None:
+        """A socket closed. When it was the tab's last, the tab is gone (an offer shown there
+        counts as ignored unless the tab is back within the grace period: a page load); when
+        it was the visitor's last, the visit is written through and nothing is offered; the
+        visitor leaves the live list after the grace period (unless a page load is back)."""
+        async with self._lock(who.id):
+            tabs = self._tabs.get(who.id, {})
+            left = tabs.get(tab, 0) - 1
+            if left > 0:
+                tabs[tab] = left
+                return
+            tabs.pop(tab, None)
+            st = self.engine.visitors.get(who.id)
+            if st is None or st.journey is None:
+                return
+            now = self.rt.clock.now().timestamp()
+            st.journey.close_tab(tab, now)
+            grace = now + self.rt.settings.visit_grace_seconds
+            if self._offer_tabs.get(who.id) == tab:
+                self._tab_timers[(who.id, tab)] = self.rt.scheduler.call_at(
+                    grace, lambda: self._tab_gone(who.id, tab)
+                )
+            self.changed(who.id)
+            if tabs:
+                return
+            st.away = True
+            self._leaving[who.id] = self.rt.scheduler.call_at(grace, lambda: self._left(who.id))
+            self._unsaved.pop(who.id, None)
+            await self._save([st])
 
-    async def track(self, who: Principal, frame: TrackIn) -> None:
-        st = self.engine.visitors.get(who.id)
+    def _tab_gone(self, visitor_id: int, tab: str) -> None:
+        self._tab_timers.pop((visitor_id, tab), None)
+        if self._offer_tabs.get(visitor_id) == tab and tab not in self._tabs.get(visitor_id, {}):
+            self._offer_tabs.pop(visitor_id, None)
+            self.engine.withdraw(visitor_id)
+
+    def _left(self, vid: int) -> None:
+        """No tab came back: the visitor left. The visit was written when the last tab closed
+        (not again here: another node may have picked it up meanwhile)."""
+        self._leaving.pop(vid, None)
+        if self._tabs.get(vid):
+            return  # back meanwhile
+        st = self.engine.visitors.get(vid)
         if st is None:
             return
+        self._tabs.pop(vid, None)
+        self._offer_tabs.pop(vid, None)
+        self.engine.forget(vid)
+        self._unsaved.pop(vid, None)  # the outcome is on the offer; the visit may be elsewhere
+        self._dirty.discard(vid)
+        self._gone.add(vid)
+        self._locks.pop(vid, None)
+        self.rt.events.emit([VisitorLeft(vid, st.facts.site_id)])
+
+    def _lock(self, visitor_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(visitor_id, asyncio.Lock())
+
+    async def track(self, who: Principal, frame: TrackIn, tab: str = "") -> None:
+        st = self.engine.visitors.get(who.id)
+        if st is None or st.journey is None:
+            return
+        now = self.rt.clock.now().timestamp()
+        if now - st.journey.last_seen_at >= self.rt.settings.visit_timeout_seconds:
+            st = await self._renew(who, st)
+            if st is None or st.journey is None:
+                return
+        journey = st.journey
+        assert journey is not None
+        journey.last_seen_at = now
         if frame.kind == "page":
-            self._page(st.facts, frame)
+            new = journey.page(tab, frame.view, frame.url, frame.title, now)
+            journey.focus(tab, frame.focused, now)
+            if new:
+                self._page(st.facts, frame)
+            self.changed(who.id)
+        elif frame.kind == "focus":
+            journey.focus(tab, frame.focused, now)
             self.changed(who.id)
         elif frame.kind == "form":
             self.engine.form_focus(who.id, frame.form)
         else:
             self.engine.custom_event(who.id, frame.name, frame.props)
+            journey.goal_event(frame.name, frame.props, now)
+        self._unsaved[who.id] = st
+
+    async def _renew(self, who: Principal, old: VisitorState) -> VisitorState | None:
+        """Inactive past the visit timeout with a tab still open: that visit ends, a new one
+        begins (keeping the restraint), in the same tabs."""
+        async with self._lock(who.id):
+            assert old.journey is not None
+            tabs = list(old.journey.tabs)
+            self._unsaved.pop(who.id, None)
+            await self._save([old])
+            self.engine.forget(who.id)
+            st = await self._arrive(who)
+            if st is not None and st.journey is not None:
+                for tab in tabs:
+                    st.journey.open_tab(tab, self.rt.clock.now().timestamp())
+            return st
+
+    def away(self, visitor_id: int) -> bool:
+        """No tab of the visitor is open here (gone, or between two page loads)."""
+        st = self.engine.visitors.get(visitor_id)
+        return st is None or st.away
 
     def _page(self, facts: VisitorFacts, frame: TrackIn) -> None:
         parts = urlsplit(frame.url)
@@ -148,6 +262,9 @@ class RadarService:
         facts.language = frame.language or facts.language
         if frame.referrer and not facts.referrer:
             facts.referrer = frame.referrer
+            st = self.engine.visitors[facts.visitor_id]
+            if st.journey is not None and not st.journey.referrer:
+                st.journey.referrer = frame.referrer
         utm = {
             k[4:]: v
             for k, v in parse_qsl(parts.query)
@@ -176,8 +293,11 @@ class RadarService:
         self.rt.events.emit([viewed])
 
     async def flush(self) -> None:
-        """Store the page views gathered since the last flush in one transaction."""
+        """Store the page views gathered since the last flush in one transaction, and write
+        the visits that changed through."""
         views, self._views = self._views, []
+        unsaved, self._unsaved = list(self._unsaved.values()), {}
+        await self._save(unsaved)
         if not views:
             return
         try:
@@ -186,112 +306,17 @@ class RadarService:
         except Exception:
             log.exception("could not store %d page views", len(views))
 
-    # ---- offers ------------------------------------------------------------------------------
-
-    def _on_offer(self, offer: Offer) -> None:
-        spawn(self._send_offer(offer), name="radar-offer")
-
-    async def _send_offer(self, offer: Offer) -> None:
-        st = self.engine.visitors.get(offer.visitor_id)
-        site_id = st.facts.site_id if st else 0
-        offer_id = await actions.do_record_offer(
-            self.rt,
-            rule_id=offer.rule_id,
-            site_id=site_id,
-            visitor_id=offer.visitor_id,
-            kind=offer.kind,
-            text=offer.text,
-            skill=offer.skill,
-            auto_open=offer.auto_open,
-            quiet=offer.quiet,
-            agent_name=offer.agent_name,
-            agent_photo=offer.agent_photo,
-        )  # OfferShown: the gateway's listener shows it to the visitor
-        self._offer_ids[(offer.visitor_id, offer.rule_id)] = offer_id
-        self.changed(offer.visitor_id)
-
-    def _on_outcome(self, visitor_id: int, rule_id: int, outcome: str) -> None:
-        if outcome != "ignored":
-            return
-        offer_id = self._offer_ids.pop((visitor_id, rule_id), None)
-        if offer_id is not None:
-            spawn(actions.do_record_outcome(self.rt, offer_id, "ignored"), name="radar-ignored")
-
-    async def reply(self, who: Principal, offer_id: int, outcome: str) -> int | None:
-        """The visitor answered an offer. Accepting an invitation opens a conversation (the
-        bot's offer one in bot mode, greeted by the bot)."""
-        async with self.rt.db.read() as s:
-            row = await s.get(RadarOffer, offer_id)
-        if row is None or row.visitor_id != who.id:
-            raise NotFound(f"no open offer {offer_id}", code="no_such_offer")
-        opens_chat = outcome == "accepted" and row.kind != "message"
-        if not await actions.do_record_outcome(self.rt, offer_id, outcome, opens_chat=opens_chat):
-            raise NotFound(f"offer {offer_id} was already answered", code="no_such_offer")
-        self.engine.respond(who.id, outcome)  # type: ignore[arg-type]
-        self._offer_ids.pop((who.id, row.rule_id or 0), None)
-        conversation_id = None
-        if opens_chat:
-            conv = await do_open_from_offer(
-                self.rt,
-                who,
-                skill=row.skill,
-                opening=row.text,
-                assignee_id=row.agent_id,
-                bot_name=BOT_NAME if row.kind == "bot" else None,
-                offer_id=offer_id,
-            )
-            conversation_id = conv.id
-            await actions.do_link_conversation(self.rt, offer_id, conv.id)
-            self.engine.chat_started(who.id)  # also for agents' manual invitations
-        self.changed(who.id)
-        return conversation_id
-
-    # ---- the live visitors feed --------------------------------------------------------------
-
-    def changed(self, visitor_id: int) -> None:
-        """The visitor's live state changed: in the next feed frame."""
-        self._dirty.add(visitor_id)
-
-    def send_feed(self) -> None:
-        """One ``radar`` frame with every visitor that changed since the last one, to the
-        consoles that have the visitors view open (none: nothing is built)."""
-        if not (self._dirty or self._gone):
-            return
-        dirty, gone = self._dirty, self._gone
-        self._dirty, self._gone = set(), set()
-        if self.rt.hub.subscribers(RADAR_TOPIC) == 0 and not self.rt.settings.redis_url:
-            return  # one node and nobody looking
-        visitors = [v for vid in sorted(dirty) if (v := self.snapshot(vid))]
-        frame = RadarOut(visitors=visitors, gone=sorted(gone)).frame()
-        self.rt.bus.publish_nowait(RADAR_TOPIC, frame)
-
-    def snapshot(self, visitor_id: int) -> dict[str, Any] | None:
-        st = self.engine.visitors.get(visitor_id)
-        if st is None:
-            return None
-        f = st.facts
-        return {
-            "id": f.visitor_id,
-            "site_id": f.site_id,
-            "url": f.url,
-            "title": f.title,
-            "page_started_at": f.page_started_at,
-            "site_started_at": f.site_started_at,
-            "pages_viewed": f.pages_viewed,
-            "device": f.device,
-            "language": f.language,
-            "returning": f.returning,
-            "segment": f.attributes.get("segment"),
-            "referrer": f.referrer,
-            **st.snapshot(),
-        }
-
-    def snapshots(self) -> list[dict[str, Any]]:
-        return [v for vid in list(self.engine.visitors) if (v := self.snapshot(vid))]
+    async def _save(self, states: list[VisitorState]) -> None:
+        try:
+            await do_save_visits(self.rt, states)
+        except Exception:
+            log.exception("could not write %d visits through", len(states))
 
     # ---- listeners (on every node) -----------------------------------------------------------
 
     def on_rules_changed(self, event: Event) -> None:
+        if self.stopped:
+            return
         spawn(self.reload_rules(), name="radar-rules")
 
     def on_conversation(self, event: ConversationEvent) -> None:
@@ -314,6 +339,8 @@ class RadarService:
     def on_capacity(self, event: Event) -> None:
         """Coalesced: one refresh at a time, and one more after it if anything changed
         meanwhile (a burst of assignments costs two refreshes, not one each)."""
+        if self.stopped:
+            return
         if self._refreshing:
             self._refresh_again = True
             return

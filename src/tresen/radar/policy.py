@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tresen.radar.facts import VisitorFacts
+from tresen.radar.journey import Journey
 
 if TYPE_CHECKING:
     from tresen.radar.engine import Offer
@@ -27,6 +28,20 @@ class Policy:
         """None if an offer may be made now; else when to look again (inf: on a new event)."""
         return _blocked_until(self, st, now)
 
+    @classmethod
+    def from_site(cls, data: dict[str, Any]) -> Policy:
+        """A site's ``radar_policy`` (hours, counts; see ``POLICY_KEYS``) over the defaults."""
+        base = cls()
+        return cls(
+            dismiss_cooldown=float(data.get("dismiss_hours", base.dismiss_cooldown / 3600)) * 3600,
+            after_chat=float(data.get("after_chat_hours", base.after_chat / 3600)) * 3600,
+            invite_expiry=float(data.get("invite_expiry_seconds", base.invite_expiry)),
+            max_per_day=int(data.get("max_per_day", base.max_per_day)),
+        )
+
+
+POLICY_KEYS = ("dismiss_hours", "after_chat_hours", "invite_expiry_seconds", "max_per_day")
+
 
 @dataclass(slots=True)
 class VisitorState:
@@ -41,6 +56,9 @@ class VisitorState:
     timer: TimerHandle | None = None
     expiry: TimerHandle | None = None
     waiting_on: set[str | None] = field(default_factory=set)
+    journey: Journey | None = None  # the visit's pages and tabs (None: engine-only tests)
+    away: bool = False  # no tab open (a page load, or gone): nothing is offered
+    held_out: set[int] = field(default_factory=set)  # rules this visit was held out of
 
     def record_offer(self, offer: Offer, now: float) -> None:
         self.outstanding = offer
@@ -53,6 +71,24 @@ class VisitorState:
                 handle.cancel()
         self.timer = self.expiry = None
 
+    def restraint(self) -> dict[str, Any]:
+        """What must hold beyond this process and this visit (written with the visit)."""
+        return {
+            "chat_ended_at": self.chat_ended_at,
+            "dismissed_at": self.dismissed_at,
+            "offered_page_view": self.offered_page_view,
+            "offers": list(self.offers),
+            "held_out": sorted(self.held_out),
+        }
+
+    def restore(self, data: dict[str, Any], *, same_visit: bool) -> None:
+        self.chat_ended_at = data.get("chat_ended_at")
+        self.dismissed_at = data.get("dismissed_at")
+        self.offers.extend(float(t) for t in data.get("offers", []))
+        if same_visit:
+            self.offered_page_view = int(data.get("offered_page_view", -1))
+            self.held_out = {int(r) for r in data.get("held_out", [])}
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "chatting": self.chatting,
@@ -62,7 +98,7 @@ class VisitorState:
 
 
 def _blocked_until(policy: Policy, st: VisitorState, now: float) -> float | None:
-    if st.chatting or st.outstanding is not None:
+    if st.chatting or st.outstanding is not None or st.away:
         return FOREVER  # re-evaluated when the chat ends or the offer is answered
     if st.offered_page_view == st.facts.page_view:
         return FOREVER  # one offer per page view; the next page view re-evaluates

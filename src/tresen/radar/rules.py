@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tresen.radar.compiled import Compiled, RuleError
 from tresen.radar.conditions import compile_condition
@@ -48,6 +55,25 @@ class BotAction(_Action):
 Action = Annotated[InviteAction | MessageAction | BotAction, Field(discriminator="type")]
 
 
+class Goal(BaseModel):
+    """What the rule should bring: a named event (``Tresen.track("purchase", {value: 129})``)
+    or a page (a glob on the path, e.g. ``/checkout/done``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: str | None = Field(default=None, min_length=1, max_length=100)
+    url: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _one(self) -> Goal:
+        if (self.event is None) == (self.url is None):
+            raise ValueError('give either "event" or "url"')
+        return self
+
+
+DEFAULT_GOAL = Goal(event="purchase")
+
+
 class RuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,6 +82,10 @@ class RuleSpec(BaseModel):
     priority: int = Field(default=100, ge=0, le=100_000)
     when: dict[str, Any]
     action: Action
+    # Share of matching visitors kept as a control group (not invited, recorded as held out).
+    # The rule builder proposes 0.1; rules saved without it keep inviting everyone.
+    control: float = Field(default=0.0, ge=0.0, le=0.5)
+    goal: Goal = DEFAULT_GOAL
 
 
 RESOURCE_LEAVES = frozenset({"agent_free", "queue_wait"})

@@ -56,12 +56,16 @@ class ReadIn(_In):
 class TrackIn(_In):
     """What the visitor does (the loader reports it): a page view, form focus, or custom event.
 
-    ``kind="page"``: url, title, referrer, device, language, utm. ``kind="form"``: form (id or
+    ``kind="page"``: url, title, referrer, device, language, utm, view (an id of this page
+    load: the same view reported again after a reconnect is not a new page view), focused.
+    ``kind="focus"``: focused (the tab gained or lost the focus). ``kind="form"``: form (id or
     name; None = left the form; never field values). ``kind="event"``: name, props.
     """
 
     type: Literal["track"]
-    kind: Literal["page", "form", "event"]
+    kind: Literal["page", "focus", "form", "event"]
+    view: Annotated[str, Field(max_length=40)] = ""
+    focused: bool = True
     url: Annotated[str, Field(max_length=2048)] = ""
     title: Annotated[str, Field(max_length=500)] = ""
     referrer: Annotated[str, Field(max_length=2048)] = ""
@@ -348,6 +352,7 @@ class OfferOut(_Out):
     quiet: bool = False
     agent_name: str | None = None
     agent_photo: str | None = None
+    tab: str | None = None  # only the widget in this tab shows it (None: any)
 
 
 class RadarOut(_Out):

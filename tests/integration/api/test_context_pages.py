@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
-from tests.support.actors import Scenario, next_frame, raw_socket
+from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
 
 
@@ -21,9 +22,13 @@ async def _page(ws: object, path: str) -> None:
     await ws.send(json.dumps(frame))  # type: ignore[attr-defined]
 
 
-async def test_pages_newest_first_and_live_state(
-    scenario: Scenario, server: InProcessServer
-) -> None:
+async def test_pages_newest_first_and_live_state(tmp_path: Path) -> None:
+    # No grace period: the visitor is no longer live as soon as the last tab closed.
+    async with running_scenario(tmp_path, visit_grace_seconds=0) as (server, scenario):
+        await _pages_and_live_state(scenario, server)
+
+
+async def _pages_and_live_state(scenario: Scenario, server: InProcessServer) -> None:
     visitor = await scenario.visitor()
     ws = await raw_socket(visitor.ws_url())
     await next_frame(ws, "welcome")

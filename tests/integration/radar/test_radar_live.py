@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from tests.support.actors import Scenario, next_frame, raw_socket
+from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
 
 from tresen.storage.models import PageView, RadarOffer
@@ -115,9 +116,13 @@ async def test_failed_promo_code_gets_a_new_code(scenario: Scenario) -> None:
     await ws.close()
 
 
-async def test_agents_see_live_visitors_and_page_views_are_stored(
-    scenario: Scenario, server: InProcessServer
-) -> None:
+async def test_agents_see_live_visitors_and_page_views_are_stored(tmp_path: Path) -> None:
+    # No grace period: the visitor leaves the live list as soon as its last tab closes.
+    async with running_scenario(tmp_path, visit_grace_seconds=0) as (server, scenario):
+        await _live_visitors_and_page_views(scenario, server)
+
+
+async def _live_visitors_and_page_views(scenario: Scenario, server: InProcessServer) -> None:
     agent = scenario.anna.client()
     frames: list[dict[str, Any]] = []
     agent.on_frame = frames.append

@@ -2,154 +2,52 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Store } from "../store";
-import type { Rule, RuleAction, RuleTest } from "../types";
+import type { Rule } from "../types";
+import { Editor, draftOf } from "./RuleEditor";
+import type { Draft } from "./RuleEditor";
 
-const LANGS = ["de", "en", "da"] as const;
-const EXAMPLE_WHEN = { all: [{ url: { glob: "/shop/product/*" } }, { time_on_page: { gte: 30 } }, { agent_free: { skill: "Sales" } }] };
-
-interface Draft {
-  id: number | null;
-  name: string;
-  priority: number;
-  enabled: boolean;
-  when: string;
-  type: RuleAction["type"];
-  text: Record<string, string>;
-  skill: string;
-  auto_open: boolean;
+interface GroupFigures {
+  visitors: number;
+  converted: number;
+  rate: number;
+  value_per_visitor: number;
 }
 
-function draftOf(r: Rule | null, nextPriority: number): Draft {
-  if (!r) {
-    return {
-      id: null, name: "", priority: nextPriority, enabled: true,
-      when: JSON.stringify(EXAMPLE_WHEN, null, 2), type: "invite",
-      text: { de: "Kann ich helfen?", en: "Can I help?", da: "Kan jeg hjælpe?" }, skill: "Sales", auto_open: false,
-    };
-  }
-  return {
-    id: r.id, name: r.name, priority: r.priority, enabled: r.enabled,
-    when: JSON.stringify(r.when, null, 2), type: r.action.type, text: { ...r.action.text },
-    skill: r.action.skill ?? "", auto_open: !!r.action.auto_open,
-  };
+interface RuleFigures {
+  matched: number;
+  shown: number;
+  held_out: number;
+  accepted: number;
+  chats: number;
+  invited_group: GroupFigures;
+  held_out_group: GroupFigures;
+  lift: { difference: number; ci95: [number, number]; significant: boolean; needed_per_group: number | null } | null;
 }
 
-/** The rule to send, or a message saying why the JSON is not even JSON. */
-function ruleOf(d: Draft): { rule?: Record<string, unknown>; error?: string } {
-  let when: unknown;
-  try {
-    when = JSON.parse(d.when);
-  } catch (e: any) {
-    return { error: `when: not valid JSON (${e.message})` };
-  }
-  const text = Object.fromEntries(Object.entries(d.text).filter(([, t]) => t.trim()));
-  const action: Record<string, unknown> = { type: d.type, text };
-  if (d.skill.trim()) action.skill = d.skill.trim();
-  if (d.type === "invite") action.auto_open = d.auto_open;
-  return { rule: { name: d.name, priority: d.priority, enabled: d.enabled, when, action } };
-}
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-function Editor({ store, draft, onSaved, onCancel }: { store: Store; draft: Draft; onSaved: () => void; onCancel: () => void }) {
-  const [d, setD] = useState(draft);
+/** What the rule brought: invited vs held out, the lift with its 95 % interval. */
+function Figures({ ruleId }: { ruleId: number }) {
+  const [f, setF] = useState<RuleFigures | null>(null);
   const [error, setError] = useState("");
-  const [visitor, setVisitor] = useState("");
-  const [result, setResult] = useState<RuleTest | null>(null);
-  // The test picks a live visitor: follow the radar while the editor is open.
-  useEffect(() => store.radar.show(), [store]);
-  const live = [...store.radar.visitors.values()];
-  const set = (k: keyof Draft, v: unknown) => setD({ ...d, [k]: v });
-
-  async function save(e: Event) {
-    e.preventDefault();
-    setError("");
-    const { rule, error: bad } = ruleOf(d);
-    if (!rule) return setError(bad!);
-    try {
-      if (d.id === null) await api("POST", "/api/radar/rules", { rule });
-      else await api("PATCH", `/api/radar/rules/${d.id}`, rule);
-      onSaved();
-    } catch (err: any) {
-      setError(err.message);
-    }
-  }
-
-  async function test() {
-    setError("");
-    setResult(null);
-    const { rule, error: bad } = ruleOf(d);
-    if (!rule) return setError(bad!);
-    try {
-      setResult(await api<RuleTest>("POST", "/api/radar/rules/test", { visitor_id: Number(visitor), rule }));
-    } catch (err: any) {
-      setError(err.message);
-    }
-  }
-
+  useEffect(() => void api<RuleFigures>("GET", `/api/radar/rules/${ruleId}/figures`).then(setF, (e) => setError(e.message)), [ruleId]);
+  if (error) return <p class="error">{error}</p>;
+  if (!f) return <p class="builder-note">Loading…</p>;
+  const g = (x: GroupFigures) => `${x.visitors} visitors, goal ${pct(x.rate)}, ${x.value_per_visitor.toFixed(2)} per visitor`;
   return (
-    <form class="card rule-editor" onSubmit={save} aria-label={d.id === null ? "New rule" : `Edit rule ${d.id}`}>
-      <h3>{d.id === null ? "New rule" : `Edit rule #${d.id}`}</h3>
-      <div class="row">
-        <label>Name <input name="rule-name" value={d.name} onInput={(e) => set("name", e.currentTarget.value)} required /></label>
-        <label>Priority <input name="rule-priority" type="number" min={0} max={100000} value={d.priority} onInput={(e) => set("priority", Number(e.currentTarget.value))} /></label>
-        <label class="check"><input name="rule-enabled" type="checkbox" checked={d.enabled} onChange={(e) => set("enabled", e.currentTarget.checked)} /> Enabled</label>
-      </div>
-      <label class="when">
-        When (JSON condition tree; see docs/rules.md)
-        <textarea name="rule-when" rows={10} spellcheck={false} value={d.when} onInput={(e) => set("when", e.currentTarget.value)} />
-      </label>
-      <fieldset>
-        <legend>Action</legend>
-        <div class="row">
-          <label>Type
-            <select name="rule-action-type" value={d.type} onChange={(e) => set("type", e.currentTarget.value)}>
-              <option value="invite">invite</option>
-              <option value="message">message</option>
-              <option value="bot">bot</option>
-            </select>
-          </label>
-          <label>Skill <input name="rule-skill" value={d.skill} onInput={(e) => set("skill", e.currentTarget.value)} placeholder="e.g. Sales" /></label>
-          {d.type === "invite" && (
-            <label class="check"><input name="rule-auto-open" type="checkbox" checked={d.auto_open} onChange={(e) => set("auto_open", e.currentTarget.checked)} /> Open the chat by itself (never on phones)</label>
-          )}
-        </div>
-        {LANGS.map((lang) => (
-          <label key={lang} class="text">
-            Text ({lang})
-            <input name={`rule-text-${lang}`} value={d.text[lang] ?? ""} dir="auto" onInput={(e) => set("text", { ...d.text, [lang]: e.currentTarget.value })} />
-          </label>
-        ))}
-      </fieldset>
-      {error && <p class="error" role="alert" data-testid="rule-error">{error}</p>}
-      <div class="row">
-        <button type="submit" class="primary">Save rule</button>
-        <button type="button" onClick={onCancel}>Cancel</button>
-        <span class="spacer" />
-        <label>Test against visitor
-          <select name="rule-test-visitor" value={visitor} onChange={(e) => setVisitor(e.currentTarget.value)}>
-            <option value="">— live visitor —</option>
-            {live.map((v) => (
-              <option key={v.id} value={String(v.id)}>#{v.id} · {v.title || v.url}</option>
-            ))}
-          </select>
-        </label>
-        <button type="button" disabled={!visitor} onClick={() => void test()}>Test</button>
-      </div>
-      {result && (
-        <dl class="rule-test" data-testid="rule-test">
-          <dt>Holds now</dt><dd data-field="holds">{result.holds ? "yes" : "no"}</dd>
-          <dt>Behaviour matches</dt><dd data-field="behaviour">{result.behaviour ? "yes" : "no"}</dd>
-          <dt>Resources (agent free, queue)</dt><dd data-field="resources">{result.resources ? "yes" : "no"}</dd>
-          <dt>Offers blocked until</dt>
-          <dd data-field="blocked">
-            {!result.blocked
-              ? "not blocked"
-              : result.blocked_until === null
-                ? "the next event (an answer, a new page, the chat's end)"
-                : new Date(result.blocked_until * 1000).toLocaleTimeString()}
-          </dd>
-        </dl>
-      )}
-    </form>
+    <dl class="rule-figures" data-testid="rule-figures">
+      <dt>Matched</dt><dd data-field="matched">{f.matched}</dd>
+      <dt>Shown / accepted / chats</dt><dd data-field="shown">{f.shown} / {f.accepted} / {f.chats}</dd>
+      <dt>Invited</dt><dd data-field="invited">{g(f.invited_group)}</dd>
+      <dt>Held out</dt><dd data-field="held-out">{f.held_out ? g(f.held_out_group) : "none (no control group)"}</dd>
+      <dt>Lift</dt>
+      <dd data-field="lift">
+        {f.lift
+          ? `${f.lift.difference >= 0 ? "+" : ""}${pct(f.lift.difference)} (95 %: ${pct(f.lift.ci95[0])} to ${pct(f.lift.ci95[1])})` +
+            (f.lift.significant ? ", significant" : f.lift.needed_per_group ? `; about ${f.lift.needed_per_group} visitors per group to be sure` : "")
+          : "needs invited and held-out visitors"}
+      </dd>
+    </dl>
   );
 }
 
@@ -158,6 +56,7 @@ export function Rules({ store }: { store: Store }) {
   const [editing, setEditing] = useState<Draft | null>(null);
   const [error, setError] = useState("");
   const [dragged, setDragged] = useState<number | null>(null);
+  const [showing, setShowing] = useState<number | null>(null);
 
   const load = () => api<Rule[]>("GET", "/api/radar/rules").then(setRules, (e) => setError(e.message));
   useEffect(() => void load(), []);
@@ -232,6 +131,7 @@ export function Rules({ store }: { store: Store }) {
                 />
               </td>
               <td>
+                <button onClick={() => setShowing(showing === r.id ? null : r.id)}>Figures</button>{" "}
                 <button onClick={() => setEditing(draftOf(r, next))}>Edit</button>{" "}
                 <button
                   onClick={() => {
@@ -246,6 +146,7 @@ export function Rules({ store }: { store: Store }) {
         </tbody>
       </table>
       {rules.length === 0 && <p class="empty">No rules yet.</p>}
+      {showing !== null && rules.some((r) => r.id === showing) && <Figures key={showing} ruleId={showing} />}
       {editing ? (
         <Editor
           key={editing.id ?? "new"}

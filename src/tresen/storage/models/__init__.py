@@ -6,15 +6,17 @@ from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, Suppo
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.message import Message
-from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
+from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
 from tresen.storage.models.report import ReportAgentStatus, ReportConversation
 from tresen.storage.models.site import Site
+from tresen.storage.models.visit import Visit
 from tresen.storage.models.visitor import Visitor
 
 __all__ = [
     "Agent",
     "AgentSession",
     "Base",
+    "CapacitySample",
     "CobrowseAudit",
     "CobrowseSession",
     "Conversation",
@@ -27,5 +29,6 @@ __all__ = [
     "ReportConversation",
     "Site",
     "SupportCode",
+    "Visit",
     "Visitor",
 ]

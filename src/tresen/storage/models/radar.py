@@ -68,3 +68,16 @@ class PageView(Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     referrer: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime]
+
+
+class CapacitySample(Base):
+    """Free chat slots and expected wait of a skill (None = any) from ``at`` on, logged when
+    they change: replaying a draft rule sees the agents' availability of the time."""
+
+    __tablename__ = "capacity_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    free: Mapped[int]
+    wait: Mapped[float | None] = mapped_column(default=None)  # None: nobody to wait for

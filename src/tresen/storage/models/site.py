@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,3 +20,5 @@ class Site(Base):
     allowed_origins: Mapped[list[str]] = mapped_column(default=list)
     identity_secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    # The radar's restraint for this site (docs/rules.md, "Order and restraint"); {} = defaults.
+    radar_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,149 @@
+"""Per-rule figures: matched, shown, accepted, chats, and the goal rate and value per visitor of
+invited vs held-out visitors with the lift (``radar.holdout``).
+
+Each visitor counts once per rule, in the group of their first exposure (an offer shown, or
+held out). A goal counts when it happened in the visit of that exposure, after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from tresen.radar.actions import access_rule_by_id
+from tresen.radar.holdout import Group, lift
+from tresen.radar.rules import Goal, parse_rule
+from tresen.runtime import Runtime
+from tresen.storage.models import RadarOffer, Visit
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    visitor_id: int
+    outcome: str  # shown, accepted, dismissed, ignored, held_out
+    at: float
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    visitor_id: int
+    started_at: float
+    last_seen_at: float
+    pages: list[list[Any]]  # [url, title, at, focused]
+    goals: list[dict[str, Any]]  # {"name", "value", "at"}
+
+
+def goal_reached(goal: Goal, visit: VisitRecord, since: float) -> tuple[bool, float]:
+    """Did the visit reach the goal at or after ``since``, and with what value?"""
+    if goal.event is not None:
+        hits = [g for g in visit.goals if g["name"] == goal.event and g["at"] >= since]
+        return bool(hits), sum(float(g.get("value") or 0) for g in hits)
+    pattern = goal.url or ""
+    hit = any(
+        p[2] >= since and fnmatchcase(urlsplit(p[0]).path or "/", pattern) for p in visit.pages
+    )
+    return hit, 0.0
+
+
+def figures(exposures: list[Exposure], visits: list[VisitRecord], goal: Goal) -> dict[str, Any]:
+    first: dict[int, Exposure] = {}
+    accepted: set[int] = set()
+    chats: set[int] = set()
+    for e in sorted(exposures, key=lambda e: e.at):
+        first.setdefault(e.visitor_id, e)
+        if e.outcome == "accepted":
+            accepted.add(e.visitor_id)
+        if e.conversation_id is not None:
+            chats.add(e.visitor_id)
+    by_visitor: dict[int, list[VisitRecord]] = {}
+    for v in visits:
+        by_visitor.setdefault(v.visitor_id, []).append(v)
+    groups = {"invited": [0, 0, 0.0], "held_out": [0, 0, 0.0]}
+    for vid, e in first.items():
+        g = groups["held_out" if e.outcome == "held_out" else "invited"]
+        g[0] += 1
+        visit = next(
+            (v for v in by_visitor.get(vid, []) if v.started_at <= e.at <= v.last_seen_at + 1),
+            None,
+        )
+        if visit is not None:
+            hit, value = goal_reached(goal, visit, e.at)
+            g[1] += int(hit)
+            g[2] += value
+    invited = Group(int(groups["invited"][0]), int(groups["invited"][1]), groups["invited"][2])
+    control = Group(int(groups["held_out"][0]), int(groups["held_out"][1]), groups["held_out"][2])
+    result = lift(invited, control)
+    return {
+        "matched": len(first),
+        "shown": invited.visitors,
+        "held_out": control.visitors,
+        "accepted": len(accepted),
+        "chats": len(chats),
+        "goal": goal.model_dump(exclude_none=True),
+        "invited_group": _group(invited),
+        "held_out_group": _group(control),
+        "lift": None
+        if result is None
+        else {
+            "difference": result.difference,
+            "relative": result.relative,
+            "ci95": [result.low, result.high],
+            "significant": result.significant,
+            "needed_per_group": result.needed_per_group,
+        },
+    }
+
+
+def _group(g: Group) -> dict[str, Any]:
+    return {
+        "visitors": g.visitors,
+        "converted": g.converted,
+        "rate": g.rate,
+        "value": g.value,
+        "value_per_visitor": g.value_per_visitor,
+    }
+
+
+def _ts(at: datetime) -> float:
+    return at.timestamp()
+
+
+async def access_rule_figures(rt: Runtime, rule_id: int) -> dict[str, Any]:
+    async with rt.db.read() as s:
+        rule = await access_rule_by_id(s, rule_id)
+        rows = (
+            await s.execute(
+                select(
+                    RadarOffer.visitor_id,
+                    RadarOffer.outcome,
+                    RadarOffer.shown_at,
+                    RadarOffer.conversation_id,
+                ).where(RadarOffer.rule_id == rule_id)
+            )
+        ).all()
+        ids = {r.visitor_id for r in rows}
+        visits = (
+            (
+                await s.execute(
+                    select(
+                        Visit.visitor_id,
+                        Visit.started_at,
+                        Visit.last_seen_at,
+                        Visit.pages,
+                        Visit.goals,
+                    ).where(Visit.visitor_id.in_(ids))
+                )
+            ).all()
+            if ids
+            else []
+        )
+    exposures = [Exposure(r[0], r[1], _ts(r[2]), r[3]) for r in rows]
+    records = [VisitRecord(v[0], _ts(v[1]), _ts(v[2]), v[3], v[4]) for v in visits]
+    spec = parse_rule(rule.spec)
+    return {"rule_id": rule_id, "control": spec.control, **figures(exposures, records, spec.goal)}

@@ -1,0 +1,78 @@
+"""What the radar keeps for replay, and for how long: the visits (pages, events), page views
+and the agents' availability over time, purged after ``radar_history_days``."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from tresen.radar.replay import StepTimeline, StoredVisit, replay
+from tresen.radar.rules import compile_rule
+from tresen.runtime import Runtime
+from tresen.storage.models import CapacitySample, PageView, Visit
+
+
+async def do_log_capacity(rt: Runtime, samples: dict[str | None, tuple[int, float]]) -> None:
+    """The free slots and wait of the skills that changed, from now on."""
+    if not samples:
+        return
+    now = rt.clock.now()
+    rows = [
+        {"at": now, "skill": k, "free": free, "wait": wait if math.isfinite(wait) else None}
+        for k, (free, wait) in samples.items()
+    ]
+    async with rt.db.write() as s:
+        await s.execute(insert(CapacitySample), rows)
+
+
+async def do_purge_history(rt: Runtime) -> None:
+    before = rt.clock.now() - timedelta(days=rt.settings.radar_history_days)
+    async with rt.db.write() as s:
+        await s.execute(delete(Visit).where(Visit.last_seen_at < before))
+        await s.execute(delete(PageView).where(PageView.at < before))
+        await s.execute(delete(CapacitySample).where(CapacitySample.at < before))
+
+
+async def access_replay(
+    rt: Runtime, spec: dict[str, Any], *, days: float, site_id: int | None
+) -> dict[str, Any]:
+    """Replay a (validated) draft rule over the visits of the last ``days``."""
+    since = rt.clock.now() - timedelta(days=days)
+    async with rt.db.read() as s:
+        stmt = select(Visit).where(Visit.last_seen_at >= since).order_by(Visit.started_at)
+        if site_id is not None:
+            stmt = stmt.where(Visit.site_id == site_id)
+        visits = list((await s.execute(stmt)).scalars())
+        samples = (
+            await s.execute(
+                select(
+                    CapacitySample.at,
+                    CapacitySample.skill,
+                    CapacitySample.free,
+                    CapacitySample.wait,
+                ).order_by(CapacitySample.at, CapacitySample.id)
+            )
+        ).all()
+    timeline = StepTimeline()
+    for at, skill, free, wait in samples:
+        timeline.steps.setdefault(skill, []).append(
+            (at.timestamp(), free, float("inf") if wait is None else wait)
+        )
+    return replay(compile_rule(0, site_id, spec), [_stored(v) for v in visits], timeline)
+
+
+def _stored(v: Visit) -> StoredVisit:
+    facts = v.facts or {}
+    return StoredVisit(
+        v.visitor_id,
+        v.id,
+        v.started_at.timestamp(),
+        [(str(p[0]), str(p[1]), float(p[2])) for p in v.pages],
+        [(str(e["name"]), float(e["at"]), dict(e["props"])) for e in v.events],
+        device=str(facts.get("device", "desktop")),
+        language=str(facts.get("language", "")),
+        referrer=v.referrer,
+    )

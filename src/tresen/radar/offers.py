@@ -1,0 +1,156 @@
+"""Offers on one node: recorded when a rule fires (shown in the focused tab), answered by the
+visitor (accepting an invitation opens a chat), ignored when left unanswered; each outcome is
+noted in the visit. Part of ``RadarService`` (``radar.live``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tresen.aio import spawn
+from tresen.conversations.actions import do_open_from_offer
+from tresen.conversations.wire import BOT_NAME
+from tresen.errors import NotFound
+from tresen.principal import Principal
+from tresen.radar import actions
+from tresen.radar.engine import Offer, RadarEngine
+from tresen.radar.policy import VisitorState
+from tresen.radar.rules import Rule
+from tresen.runtime import Runtime
+from tresen.storage.models import RadarOffer
+
+
+class OfferDesk:
+    rt: Runtime
+    engine: RadarEngine
+    _tabs: dict[int, dict[str, int]]
+    _unsaved: dict[int, VisitorState]
+    _offer_ids: dict[tuple[int, int], int]
+    _offer_tabs: dict[int, str]
+    stopped: bool
+
+    if TYPE_CHECKING:
+
+        def changed(self, visitor_id: int) -> None: ...
+
+        async def _save(self, states: list[VisitorState]) -> None: ...
+
+    def _on_offer(self, offer: Offer) -> None:
+        if not self.stopped:
+            spawn(self._send_offer(offer), name="radar-offer")
+
+    async def _send_offer(self, offer: Offer) -> None:
+        st = self.engine.visitors.get(offer.visitor_id)
+        site_id = st.facts.site_id if st else 0
+        tab = self._focused_tab(offer.visitor_id)
+        if tab is not None:
+            self._offer_tabs[offer.visitor_id] = tab
+        offer_id = await actions.do_record_offer(
+            self.rt,
+            rule_id=offer.rule_id,
+            site_id=site_id,
+            visitor_id=offer.visitor_id,
+            kind=offer.kind,
+            text=offer.text,
+            skill=offer.skill,
+            auto_open=offer.auto_open,
+            quiet=offer.quiet,
+            agent_name=offer.agent_name,
+            agent_photo=offer.agent_photo,
+            tab=tab,
+        )  # OfferShown: the gateway's listener shows it to the visitor (in that tab)
+        self._offer_ids[(offer.visitor_id, offer.rule_id)] = offer_id
+        if st is not None and st.journey is not None:
+            at = self.rt.clock.now().timestamp()
+            entry = {"id": offer_id, "rule_id": offer.rule_id, "kind": offer.kind, "at": at}
+            st.journey.offers.append({**entry, "outcome": "shown", "answered_at": None})
+            self._unsaved[offer.visitor_id] = st
+        self.changed(offer.visitor_id)
+
+    def _on_held_out(self, visitor_id: int, rule: Rule) -> None:
+        if not self.stopped:
+            spawn(self._record_held_out(visitor_id, rule), name="radar-held-out")
+
+    async def _record_held_out(self, visitor_id: int, rule: Rule) -> None:
+        st = self.engine.visitors.get(visitor_id)
+        site_id = st.facts.site_id if st else rule.site_id or 0
+        offer_id = await actions.do_record_held_out(
+            self.rt,
+            rule_id=rule.id,
+            site_id=site_id,
+            visitor_id=visitor_id,
+            kind=rule.spec.action.type,
+        )  # OfferHeldOut
+        if st is not None and st.journey is not None:
+            at = self.rt.clock.now().timestamp()
+            st.journey.offers.append(
+                {
+                    "id": offer_id,
+                    "rule_id": rule.id,
+                    "kind": rule.spec.action.type,
+                    "at": at,
+                    "outcome": "held_out",
+                    "answered_at": None,
+                }
+            )
+            self._unsaved[visitor_id] = st
+
+    def _focused_tab(self, visitor_id: int) -> str | None:
+        """The tab with the focus, else the one opened last."""
+        st = self.engine.visitors.get(visitor_id)
+        if st is not None and st.journey is not None and st.journey.focus_tab is not None:
+            return st.journey.focus_tab
+        tabs = list(self._tabs.get(visitor_id, {}))
+        return tabs[-1] if tabs else None
+
+    def _answered(self, visitor_id: int, offer_id: int, outcome: str) -> VisitorState | None:
+        st = self.engine.visitors.get(visitor_id)
+        if st is None or st.journey is None:
+            return None
+        for entry in st.journey.offers:
+            if entry.get("id") == offer_id:
+                entry["outcome"], entry["answered_at"] = outcome, self.rt.clock.now().timestamp()
+        self._unsaved[visitor_id] = st
+        return st
+
+    def _on_outcome(self, visitor_id: int, rule_id: int, outcome: str) -> None:
+        if outcome != "ignored":
+            return
+        offer_id = self._offer_ids.pop((visitor_id, rule_id), None)
+        if offer_id is not None and not self.stopped:
+            self._offer_tabs.pop(visitor_id, None)
+            self._answered(visitor_id, offer_id, "ignored")
+            spawn(actions.do_record_outcome(self.rt, offer_id, "ignored"), name="radar-ignored")
+
+    async def reply(self, who: Principal, offer_id: int, outcome: str) -> int | None:
+        """The visitor answered an offer. Accepting an invitation opens a conversation (the
+        bot's offer one in bot mode, greeted by the bot)."""
+        async with self.rt.db.read() as s:
+            row = await s.get(RadarOffer, offer_id)
+        if row is None or row.visitor_id != who.id:
+            raise NotFound(f"no open offer {offer_id}", code="no_such_offer")
+        opens_chat = outcome == "accepted" and row.kind != "message"
+        if not await actions.do_record_outcome(self.rt, offer_id, outcome, opens_chat=opens_chat):
+            raise NotFound(f"offer {offer_id} was already answered", code="no_such_offer")
+        self.engine.respond(who.id, outcome)  # type: ignore[arg-type]
+        self._offer_ids.pop((who.id, row.rule_id or 0), None)
+        self._offer_tabs.pop(who.id, None)
+        st = self._answered(who.id, offer_id, outcome)
+        if st is not None and outcome == "dismissed":
+            self._unsaved.pop(who.id, None)
+            await self._save([st])  # "no thanks" holds across restarts: written at once
+        conversation_id = None
+        if opens_chat:
+            conv = await do_open_from_offer(
+                self.rt,
+                who,
+                skill=row.skill,
+                opening=row.text,
+                assignee_id=row.agent_id,
+                bot_name=BOT_NAME if row.kind == "bot" else None,
+                offer_id=offer_id,
+            )
+            conversation_id = conv.id
+            await actions.do_link_conversation(self.rt, offer_id, conv.id)
+            self.engine.chat_started(who.id)  # also for agents' manual invitations
+        self.changed(who.id)
+        return conversation_id

@@ -1,0 +1,28 @@
+"""The migrations build exactly the tables the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tresen.storage.migrate import upgrade_async
+from tresen.storage.models import Base
+
+
+async def test_migrations_match_the_models(database_url: str) -> None:
+    await upgrade_async(database_url)
+    engine = create_async_engine(database_url)
+
+    def diff(conn: Any) -> list[Any]:
+        return list(compare_metadata(MigrationContext.configure(conn), Base.metadata))
+
+    try:
+        async with engine.connect() as conn:
+            changes = await conn.run_sync(diff)
+    finally:
+        await engine.dispose()
+    tables = [c for c in changes if c[0] in ("add_table", "remove_table", "add_column")]
+    assert tables == [], tables
