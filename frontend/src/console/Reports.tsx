@@ -212,6 +212,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
             columns={[
               ["rule", "Rule", plain],
               ["shown", "Shown", plain],
+              ["held_out", "Held out", plain],
               ["accepted", "Accepted", plain],
               ["dismissed", "Dismissed", plain],
               ["chats", "Chats", plain],

@@ -176,10 +176,10 @@ class RadarService(OfferDesk, FeedDesk):
             self.changed(who.id)
             if tabs:
                 return
+            self._unsaved.pop(who.id, None)
+            await self._save([st])  # written through before the visitor counts as away
             st.away = True
             self._leaving[who.id] = self.rt.scheduler.call_at(grace, lambda: self._left(who.id))
-            self._unsaved.pop(who.id, None)
-            await self._save([st])
 
     def _tab_gone(self, visitor_id: int, tab: str) -> None:
         self._tab_timers.pop((visitor_id, tab), None)

@@ -375,14 +375,17 @@ def _num(value: Any) -> float | None:
 
 async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     """Per rule (None: agents' manual invitations): offers shown in the range, accepted, and
-    accepted ones that became a chat with at least one visitor message after the opening."""
+    accepted ones that became a chat with at least one visitor message after the opening; and
+    matching visitors held out as the rule's control group (not shown anything). Goals and the
+    lift of invited over held out: ``GET /api/radar/rules/{id}/figures``."""
     conds = [RadarOffer.shown_at >= scope.start, RadarOffer.shown_at < scope.end]
     if scope.site_id is not None:
         conds.append(RadarOffer.site_id == scope.site_id)
     stmt = (
         select(
             RadarOffer.rule_id,
-            func.count(),
+            _when(RadarOffer.outcome != "held_out"),
+            _when(RadarOffer.outcome == "held_out"),
             _when(RadarOffer.outcome == "accepted"),
             _when(RadarOffer.outcome == "dismissed"),
             _when(RadarOffer.outcome == "ignored"),
@@ -394,16 +397,17 @@ async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
         .order_by(RadarOffer.rule_id)
     )
     out = []
-    for rule_id, shown, accepted, dismissed, ignored, chats in (await s.execute(stmt)).all():
+    for rule_id, shown, held, accepted, dismissed, ignored, chats in (await s.execute(stmt)).all():
         out.append(
             {
                 "rule_id": rule_id,
-                "shown": int(shown),
+                "shown": int(shown or 0),
+                "held_out": int(held or 0),
                 "accepted": int(accepted or 0),
                 "dismissed": int(dismissed or 0),
                 "ignored": int(ignored or 0),
                 "chats": int(chats or 0),
-                "acceptance_rate": _ratio(int(accepted or 0), int(shown)),
+                "acceptance_rate": _ratio(int(accepted or 0), int(shown or 0)),
             }
         )
     return out

@@ -259,6 +259,7 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
         {
             "rule_id": c["R1"],
             "shown": 2,
+            "held_out": 0,
             "accepted": 1,
             "dismissed": 1,
             "ignored": 0,
@@ -268,6 +269,7 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
         {
             "rule_id": c["R2"],
             "shown": 2,
+            "held_out": 0,
             "accepted": 2,
             "dismissed": 0,
             "ignored": 0,
