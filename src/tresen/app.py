@@ -18,6 +18,9 @@ from tresen import __version__
 from tresen.agents.api import router as agents_router
 from tresen.agents.session_api import router as auth_router
 from tresen.assist.api import router as assist_router
+from tresen.channels.api import router as channels_router
+from tresen.channels.email import EmailChannel
+from tresen.channels.outbox import OutboxWorker
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
 from tresen.conversations.api import router as conversations_router
@@ -62,16 +65,19 @@ def create_app(
         gateway.start()
         rt.radar = RadarService(rt)
         rt.routing = RoutingService(rt)
-        wire_listeners(rt, rt.radar, rt.routing)
+        outbox = OutboxWorker(rt, [EmailChannel(rt)])
+        wire_listeners(rt, rt.radar, rt.routing, outbox)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
-        app.state.rt, app.state.gateway = rt, gateway
+        await outbox.start()
+        app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
         finally:
             await gateway.stop()
+            await outbox.stop()
             await rt.routing.stop()
             await rt.radar.stop()
             await rt.presence.stop()
@@ -89,6 +95,7 @@ def create_app(
         routing_router,
         cobrowse_router,
         assist_router,
+        channels_router,
         ws_router,
         console_router,
         widget_router,

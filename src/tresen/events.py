@@ -380,6 +380,24 @@ class CobrowseStopped(CobrowseEvent):
     by: str
 
 
+# ---- channels --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeliveryChanged(ConversationEvent):
+    """A message's delivery on its channel (an email) moved: ``sending`` again after a failure
+    (``retry``), ``sent``, or ``failed`` for good. ``error`` says why it did not go out."""
+
+    conversation: ConversationState
+    message_id: int
+    seq: int
+    channel: str
+    state: str  # retry | sent | failed
+    attempts: int
+    error: str | None
+    external_id: str | None
+
+
 # ---- agents ----------------------------------------------------------------------------------
 
 

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     email_slots: int = Field(default=1, ge=0)  # email items an agent holds beside chats
     email_chat_reserve: int = Field(default=1, ge=0)  # chat slots kept free of email work
     email_yield: bool = True  # untouched email items go back when a chat waits
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
+    outbox_max_attempts: int = Field(default=8, ge=1)  # then the delivery is marked failed
+    outbox_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for
+    smtp_timeout_seconds: float = 30.0  # one outgoing SMTP conversation
+    smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    email_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused (SMTP 552)
+    email_per_sender_per_hour: int = 30  # beyond, a sender's mails are recorded, not routed
     cookie_secure: bool = False
     log_level: str = "info"
 

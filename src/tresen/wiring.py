@@ -13,6 +13,7 @@ from functools import partial
 
 from tresen.assist import bot
 from tresen.assist import frames as assist_frames
+from tresen.channels.outbox import OutboxWorker, wants_delivery
 from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
 from tresen.events import (
@@ -34,6 +35,7 @@ from tresen.events import (
     ConversationStatusChanged,
     ConversationTransferred,
     MessageCreated,
+    MessageDeliveryChanged,
     OfferShown,
     QueueChoiceMade,
     QueuePositionChanged,
@@ -66,9 +68,19 @@ CONVERSATION_CHANGES: tuple[type[ConversationEvent], ...] = (
 AGENT_CHANGES = (AgentStatusChanged, CapacityChanged)
 
 
-def wire_listeners(rt: Runtime, radar: RadarService, routing: RoutingService) -> None:
+def wire_listeners(
+    rt: Runtime, radar: RadarService, routing: RoutingService, outbox: OutboxWorker
+) -> None:
     on = rt.events.on
     wire_delivery(rt)
+
+    # ---- channels: an agent's reply in an email conversation goes out from the outbox -------
+    on(
+        MessageCreated,
+        do=outbox.on_message_created,
+        when=wants_delivery,
+        name="channels.outbox.deliver",
+    )
 
     # ---- the FAQ bot (in the background, per conversation in order) ---------------------------
     on(
@@ -99,6 +111,7 @@ def wire_delivery(rt: Runtime) -> None:
     on(ConversationOverflowed, do=deliver.overflow, mode="now")
     on(OfferShown, do=deliver.offer, mode="now")
     on(CobrowseChanged, do=deliver.cobrowse, mode="now")
+    on(MessageDeliveryChanged, do=deliver.delivery, mode="now")
 
 
 def frame_router(settings: Settings) -> FrameRouter:

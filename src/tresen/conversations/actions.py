@@ -30,8 +30,9 @@ from tresen.events import (
 )
 from tresen.principal import Principal
 from tresen.runtime import Runtime
-from tresen.storage.models import Conversation, Message, Visitor
+from tresen.storage.models import Conversation, Message, Outbox, Visitor
 from tresen.storage.models.conversation import STATUSES
+from tresen.storage.outbox import outbox_values
 
 
 def check_body(rt: Runtime, body: str) -> str:
@@ -132,6 +133,7 @@ async def do_send_message(
         )
         s.add(msg)
         await s.flush()
+        _to_outbox(s, conv, msg, now)
         state = ConversationState.of(conv)
         if created:
             record(s, ConversationOpened(state, via="visitor"), ConversationQueued(state, "new"))
@@ -139,6 +141,21 @@ async def do_send_message(
             record(s, ConversationReopened(state, who.kind), ConversationQueued(state, "reopened"))
         record(s, message_created(state, msg, who.name))
     return Sent(message_out(msg, who.name), conv, created=created, reopened=reopened)
+
+
+def _to_outbox(s: AsyncSession, conv: Conversation, msg: Message, now: datetime) -> None:
+    """An agent's reply in a conversation on another channel (email) is delivered from the
+    outbox, written in this very transaction (``storage/outbox.py``)."""
+    values = outbox_values(
+        channel=conv.channel,
+        author_kind=msg.author_kind,
+        internal=msg.internal,
+        conversation_id=conv.id,
+        message_id=msg.id,
+        now=now,
+    )
+    if values is not None:
+        s.add(Outbox(**values))
 
 
 async def _lock_visitor(s: AsyncSession, who: Principal) -> None:

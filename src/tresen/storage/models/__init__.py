@@ -4,6 +4,7 @@ from tresen.storage.models.agent import Agent, AgentSession
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
 from tresen.storage.models.conversation import Conversation
+from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
@@ -18,7 +19,10 @@ __all__ = [
     "CobrowseSession",
     "Conversation",
     "FaqEntry",
+    "InboundMail",
+    "Mailbox",
     "Message",
+    "Outbox",
     "PageView",
     "RadarOffer",
     "RadarRule",
