@@ -21,6 +21,7 @@ from tresen.assist.api import router as assist_router
 from tresen.channels.api import router as channels_router
 from tresen.channels.email import EmailChannel
 from tresen.channels.outbox import OutboxWorker
+from tresen.channels.smtp_listener import SmtpListener
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
 from tresen.conversations.api import router as conversations_router
@@ -71,12 +72,18 @@ def create_app(
         await rt.radar.start()
         await rt.routing.start()
         await outbox.start()
+        smtp = SmtpListener(rt) if settings.smtp_enabled else None
+        if smtp is not None:
+            await smtp.start()
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
+        app.state.smtp = smtp
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
         finally:
             await gateway.stop()
+            if smtp is not None:
+                await smtp.stop()
             await outbox.stop()
             await rt.routing.stop()
             await rt.radar.stop()

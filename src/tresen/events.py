@@ -115,7 +115,7 @@ class MessageCreated(ConversationEvent):
 @dataclass(frozen=True, slots=True)
 class ConversationOpened(ConversationEvent):
     conversation: ConversationState
-    via: Literal["visitor", "offer", "bot"]
+    via: Literal["visitor", "offer", "bot", "channel"]
     offer_id: int | None = None
 
 

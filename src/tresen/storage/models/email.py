@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -89,5 +89,5 @@ class InboundMail(Base):
     )
     outcome: Mapped[str] = mapped_column(String(32))  # stored | auto_reply | bounce | rejected
     size: Mapped[int] = mapped_column(default=0)
-    raw: Mapped[str] = mapped_column(Text, default="")  # the full original, kept
+    raw: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # the full original, kept
     received_at: Mapped[datetime]

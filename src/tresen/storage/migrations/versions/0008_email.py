@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(length=32), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("raw", sa.Text(), nullable=False),
+        sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column(
             "received_at", tresen.storage.models.base.UTCDateTime(timezone=True), nullable=False
         ),
