@@ -20,6 +20,7 @@ from tresen.agents.session_api import router as auth_router
 from tresen.assist.api import router as assist_router
 from tresen.channels.api import router as channels_router
 from tresen.channels.email import EmailChannel
+from tresen.channels.imap import ImapService
 from tresen.channels.outbox import OutboxWorker
 from tresen.channels.smtp_listener import SmtpListener
 from tresen.clock import Clock
@@ -75,13 +76,16 @@ def create_app(
         smtp = SmtpListener(rt) if settings.smtp_enabled else None
         if smtp is not None:
             await smtp.start()
+        imap = ImapService(rt)
+        await imap.start()
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
-        app.state.smtp = smtp
+        app.state.smtp, app.state.imap = smtp, imap
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
         finally:
             await gateway.stop()
+            await imap.stop()
             if smtp is not None:
                 await smtp.stop()
             await outbox.stop()

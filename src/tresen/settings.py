@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
+    imap_poll_seconds: float = Field(default=60.0, gt=0)  # without IDLE, and as a safety net
+    imap_idle: bool = True  # keep a connection in IDLE where the server offers it
     email_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused (SMTP 552)
     email_per_sender_per_hour: int = 30  # beyond, a sender's mails are recorded, not routed
     cookie_secure: bool = False

@@ -165,3 +165,27 @@ def _record(site_id: int, mail: ParsedMail, outcome: str, now: object) -> Inboun
         raw=mail.raw,
         received_at=now,
     )
+
+
+async def do_record_rejected(rt: Runtime, site_id: int, reference: str, size: int) -> None:
+    """A mail refused as a whole (too large) that cannot be refused to its sender (it came by
+    IMAP): recorded by ``reference`` (mailbox and UID), so it shows and is not fetched again."""
+    async with rt.db.write() as s:
+        rfc_id = f"<rejected.{reference}@tresen.invalid>"
+        exists = await s.execute(
+            select(InboundMail.id).where(
+                InboundMail.site_id == site_id, InboundMail.rfc_message_id == rfc_id
+            )
+        )
+        if exists.scalar_one_or_none() is None:
+            s.add(
+                InboundMail(
+                    site_id=site_id,
+                    rfc_message_id=rfc_id,
+                    sender="",
+                    outcome="rejected",
+                    size=size,
+                    raw=b"",
+                    received_at=rt.clock.now(),
+                )
+            )

@@ -134,3 +134,10 @@ def imap_config(rt: Runtime, row: Mailbox) -> ServerConfig:
     return ServerConfig(
         row.imap_host, row.imap_port, row.imap_security, row.imap_user, password, row.verify_tls
     )
+
+
+async def do_save_imap_cursor(rt: Runtime, site_id: int, uidvalidity: int, last_uid: int) -> None:
+    """Where IMAP reading stands: every UID up to ``last_uid`` of this UIDVALIDITY is stored."""
+    async with rt.db.write() as s:
+        row = await access_mailbox_by_site(s, site_id)
+        row.imap_uidvalidity, row.imap_last_uid = uidvalidity, last_uid

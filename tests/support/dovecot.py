@@ -1,0 +1,111 @@
+"""A real Dovecot IMAP server (Debian's ``dovecot-imapd``), started from the installed binary
+for a test, holding the support mailbox in a Maildir; plus a plain IMAP client (the standard
+library's imaplib) to put mail into it as another mail client would."""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.support.services import free_port, missing, wait_port
+
+DOVECOT = "/usr/sbin/dovecot"
+USER, PASSWORD = "support@shop.example", "imap-secret"
+
+CONFIG = """
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{dir}/mail/%u
+first_valid_uid = {uid}
+first_valid_gid = {gid}
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {dir}/users
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+class DovecotServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="tresen-dovecot-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DovecotServer:
+        if not os.path.exists(DOVECOT):
+            missing("Dovecot (dovecot-imapd)")
+        # Dovecot refuses root as a mail user: the mailbox belongs to nobody when we are root.
+        uid = os.getuid() or pwd.getpwnam("nobody").pw_uid
+        gid = os.getgid() if os.getuid() else pwd.getpwnam("nobody").pw_gid
+        for sub in ("run", "state", "mail", "home"):
+            (self.dir / sub).mkdir()
+        for sub in ("mail", "home"):
+            shutil.chown(self.dir / sub, uid, gid)
+        self.dir.chmod(0o755)
+        (self.dir / "users").write_text(
+            f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{self.dir}/home/support::\n"
+        )
+        conf = self.dir / "dovecot.conf"
+        conf.write_text(CONFIG.format(dir=self.dir, uid=uid, gid=gid, port=self.port))
+        self.proc = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_port(self.port)
+        return self
+
+    def client(self) -> imaplib.IMAP4:
+        imap = imaplib.IMAP4("127.0.0.1", self.port)
+        imap.login(USER, PASSWORD)
+        return imap
+
+    def deliver(self, *raws: bytes, folder: str = "INBOX") -> None:
+        """Put mails into the mailbox (IMAP APPEND), unread, as the MTA would."""
+        imap = self.client()
+        try:
+            for raw in raws:
+                typ, data = imap.append(folder, None, None, raw)
+                assert typ == "OK", data
+        finally:
+            imap.logout()
+
+    def seen(self, folder: str = "INBOX") -> list[int]:
+        """The UIDs marked read."""
+        imap = self.client()
+        try:
+            imap.select(folder, readonly=True)
+            _, data = imap.uid("SEARCH", None, "SEEN")
+            return [int(x) for x in data[0].split()] if data and data[0] else []
+        finally:
+            imap.logout()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
