@@ -68,7 +68,8 @@ def create_app(
         rt.radar = RadarService(rt)
         rt.routing = RoutingService(rt)
         outbox = OutboxWorker(rt, [EmailChannel(rt)])
-        wire_listeners(rt, rt.radar, rt.routing, outbox)
+        imap = ImapService(rt)
+        wire_listeners(rt, rt.radar, rt.routing, outbox, imap)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
@@ -76,7 +77,6 @@ def create_app(
         smtp = SmtpListener(rt) if settings.smtp_enabled else None
         if smtp is not None:
             await smtp.start()
-        imap = ImapService(rt)
         await imap.start()
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.smtp, app.state.imap = smtp, imap

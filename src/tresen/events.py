@@ -398,6 +398,17 @@ class MessageDeliveryChanged(ConversationEvent):
     external_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class MailboxChanged(Event):
+    """A site's mailbox settings were saved: readers reconnect with them."""
+
+    site_id: int
+
+    @property
+    def key(self) -> object:
+        return ("s", self.site_id)
+
+
 # ---- agents ----------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from functools import partial
 
 from tresen.assist import bot
 from tresen.assist import frames as assist_frames
+from tresen.channels.imap import ImapService
 from tresen.channels.outbox import OutboxWorker, wants_delivery
 from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
@@ -34,6 +35,7 @@ from tresen.events import (
     ConversationResolved,
     ConversationStatusChanged,
     ConversationTransferred,
+    MailboxChanged,
     MessageCreated,
     MessageDeliveryChanged,
     OfferShown,
@@ -69,7 +71,11 @@ AGENT_CHANGES = (AgentStatusChanged, CapacityChanged)
 
 
 def wire_listeners(
-    rt: Runtime, radar: RadarService, routing: RoutingService, outbox: OutboxWorker
+    rt: Runtime,
+    radar: RadarService,
+    routing: RoutingService,
+    outbox: OutboxWorker,
+    imap: ImapService,
 ) -> None:
     on = rt.events.on
     wire_delivery(rt)
@@ -81,6 +87,8 @@ def wire_listeners(
         when=wants_delivery,
         name="channels.outbox.deliver",
     )
+    # a mailbox's settings changed: this node reads it now (the others at their next poll)
+    on(MailboxChanged, do=imap.on_mailbox_changed, mode="now")
 
     # ---- the FAQ bot (in the background, per conversation in order) ---------------------------
     on(

@@ -52,7 +52,8 @@ service imap-login {{
 
 
 class DovecotServer:
-    def __init__(self) -> None:
+    def __init__(self, users: tuple[str, ...] = (USER,)) -> None:
+        self.users = users
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="tresen-dovecot-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -69,7 +70,9 @@ class DovecotServer:
             shutil.chown(self.dir / sub, uid, gid)
         self.dir.chmod(0o755)
         (self.dir / "users").write_text(
-            f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{self.dir}/home/support::\n"
+            "".join(
+                f"{u}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{self.dir}/home/{u}::\n" for u in self.users
+            )
         )
         conf = self.dir / "dovecot.conf"
         conf.write_text(CONFIG.format(dir=self.dir, uid=uid, gid=gid, port=self.port))
@@ -79,18 +82,33 @@ class DovecotServer:
         wait_port(self.port)
         return self
 
-    def client(self) -> imaplib.IMAP4:
+    def client(self, user: str = USER) -> imaplib.IMAP4:
         imap = imaplib.IMAP4("127.0.0.1", self.port)
-        imap.login(USER, PASSWORD)
+        imap.login(user, PASSWORD)
         return imap
 
-    def deliver(self, *raws: bytes, folder: str = "INBOX") -> None:
-        """Put mails into the mailbox (IMAP APPEND), unread, as the MTA would."""
-        imap = self.client()
+    def deliver(self, *raws: bytes, folder: str = "INBOX", user: str = USER) -> None:
+        """Put mails into a mailbox (IMAP APPEND), unread, as the MTA would."""
+        imap = self.client(user)
         try:
             for raw in raws:
                 typ, data = imap.append(folder, None, None, raw)
                 assert typ == "OK", data
+        finally:
+            imap.logout()
+
+    def messages(self, user: str, folder: str = "INBOX") -> list[bytes]:
+        """Every mail in a mailbox, oldest first (read-only: flags untouched)."""
+        imap = self.client(user)
+        try:
+            imap.select(folder, readonly=True)
+            _, data = imap.uid("SEARCH", None, "ALL")
+            uids = data[0].split() if data and data[0] else []
+            out = []
+            for uid in uids:
+                _, parts = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+                out.append(bytes(parts[0][1]))  # type: ignore[index]
+            return out
         finally:
             imap.logout()
 

@@ -77,3 +77,38 @@ class MailSink:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+class DovecotMTA:
+    """The receiving MTA in front of a Dovecot: aiosmtpd that files each mail into the
+    Dovecot mailbox of every recipient (``local+tag@`` into ``local@``)."""
+
+    def __init__(self, dovecot: Any) -> None:
+        self.dovecot = dovecot
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if _base(address) not in self.dovecot.users:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        for rcpt in envelope.rcpt_tos:
+            self.dovecot.deliver(envelope.content, user=_base(rcpt))
+        return "250 OK delivered"
+
+    def start(self) -> DovecotMTA:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def _base(address: str) -> str:
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
 from tresen.auth.deps import RT, AdminDep, AgentDep
@@ -61,8 +61,11 @@ async def get_deliveries(conversation_id: int, rt: RT, who: AgentDep) -> list[di
 
 
 @router.get("/api/channels")
-async def get_channels(rt: RT, who: AgentDep) -> dict[str, Any]:
-    """The channels' state: mailboxes (per site), the outbox by status, the SMTP listener."""
+async def get_channels(request: Request, rt: RT, who: AgentDep) -> dict[str, Any]:
+    """The channels' state: mailboxes (per site, with the last IMAP failure), the outbox by
+    status, the SMTP listener."""
+    imap = getattr(request.app.state, "imap", None)
+    errors: dict[int, str] = imap.errors if imap is not None else {}
     async with rt.db.read() as s:
         boxes = (await s.execute(select(Mailbox).order_by(Mailbox.site_id))).scalars()
         counts = await s.execute(
@@ -82,6 +85,7 @@ async def get_channels(rt: RT, who: AgentDep) -> dict[str, Any]:
                         "smtp": bool(b.smtp_host),
                         "imap": bool(b.imap_host),
                         "imap_last_uid": b.imap_last_uid,
+                        "imap_error": errors.get(b.site_id),
                     }
                     for b in boxes
                 ],

@@ -24,6 +24,7 @@ from tresen.channels.email_in import MailRejected
 from tresen.channels.email_receive import check_receive_mail, do_record_rejected
 from tresen.channels.imap_client import ImapSession
 from tresen.channels.mailbox import do_save_imap_cursor, imap_config
+from tresen.events import MailboxChanged
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.storage.models import Mailbox
@@ -59,6 +60,14 @@ class ImapService:
                 await asyncio.wait_for(asyncio.shield(self._sync), 30)
             except (TimeoutError, Exception):
                 await cancel_task(self._sync)
+
+    def on_mailbox_changed(self, event: MailboxChanged) -> None:
+        """New settings: the IDLE connection of that site starts again with them, and a sync
+        runs now (a newly connected mailbox is read at once)."""
+        watcher = self._watchers.pop(event.site_id, None)
+        if watcher is not None:
+            watcher.cancel()
+        self.kick()
 
     def kick(self) -> None:
         """Sync every mailbox now (once more after the running sync, if one runs)."""

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.errors import Invalid, NotFound
+from tresen.events import MailboxChanged, record
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretBox
 from tresen.sites.queries import access_site_by_id
@@ -84,6 +85,7 @@ async def check_save_mailbox(rt: Runtime, site_id: int, data: MailboxIn) -> Mail
             row.smtp_password_enc = box.seal(data.smtp_password)
         if data.imap_password is not None:
             row.imap_password_enc = box.seal(data.imap_password)
+        record(s, MailboxChanged(site_id))
     return row
 
 

@@ -88,17 +88,24 @@ async def test_mails_become_conversations_once_and_are_marked_read(
 ) -> None:
     srv, sc, timers = shop
     dovecot.deliver(*mails(3))
-    await connect_mailbox(sc, dovecot.port)
-    timers.advance(60)  # the poll
+    await connect_mailbox(sc, dovecot.port)  # saving the mailbox reads it at once
     await srv.app.state.imap.idle()
     await srv.rt.events.drain()
     assert await counts(srv) == (3, 3)
     assert dovecot.seen() == [1, 2, 3]
-    await synced(srv)  # nothing new: nothing doubled
+    dovecot.deliver(*mails(1, start=3))
+    timers.advance(59)
+    await srv.app.state.imap.idle()
     assert await counts(srv) == (3, 3)
+    timers.advance(1)  # the poll
+    await srv.app.state.imap.idle()
+    await srv.rt.events.drain()
+    assert await counts(srv) == (4, 4)
+    await synced(srv)  # nothing new: nothing doubled
+    assert await counts(srv) == (4, 4)
     r = await sc.anna.http.get("/api/channels")
     [box] = r.json()["email"]["mailboxes"]
-    assert box["imap"] is True and box["imap_last_uid"] == 3
+    assert box["imap"] is True and box["imap_last_uid"] == 4
 
 
 async def test_downtime_backfill_then_rebuilt_mailbox(
@@ -205,8 +212,9 @@ async def test_connection_cut_mid_fetch_loses_and_doubles_nothing(
     proxy = CuttingProxy(dovecot.port, marker=b"imap-1@")  # inside the second mail
     await proxy.start()
     try:
-        await connect_mailbox(sc, proxy.port)
-        await synced(srv)
+        await connect_mailbox(sc, proxy.port)  # saving the mailbox starts a sync
+        await srv.app.state.imap.idle()
+        await srv.rt.events.drain()
         first = await counts(srv)
         assert first == (1, 1)  # the cut stopped it after the first mail
         assert len(dovecot.seen()) == first[0]  # read only what was stored
