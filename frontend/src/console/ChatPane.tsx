@@ -94,8 +94,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         <span class={`status status-${conv.status}`}>{conv.status}</span>
         {conv.channel !== "web" && (
           <span class={`channel channel-${conv.channel}`} data-channel={conv.channel}>
-            {conv.channel === "email" ? "✉ Email" : conv.channel}
-            {conv.meta?.reply_to ? ` · replies go to ${conv.meta.reply_to}` : ""}
+            {conv.channel === "email" ? "✉ Email channel" : conv.channel}
           </span>
         )}
         <span class="spacer" />
