@@ -100,9 +100,7 @@ def test_message_left_is_answered_by_email_and_the_reply_comes_back(
         )
         login(console)
         pane = open_conversation(console, conv_id)
-        assert (
-            "replies go to petra@example.com" in pane.locator("[data-channel=email]").inner_text()
-        )
+        assert pane.locator("[data-channel=email]").is_visible()
         type_and_enter(console, "Yes, invoices are fine <b>up to 500 €</b>.")
         pane.locator("[data-delivery=sent]").wait_for()
 
