@@ -21,6 +21,7 @@ from tresen.assist.api import router as assist_router
 from tresen.channels.api import router as channels_router
 from tresen.channels.email import EmailChannel
 from tresen.channels.imap import ImapService
+from tresen.channels.invites import router as invites_router
 from tresen.channels.outbox import OutboxWorker
 from tresen.channels.smtp_listener import SmtpListener
 from tresen.clock import Clock
@@ -107,6 +108,7 @@ def create_app(
         cobrowse_router,
         assist_router,
         channels_router,
+        invites_router,
         ws_router,
         console_router,
         widget_router,

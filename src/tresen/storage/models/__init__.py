@@ -6,6 +6,7 @@ from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, Suppo
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
+from tresen.storage.models.invite import ChatInvite
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import PageView, RadarOffer, RadarRule
 from tresen.storage.models.site import Site
@@ -15,6 +16,7 @@ __all__ = [
     "Agent",
     "AgentSession",
     "Base",
+    "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
     "Conversation",
