@@ -5,6 +5,7 @@ mailbox in Dovecot) is read over IMAP and appears in the same conversation in th
 
 from __future__ import annotations
 
+import re
 import smtplib
 import time
 from collections.abc import Iterator
@@ -16,7 +17,14 @@ import pytest
 from tests.e2e.test_console import _context, login, open_conversation, type_and_enter
 from tests.e2e.test_queue import _newest_conversation
 from tests.e2e.test_radar import Admin
-from tests.e2e.test_widget import _open_page, _open_panel, _send_from_visitor, _wait_body, shop_url
+from tests.e2e.test_widget import (
+    _frame,
+    _open_page,
+    _open_panel,
+    _send_from_visitor,
+    _wait_body,
+    shop_url,
+)
 from tests.support.dovecot import PASSWORD, DovecotServer
 from tests.support.eml import eml
 from tests.support.mail import DovecotMTA
@@ -133,6 +141,25 @@ def test_message_left_is_answered_by_email_and_the_reply_comes_back(
         second = _wait_mails(dovecot, CUSTOMER, 2)[1]
         assert second["In-Reply-To"] == "<a1b2c3d4-thunderbird-0001@example.com>"
         assert first["Message-ID"] in second["References"]
+
+        # Invite from the email into a live chat: the link arrives by mail and opens the shop
+        # with the widget on this very conversation, in a browser that never saw the shop.
+        pane.locator("[data-action=invite-chat]").click()
+        pane.locator("[data-delivery=sent]").nth(2).wait_for()
+        third = _wait_mails(dovecot, CUSTOMER, 3)[2]
+        [link] = re.findall(
+            r"http://[^\s]+/invite/[\w.-]+", third.get_body(("plain",)).get_content()
+        )
+        customer, shop, _ = _open_page(browser, viewport={"width": 1280, "height": 800})
+        shop.goto(link)
+        assert "/shop/contact" in shop.url and "tresen-invite" not in shop.url
+        widget = _frame(shop)
+        widget.locator(".panel").wait_for()  # open at once
+        _wait_body(shop, "Gern geschehen!")  # the conversation's history
+        _send_from_visitor(shop, "Hi, I clicked the link in your mail.")
+        pane.locator(".msg.from-visitor", has_text="I clicked the link").wait_for()
+        shop.screenshot(path=str(screenshot_dir / "email-invite-opens-chat.png"))
+        customer.close()
         console_ctx.close()
     finally:
         _mailbox(admin, site_id, smtp_host="", imap_host="")

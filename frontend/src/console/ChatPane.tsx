@@ -101,6 +101,15 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         {conv.assignee_id !== store.me.id && conv.offered_to !== store.me.id && (
           <button onClick={() => void store.assignToMe(convId)}>Assign to me</button>
         )}
+        {!resolved && conv.channel === "email" && (
+          <button
+            data-action="invite-chat"
+            title="Email the customer a link that opens a live chat (and co-browsing) on this conversation"
+            onClick={() => void store.inviteToChat(convId)}
+          >
+            Invite to chat
+          </button>
+        )}
         {!resolved && (
           <button data-action="transfer" onClick={() => setTransferring(!transferring)}>
             Transfer

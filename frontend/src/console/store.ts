@@ -266,6 +266,19 @@ export class Store {
     void this.refreshVisitor(id);
   }
 
+  /** Email the customer a link into a live chat on this conversation, opening on the page they
+   * were last seen on (else the site's first origin). The link arrives as my message. */
+  async inviteToChat(id: number): Promise<void> {
+    const conv = this.convs.get(id);
+    const page = conv ? this.visitors.get(conv.visitor_id)?.current_page : null;
+    try {
+      await api("POST", `/api/conversations/${id}/chat-invite`, page ? { page } : {});
+    } catch (e: any) {
+      this.notice = e.message;
+      this.changed();
+    }
+  }
+
   async assignToMe(id: number): Promise<void> {
     this.mergeConv(await api<Conv>("PATCH", `/api/conversations/${id}`, { assignee_id: this.me.id }));
   }
