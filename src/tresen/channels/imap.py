@@ -30,6 +30,7 @@ from tresen.scheduler import Repeating
 from tresen.storage.models import Mailbox
 
 log = logging.getLogger(__name__)
+SYNC_BATCH = 50  # mails between writing read flags and the cursor
 IDLE_SECONDS = 25 * 60  # re-IDLE before servers drop an idle client (RFC 2177: 29 minutes)
 
 
@@ -103,35 +104,43 @@ class ImapService:
                 self._watchers[box.site_id] = spawn(self._watch(box), name="imap-idle")
 
     async def sync_mailbox(self, box: Mailbox) -> int:
-        """Store every new mail of ``box``; returns how many were read."""
+        """Store every new mail of ``box``; returns how many were read. Read flags and the
+        cursor are written per batch of stored mails (never for a mail not stored; after a
+        crash, at most a batch is fetched again and recognised by its Message-ID)."""
         session = ImapSession(imap_config(self.rt, box))
         try:
             uidvalidity = await session.open(box.imap_folder)
             last = box.imap_last_uid if box.imap_uidvalidity == uidvalidity else 0
             news = await session.new_uids(last)
-            for uid, size in news:
-                await self._take(session, box, uid, size)
-                await do_save_imap_cursor(self.rt, box.site_id, uidvalidity, uid)
-                box.imap_uidvalidity, box.imap_last_uid = uidvalidity, uid
+            stored: list[int] = []
+            for n, (uid, size) in enumerate(news, 1):
+                if await self._take(session, box, uid, size):
+                    stored.append(uid)
+                if n % SYNC_BATCH == 0 or n == len(news):
+                    await session.mark_seen(stored)
+                    await do_save_imap_cursor(self.rt, box.site_id, uidvalidity, uid)
+                    box.imap_uidvalidity, box.imap_last_uid = uidvalidity, uid
+                    stored = []
             return len(news)
         finally:
             await session.close()
 
-    async def _take(self, session: ImapSession, box: Mailbox, uid: int, size: int) -> None:
-        if size > self.rt.settings.email_max_bytes:  # never downloaded; left unread
+    async def _take(self, session: ImapSession, box: Mailbox, uid: int, size: int) -> bool:
+        """Store one mail; False when it was refused (recorded, left unread)."""
+        if size > self.rt.settings.email_max_bytes:  # never downloaded
             ref = f"{box.site_id}.{box.imap_folder}.{uid}"
             await do_record_rejected(self.rt, box.site_id, ref, size)
             log.warning("IMAP mail UID %s of site %s: %d bytes, too large", uid, box.site_id, size)
-            return
+            return False
         raw = await session.fetch(uid)
         try:
             await check_receive_mail(self.rt, box.site_id, raw)
         except MailRejected as exc:
             log.warning("IMAP mail UID %s of site %s refused: %s", uid, box.site_id, exc.message)
             await do_record_rejected(self.rt, box.site_id, f"{box.site_id}.{uid}", size)
-            return
+            return False
         self.stored += 1
-        await session.mark_seen(uid)  # only now: it is stored
+        return True
 
     async def _watch(self, box: Mailbox) -> None:
         """IDLE on a connection of its own; each announcement starts a sync."""

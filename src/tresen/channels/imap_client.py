@@ -107,9 +107,12 @@ class ImapSession:
                 return bytes(line)
         raise ImapError(f"no body for UID {uid}")
 
-    async def mark_seen(self, uid: int) -> None:
+    async def mark_seen(self, uids: list[int]) -> None:
+        if not uids:
+            return
         assert self.client is not None
-        response = await self._call(self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)"))
+        seq = ",".join(str(u) for u in uids)
+        response = await self._call(self.client.uid("store", seq, "+FLAGS.SILENT (\\Seen)"))
         _check(response, "store")
 
     async def wait_for_news(
