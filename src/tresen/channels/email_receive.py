@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -154,7 +154,7 @@ def _body(mail: ParsedMail, limit: int) -> str:
     return text
 
 
-def _record(site_id: int, mail: ParsedMail, outcome: str, now: object) -> InboundMail:
+def _record(site_id: int, mail: ParsedMail, outcome: str, now: datetime) -> InboundMail:
     return InboundMail(
         site_id=site_id,
         rfc_message_id=mail.message_id[:255],

@@ -254,3 +254,24 @@ async def test_crash_after_commit_still_sends_exactly_once(
         assert sink.received[0].rcpt_tos == ["kunde@example.com"]
     finally:
         await srv2.stop()
+
+
+async def test_racing_workers_send_once(
+    shop: tuple[InProcessServer, Scenario], sink: MailSink, timers: ManualScheduler
+) -> None:
+    """Three workers (this node's sweep and two more, as other nodes) claim the same due item
+    at the same moment: one wins, one mail."""
+    srv, sc = shop
+    await configure_mailbox(sc, sink.port)
+    conv_id = await leave_message(srv, sc, "kunde@example.com")
+    sink.refuse("451 later")
+    await reply(sc, conv_id, "Once, please.", "r1")
+    await srv.rt.events.drain()
+    sink.refuse(None)
+    async with srv.rt.db.read() as s:
+        item_id = (await s.execute(select(Outbox.id))).scalar_one()
+    others = [OutboxWorker(srv.rt, [EmailChannel(srv.rt)]) for _ in range(2)]
+    timers.advance(30)  # due: this node's sweep starts too
+    await asyncio.gather(*(w.attempt(item_id) for w in others), srv.app.state.outbox.idle())
+    assert len(sink.received) == 1
+    assert sum(w.attempts for w in others) + srv.app.state.outbox.attempts == 2  # 1st + winner
