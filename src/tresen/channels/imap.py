@@ -112,15 +112,13 @@ class ImapService:
             uidvalidity = await session.open(box.imap_folder)
             last = box.imap_last_uid if box.imap_uidvalidity == uidvalidity else 0
             news = await session.new_uids(last)
-            stored: list[int] = []
-            for n, (uid, size) in enumerate(news, 1):
-                if await self._take(session, box, uid, size):
-                    stored.append(uid)
-                if n % SYNC_BATCH == 0 or n == len(news):
-                    await session.mark_seen(stored)
-                    await do_save_imap_cursor(self.rt, box.site_id, uidvalidity, uid)
-                    box.imap_uidvalidity, box.imap_last_uid = uidvalidity, uid
-                    stored = []
+            for start in range(0, len(news), SYNC_BATCH):
+                batch = news[start : start + SYNC_BATCH]
+                sizes = await session.sizes(batch)
+                stored = [u for u in batch if await self._take(session, box, u, sizes.get(u, 0))]
+                await session.mark_seen(stored)
+                await do_save_imap_cursor(self.rt, box.site_id, uidvalidity, batch[-1])
+                box.imap_uidvalidity, box.imap_last_uid = uidvalidity, batch[-1]
             return len(news)
         finally:
             await session.close()

@@ -82,20 +82,29 @@ class ImapSession:
     def idle_offered(self) -> bool:
         return self.client is not None and self.client.has_capability("IDLE")
 
-    async def new_uids(self, after: int) -> list[tuple[int, int]]:
-        """(uid, size) of every mail with a UID above ``after``, in UID order."""
+    async def new_uids(self, after: int) -> list[int]:
+        """Every UID above ``after``, ascending (one SEARCH line, however many)."""
         assert self.client is not None
+        lines = _check(await self._call(self.client.uid_search(f"UID {after + 1}:*")), "search")
+        found: set[int] = set()
+        for line in lines[:-1]:
+            found.update(int(x) for x in bytes(line).split() if x.isdigit())
+        return sorted(u for u in found if u > after)  # "n:*" names the newest even below n
+
+    async def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE of a few UIDs (asked in small batches: aioimaplib cannot take a
+        response of thousands of lines in one read)."""
+        assert self.client is not None
+        seq = ",".join(str(u) for u in uids)
         lines = _check(
-            await self._call(self.client.uid("fetch", f"{after + 1}:*", "(RFC822.SIZE)")),
-            "fetch sizes",
+            await self._call(self.client.uid("fetch", seq, "(RFC822.SIZE)")), "fetch sizes"
         )
         found: dict[int, int] = {}
         for line in lines:
             if m := SIZE_RE.search(bytes(line)):
                 uid, size = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-                if int(uid) > after:  # "n:*" names the newest mail even when it is below n
-                    found[int(uid)] = int(size)
-        return sorted(found.items())
+                found[int(uid)] = int(size)
+        return found
 
     async def fetch(self, uid: int) -> bytes:
         assert self.client is not None
