@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import threading
 import time
@@ -24,7 +23,6 @@ from pathlib import Path
 import psutil
 from sqlalchemy import func, select
 from tests.support.dovecot import PASSWORD, USER, DovecotServer
-from tests.support.eml import eml
 
 from tresen.channels.imap import ImapService
 from tresen.channels.mailbox import MailboxIn, check_save_mailbox, find_mailbox
@@ -42,28 +40,6 @@ SHAPES = (
     "german_latin1",
     "html_script",
 )
-
-
-def fill_maildir(dovecot: DovecotServer, n: int) -> int:
-    """N mails as Maildir files in the mailbox's ``new/``: what an MDA does. Returns bytes."""
-    box = dovecot.dir / "mail" / USER
-    for sub in ("cur", "new", "tmp"):
-        (box / sub).mkdir(parents=True, exist_ok=True)
-    owner = (dovecot.dir / "mail").stat()
-    total = 0
-    for i in range(n):
-        raw = eml(SHAPES[i % len(SHAPES)], FROM=f"kunde{i}@example.com")
-        raw = raw.replace(b"Message-ID: <", f"Message-ID: <bench{i}.".encode(), 1).replace(
-            b"Message-Id: <", f"Message-Id: <bench{i}.".encode(), 1
-        )
-        path = box / "new" / f"{1700000000 + i}.M{i}P1.bench"
-        path.write_bytes(raw)
-        total += len(raw)
-    for root, dirs, files in os.walk(box):
-        for name in [*dirs, *files]:
-            os.chown(Path(root) / name, owner.st_uid, owner.st_gid)
-    os.chown(box, owner.st_uid, owner.st_gid)
-    return total
 
 
 class PeakRss:
@@ -99,7 +75,7 @@ async def run(n: int, database_url: str | None) -> None:
     rt = build_runtime(settings)
     try:
         t0 = time.perf_counter()
-        size = fill_maildir(dovecot, n)
+        size = dovecot.fill_maildir(n, SHAPES)
         print(
             f"{n} mails ({size / 1e6:.1f} MB) written to the Maildir in "
             f"{time.perf_counter() - t0:.1f} s"

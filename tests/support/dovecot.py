@@ -82,6 +82,29 @@ class DovecotServer:
         wait_port(self.port)
         return self
 
+    def fill_maildir(self, n: int, shapes: tuple[str, ...], start: int = 0) -> int:
+        """N mails written straight into the support mailbox's Maildir ``new/`` (what an MDA
+        does; much faster than APPEND), each with its own Message-ID and sender, cycling
+        through the ``.eml`` fixtures ``shapes``. Returns the bytes written."""
+        from tests.support.eml import eml
+
+        box = self.dir / "mail" / USER
+        for sub in ("cur", "new", "tmp"):
+            (box / sub).mkdir(parents=True, exist_ok=True)
+        owner = (self.dir / "mail").stat()
+        total = 0
+        for i in range(start, start + n):
+            raw = eml(shapes[i % len(shapes)], FROM=f"kunde{i}@example.com")
+            for header in (b"Message-ID: <", b"Message-Id: <"):
+                raw = raw.replace(header, header + f"bulk{i}.".encode(), 1)
+            (box / "new" / f"{1700000000 + i}.M{i}P1.tresen").write_bytes(raw)
+            total += len(raw)
+        for root, dirs, files in os.walk(box):
+            for name in [*dirs, *files]:
+                os.chown(Path(root) / name, owner.st_uid, owner.st_gid)
+        os.chown(box, owner.st_uid, owner.st_gid)
+        return total
+
     def client(self, user: str = USER) -> imaplib.IMAP4:
         imap = imaplib.IMAP4("127.0.0.1", self.port)
         imap.login(user, PASSWORD)

@@ -256,3 +256,17 @@ async def test_wrong_password_is_shown_and_nothing_is_read(
     [box] = (await sc.anna.http.get("/api/channels")).json()["email"]["mailboxes"]
     assert "login" in box["imap_error"] and box["imap_last_uid"] == 0
     assert dovecot.seen() == [] and await counts(srv) == (0, 0)
+
+
+@pytest.mark.slow
+async def test_a_thousand_mails_in_one_sync(
+    shop: tuple[InProcessServer, Scenario, ManualScheduler], dovecot: DovecotServer
+) -> None:
+    """More mails than one IMAP response of aioimaplib can take (it recursed per line)."""
+    srv, sc, _timers = shop
+    dovecot.fill_maildir(1100, ("german_latin1", "gmail_reply"))
+    await connect_mailbox(sc, dovecot.port)
+    await srv.app.state.imap.idle()
+    await srv.rt.events.drain()
+    assert await counts(srv) == (1100, 1100)
+    assert len(dovecot.seen()) == 1100
