@@ -279,11 +279,8 @@ class Party:
 
         async def one(conv: int) -> None:
             async with sem:
-                r = await http.patch(
-                    f"/api/conversations/{conv}",
-                    json={"assignee_id": agent_id},
-                    headers={"X-CSRF-Token": csrf},
-                )
+                r = await http.patch(f"/api/conversations/{conv}", json={"assignee_id": agent_id},
+                                     headers={"X-CSRF-Token": csrf})
                 r.raise_for_status()
                 if r.json().get("assignee_id") != agent_id:
                     raise RuntimeError(f"conversation {conv} not assigned: {r.json()}")
@@ -325,36 +322,22 @@ async def _throughput(job: Job) -> None:
                 return
             k += 1
 
-    loops = [
-        loop("visitor", p, [c], i)
-        for i, (p, c) in enumerate(zip(party.visitors, party.conversations, strict=True))
-    ]
+    loops = [loop("visitor", p, [c], i) for i, (p, c) in enumerate(
+        zip(party.visitors, party.conversations, strict=True))]
     if party.agent is not None:
         # The agent answers in its conversations, ``window`` sends in flight.
         convs = party.conversations
-        loops += [
-            loop("agent", party.agent, convs[w :: job.window] or convs, w)
-            for w in range(job.window)
-        ]
+        loops += [loop("agent", party.agent, convs[w::job.window] or convs, w)
+                  for w in range(job.window)]
     started = time.monotonic()
     await asyncio.gather(*loops)
     took = time.monotonic() - started
-    job.queue.put(
-        (
-            "result",
-            job.worker,
-            {
-                "visitor": acked["visitor"],
-                "agent": acked["agent"],
-                "seconds": took,
-                "started": started,
-                "ended": started + took,
-                "failures": failures[:5],
-                "errors": party.errors()[:5],
-                "ack_latency": party.ack_latency,
-            },
-        )
-    )
+    job.queue.put(("result", job.worker, {
+        "visitor": acked["visitor"], "agent": acked["agent"], "seconds": took,
+        "started": started, "ended": started + took,
+        "failures": failures[:5], "errors": party.errors()[:5],
+        "ack_latency": party.ack_latency,
+    }))
     # Hold the sockets until the parent has read every worker's result, so closing them (the
     # radar's "gone" frames) does not fall inside another worker's measured window.
     await wait_event(job.release, SETUP_TIMEOUT)
@@ -381,30 +364,18 @@ async def _latency(job: Job) -> None:
         elif delay < -0.005:
             late += 1
         i = k % len(party.visitors)
-        await party.send(
-            party.visitors[i], f"paced {k}", f"{party.prefix}{k}", party.conversations[i]
-        )
+        await party.send(party.visitors[i], f"paced {k}", f"{party.prefix}{k}",
+                         party.conversations[i])
     sending = time.monotonic() - t0
-    expected = sum(
-        1 for c, t in party.sent_at.items() if t >= party.recording_after and "open" not in c
-    )
+    expected = sum(1 for c, t in party.sent_at.items()
+                   if t >= party.recording_after and "open" not in c)
     deadline = time.monotonic() + 15
     while party.delivered < expected and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
-    job.queue.put(
-        (
-            "result",
-            job.worker,
-            {
-                "sent": total,
-                "expected": expected,
-                "delivered": party.delivered,
-                "send_seconds": sending,
-                "late_sends": late,
-                "latency": party.delivery_latency,
-                "ack_latency": party.ack_latency,
-                "errors": party.errors()[:5],
-            },
-        )
-    )
+    job.queue.put(("result", job.worker, {
+        "sent": total, "expected": expected, "delivered": party.delivered,
+        "send_seconds": sending, "late_sends": late,
+        "latency": party.delivery_latency, "ack_latency": party.ack_latency,
+        "errors": party.errors()[:5],
+    }))
     await party.close()

@@ -76,7 +76,7 @@ def _kind(raw: str | bytes) -> str:
     if isinstance(raw, bytes):
         return "binary"
     if raw.startswith('{"type":"'):  # the server writes ``type`` first; no parse per frame
-        return raw[9 : raw.find('"', 9)]
+        return raw[9:raw.find('"', 9)]
     try:
         return str(json.loads(raw).get("type"))
     except ValueError:
@@ -110,10 +110,8 @@ async def _consoles(job: ConsolesJob) -> None:
             async for raw in ws:
                 kind, now = _kind(raw), time.monotonic()
                 counts[(int(now * BUCKETS_PER_SECOND), kind)] += 1
-                if (
-                    kind != "message"
-                    and len(kept := samples.setdefault((int(now), kind), [])) < SAMPLES
-                ):
+                if kind != "message" and len(
+                        kept := samples.setdefault((int(now), kind), [])) < SAMPLES:
                     kept.append((now, str(raw)[:200]))
                 if kind == "ping":
                     await ws.send(PONG)

@@ -71,9 +71,7 @@ class BenchServer:
     def prepare(self, agents: int) -> Seeded:
         """``tresen migrate`` then a site and ``agents`` agents through the actions."""
         subprocess.run(
-            [sys.executable, "-m", "tresen", "migrate"],
-            env=self.env,
-            check=True,
+            [sys.executable, "-m", "tresen", "migrate"], env=self.env, check=True,
             stdout=subprocess.DEVNULL,
         )
         code = (
@@ -100,10 +98,7 @@ class BenchServer:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tresen", "serve"],
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            preexec_fn=limits,
+            env=self.env, stdout=log, stderr=log, preexec_fn=limits,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -152,10 +147,8 @@ async def seed_in_process(agents: int) -> dict[str, object]:
         site = await do_create_site(rt, "Bench shop", [ORIGIN])
         names = [f"agent{i}" for i in range(agents)]
         await asyncio.gather(
-            *(
-                check_create_agent(rt, n, PASSWORD, display_name=n.title(), max_chats=20)
-                for n in names
-            )
+            *(check_create_agent(rt, n, PASSWORD, display_name=n.title(), max_chats=20)
+              for n in names)
         )
         return {"site_key": site.widget_key, "agents": names}
     finally:

@@ -36,7 +36,8 @@ from tests.support.server import ServerProcess  # noqa: E402
 PASSWORD = "bench-demo-password"
 MIRROR = "[data-testid=cobrowse-mirror] iframe"
 FRAME = "iframe[data-tresen='frame']"
-WATCH = """() => {
+WATCH = (
+    """() => {
   window.__seen = {};
   const doc = document.querySelector('MIRROR').contentDocument;
   const look = () => {
@@ -45,6 +46,7 @@ WATCH = """() => {
   };
   new MutationObserver(look).observe(doc, {subtree: true, childList: true, characterData: true});
 }""".replace("MIRROR", MIRROR)
+)
 
 
 def _start(server: ServerProcess, browser: Any) -> tuple[Any, Any, list[int]]:

@@ -67,43 +67,24 @@ class Run:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench.load", description=__doc__.split("\n")[0])
-    p.add_argument(
-        "--phases",
-        default="idle,throughput,latency",
-        help="comma-separated subset of idle,throughput,latency,agents",
-    )
+    p.add_argument("--phases", default="idle,throughput,latency",
+                   help="comma-separated subset of idle,throughput,latency,agents")
     p.add_argument("--connections", type=int, default=10_000, help="(a) idle visitor sockets")
-    p.add_argument(
-        "--pairs",
-        type=int,
-        default=100,
-        help="(b) visitors, each with a conversation, sending closed-loop",
-    )
+    p.add_argument("--pairs", type=int, default=100,
+                   help="(b) visitors, each with a conversation, sending closed-loop")
     p.add_argument("--duration", type=float, default=10.0, help="(b) seconds of sending")
     p.add_argument("--window", type=int, default=8, help="(b) agent sends in flight per agent")
     p.add_argument("--rate", type=float, default=1000.0, help="(c) offered messages/s")
     p.add_argument("--latency-visitors", type=int, default=200, help="(c) sending visitors")
     p.add_argument("--latency-duration", type=float, default=15.0, help="(c) measured seconds")
     p.add_argument("--warmup", type=float, default=3.0, help="(c) unmeasured seconds first")
-    p.add_argument(
-        "--agents",
-        type=int,
-        default=200,
-        help="(agents) agent consoles online in the second run, the answering "
-        "agents (one per worker) included",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=2,
-        help="client processes; each also holds one agent socket in (b) and (c)",
-    )
-    p.add_argument(
-        "--frames-per-second",
-        type=float,
-        default=10_000,
-        help="server per-socket frame rate limit (TRESEN_FRAMES_PER_SECOND)",
-    )
+    p.add_argument("--agents", type=int, default=200,
+                   help="(agents) agent consoles online in the second run, the answering "
+                        "agents (one per worker) included")
+    p.add_argument("--workers", type=int, default=2,
+                   help="client processes; each also holds one agent socket in (b) and (c)")
+    p.add_argument("--frames-per-second", type=float, default=10_000,
+                   help="server per-socket frame rate limit (TRESEN_FRAMES_PER_SECOND)")
     p.add_argument("--keep", action="store_true", help="keep the temp var dir (database, log)")
     return p.parse_args(argv)
 
@@ -127,18 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         seeded = server.prepare(agents=args.agents if "agents" in phases else args.workers)
         server.start()
-        print(
-            f"server pid {server.proc.pid if server.proc else '?'} on {server.url}, "
-            f"var dir {var_dir}, RLIMIT_NOFILE {nofile}, ready in {time.monotonic() - t0:.1f}s"
-        )
+        print(f"server pid {server.proc.pid if server.proc else '?'} on {server.url}, "
+              f"var dir {var_dir}, RLIMIT_NOFILE {nofile}, ready in {time.monotonic() - t0:.1f}s")
         ctx = Context(args, server, seeded.site_key, seeded.agents)
         for phase in phases:
-            {
-                "idle": ctx.idle,
-                "throughput": ctx.throughput,
-                "latency": ctx.latency,
-                "agents": ctx.agents_phase,
-            }[phase]()
+            {"idle": ctx.idle, "throughput": ctx.throughput, "latency": ctx.latency,
+             "agents": ctx.agents_phase}[phase]()
     except Exception as exc:
         failed = True
         print(f"FAILED: {exc!r}", file=sys.stderr)
@@ -153,9 +128,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class Context:
-    def __init__(
-        self, args: argparse.Namespace, server: BenchServer, site_key: str, agents: list[str]
-    ) -> None:
+    def __init__(self, args: argparse.Namespace, server: BenchServer, site_key: str,
+                 agents: list[str]) -> None:
         self.args, self.server, self.site_key, self.agents = args, server, site_key, agents
         self.mp = mp.get_context("spawn")
 
@@ -163,16 +137,8 @@ class Context:
         q, go, release = self.mp.Queue(), self.mp.Event(), self.mp.Event()
         procs = []
         for w, n in enumerate(counts):
-            job = Job(
-                worker=w,
-                base_url=self.server.url,
-                site_key=self.site_key,
-                visitors=n,
-                queue=q,
-                go=go,
-                release=release,
-                **kw,
-            )
+            job = Job(worker=w, base_url=self.server.url, site_key=self.site_key, visitors=n,
+                      queue=q, go=go, release=release, **kw)
             if phase != "idle":
                 job.agent = self.agents[w]
             proc = self.mp.Process(target=run, args=(phase, job), daemon=True)
@@ -224,41 +190,30 @@ class Context:
         release.set()
         alive = sum(m[2] for m in self._collect(q, "done", len(procs), 120))
         self._join(procs)
-        print(
-            f"    opened {ok} ({bad} failed) in {took:.1f}s ({ok / took:.0f}/s); "
-            f"{alive} still open when released"
-        )
+        print(f"    opened {ok} ({bad} failed) in {took:.1f}s ({ok / took:.0f}/s); "
+              f"{alive} still open when released")
         for m in opened:
             if m[5]:
                 print(f"    sample failures: {m[5]}")
         per = (after - before) / max(ok, 1)
         print(f"    {_load()}")
-        print(
-            f"    server RSS before {before / MiB:.1f} MiB, after {after / MiB:.1f} MiB, "
-            f"total {after / MiB:.1f} MiB; per connection {per / 1024:.1f} KiB"
-        )
+        print(f"    server RSS before {before / MiB:.1f} MiB, after {after / MiB:.1f} MiB, "
+              f"total {after / MiB:.1f} MiB; per connection {per / 1024:.1f} KiB")
 
     # ---- (b) ----------------------------------------------------------------------------------
 
     def throughput(self) -> None:
         a = self.args
-        print(
-            f"\n(b) persisted messages/s: {a.pairs} visitors (1 in flight each) + "
-            f"{a.workers} agents ({a.window} in flight each), {a.duration:.0f}s"
-        )
+        print(f"\n(b) persisted messages/s: {a.pairs} visitors (1 in flight each) + "
+              f"{a.workers} agents ({a.window} in flight each), {a.duration:.0f}s")
         self._closed_loop("t")
 
     def _closed_loop(self, tag: str, assign: bool = False) -> Run:
         """The workload of (b); prints its figures and the DB check, returns them."""
         a = self.args
-        q, procs, go, release = self._spawn(
-            "throughput",
-            self._split(a.pairs),
-            duration=a.duration,
-            window=a.window,
-            tag=tag,
-            assign=assign,
-        )
+        q, procs, go, release = self._spawn("throughput", self._split(a.pairs),
+                                            duration=a.duration, window=a.window, tag=tag,
+                                            assign=assign)
         self._collect(q, "ready", len(procs), 300)
         if assign:
             time.sleep(1)  # let the frames of the set-up (new, assigned conversations) drain
@@ -271,15 +226,12 @@ class Context:
         v = [c for r in results for c in r["visitor"]]
         g = [c for r in results for c in r["agent"]]
         seconds = max(r["seconds"] for r in results)
-        run = Run(
-            len(v) + len(g), seconds, wall, cpu, t0, max(r["ended"] for r in results), _load()
-        )
-        print(
-            f"    acked {run.messages} messages ({len(v)} visitor, {len(g)} agent) in "
-            f"{seconds:.1f}s: {run.per_second:.0f} messages/s; "
-            f"server CPU {cpu / wall * 100:.0f}% of one core, "
-            f"{run.cpu_ms:.2f} ms CPU per message; {run.load}"
-        )
+        run = Run(len(v) + len(g), seconds, wall, cpu, t0, max(r["ended"] for r in results),
+                  _load())
+        print(f"    acked {run.messages} messages ({len(v)} visitor, {len(g)} agent) in "
+              f"{seconds:.1f}s: {run.per_second:.0f} messages/s; "
+              f"server CPU {cpu / wall * 100:.0f}% of one core, "
+              f"{run.cpu_ms:.2f} ms CPU per message; {run.load}")
         lat = sorted(x for r in results for x in r["ack_latency"])
         if lat:
             print(f"    send->ack p50 {_pct(lat, 50):.1f} ms, p99 {_pct(lat, 99):.1f} ms")
@@ -290,43 +242,30 @@ class Context:
         return run
 
     def _verify(self, acked: set[str], count: int, tag: str) -> bool:
-        stored = {
-            str(r[0])
-            for r in self.server.query(
-                "SELECT client_msg_id FROM messages WHERE client_msg_id LIKE ?", f"{tag}%"
-            )
-        }
+        stored = {str(r[0]) for r in self.server.query(
+            "SELECT client_msg_id FROM messages WHERE client_msg_id LIKE ?", f"{tag}%")}
         missing = {c for c in acked if c not in stored}
         dup = count - len(acked)
         gaps = self.server.query(
             "SELECT c.id, c.last_seq, COUNT(m.id), MIN(m.seq), MAX(m.seq) FROM conversations c "
             "JOIN messages m ON m.conversation_id = c.id GROUP BY c.id "
-            "HAVING COUNT(m.id) != c.last_seq OR MIN(m.seq) != 1 OR MAX(m.seq) != c.last_seq"
-        )
+            "HAVING COUNT(m.id) != c.last_seq OR MIN(m.seq) != 1 OR MAX(m.seq) != c.last_seq")
         ok = not missing and not gaps and not dup
-        print(
-            f"    DB check: {len(acked)} acked ids, {len(stored)} stored (incl. openers), "
-            f"{len(missing)} acked but missing, {dup} acked twice, "
-            f"{len(gaps)} conversations with seq gaps -> {'OK' if ok else 'FAILED'}"
-        )
+        print(f"    DB check: {len(acked)} acked ids, {len(stored)} stored (incl. openers), "
+              f"{len(missing)} acked but missing, {dup} acked twice, "
+              f"{len(gaps)} conversations with seq gaps -> {'OK' if ok else 'FAILED'}")
         return ok
 
     # ---- (c) ----------------------------------------------------------------------------------
 
     def latency(self) -> None:
         a = self.args
-        print(
-            f"\n(c) delivery latency: {a.rate:.0f} msg/s offered (paced) from "
-            f"{a.latency_visitors} visitors, {a.warmup:.0f}s warm-up + "
-            f"{a.latency_duration:.0f}s measured; visitor send -> agent receives the frame"
-        )
+        print(f"\n(c) delivery latency: {a.rate:.0f} msg/s offered (paced) from "
+              f"{a.latency_visitors} visitors, {a.warmup:.0f}s warm-up + "
+              f"{a.latency_duration:.0f}s measured; visitor send -> agent receives the frame")
         q, procs, go, _ = self._spawn(
-            "latency",
-            self._split(a.latency_visitors),
-            rate=a.rate / a.workers,
-            duration=a.latency_duration,
-            warmup=a.warmup,
-        )
+            "latency", self._split(a.latency_visitors), rate=a.rate / a.workers,
+            duration=a.latency_duration, warmup=a.warmup)
         self._collect(q, "ready", len(procs), 300)
         cpu0, t0 = self.server.cpu_seconds(), time.monotonic()
         go.set()
@@ -338,16 +277,12 @@ class Context:
         sent, expected = sum(r["sent"] for r in results), sum(r["expected"] for r in results)
         achieved = sent / max(r["send_seconds"] for r in results)
         late = sum(r["late_sends"] for r in results)
-        print(
-            f"    sent {sent} at {achieved:.0f} msg/s achieved ({late} sends >5 ms late); "
-            f"measured {len(lat)}/{expected} delivered; server CPU {cpu / wall * 100:.0f}%, "
-            f"{cpu * 1000 / max(1, sent):.2f} ms per message; {_load()}"
-        )
+        print(f"    sent {sent} at {achieved:.0f} msg/s achieved ({late} sends >5 ms late); "
+              f"measured {len(lat)}/{expected} delivered; server CPU {cpu / wall * 100:.0f}%, "
+              f"{cpu * 1000 / max(1, sent):.2f} ms per message; {_load()}")
         if lat:
-            print(
-                f"    delivery p50 {_pct(lat, 50):.1f} ms, p90 {_pct(lat, 90):.1f} ms, "
-                f"p99 {_pct(lat, 99):.1f} ms, max {lat[-1] * 1000:.1f} ms"
-            )
+            print(f"    delivery p50 {_pct(lat, 50):.1f} ms, p90 {_pct(lat, 90):.1f} ms, "
+                  f"p99 {_pct(lat, 99):.1f} ms, max {lat[-1] * 1000:.1f} ms")
         acks = sorted(x for r in results for x in r["ack_latency"])
         if acks:
             print(f"    send->ack p50 {_pct(acks, 50):.1f} ms, p99 {_pct(acks, 99):.1f} ms")
@@ -355,16 +290,15 @@ class Context:
             if r["errors"]:
                 print(f"    errors: {r['errors']}")
 
+
     # ---- agents: CPU per message with 2 vs N agent consoles online ---------------------------
 
     def agents_phase(self) -> None:
         a = self.args
-        answering, idle_names = a.workers, self.agents[a.workers : a.agents]
-        print(
-            f"\n(agents) the workload of (b), conversations assigned to the {answering} "
-            f"answering agents: with {answering} agent consoles online, then with {a.agents} "
-            f"({len(idle_names)} more agents, one idle console each)"
-        )
+        answering, idle_names = a.workers, self.agents[a.workers:a.agents]
+        print(f"\n(agents) the workload of (b), conversations assigned to the {answering} "
+              f"answering agents: with {answering} agent consoles online, then with {a.agents} "
+              f"({len(idle_names)} more agents, one idle console each)")
         print(f"  run 1: {answering} consoles")
         few = self._closed_loop("two", assign=True)
         q, release = self.mp.Queue(), self.mp.Event()
@@ -372,10 +306,8 @@ class Context:
         proc = self.mp.Process(target=run_consoles, args=(job,), daemon=True)
         proc.start()
         opened = self._collect(q, "open", 1, 600)[0]
-        print(
-            f"  {opened[1]} idle consoles logged in over HTTP and connected in "
-            f"{opened[3]:.1f}s ({opened[2]} failed{': ' + str(opened[4]) if opened[2] else ''})"
-        )
+        print(f"  {opened[1]} idle consoles logged in over HTTP and connected in "
+              f"{opened[3]:.1f}s ({opened[2]} failed{': ' + str(opened[4]) if opened[2] else ''})")
         time.sleep(2)  # let the inbox frames of the login burst drain before measuring
         print(f"  run 2: {answering + opened[1]} consoles")
         client = psutil.Process(proc.pid)
@@ -388,56 +320,34 @@ class Context:
         self._join([proc])
         frames = frames_between(counts, many.started, many.ended)
         self._agents_report(few, many, opened[1], frames, closed)
-        print(
-            f"    the idle consoles' own process used {client_cpu / many.wall * 100:.0f}% of a "
-            f"core during run 2 (receiving competes with the server for the 2 cores)"
-        )
-        shown = [
-            (t, raw)
-            for (_, kind), kept in sorted(samples.items())
-            for t, raw in kept
-            if kind != "ping" and many.started <= t <= many.ended
-        ]
+        print(f"    the idle consoles' own process used {client_cpu / many.wall * 100:.0f}% of a "
+              f"core during run 2 (receiving competes with the server for the 2 cores)")
+        shown = [(t, raw) for (_, kind), kept in sorted(samples.items()) for t, raw in kept
+                 if kind != "ping" and many.started <= t <= many.ended]
         for t, raw in shown[:6]:
             print(f"    e.g. at +{t - many.started:.1f}s: {raw}")
 
-    def _agents_report(
-        self,
-        few: Run,
-        many: Run,
-        idle: int,
-        frames: Counter[str],
-        closed: list[tuple[float, int | None, str]],
-    ) -> None:
+    def _agents_report(self, few: Run, many: Run, idle: int, frames: Counter[str],
+                       closed: list[tuple[float, int | None, str]]) -> None:
         n = self.args.workers + idle
         print(f"\n    {'':34}{self.args.workers:>5} consoles{n:>10} consoles")
         print(f"    {'server CPU ms per message':34}{few.cpu_ms:>14.3f}{many.cpu_ms:>19.3f}")
         print(f"    {'messages/s (acked)':34}{few.per_second:>14.0f}{many.per_second:>19.0f}")
-        print(
-            f"    {'server CPU, % of one core':34}{few.cpu / few.wall * 100:>14.0f}"
-            f"{many.cpu / many.wall * 100:>19.0f}"
-        )
-        print(
-            f"    {'DB check':34}{'OK' if few.ok else 'FAILED':>14}"
-            f"{'OK' if many.ok else 'FAILED':>19}"
-        )
+        print(f"    {'server CPU, % of one core':34}{few.cpu / few.wall * 100:>14.0f}"
+              f"{many.cpu / many.wall * 100:>19.0f}")
+        print(f"    {'DB check':34}{'OK' if few.ok else 'FAILED':>14}"
+              f"{'OK' if many.ok else 'FAILED':>19}")
         ratio = many.cpu_ms / few.cpu_ms
-        print(
-            f"    CPU per message, {n} vs {self.args.workers} consoles: {ratio:.2f}x "
-            f"(target <= 1.2x: {'met' if ratio <= 1.2 else 'NOT met'})"
-        )
+        print(f"    CPU per message, {n} vs {self.args.workers} consoles: {ratio:.2f}x "
+              f"(target <= 1.2x: {'met' if ratio <= 1.2 else 'NOT met'})")
         total, kinds = sum(frames.values()), ", ".join(f"{k} {v}" for k, v in frames.most_common())
-        print(
-            f"    frames received by the {idle} idle consoles during run 2's measured window "
-            f"({many.ended - many.started:.1f}s): {total} ({kinds or 'none'}); "
-            f"{frames['message'] / max(1, idle):.0f} message frames per idle console, "
-            f"{many.messages} messages acked"
-        )
+        print(f"    frames received by the {idle} idle consoles during run 2's measured window "
+              f"({many.ended - many.started:.1f}s): {total} ({kinds or 'none'}); "
+              f"{frames['message'] / max(1, idle):.0f} message frames per idle console, "
+              f"{many.messages} messages acked")
         if closed:
-            print(
-                f"    WARNING: {len(closed)} idle consoles were closed by the server during the "
-                f"runs, e.g. {closed[:3]}"
-            )
+            print(f"    WARNING: {len(closed)} idle consoles were closed by the server during the "
+                  f"runs, e.g. {closed[:3]}")
         print(f"    run 1: {few.load}; run 2: {many.load}")
 
 
