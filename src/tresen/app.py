@@ -18,6 +18,12 @@ from tresen import __version__
 from tresen.agents.api import router as agents_router
 from tresen.agents.session_api import router as auth_router
 from tresen.assist.api import router as assist_router
+from tresen.channels.api import router as channels_router
+from tresen.channels.email import EmailChannel
+from tresen.channels.imap import ImapService
+from tresen.channels.invites import router as invites_router
+from tresen.channels.outbox import OutboxWorker
+from tresen.channels.smtp_listener import SmtpListener
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
 from tresen.conversations.api import router as conversations_router
@@ -67,18 +73,30 @@ def create_app(
         rt.radar = RadarService(rt)
         rt.routing = RoutingService(rt)
         reports, telemetry = ReportStore(rt), Telemetry(rt)
-        wire_listeners(rt, rt.radar, rt.routing, reports, telemetry)
+        outbox = OutboxWorker(rt, [EmailChannel(rt)])
+        imap = ImapService(rt)
+        wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
         reports.start()
-        app.state.rt, app.state.gateway = rt, gateway
+        await outbox.start()
+        smtp = SmtpListener(rt) if settings.smtp_enabled else None
+        if smtp is not None:
+            await smtp.start()
+        await imap.start()
+        app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.reports, app.state.telemetry = reports, telemetry
+        app.state.smtp, app.state.imap = smtp, imap
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
         finally:
             await gateway.stop()
+            await imap.stop()
+            if smtp is not None:
+                await smtp.stop()
+            await outbox.stop()
             await reports.stop()
             await rt.routing.stop()
             await rt.radar.stop()
@@ -99,6 +117,8 @@ def create_app(
         assist_router,
         reports_router,
         metrics_router,
+        channels_router,
+        invites_router,
         ws_router,
         console_router,
         widget_router,

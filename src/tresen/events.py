@@ -115,7 +115,7 @@ class MessageCreated(ConversationEvent):
 @dataclass(frozen=True, slots=True)
 class ConversationOpened(ConversationEvent):
     conversation: ConversationState
-    via: Literal["visitor", "offer", "bot"]
+    via: Literal["visitor", "offer", "bot", "channel"]
     offer_id: int | None = None
 
 
@@ -389,6 +389,35 @@ class CobrowseStopped(CobrowseEvent):
     conversation_id: int
     visitor_id: int
     by: str
+
+
+# ---- channels --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeliveryChanged(ConversationEvent):
+    """A message's delivery on its channel (an email) moved: ``sending`` again after a failure
+    (``retry``), ``sent``, or ``failed`` for good. ``error`` says why it did not go out."""
+
+    conversation: ConversationState
+    message_id: int
+    seq: int
+    channel: str
+    state: str  # retry | sent | failed
+    attempts: int
+    error: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxChanged(Event):
+    """A site's mailbox settings were saved: readers reconnect with them."""
+
+    site_id: int
+
+    @property
+    def key(self) -> object:
+        return ("s", self.site_id)
 
 
 # ---- agents ----------------------------------------------------------------------------------

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     visit_timeout_seconds: float = 30 * 60.0  # a visit ends after this long without activity
     visit_grace_seconds: float = 10.0  # a visitor with no tab left stays listed this long
     radar_history_days: float = 30.0  # visits, page views, capacity samples kept for replay
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
+    outbox_max_attempts: int = Field(default=8, ge=1)  # then the delivery is marked failed
+    outbox_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for
+    smtp_timeout_seconds: float = 30.0  # one outgoing SMTP conversation
+    smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    imap_poll_seconds: float = Field(default=60.0, gt=0)  # without IDLE, and as a safety net
+    imap_idle: bool = True  # keep a connection in IDLE where the server offers it
+    email_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused (SMTP 552)
+    email_per_sender_per_hour: int = 30  # beyond, a sender's mails are recorded, not routed
     cookie_secure: bool = False
     log_level: str = "info"
 

@@ -13,6 +13,8 @@ from functools import partial
 
 from tresen.assist import bot
 from tresen.assist import frames as assist_frames
+from tresen.channels.imap import ImapService
+from tresen.channels.outbox import OutboxWorker, wants_delivery
 from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
 from tresen.events import (
@@ -33,7 +35,9 @@ from tresen.events import (
     ConversationResolved,
     ConversationStatusChanged,
     ConversationTransferred,
+    MailboxChanged,
     MessageCreated,
+    MessageDeliveryChanged,
     OfferAccepted,
     OfferDismissed,
     OfferIgnored,
@@ -77,9 +81,21 @@ def wire_listeners(
     routing: RoutingService,
     reports: ReportStore,
     telemetry: Telemetry,
+    outbox: OutboxWorker,
+    imap: ImapService,
 ) -> None:
     on = rt.events.on
     wire_delivery(rt)
+
+    # ---- channels: an agent's reply in an email conversation goes out from the outbox -------
+    on(
+        MessageCreated,
+        do=outbox.on_message_created,
+        when=wants_delivery,
+        name="channels.outbox.deliver",
+    )
+    # a mailbox's settings changed: this node reads it now (the others at their next poll)
+    on(MailboxChanged, do=imap.on_mailbox_changed, mode="now")
 
     # ---- the FAQ bot (in the background, per conversation in order) ---------------------------
     on(
@@ -135,6 +151,7 @@ def wire_delivery(rt: Runtime) -> None:
     on(ConversationOverflowed, do=deliver.overflow, mode="now")
     on(OfferShown, do=deliver.offer, mode="now")
     on(CobrowseChanged, do=deliver.cobrowse, mode="now")
+    on(MessageDeliveryChanged, do=deliver.delivery, mode="now")
 
 
 def frame_router(settings: Settings) -> FrameRouter:

@@ -2,13 +2,22 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { CobrowseBar } from "./cobrowse/CobrowsePanel";
 import { Composer } from "./Composer";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
+import { deliveryText, type Delivery } from "./deliveries";
 import type { Store } from "./store";
 import { Linked } from "../shared/Linked";
 import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
 
-function Bubble({ m, seen, who }: { m: Msg; seen: boolean; who: string }) {
+function DeliveryLine({ d }: { d: Delivery }) {
+  return (
+    <div class={`delivery delivery-${d.status}`} data-delivery={d.status} role={d.status === "failed" ? "alert" : undefined}>
+      ✉ {deliveryText(d)}
+    </div>
+  );
+}
+
+function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string; delivery?: Delivery }) {
   const cls = m.internal ? "note" : m.author.kind === "visitor" ? "from-visitor" : "from-agent";
   return (
     <li class={`msg ${cls}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
@@ -22,6 +31,7 @@ function Bubble({ m, seen, who }: { m: Msg; seen: boolean; who: string }) {
       <div class="msg-body" dir="auto">
         <Linked text={m.body} />
       </div>
+      {delivery && <DeliveryLine d={delivery} />}
       {seen && <div class="seen">Seen</div>}
     </li>
   );
@@ -82,9 +92,23 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       <header class="pane-head">
         <h2 dir="auto">{name}</h2>
         <span class={`status status-${conv.status}`}>{conv.status}</span>
+        {conv.channel !== "web" && (
+          <span class={`channel channel-${conv.channel}`} data-channel={conv.channel}>
+            {conv.channel === "email" ? "✉ Email channel" : conv.channel}
+          </span>
+        )}
         <span class="spacer" />
         {conv.assignee_id !== store.me.id && conv.offered_to !== store.me.id && (
           <button onClick={() => void store.assignToMe(convId)}>Assign to me</button>
+        )}
+        {!resolved && conv.channel === "email" && (
+          <button
+            data-action="invite-chat"
+            title="Email the customer a link that opens a live chat (and co-browsing) on this conversation"
+            onClick={() => void store.inviteToChat(convId)}
+          >
+            Invite to chat
+          </button>
         )}
         {!resolved && (
           <button data-action="transfer" onClick={() => setTransferring(!transferring)}>
@@ -120,7 +144,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         )}
         <ol class="msg-list">
           {msgs.map((m) => (
-            <Bubble key={m.seq} m={m} seen={m.seq === seenSeq} who={name} />
+            <Bubble key={m.seq} m={m} seen={m.seq === seenSeq} who={name} delivery={store.deliveries.of(convId, m.seq)} />
           ))}
           {pending.map((p) => (
             <PendingBubble key={p.client_msg_id} p={p} store={store} />

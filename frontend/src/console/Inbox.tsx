@@ -41,6 +41,7 @@ export function Inbox({ store }: { store: Store }) {
                 </span>
                 <span class="conv-meta">
                   #{c.id} · {c.status}
+                  {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : c.channel}</span>}
                   {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
                   {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
                 </span>

@@ -6,6 +6,7 @@ import type { Link } from "../shared/link";
 import { type AgentFrame, type ErrorFrame, type ServerFrame, isOptionalFrameRefusal } from "../shared/protocol";
 import { api } from "./api";
 import { Cobrowse } from "./cobrowse/manager";
+import { Deliveries } from "./deliveries";
 import { LiveVisitors } from "./liveVisitors";
 import { beep, desktopNotify } from "./notify";
 import { agentLink, type SocketState } from "./socket";
@@ -41,6 +42,8 @@ export class Store {
   conn: SocketState = "connecting";
   /** Co-browsing sessions and the live mirror (console/cobrowse). */
   cobrowse: Cobrowse = new Cobrowse(this);
+  /** Channel deliveries (email) of agents' messages. */
+  deliveries = new Deliveries(() => this.changed());
   notice = "";
   private lastUsed = new Map<number, number>();
   private readSent = new Map<number, number>();
@@ -185,6 +188,8 @@ export class Store {
     // so nothing falls between the HTTP page and the live frames.
     if (opened && this.tabs.includes(id)) this.watch(id);
     if (!this.hasOlder.has(id)) await this.loadOlder(id, true);
+    const conv = this.convs.get(id);
+    if (conv) void this.deliveries.load(id, conv.channel);
     this.markRead();
   }
 
@@ -259,6 +264,19 @@ export class Store {
     const c = await api<Conv>("PATCH", `/api/conversations/${id}`, { status });
     this.mergeConv(c);
     void this.refreshVisitor(id);
+  }
+
+  /** Email the customer a link into a live chat on this conversation, opening on the page they
+   * were last seen on (else the site's first origin). The link arrives as my message. */
+  async inviteToChat(id: number): Promise<void> {
+    const conv = this.convs.get(id);
+    const page = conv ? this.visitors.get(conv.visitor_id)?.current_page : null;
+    try {
+      await api("POST", `/api/conversations/${id}/chat-invite`, page ? { page } : {});
+    } catch (e: any) {
+      this.notice = e.message;
+      this.changed();
+    }
   }
 
   async assignToMe(id: number): Promise<void> {
@@ -405,6 +423,9 @@ export class Store {
         break;
       case "read":
         this.onRead(f);
+        break;
+      case "delivery":
+        this.deliveries.onFrame(f);
         break;
       case "radar":
         this.radar.onFrame(f);

@@ -77,6 +77,14 @@ function start(script: HTMLScriptElement): void {
   const frame = document.createElement("iframe");
   const q = new URLSearchParams({ site, lang, origin: location.origin, page: location.href });
   if (script.dataset.topics) q.set("topics", script.dataset.topics);
+  // A chat link from an email (#tresen-invite=...) or "open the chat" (#tresen-open): handed to
+  // the frame once, then taken out of the address bar (a link is a key to one chat).
+  const hash = location.hash.match(/^#tresen-(invite=([\w.-]{1,1024})|open)$/);
+  if (hash) {
+    if (hash[2]) q.set("invite", hash[2]);
+    q.set("open", "1");
+    history.replaceState(history.state, "", location.pathname + location.search);
+  }
   frame.src = `${base}/widget/frame?${q}`;
   frame.title = "Chat";
   frame.setAttribute("allow", "autoplay");

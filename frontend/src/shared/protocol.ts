@@ -167,6 +167,18 @@ export interface ErrorFrame {
   ref?: string | null;
 }
 
+/** How an agent's message fared on its channel (email): consoles only (docs/protocol.md). */
+export interface DeliveryFrame {
+  type: "delivery";
+  conversation_id: number;
+  message_id: number;
+  seq: number;
+  channel: string;
+  state: "retry" | "sent" | "failed";
+  attempts: number;
+  error?: string | null;
+}
+
 export type ServerFrame =
   | { type: "welcome"; node: string; principal: Record<string, unknown>; heartbeat_seconds: number; max_message_chars: number }
   | MessageFrame
@@ -175,6 +187,7 @@ export type ServerFrame =
   | { type: "typing"; conversation_id: number; author: Author; is_typing: boolean }
   | { type: "read"; conversation_id: number; reader: "visitor" | "agent"; seq: number }
   | { type: "resumed"; conversations: Record<string, number> }
+  | DeliveryFrame
   | ErrorFrame
   | OfferFrame
   | QueueFrame

@@ -90,7 +90,7 @@ export class Chat {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  async start(identity?: IdentityInput): Promise<void> {
+  async start(identity?: IdentityInput, invite?: string): Promise<void> {
     const stored = this.load();
     this.token = stored.token || null;
     for (const p of stored.pending || []) {
@@ -103,7 +103,7 @@ export class Chat {
     this.state.invite = inv && mine && Date.now() - inv.at < INVITE_TTL ? inv : null;
     this.state.notes = (stored.notes || []).slice(-5);
     this.seen = new Set(stored.seen || []);
-    const opening = this.openSession(identity, stored.conv ?? null);
+    const opening = this.openSession(identity, stored.conv ?? null, invite);
     this.session = opening;
     const waiting = await opening;
     if (waiting && stored.queue && stored.queue.conv === this.state.conversationId) {
@@ -129,18 +129,31 @@ export class Chat {
   }
 
   /** Opens the session; true when the chosen conversation still waits for an agent. */
-  private async openSession(identity: IdentityInput | undefined, conv: number | null): Promise<boolean> {
+  private async openSession(
+    identity: IdentityInput | undefined,
+    conv: number | null,
+    invite?: string,
+  ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await fetch("/api/visitor/session", {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ site_key: this.site, token: this.token, identity: identity || null }),
+          body: JSON.stringify({ site_key: this.site, token: this.token, identity: identity || null, invite: invite || null }),
         });
+        if (r.status === 403 && invite) {
+          invite = undefined; // expired or used up: carry on as the visitor we were
+          continue;
+        }
         if (!r.ok) throw new Error(`session ${r.status}`);
-        const data = (await r.json()) as { token: string; conversations: ConversationInfo[] };
+        const data = (await r.json()) as {
+          token: string;
+          conversations: ConversationInfo[];
+          invited_conversation?: number | null;
+        };
         this.token = data.token;
         const ids = data.conversations.map((c) => c.id);
+        if (data.invited_conversation != null) conv = data.invited_conversation;
         const chosen = conv !== null && ids.includes(conv) ? conv : ids.length ? Math.max(...ids) : null;
         if (chosen !== this.state.conversationId) this.switchTo(chosen);
         this.save();

@@ -15,6 +15,10 @@ interface Config {
   page: string;
   maxChars: number;
   topics?: string[];
+  /** A chat link from an email: the session request redeems it (visitors/invites.py). */
+  invite?: string;
+  /** Open the panel at once (the link asked for a chat). */
+  open?: boolean;
 }
 
 const root = document.getElementById("tresen-root") as HTMLElement;
@@ -120,7 +124,7 @@ async function boot(): Promise<void> {
   openSlot = slots.session;
   // Re-opening after a navigation restores the visitor's own choice within this tab; a new
   // visit always starts with the launcher only. The panel never opens by itself.
-  initiallyOpen = slots.session.get() === "1";
+  initiallyOpen = slots.session.get() === "1" || Boolean(cfg.open);
   chat = new Chat(cfg.site, slots.local);
   cobrowse = new CobrowseLink(
     chat,
@@ -133,7 +137,7 @@ async function boot(): Promise<void> {
   const first = early.splice(0);
   const ident = first.filter((m) => m.type === "identify" && m.identity && typeof m.identity.id === "string").pop();
   first.filter((m) => m.type !== "identify").forEach(handle);
-  await chat.start(ident && ident.type === "identify" ? ident.identity : undefined);
+  await chat.start(ident && ident.type === "identify" ? ident.identity : undefined, cfg.invite || undefined);
 }
 
 void boot();

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tresen.agents.queries import access_agent_by_id
 from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.queueing import prepare_queue
 from tresen.conversations.sent import Sent, message_created
+from tresen.conversations.seq import next_seq
 from tresen.conversations.wire import BOT_NAME, message_out
 from tresen.errors import Forbidden, Invalid
 from tresen.events import (
@@ -30,8 +30,9 @@ from tresen.events import (
 )
 from tresen.principal import Principal
 from tresen.runtime import Runtime
-from tresen.storage.models import Conversation, Message, Visitor
+from tresen.storage.models import Conversation, Message, Outbox, Visitor
 from tresen.storage.models.conversation import STATUSES
+from tresen.storage.outbox import outbox_values
 
 
 def check_body(rt: Runtime, body: str) -> str:
@@ -119,7 +120,7 @@ async def do_send_message(
         if reopened:
             conv.status, conv.closed_at = "open", None
             await prepare_queue(s, rt.settings, conv, now)
-        seq = await _next_seq(s, conv, now)
+        seq = await next_seq(s, conv, now)
         msg = Message(
             conversation_id=conv.id,
             seq=seq,
@@ -132,6 +133,7 @@ async def do_send_message(
         )
         s.add(msg)
         await s.flush()
+        _to_outbox(s, conv, msg, now)
         state = ConversationState.of(conv)
         if created:
             record(s, ConversationOpened(state, via="visitor"), ConversationQueued(state, "new"))
@@ -139,6 +141,21 @@ async def do_send_message(
             record(s, ConversationReopened(state, who.kind), ConversationQueued(state, "reopened"))
         record(s, message_created(state, msg, who.name))
     return Sent(message_out(msg, who.name), conv, created=created, reopened=reopened)
+
+
+def _to_outbox(s: AsyncSession, conv: Conversation, msg: Message, now: datetime) -> None:
+    """An agent's reply in a conversation on another channel (email) is delivered from the
+    outbox, written in this very transaction (``storage/outbox.py``)."""
+    values = outbox_values(
+        channel=conv.channel,
+        author_kind=msg.author_kind,
+        internal=msg.internal,
+        conversation_id=conv.id,
+        message_id=msg.id,
+        now=now,
+    )
+    if values is not None:
+        s.add(Outbox(**values))
 
 
 async def _lock_visitor(s: AsyncSession, who: Principal) -> None:
@@ -151,26 +168,6 @@ def _new_conversation(who: Principal, now: datetime) -> Conversation:
     return Conversation(
         site_id=who.site_id, visitor_id=who.id, status="open", created_at=now, updated_at=now
     )
-
-
-async def _next_seq(s: AsyncSession, conv: Conversation, now: datetime) -> int:
-    """Atomic per-conversation counter; on PostgreSQL the row lock orders concurrent writers,
-    so a committed ``last_seq`` of N means every message up to N is committed too. Who has the
-    conversation is read under that lock too, so the message goes to whoever has it now."""
-    stmt = (
-        update(Conversation)
-        .where(Conversation.id == conv.id)
-        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-        .returning(Conversation.last_seq, Conversation.assignee_id, Conversation.offered_to)
-        .execution_options(synchronize_session=False)
-    )
-    seq, assignee_id, offered_to = (await s.execute(stmt)).one()
-    set_committed_value(conv, "last_seq", seq)
-    set_committed_value(conv, "updated_at", now)
-    if conv.assignee_id != assignee_id or conv.offered_to != offered_to:
-        set_committed_value(conv, "assignee_id", assignee_id)
-        set_committed_value(conv, "offered_to", offered_to)
-    return int(seq)
 
 
 async def _find_resend(
@@ -302,7 +299,7 @@ async def do_system_message(rt: Runtime, conv: Conversation, body: str, *, inter
     """A message from the system (routing, transfers), numbered like any other."""
     now = rt.clock.now()
     async with rt.db.write() as s:
-        seq = await _next_seq(s, conv, now)
+        seq = await next_seq(s, conv, now)
         msg = Message(
             conversation_id=conv.id,
             seq=seq,
@@ -329,7 +326,7 @@ async def add_message(
 ) -> Message:
     """A message by the system or the bot, numbered and recorded (``MessageCreated``) inside the
     caller's transaction."""
-    seq = await _next_seq(s, conv, now)
+    seq = await next_seq(s, conv, now)
     msg = Message(
         conversation_id=conv.id,
         seq=seq,

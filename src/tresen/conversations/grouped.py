@@ -24,10 +24,12 @@ from tresen.errors import Invalid
 from tresen.events import ConversationState, record
 from tresen.principal import Principal
 from tresen.runtime import Runtime
-from tresen.storage.models import Conversation, Message
+from tresen.storage.models import Conversation, Message, Outbox
+from tresen.storage.outbox import outbox_values
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
+_outbox = cast(Table, Outbox.__table__)
 _m, _c = _messages.c, _conversations.c
 # Built once: no statement construction or cache-key generation per message.
 _FIND_RESEND = select(_messages).where(
@@ -96,6 +98,16 @@ def _send(
         created_at=now,
     )
     msg_id = conn.execute(_INSERT, values).scalar_one()
+    outbox = outbox_values(
+        channel=row.channel,
+        author_kind=who.kind,
+        internal=internal,
+        conversation_id=conversation_id,
+        message_id=msg_id,
+        now=now,
+    )
+    if outbox is not None:  # delivered on its channel (email) from the durable outbox
+        conn.execute(insert(_outbox), outbox)
     conv = Conversation(
         **{
             **row._asdict(),

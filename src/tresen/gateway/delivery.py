@@ -25,6 +25,7 @@ from tresen.events import (
     ConversationRead,
     ConversationState,
     MessageCreated,
+    MessageDeliveryChanged,
     OfferShown,
     QueuePositionChanged,
 )
@@ -33,6 +34,7 @@ from tresen.realtime.hub import tag_conversation, tag_message
 from tresen.realtime.protocol import (
     CobrowseOut,
     ConversationOut,
+    DeliveryOut,
     OfferOut,
     OverflowOut,
     QueueOut,
@@ -97,6 +99,21 @@ class Delivery:
         conv = event.conversation
         frame = ReadOut(conversation_id=conv.id, reader=event.reader, seq=event.seq).frame()
         for topic in [*agent_topics(conv), visitor_topic(conv.visitor_id)]:
+            self.bus.publish_nowait(topic, frame)
+
+    def delivery(self, event: MessageDeliveryChanged) -> None:
+        """A message's channel delivery: to the consoles that follow it, never the visitor."""
+        conv = event.conversation
+        frame = DeliveryOut(
+            conversation_id=conv.id,
+            message_id=event.message_id,
+            seq=event.seq,
+            channel=event.channel,
+            state=event.state,  # type: ignore[arg-type]
+            attempts=event.attempts,
+            error=event.error,
+        ).frame()
+        for topic in agent_topics(conv):
             self.bus.publish_nowait(topic, frame)
 
     def queue_position(self, event: QueuePositionChanged) -> None:

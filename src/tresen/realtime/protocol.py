@@ -325,6 +325,20 @@ class ReadOut(_Out):
     seq: int
 
 
+class DeliveryOut(_Out):
+    """How an agent's message fared on its channel (email): ``retry`` (failed, tried again
+    later), ``sent`` or ``failed`` (given up; ``error`` says why). Consoles only."""
+
+    type: Literal["delivery"] = "delivery"
+    conversation_id: int
+    message_id: int
+    seq: int
+    channel: str
+    state: Literal["retry", "sent", "failed"]
+    attempts: int
+    error: str | None = None
+
+
 class ResumedOut(_Out):
     """Everything missed has been sent; ``conversations`` maps id to the newest seq."""
 

@@ -17,6 +17,7 @@ from tresen.security.identity import verify_identity
 from tresen.security.tokens import BadToken
 from tresen.sites.queries import site_by_key
 from tresen.storage.models import Site, Visitor
+from tresen.visitors.invites import do_redeem_invite
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class VisitorSession:
     visitor: Visitor
     site: Site
     verified: bool
+    invited_conversation: int | None = None
 
 
 def origin_allowed(site: Site, origin: str | None, own_host: str | None) -> bool:
@@ -55,13 +57,18 @@ async def check_open_visitor_session(
     own_host: str | None,
     token: str | None = None,
     identity: IdentityClaim | None = None,
+    invite: str | None = None,
 ) -> VisitorSession:
+    """With ``invite`` (a chat link from an email), the browser becomes the invited visitor."""
     now = rt.clock.now()
+    invited: int | None = None
     async with rt.db.write() as s:
         site = await site_by_key(s, site_key)
         if not origin_allowed(site, origin, own_host):
             raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
         visitor = await _visitor_from_token(rt, s, site, token)
+        if invite:
+            visitor, invited = await do_redeem_invite(rt, s, site, invite)
         verified = False
         if identity is not None:
             visitor, verified = await _apply_identity(s, site, visitor, identity, now)
@@ -75,7 +82,7 @@ async def check_open_visitor_session(
             s.add(visitor)
         visitor.last_seen_at = now
         await s.flush()
-    return VisitorSession(_sign(rt, visitor), visitor, site, verified)
+    return VisitorSession(_sign(rt, visitor), visitor, site, verified, invited)
 
 
 def _sign(rt: Runtime, visitor: Visitor) -> str:

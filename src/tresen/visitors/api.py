@@ -36,6 +36,7 @@ class SessionIn(BaseModel):
     site_key: str = Field(max_length=64)
     token: str | None = Field(default=None, max_length=512)
     identity: IdentityIn | None = None
+    invite: str | None = Field(default=None, max_length=1024)  # a chat link from an email
 
 
 @router.post("/session")
@@ -48,6 +49,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         request.headers.get("host"),
         body.token,
         claim,
+        body.invite,
     )
     async with rt.db.read() as s:
         convs = await visitor_conversations(s, vs.visitor.id)
@@ -57,6 +59,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         "verified": vs.verified,
         "name": vs.visitor.name,
         "conversations": [conversation_dict(c, for_visitor=True) for c in convs],
+        "invited_conversation": vs.invited_conversation,
     }
 
 

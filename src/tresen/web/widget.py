@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 BUILD = Path(__file__).resolve().parent.parent / "static" / "build"
 LANGS = ("en", "de", "da")
 NO_STORE = {"Cache-Control": "no-store"}
+INVITE_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
 
 
 @router.get("/widget.js")
@@ -51,6 +53,8 @@ async def frame(
     lang: str = "en",
     page: str = "",
     topics: str = "",
+    invite: str = "",
+    open: str = "",
 ) -> HTMLResponse:
     async with rt.db.read() as s:
         try:
@@ -68,6 +72,9 @@ async def frame(
         "page": page[:2000],
         "maxChars": rt.settings.max_message_chars,
         "topics": parse_topics(topics),
+        # a chat link from an email (redeemed by the session request), or "open the chat"
+        "invite": invite if len(invite) <= 1024 and INVITE_CHARS.fullmatch(invite) else "",
+        "open": open == "1",
     }
     return HTMLResponse(
         _frame_html(config),

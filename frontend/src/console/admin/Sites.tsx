@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Site } from "../types";
+import { MailboxCard } from "./Mailbox";
 
 function lines(text: string): string[] {
   return text
@@ -79,6 +80,7 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
         </button>
       </div>
       {msg && <p class="info" role="status">{msg}</p>}
+      <MailboxCard siteId={site.id} />
     </article>
   );
 }

@@ -4,7 +4,9 @@ from tresen.storage.models.agent import Agent, AgentSession
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
 from tresen.storage.models.conversation import Conversation
+from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
+from tresen.storage.models.invite import ChatInvite
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
 from tresen.storage.models.report import ReportAgentStatus, ReportConversation
@@ -17,11 +19,15 @@ __all__ = [
     "AgentSession",
     "Base",
     "CapacitySample",
+    "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
     "Conversation",
     "FaqEntry",
+    "InboundMail",
+    "Mailbox",
     "Message",
+    "Outbox",
     "PageView",
     "RadarOffer",
     "RadarRule",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -16,6 +16,8 @@ class Visitor(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "anon_id"),
         UniqueConstraint("site_id", "external_id"),
+        # contacts by address (inbound mail), case-insensitively
+        Index("ix_visitors_site_email", "site_id", text("lower(email)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

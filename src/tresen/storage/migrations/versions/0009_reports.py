@@ -1,7 +1,7 @@
 """reports: facts per conversation, agent status intervals
 
 Revision ID: 0009_reports
-Revises: 0007_visits
+Revises: 0008_email
 Create Date: 2026-11-29 18:00:13.091965
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tresen.storage.models.base
 
 revision = "0009_reports"
-down_revision = "0007_visits"
+down_revision = "0008_email"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,65 @@
+// Channel deliveries of agents' messages (email): loaded when a conversation on another channel
+// is opened, then kept current by `delivery` frames. Shown under each message (ChatPane).
+import type { DeliveryFrame } from "../shared/protocol";
+import { api } from "./api";
+
+export interface Delivery {
+  seq: number;
+  channel: string;
+  status: "pending" | "sending" | "sent" | "failed";
+  attempts: number;
+  error: string | null;
+}
+
+interface DeliveryRow {
+  seq: number;
+  channel: string;
+  status: Delivery["status"];
+  attempts: number;
+  error: string | null;
+}
+
+export class Deliveries {
+  private byConv = new Map<number, Map<number, Delivery>>();
+  private loaded = new Set<number>();
+
+  constructor(private changed: () => void) {}
+
+  of(convId: number, seq: number): Delivery | undefined {
+    return this.byConv.get(convId)?.get(seq);
+  }
+
+  onFrame(f: DeliveryFrame): void {
+    const status = f.state === "retry" ? "pending" : f.state;
+    this.put(f.conversation_id, { seq: f.seq, channel: f.channel, status, attempts: f.attempts, error: f.error ?? null });
+  }
+
+  async load(convId: number, channel: string): Promise<void> {
+    if (channel === "web" || this.loaded.has(convId)) return;
+    this.loaded.add(convId);
+    try {
+      const rows = await api<DeliveryRow[]>("GET", `/api/conversations/${convId}/deliveries`);
+      for (const r of rows) this.put(convId, { ...r }, false);
+      this.changed();
+    } catch {
+      this.loaded.delete(convId);
+    }
+  }
+
+  private put(convId: number, d: Delivery, newer = true): void {
+    let m = this.byConv.get(convId);
+    if (!m) this.byConv.set(convId, (m = new Map()));
+    const had = m.get(d.seq);
+    // A frame is newer than the page loaded before it; the page does not undo a frame.
+    if (!newer && had && had.attempts >= d.attempts) return;
+    m.set(d.seq, d);
+  }
+}
+
+export function deliveryText(d: Delivery): string {
+  const via = d.channel === "email" ? "email" : d.channel;
+  if (d.status === "sent") return `Sent by ${via}`;
+  if (d.status === "failed") return `Not delivered by ${via}: ${d.error ?? "unknown error"}`;
+  if (d.attempts > 0) return `Sending by ${via} failed (attempt ${d.attempts}), retrying: ${d.error ?? ""}`;
+  return `Sending by ${via}…`;
+}

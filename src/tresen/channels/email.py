@@ -1,0 +1,116 @@
+"""The email channel's outbound adapter: an outbox item becomes a mail from the site's mailbox
+to the customer, threaded onto what came before in the conversation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.channels.base import DeliveryError
+from tresen.channels.email_out import (
+    Reply,
+    compose,
+    message_id,
+    reply_address,
+    reply_subject,
+    thread_token,
+)
+from tresen.channels.mailbox import check_address, find_mailbox, smtp_config
+from tresen.channels.smtp_client import send_mail
+from tresen.errors import Invalid
+from tresen.runtime import Runtime
+from tresen.security.secretbox import SecretUnreadable
+from tresen.storage.models import (
+    Agent,
+    Conversation,
+    InboundMail,
+    Mailbox,
+    Message,
+    Outbox,
+    Site,
+    Visitor,
+)
+
+NAME = "email"
+
+
+def recipient(conv: Conversation, visitor: Visitor | None) -> str | None:
+    """Where replies go: the address the customer left (or wrote from), else their profile's."""
+    meta = conv.meta or {}
+    return str(meta.get("reply_to") or "") or (visitor.email if visitor else None)
+
+
+async def thread_ids(s: AsyncSession, conversation_id: int, before_seq: int) -> list[str]:
+    """The Message-IDs of the conversation's mails so far, in message order."""
+    inbound = (
+        select(Message.seq, InboundMail.rfc_message_id)
+        .join(InboundMail, InboundMail.message_id == Message.id)
+        .where(Message.conversation_id == conversation_id, Message.seq < before_seq)
+    )
+    outbound = (
+        select(Message.seq, Outbox.external_id)
+        .join(Outbox, Outbox.message_id == Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.seq < before_seq,
+            Outbox.external_id.is_not(None),
+        )
+    )
+    rows = [*(await s.execute(inbound)).all(), *(await s.execute(outbound)).all()]
+    return [str(rfc_id) for _, rfc_id in sorted(rows, key=lambda r: r[0])]
+
+
+class EmailChannel:
+    name = NAME
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def deliver(self, item: Outbox) -> str:
+        reply, box = await self._reply(item)
+        msg = compose(reply, date=self.rt.clock.now())
+        try:
+            conf = smtp_config(self.rt, box)
+        except SecretUnreadable as exc:
+            raise DeliveryError(f"SMTP password: {exc}; enter it again", permanent=True) from None
+        await send_mail(conf, msg, self.rt.settings.smtp_timeout_seconds)
+        return reply.message_id
+
+    async def _reply(self, item: Outbox) -> tuple[Reply, Mailbox]:
+        secret = self.rt.settings.secret_key
+        async with self.rt.db.read() as s:
+            conv = await s.get(Conversation, item.conversation_id)
+            msg = await s.get(Message, item.message_id)
+            if conv is None or msg is None:
+                raise DeliveryError("the message is gone", permanent=True)
+            box = await find_mailbox(s, conv.site_id)
+            if box is None:
+                raise DeliveryError("the site has no mailbox configured", permanent=True)
+            site = await s.get(Site, conv.site_id)
+            agent = await s.get(Agent, msg.author_id) if msg.author_id else None
+            to = recipient(conv, await s.get(Visitor, conv.visitor_id))
+            refs = await thread_ids(s, conv.id, msg.seq)
+        if not to:
+            raise DeliveryError("the customer left no email address", permanent=True)
+        try:
+            to = check_address(to)
+        except Invalid:
+            raise DeliveryError(f"not an email address: {to!r}", permanent=True) from None
+        token = thread_token(secret, conv.id)
+        domain = box.from_address.rpartition("@")[2]
+        site_name = site.name if site else "us"
+        reply = Reply(
+            from_address=box.from_address,
+            from_name=box.from_name or site_name,
+            agent_name=agent.display_name if agent else site_name,
+            to=to,
+            subject=reply_subject(
+                (conv.meta or {}).get("email_subject"), f"Your message to {site_name}", token
+            ),
+            body=msg.body,
+            message_id=message_id(secret, conv.id, msg.seq, domain),
+            in_reply_to=refs[-1] if refs else None,
+            references=refs,
+            reply_to=reply_address(box.from_address, token),
+        )
+        return reply, box

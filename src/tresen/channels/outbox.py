@@ -1,0 +1,192 @@
+"""Delivering the outbox: each item is claimed with a lease in one short transaction, handed to
+its channel, and the outcome recorded (``MessageDeliveryChanged``) in another.
+
+- At once: a queued listener on ``MessageCreated`` (per conversation, in order) delivers the
+  item of a new reply right after its commit; the sender never waits for it.
+- Later: a sweep on the injected scheduler (``Repeating``) picks up what is due, retries with
+  exponential backoff (``outbox_retry_seconds`` doubling, at most an hour) and items whose
+  claimer died (lease ran out), and runs once at start, so a crash after the commit still
+  sends.
+- Once: the claim is an ``UPDATE .. WHERE status ..`` that only one worker (of any node) wins;
+  the channel uses the same id (Message-ID) on every attempt, so the one case a repeat can
+  happen (a crash between the server accepting the mail and the outcome being stored) is
+  recognisable by receivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.aio import spawn
+from tresen.channels.base import Channel, DeliveryError
+from tresen.events import ConversationState, MessageCreated, MessageDeliveryChanged, record
+from tresen.runtime import Runtime
+from tresen.scheduler import Repeating
+from tresen.storage.models import Conversation, Message, Outbox
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 300.0
+MAX_BACKOFF_SECONDS = 3600.0
+SWEEP_BATCH = 100
+
+
+def backoff_seconds(base: float, attempts: int) -> float:
+    """Wait before attempt ``attempts + 1``: base, 2 base, 4 base, ... at most an hour."""
+    return float(min(base * 2 ** max(0, attempts - 1), MAX_BACKOFF_SECONDS))
+
+
+def wants_delivery(event: MessageCreated) -> bool:
+    """The listener's filter: the same rule the write path used (``storage/outbox.py``)."""
+    return (
+        event.conversation.channel != "web" and event.author_kind == "agent" and not event.internal
+    )
+
+
+class OutboxWorker:
+    def __init__(self, rt: Runtime, channels: list[Channel]) -> None:
+        self.rt = rt
+        self.channels = {c.name: c for c in channels}
+        self._sweep: Repeating | None = None
+        self._sweeping: asyncio.Task[None] | None = None
+        self.attempts = 0
+
+    async def start(self) -> None:
+        seconds = self.rt.settings.outbox_sweep_seconds
+        self._sweep = Repeating(self.rt.scheduler, self.rt.clock, seconds, self.kick)
+        self.kick()  # what a previous run left: committed but never delivered
+
+    async def stop(self) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+        if self._sweeping is not None:
+            await asyncio.gather(self._sweeping, return_exceptions=True)
+
+    def kick(self) -> None:
+        """Start a sweep unless one runs."""
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = spawn(self.sweep(), name="outbox-sweep")
+
+    async def idle(self) -> None:
+        """Wait for the running sweep (tests)."""
+        if self._sweeping is not None:
+            await asyncio.gather(self._sweeping, return_exceptions=True)
+
+    async def on_message_created(self, event: MessageCreated) -> None:
+        async with self.rt.db.read() as s:
+            item_id = (
+                await s.execute(select(Outbox.id).where(Outbox.message_id == event.message_id))
+            ).scalar_one_or_none()
+        if item_id is not None:
+            await self.attempt(item_id)
+
+    async def sweep(self) -> None:
+        """Every item that is due (or whose claimer died), oldest first."""
+        while True:
+            now = self.rt.clock.now()
+            async with self.rt.db.read() as s:
+                ids = list(
+                    (
+                        await s.execute(
+                            select(Outbox.id)
+                            .where(_claimable(now))
+                            .order_by(Outbox.id)
+                            .limit(SWEEP_BATCH)
+                        )
+                    ).scalars()
+                )
+            for item_id in ids:
+                await self.attempt(item_id)
+            if len(ids) < SWEEP_BATCH:
+                return
+
+    async def attempt(self, item_id: int) -> None:
+        item = await self._claim(item_id)
+        if item is None:
+            return  # delivered, failed, not due, or another worker has it
+        self.attempts += 1
+        channel = self.channels.get(item.channel)
+        try:
+            if channel is None:
+                raise DeliveryError(f"no adapter for channel {item.channel!r}", permanent=True)
+            external_id = await channel.deliver(item)
+        except DeliveryError as exc:
+            await self._failed(item, exc.message, exc.permanent)
+        except Exception as exc:  # a bug in an adapter must not stop the others
+            log.exception("outbox item %s: %s adapter failed", item.id, item.channel)
+            await self._failed(item, f"internal error: {type(exc).__name__}", False)
+        else:
+            await self._sent(item, external_id)
+
+    async def _claim(self, item_id: int) -> Outbox | None:
+        now = self.rt.clock.now()
+        async with self.rt.db.write() as s:
+            result = await s.execute(
+                update(Outbox)
+                .where(Outbox.id == item_id, _claimable(now))
+                .values(
+                    status="sending",
+                    attempts=Outbox.attempts + 1,
+                    lease_until=now + timedelta(seconds=LEASE_SECONDS),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return await s.get(Outbox, item_id)
+
+    async def _sent(self, item: Outbox, external_id: str) -> None:
+        now = self.rt.clock.now()
+        async with self.rt.db.write() as s:
+            row = await s.get(Outbox, item.id)
+            if row is None:
+                return
+            row.status, row.sent_at, row.external_id = "sent", now, external_id
+            row.lease_until, row.last_error = None, None
+            await self._record(s, row, "sent")
+
+    async def _failed(self, item: Outbox, error: str, permanent: bool) -> None:
+        now = self.rt.clock.now()
+        settings = self.rt.settings
+        give_up = permanent or item.attempts >= settings.outbox_max_attempts
+        log.warning("outbox item %s attempt %s: %s", item.id, item.attempts, error)
+        async with self.rt.db.write() as s:
+            row = await s.get(Outbox, item.id)
+            if row is None:
+                return
+            row.last_error, row.lease_until = error[:2000], None
+            row.status = "failed" if give_up else "pending"
+            if not give_up:
+                wait = backoff_seconds(settings.outbox_retry_seconds, row.attempts)
+                row.next_attempt_at = now + timedelta(seconds=wait)
+            await self._record(s, row, "failed" if give_up else "retry")
+
+    async def _record(self, s: AsyncSession, row: Outbox, state: str) -> None:
+        conv = await s.get(Conversation, row.conversation_id)
+        seq = (await s.execute(select(Message.seq).where(Message.id == row.message_id))).scalar()
+        if conv is None or seq is None:
+            return
+        record(
+            s,
+            MessageDeliveryChanged(
+                ConversationState.of(conv),
+                message_id=row.message_id,
+                seq=seq,
+                channel=row.channel,
+                state=state,
+                attempts=row.attempts,
+                error=row.last_error,
+                external_id=row.external_id,
+            ),
+        )
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
+        and_(Outbox.status == "sending", Outbox.lease_until < now),
+    )

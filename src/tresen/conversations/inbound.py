@@ -1,0 +1,74 @@
+"""Messages that customers send on another channel (an email): the write path the channel
+adapters call, inside their own transaction (so a mail is recorded and becomes a message at
+once, or neither). Conversations on such a channel are pending work (email work in routing's
+terms, docs/routing.md) until an agent resolves them; a customer writing into a resolved one
+reopens it. The adapter decided the conversation (threading) and the contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.conversations.sent import message_created
+from tresen.conversations.seq import next_seq
+from tresen.events import (
+    ConversationOpened,
+    ConversationReopened,
+    ConversationState,
+    record,
+)
+from tresen.storage.models import Conversation, Message
+
+
+async def do_receive_message(
+    s: AsyncSession,
+    *,
+    site_id: int,
+    visitor_id: int,
+    conversation: Conversation | None,
+    channel: str,
+    body: str,
+    client_msg_id: str,
+    author_name: str | None,
+    meta: dict[str, Any],
+    now: datetime,
+) -> tuple[Conversation, Message]:
+    """Add the customer's message to ``conversation`` (or a new one on ``channel``), recording
+    ``MessageCreated`` and, for a new or reopened conversation, the change routing needs."""
+    conv, opened, reopened = conversation, conversation is None, False
+    if conv is None:
+        conv = Conversation(
+            site_id=site_id,
+            visitor_id=visitor_id,
+            status="pending",
+            channel=channel,
+            meta=meta,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(conv)
+        await s.flush()
+    elif conv.status in ("resolved", "abandoned"):
+        conv.status, conv.closed_at, conv.channel, reopened = "pending", None, channel, True
+        conv.meta = {**(conv.meta or {}), **meta}
+    seq = await next_seq(s, conv, now)
+    msg = Message(
+        conversation_id=conv.id,
+        seq=seq,
+        author_kind="visitor",
+        author_id=visitor_id,
+        body=body,
+        client_msg_id=client_msg_id,
+        created_at=now,
+    )
+    s.add(msg)
+    await s.flush()
+    state = ConversationState.of(conv)
+    if opened:
+        record(s, ConversationOpened(state, via="channel"))
+    elif reopened:
+        record(s, ConversationReopened(state, "visitor"))
+    record(s, message_created(state, msg, author_name))
+    return conv, msg

@@ -1,0 +1,51 @@
+"""Contacts known by their email address (someone who wrote in, or left an address in the
+widget): found case-insensitively on the site, or created without a browser."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.storage.models import Visitor
+
+
+def email_anon_id(address: str) -> str:
+    return "email:" + hashlib.sha256(address.lower().encode()).hexdigest()[:40]
+
+
+async def do_find_or_create_contact(
+    s: AsyncSession, site_id: int, address: str, name: str | None, now: datetime
+) -> Visitor:
+    """The newest visitor of the site with this address, else a new contact (in the caller's
+    transaction; unique per site by its ``anon_id``)."""
+    address = address.strip()
+    found = (
+        await s.execute(
+            select(Visitor)
+            .where(Visitor.site_id == site_id, func.lower(Visitor.email) == address.lower())
+            .order_by(Visitor.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        anon = email_anon_id(address)
+        found = (
+            await s.execute(
+                select(Visitor).where(Visitor.site_id == site_id, Visitor.anon_id == anon)
+            )
+        ).scalar_one_or_none()
+    if found is None:
+        found = Visitor(
+            site_id=site_id,
+            anon_id=email_anon_id(address),
+            email=address[:320],
+            name=(name or None) and name[:200],
+            created_at=now,
+            last_seen_at=now,
+        )
+        s.add(found)
+        await s.flush()
+    return found
