@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -12,6 +13,9 @@ from tresen.storage.migrate import upgrade_async
 from tresen.storage.models import Base
 
 
+# SQLite cannot reflect the expression index on lower(visitors.email) (0008_email); the tables and
+# columns are still compared.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 async def test_migrations_match_the_models(database_url: str) -> None:
     await upgrade_async(database_url)
     engine = create_async_engine(database_url)
