@@ -25,6 +25,7 @@ from tresen.demo_shop import router as demo_shop_router
 from tresen.errors import TresenError
 from tresen.gateway.endpoints import Gateway
 from tresen.gateway.endpoints import router as ws_router
+from tresen.gateway.transport import ExposeTransport
 from tresen.health import router as health_router
 from tresen.radar.api import router as radar_router
 from tresen.radar.live import RadarService
@@ -36,6 +37,7 @@ from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
 from tresen.visitors.api import router as visitors_router
 from tresen.web.console import router as console_router
+from tresen.web.proxies import TrustedProxies
 from tresen.web.widget import router as widget_router
 from tresen.wiring import frame_router, wire_listeners
 
@@ -97,6 +99,8 @@ def create_app(
         app.include_router(router)
     _install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
+    app.add_middleware(ExposeTransport)  # outermost: it needs the server's own ``send``
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -55,7 +55,7 @@ def _run_server(settings: Settings) -> None:
         ws_per_message_deflate=False,
         log_level=settings.log_level,
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,  # forwarded headers count only from TRESEN_TRUSTED_PROXIES
         timeout_graceful_shutdown=5,
     )
 

@@ -48,8 +48,14 @@ class Settings(BaseSettings):
     email_slots: int = Field(default=1, ge=0)  # email items an agent holds beside chats
     email_chat_reserve: int = Field(default=1, ge=0)  # chat slots kept free of email work
     email_yield: bool = True  # untouched email items go back when a chat waits
-    cookie_secure: bool = False
+    cookie_secure: bool = False  # also implied by an https public_url
+    trusted_proxies: list[str] = []  # IPs or networks whose X-Forwarded-For/-Proto/-Host count
     log_level: str = "info"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: asked for, or the public URL is https."""
+        return self.cookie_secure or self.public_url.lower().startswith("https://")
 
     def resolved(self) -> Settings:
         """Fill defaults that depend on the var dir (database file, persisted secret key)."""

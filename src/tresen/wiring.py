@@ -16,6 +16,7 @@ from tresen.assist import frames as assist_frames
 from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
 from tresen.events import (
+    AgentSessionsEnded,
     AgentStatusChanged,
     CapacityChanged,
     CobrowseChanged,
@@ -99,6 +100,7 @@ def wire_delivery(rt: Runtime) -> None:
     on(ConversationOverflowed, do=deliver.overflow, mode="now")
     on(OfferShown, do=deliver.offer, mode="now")
     on(CobrowseChanged, do=deliver.cobrowse, mode="now")
+    on(AgentSessionsEnded, do=deliver.sessions_ended, mode="now")
 
 
 def frame_router(settings: Settings) -> FrameRouter:

@@ -51,6 +51,7 @@ class InProcessServer:
             ws_max_size=1024 * 1024,
             log_level="warning",
             lifespan="on",
+            proxy_headers=False,  # as `tresen serve`: only TRESEN_TRUSTED_PROXIES are believed
         )
         self.server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
