@@ -212,10 +212,14 @@ class Connection:
             frame = model.model_validate(data)
         except ValidationError as exc:
             return self._reject("invalid_frame", _summarize(exc), ref)
+        except RecursionError:
+            return self._reject("invalid_frame", "the frame is nested too deeply", ref)
         try:
             await route.handler(self, frame)
         except TresenError as exc:
             self._reject(exc.code, exc.message, ref)
+        except (OverflowError, RecursionError) as exc:
+            self._reject("invalid_frame", f"a value is out of range ({type(exc).__name__})", ref)
         except Exception:
             log.exception("frame handling failed")
             self._reject("internal", "something went wrong on our side; nothing was lost", ref)
@@ -256,11 +260,21 @@ class Connection:
     ) -> None:
         self.briefs[conversation_id] = (visitor_id, assignee_id or None)
 
+    def track_from_start(self, conversation_id: int) -> None:
+        self.positions.setdefault(conversation_id, 0)
+
+    def catch_up(self) -> None:
+        """The bus lost messages (it reconnected): fill every tracked conversation from the
+        database, the log. Conversations already being filled are left to that fill."""
+        for conversation_id in list(self.positions):
+            if conversation_id not in self._filling and not self.closed:
+                spawn(self.fill(conversation_id))
+
 
 def _parse(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond the parser's depth
         return None
 
 

@@ -10,11 +10,25 @@ import typing
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from tresen.errors import MAX_ID
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="after")
+    def _numbers_fit_64_bits(self) -> _In:
+        """Ids and positions are SQL BIGINTs: a bigger number is an invalid frame, never a
+        database fault (top-level fields, and the keys and items of maps and lists)."""
+        for value in self.__dict__.values():
+            items = value.items() if isinstance(value, dict) else [value]
+            for item in items:
+                for n in item if isinstance(item, tuple | list) else (item,):
+                    if type(n) is int and not -MAX_ID <= n <= MAX_ID:
+                        raise ValueError("numbers are limited to 64 bits")
+        return self
 
 
 # ---- client to server -------------------------------------------------------------------------

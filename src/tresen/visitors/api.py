@@ -48,6 +48,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         request.headers.get("host"),
         body.token,
         claim,
+        client_ip=request.client.host if request.client else "unknown",
     )
     async with rt.db.read() as s:
         convs = await visitor_conversations(s, vs.visitor.id)
