@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import ABC, abstractmethod
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 class RateLimiter(ABC):
@@ -55,17 +60,26 @@ class RedisRateLimiter(RateLimiter):
         self._client = client
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> bool:
+        """Fails open while Redis is away: a limit is not worth refusing every login and
+        every new chat for (logged, so an outage is visible)."""
         window = int(time.time() // window_seconds)
         rkey = f"tresen:rl:{key}:{window}"
-        pipe = self._client.pipeline()  # type: ignore[attr-defined]
-        pipe.incr(rkey)
-        pipe.expire(rkey, window_seconds + 1)
-        count, _ = await pipe.execute()
+        try:
+            pipe = self._client.pipeline()  # type: ignore[attr-defined]
+            pipe.incr(rkey)
+            pipe.expire(rkey, window_seconds + 1)
+            count, _ = await pipe.execute()
+        except (RedisError, OSError):
+            log.warning("rate limit %s not counted: redis unavailable", key.split(":")[0])
+            return True
         return int(count) <= limit
 
     async def count(self, key: str, window_seconds: int) -> int:
         window = int(time.time() // window_seconds)
-        value = await self._client.get(f"tresen:rl:{key}:{window}")  # type: ignore[attr-defined]
+        try:
+            value = await self._client.get(f"tresen:rl:{key}:{window}")  # type: ignore[attr-defined]
+        except (RedisError, OSError):
+            return 0
         return int(value or 0)
 
     async def claim(self, key: str, ttl_seconds: int) -> bool:
