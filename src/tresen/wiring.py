@@ -44,6 +44,7 @@ from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
 from tresen.radar import frames as radar_frames
 from tresen.radar.live import RadarService
+from tresen.realtime.protocol import TRACK_MAX_BYTES
 from tresen.routing import frames as routing_frames
 from tresen.routing.service import RoutingService
 from tresen.runtime import Runtime
@@ -111,7 +112,7 @@ def frame_router(settings: Settings) -> FrameRouter:
     add("send", conversation_frames.on_send)
     add("read", conversation_frames.on_read)
     add("typing", conversation_frames.on_typing)
-    add("track", radar_frames.on_track)
+    add("track", radar_frames.on_track, max_bytes=TRACK_MAX_BYTES)  # kept per visitor: small
     add("offer_reply", radar_frames.on_offer_reply)
     add("queue_choice", routing_frames.on_queue_choice)
     add("handover", assist_frames.on_handover)

@@ -6,13 +6,18 @@ the ``*Out`` models. Errors are frames too: ``{"type": "error", "code": ..., "me
 
 from __future__ import annotations
 
+import json
 import typing
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from tresen.errors import MAX_ID
+
+MAX_PROPS_CHARS = 2048
+TRACK_MAX_BYTES = 16 * 1024
+"""A ``track`` frame's cap: URL, title, referrer, UTM and props fit with room to spare."""
 
 
 class _In(BaseModel):
@@ -85,6 +90,14 @@ class TrackIn(_In):
     form: Annotated[str, Field(max_length=200)] | None = None
     name: Annotated[str, Field(max_length=100)] = ""
     props: Annotated[dict[str, Any], Field(max_length=20)] = {}
+
+    @field_validator("props")
+    @classmethod
+    def _small_props(cls, props: dict[str, Any]) -> dict[str, Any]:
+        """Kept per visitor (the last 50 events): bounded, so a page cannot pin memory."""
+        if len(json.dumps(props, separators=(",", ":"))) > MAX_PROPS_CHARS:
+            raise ValueError(f"at most {MAX_PROPS_CHARS} characters of JSON")
+        return props
 
 
 class OfferReplyIn(_In):

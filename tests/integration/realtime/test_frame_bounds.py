@@ -94,3 +94,19 @@ async def test_new_conversations_per_visitor_are_limited(scenario: Scenario) -> 
         await assert_alive(ws)
     finally:
         await ws.close()
+
+
+async def test_what_a_visitor_tracks_is_bounded(scenario: Scenario) -> None:
+    """``track`` frames are kept per visitor (its last events): a large one is refused, and
+    event props are small."""
+    ws = await open_visitor(await scenario.visitor())
+    try:
+        big = {"type": "track", "kind": "event", "name": "x", "props": {"k": "v" * 20_000}}
+        await ws.send(json.dumps(big))
+        await next_error(ws, "frame_too_large")
+        props = {f"k{i}": "v" * 200 for i in range(15)}
+        await ws.send(json.dumps({"type": "track", "kind": "event", "name": "x", "props": props}))
+        assert "props" in (await next_error(ws, "invalid_frame"))["message"]
+        await assert_alive(ws)
+    finally:
+        await ws.close()
