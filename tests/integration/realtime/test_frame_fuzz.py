@@ -16,10 +16,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.support.actors import ORIGIN, PASSWORD, next_frame, raw_socket
-from tests.support.cluster import Node, prepare_database
+from tests.support.actors import ORIGIN, PASSWORD, next_frame, raw_socket, seed
+from tests.support.server import TEST_SECRET, ServerProcess
+from tests.support.server import test_settings as settings_for
 
 from tresen.realtime.protocol import CLIENT_MODELS
+from tresen.runtime import build_runtime
+from tresen.storage.migrate import upgrade_async
 
 SCALARS = (
     st.none()
@@ -55,12 +58,32 @@ def frames(draw: st.DrawFn) -> str:
     return json.dumps(frame)
 
 
+async def _prepare(database_url: str, var: Path) -> str:
+    """Migrate and seed (a site, anna, ben) through the actions; the site key."""
+    await upgrade_async(database_url)
+    rt = build_runtime(settings_for(var, database_url))
+    try:
+        key, _secret = await seed(rt)
+    finally:
+        await rt.close()
+    return key
+
+
 @pytest.fixture(scope="module")
-def fuzz_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, str, str]]:
+def fuzz_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str, str]]:
     var: Path = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite+aiosqlite:///{var / 'tresen.db'}"
-    site_key = asyncio.run(prepare_database(url, var))
-    node = Node("fuzz", var, url)
+    site_key = asyncio.run(_prepare(url, var))
+    env = {
+        "TRESEN_DATABASE_URL": url,
+        "TRESEN_SECRET_KEY": TEST_SECRET,
+        "TRESEN_VAR_DIR": str(var),
+        "TRESEN_LOG_LEVEL": "warning",
+        # Rate limits are tested on their own; here every frame should reach its handler.
+        "TRESEN_FRAMES_PER_SECOND": "100000",
+        "TRESEN_FRAMES_BURST": "100000",
+    }
+    node = ServerProcess(env)
     node.start()
     r = httpx.post(node.url + "/api/auth/login", json={"username": "anna", "password": PASSWORD})
     r.raise_for_status()
@@ -70,7 +93,7 @@ def fuzz_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, 
         node.stop()
 
 
-async def _visitor_socket(node: Node, site_key: str) -> Any:
+async def _visitor_socket(node: ServerProcess, site_key: str) -> Any:
     async with httpx.AsyncClient(base_url=node.url, headers={"Origin": ORIGIN}) as http:
         r = await http.post("/api/visitor/session", json={"site_key": site_key})
         token = r.json()["token"]
@@ -79,7 +102,7 @@ async def _visitor_socket(node: Node, site_key: str) -> Any:
     return ws
 
 
-async def _agent_socket(node: Node, session: str) -> Any:
+async def _agent_socket(node: ServerProcess, session: str) -> Any:
     cookie, csrf = session.split(" ")
     async with httpx.AsyncClient(base_url=node.url, cookies={"tresen_session": cookie}) as http:
         r = await http.post("/api/auth/ws-ticket", headers={"X-CSRF-Token": csrf})
@@ -94,7 +117,7 @@ async def _answers(ws: Any) -> None:
     await next_frame(ws, "pong", timeout=30)  # closed (1006 or any code) raises here
 
 
-async def _fuzz(node: Node, site_key: str, session: str, texts: list[str]) -> None:
+async def _fuzz(node: ServerProcess, site_key: str, session: str, texts: list[str]) -> None:
     bystander = await _visitor_socket(node, site_key)
     visitor = await _visitor_socket(node, site_key)
     agent = await _agent_socket(node, session)
@@ -116,6 +139,8 @@ async def _fuzz(node: Node, site_key: str, session: str, texts: list[str]) -> No
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(texts=st.lists(frames(), min_size=1, max_size=15))
-def test_no_frame_crashes_a_socket(fuzz_node: tuple[Node, str, str], texts: list[str]) -> None:
+def test_no_frame_crashes_a_socket(
+    fuzz_node: tuple[ServerProcess, str, str], texts: list[str]
+) -> None:
     node, site_key, session = fuzz_node
     asyncio.run(_fuzz(node, site_key, session, texts))
