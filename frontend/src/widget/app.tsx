@@ -282,7 +282,7 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
               <i />
               <i />
             </span>
-            {t.typing(isolate(s.agentTyping || name || t.someone))}
+            {t.typing(s.agentTyping || name || t.someone)}
           </span>
         ) : null}
       </div>
