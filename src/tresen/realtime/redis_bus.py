@@ -63,10 +63,13 @@ class RedisBus(Bus):
             await pipe.execute()
 
     async def ping(self) -> bool:
-        try:
-            return bool(await self.client.ping())
-        except (RedisError, OSError):
-            return False
+        """Two tries: after Redis restarts, a pooled connection fails once before it renews."""
+        for _ in range(2):
+            try:
+                return bool(await self.client.ping())
+            except (RedisError, OSError):
+                continue
+        return False
 
     async def _listen(self, topic: str) -> None:
         await self._subscribe_confirmed(PREFIX + topic)
