@@ -268,7 +268,10 @@ class Connection:
         database, the log. Conversations already being filled are left to that fill."""
         for conversation_id in list(self.positions):
             if conversation_id not in self._filling and not self.closed:
-                spawn(self.fill(conversation_id))
+                # Claimed now, not when the task starts: a gap seen meanwhile must join this
+                # fill's buffer, never start a second fill from the same position (twice sent).
+                self._filling[conversation_id] = []
+                spawn(self.fill(conversation_id, started=True))
 
 
 def _parse(text: str) -> Any:
