@@ -59,6 +59,7 @@ class BenchServer:
             "TRESEN_PORT": str(self.port),
             "TRESEN_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "TRESEN_LOG_LEVEL": "warning",
+            "TRESEN_VISITOR_SESSIONS_PER_IP_PER_MINUTE": "1000000",  # every visitor is local
             **extra_env,
         }
         self.proc: subprocess.Popen[bytes] | None = None

@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,9 +26,9 @@ from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
 from tresen.conversations.api import router as conversations_router
 from tresen.demo_shop import router as demo_shop_router
-from tresen.errors import TresenError
 from tresen.gateway.endpoints import Gateway
 from tresen.gateway.endpoints import router as ws_router
+from tresen.gateway.transport import ExposeTransport
 from tresen.health import router as health_router
 from tresen.radar.api import router as radar_router
 from tresen.radar.live import RadarService
@@ -46,6 +44,9 @@ from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
 from tresen.visitors.api import router as visitors_router
 from tresen.web.console import router as console_router
+from tresen.web.errors import CatchAll, bounded_numbers, error_response, install_error_handlers
+from tresen.web.headers import NoSniff
+from tresen.web.proxies import TrustedProxies
 from tresen.web.widget import router as widget_router
 from tresen.wiring import frame_router, wire_listeners
 
@@ -103,7 +104,12 @@ def create_app(
             await rt.presence.stop()
             await rt.close()
 
-    app = FastAPI(title="Tresen", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Tresen",
+        version=__version__,
+        lifespan=lifespan,
+        dependencies=[Depends(bounded_numbers)],
+    )
     for router in (
         health_router,
         auth_router,
@@ -125,34 +131,15 @@ def create_app(
         demo_shop_router,
     ):
         app.include_router(router)
-    _install_error_handlers(app)
+    install_error_handlers(app)
+    app.add_middleware(CatchAll)  # innermost of ours: sees every fault of a route
     app.add_middleware(BodyLimit)
+    app.add_middleware(NoSniff)
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
+    app.add_middleware(ExposeTransport)  # outermost: it needs the server's own ``send``
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"type": "error", "code": code, "message": message}, status_code=status)
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(TresenError)
-    async def _domain(request: Request, exc: TresenError) -> JSONResponse:
-        log.info("%s %s -> %s %s", request.method, request.url.path, exc.status, exc.code)
-        return _error(exc.status, exc.code, exc.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"]) or "request"
-        return _error(422, "invalid", f"{where}: {first['msg']}")
-
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
-        code = codes.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
 
 
 class BodyLimit:
@@ -167,7 +154,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
-            response = _error(413, "too_large", "request body over 1 MiB")
+            response = error_response(413, "too_large", "request body over 1 MiB")
             return await response(scope, receive, send)
         received = 0
 

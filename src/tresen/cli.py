@@ -53,11 +53,11 @@ def _run_server(settings: Settings) -> None:
         port=settings.port,
         ws="websockets-sansio",
         ws_ping_interval=None,  # the gateway sends its own heartbeats, one timer for all sockets
-        ws_max_size=1024 * 1024,
+        ws_max_size=settings.ws_max_bytes,
         ws_per_message_deflate=False,
         log_level=settings.log_level,
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,  # forwarded headers count only from TRESEN_TRUSTED_PROXIES
         timeout_graceful_shutdown=5,
     )
 

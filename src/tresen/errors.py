@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+MAX_ID = 2**63 - 1
+"""Ids are SQL BIGINTs: a number beyond is no id of anything, and is refused before a query."""
+
 
 class TresenError(Exception):
     code = "error"

@@ -445,6 +445,20 @@ class CapacityChanged(Event):
         return ("a", self.agent_id)
 
 
+@dataclass(frozen=True, slots=True)
+class AgentSessionsEnded(Event):
+    """Sessions of an agent ended (logout, password change, deactivation): the sockets opened
+    with them close. ``session_ids`` None: every session of the agent."""
+
+    agent_id: int
+    session_ids: tuple[int, ...] | None
+    reason: str  # logout | password_changed | deactivated
+
+    @property
+    def key(self) -> object:
+        return ("a", self.agent_id)
+
+
 # ---- one JSON form, for listeners that run on every node ----------------------------------------
 
 

@@ -40,3 +40,7 @@ class Peer(Protocol):
         self, conversation_id: int, visitor_id: int, assignee_id: int | None
     ) -> None:
         """Note who a conversation is between (typing goes there without a database read)."""
+
+    def track_from_start(self, conversation_id: int) -> None:
+        """This socket created the conversation: deliver its messages gapless from seq 1 (as
+        if it had seen the ``created`` change, which a bus outage may have swallowed)."""

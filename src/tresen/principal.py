@@ -13,6 +13,7 @@ class Principal:
     name: str | None = None
     site_id: int | None = None
     role: str | None = None
+    session_id: int | None = None  # an agent's socket: the login session its ticket came from
 
     @property
     def is_admin(self) -> bool:

@@ -35,6 +35,7 @@ class Runtime:
     events: Dispatcher = field(init=False)
     visitor_signer: Signer = field(init=False)
     ticket_signer: Signer = field(init=False)
+    device_signer: Signer = field(init=False)
     radar: RadarService = field(init=False)  # set by the app's lifespan
     routing: RoutingService = field(init=False)  # set by the app's lifespan
 
@@ -47,6 +48,7 @@ class Runtime:
             self.scheduler = LoopScheduler(self.clock)
         self.visitor_signer = Signer(self.settings.secret_key, "visitor-token")
         self.ticket_signer = Signer(self.settings.secret_key, "agent-ws-ticket")
+        self.device_signer = Signer(self.settings.secret_key, "login-device")
 
     async def close(self) -> None:
         await self.events.stop()

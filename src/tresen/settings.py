@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 12 * 3600
     visitor_token_ttl_seconds: int = 365 * 24 * 3600
     login_attempts_per_minute: int = 10
+    visitor_sessions_per_ip_per_minute: int = 60  # new visitors (no valid token) per client IP
+    new_conversations_per_visitor_per_hour: int = 10  # sends without conversation_id
     routing_strategy: str = "least_busy"
     routing_department_strategies: dict[str, str] = {}
     accept_seconds: float = 0.0  # 0: assign at once; else the agent accepts within this time
@@ -64,8 +66,21 @@ class Settings(BaseSettings):
     imap_idle: bool = True  # keep a connection in IDLE where the server offers it
     email_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused (SMTP 552)
     email_per_sender_per_hour: int = 30  # beyond, a sender's mails are recorded, not routed
-    cookie_secure: bool = False
+    cookie_secure: bool = False  # also implied by an https public_url
+    trusted_proxies: list[str] = []  # IPs or networks whose X-Forwarded-For/-Proto/-Host count
     log_level: str = "info"
+
+    @property
+    def ws_max_bytes(self) -> int:
+        """The WebSocket server's message limit: above every frame type's cap, so a frame over
+        its cap is answered ``frame_too_large`` and a legal one always reaches the gateway
+        (never a 1009 close)."""
+        return max(self.max_frame_bytes, self.cobrowse_max_frame_bytes) + 64 * 1024
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: asked for, or the public URL is https."""
+        return self.cookie_secure or self.public_url.lower().startswith("https://")
 
     def resolved(self) -> Settings:
         """Fill defaults that depend on the var dir (database file, persisted secret key)."""

@@ -18,6 +18,7 @@ from tresen.channels.outbox import OutboxWorker, wants_delivery
 from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
 from tresen.events import (
+    AgentSessionsEnded,
     AgentStatusChanged,
     CapacityChanged,
     CobrowseChanged,
@@ -50,6 +51,7 @@ from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
 from tresen.radar import frames as radar_frames
 from tresen.radar.live import RadarService
+from tresen.realtime.protocol import TRACK_MAX_BYTES
 from tresen.reports.prometheus import Telemetry
 from tresen.reports.store import ReportStore
 from tresen.routing import frames as routing_frames
@@ -152,6 +154,7 @@ def wire_delivery(rt: Runtime) -> None:
     on(OfferShown, do=deliver.offer, mode="now")
     on(CobrowseChanged, do=deliver.cobrowse, mode="now")
     on(MessageDeliveryChanged, do=deliver.delivery, mode="now")
+    on(AgentSessionsEnded, do=deliver.sessions_ended, mode="now")
 
 
 def frame_router(settings: Settings) -> FrameRouter:
@@ -162,7 +165,7 @@ def frame_router(settings: Settings) -> FrameRouter:
     add("send", conversation_frames.on_send)
     add("read", conversation_frames.on_read)
     add("typing", conversation_frames.on_typing)
-    add("track", radar_frames.on_track)
+    add("track", radar_frames.on_track, max_bytes=TRACK_MAX_BYTES)  # kept per visitor: small
     add("offer_reply", radar_frames.on_offer_reply)
     add("queue_choice", routing_frames.on_queue_choice)
     add("handover", assist_frames.on_handover)

@@ -532,3 +532,21 @@ def test_unacked_message_is_resent_once_after_reconnect(
     assert g.bodies().count(text) == 1
     stored = anna.get(f"/api/conversations/{g.conversation_id}/messages").json()
     assert [m["client_msg_id"] for m in stored if m["body"] == text] == [cmid]
+
+
+def test_bidi_overrides_in_visitor_text_stay_isolated(
+    page: Any, loop: Loop, demo_server: ServerProcess, site: dict[str, Any], guests: list[Guest]
+) -> None:
+    """A right-to-left override in a visitor's text cannot reorder the console around it: the
+    message body is ``dir=auto`` and the inbox preview puts the text in a <bdi>."""
+    login(page)
+    g = Guest(loop, demo_server, site["widget_key"])
+    guests.append(g)
+    text = "invoice \u202egpj.exe"
+    seq = g.say(text)
+    preview = page.locator(f".conv-item[data-conv='{g.conversation_id}'] .conv-preview bdi")
+    preview.wait_for()
+    assert preview.evaluate("el => el.textContent") == text
+    pane = open_conversation(page, g.conversation_id)  # type: ignore[arg-type]
+    body = pane.locator(f".msg[data-seq='{seq}'] .msg-body")
+    assert body.get_attribute("dir") == "auto"

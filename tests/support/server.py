@@ -19,10 +19,14 @@ from tresen.app import create_app
 from tresen.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production"
+LOOPBACK_ENV = {"TRESEN_VISITOR_SESSIONS_PER_IP_PER_MINUTE": "1000000"}
+"""Every test visitor comes from 127.0.0.1: the per-IP limit on new visitors is tested on its
+own (tests/integration/api/test_abuse_limits.py), not by every test that opens many."""
 
 
 def test_settings(tmp_path: Path, database_url: str | None = None, **kw: Any) -> Settings:
     port = kw.pop("port", None) or free_port()
+    kw.setdefault("visitor_sessions_per_ip_per_minute", 1_000_000)  # see LOOPBACK_ENV
     return Settings(
         var_dir=tmp_path,
         database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'tresen.db'}",
@@ -48,9 +52,10 @@ class InProcessServer:
             port=settings.port,
             ws="websockets-sansio",
             ws_ping_interval=None,
-            ws_max_size=1024 * 1024,
+            ws_max_size=settings.ws_max_bytes,
             log_level="warning",
             lifespan="on",
+            proxy_headers=False,  # as `tresen serve`: only TRESEN_TRUSTED_PROXIES are believed
         )
         self.server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
@@ -88,7 +93,7 @@ class ServerProcess:
     ) -> None:
         self.port = port or free_port()
         self.command = command
-        self.env = {**os.environ, **env, "TRESEN_PORT": str(self.port)}
+        self.env = {**os.environ, **LOOPBACK_ENV, **env, "TRESEN_PORT": str(self.port)}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

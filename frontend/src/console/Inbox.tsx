@@ -33,11 +33,16 @@ export function Inbox({ store }: { store: Store }) {
                   <span class="conv-time">{timeOf(c.updated_at)}</span>
                 </span>
                 <span class="conv-preview" dir="auto">
-                  {typing
-                    ? "typing…"
-                    : last
-                      ? `${last.internal ? "📝 " : last.author_kind === "agent" ? "Agent: " : ""}${last.body}`
-                      : "(no messages yet)"}
+                  {typing ? (
+                    "typing…"
+                  ) : last ? (
+                    <>
+                      {last.internal ? "📝 " : last.author_kind === "agent" ? "Agent: " : ""}
+                      <bdi>{last.body}</bdi>
+                    </>
+                  ) : (
+                    "(no messages yet)"
+                  )}
                 </span>
                 <span class="conv-meta">
                   #{c.id} · {c.status}

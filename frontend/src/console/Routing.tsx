@@ -1,4 +1,5 @@
 // Routing in a chat: the offer banner (accept/decline), routing facts, overflow details, transfer.
+import { isolate } from "../shared/bidi";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { clock, useNow } from "./hooks";
@@ -91,7 +92,7 @@ export function TransferDialog({ store, conv, onClose }: { store: Store; conv: C
           <option value="">Choose an agent…</option>
           {others.map((a) => (
             <option key={a.id} value={String(a.id)}>
-              {a.display_name} · {a.status}{a.skills.length ? ` · ${a.skills.join(", ")}` : ""}
+              {isolate(a.display_name)} · {a.status}{a.skills.length ? ` · ${a.skills.join(", ")}` : ""}
             </option>
           ))}
         </select>

@@ -1,3 +1,4 @@
+import { isolate } from "../shared/bidi";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Chat, ChatMessage, ChatState, Invite, OverflowInfo } from "./chat";
 import type { InviteSize } from "../shared/bridge";
@@ -46,11 +47,11 @@ export function App({
     chat.onAgentMessage = (m) => {
       if (!openRef.current) {
         beep();
-        setAnnounce(t.newMessage(m.author.name || t.agent));
+        setAnnounce(t.newMessage(isolate(m.author.name || t.agent)));
       }
     };
     chat.onNote = (m) => {
-      if (!openRef.current) setAnnounce(t.newMessage(m.author.name || t.title));
+      if (!openRef.current) setAnnounce(t.newMessage(isolate(m.author.name || t.title)));
     };
     // An invitation never opens the panel, unless the rule asks for it and this is no phone.
     chat.onInvite = (inv) => {
@@ -144,7 +145,9 @@ function InviteBubble({ inv, t, onAccept, onDismiss }: InviteProps) {
         <span class="avatar" aria-hidden="true">
           {initial(inv.agentName || t.title)}
         </span>
-        <strong>{inv.agentName || t.title}</strong>
+        <strong>
+          <bdi>{inv.agentName || t.title}</bdi>
+        </strong>
       </div>
       <p class="itext" dir="auto">
         {inv.text}

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tresen.agents.queries import access_agent_by_id
+from tresen.auth.sessions import do_end_sessions
 from tresen.errors import Conflict, Invalid
 from tresen.events import AgentStatusChanged, CapacityChanged, record
 from tresen.runtime import Runtime
@@ -86,9 +87,13 @@ async def check_create_agent(
     return agent
 
 
-async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> Agent:
+async def check_update_agent(
+    rt: Runtime, agent_id: int, *, by_session: str | None = None, **changes: object
+) -> Agent:
     """Change display_name, role, skills, max_chats, password, status, is_active or
-    takes_email (chat only / chat + email)."""
+    takes_email (chat only / chat + email). A new password ends every other session of the
+    agent (``by_session``, the session token of whoever changes it, stays); deactivation ends
+    all of them. Their sockets close on every node."""
     fields = {k: v for k, v in changes.items() if v is not None}
     check_routing_fields(
         fields.get("skill_levels"),  # type: ignore[arg-type]
@@ -114,4 +119,8 @@ async def check_update_agent(rt: Runtime, agent_id: int, **changes: object) -> A
             record(s, AgentStatusChanged(agent_id, agent.status, old_status))
         if CAPACITY_FIELDS & fields.keys():
             record(s, CapacityChanged(agent_id))
+        if fields.get("is_active") is False:
+            await do_end_sessions(s, agent_id, "deactivated")
+        elif "password" in fields:
+            await do_end_sessions(s, agent_id, "password_changed", keep_token=by_session)
     return agent

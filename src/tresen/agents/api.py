@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from tresen.agents.actions import check_create_agent, check_update_agent
 from tresen.agents.queries import agent_public, list_agents
-from tresen.auth.deps import RT, AdminDep, AgentDep
+from tresen.auth.deps import RT, SESSION_COOKIE, AdminDep, AgentDep
 from tresen.errors import Forbidden
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -55,10 +55,13 @@ async def create_agent(body: AgentIn, rt: RT, who: AdminDep) -> dict[str, object
 
 
 @router.patch("/{agent_id}")
-async def patch_agent(agent_id: int, body: AgentPatch, rt: RT, who: AgentDep) -> dict[str, object]:
+async def patch_agent(
+    agent_id: int, body: AgentPatch, request: Request, rt: RT, who: AgentDep
+) -> dict[str, object]:
     changes = body.model_dump(exclude_none=True)
     own = agent_id == who.id and not set(changes) - {"status", "display_name"}
     steer = who.role == "supervisor" and not set(changes) - SUPERVISOR_FIELDS
     if not (who.is_admin or own or steer):
         raise Forbidden("agents may change only their own status and name")
-    return agent_public(await check_update_agent(rt, agent_id, **changes))
+    session = request.cookies.get(SESSION_COOKIE)
+    return agent_public(await check_update_agent(rt, agent_id, by_session=session, **changes))

@@ -7,9 +7,16 @@ from pydantic import BaseModel, Field
 
 from tresen.agents.queries import agent_public
 from tresen.auth.deps import RT, SESSION_COOKIE, AgentDep
-from tresen.auth.sessions import check_login, do_logout, issue_ws_ticket, session_agent
+from tresen.auth.sessions import (
+    DEVICE_TTL_SECONDS,
+    check_issue_ws_ticket,
+    check_login,
+    do_logout,
+    session_agent,
+)
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+DEVICE_COOKIE = "tresen_device"
 
 
 class LoginIn(BaseModel):
@@ -20,15 +27,26 @@ class LoginIn(BaseModel):
 @router.post("/login")
 async def login(body: LoginIn, request: Request, response: Response, rt: RT) -> dict[str, object]:
     ip = request.client.host if request.client else "unknown"
-    done = await check_login(rt, body.username, body.password, ip)
+    device = request.cookies.get(DEVICE_COOKIE)
+    done = await check_login(rt, body.username, body.password, ip, device)
+    secure = rt.settings.secure_cookies
     response.set_cookie(
         SESSION_COOKIE,
         done.token,
         httponly=True,
         samesite="lax",
-        secure=rt.settings.cookie_secure,
+        secure=secure,
         max_age=rt.settings.session_ttl_seconds,
         path="/",
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        done.device_token,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        max_age=DEVICE_TTL_SECONDS,
+        path="/api/auth/login",
     )
     return {"agent": agent_public(done.agent), "csrf_token": done.csrf_token}
 
@@ -48,5 +66,5 @@ async def me(request: Request, rt: RT, who: AgentDep) -> dict[str, object]:
 
 @router.post("/ws-ticket")
 async def ws_ticket(request: Request, rt: RT, who: AgentDep) -> dict[str, object]:
-    agent, _ = await session_agent(rt, request.cookies.get(SESSION_COOKIE, ""))
-    return {"ticket": issue_ws_ticket(rt, agent), "expires_in": rt.settings.ticket_ttl_seconds}
+    ticket = await check_issue_ws_ticket(rt, request.cookies.get(SESSION_COOKIE, ""))
+    return {"ticket": ticket, "expires_in": rt.settings.ticket_ttl_seconds}

@@ -8,6 +8,7 @@ stored. Agents watching a session join that topic on their socket.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -178,14 +179,29 @@ async def check_command(rt: Runtime, who: Principal, frame: CobrowseCommandIn) -
     rt.bus.publish_nowait(topic, out.frame())
 
 
+_BROWSER_DROPS = re.compile("[\t\n\r]")
+"""What a browser's URL parser removes anywhere in a URL."""
+
+
 def check_site_url(site: Site | None, url: str) -> str:
-    """A pushed page must be on the site: a path, or an absolute URL on an allowed origin."""
-    if url.startswith("/") and not url.startswith("//"):
-        return url
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.scheme in ("http", "https") and site and origin in (site.allowed_origins or []):
-        return url
+    """A pushed page must be on the site: a path, or an absolute URL on an allowed origin.
+    The URL is read as a browser reads it (tabs and newlines dropped, ``\\`` taken for ``/``,
+    surrounding controls and spaces trimmed), so ``/\\evil.example`` is the other host it is;
+    the page receives the URL in that form."""
+    cleaned = _BROWSER_DROPS.sub("", url).strip("".join(map(chr, range(33)))).replace("\\", "/")
+    if cleaned.startswith("/") and not cleaned.startswith("//"):
+        return cleaned
+    try:
+        parts = urlsplit(cleaned)
+        port = parts.port
+    except ValueError:
+        raise Invalid("not a URL", code="bad_url") from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
+    default = {"http": 80, "https": 443}.get(scheme)
+    origin = f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+    allowed = {o.lower().rstrip("/") for o in (site.allowed_origins if site else None) or []}
+    if default and not parts.username and origin in allowed:
+        return cleaned
     raise Invalid("pushed pages must be on the visitor's site", code="bad_url")
 
 

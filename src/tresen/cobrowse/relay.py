@@ -41,6 +41,7 @@ class RelayState:
     allowed: set[int] = field(default_factory=set)  # element ids allow-listed for values
     value_ids: set[int] = field(default_factory=set)  # input, textarea, select
     typable: set[int] = field(default_factory=set)  # text fields shown, not blocked or private
+    hidden_ids: set[int] = field(default_factory=set)  # <input type=hidden>: values omitted
     gates: dict[int, Gate] = field(default_factory=dict)  # session id -> its command gate
     checked: dict[int, float] = field(default_factory=dict)  # session id -> when verified
     tokens: float = 0.0
@@ -84,7 +85,13 @@ def scan_node(state: RelayState, root: dict[str, Any]) -> None:
                 state.allowed.add(nid)
             if isinstance(nid, int) and _text_field(tag, attrs):
                 state.typable.add(nid)
-            if isinstance(nid, int) and tag in VALUE_TAGS:
+            if tag == "input" and str(attrs.get("type", "")).lower() == "hidden":
+                # Never the visitor's typing (a CSRF token, a product id), never masked by
+                # the recorder: the value is omitted and the page is shown.
+                attrs.pop("value", None)
+                if isinstance(nid, int):
+                    state.hidden_ids.add(nid)
+            elif isinstance(nid, int) and tag in VALUE_TAGS:
                 state.value_ids.add(nid)
                 if "value" in attrs and nid not in state.allowed and not masked(attrs["value"]):
                     raise Leak("an unmasked field value")
@@ -104,6 +111,10 @@ def _check_mutation(state: RelayState, data: dict[str, Any]) -> None:
             raise Leak("a field became private while recorded")
         if str(attrs.get("type") or "").lower() in NOT_TEXT:
             state.typable.discard(nid)
+        if nid in state.hidden_ids or str(attrs.get("type") or "").lower() == "hidden":
+            attrs.pop("value", None)  # a hidden input's value is omitted, as in snapshots
+            if isinstance(nid, int):
+                state.hidden_ids.add(nid)
         if "value" in attrs and nid not in state.allowed and not masked(attrs["value"]):
             if nid in state.value_ids or not isinstance(nid, int):
                 raise Leak("an unmasked field value")
@@ -119,6 +130,7 @@ def check_events(state: RelayState, events: list[dict[str, Any]]) -> None:
             state.allowed.clear()
             state.value_ids.clear()
             state.typable.clear()
+            state.hidden_ids.clear()
             scan_node(state, data.get("node") or {})
         elif kind == INCREMENTAL and data.get("source") == MUTATION:
             _check_mutation(state, data)

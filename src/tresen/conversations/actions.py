@@ -16,7 +16,7 @@ from tresen.conversations.queueing import prepare_queue
 from tresen.conversations.sent import Sent, message_created
 from tresen.conversations.seq import next_seq
 from tresen.conversations.wire import BOT_NAME, message_out
-from tresen.errors import Forbidden, Invalid
+from tresen.errors import Forbidden, Invalid, RateLimited
 from tresen.events import (
     ConversationAssigned,
     ConversationOpened,
@@ -71,6 +71,13 @@ async def check_send_message(
         raise Forbidden("only agents write internal notes")
     if conversation_id is None and who.kind != "visitor":
         raise Invalid("conversation_id is required", code="missing_conversation")
+    if conversation_id is None:
+        limit = rt.settings.new_conversations_per_visitor_per_hour
+        if not await rt.limiter.hit(f"new-conversation:{who.id}", limit, 3600):
+            raise RateLimited(
+                "too many new conversations; write in your open one or try again later",
+                code="too_many_conversations",
+            )
     for _attempt in range(3):
         try:
             sent = None

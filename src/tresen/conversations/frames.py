@@ -22,6 +22,8 @@ async def on_send(peer: Peer, frame: SendIn) -> None:
     )
     conv = sent.conversation
     peer.remember_conversation(conv.id, conv.visitor_id, conv.assignee_id)
+    if frame.conversation_id is None:
+        peer.track_from_start(conv.id)  # tracking starts with the sender's own ack
     peer.send(
         AckOut(
             client_msg_id=frame.client_msg_id,

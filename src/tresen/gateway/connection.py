@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict, deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 from tresen.aio import spawn
 from tresen.errors import TresenError
 from tresen.gateway.frames import FrameRouter, send_missed
+from tresen.gateway.transport import TRANSPORT_SCOPE_KEY
 from tresen.principal import Principal
 from tresen.realtime.hub import Tag
 from tresen.realtime.protocol import CLIENT_MODELS, PongOut, error_frame
@@ -29,6 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CLOSE_SLOW_CONSUMER = 4008
+CLOSE_SESSION_ENDED = 4001
+CLOSE_GRACE_SECONDS = 5.0
+"""A close the server decided must complete within this time; else the transport is aborted
+(a peer that stopped reading never takes the close frame, and would stay connected, silent)."""
 FILL_PAGE = 200
 RECENT = 256
 """Messages of untracked conversations remembered, so one published to several topics this
@@ -87,19 +93,26 @@ class Connection:
         finally:
             self._drainer = None
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
+    def close(self, code: int = 1000, reason: str = "", last_frame: str | None = None) -> None:
+        """Close with ``code`` (after ``last_frame``, if given); abort the transport if the
+        close has not completed after ``CLOSE_GRACE_SECONDS`` (on the injected scheduler)."""
         if self.closed:
             return
         self.closed = True
         self.queue.clear()
         if self._drainer is not None:
             self._drainer.cancel()
-        spawn(_close_quietly(self.ws, code, reason))
+        spawn(_close_quietly(self.ws, code, reason, last_frame))
+        deadline = self.rt.clock.now().timestamp() + CLOSE_GRACE_SECONDS
+        self.rt.scheduler.call_at(deadline, partial(abort_transport, self.ws))
 
     def deliver(self, frame: str, tag: Tag | None) -> None:
         """A frame from the hub. Message frames of tracked conversations keep seq order."""
         if tag is None:
             self.send(frame)
+        elif tag.kind == "s":
+            if tag.sessions is None or self.who.session_id in tag.sessions:
+                self.close(CLOSE_SESSION_ENDED, "session ended", last_frame=frame)
         elif tag.kind == "c":
             if tag.created:
                 # New while we are connected: we saw it from its start, so track it.
@@ -200,10 +213,14 @@ class Connection:
             frame = model.model_validate(data)
         except ValidationError as exc:
             return self._reject("invalid_frame", _summarize(exc), ref)
+        except RecursionError:
+            return self._reject("invalid_frame", "the frame is nested too deeply", ref)
         try:
             await route.handler(self, frame)
         except TresenError as exc:
             self._reject(exc.code, exc.message, ref)
+        except (OverflowError, RecursionError) as exc:
+            self._reject("invalid_frame", f"a value is out of range ({type(exc).__name__})", ref)
         except Exception:
             log.exception("frame handling failed")
             self._reject("internal", "something went wrong on our side; nothing was lost", ref)
@@ -244,11 +261,24 @@ class Connection:
     ) -> None:
         self.briefs[conversation_id] = (visitor_id, assignee_id or None)
 
+    def track_from_start(self, conversation_id: int) -> None:
+        self.positions.setdefault(conversation_id, 0)
+
+    def catch_up(self) -> None:
+        """The bus lost messages (it reconnected): fill every tracked conversation from the
+        database, the log. Conversations already being filled are left to that fill."""
+        for conversation_id in list(self.positions):
+            if conversation_id not in self._filling and not self.closed:
+                # Claimed now, not when the task starts: a gap seen meanwhile must join this
+                # fill's buffer, never start a second fill from the same position (twice sent).
+                self._filling[conversation_id] = []
+                spawn(self.fill(conversation_id, started=True))
+
 
 def _parse(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond the parser's depth
         return None
 
 
@@ -258,8 +288,20 @@ def _summarize(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-async def _close_quietly(ws: WebSocket, code: int, reason: str) -> None:
+async def _close_quietly(ws: WebSocket, code: int, reason: str, last_frame: str | None) -> None:
     try:
-        await asyncio.wait_for(ws.close(code, reason), timeout=5)
+        async with asyncio.timeout(CLOSE_GRACE_SECONDS + 1):
+            if last_frame is not None:
+                await ws.send_text(last_frame)
+            await ws.close(code, reason)
     except Exception:
         pass
+
+
+def abort_transport(ws: WebSocket) -> None:
+    """Drop the TCP connection under ``ws`` unless it closed cleanly (nothing left to write)."""
+    transport = ws.scope.get(TRANSPORT_SCOPE_KEY)
+    if transport is None or (transport.is_closing() and not transport.get_write_buffer_size()):
+        return
+    log.warning("aborting a connection whose close did not complete")
+    transport.abort()

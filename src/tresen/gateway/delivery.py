@@ -10,7 +10,9 @@ agents online:
 - a conversation change (opened, queued, assigned, resolved, ...) reaches every console (the
   inbox) and the visitor;
 - read receipts go where the messages go; queue news and offers to the visitor alone;
-- a co-browsing state to the visitor, the requesting agent, watchers and the session's mirror.
+- a co-browsing state to the visitor, the requesting agent, watchers and the session's mirror;
+- ended agent sessions to that agent's consoles on every node, which close the sockets opened
+  with them (``CLOSE_SESSION_ENDED``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from tresen.cobrowse.actions import gate_topic, session_topic
 from tresen.conversations.wire import conversation_dict, message_out_of
 from tresen.events import (
+    AgentSessionsEnded,
     CobrowseChanged,
     ConversationEvent,
     ConversationOpened,
@@ -30,7 +33,7 @@ from tresen.events import (
     QueuePositionChanged,
 )
 from tresen.realtime.bus import Bus
-from tresen.realtime.hub import tag_conversation, tag_message
+from tresen.realtime.hub import tag_conversation, tag_message, tag_sessions_ended
 from tresen.realtime.protocol import (
     CobrowseOut,
     ConversationOut,
@@ -39,9 +42,15 @@ from tresen.realtime.protocol import (
     OverflowOut,
     QueueOut,
     ReadOut,
+    error_frame,
 )
 from tresen.realtime.topics import INBOX_TOPIC, agent_topic, visitor_topic, watch_topic
 
+SESSION_END_MESSAGES = {
+    "logout": "you logged out; log in again",
+    "password_changed": "the password was changed; log in again",
+    "deactivated": "this account was deactivated",
+}
 LAST_SENT = 10_000  # conversations whose last published state is remembered
 
 
@@ -170,3 +179,9 @@ class Delivery:
             topics.append(agent_topic(event.agent_id))
         for topic in topics:
             self.bus.publish_nowait(topic, frame)
+
+    def sessions_ended(self, event: AgentSessionsEnded) -> None:
+        message = SESSION_END_MESSAGES.get(event.reason, "the session ended; log in again")
+        frame = error_frame("session_ended", message)
+        payload = tag_sessions_ended(frame, event.session_ids)
+        self.bus.publish_nowait(agent_topic(event.agent_id), payload)

@@ -44,6 +44,12 @@ class Gateway:
         self._sweeper = Repeating(
             self.rt.scheduler, self.rt.clock, self.rt.settings.heartbeat_seconds, self.sweep
         )
+        self.rt.bus.reconnected.append(self.catch_up)
+
+    def catch_up(self) -> None:
+        """The bus came back: every socket fills its tracked conversations from the database."""
+        for conn in list(self.connections):
+            conn.catch_up()
 
     async def stop(self) -> None:
         if self._sweeper:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from tresen.errors import Invalid, NotFound
+from tresen.errors import MAX_ID, Invalid, NotFound
 from tresen.events import (
     Event,
     OfferAccepted,
@@ -45,6 +45,7 @@ async def check_create_rule(rt: Runtime, site_id: int | None, data: Any) -> Rada
         updated_at=now,
     )
     async with rt.db.write() as s:
+        await _check_site(s, site_id)
         s.add(rule)
         await s.flush()
         record(s, RulesChanged(rule.id))
@@ -55,12 +56,21 @@ async def check_update_rule(rt: Runtime, rule_id: int, changes: dict[str, Any]) 
     async with rt.db.write() as s:
         rule = await access_rule_by_id(s, rule_id)
         site_id = changes.pop("site_id", rule.site_id)
+        if site_id is not None and not isinstance(site_id, int):
+            raise Invalid("site_id: a site's id or null")
+        await _check_site(s, site_id)
         spec = check_rule_spec({**rule.spec, **changes})
         rule.site_id, rule.name, rule.enabled = site_id, spec.name, spec.enabled
         rule.priority, rule.spec = spec.priority, spec.model_dump(mode="json")
         rule.updated_at = rt.clock.now()
         record(s, RulesChanged(rule.id))
     return rule
+
+
+async def _check_site(s: Any, site_id: int | None) -> None:
+    """A rule names an existing site, or none (every site)."""
+    if site_id is not None and (not 1 <= site_id <= MAX_ID or await s.get(Site, site_id) is None):
+        raise Invalid(f"site_id: no site {site_id}", code="no_such_site")
 
 
 async def do_delete_rule(rt: Runtime, rule_id: int) -> None:

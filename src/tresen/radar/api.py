@@ -111,8 +111,9 @@ async def patch_policy(site_id: int, body: PolicyIn, rt: RT, who: AdminDep) -> d
 
 
 @router.post("/rules/test")
-async def test_rule(body: RuleTestIn, rt: RT, who: AgentDep) -> dict[str, Any]:
-    """Would this rule hold for that visitor right now? (Visitors on this node.)"""
+async def test_rule(body: RuleTestIn, rt: RT, who: AdminDep) -> dict[str, Any]:
+    """Would this rule hold for that visitor right now? (Visitors on this node; admins, who
+    write the rules.)"""
     st = rt.radar.engine.visitors.get(body.visitor_id)
     if st is None:
         raise NotFound("that visitor is not on the site now", code="visitor_not_live")

@@ -7,10 +7,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tresen.radar.compiled import Compiled, Ctx, RuleError, never
 from tresen.radar.ops import Comparison, compile_comparison
+
+MAX_MATCHED_CHARS = 4096
+"""Rule regexes see at most this much of a URL, title or referrer (frames cap URLs at 2048)."""
 
 
 class _Arg(BaseModel):
@@ -31,9 +35,9 @@ class Match(_Arg):
             raise ValueError("give exactly one of glob, regex, contains, eq")
         if self.regex is not None:
             try:
-                re.compile(self.regex)
-            except re.error as exc:
-                raise ValueError(f"bad regex: {exc}") from exc
+                re2.compile(self.regex)
+            except re2.error as exc:
+                raise ValueError(f"bad regex (RE2 syntax, no backreferences): {exc}") from exc
         return self
 
 
@@ -104,8 +108,8 @@ def compile_matcher(m: Match, on_path: bool) -> Callable[[str, str], bool]:
         match = _glob(m.glob)
         return lambda path, full: match(path if on_path else full) is not None
     if m.regex is not None:
-        rx = re.compile(m.regex)
-        return lambda path, full: rx.search(full) is not None
+        rx = re2.compile(m.regex)  # linear time in the text: visitors choose their URLs
+        return lambda path, full: rx.search(full[:MAX_MATCHED_CHARS]) is not None
     if m.contains is not None:
         needle = m.contains
         return lambda path, full: needle in full

@@ -30,6 +30,9 @@ class Bus(ABC):
         self._outbox: deque[tuple[str, str]] = deque()
         self._sender: asyncio.Task[None] | None = None
         self.dropped = 0
+        self.reconnected: list[Callable[[], object]] = []
+        """Called after the backend's subscriber connection came back: whatever was published
+        meanwhile is lost to this process, and the listeners catch up from the database."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Connect to the backend, if there is one."""

@@ -2,7 +2,8 @@
 
 Payloads that need ordering carry a short header the server wrote (never client text), parsed
 once per process: ``#m <conversation> <seq>`` for a message, ``#c <conversation> <visitor>
-<assignee or 0> <created 0/1>`` for a conversation change. Anything else is passed as it is.
+<assignee or 0> <created 0/1>`` for a conversation change, ``#s <session ids, comma-separated,
+or *>`` for sessions that ended (their sockets close). Anything else is passed as it is.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from tresen.realtime.bus import Bus
 
 
 class Tag(NamedTuple):
-    kind: str  # "m": a message; "c": a conversation change
+    kind: str  # "m": a message; "c": a conversation change; "s": sessions ended
     conversation_id: int
     seq: int = 0
     visitor_id: int = 0
     assignee_id: int = 0
     created: bool = False
+    sessions: frozenset[int] | None = None  # "s": the sessions that ended; None: all
 
 
 class Subscriber(Protocol):
@@ -35,11 +37,19 @@ def tag_conversation(
     return f"#c {conversation_id} {visitor_id} {assignee_id or 0} {int(created)}\n{frame}"
 
 
+def tag_sessions_ended(frame: str, session_ids: tuple[int, ...] | None) -> str:
+    ids = "*" if session_ids is None else ",".join(str(i) for i in session_ids) or "-"
+    return f"#s {ids}\n{frame}"
+
+
 def untag(payload: str) -> tuple[str, Tag | None]:
     if not payload.startswith("#"):
         return payload, None
     head, frame = payload.split("\n", 1)
     kind, *nums = head[1:].split(" ")
+    if kind == "s":
+        ids = None if nums[0] == "*" else frozenset(int(i) for i in nums[0].split(",") if i != "-")
+        return frame, Tag("s", 0, sessions=ids)
     if kind == "m":
         return frame, Tag("m", int(nums[0]), seq=int(nums[1]))
     conv, visitor, assignee, created = (int(n) for n in nums)

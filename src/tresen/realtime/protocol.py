@@ -6,15 +6,34 @@ the ``*Out`` models. Errors are frames too: ``{"type": "error", "code": ..., "me
 
 from __future__ import annotations
 
+import json
 import typing
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from tresen.errors import MAX_ID
+
+MAX_PROPS_CHARS = 2048
+TRACK_MAX_BYTES = 16 * 1024
+"""A ``track`` frame's cap: URL, title, referrer, UTM and props fit with room to spare."""
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="after")
+    def _numbers_fit_64_bits(self) -> _In:
+        """Ids and positions are SQL BIGINTs: a bigger number is an invalid frame, never a
+        database fault (top-level fields, and the keys and items of maps and lists)."""
+        for value in self.__dict__.values():
+            items = value.items() if isinstance(value, dict) else [value]
+            for item in items:
+                for n in item if isinstance(item, tuple | list) else (item,):
+                    if type(n) is int and not -MAX_ID <= n <= MAX_ID:
+                        raise ValueError("numbers are limited to 64 bits")
+        return self
 
 
 # ---- client to server -------------------------------------------------------------------------
@@ -75,6 +94,14 @@ class TrackIn(_In):
     form: Annotated[str, Field(max_length=200)] | None = None
     name: Annotated[str, Field(max_length=100)] = ""
     props: Annotated[dict[str, Any], Field(max_length=20)] = {}
+
+    @field_validator("props")
+    @classmethod
+    def _small_props(cls, props: dict[str, Any]) -> dict[str, Any]:
+        """Kept per visitor (the last 50 events): bounded, so a page cannot pin memory."""
+        if len(json.dumps(props, separators=(",", ":"))) > MAX_PROPS_CHARS:
+            raise ValueError(f"at most {MAX_PROPS_CHARS} characters of JSON")
+        return props
 
 
 class OfferReplyIn(_In):

@@ -14,13 +14,20 @@ from tresen.realtime.bus import Bus
 
 log = logging.getLogger(__name__)
 PREFIX = "tresen:"
+POOL_SIZE = 64
+POOL_WAIT_SECONDS = 10
 
 
 class RedisBus(Bus):
     def __init__(self, url: str, *, node_name: str = "node") -> None:
         super().__init__()
         self.url = url
-        self.client: redis.Redis = redis.Redis.from_url(url, health_check_interval=15)
+        # A bounded pool that waits for a free connection instead of raising when many
+        # publishes, limits and presence updates run at once.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS, health_check_interval=15
+        )
+        self.client: redis.Redis = redis.Redis(connection_pool=pool)
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._confirm: dict[str, asyncio.Future[None]] = {}
@@ -43,7 +50,7 @@ class RedisBus(Bus):
         self._reader = None
         if self._pubsub is not None:
             await self._pubsub.aclose()
-        await self.client.aclose()
+        await self.client.aclose(close_connection_pool=True)  # the pool is ours
 
     async def publish(self, topic: str, payload: str) -> None:
         await self.client.publish(PREFIX + topic, payload)
@@ -56,10 +63,13 @@ class RedisBus(Bus):
             await pipe.execute()
 
     async def ping(self) -> bool:
-        try:
-            return bool(await self.client.ping())
-        except (RedisError, OSError):
-            return False
+        """Two tries: after Redis restarts, a pooled connection fails once before it renews."""
+        for _ in range(2):
+            try:
+                return bool(await self.client.ping())
+            except (RedisError, OSError):
+                continue
+        return False
 
     async def _listen(self, topic: str) -> None:
         await self._subscribe_confirmed(PREFIX + topic)
@@ -87,17 +97,33 @@ class RedisBus(Bus):
         await asyncio.wait_for(asyncio.shield(fut), timeout=10)
 
     async def _read_loop(self) -> None:
+        lost = False
         while True:
             try:
                 msg = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("redis bus connection lost; reconnecting", exc_info=True)
+                if not lost:
+                    log.warning("redis bus connection lost; reconnecting", exc_info=True)
+                lost = True
                 await asyncio.sleep(0.5)
                 continue
+            if lost:
+                # Reconnected, subscriptions renewed (redis-py re-subscribes on connect): what
+                # was published meanwhile never reached us.
+                lost = False
+                log.warning("redis bus connection back; catching up from the database")
+                self._reconnected()
             if msg:
                 self._handle(msg)
+
+    def _reconnected(self) -> None:
+        for callback in list(self.reconnected):
+            try:
+                callback()
+            except Exception:
+                log.exception("bus reconnect callback failed")
 
     def _handle(self, msg: dict[str, Any]) -> None:
         channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]

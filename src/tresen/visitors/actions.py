@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.errors import Forbidden, Invalid, Unauthorized
+from tresen.errors import Forbidden, Invalid, RateLimited, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.security.identity import verify_identity
@@ -58,10 +58,20 @@ async def check_open_visitor_session(
     token: str | None = None,
     identity: IdentityClaim | None = None,
     invite: str | None = None,
+    client_ip: str | None = None,
 ) -> VisitorSession:
-    """With ``invite`` (a chat link from an email), the browser becomes the invited visitor."""
+    """A session for a returning visitor (``token``) or a new one. New visitors are limited per
+    client IP and minute (``visitor_sessions_per_ip_per_minute``). With ``invite`` (a chat link
+    from an email), the browser becomes the invited visitor."""
     now = rt.clock.now()
     invited: int | None = None
+    if client_ip is not None and not _signed_for_site(rt, token):
+        limit = rt.settings.visitor_sessions_per_ip_per_minute
+        if not await rt.limiter.hit(f"visitor-new:{client_ip}", limit, 60):
+            raise RateLimited(
+                "too many new visitor sessions from this address; wait a minute",
+                code="too_many_sessions",
+            )
     async with rt.db.write() as s:
         site = await site_by_key(s, site_key)
         if not origin_allowed(site, origin, own_host):
@@ -83,6 +93,17 @@ async def check_open_visitor_session(
         visitor.last_seen_at = now
         await s.flush()
     return VisitorSession(_sign(rt, visitor), visitor, site, verified, invited)
+
+
+def _signed_for_site(rt: Runtime, token: str | None) -> bool:
+    """The token is one we signed and still valid (its visitor is looked up later)."""
+    if not token:
+        return False
+    try:
+        rt.visitor_signer.unsign(token, now=rt.clock.now().timestamp())
+    except BadToken:
+        return False
+    return True
 
 
 def _sign(rt: Runtime, visitor: Visitor) -> str:

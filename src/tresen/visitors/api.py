@@ -50,6 +50,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         body.token,
         claim,
         body.invite,
+        client_ip=request.client.host if request.client else "unknown",
     )
     async with rt.db.read() as s:
         convs = await visitor_conversations(s, vs.visitor.id)

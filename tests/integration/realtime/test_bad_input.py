@@ -427,13 +427,15 @@ async def test_forged_and_expired_tickets_are_refused(scenario: Scenario) -> Non
         Signer("guessed", "agent-ws-ticket").sign({"agent": anna}, expires_at=2e9),
         Signer(TEST_SECRET, "visitor-token").sign({"agent": anna}, expires_at=2e9),
         signer.sign({"agent": 424242}, expires_at=2e9),
+        # Signed right, but bound to no session and without a nonce: not single-use.
+        signer.sign({"agent": anna}, expires_at=time.time() + 30),
+        signer.sign({"agent": anna, "sid": 424242, "n": "x"}, expires_at=time.time() + 30),
         "not-a-ticket",
     ]
     for ticket in refused:
         await expect_refusal(f"{base}/ws/agent?ticket={quote(ticket)}", None, "bad_ticket", 4401)
     await expect_refusal(f"{base}/ws/agent", None, "bad_ticket", 4401)
-    good = signer.sign({"agent": anna}, expires_at=time.time() + 30)
-    ws = await raw_socket(f"{base}/ws/agent?ticket={quote(good)}", origin=None)
+    ws = await raw_socket(await scenario.anna.ws_url(), origin=None)
     assert (await next_frame(ws, "welcome"))["principal"]["id"] == anna
     await ws.close()
 

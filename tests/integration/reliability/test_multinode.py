@@ -6,15 +6,17 @@ is SIGKILLed mid-exchange; the visitor's client fails over to node B and resumes
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.actors import Agent, Visitor
+from tests.support.actors import Agent, Visitor, next_frame, raw_socket
 from tests.support.cluster import Exchange, Node, audit, prepare_database
 from tests.support.services import RedisServer
+from websockets.exceptions import ConnectionClosed
 
 TOTAL = 300
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -109,3 +111,20 @@ async def test_visitor_fails_over_to_b_when_a_is_killed(cluster: Cluster, anna: 
     finally:
         await ex.visitor.stop()
         await ex.agent.stop()
+
+
+async def test_logout_on_a_closes_the_sessions_socket_on_b(cluster: Cluster) -> None:
+    """Ending a session reaches the sockets it opened on every node, through the bus."""
+    ben = await Agent.login(cluster.a.url, "ben")
+    ws = await raw_socket(await ben.ws_url(cluster.b.ws_url), origin=None)
+    try:
+        assert (await next_frame(ws, "welcome"))["node"] == "b"
+        assert (await ben.post("/api/auth/logout")).status_code == 200  # on node a
+        ended = await next_frame(ws, "error", timeout=30)
+        assert ended["code"] == "session_ended"
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 30)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
+    finally:
+        await ws.close()
+        await ben.close()

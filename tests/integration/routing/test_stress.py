@@ -61,6 +61,8 @@ HANDLING = (0.5, 4.0)  # an agent resolves a chat after this many seconds (unifo
 BILLING_BREAK = (13.0, 16.0)  # every Billing agent is away: overflow "nobody_online"
 SAMPLE_EVERY = 0.05
 SETTLE = 1.5
+STUCK = 10.0
+"""A pair lasting this long was placed by neither an event nor the 2 s safety net: stuck."""
 DEADLINE = 80.0  # the whole run, arrivals to the last resolved chat
 NODE_ENV = {
     "TRESEN_STICKY_SECONDS": "0",  # nobody waits for a preferred agent: capacity is capacity
@@ -482,7 +484,10 @@ async def check(outcome: Outcome, database_url: str) -> None:
     assert gaps[len(gaps) * 95 // 100] < 0.3, f"the sampler lagged: {gaps[-10:]}"
     assert sampler.over_capacity == [], f"over capacity: {sampler.over_capacity[:5]}"
     seconds, chat, agent = sampler.stale.longest
-    assert seconds <= SETTLE, (
+    # The figure is reported against its target; the test asserts the outcome with a deadline
+    # (issue #10: wall-clock bounds fail on a busy machine and belong in benchmarks).
+    print(f"longest stale pair: {seconds:.2f} s (target {SETTLE} s)")
+    assert seconds <= STUCK, (
         f"chat {chat} waited {seconds:.2f} s while agent {agent} had a free slot for it"
     )
     # The load was real: queues built up, every agent was full at some point, the capacity
