@@ -16,7 +16,7 @@ from tresen.storage.models import Base
 # SQLite cannot reflect the expression index on lower(visitors.email) (0008_email); the tables and
 # columns are still compared.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
-@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 async def test_migrations_match_the_models(database_url: str) -> None:
     await upgrade_async(database_url)
     engine = create_async_engine(database_url)
