@@ -171,7 +171,17 @@ async def test_manual_invitation_opens_a_chat_assigned_to_the_agent(scenario: Sc
     ws = await raw_socket(visitor.ws_url())
     await next_frame(ws, "welcome")
     await page(ws, "/shop/cart")
-    await asyncio.sleep(0.1)
+
+    async def on_the_cart() -> bool:
+        live = (await scenario.ben.http.get("/api/radar/visitors")).json()
+        return any(v["id"] == visitor.id and v["url"].endswith("/shop/cart") for v in live)
+
+    for _ in range(500):  # until the track frame is handled (no fixed pause)
+        if await on_the_cart():
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the visitor never showed on the cart")
     r = await scenario.ben.post(
         f"/api/radar/visitors/{visitor.id}/invite", json={"text": "Hi, I'm Ben — need a hand?"}
     )
