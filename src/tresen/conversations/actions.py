@@ -14,7 +14,7 @@ from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.queueing import prepare_queue
 from tresen.conversations.sent import Sent, message_created
-from tresen.conversations.seq import next_seq
+from tresen.conversations.seq import store_message
 from tresen.conversations.wire import BOT_NAME, message_out
 from tresen.errors import Forbidden, Invalid, RateLimited
 from tresen.events import (
@@ -127,19 +127,16 @@ async def do_send_message(
         if reopened:
             conv.status, conv.closed_at = "open", None
             await prepare_queue(s, rt.settings, conv, now)
-        seq = await next_seq(s, conv, now)
-        msg = Message(
-            conversation_id=conv.id,
-            seq=seq,
+        msg = await store_message(
+            s,
+            conv,
+            now,
             author_kind=who.kind,
             author_id=who.id,
             body=body,
             internal=internal,
             client_msg_id=client_msg_id,
-            created_at=now,
         )
-        s.add(msg)
-        await s.flush()
         _to_outbox(s, conv, msg, now)
         state = ConversationState.of(conv)
         if created:
@@ -302,25 +299,6 @@ async def do_open_from_offer(
     return conv
 
 
-async def do_system_message(rt: Runtime, conv: Conversation, body: str, *, internal: bool) -> None:
-    """A message from the system (routing, transfers), numbered like any other."""
-    now = rt.clock.now()
-    async with rt.db.write() as s:
-        seq = await next_seq(s, conv, now)
-        msg = Message(
-            conversation_id=conv.id,
-            seq=seq,
-            author_kind="system",
-            author_id=None,
-            body=body[: rt.settings.max_message_chars],
-            internal=internal,
-            created_at=now,
-        )
-        s.add(msg)
-        await s.flush()
-        record(s, message_created(ConversationState.of(conv), msg, None))
-
-
 async def add_message(
     s: AsyncSession,
     conv: Conversation,
@@ -333,18 +311,15 @@ async def add_message(
 ) -> Message:
     """A message by the system or the bot, numbered and recorded (``MessageCreated``) inside the
     caller's transaction."""
-    seq = await next_seq(s, conv, now)
-    msg = Message(
-        conversation_id=conv.id,
-        seq=seq,
+    msg = await store_message(
+        s,
+        conv,
+        now,
         author_kind=author_kind,
         author_id=None,
         body=body[:max_chars],
         internal=internal,
-        created_at=now,
     )
-    s.add(msg)
-    await s.flush()
     name = BOT_NAME if author_kind == "bot" else None
     record(s, message_created(ConversationState.of(conv), msg, name))
     return msg

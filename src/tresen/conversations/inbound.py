@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.conversations.sent import message_created
-from tresen.conversations.seq import next_seq
+from tresen.conversations.seq import store_message
 from tresen.events import (
     ConversationOpened,
     ConversationReopened,
@@ -53,18 +53,15 @@ async def do_receive_message(
     elif conv.status in ("resolved", "abandoned"):
         conv.status, conv.closed_at, conv.channel, reopened = "pending", None, channel, True
         conv.meta = {**(conv.meta or {}), **meta}
-    seq = await next_seq(s, conv, now)
-    msg = Message(
-        conversation_id=conv.id,
-        seq=seq,
+    msg = await store_message(
+        s,
+        conv,
+        now,
         author_kind="visitor",
         author_id=visitor_id,
         body=body,
         client_msg_id=client_msg_id,
-        created_at=now,
     )
-    s.add(msg)
-    await s.flush()
     state = ConversationState.of(conv)
     if opened:
         record(s, ConversationOpened(state, via="channel"))

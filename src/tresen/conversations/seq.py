@@ -1,4 +1,5 @@
-"""The per-conversation message counter, shared by every write path that adds a message."""
+"""The per-conversation message counter and the one way a message row is added with it, shared by
+every write path that adds a message (chat sends, system and bot messages, inbound mail)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tresen.storage.models import Conversation
+from tresen.storage.models import Conversation, Message
 
 
 async def next_seq(s: AsyncSession, conv: Conversation, now: datetime) -> int:
@@ -29,3 +30,30 @@ async def next_seq(s: AsyncSession, conv: Conversation, now: datetime) -> int:
         set_committed_value(conv, "assignee_id", assignee_id)
         set_committed_value(conv, "offered_to", offered_to)
     return int(seq)
+
+
+async def store_message(
+    s: AsyncSession,
+    conv: Conversation,
+    now: datetime,
+    *,
+    author_kind: str,
+    author_id: int | None,
+    body: str,
+    internal: bool = False,
+    client_msg_id: str | None = None,
+) -> Message:
+    """Number a new message of ``conv`` and add it, inside the caller's transaction."""
+    msg = Message(
+        conversation_id=conv.id,
+        seq=await next_seq(s, conv, now),
+        author_kind=author_kind,
+        author_id=author_id,
+        body=body,
+        internal=internal,
+        client_msg_id=client_msg_id,
+        created_at=now,
+    )
+    s.add(msg)
+    await s.flush()
+    return msg
