@@ -18,6 +18,7 @@ from tresen.agents.session_api import router as auth_router
 from tresen.assist.api import router as assist_router
 from tresen.channels.api import router as channels_router
 from tresen.channels.email import EmailChannel
+from tresen.channels.followup import queue_followups
 from tresen.channels.imap import ImapService
 from tresen.channels.invites import router as invites_router
 from tresen.channels.outbox import OutboxWorker
@@ -74,7 +75,7 @@ def create_app(
         rt.radar = RadarService(rt)
         rt.routing = RoutingService(rt)
         reports, telemetry = ReportStore(rt), Telemetry(rt)
-        outbox = OutboxWorker(rt, [EmailChannel(rt)])
+        outbox = OutboxWorker(rt, [EmailChannel(rt)], producers=[queue_followups])
         imap = ImapService(rt)
         wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap)
         await rt.events.start()

@@ -397,13 +397,14 @@ class CobrowseStopped(CobrowseEvent):
 @dataclass(frozen=True, slots=True)
 class MessageDeliveryChanged(ConversationEvent):
     """A message's delivery on its channel (an email) moved: ``sending`` again after a failure
-    (``retry``), ``sent``, or ``failed`` for good. ``error`` says why it did not go out."""
+    (``retry``), ``sent``, ``failed`` for good (``error`` says why), or ``skipped`` (read in
+    the chat before a follow-up mail was due)."""
 
     conversation: ConversationState
     message_id: int
     seq: int
     channel: str
-    state: str  # retry | sent | failed
+    state: str  # retry | sent | failed | skipped
     attempts: int
     error: str | None
     external_id: str | None

@@ -62,9 +62,18 @@ class Settings(BaseSettings):
     smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
+    # STARTTLS on the listener: a PEM certificate chain and key (both, or neither)
+    smtp_tls_cert: str = ""
+    smtp_tls_key: str = ""
+    smtp_require_tls: bool = False  # refuse mail before STARTTLS (needs the certificate)
+    # AUTH required of whoever delivers (the company's MTA forwarding to Tresen): both, or neither
+    smtp_auth_user: str = ""
+    smtp_auth_password: str = ""
     imap_poll_seconds: float = Field(default=60.0, gt=0)  # without IDLE, and as a safety net
     imap_idle: bool = True  # keep a connection in IDLE where the server offers it
     email_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused (SMTP 552)
+    # agent replies unseen this long by a visitor with a known address are mailed (0: never)
+    email_followup_minutes: float = Field(default=10.0, ge=0)
     email_per_sender_per_hour: int = 30  # beyond, a sender's mails are recorded, not routed
     cookie_secure: bool = False  # also implied by an https public_url
     trusted_proxies: list[str] = []  # IPs or networks whose X-Forwarded-For/-Proto/-Host count

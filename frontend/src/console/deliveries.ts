@@ -6,9 +6,10 @@ import { api } from "./api";
 export interface Delivery {
   seq: number;
   channel: string;
-  status: "pending" | "sending" | "sent" | "failed";
+  status: "pending" | "sending" | "sent" | "failed" | "skipped";
   attempts: number;
   error: string | null;
+  next_attempt_at?: string | null;
 }
 
 interface DeliveryRow {
@@ -17,6 +18,7 @@ interface DeliveryRow {
   status: Delivery["status"];
   attempts: number;
   error: string | null;
+  next_attempt_at: string | null;
 }
 
 export class Deliveries {
@@ -34,8 +36,9 @@ export class Deliveries {
     this.put(f.conversation_id, { seq: f.seq, channel: f.channel, status, attempts: f.attempts, error: f.error ?? null });
   }
 
-  async load(convId: number, channel: string): Promise<void> {
-    if (channel === "web" || this.loaded.has(convId)) return;
+  // Web chats too: a reply a visitor left unread is followed up by email.
+  async load(convId: number, _channel: string): Promise<void> {
+    if (this.loaded.has(convId)) return;
     this.loaded.add(convId);
     try {
       const rows = await api<DeliveryRow[]>("GET", `/api/conversations/${convId}/deliveries`);
@@ -60,6 +63,10 @@ export function deliveryText(d: Delivery): string {
   const via = d.channel === "email" ? "email" : d.channel;
   if (d.status === "sent") return `Sent by ${via}`;
   if (d.status === "failed") return `Not delivered by ${via}: ${d.error ?? "unknown error"}`;
+  if (d.status === "skipped") return `Read in the chat; not sent by ${via}`;
+  const due = d.next_attempt_at ? new Date(d.next_attempt_at) : null;
+  if (d.attempts === 0 && due && due.getTime() > Date.now())
+    return `By ${via} at ${due.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })} unless read in the chat`;
   if (d.attempts > 0) return `Sending by ${via} failed (attempt ${d.attempts}), retrying: ${d.error ?? ""}`;
   return `Sending by ${via}…`;
 }

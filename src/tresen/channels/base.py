@@ -23,6 +23,10 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+class NothingToSend(Exception):
+    """The item needs no delivery any more (the customer read the reply in the chat)."""
+
+
 class Channel(Protocol):
     name: str
 

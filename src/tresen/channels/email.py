@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.channels.base import DeliveryError
+from tresen.channels.base import DeliveryError, NothingToSend
 from tresen.channels.email_out import (
     Reply,
     compose,
@@ -15,6 +15,7 @@ from tresen.channels.email_out import (
     reply_subject,
     thread_token,
 )
+from tresen.channels.followup import unread_replies
 from tresen.channels.mailbox import check_address, find_mailbox, smtp_config
 from tresen.channels.smtp_client import send_mail
 from tresen.errors import Invalid
@@ -30,6 +31,7 @@ from tresen.storage.models import (
     Site,
     Visitor,
 )
+from tresen.storage.outbox import LIVE_DELAY
 
 NAME = "email"
 
@@ -90,6 +92,7 @@ class EmailChannel:
             agent = await s.get(Agent, msg.author_id) if msg.author_id else None
             to = recipient(conv, await s.get(Visitor, conv.visitor_id))
             refs = await thread_ids(s, conv.id, msg.seq)
+            body = await _body(s, conv, msg)
         if not to:
             raise DeliveryError("the customer left no email address", permanent=True)
         try:
@@ -105,12 +108,34 @@ class EmailChannel:
             agent_name=agent.display_name if agent else site_name,
             to=to,
             subject=reply_subject(
-                (conv.meta or {}).get("email_subject"), f"Your message to {site_name}", token
+                (conv.meta or {}).get("email_subject"),
+                f"Your {'chat with' if conv.channel == 'web' else 'message to'} {site_name}",
+                token,
             ),
-            body=msg.body,
+            body=body,
             message_id=message_id(secret, conv.id, msg.seq, domain),
             in_reply_to=refs[-1] if refs else None,
             references=refs,
             reply_to=reply_address(box.from_address, token),
         )
         return reply, box
+
+
+async def _body(s: AsyncSession, conv: Conversation, msg: Message) -> str:
+    """The reply itself; for a follow-up of a chat (the visitor left it unread), every reply
+    still unread, with a line on how to answer. Raises ``NothingToSend`` if all were read."""
+    if conv.channel != "web":
+        if (conv.meta or {}).get(LIVE_DELAY) and msg.seq <= conv.visitor_read_seq:
+            raise NothingToSend  # they chat live (a chat link) and read it there
+        return msg.body
+    unread = await unread_replies(s, conv, msg)
+    if not unread:
+        raise NothingToSend
+    parts = [m.body for m in unread]
+    return "\n\n".join(
+        [
+            "You left the chat before reading our reply:",
+            *parts,
+            "Answer this email to continue the conversation.",
+        ]
+    )

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.aio import spawn
-from tresen.channels.base import Channel, DeliveryError
+from tresen.channels.base import Channel, DeliveryError, NothingToSend
 from tresen.events import ConversationState, MessageCreated, MessageDeliveryChanged, record
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
@@ -48,9 +49,16 @@ def wants_delivery(event: MessageCreated) -> bool:
 
 
 class OutboxWorker:
-    def __init__(self, rt: Runtime, channels: list[Channel]) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        channels: list[Channel],
+        producers: list[Callable[[Runtime], Awaitable[object]]] | None = None,
+    ) -> None:
         self.rt = rt
         self.channels = {c.name: c for c in channels}
+        # run first in every sweep: they write outbox rows of their own (email follow-ups)
+        self.producers = list(producers or [])
         self._sweep: Repeating | None = None
         self._sweeping: asyncio.Task[None] | None = None
         self.attempts = 0
@@ -86,6 +94,11 @@ class OutboxWorker:
 
     async def sweep(self) -> None:
         """Every item that is due (or whose claimer died), oldest first."""
+        for produce in self.producers:
+            try:
+                await produce(self.rt)
+            except Exception:
+                log.exception("outbox producer %s failed", getattr(produce, "__name__", produce))
         while True:
             now = self.rt.clock.now()
             async with self.rt.db.read() as s:
@@ -114,6 +127,8 @@ class OutboxWorker:
             if channel is None:
                 raise DeliveryError(f"no adapter for channel {item.channel!r}", permanent=True)
             external_id = await channel.deliver(item)
+        except NothingToSend:
+            await self._settle(item, "skipped")
         except DeliveryError as exc:
             await self._failed(item, exc.message, exc.permanent)
         except Exception as exc:  # a bug in an adapter must not stop the others
@@ -148,6 +163,14 @@ class OutboxWorker:
             row.status, row.sent_at, row.external_id = "sent", now, external_id
             row.lease_until, row.last_error = None, None
             await self._record(s, row, "sent")
+
+    async def _settle(self, item: Outbox, status: str) -> None:
+        async with self.rt.db.write() as s:
+            row = await s.get(Outbox, item.id)
+            if row is None:
+                return
+            row.status, row.lease_until = status, None
+            await self._record(s, row, status)
 
     async def _failed(self, item: Outbox, error: str, permanent: bool) -> None:
         now = self.rt.clock.now()

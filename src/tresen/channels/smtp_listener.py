@@ -2,15 +2,21 @@
 forwarding from the company's MTA. Off unless ``TRESEN_SMTP_ENABLED``; it runs on the app's
 event loop. A recipient is accepted when it is a site's mailbox address (or its
 ``local+token@`` form); a mail is acknowledged (250) only once it is stored, refused (552) when
-too large, and deferred (451) on any other trouble so the sender tries again: nothing is lost."""
+too large, and deferred (451) on any other trouble so the sender tries again: nothing is lost.
+
+With ``TRESEN_SMTP_TLS_CERT``/``_KEY`` it offers STARTTLS (``TRESEN_SMTP_REQUIRE_TLS`` refuses
+mail before it); with ``TRESEN_SMTP_AUTH_USER``/``_PASSWORD`` a sender must authenticate (PLAIN
+or LOGIN, only inside TLS when TLS is configured), so it can face more than a private network."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import ssl
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy import select
 
 from tresen.channels.email_in import MailRejected
@@ -65,6 +71,63 @@ class InboundHandler:
         return "250 OK stored"
 
 
+class ListenerConfigError(ValueError):
+    """The listener's TLS or AUTH settings are incomplete or unreadable."""
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext | None:
+    if not cert and not key:
+        return None
+    if not (cert and key):
+        raise ListenerConfigError("set both TRESEN_SMTP_TLS_CERT and TRESEN_SMTP_TLS_KEY")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ListenerConfigError(f"SMTP TLS certificate: {exc}") from None
+    return context
+
+
+class PasswordCheck:
+    """aiosmtpd's authenticator: one account, compared in constant time."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user.encode(), password.encode()
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        # handled=False: aiosmtpd answers the failure (535) itself
+        if mechanism not in ("LOGIN", "PLAIN") or not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        good = hmac.compare_digest(data.login, self.user) & hmac.compare_digest(
+            data.password, self.password
+        )
+        if not good:
+            log.warning("SMTP AUTH refused for %r", data.login[:64])
+        return AuthResult(success=good, handled=False)
+
+
+def listener_options(settings: Any) -> dict[str, Any]:
+    """aiosmtpd's TLS and AUTH arguments from the settings (checked: both halves or neither)."""
+    context = tls_context(settings.smtp_tls_cert, settings.smtp_tls_key)
+    if settings.smtp_require_tls and context is None:
+        raise ListenerConfigError("TRESEN_SMTP_REQUIRE_TLS needs a certificate and key")
+    user, password = settings.smtp_auth_user, settings.smtp_auth_password
+    if bool(user) != bool(password):
+        raise ListenerConfigError("set both TRESEN_SMTP_AUTH_USER and TRESEN_SMTP_AUTH_PASSWORD")
+    options: dict[str, Any] = {
+        "tls_context": context,
+        "require_starttls": bool(settings.smtp_require_tls),
+        "auth_required": bool(user),
+        "auth_require_tls": context is not None,
+    }
+    if user:
+        options["authenticator"] = PasswordCheck(user, password)
+    return options
+
+
 class SmtpListener:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -74,6 +137,7 @@ class SmtpListener:
     async def start(self) -> None:
         settings = self.rt.settings
         loop = asyncio.get_running_loop()
+        options = listener_options(settings)
 
         def protocol() -> SMTP:
             return SMTP(
@@ -84,6 +148,7 @@ class SmtpListener:
                 hostname="tresen",
                 ident="Tresen ESMTP",
                 timeout=60,
+                **options,
             )
 
         self._server = await loop.create_server(protocol, settings.smtp_host, settings.smtp_port)

@@ -157,6 +157,7 @@ def _to_outbox(s: AsyncSession, conv: Conversation, msg: Message, now: datetime)
         conversation_id=conv.id,
         message_id=msg.id,
         now=now,
+        meta=conv.meta,
     )
     if values is not None:
         s.add(Outbox(**values))

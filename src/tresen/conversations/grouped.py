@@ -105,6 +105,7 @@ def _send(
         conversation_id=conversation_id,
         message_id=msg_id,
         now=now,
+        meta=row.meta,
     )
     if outbox is not None:  # delivered on its channel (email) from the durable outbox
         conn.execute(insert(_outbox), outbox)

@@ -354,14 +354,15 @@ class ReadOut(_Out):
 
 class DeliveryOut(_Out):
     """How an agent's message fared on its channel (email): ``retry`` (failed, tried again
-    later), ``sent`` or ``failed`` (given up; ``error`` says why). Consoles only."""
+    later), ``sent``, ``failed`` (given up; ``error`` says why) or ``skipped`` (a follow-up
+    mail not sent: the visitor read it in the chat meanwhile). Consoles only."""
 
     type: Literal["delivery"] = "delivery"
     conversation_id: int
     message_id: int
     seq: int
     channel: str
-    state: Literal["retry", "sent", "failed"]
+    state: Literal["retry", "sent", "failed", "skipped"]
     attempts: int
     error: str | None = None
 

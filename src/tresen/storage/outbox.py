@@ -7,10 +7,11 @@ them is the channels' business (``tresen.channels``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 LIVE_CHANNELS = frozenset({"web"})  # delivered by the sockets, nothing to send elsewhere
+LIVE_DELAY = "live_chat_delay_s"  # conversation meta: the customer joined by a chat link
 
 
 def outbox_values(
@@ -21,16 +22,21 @@ def outbox_values(
     conversation_id: int,
     message_id: int,
     now: datetime,
+    meta: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """The outbox row of a just-stored message, or ``None`` when nothing goes out."""
+    """The outbox row of a just-stored message, or ``None`` when nothing goes out. While the
+    customer chats live in such a conversation (they opened a chat link from a mail:
+    ``meta[LIVE_DELAY]`` seconds), a reply goes out only that much later, and only if they have
+    not read it in the chat by then."""
     if channel in LIVE_CHANNELS or author_kind != "agent" or internal:
         return None
+    delay = float((meta or {}).get(LIVE_DELAY) or 0)
     return {
         "channel": channel,
         "conversation_id": conversation_id,
         "message_id": message_id,
         "status": "pending",
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": now + timedelta(seconds=delay) if delay > 0 else now,
         "created_at": now,
     }

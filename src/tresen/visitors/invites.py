@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tresen.errors import Forbidden
 from tresen.runtime import Runtime
 from tresen.security.tokens import BadToken, Signer
-from tresen.storage.models import ChatInvite, Site, Visitor
+from tresen.storage.models import ChatInvite, Conversation, Site, Visitor
+from tresen.storage.outbox import LIVE_DELAY
 
 PURPOSE = "chat-invite"
 
@@ -65,4 +66,8 @@ async def do_redeem_invite(
         raise InviteUnusable("this chat link is not valid")
     visitor.email = visitor.email or row.email
     visitor.attributes = {**(visitor.attributes or {}), "email_verified": row.email}
+    conv = await s.get(Conversation, row.conversation_id)
+    if conv is not None:  # replies now reach them in the chat; mailed only if left unread
+        delay = rt.settings.email_followup_minutes * 60
+        conv.meta = {**(conv.meta or {}), LIVE_DELAY: delay}
     return visitor, row.conversation_id
