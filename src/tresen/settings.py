@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,10 @@ class Settings(BaseSettings):
     email_yield: bool = True  # untouched email items go back when a chat waits
     visit_timeout_seconds: float = 30 * 60.0  # a visit ends after this long without activity
     visit_grace_seconds: float = 10.0  # a visitor with no tab left stays listed this long
+    # "predicted_wait": invite while an accepted invitation would be answered within the target
+    # (each outstanding one weighted by its rule's acceptance rate); "slots": one slot each
+    radar_pacing: Literal["predicted_wait", "slots"] = "predicted_wait"
+    radar_target_wait_seconds: float = Field(default=20.0, gt=0)
     radar_history_days: float = 30.0  # visits, page views, capacity samples kept for replay
     outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
     outbox_max_attempts: int = Field(default=8, ge=1)  # then the delivery is marked failed

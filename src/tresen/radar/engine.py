@@ -3,8 +3,12 @@
 It lives in memory on the node that holds the visitor's socket. Rules are compiled once; an
 event re-evaluates one visitor; a time condition schedules one timer at the moment it can
 become true; a change of free capacity for a skill re-evaluates only the visitors waiting on it.
-Offers are paced: an outstanding invitation holds one slot of its skill until it is accepted,
-dismissed or ignored, so accepted invitations never exceed what agents can take.
+Offers are paced. With ``slots`` pacing an outstanding invitation holds one slot of its skill
+until it is accepted, dismissed or ignored, so accepted invitations never exceed what agents can
+take. With ``predicted_wait`` pacing (the default) it counts with its rule's acceptance rate, and
+"an agent is free" means that an invitation accepted now would be answered within the target
+wait (``pacing.predicted_wait``: the queue, the acceptances still expected, the free slots and
+the handling time): invitations flow while the accepted ones can be answered in time.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from tresen.clock import Clock
 from tresen.radar.compiled import Ctx, never
 from tresen.radar.facts import TrackedEvent, VisitorFacts
 from tresen.radar.holdout import held_out
+from tresen.radar.pacing import PRIOR_RATE, TARGET_WAIT, Load, may_invite
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import Rule, pick_text
 from tresen.scheduler import Scheduler
@@ -31,6 +36,12 @@ class Capacity(Protocol):
     def free_slots(self, skill: str | None) -> int: ...
 
     def queue_wait(self, skill: str | None) -> float: ...
+
+
+class LoadedCapacity(Capacity, Protocol):
+    """Capacity that also knows the slots, load, queue and handling time per skill."""
+
+    def load(self, skill: str | None, expected: float) -> Load | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +58,28 @@ class Offer:
 
 
 class PacedResources:
-    """Resources as rules see them: free slots minus invitations still outstanding."""
+    """Resources as rules see them, with the invitations still outstanding counted in."""
 
-    def __init__(self, capacity: Capacity) -> None:
-        self.capacity = capacity
+    def __init__(
+        self, capacity: Capacity, pacing: str = "slots", target: float = TARGET_WAIT
+    ) -> None:
+        self.capacity, self.pacing, self.target = capacity, pacing, target
         self.outstanding: dict[str | None, int] = defaultdict(int)
+        self.expected: dict[str | None, float] = defaultdict(float)
+        self.rates: dict[int, float] = {}  # rule -> acceptance rate (PRIOR_RATE when unknown)
+        self.rate = PRIOR_RATE  # of the rule being tested
+
+    def predicting(self) -> bool:
+        return self.pacing == "predicted_wait" and hasattr(self.capacity, "load")
+
+    def weight(self, rule_id: int) -> float:
+        return self.rates.get(rule_id, PRIOR_RATE) if self.predicting() else 1.0
 
     def agent_free(self, skill: str | None) -> bool:
-        return self.capacity.free_slots(skill) - self.outstanding[skill] > 0
+        if not self.predicting():
+            return self.capacity.free_slots(skill) - self.outstanding[skill] > 0
+        load = cast(LoadedCapacity, self.capacity).load(skill, self.expected[skill])
+        return load is not None and may_invite(load, self.rate, self.target)
 
     def queue_wait(self, skill: str | None) -> float:
         return self.capacity.queue_wait(skill)
@@ -70,9 +95,11 @@ class RadarEngine:
         on_outcome: Callable[[int, int, Outcome], None] | None = None,
         policy: Policy | None = None,
         on_held_out: Callable[[int, Rule], None] | None = None,
+        pacing: str = "slots",
+        target_wait: float = TARGET_WAIT,
     ) -> None:
         self.clock, self.scheduler = clock, scheduler
-        self.resources = PacedResources(capacity)
+        self.resources = PacedResources(capacity, pacing, target_wait)
         self.on_offer, self.on_outcome = on_offer, on_outcome or (lambda v, r, o: None)
         self.policy = policy or Policy()
         self.on_held_out = on_held_out or (lambda v, r: None)
@@ -202,6 +229,7 @@ class RadarEngine:
         ctx = Ctx(st.facts, now, self.resources, optimistic=True)
         wake: float | None = None
         for rule in self._rules_for(st.facts.site_id):
+            self.resources.rate = self.resources.rates.get(rule.id, PRIOR_RATE)
             behaviour = rule.behaviour
             if not behaviour.test(ctx):
                 if behaviour.wake is not never:
@@ -249,8 +277,9 @@ class RadarEngine:
         )
         st.record_offer(offer, now)
         if rule.paced:
-            st.paced = True
+            st.paced, st.paced_weight = True, self.resources.weight(rule.id)
             self.resources.outstanding[rule.skill] += 1
+            self.resources.expected[rule.skill] += st.paced_weight
         st.expiry = self.scheduler.call_at(
             now + self.policy_for(st.facts.site_id).invite_expiry, lambda: self._expire(st)
         )
@@ -276,6 +305,8 @@ class RadarEngine:
             st.paced = False
             left = self.resources.outstanding[offer.skill] - 1
             self.resources.outstanding[offer.skill] = max(0, left)
+            expected = self.resources.expected[offer.skill] - st.paced_weight
+            self.resources.expected[offer.skill] = max(0.0, expected) if left > 0 else 0.0
             self.capacity_changed(offer.skill)
 
     def _wait(self, st: VisitorState, skills: frozenset[str | None]) -> None:

@@ -7,12 +7,13 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import case, delete, func, insert, select
 
+from tresen.radar.pacing import acceptance_rate
 from tresen.radar.replay import StepTimeline, StoredVisit, replay
 from tresen.radar.rules import compile_rule
 from tresen.runtime import Runtime
-from tresen.storage.models import CapacitySample, PageView, Visit
+from tresen.storage.models import CapacitySample, PageView, RadarOffer, Visit
 
 
 async def do_log_capacity(rt: Runtime, samples: dict[str | None, tuple[int, float]]) -> None:
@@ -76,3 +77,22 @@ def _stored(v: Visit) -> StoredVisit:
         language=str(facts.get("language", "")),
         referrer=v.referrer,
     )
+
+
+async def acceptance_rates(rt: Runtime, days: float) -> dict[int, float]:
+    """Each rule's acceptance rate over the last ``days`` (offers with an outcome only), for
+    pacing by predicted wait; a rule without offers is not in it (the prior applies)."""
+    since = rt.clock.now() - timedelta(days=days)
+    accepted = func.sum(case((RadarOffer.outcome == "accepted", 1), else_=0))
+    async with rt.db.read() as s:
+        rows = await s.execute(
+            select(RadarOffer.rule_id, func.count(), accepted)
+            .where(
+                RadarOffer.rule_id.is_not(None),
+                RadarOffer.manual.is_(False),
+                RadarOffer.shown_at >= since,
+                RadarOffer.outcome != "shown",  # still open: no outcome yet
+            )
+            .group_by(RadarOffer.rule_id)
+        )
+        return {int(r): acceptance_rate(int(a or 0), int(n)) for r, n, a in rows.all()}

@@ -30,7 +30,7 @@ from tresen.radar.capacity import DbCapacity
 from tresen.radar.engine import RadarEngine
 from tresen.radar.facts import VisitorFacts
 from tresen.radar.feed import FeedDesk
-from tresen.radar.history import do_log_capacity, do_purge_history
+from tresen.radar.history import acceptance_rates, do_log_capacity, do_purge_history
 from tresen.radar.offers import OfferDesk
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import compile_rule
@@ -43,6 +43,8 @@ from tresen.storage.models import PageView, Site, Visitor
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 CAPACITY_SECONDS = 2.0
+RATES_SECONDS = 300.0  # rules' acceptance rates, for pacing
+RATES_DAYS = 14
 PURGE_SECONDS = 3600.0  # history older than radar_history_days goes
 FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per node
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
@@ -59,6 +61,8 @@ class RadarService(OfferDesk, FeedDesk):
             on_offer=self._on_offer,
             on_outcome=self._on_outcome,
             on_held_out=self._on_held_out,
+            pacing=rt.settings.radar_pacing,
+            target_wait=rt.settings.radar_target_wait_seconds,
         )
         self._tabs: dict[int, dict[str, int]] = {}  # visitor -> tab -> sockets
         self._leaving: dict[int, TimerHandle] = {}
@@ -78,7 +82,9 @@ class RadarService(OfferDesk, FeedDesk):
     async def start(self) -> None:
         await self.reload_rules()
         await self.capacity.refresh()
+        await self.refresh_rates()
         self._loops = [
+            self._every(RATES_SECONDS, self.refresh_rates),
             self._every(FLUSH_SECONDS, self.flush),
             self._every(CAPACITY_SECONDS, self.refresh_capacity),
             Repeating(self.rt.scheduler, self.rt.clock, FEED_SECONDS, self.send_feed),
@@ -112,6 +118,9 @@ class RadarService(OfferDesk, FeedDesk):
             except ValueError:
                 log.exception("rule %s no longer compiles; skipped", row.id)
         self.engine.set_rules(rules)
+
+    async def refresh_rates(self) -> None:
+        self.engine.resources.rates = await acceptance_rates(self.rt, RATES_DAYS)
 
     async def refresh_capacity(self) -> None:
         changed = await self.capacity.refresh()

@@ -13,6 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TARGET_WAIT = 20.0
+# A rule's acceptance rate before it has a history: (accepted + 1) / (shown + 4), a Beta(1, 3)
+# prior, so a new rule starts at one in four and its own figures take over as offers are made.
+PRIOR_ACCEPTED, PRIOR_SHOWN = 1.0, 4.0
+PRIOR_RATE = PRIOR_ACCEPTED / PRIOR_SHOWN
+
+
+def acceptance_rate(accepted: int, shown: int) -> float:
+    return (accepted + PRIOR_ACCEPTED) / (shown + PRIOR_SHOWN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ class VisitorState:
     offers: deque[float] = field(default_factory=lambda: deque(maxlen=32))
     outstanding: Offer | None = None
     paced: bool = False
+    paced_weight: float = 0.0  # what this offer counts in pacing (1, or its rule's rate)
     timer: TimerHandle | None = None
     expiry: TimerHandle | None = None
     waiting_on: set[str | None] = field(default_factory=set)
