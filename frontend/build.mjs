@@ -1,9 +1,16 @@
 // Bundles the loader (host page), the widget frame and the console into src/tresen/static/build.
+//
+// Everything but the loader gets a content hash in its name (served with a year of immutable
+// caching; manifest.json maps the plain names to them for the server's HTML). The loader keeps
+// its name, `widget.js`: sites embed that URL. Every file is also written precompressed
+// (`.br`, `.gz`) so the server never compresses on the fly.
 import * as esbuild from "esbuild";
-import { gzipSync } from "node:zlib";
-import { readFileSync, mkdirSync } from "node:fs";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 
 const out = new URL("../src/tresen/static/build/", import.meta.url).pathname;
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 const common = {
@@ -14,24 +21,55 @@ const common = {
   jsx: "automatic",
   jsxImportSource: "preact",
   logLevel: "warning",
+  metafile: true,
 };
 
-const entries = [
-  { in: "src/loader/index.ts", out: "widget.js", format: "iife" },
-  { in: "src/widget/index.tsx", out: "widget-frame.js", format: "iife" },
-  { in: "src/console/index.tsx", out: "console.js", format: "iife" },
-  // Loaded into the host page by the loader only after the visitor agreed to co-browse.
-  { in: "src/cobrowse/recorder.ts", out: "cobrowse-recorder.js", format: "iife" },
-];
+const manifest = {};
 
-for (const e of entries) {
-  await esbuild.build({ ...common, entryPoints: [e.in], outfile: out + e.out, format: e.format });
+/** Build one entry under a hashed name; record it (and its CSS) in the manifest. */
+async function hashed(entry, name) {
+  const result = await esbuild.build({
+    ...common,
+    entryPoints: { [name]: entry },
+    outdir: out,
+    entryNames: "[name]-[hash]",
+    format: "iife",
+  });
+  for (const [file, meta] of Object.entries(result.metafile.outputs)) {
+    if (!meta.entryPoint && !meta.cssBundle && !file.endsWith(".css")) continue;
+    const ext = file.endsWith(".css") ? ".css" : ".js";
+    manifest[name + ext] = basename(file);
+  }
 }
 
-const loader = readFileSync(out + "widget.js");
-const gz = gzipSync(loader, { level: 9 }).length;
-console.log(`loader widget.js: ${loader.length} bytes, ${gz} bytes gzipped (budget 10240)`);
-for (const e of entries.slice(1)) {
-  const size = readFileSync(out + e.out).length;
-  console.log(`${e.out}: ${size} bytes`);
+// Loaded into the host page by the loader only after the visitor agreed to co-browse.
+await hashed("src/cobrowse/recorder.ts", "cobrowse-recorder");
+await hashed("src/widget/index.tsx", "widget-frame");
+await hashed("src/console/index.tsx", "console");
+// The loader last: it names the recorder's hashed file.
+await esbuild.build({
+  ...common,
+  entryPoints: ["src/loader/index.ts"],
+  outfile: out + "widget.js",
+  format: "iife",
+  define: { __RECORDER__: JSON.stringify(manifest["cobrowse-recorder.js"]) },
+});
+writeFileSync(out + "manifest.json", JSON.stringify(manifest, null, 2) + "\n");
+
+const files = ["widget.js", ...Object.values(manifest)];
+for (const f of files) {
+  const raw = readFileSync(out + f);
+  writeFileSync(out + f + ".gz", gzipSync(raw, { level: 9 }));
+  writeFileSync(
+    out + f + ".br",
+    brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+  );
 }
+
+for (const f of files) {
+  const size = readFileSync(out + f).length;
+  const br = readFileSync(out + f + ".br").length;
+  console.log(`${f}: ${size} bytes, ${br} bytes brotli`);
+}
+const loaderBr = readFileSync(out + "widget.js.br").length;
+console.log(`loader widget.js over the wire: ${loaderBr} bytes (budget 10240)`);

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
+from servestatic import ServeStaticASGI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,6 +43,7 @@ from tresen.scheduler import Scheduler
 from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
 from tresen.visitors.api import router as visitors_router
+from tresen.web.assets import STATIC, static_options
 from tresen.web.console import router as console_router
 from tresen.web.errors import CatchAll, bounded_numbers, error_response, install_error_handlers
 from tresen.web.headers import NoSniff
@@ -52,7 +52,6 @@ from tresen.web.widget import router as widget_router
 from tresen.wiring import frame_router, wire_listeners
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "static"
 MAX_BODY = 1024 * 1024
 
 
@@ -135,11 +134,11 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(CatchAll)  # innermost of ours: sees every fault of a route
     app.add_middleware(BodyLimit)
+    if STATIC.is_dir():  # /static: precompressed, hashed names cached for a year
+        app.add_middleware(ServeStaticASGI, **static_options())
     app.add_middleware(NoSniff)
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     app.add_middleware(ExposeTransport)  # outermost: it needs the server's own ``send``
-    if STATIC.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

@@ -30,7 +30,7 @@ export function cobrowse(base: string, post: Post) {
       },
     };
     const s = document.createElement("script");
-    s.src = base + "/static/build/cobrowse-recorder.js";
+    s.src = base + "/static/build/" + __RECORDER__;
     s.async = true;
     document.head.appendChild(s);
   }

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from tresen.conversations.inbox_api import router as inbox_router
 from tresen.visitors.context_api import router as context_router
+from tresen.web.assets import asset
 
 router = APIRouter(include_in_schema=False)
 router.include_router(inbox_router)
@@ -40,8 +41,8 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tresen console</title>
-<link rel="stylesheet" href="/static/build/console.css">
-<script src="/static/build/console.js" defer></script>
+<link rel="stylesheet" href="{css}">
+<script src="{js}" defer></script>
 </head>
 <body>
 <noscript>The Tresen console needs JavaScript.</noscript>
@@ -63,7 +64,9 @@ def _safe_host(host: str) -> bool:
 
 def _page(request: Request) -> HTMLResponse:
     headers = {**HEADERS, "Content-Security-Policy": csp(request.headers.get("host"))}
-    return HTMLResponse(PAGE, headers=headers)
+    return HTMLResponse(
+        PAGE.format(css=asset("console.css"), js=asset("console.js")), headers=headers
+    )
 
 
 @router.get("/console")

@@ -11,12 +11,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
 from tresen.auth.deps import RT
@@ -24,23 +23,24 @@ from tresen.errors import Forbidden, NotFound
 from tresen.sites.queries import site_by_key
 from tresen.storage.models import Agent, Site
 from tresen.visitors.actions import origin_allowed
+from tresen.web.assets import BUILD, asset, precompressed
 
 router = APIRouter(include_in_schema=False)
-BUILD = Path(__file__).resolve().parent.parent / "static" / "build"
 LANGS = ("en", "de", "da")
 NO_STORE = {"Cache-Control": "no-store"}
 INVITE_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
 
 
 @router.get("/widget.js")
-async def loader() -> Response:
+async def loader(request: Request) -> Response:
     path = BUILD / "widget.js"
     if not path.is_file():
         raise NotFound("the widget is not built (cd frontend && npm run build)")
-    return FileResponse(
+    return precompressed(
         path,
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+        request.headers,
+        "text/javascript; charset=utf-8",
+        {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -154,11 +154,11 @@ def _frame_html(config: dict[str, Any]) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Chat</title>
-<link rel="stylesheet" href="/static/build/widget-frame.css">
+<link rel="stylesheet" href="{asset("widget-frame.css")}">
 </head>
 <body>
 <div id="tresen-root" data-config="{cfg}"></div>
-<script src="/static/build/widget-frame.js"></script>
+<script src="{asset("widget-frame.js")}"></script>
 </body>
 </html>
 """

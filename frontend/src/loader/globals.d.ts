@@ -1,0 +1,2 @@
+// Set by build.mjs: the co-browse recorder's content-hashed file name.
+declare const __RECORDER__: string;
