@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
 
 from tresen.assist import kb_actions as kb
 from tresen.assist.kb_actions import article_view, category_view
@@ -16,6 +17,7 @@ from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import site_by_key
+from tresen.storage.models import Site
 from tresen.visitors.actions import origin_allowed, visitor_from_token
 
 router = APIRouter(tags=["knowledge base"])
@@ -47,6 +49,14 @@ async def _search(
 
 
 # ---- agents -------------------------------------------------------------------------------
+
+
+@router.get("/api/kb/sites")
+async def get_sites(rt: RT, who: AgentDep) -> list[dict[str, Any]]:
+    """The sites whose knowledge base an agent can read (id and name only)."""
+    async with rt.db.read() as s:
+        rows = (await s.execute(select(Site.id, Site.name).order_by(Site.id))).all()
+    return [{"id": sid, "name": name} for sid, name in rows]
 
 
 @router.get("/api/kb/categories")
