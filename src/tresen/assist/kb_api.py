@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tresen.assist import kb_actions as kb
 from tresen.assist.kb_actions import article_view, category_view
@@ -17,7 +17,7 @@ from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import site_by_key
-from tresen.storage.models import Site
+from tresen.storage.models import KbRead, Site
 from tresen.visitors.actions import origin_allowed, visitor_from_token
 
 router = APIRouter(tags=["knowledge base"])
@@ -93,8 +93,15 @@ async def get_articles(
 
 @router.get("/api/kb/articles/{article_id}")
 async def get_article(article_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
+    """The article, with how often visitors read it and how often it answered their question
+    (chats deflected)."""
     async with rt.db.read() as s:
-        return article_view(await kb.access_article(s, article_id))
+        view = article_view(await kb.access_article(s, article_id))
+        reads = select(func.count(), func.count().filter(KbRead.answered.is_(True))).where(
+            KbRead.article_id == article_id
+        )
+        view["reads"], view["answered"] = (await s.execute(reads)).one()
+    return view
 
 
 @router.post("/api/kb/articles", status_code=201)

@@ -116,6 +116,8 @@ async def test_visitor_searches_reads_and_is_deflected(scenario: Scenario) -> No
         assert_error(
             await http.post(f"/api/visitor/kb/{hidden}/read", params=key), 404, "no_such_article"
         )
+        r = await scenario.ben.http.get(f"/api/kb/articles/{hits[0]['id']}")
+        assert (r.json()["reads"], r.json()["answered"]) == (1, 1)
         r = await http.get("/api/visitor/kb", params={**key, "q": "x" * 501})
         assert r.status_code == 422
     other = await scenario.visitor()
