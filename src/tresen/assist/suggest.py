@@ -86,7 +86,10 @@ class Suggester:
     # ---- keeping it current -------------------------------------------------------------------
 
     def _index(self, source: str, site_id: int | None) -> Bm25Index:
-        return self.indexes.setdefault((source, site_id), Bm25Index())
+        index = self.indexes.get((source, site_id))
+        if index is None:
+            index = self.indexes[(source, site_id)] = Bm25Index()
+        return index
 
     def put(self, item: Item, indexed_text: str) -> None:
         self.drop(item.source, item.id)

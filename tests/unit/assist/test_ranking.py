@@ -109,10 +109,16 @@ def test_personal_canned_only_for_its_owner_and_same_text_once() -> None:
 def test_below_the_minimum_nothing_is_suggested() -> None:
     sg = Suggester()
     filler = " ".join(f"w{i}" for i in range(40))
-    canned(sg, 1, f"parcel {filler}")
+    canned(sg, 1, f"parcel {filler}")  # 41 terms
     canned(sg, 2, "returns label")
-    # One of three query terms, in a long document: well under MIN_SCORE 0.15.
-    assert sg.suggest("parcel gift voucher", 1, None, "en") == []
+    canned(sg, 3, "voucher gift")
+    # N 3, every query term in one document: idf ln(1 + 2.5 / 1.5); avgdl (41 + 2 + 2) / 3 = 15.
+    # 1: norm 1.2 * (0.25 + 0.75 * 41 / 15) = 2.76 -> 2.2 / 3.76 / (3 * 2.2) = 0.0887 < 0.15
+    # 3: norm 1.2 * (0.25 + 0.75 * 2 / 15) = 0.42 -> 2 * 2.2 / 1.42 / (3 * 2.2) = 0.4695
+    found = sg.suggest("parcel gift voucher", 1, None, "en")
+    assert [(s.item.id, round(s.score, 4)) for s in found] == [(3, 0.4695)]
+    # A word no document has does not lower the score.
+    assert sg.suggest("gift voucher zzyzx", 1, None, "en")[0].score == pytest.approx(1 / 1.42)
 
 
 def msg(kind: str, body: str, mid: int, internal: bool = False) -> SimpleNamespace:
@@ -166,3 +172,13 @@ def test_fill_variables_with_fallbacks() -> None:
     assert fill("Mail: {{visitor.email}}", values) == "Mail: your email"
     assert fill("Hallo {{visitor.name}}, gern!", {}, "de") == "Hallo, gern!"
     assert fill("{{order.id}} stays", values) == "{{order.id}} stays"
+
+
+def test_dead_slots_are_compacted_and_scores_stay_exact() -> None:
+    ix = Bm25Index()
+    ix.add("d2", ["return", "label"])
+    for i in range(1500):  # the same document changed 1,500 times
+        ix.add("d1", ["ship", f"v{i}"])
+    assert len(ix._keys) < 1500  # compacted: not one slot per version
+    assert ix.search(["ship"]) == [("d1", pytest.approx(1 / 2.2))]
+    assert ix.search(["v3"]) == [] and ix.search(["v1499"])[0][0] == "d1"
