@@ -33,6 +33,7 @@ import psutil
 from tresen.assist.demo_data import DEMO_ARTICLES, DEMO_CANNED
 from tresen.assist.suggest import Item, Suggester
 from tresen.assist.text import plain_text
+from tresen.cli import tune_gc
 from tresen.demo import DEMO_FAQ
 
 # Topic of each indexed demo item (articles by title, canned responses by shortcut, FAQ by
@@ -204,6 +205,7 @@ def main() -> None:
     ap.add_argument("--answers", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=2_000)
     args = ap.parse_args()
+    tune_gc()  # as `tresen serve` does
     quality()
     latency(args.articles, args.answers, args.queries)
 
