@@ -5,13 +5,23 @@ committed events (articles, canned responses, resolved conversations, picks)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from tests.integration.api.helpers import assert_error, start_conversation
-from tests.support.actors import ORIGIN, Scenario, Visitor
+from tests.support.actors import ORIGIN, Scenario, Visitor, running_scenario
 
 from tresen.security.identity import identity_hash
+
+
+@pytest.fixture
+async def on_both(tmp_path: Path, database_url: str) -> AsyncIterator[Scenario]:
+    """A scenario on SQLite, and again on PostgreSQL."""
+    async with running_scenario(tmp_path, database_url) as (_server, sc):
+        yield sc
 
 
 async def site_id(sc: Scenario) -> int:
@@ -83,7 +93,8 @@ async def test_articles_crud_sanitised_and_only_supervisors_write(scenario: Scen
     assert_error(r, 404, "no_such_article")
 
 
-async def test_visitor_searches_reads_and_is_deflected(scenario: Scenario) -> None:
+async def test_visitor_searches_reads_and_is_deflected(on_both: Scenario) -> None:
+    scenario = on_both
     sid = await site_id(scenario)
     for title, text in [
         ("Returning an item", "Returns are free within 30 days: print the return label."),
@@ -166,7 +177,8 @@ async def test_canned_shared_personal_shortcuts_and_variables(scenario: Scenario
     assert by_shortcut["bye"]["text"] == "Bye your email"
 
 
-async def test_suggestions_follow_events_and_picks(scenario: Scenario) -> None:
+async def test_suggestions_follow_events_and_picks(on_both: Scenario) -> None:
+    scenario = on_both
     sid = await site_id(scenario)
     anna, ben = scenario.anna, scenario.ben
     # A past answer: a resolved conversation in which Ben answered a question.
