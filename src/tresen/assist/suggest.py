@@ -15,7 +15,7 @@ suggested.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -31,7 +31,13 @@ from tresen.events import (
     SuggestionPicked,
 )
 from tresen.runtime import Runtime
-from tresen.storage.models import CannedResponse, Conversation, KbArticle, Message
+from tresen.storage.models import (
+    CannedResponse,
+    Conversation,
+    KbArticle,
+    Message,
+    SuggestionPick,
+)
 
 PICK_BOOST = 0.25
 MAX_PICKS = 4
@@ -138,8 +144,6 @@ class Suggester:
             for c in (await s.execute(select(CannedResponse))).scalars():
                 self.put_canned(c)
             await self._load_answers(s)
-            from tresen.storage.models import SuggestionPick
-
             for pick in (await s.execute(select(SuggestionPick))).scalars():
                 self.count_pick(pick.source, pick.item_id)
 
@@ -199,9 +203,10 @@ class Suggester:
 
     # ---- asking --------------------------------------------------------------------------------
 
-    def boost(self, source: str, language: str) -> object:
+    def boost(self, source: str, language: str) -> Callable[[Hashable], float]:
         def factor(key: Hashable) -> float:
-            item = self.items[(source, key)]  # type: ignore[index]
+            assert isinstance(key, int)
+            item = self.items[(source, key)]
             picks = min(self.picks[(source, item.id)], MAX_PICKS)
             f = 1 + PICK_BOOST * picks
             return f if item.language == language or source == "canned" else f * OTHER_LANGUAGE
@@ -229,8 +234,9 @@ class Suggester:
             if index is None:
                 continue
             boost = self.boost(source, lang)
-            for key, score in index.search(query, k=limit * 4, boost=boost):  # type: ignore[arg-type]
-                item = self.items[(source, key)]  # type: ignore[index]
+            for key, score in index.search(query, k=limit * 4, boost=boost):
+                assert isinstance(key, int)
+                item = self.items[(source, key)]
                 if item.owner_id is not None and item.owner_id != agent_id:
                     continue  # another agent's personal canned response
                 if score >= MIN_SCORE:
