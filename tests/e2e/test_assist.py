@@ -147,3 +147,28 @@ def test_visitor_reads_a_help_article_and_is_deflected(
         assert dialogs == []
     finally:
         context.close()
+
+
+def test_supervisor_writes_an_article_and_agents_find_it(page: Any) -> None:
+    title = "Gift wrapping " + uuid.uuid4().hex[:6]
+    login(page)
+    page.click(".views button[data-view=kb]")
+    page.locator(".kb-list li").first.wait_for()  # the demo's articles
+    page.fill("input[name=kb-title]", title)
+    page.fill("textarea[name=kb-body]", "We wrap gifts for **3 euros**.\n\n<script>x</script>")
+    page.fill("input[name=kb-keywords]", "gift, wrapping")
+    page.click("form[aria-label=Article] button[type=submit]")
+    shown = page.locator(".kb-article", has_text=title)
+    shown.locator(".kb-html strong", has_text="3 euros").wait_for()
+    assert shown.locator(".kb-html script").count() == 0
+    assert "<script>x</script>" in (shown.locator(".kb-html").text_content() or "")
+
+    page.fill("input[name=kb-search]", "can you wrap my present as a gift")
+    first = page.locator(".kb-list li").first
+    for _ in range(20):  # the index follows the article's event, after the commit
+        page.click("form[role=search] button[type=submit]")
+        page.wait_for_timeout(250)
+        if title in (first.text_content() or ""):
+            break
+    assert title in (first.text_content() or "")
+    assert page.errors == []
