@@ -15,6 +15,9 @@ from tresen import __version__
 from tresen.agents.api import router as agents_router
 from tresen.agents.session_api import router as auth_router
 from tresen.assist.api import router as assist_router
+from tresen.assist.canned_api import router as canned_router
+from tresen.assist.kb_api import router as kb_router
+from tresen.assist.suggest import Suggester
 from tresen.channels.api import router as channels_router
 from tresen.channels.email import EmailChannel
 from tresen.channels.followup import queue_followups
@@ -49,7 +52,7 @@ from tresen.web.errors import CatchAll, bounded_numbers, error_response, install
 from tresen.web.headers import NoSniff
 from tresen.web.proxies import TrustedProxies
 from tresen.web.widget import router as widget_router
-from tresen.wiring import frame_router, wire_listeners
+from tresen.wiring import frame_router, wire_assist, wire_listeners
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -77,6 +80,9 @@ def create_app(
         outbox = OutboxWorker(rt, [EmailChannel(rt)], producers=[queue_followups])
         imap = ImapService(rt)
         wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap)
+        suggester = Suggester()
+        wire_assist(rt, suggester)
+        await suggester.load(rt)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
@@ -89,6 +95,7 @@ def create_app(
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.reports, app.state.telemetry = reports, telemetry
         app.state.smtp, app.state.imap = smtp, imap
+        app.state.suggester = suggester
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
@@ -121,6 +128,8 @@ def create_app(
         routing_router,
         cobrowse_router,
         assist_router,
+        canned_router,
+        kb_router,
         reports_router,
         metrics_router,
         channels_router,

@@ -9,6 +9,7 @@ import secrets
 from sqlalchemy import select
 
 from tresen.agents.actions import check_create_agent
+from tresen.assist.demo_data import seed_assist
 from tresen.runtime import Runtime, build_runtime
 from tresen.settings import Settings
 from tresen.sites.actions import do_create_site
@@ -34,6 +35,7 @@ async def seed_demo(settings: Settings) -> str:
         if site is None:
             site = await do_create_site(rt, DEMO_SITE, _demo_origins(settings.public_url))
         await _seed_faq(rt, site.id)
+        await seed_assist(rt, site.id)
         for username, name, role, skills in DEMO_AGENTS:
             if username not in existing:
                 await check_create_agent(

@@ -13,6 +13,7 @@ from functools import partial
 
 from tresen.assist import bot
 from tresen.assist import frames as assist_frames
+from tresen.assist.suggest import Suggester
 from tresen.channels.imap import ImapService
 from tresen.channels.outbox import OutboxWorker, wants_delivery
 from tresen.cobrowse import frames as cobrowse_frames
@@ -20,6 +21,8 @@ from tresen.conversations import frames as conversation_frames
 from tresen.events import (
     AgentSessionsEnded,
     AgentStatusChanged,
+    ArticleChanged,
+    CannedChanged,
     CapacityChanged,
     CobrowseChanged,
     ConversationAbandoned,
@@ -46,6 +49,7 @@ from tresen.events import (
     QueueChoiceMade,
     QueuePositionChanged,
     RulesChanged,
+    SuggestionPicked,
 )
 from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
@@ -117,6 +121,31 @@ def wire_listeners(
     on(RulesChanged, do=radar.on_rules_changed, mode="now", everywhere=True)
 
     wire_reports(rt, reports, telemetry)
+
+
+def wire_assist(rt: Runtime, suggester: Suggester) -> None:
+    """Answer suggestions: the index of every node follows the knowledge base, canned
+    responses, resolved conversations and the agents' picks (docs/assist.md)."""
+    on = rt.events.on
+    on(
+        ArticleChanged,
+        do=partial(suggester.on_article_changed, rt),
+        everywhere=True,
+        name="assist.index.article",
+    )
+    on(
+        CannedChanged,
+        do=partial(suggester.on_canned_changed, rt),
+        everywhere=True,
+        name="assist.index.canned",
+    )
+    on(
+        ConversationResolved,
+        do=partial(suggester.on_resolved, rt),
+        everywhere=True,
+        name="assist.index.answers",
+    )
+    on(SuggestionPicked, do=suggester.on_picked, mode="now", everywhere=True)
 
 
 def wire_reports(rt: Runtime, reports: ReportStore, telemetry: Telemetry | None = None) -> None:

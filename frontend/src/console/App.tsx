@@ -1,5 +1,7 @@
 import { useEffect, useReducer, useState } from "preact/hooks";
 import { Agents } from "./admin/Agents";
+import { CannedEditor } from "./assist/CannedEditor";
+import { KnowledgeBase } from "./assist/KnowledgeBase";
 import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
 import { api, ApiError, setCsrf } from "./api";
@@ -16,11 +18,13 @@ import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
+type View = "chats" | "radar" | "kb" | "canned" | "supervisor" | "reports" | "rules" | "sites" | "agents";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
   radar: "/console/radar",
+  kb: "/console/kb",
+  canned: "/console/canned",
   supervisor: "/console/supervisor",
   reports: "/console/reports",
   rules: "/console/admin/rules",
@@ -147,6 +151,8 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
           {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
           {/* a count only while the list is live: otherwise we do not know it */}
           {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
+          {tab("kb", "Knowledge base")}
+          {tab("canned", "Canned")}
           {canSupervise && tab("supervisor", "Supervisor")}
           {canSupervise && tab("reports", "Reports")}
           {isAdmin && (
@@ -200,6 +206,8 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       )}
       {view === "chats" && <Chats store={store} />}
       {view === "radar" && <Radar store={store} />}
+      {view === "kb" && <KnowledgeBase store={store} />}
+      {view === "canned" && <CannedEditor store={store} />}
       {view === "supervisor" && canSupervise && <Supervisor store={store} />}
       {view === "reports" && canSupervise && (
         <Reports
@@ -255,7 +263,7 @@ function Chats({ store }: { store: Store }) {
 }
 
 function keyboard(store: Store, e: KeyboardEvent): void {
-  if (!e.altKey || e.ctrlKey || e.metaKey) return;
+  if (!e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return; // Alt+Shift: suggestions
   const digit = /^Digit([1-9])$/.exec(e.code);
   if (digit) {
     const id = store.tabs[Number(digit[1]) - 1];

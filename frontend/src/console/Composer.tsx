@@ -1,6 +1,8 @@
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { DEFAULT_CANNED, expand, matchCanned, type Canned } from "./canned";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { api } from "./api";
+import { matchCanned, type Canned } from "./canned";
 import type { Store } from "./store";
+import { recordPick, SuggestionList, useSuggestions, type Suggestion } from "./Suggestions";
 
 export function Composer({ store, convId }: { store: Store; convId: number }) {
   const draft = store.drafts.get(convId) ?? "";
@@ -13,7 +15,19 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
     setMenu(null);
   }, [convId]);
 
-  const options = menu ? matchCanned(DEFAULT_CANNED, menu.query) : [];
+  const [canned, setCanned] = useState<Canned[]>([]);
+  useEffect(() => {
+    let stale = false;
+    api<Canned[]>("GET", `/api/canned?conversation_id=${convId}`).then(
+      (r) => !stale && setCanned(r),
+      () => !stale && setCanned([]),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [convId, menu !== null]);
+  const options = menu ? matchCanned(canned, menu.query) : [];
+  const suggestions = useSuggestions(store, convId, internal ? "" : draft);
 
   function setDraft(text: string) {
     store.drafts.set(convId, text);
@@ -23,13 +37,17 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
     store.changed();
   }
 
+  function pick(s: Suggestion) {
+    store.drafts.set(convId, s.text);
+    recordPick(convId, s);
+    setMenu(null);
+    store.changed();
+    ref.current?.focus();
+  }
+
   function insert(c: Canned) {
-    const conv = store.convs.get(convId);
-    const v = conv ? store.visitors.get(conv.visitor_id) : undefined;
-    const text = expand(c.body, {
-      visitor: { name: v?.name ?? conv?.visitor?.name ?? null, email: v?.email ?? null },
-      agent: { name: store.me.display_name },
-    });
+    const text = c.text ?? c.body;
+    recordPick(convId, { source: "canned", id: c.id });
     const current = store.drafts.get(convId) ?? "";
     store.drafts.set(convId, /^\/\S*$/.test(current) ? text : current + text);
     setMenu(null);
@@ -46,6 +64,13 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
   }
 
   function onKeyDown(e: KeyboardEvent) {
+    const digit = /^Digit([1-9])$/.exec(e.code);
+    if (digit && e.altKey && e.shiftKey && !e.ctrlKey && !e.metaKey) {
+      const s = suggestions[Number(digit[1]) - 1];
+      e.preventDefault();
+      if (s) pick(s);
+      return;
+    }
     if (menu && options.length) {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault();
@@ -77,7 +102,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
           {options.length === 0 && <li class="empty">No canned response matches.</li>}
           {options.map((c, i) => (
             <li
-              key={c.shortcut}
+              key={c.id}
               role="option"
               aria-selected={i === menu.index}
               class={i === menu.index ? "selected" : ""}
@@ -87,7 +112,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
               }}
             >
               <strong>/{c.shortcut}</strong> {c.title}
-              <span class="canned-body">{c.body}</span>
+              <span class="canned-body">{c.text ?? c.body}</span>
             </li>
           ))}
         </ul>
@@ -116,7 +141,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
         >
           Canned responses
         </button>
-        <span class="hint">Enter sends · Shift+Enter new line · “/” canned</span>
+        <span class="hint">Enter sends · Shift+Enter new line · “/” canned · Alt+Shift+1…3 suggestion</span>
       </div>
       <div class="composer-row">
         <textarea
@@ -124,6 +149,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
           name="reply"
           rows={3}
           dir="auto"
+          aria-label={internal ? "Internal note" : "Reply"}
           placeholder={internal ? "Internal note (only agents see this)" : "Reply to the visitor"}
           value={draft}
           onInput={(e) => setDraft(e.currentTarget.value)}
@@ -134,6 +160,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
           {internal ? "Add note" : "Send"}
         </button>
       </div>
+      {!internal && <SuggestionList items={suggestions} onPick={pick} />}
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { HelpSearch } from "./HelpSearch";
 import { isolate } from "../shared/bidi";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Chat, ChatMessage, ChatState, Invite, OverflowInfo } from "./chat";
@@ -251,6 +252,9 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
           </p>
         ) : (
           <p class="note">{t.welcome}</p>
+        )}
+        {s.conversationId === null && s.messages.length === 0 && !s.invite && (
+          <HelpSearch chat={chat} t={t} />
         )}
         {items.map((m) => (
           <Bubble key={m.key} m={m} t={t} read={m.key === lastRead} />

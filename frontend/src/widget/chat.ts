@@ -167,6 +167,18 @@ export class Chat {
     }
   }
 
+  /** The site's knowledge base (docs/assist.md): search, read, "this answered my question". */
+  async kb<T>(path: string, params: Record<string, string>, method = "GET"): Promise<T | null> {
+    await this.session.catch(() => undefined);
+    if (!this.token) return null;
+    const q = new URLSearchParams({ site_key: this.site, ...params });
+    const r = await fetch(`/api/visitor/kb${path}?${q}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}` },
+    });
+    return r.ok ? ((await r.json()) as T) : null;
+  }
+
   private async loadHistory(conv: number): Promise<void> {
     const q = new URLSearchParams({ site_key: this.site, limit: "100" });
     const r = await fetch(`/api/visitor/conversations/${conv}/messages?${q}`, {

@@ -1,4 +1,4 @@
-"""The write path for a site's FAQ entries (admins)."""
+"""The write path for a site's FAQ entries (admins) and for the suggestions agents pick."""
 
 from __future__ import annotations
 
@@ -8,9 +8,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.assist.bot import site_entries
+from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import NotFound
+from tresen.events import SuggestionPicked, record
+from tresen.principal import Principal
 from tresen.runtime import Runtime
-from tresen.storage.models import FaqEntry, Site
+from tresen.storage.models import (
+    CannedResponse,
+    FaqEntry,
+    KbArticle,
+    Message,
+    Site,
+    SuggestionPick,
+)
 
 Keyword = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -75,3 +85,38 @@ async def access_entry_by_id(s: AsyncSession, entry_id: int) -> FaqEntry:
     if entry is None:
         raise NotFound(f"no FAQ entry {entry_id}")
     return entry
+
+
+# ---- suggestion picks ---------------------------------------------------------------------------
+
+
+class PickSpec(BaseModel):
+    conversation_id: int | None = None
+    source: Literal["kb", "canned", "answer"]
+    item_id: int
+
+
+PICKED_MODELS: dict[str, type[KbArticle] | type[CannedResponse] | type[Message]] = {
+    "kb": KbArticle,
+    "canned": CannedResponse,
+    "answer": Message,
+}
+
+
+async def check_record_pick(rt: Runtime, who: Principal, spec: PickSpec) -> SuggestionPick:
+    """An agent inserted a suggestion: counted, it ranks that item higher from now on."""
+    async with rt.db.write() as s:
+        if await s.get(PICKED_MODELS[spec.source], spec.item_id) is None:
+            raise NotFound(f"no {spec.source} item {spec.item_id}", code="no_such_item")
+        if spec.conversation_id is not None:
+            await access_conversation_by_id(s, who, spec.conversation_id)
+        pick = SuggestionPick(
+            agent_id=who.id,
+            conversation_id=spec.conversation_id,
+            source=spec.source,
+            item_id=spec.item_id,
+            created_at=rt.clock.now(),
+        )
+        s.add(pick)
+        record(s, SuggestionPicked(who.id, spec.conversation_id, spec.source, spec.item_id))
+    return pick

@@ -9,12 +9,14 @@ written here, in one transaction with the conversation's state; its events go ou
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.assist.faq import best_match, fold, guess_language, tokens
+from tresen.assist.faq import Match, best_match, fold, guess_language, tokens
+from tresen.assist.text import plain_text
 from tresen.conversations.actions import add_message
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.queueing import prepare_queue
@@ -30,7 +32,7 @@ from tresen.events import (
 )
 from tresen.principal import Principal
 from tresen.runtime import Runtime
-from tresen.storage.models import Conversation, FaqEntry, Message
+from tresen.storage.models import Conversation, FaqEntry, KbArticle, Message
 
 MAX_MISSES = 2  # unanswered questions before the bot hands over by itself
 PERSON_WORDS = frozenset(
@@ -120,7 +122,7 @@ async def do_bot_turn(rt: Runtime, conv_id: int, body: str) -> None:
         conv = await _lock_bot_conversation(s, conv_id)
         if conv is not None and not handover:
             lang = guess_language(body, conv.meta.get("bot_lang") or "en")
-            match = best_match(await site_entries(s, conv.site_id), body, lang)
+            match = await bot_match(s, conv.site_id, body, lang)
             misses = int(conv.meta.get("bot_misses", 0)) + (match is None)
             conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": misses}
             if match is None and misses >= MAX_MISSES:
@@ -142,7 +144,7 @@ async def do_bot_start(rt: Runtime, conv_id: int) -> None:
             return
         asked = " ".join(m.body for m in await _history(s, conv_id) if m.author_kind == "visitor")
         lang = guess_language(asked)
-        match = best_match(await site_entries(s, conv.site_id), asked, lang) if asked else None
+        match = await bot_match(s, conv.site_id, asked, lang) if asked else None
         conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": 0}
         reply = match.entry.answer if match else TEXTS["greeting"][lang]
         await add_message(s, conv, now, author_kind="bot", body=reply)
@@ -202,6 +204,31 @@ def _short(text: str, limit: int = 200) -> str:
 async def site_entries(s: AsyncSession, site_id: int) -> list[FaqEntry]:
     stmt = select(FaqEntry).where(FaqEntry.site_id == site_id).order_by(FaqEntry.id)
     return list((await s.execute(stmt)).scalars())
+
+
+@dataclass(slots=True)
+class ArticleEntry:
+    """A published knowledge-base article as the bot sees it: its title is the question, its
+    text (Markdown made plain, shortened) the answer."""
+
+    question: str
+    answer: str
+    keywords: list[str]
+    language: str
+
+
+async def bot_match(s: AsyncSession, site_id: int, text: str, lang: str) -> Match | None:
+    """The site's FAQ entries answer first (short, written for the bot); when none fits, its
+    published knowledge-base articles do."""
+    match = best_match(await site_entries(s, site_id), text, lang)
+    if match is not None:
+        return match
+    stmt = select(KbArticle).where(KbArticle.site_id == site_id, KbArticle.published.is_(True))
+    articles = [
+        ArticleEntry(a.title, plain_text(a.body), list(a.keywords), a.language)
+        for a in (await s.execute(stmt.order_by(KbArticle.id))).scalars()
+    ]
+    return best_match(articles, text, lang)
 
 
 async def _history(s: AsyncSession, conv_id: int) -> list[Message]:

@@ -57,6 +57,8 @@ class Match:
 def fold(text: str) -> str:
     """Lower case, umlauts spelled out, other accents dropped."""
     text = text.lower().translate(_FOLD)
+    if text.isascii():
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 

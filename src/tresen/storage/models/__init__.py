@@ -1,6 +1,13 @@
 """Every model, imported so that ``Base.metadata`` knows all tables."""
 
 from tresen.storage.models.agent import Agent, AgentSession
+from tresen.storage.models.assist import (
+    CannedResponse,
+    KbArticle,
+    KbCategory,
+    KbRead,
+    SuggestionPick,
+)
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
 from tresen.storage.models.conversation import Conversation
@@ -18,6 +25,7 @@ __all__ = [
     "Agent",
     "AgentSession",
     "Base",
+    "CannedResponse",
     "CapacitySample",
     "ChatInvite",
     "CobrowseAudit",
@@ -25,6 +33,9 @@ __all__ = [
     "Conversation",
     "FaqEntry",
     "InboundMail",
+    "KbArticle",
+    "KbCategory",
+    "KbRead",
     "Mailbox",
     "Message",
     "Outbox",
@@ -34,6 +45,7 @@ __all__ = [
     "ReportAgentStatus",
     "ReportConversation",
     "Site",
+    "SuggestionPick",
     "SupportCode",
     "Visit",
     "Visitor",

@@ -1,0 +1,154 @@
+// Canned responses: the agent's own and the shared ones (supervisors and admins edit those).
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import type { Canned } from "../canned";
+import type { Store } from "../store";
+
+const EMPTY = { shortcut: "", title: "", body: "", language: "en", shared: false };
+
+export function CannedEditor({ store }: { store: Store }) {
+  const [list, setList] = useState<Canned[]>([]);
+  const [form, setForm] = useState({ ...EMPTY });
+  const [editing, setEditing] = useState<number | null>(null);
+  const [msg, setMsg] = useState("");
+  const canShare = store.me.role === "admin" || store.me.role === "supervisor";
+
+  const load = () => api<Canned[]>("GET", "/api/canned").then(setList, (e) => setMsg(e.message));
+  useEffect(() => void load(), []);
+
+  async function save(e: Event) {
+    e.preventDefault();
+    try {
+      if (editing === null) {
+        await api("POST", "/api/canned", form);
+        setMsg(`Saved /${form.shortcut}.`);
+      } else {
+        const { shared: _shared, ...patch } = form;
+        await api("PATCH", `/api/canned/${editing}`, patch);
+        setMsg(`Updated /${form.shortcut}.`);
+      }
+      setForm({ ...EMPTY });
+      setEditing(null);
+      await load();
+    } catch (err: any) {
+      setMsg(err.message);
+    }
+  }
+
+  async function remove(c: Canned) {
+    if (!confirm(`Delete /${c.shortcut}?`)) return;
+    try {
+      await api("DELETE", `/api/canned/${c.id}`);
+      await load();
+    } catch (err: any) {
+      setMsg(err.message);
+    }
+  }
+
+  const mayEdit = (c: Canned) => (c.shared ? canShare : c.owner_id === store.me.id);
+  return (
+    <section class="admin canned-editor">
+      <h2>Canned responses</h2>
+      <p class="hint">
+        Type <code>/shortcut</code> in the reply box. Variables: <code>{"{{visitor.name}}"}</code>,{" "}
+        <code>{"{{visitor.email}}"}</code>, <code>{"{{agent.name}}"}</code>, <code>{"{{site.name}}"}</code>.
+      </p>
+      <form class="card" onSubmit={save} aria-label="Canned response">
+        <label>
+          Shortcut
+          <input
+            name="canned-shortcut"
+            required
+            pattern="[\w-]+"
+            maxLength={40}
+            value={form.shortcut}
+            onInput={(e) => setForm({ ...form, shortcut: e.currentTarget.value })}
+          />
+        </label>
+        <label>
+          Title
+          <input
+            name="canned-title"
+            required
+            maxLength={200}
+            value={form.title}
+            onInput={(e) => setForm({ ...form, title: e.currentTarget.value })}
+          />
+        </label>
+        <label>
+          Text
+          <textarea
+            name="canned-body"
+            required
+            rows={3}
+            maxLength={4000}
+            value={form.body}
+            onInput={(e) => setForm({ ...form, body: e.currentTarget.value })}
+          />
+        </label>
+        <label>
+          Language
+          <select
+            name="canned-language"
+            value={form.language}
+            onChange={(e) => setForm({ ...form, language: e.currentTarget.value })}
+          >
+            <option value="en">English</option>
+            <option value="de">Deutsch</option>
+            <option value="da">Dansk</option>
+          </select>
+        </label>
+        {canShare && editing === null && (
+          <label>
+            <input
+              type="checkbox"
+              name="canned-shared"
+              checked={form.shared}
+              onChange={(e) => setForm({ ...form, shared: e.currentTarget.checked })}
+            />{" "}
+            Shared with every agent
+          </label>
+        )}
+        <button type="submit">{editing === null ? "Add" : "Save"}</button>
+        {editing !== null && (
+          <button
+            type="button"
+            onClick={() => {
+              setEditing(null);
+              setForm({ ...EMPTY });
+            }}
+          >
+            Cancel
+          </button>
+        )}
+        <p role="status">{msg}</p>
+      </form>
+      <ul class="canned-list">
+        {list.map((c) => (
+          <li key={c.id} data-shortcut={c.shortcut}>
+            <strong>/{c.shortcut}</strong> {c.title} <small>({c.shared ? "shared" : "mine"}, {c.language})</small>
+            <div class="canned-body" dir="auto">
+              {c.body}
+            </div>
+            {mayEdit(c) && (
+              <>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setEditing(c.id);
+                    setForm({ shortcut: c.shortcut, title: c.title, body: c.body, language: c.language, shared: c.shared });
+                  }}
+                >
+                  Edit
+                </button>
+                <button type="button" onClick={() => void remove(c)}>
+                  Delete
+                </button>
+              </>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
