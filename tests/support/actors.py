@@ -146,9 +146,11 @@ async def raw_socket(url: str, origin: str | None = ORIGIN) -> Any:
 NOTICES = frozenset({"ping", "queue", "overflow"})
 
 
-async def next_frame(ws: Any, kind: str | None = None, timeout: float = 5) -> dict[str, Any]:
+async def next_frame(ws: Any, kind: str | None = None, timeout: float = 30) -> dict[str, Any]:
     """The next frame of ``kind``; without a kind, the next one that is not a heartbeat or a
-    routing notice (queue position, overflow), which arrive whenever a chat waits."""
+    routing notice (queue position, overflow), which arrive whenever a chat waits. The timeout
+    is a deadline for a frame that must come (generous: a loaded machine is slow), not a bound
+    on speed; tests that prove a frame does *not* come pass their own short one."""
     import asyncio
 
     async def read() -> dict[str, Any]:
