@@ -48,7 +48,7 @@ from tresen.web.errors import CatchAll, bounded_numbers, error_response, install
 from tresen.web.headers import NoSniff
 from tresen.web.proxies import TrustedProxies
 from tresen.web.widget import router as widget_router
-from tresen.wiring import frame_router, wire_listeners
+from tresen.wiring import frame_router, inbox_alarms, wire_inbox, wire_listeners
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -77,6 +77,8 @@ def create_app(
         outbox = OutboxWorker(rt, [EmailChannel(rt)])
         imap = ImapService(rt)
         wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap)
+        snoozes, reminders = inbox_alarms(rt)
+        wire_inbox(rt, snoozes, reminders)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
@@ -86,6 +88,8 @@ def create_app(
         if smtp is not None:
             await smtp.start()
         await imap.start()
+        snoozes.rearm()
+        reminders.rearm()
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.reports, app.state.telemetry = reports, telemetry
         app.state.smtp, app.state.imap = smtp, imap
@@ -93,6 +97,8 @@ def create_app(
         try:
             yield
         finally:
+            snoozes.stop()
+            reminders.stop()
             await gateway.stop()
             await imap.stop()
             if smtp is not None:

@@ -6,6 +6,7 @@ from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, Suppo
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
+from tresen.storage.models.inbox import Callback, ConversationTag
 from tresen.storage.models.invite import ChatInvite
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
@@ -18,11 +19,13 @@ __all__ = [
     "Agent",
     "AgentSession",
     "Base",
+    "Callback",
     "CapacitySample",
     "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
     "Conversation",
+    "ConversationTag",
     "FaqEntry",
     "InboundMail",
     "Mailbox",

@@ -48,3 +48,5 @@ class Conversation(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Snoozed: hidden from the active inbox views until then (docs/inbox.md).
+    snoozed_until: Mapped[datetime | None] = mapped_column(default=None, index=True)
