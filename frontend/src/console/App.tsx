@@ -3,6 +3,7 @@ import { Agents } from "./admin/Agents";
 import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
 import { api, ApiError, setCsrf } from "./api";
+import { Callbacks } from "./Callbacks";
 import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
 import { ContextPanel } from "./ContextPanel";
@@ -16,10 +17,11 @@ import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
+type View = "chats" | "callbacks" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
+  callbacks: "/console/callbacks",
   radar: "/console/radar",
   supervisor: "/console/supervisor",
   reports: "/console/reports",
@@ -145,6 +147,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         <strong class="brand">Tresen</strong>
         <nav class="views">
           {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
+          {tab("callbacks", `Callbacks${store.callbacks.dueNow ? ` (${store.callbacks.dueNow})` : ""}`)}
           {/* a count only while the list is live: otherwise we do not know it */}
           {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
           {canSupervise && tab("supervisor", "Supervisor")}
@@ -199,6 +202,15 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         </div>
       )}
       {view === "chats" && <Chats store={store} />}
+      {view === "callbacks" && (
+        <Callbacks
+          store={store}
+          openChat={(id) => {
+            go("chats");
+            void store.open(id);
+          }}
+        />
+      )}
       {view === "radar" && <Radar store={store} />}
       {view === "supervisor" && canSupervise && <Supervisor store={store} />}
       {view === "reports" && canSupervise && (
