@@ -151,7 +151,8 @@ async def do_wake_due(rt: Runtime) -> list[int]:
         convs = list((await s.execute(stmt)).scalars())
         for conv in convs:
             conv.snoozed_until = None
-            record(s, ConversationWoke(ConversationState.of(conv), "time"))
+            if conv.status in ACTIVE:  # a resolved one just drops its snooze, quietly
+                record(s, ConversationWoke(ConversationState.of(conv), "time"))
     return [c.id for c in convs]
 
 
