@@ -83,7 +83,7 @@ def test_agent_searches_switches_views_tags_snoozes_and_handles_a_callback(
         hit = page.locator(".search-hit").first
         hit.locator("mark").wait_for()
         assert hit.locator("mark").inner_text() == word
-        assert "<b>laut</b>" in hit.locator(".snippet").inner_text()
+        assert "<b>laut</b>" in hit.locator(".hit-snippet").inner_text()
         assert page.locator(".search-hit b").count() == 0
         hit.click()
         pane = page.locator(f".pane[data-pane='{conv}']")

@@ -51,7 +51,7 @@ function Hit({ h, store }: { h: SearchHit; store: Store }) {
           <span class="conv-name" dir="auto">{h.visitor_name || `Conversation #${h.conversation_id}`}</span>
           <span class="conv-time">{dateTimeOf(h.created_at)}</span>
         </span>
-        <span class="snippet" dir="auto">
+        <span class="hit-snippet" dir="auto">
           {highlightRuns(h.snippet, h.highlights).map((r, i) => (r.hit ? <mark key={i}>{r.text}</mark> : r.text))}
         </span>
         <span class="conv-meta">#{h.conversation_id} · {h.status}{h.internal ? " · note" : ""}</span>

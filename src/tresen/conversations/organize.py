@@ -25,7 +25,7 @@ from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, ConversationTag
 
-TAG_RE = re.compile(r"^[\w][\w .:/+-]{0,39}$")
+TAG_RE = re.compile(r"^[\w][\w .:+-]{0,39}$")
 MAX_TAGS = 20
 MAX_SNOOZE = timedelta(days=366)
 ACTIVE = ("open", "pending")
@@ -35,7 +35,7 @@ def clean_tag(raw: str) -> str:
     tag = " ".join(str(raw).split()).lower()
     if not TAG_RE.match(tag):
         raise Invalid(
-            "a tag has 1 to 40 letters, digits, spaces or . : / + - _ (starting with a letter "
+            "a tag has 1 to 40 letters, digits, spaces or . : + - _ (starting with a letter "
             "or digit)",
             code="bad_tag",
         )

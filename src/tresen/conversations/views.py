@@ -107,25 +107,30 @@ async def view_page(
     sites = await site_ids_for(s, who)
     limit = max(1, min(limit, MAX_PAGE))
     col = view.order_column
+    # The page's ids first (an index-friendly sort over conversations alone), then their rows:
+    # the unread count is computed for the page, not for every conversation of the view.
+    ids = select(Conversation.id).where(view.where(who.id))
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        ids = ids.where(
+            or_(col < at, and_(col == at, Conversation.id < last_id))
+            if at is not None
+            else and_(col.is_(None), Conversation.id < last_id)
+        )
+    page = (
+        _scoped(ids, sites).order_by(col.desc(), Conversation.id.desc()).limit(limit + 1).subquery()
+    )
     stmt = (
         select(Conversation, Visitor, Message, unread_count())
+        .join(page, page.c.id == Conversation.id)
         .outerjoin(Visitor, Visitor.id == Conversation.visitor_id)
         .outerjoin(
             Message,
             and_(Message.conversation_id == Conversation.id, Message.seq == Conversation.last_seq),
         )
-        .where(view.where(who.id))
         .order_by(col.desc(), Conversation.id.desc())
-        .limit(limit + 1)
     )
-    if cursor:
-        at, last_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(col < at, and_(col == at, Conversation.id < last_id))
-            if at is not None
-            else and_(col.is_(None), Conversation.id < last_id)
-        )
-    rows = [(c, v, m, int(n or 0)) for c, v, m, n in (await s.execute(_scoped(stmt, sites))).all()]
+    rows = [(c, v, m, int(n or 0)) for c, v, m, n in (await s.execute(stmt)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1][0] if rows and more else None

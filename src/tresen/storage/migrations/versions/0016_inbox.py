@@ -53,6 +53,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_conversations_snoozed_until"), "conversations", ["snoozed_until"], unique=False
     )
+    op.create_index(
+        "ix_conversations_status_closed", "conversations", ["status", "closed_at"], unique=False
+    )
     op.create_table(
         "conversation_tags",
         sa.Column("conversation_id", sa.Integer(), nullable=False),
@@ -128,5 +131,6 @@ def downgrade() -> None:
         op.execute("ALTER TABLE messages DROP COLUMN IF EXISTS search")
     op.drop_table("callbacks")
     op.drop_table("conversation_tags")
+    op.drop_index("ix_conversations_status_closed", table_name="conversations")
     op.drop_index(op.f("ix_conversations_snoozed_until"), table_name="conversations")
     op.drop_column("conversations", "snoozed_until")
