@@ -83,8 +83,18 @@ async def search_messages(
     limit = max(1, min(limit, MAX_RESULTS))
     sites = await site_ids_for(s, who)
     if s.get_bind().dialect.name == "sqlite":
-        match = text("messages.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q)")
-        match = match.bindparams(q=quoted(terms))
+        # Without a site scope the newest matches are taken inside FTS5 (its doclists run in
+        # rowid order), so a common word does not first collect every message holding it.
+        inner = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q"
+        if before_id is not None:
+            inner += " AND rowid < :before"
+        if sites is None:
+            inner += " ORDER BY rowid DESC LIMIT :n"
+        match = text(f"messages.id IN ({inner})").bindparams(q=quoted(terms))
+        if before_id is not None:
+            match = match.bindparams(before=before_id)
+        if sites is None:
+            match = match.bindparams(n=limit)
     else:
         match = text("messages.search @@ websearch_to_tsquery('simple', :q)")
         match = match.bindparams(q=quoted(terms))
