@@ -31,12 +31,16 @@ async def choose_callback(ws: Any, conv_id: int, phone: str, when: str = "") -> 
     return await next_frame(ws)
 
 
-async def test_callback_reminds_its_owner_at_the_exact_time(tmp_path: Path) -> None:
+async def test_callback_reminds_its_owner_at_the_exact_time(
+    tmp_path: Path, database_url: str
+) -> None:
     clock = ManualClock()
     scheduler = ManualScheduler(clock)
     # the console stays connected through the two hours the test skips (no heartbeat closes it)
     quiet = {"heartbeat_seconds": 86_400.0, "idle_timeout_seconds": 86_400.0 * 3}
-    async with running_scenario(tmp_path, clock=clock, scheduler=scheduler, **quiet) as (_, sc):
+    async with running_scenario(
+        tmp_path, database_url, clock=clock, scheduler=scheduler, **quiet
+    ) as (_, sc):
         ws, conv = await visitor_writes(sc, "Please call me")
         bad = await choose_callback(ws, conv, "12345")
         assert bad["type"] == "error" and "phone" in bad["message"]

@@ -111,10 +111,15 @@ async def test_resolved_history_pages_with_an_opaque_cursor(scenario: Scenario) 
         assert r.status_code == 422 and r.json()["code"] == "bad_cursor"
 
 
-async def test_snooze_wakes_at_its_time_and_when_the_visitor_writes(tmp_path: Path) -> None:
+async def test_snooze_wakes_at_its_time_and_when_the_visitor_writes(
+    tmp_path: Path, database_url: str
+) -> None:
     clock = ManualClock()
     scheduler = ManualScheduler(clock)
-    async with running_scenario(tmp_path, clock=clock, scheduler=scheduler) as (_srv, sc):
+    async with running_scenario(tmp_path, database_url, clock=clock, scheduler=scheduler) as (
+        _srv,
+        sc,
+    ):
         ws1, c1 = await visitor_writes(sc, "call me later")
         ws2, c2 = await visitor_writes(sc, "me too")
         wake_at = clock.now() + timedelta(hours=1)
