@@ -52,7 +52,7 @@ from tresen.web.errors import CatchAll, bounded_numbers, error_response, install
 from tresen.web.headers import NoSniff
 from tresen.web.proxies import TrustedProxies
 from tresen.web.widget import router as widget_router
-from tresen.wiring import frame_router, wire_assist, wire_listeners
+from tresen.wiring import frame_router, inbox_alarms, wire_assist, wire_inbox, wire_listeners
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -83,6 +83,8 @@ def create_app(
         suggester = Suggester()
         wire_assist(rt, suggester)
         await suggester.load(rt)
+        snoozes, reminders = inbox_alarms(rt)
+        wire_inbox(rt, snoozes, reminders)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
@@ -92,6 +94,8 @@ def create_app(
         if smtp is not None:
             await smtp.start()
         await imap.start()
+        snoozes.rearm()
+        reminders.rearm()
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.reports, app.state.telemetry = reports, telemetry
         app.state.smtp, app.state.imap = smtp, imap
@@ -100,6 +104,8 @@ def create_app(
         try:
             yield
         finally:
+            snoozes.stop()
+            reminders.stop()
             await gateway.stop()
             await imap.stop()
             if smtp is not None:

@@ -52,6 +52,7 @@ class ConversationState:
     meta: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    snoozed_until: datetime | None = None  # hidden from the active inbox views until then
 
     @classmethod
     def of(cls, conv: Any) -> ConversationState:
@@ -395,6 +396,33 @@ class CobrowseStopped(CobrowseEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationTagged(ConversationEvent):
+    """Tags were added to or removed from a conversation; ``tags`` is the set after the change."""
+
+    conversation: ConversationState
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    tags: tuple[str, ...]
+    by_agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSnoozed(ConversationEvent):
+    """An agent snoozed it until ``conversation.snoozed_until``: out of the active views."""
+
+    conversation: ConversationState
+    by_agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationWoke(ConversationEvent):
+    """A snooze ended: its time came (``time``), the visitor wrote, or an agent woke it."""
+
+    conversation: ConversationState
+    reason: Literal["time", "visitor", "agent"]
+
+
+@dataclass(frozen=True, slots=True)
 class MessageDeliveryChanged(ConversationEvent):
     """A message's delivery on its channel (an email) moved: ``sending`` again after a failure
     (``retry``), ``sent``, ``failed`` for good (``error`` says why), or ``skipped`` (read in
@@ -419,6 +447,41 @@ class MailboxChanged(Event):
     @property
     def key(self) -> object:
         return ("s", self.site_id)
+
+
+# ---- callbacks ---------------------------------------------------------------------------------
+
+
+class CallbackEvent(Event):
+    __slots__ = ()
+    callback_id: int
+
+    @property
+    def key(self) -> object:
+        return ("cb", self.callback_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackChanged(CallbackEvent):
+    """A callback was requested (``created``), taken, rescheduled, noted or done."""
+
+    callback_id: int
+    site_id: int
+    owner_id: int | None
+    status: str
+    remind_at: datetime | None
+    created: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDue(CallbackEvent):
+    """A callback's reminder time came: its owner (or, unowned, every console) is told."""
+
+    callback_id: int
+    site_id: int
+    owner_id: int | None
+    phone: str
+    conversation_id: int | None
 
 
 # ---- agents ----------------------------------------------------------------------------------

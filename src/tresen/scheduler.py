@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol
 
+from tresen.aio import spawn
 from tresen.clock import Clock, ManualClock
+
+log = logging.getLogger(__name__)
 
 
 class TimerHandle(Protocol):
@@ -94,3 +99,52 @@ class Repeating:
     def cancel(self) -> None:
         self.cancelled = True
         self._handle.cancel()
+
+
+class Alarm:
+    """One timer at the earliest due time of some stored work (a snooze's end, a callback's
+    reminder): ``next_due`` reads it, ``fire`` does what is due, then it is armed again. Call
+    ``rearm`` whenever the stored times may have changed. With the manual scheduler it rings
+    only as the test advances time, at the exact second."""
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        next_due: Callable[[], Awaitable[datetime | None]],
+        fire: Callable[[], Awaitable[object]],
+        name: str,
+    ) -> None:
+        self.scheduler, self.next_due, self.fire, self.name = scheduler, next_due, fire, name
+        self._handle: TimerHandle | None = None
+        self._lock = asyncio.Lock()
+        self.stopped = False
+
+    def rearm(self, *_: object) -> None:
+        if not self.stopped:
+            spawn(self._arm(), name=f"{self.name}.arm")
+
+    async def _arm(self) -> None:
+        async with self._lock:
+            when = await self.next_due()
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            if when is not None and not self.stopped:
+                self._handle = self.scheduler.call_at(when.timestamp(), self._ring)
+
+    def _ring(self) -> None:
+        if not self.stopped:
+            spawn(self._run(), name=f"{self.name}.fire")
+
+    async def _run(self) -> None:
+        try:
+            await self.fire()
+        except Exception:  # logged; armed again at the next change (no hot loop on a fault)
+            log.exception("%s failed", self.name)
+            return
+        await self._arm()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self._handle is not None:
+            self._handle.cancel()

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     sticky_seconds: float = 30.0  # a returning customer waits this long for their last agent
     priority_segments: list[str] = ["gold", "platinum", "vip"]
     overflow_wait_seconds: float = 180.0  # offer message/callback/bot beyond this wait
+    callback_region: str = "DE"  # callback numbers without +<country> are read as from here
     auto_away_seconds: float = 60.0  # agent with no console connected turns away after this
     abandon_after_seconds: float = 60.0  # a queued visitor gone this long counts as abandoned
     email_slots: int = Field(default=1, ge=0)  # email items an agent holds beside chats

@@ -18,10 +18,13 @@ from tresen.channels.imap import ImapService
 from tresen.channels.outbox import OutboxWorker, wants_delivery
 from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
+from tresen.conversations import organize
 from tresen.events import (
     AgentSessionsEnded,
     AgentStatusChanged,
     ArticleChanged,
+    CallbackChanged,
+    CallbackDue,
     CannedChanged,
     CapacityChanged,
     CobrowseChanged,
@@ -37,8 +40,11 @@ from tresen.events import (
     ConversationRead,
     ConversationReopened,
     ConversationResolved,
+    ConversationSnoozed,
     ConversationStatusChanged,
+    ConversationTagged,
     ConversationTransferred,
+    ConversationWoke,
     MailboxChanged,
     MessageCreated,
     MessageDeliveryChanged,
@@ -53,14 +59,17 @@ from tresen.events import (
 )
 from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
+from tresen.gateway.inbox_delivery import InboxDelivery
 from tresen.radar import frames as radar_frames
 from tresen.radar.live import RadarService
 from tresen.realtime.protocol import TRACK_MAX_BYTES
 from tresen.reports.prometheus import Telemetry
 from tresen.reports.store import ReportStore
+from tresen.routing import callbacks
 from tresen.routing import frames as routing_frames
 from tresen.routing.service import RoutingService
 from tresen.runtime import Runtime
+from tresen.scheduler import Alarm
 from tresen.settings import Settings
 
 # A conversation changed hands or state: the inbox, routing and the radar care.
@@ -146,6 +155,45 @@ def wire_assist(rt: Runtime, suggester: Suggester) -> None:
         name="assist.index.answers",
     )
     on(SuggestionPicked, do=suggester.on_picked, mode="now", everywhere=True)
+def wire_inbox(rt: Runtime, snoozes: Alarm, reminders: Alarm) -> None:
+    """The inbox: snoozes end at their time or when the visitor writes; callbacks remind their
+    owner at their time; consoles hear of tags, snoozes and callbacks (docs/inbox.md)."""
+    on = rt.events.on
+    deliver = InboxDelivery(rt.bus)
+    on(ConversationSnoozed, ConversationWoke, do=Delivery(rt.bus).conversation, mode="now")
+    on(ConversationTagged, do=deliver.tags, mode="now")
+    on(CallbackChanged, do=deliver.callback, mode="now")
+    on(CallbackDue, do=deliver.callback_due, mode="now")
+    # the times to keep changed: arm the alarm at the earliest one again
+    on(ConversationSnoozed, ConversationWoke, do=snoozes.rearm, mode="now", name="inbox.snoozes")
+    on(CallbackChanged, do=reminders.rearm, mode="now", name="inbox.reminders")
+    on(
+        MessageCreated,
+        do=partial(wake_on_visitor_message, rt),
+        when=lambda e: e.author_kind == "visitor" and e.conversation.snoozed_until is not None,
+        name="inbox.wake_on_visitor",
+    )
+
+
+async def wake_on_visitor_message(rt: Runtime, event: MessageCreated) -> None:
+    await organize.do_wake(rt, event.conversation.id, "visitor")
+
+
+def inbox_alarms(rt: Runtime) -> tuple[Alarm, Alarm]:
+    """(snooze ends, callback reminders), on the injected scheduler."""
+    snoozes = Alarm(
+        rt.scheduler,
+        partial(organize.next_snooze_end, rt),
+        partial(organize.do_wake_due, rt),
+        "inbox.snoozes",
+    )
+    reminders = Alarm(
+        rt.scheduler,
+        partial(callbacks.next_reminder, rt),
+        partial(callbacks.do_remind_due, rt),
+        "inbox.reminders",
+    )
+    return snoozes, reminders
 
 
 def wire_reports(rt: Runtime, reports: ReportStore, telemetry: Telemetry | None = None) -> None:

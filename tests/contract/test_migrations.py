@@ -29,5 +29,15 @@ async def test_migrations_match_the_models(database_url: str) -> None:
             changes = await conn.run_sync(diff)
     finally:
         await engine.dispose()
-    tables = [c for c in changes if c[0] in ("add_table", "remove_table", "add_column")]
+    tables = [
+        c
+        for c in changes
+        if c[0] in ("add_table", "remove_table", "add_column") and not _full_text(c)
+    ]
     assert tables == [], tables
+
+
+def _full_text(change: tuple[Any, ...]) -> bool:
+    """SQLite's FTS5 table over messages and its shadow tables (0016_inbox) are not models: the
+    search query names them itself (conversations/search.py)."""
+    return change[0] == "remove_table" and change[1].name.startswith("messages_fts")

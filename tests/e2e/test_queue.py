@@ -167,6 +167,11 @@ def test_callback_request_is_confirmed(
     _send_from_visitor(page, "Please call me")
     options = frame.get_by_role("group")
     options.get_by_role("button", name="Request a callback").click()
+    # a number nobody can call: refused, and the form comes back with it to correct
+    options.get_by_label("Your phone number").fill("12")
+    options.get_by_role("button", name="Request callback").click()
+    frame.get_by_role("alert").filter(has_text="does not look like a phone number").wait_for()
+    assert options.get_by_label("Your phone number").input_value() == "12"
     options.get_by_label("Your phone number").fill("+49 40 123456")
     options.get_by_label("When suits you? (optional)").fill("after 6 pm")
     options.get_by_role("button", name="Request callback").click()

@@ -5,6 +5,7 @@ import { KnowledgeBase } from "./assist/KnowledgeBase";
 import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
 import { api, ApiError, setCsrf } from "./api";
+import { Callbacks } from "./Callbacks";
 import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
 import { ContextPanel } from "./ContextPanel";
@@ -18,10 +19,21 @@ import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "radar" | "kb" | "canned" | "supervisor" | "reports" | "rules" | "sites" | "agents";
+type View =
+  | "chats"
+  | "callbacks"
+  | "radar"
+  | "kb"
+  | "canned"
+  | "supervisor"
+  | "reports"
+  | "rules"
+  | "sites"
+  | "agents";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
+  callbacks: "/console/callbacks",
   radar: "/console/radar",
   kb: "/console/kb",
   canned: "/console/canned",
@@ -149,6 +161,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         <strong class="brand">Tresen</strong>
         <nav class="views">
           {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
+          {tab("callbacks", `Callbacks${store.callbacks.dueNow ? ` (${store.callbacks.dueNow})` : ""}`)}
           {/* a count only while the list is live: otherwise we do not know it */}
           {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
           {tab("kb", "Knowledge base")}
@@ -205,6 +218,15 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         </div>
       )}
       {view === "chats" && <Chats store={store} />}
+      {view === "callbacks" && (
+        <Callbacks
+          store={store}
+          openChat={(id) => {
+            go("chats");
+            void store.open(id);
+          }}
+        />
+      )}
       {view === "radar" && <Radar store={store} />}
       {view === "kb" && <KnowledgeBase store={store} />}
       {view === "canned" && <CannedEditor store={store} />}

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { CobrowseBar } from "./cobrowse/CobrowsePanel";
 import { Composer } from "./Composer";
+import { ConvTools } from "./ConvTools";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
 import { deliveryText, type Delivery } from "./deliveries";
 import type { Store } from "./store";
@@ -127,6 +128,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       </header>
       <OfferBanner store={store} conv={conv} />
       <RoutingInfo conv={conv} />
+      <ConvTools store={store} conv={conv} />
       <CobrowseBar store={store} convId={convId} />
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
       <div

@@ -1,60 +1,166 @@
+import { useState } from "preact/hooks";
+import { highlightRuns, snoozeUntil, type SearchHit } from "./inboxViews";
 import type { Store } from "./store";
-import { timeOf } from "./text";
+import { dateTimeOf, timeOf } from "./text";
+import type { Conv } from "./types";
 import { visitorName } from "./types";
 
-export function Inbox({ store }: { store: Store }) {
-  const list = store.inbox();
+const VIEWS: [string, string][] = [
+  ["mine", "Mine"],
+  ["unassigned", "Unassigned"],
+  ["all", "All open"],
+  ["snoozed", "Snoozed"],
+  ["resolved", "Resolved"],
+];
+
+function viewLabel(view: string): string {
+  const hit = VIEWS.find(([v]) => v === view);
+  if (hit) return hit[1];
+  const [kind, value] = view.split(/:(.*)/s);
+  return kind === "tag" ? `#${value}` : value === "email" ? "✉ Email" : value;
+}
+
+function ViewList({ store }: { store: Store }) {
+  const v = store.views;
+  const n = v.counts;
+  const item = (view: string, count: number | undefined) => (
+    <li key={view}>
+      <button class={"view-item" + (v.view === view ? " on" : "")} aria-current={v.view === view ? "true" : undefined}
+        data-inbox-view={view} onClick={() => v.setView(view)}>
+        <span dir="auto">{viewLabel(view)}</span>
+        {count !== undefined && <span class="count" data-testid="view-count">{count}</span>}
+      </button>
+    </li>
+  );
+  const channels = Object.entries(n?.channels ?? {}).sort();
+  const tags = Object.entries(n?.tags ?? {}).sort();
   return (
-    <nav class="inbox" aria-label="Open conversations">
-      <h2>
-        Open conversations <span class="count">{list.length}</span>
-      </h2>
-      {list.length === 0 && <p class="empty">No open conversations.</p>}
-      <ul>
-        {list.map((c) => {
-          const last = c.last_message;
-          const typing = store.typing.get(c.id);
-          return (
-            <li key={c.id}>
-              <button
-                class={"conv-item" + (store.active === c.id ? " active" : "") + (c.unread ? " has-unread" : "")}
-                data-conv={c.id}
-                onClick={() => void store.open(c.id)}
-              >
-                <span class="conv-top">
-                  <span class="conv-name" dir="auto">
-                    {visitorName(c.visitor, c.visitor_id)}
-                  </span>
-                  {c.unread > 0 && (
-                    <span class="unread" data-testid="unread" aria-label={`${c.unread} unread`}>
-                      {c.unread}
-                    </span>
-                  )}
-                  <span class="conv-time">{timeOf(c.updated_at)}</span>
-                </span>
-                <span class="conv-preview" dir="auto">
-                  {typing ? (
-                    "typing…"
-                  ) : last ? (
-                    <>
-                      {last.internal ? "📝 " : last.author_kind === "agent" ? "Agent: " : ""}
-                      <bdi>{last.body}</bdi>
-                    </>
-                  ) : (
-                    "(no messages yet)"
-                  )}
-                </span>
-                <span class="conv-meta">
-                  #{c.id} · {c.status}
-                  {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : c.channel}</span>}
-                  {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
-                  {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
-                </span>
-              </button>
-            </li>
-          );
-        })}
-      </ul>
+    <ul class="view-list">
+      {VIEWS.map(([view]) => item(view, n ? (n as any)[view] : undefined))}
+      {channels.length > 1 && channels.map(([ch, c]) => item(`channel:${ch}`, c))}
+      {tags.map(([tag, c]) => item(`tag:${tag}`, c))}
+    </ul>
+  );
+}
+
+function Hit({ h, store }: { h: SearchHit; store: Store }) {
+  return (
+    <li>
+      <button class="search-hit" data-hit={h.message_id} onClick={() => void store.open(h.conversation_id)}>
+        <span class="conv-top">
+          <span class="conv-name" dir="auto">{h.visitor_name || `Conversation #${h.conversation_id}`}</span>
+          <span class="conv-time">{dateTimeOf(h.created_at)}</span>
+        </span>
+        <span class="hit-snippet" dir="auto">
+          {highlightRuns(h.snippet, h.highlights).map((r, i) => (r.hit ? <mark key={i}>{r.text}</mark> : r.text))}
+        </span>
+        <span class="conv-meta">#{h.conversation_id} · {h.status}{h.internal ? " · note" : ""}</span>
+      </button>
+    </li>
+  );
+}
+
+function Search({ store }: { store: Store }) {
+  const v = store.views;
+  const [q, setQ] = useState(v.query);
+  return (
+    <form class="inbox-search" role="search" onSubmit={(e) => { e.preventDefault(); void v.search(q); }}>
+      <input type="search" name="q" value={q} maxLength={500} placeholder="Search messages"
+        aria-label="Search messages" onInput={(e) => { setQ(e.currentTarget.value); if (!e.currentTarget.value) v.clearSearch(); }} />
+      <button type="submit">Search</button>
+    </form>
+  );
+}
+
+function BulkBar({ store }: { store: Store }) {
+  const v = store.views;
+  const [tag, setTag] = useState("");
+  if (!v.selected.size) return null;
+  const run = (action: string, extra: Record<string, unknown> = {}) =>
+    v.bulk(action, extra).then((t) => store.flash(t), (e) => store.flash(e.message));
+  return (
+    <div class="bulk-bar" role="toolbar" aria-label={`${v.selected.size} selected`}>
+      <span>{v.selected.size} selected</span>
+      <button data-bulk="assign" onClick={() => void run("assign", { assignee_id: store.me.id })}>Assign to me</button>
+      <button data-bulk="resolve" onClick={() => void run("resolve")}>Resolve</button>
+      <button data-bulk="snooze" onClick={() => void run("snooze", { until: snoozeUntil("1h").toISOString() })}>Snooze 1 h</button>
+      <input value={tag} aria-label="Tag for the selection" placeholder="tag" maxLength={40} onInput={(e) => setTag(e.currentTarget.value)} />
+      <button data-bulk="tag" disabled={!tag.trim()} onClick={() => void run("tag", { tags: [tag] })}>Tag</button>
+    </div>
+  );
+}
+
+function ConvRow({ c, store }: { c: Conv; store: Store }) {
+  const last = c.last_message;
+  const typing = store.typing.get(c.id);
+  return (
+    <li class="conv-row">
+      <input type="checkbox" class="conv-select" aria-label={`Select conversation #${c.id}`}
+        checked={store.views.selected.has(c.id)} onChange={() => store.views.toggle(c.id)} />
+      <button
+        class={"conv-item" + (store.active === c.id ? " active" : "") + (c.unread ? " has-unread" : "")}
+        data-conv={c.id}
+        onClick={() => void store.open(c.id)}
+      >
+        <span class="conv-top">
+          <span class="conv-name" dir="auto">{visitorName(c.visitor, c.visitor_id)}</span>
+          {c.unread > 0 && (
+            <span class="unread" data-testid="unread" aria-label={`${c.unread} unread`}>{c.unread}</span>
+          )}
+          <span class="conv-time">{timeOf(c.updated_at)}</span>
+        </span>
+        <span class="conv-preview" dir="auto">
+          {typing ? "typing…" : last ? (
+            <>
+              {last.internal ? "📝 " : last.author_kind === "agent" ? "Agent: " : ""}
+              <bdi>{last.body}</bdi>
+            </>
+          ) : "(no messages yet)"}
+        </span>
+        <span class="conv-meta">
+          #{c.id} · {c.status}
+          {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : c.channel}</span>}
+          {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
+          {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
+          {c.snoozed_until && <span class="conv-snoozed"> · snoozed until {dateTimeOf(c.snoozed_until)}</span>}
+          {(c.tags ?? []).map((t) => <span key={t} class="tag-chip" dir="auto"> #{t}</span>)}
+        </span>
+      </button>
+    </li>
+  );
+}
+
+export function Inbox({ store }: { store: Store }) {
+  const v = store.views;
+  const resolved = v.view === "resolved";
+  const list = resolved ? v.resolved : v.filter(store.inbox());
+  return (
+    <nav class="inbox" aria-label="Conversations">
+      <Search key={v.hits === null ? "idle" : v.query} store={store} />
+      {v.hits !== null ? (
+        <section class="search-results" aria-label="Search results" aria-live="polite">
+          <h2>
+            Results <span class="count">{v.hits.length}</span>{" "}
+            <button class="link" onClick={() => v.clearSearch()}>Clear</button>
+          </h2>
+          {v.searchError && <p class="error" role="alert">{v.searchError}</p>}
+          {!v.searchError && v.hits.length === 0 && <p class="empty">No message matches.</p>}
+          <ul>{v.hits.map((h) => <Hit key={h.message_id} h={h} store={store} />)}</ul>
+        </section>
+      ) : (
+        <>
+          <ViewList store={store} />
+          <h2>
+            {resolved ? "Resolved conversations" : viewLabel(v.view)} <span class="count">{list.length}</span>
+          </h2>
+          <BulkBar store={store} />
+          {list.length === 0 && <p class="empty">No conversations here.</p>}
+          <ul>{list.map((c) => <ConvRow key={c.id} c={c} store={store} />)}</ul>
+          {resolved && v.resolvedCursor && (
+            <button class="older" onClick={() => void v.loadResolved(true)}>Older</button>
+          )}
+        </>
+      )}
     </nav>
   );
 }

@@ -8,6 +8,8 @@ import { api } from "./api";
 import { Cobrowse } from "./cobrowse/manager";
 import { Deliveries } from "./deliveries";
 import { LiveVisitors } from "./liveVisitors";
+import { Callbacks } from "./callbackList";
+import { InboxViews } from "./inboxViews";
 import { beep, desktopNotify } from "./notify";
 import { agentLink, type SocketState } from "./socket";
 import type { Agent, Conv, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
@@ -45,6 +47,9 @@ export class Store {
   /** Channel deliveries (email) of agents' messages. */
   deliveries = new Deliveries(() => this.changed());
   notice = "";
+  /** Inbox views, counts, search, selection (inboxViews.ts); callbacks (callbacks.ts). */
+  views: InboxViews;
+  callbacks: Callbacks;
   private lastUsed = new Map<number, number>();
   private readSent = new Map<number, number>();
   private typingSent = new Map<number, number>();
@@ -64,6 +69,12 @@ export class Store {
       down: () => this.outbox.disconnected(),
       authLost: () => this.onAuthLost(),
     });
+    this.views = new InboxViews(() => this.changed(), () => this.me.id);
+    this.callbacks = new Callbacks(
+      () => this.changed(),
+      (text) => this.flash(text),
+      (id) => void this.open(id),
+    );
     this.radar = new LiveVisitors({
       send: (f) => this.socket.send(f),
       changed: () => this.changed(),
@@ -89,6 +100,7 @@ export class Store {
 
   async start(): Promise<void> {
     await this.loadInbox();
+    void this.views.refreshCounts();
     this.socket.start();
     this.timers.push(
       window.setInterval(() => this.flushOutbox(), RESEND_TICK_MS),
@@ -285,7 +297,26 @@ export class Store {
 
   private mergeConv(c: Conv): void {
     const old = this.convs.get(c.id);
-    this.convs.set(c.id, { ...c, visitor: old?.visitor, last_message: old?.last_message, unread: old?.unread ?? 0 });
+    this.convs.set(c.id, {
+      ...c,
+      visitor: old?.visitor,
+      last_message: old?.last_message,
+      unread: old?.unread ?? 0,
+      tags: c.tags ?? old?.tags ?? [],
+    });
+    this.views.stale();
+    this.changed();
+  }
+
+  /** A conversation snoozed or woken by this console (the frame follows for the others). */
+  mergeSnooze(c: Conv): void {
+    this.mergeConv(c);
+  }
+
+  setTags(id: number, tags: string[]): void {
+    const conv = this.convs.get(id);
+    if (conv) conv.tags = tags;
+    this.views.stale();
     this.changed();
   }
 
@@ -429,6 +460,12 @@ export class Store {
         break;
       case "radar":
         this.radar.onFrame(f);
+        break;
+      case "tags":
+        this.setTags(f.conversation_id, f.tags);
+        break;
+      case "callback":
+        this.callbacks.onFrame(f.callback, f.due);
         break;
       case "error":
         this.onError(f);

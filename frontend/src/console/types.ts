@@ -58,6 +58,8 @@ export interface Conv {
   visitor?: VisitorBrief | null;
   last_message?: Preview | null;
   unread: number;
+  tags?: string[];
+  snoozed_until?: string | null;
 }
 
 export interface ConvMeta {

@@ -199,6 +199,8 @@ export type ServerFrame =
   | CobrowseCommandFrame
   | CobrowseNoticeFrame
   | { type: "cobrowse_code"; code: string; expires_in: number }
+  | { type: "tags"; conversation_id: number; tags: string[] }
+  | { type: "callback"; callback: Record<string, unknown>; due: boolean }
   | { type: "ping" }
   | { type: "pong" };
 

@@ -350,10 +350,10 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
 
 /** The waiting visitor's other ways: keep waiting, leave a message, a callback, the bot. */
 function Overflow({ chat, t, o }: { chat: Chat; t: Strings; o: OverflowInfo }) {
-  const [mode, setMode] = useState<"pick" | "message" | "callback">("pick");
+  const [mode, setMode] = useState<"pick" | "message" | "callback">(chat.badPhone !== null ? "callback" : "pick");
   const [email, setEmail] = useState("");
   const [note, setNote] = useState("");
-  const [phone, setPhone] = useState("");
+  const [phone, setPhone] = useState(chat.badPhone ?? "");
   const [when, setWhen] = useState("");
   const head = o.reason === "nobody_online" ? t.overflowNobody : t.overflowLong(o.wait);
   // Honest: with nobody online, waiting is not the suggested way.
@@ -411,8 +411,11 @@ function Overflow({ chat, t, o }: { chat: Chat; t: Strings; o: OverflowInfo }) {
         <form class="ofrm" onSubmit={sendCallback}>
           <label>
             <span>{t.phoneLabel}</span>
-            <input type="tel" required autocomplete="tel" maxLength={40} value={phone} onInput={(e) => setPhone(e.currentTarget.value)} />
+            <input type="tel" required autocomplete="tel" maxLength={40} value={phone}
+              aria-invalid={chat.badPhone !== null ? "true" : undefined} aria-describedby={chat.badPhone !== null ? "tw-bad-phone" : undefined}
+              onInput={(e) => setPhone(e.currentTarget.value)} />
           </label>
+          {chat.badPhone !== null && <p id="tw-bad-phone" class="oerr" role="alert">{t.badPhone}</p>}
           <label>
             <span>{t.whenLabel}</span>
             <input maxLength={100} value={when} onInput={(e) => setWhen(e.currentTarget.value)} />

@@ -45,6 +45,10 @@ export class Chat {
   onAnyFrame: (f: { type: string; [k: string]: unknown }) => void = () => {};
   /** Given in the offline form: when the new chat overflows, leave the message for email. */
   offlineEmail: string | null = null;
+  /** The callback number the server refused (bad_phone), shown again to be corrected. */
+  badPhone: string | null = null;
+  private lastOverflow: ChatState["overflow"] = null;
+  private triedPhone: string | null = null;
 
   private token: string | null = null;
   /** Unacknowledged sends; their conversation is the chat's current one when they go out. */
@@ -384,6 +388,9 @@ export class Chat {
   chooseQueue(choice: QueueChoice, details: Record<string, string> = {}): void {
     const conv = this.state.conversationId;
     if (conv === null) return;
+    this.lastOverflow = this.state.overflow;
+    this.triedPhone = details.phone ?? null;
+    this.badPhone = null;
     const frame: Record<string, unknown> = { type: "queue_choice", conversation_id: conv, choice };
     for (const [k, v] of Object.entries(details)) if (v.trim()) frame[k] = v.trim();
     this.tracking.control(frame);
@@ -502,7 +509,15 @@ export class Chat {
   }
 
   private onError(code: string, message: string, ref: string | null): void {
-    if (!ref) return;
+    if (!ref) {
+      if (code === "bad_phone" && this.lastOverflow) {
+        // the callback was refused: the choices come back, with the number to correct
+        this.state.overflow = this.lastOverflow;
+        this.badPhone = this.triedPhone ?? "";
+        this.changed();
+      }
+      return;
+    }
     const o = this.outbox.refuse(ref, code, message);
     if (!o) return;
     if (o.status === "failed") {

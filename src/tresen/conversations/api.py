@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from tresen.auth.deps import RT, AgentDep
 from tresen.conversations import actions
+from tresen.conversations.organize import tags_of
 from tresen.conversations.queries import (
     access_conversation_by_id,
     list_conversations,
@@ -44,7 +45,8 @@ async def get_conversations(
 @router.get("/{conversation_id}")
 async def get_conversation(conversation_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
     async with rt.db.read() as s:
-        return conversation_dict(await access_conversation_by_id(s, who, conversation_id))
+        conv = await access_conversation_by_id(s, who, conversation_id)
+        return {**conversation_dict(conv), "tags": await tags_of(s, conv.id)}
 
 
 @router.get("/{conversation_id}/messages")

@@ -1,6 +1,5 @@
-"""The console's inbox: conversations with their visitor, last message preview and unread count.
-
-One query for the list instead of one request per conversation. Read-only; agents only.
+"""The console's inbox: conversations with their visitor, last message preview, unread count and
+tags; views with counts, pages of a view behind a cursor, full-text search. Read-only; agents only.
 """
 
 from __future__ import annotations
@@ -8,10 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.auth.deps import RT, AgentDep
+from tresen.conversations.search import search_messages
+from tresen.conversations.views import (
+    View,
+    tag_counts,
+    tags_by_conversation,
+    unread_count,
+    view_counts,
+    view_page,
+)
 from tresen.conversations.wire import conversation_dict
 from tresen.storage.models import Conversation, Message, Visitor
 
@@ -41,18 +49,8 @@ def visitor_brief(v: Visitor | None) -> dict[str, Any] | None:
 async def inbox_rows(
     s: AsyncSession, statuses: list[str], limit: int
 ) -> list[tuple[Conversation, Visitor | None, Message | None, int]]:
-    unread = (
-        select(func.count(Message.id))
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.author_kind == "visitor",
-            Message.seq > Conversation.agent_read_seq,
-        )
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
     stmt = (
-        select(Conversation, Visitor, Message, unread)
+        select(Conversation, Visitor, Message, unread_count())
         .outerjoin(Visitor, Visitor.id == Conversation.visitor_id)
         .outerjoin(
             Message,
@@ -65,6 +63,22 @@ async def inbox_rows(
     return [(c, v, m, int(n or 0)) for c, v, m, n in (await s.execute(stmt)).all()]
 
 
+async def _render(
+    s: AsyncSession, rows: list[tuple[Conversation, Visitor | None, Message | None, int]]
+) -> list[dict[str, Any]]:
+    tags = await tags_by_conversation(s, [c.id for c, *_ in rows])
+    return [
+        {
+            **conversation_dict(c),
+            "visitor": visitor_brief(v),
+            "last_message": preview(m),
+            "unread": n,
+            "tags": tags[c.id],
+        }
+        for c, v, m, n in rows
+    ]
+
+
 @router.get("/inbox")
 async def inbox(
     rt: RT,
@@ -73,13 +87,43 @@ async def inbox(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     async with rt.db.read() as s:
-        rows = await inbox_rows(s, status, limit)
-    return [
-        {
-            **conversation_dict(c),
-            "visitor": visitor_brief(v),
-            "last_message": preview(m),
-            "unread": n,
-        }
-        for c, v, m, n in rows
-    ]
+        return await _render(s, await inbox_rows(s, status, limit))
+
+
+@router.get("/views")
+async def views(rt: RT, who: AgentDep) -> dict[str, Any]:
+    """How many conversations each view holds: mine, unassigned, all, snoozed, resolved, and
+    per channel and tag (of the active ones)."""
+    async with rt.db.read() as s:
+        return await view_counts(s, who)
+
+
+@router.get("/views/{name}")
+async def view(
+    name: str, rt: RT, who: AgentDep, cursor: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """One page of a view, newest first; ``next_cursor`` fetches the next (None: no more)."""
+    parsed = View.parse(name)
+    async with rt.db.read() as s:
+        rows, next_cursor = await view_page(s, who, parsed, cursor=cursor, limit=limit)
+        return {"items": await _render(s, rows), "next_cursor": next_cursor}
+
+
+@router.get("/tags")
+async def tags(rt: RT, who: AgentDep) -> list[dict[str, Any]]:
+    async with rt.db.read() as s:
+        return await tag_counts(s, who)
+
+
+@router.get("/search")
+async def search(
+    rt: RT, who: AgentDep, q: str = "", limit: int = 20, before_id: int | None = None
+) -> dict[str, Any]:
+    """Messages holding every word of ``q``, newest first, each with a plain-text snippet and
+    the [start, end) offsets of the words in it. ``before_id`` pages on."""
+    async with rt.db.read() as s:
+        hits = await search_messages(s, who, q, limit=limit, before_id=before_id)
+    return {
+        "results": [h.as_dict() for h in hits],
+        "next_before_id": hits[-1].message_id if len(hits) == max(1, min(limit, 50)) else None,
+    }

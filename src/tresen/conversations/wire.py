@@ -59,6 +59,7 @@ def conversation_dict(
             queued_at=conv.queued_at.isoformat() if conv.queued_at else None,
             offered_to=conv.offered_to,
             meta=conv.meta or {},
+            snoozed_until=conv.snoozed_until.isoformat() if conv.snoozed_until else None,
         )
     return data
 

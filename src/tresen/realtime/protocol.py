@@ -483,6 +483,22 @@ class CobrowseCodeOut(_Out):
     expires_in: int
 
 
+class TagsOut(_Out):
+    """A conversation's tags changed (the inbox: views by tag and their counts)."""
+
+    type: Literal["tags"] = "tags"
+    conversation_id: int
+    tags: list[str]
+
+
+class CallbackOut(_Out):
+    """A callback was requested or changed; ``due`` when its reminder time came."""
+
+    type: Literal["callback"] = "callback"
+    callback: dict[str, Any]
+    due: bool = False
+
+
 class ErrorOut(_Out):
     type: Literal["error"] = "error"
     code: str

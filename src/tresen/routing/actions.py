@@ -23,6 +23,7 @@ from tresen.events import (
     record,
 )
 from tresen.principal import Principal
+from tresen.routing.callbacks import add_requested_callback, parse_phone, record_requested
 from tresen.routing.dispatcher import LOCK_KEY
 from tresen.routing.queue import agent_loads, waiting_filter
 from tresen.runtime import Runtime
@@ -123,7 +124,15 @@ async def check_queue_choice(
         conv = await access_conversation_by_id(s, who, conv_id, lock=True)
         if conv.queued_at is None or conv.assignee_id is not None or conv.status != "open":
             raise Conflict("this conversation is not waiting in the queue", code="not_queued")
+        phone = ""
+        if choice == "callback":  # a number we can call (stored as E.164), or a clear error now
+            raw = _field(details, "phone", 40, required=True)
+            phone = parse_phone(raw, rt.settings.callback_region)
         summary = _apply_choice(conv, choice, details, now)
+        if choice == "callback":  # a work item of its own (routing/callbacks.py)
+            cb = add_requested_callback(s, conv, phone, _field(details, "when", 100), now)
+            await s.flush()
+            record_requested(s, cb)
         if choice == "message" and details.get("email"):
             visitor = await s.get(Visitor, who.id)
             if visitor is not None and not visitor.email:

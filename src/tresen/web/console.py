@@ -10,12 +10,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from tresen.conversations.inbox_api import router as inbox_router
+from tresen.conversations.organize_api import router as organize_router
+from tresen.routing.callbacks_api import router as callbacks_router
 from tresen.visitors.context_api import router as context_router
 from tresen.web.assets import asset
 
 router = APIRouter(include_in_schema=False)
 router.include_router(inbox_router)
 router.include_router(context_router)
+router.include_router(organize_router)
+router.include_router(callbacks_router)
 
 CSP = (
     "default-src 'self'",

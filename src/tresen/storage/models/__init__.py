@@ -13,6 +13,7 @@ from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, Suppo
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
+from tresen.storage.models.inbox import Callback, ConversationTag
 from tresen.storage.models.invite import ChatInvite
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
@@ -25,12 +26,14 @@ __all__ = [
     "Agent",
     "AgentSession",
     "Base",
+    "Callback",
     "CannedResponse",
     "CapacitySample",
     "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
     "Conversation",
+    "ConversationTag",
     "FaqEntry",
     "InboundMail",
     "KbArticle",

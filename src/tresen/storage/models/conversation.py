@@ -15,7 +15,10 @@ class Conversation(Base):
     """A thread between a visitor and agents. ``last_seq`` numbers its messages."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_status_updated", "status", "updated_at"),)
+    __table_args__ = (
+        Index("ix_conversations_status_updated", "status", "updated_at"),
+        Index("ix_conversations_status_closed", "status", "closed_at"),  # the resolved history
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -48,3 +51,5 @@ class Conversation(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Snoozed: hidden from the active inbox views until then (docs/inbox.md).
+    snoozed_until: Mapped[datetime | None] = mapped_column(default=None, index=True)
