@@ -48,6 +48,8 @@ from tresen.web.errors import CatchAll, bounded_numbers, error_response, install
 from tresen.web.headers import NoSniff
 from tresen.web.proxies import TrustedProxies
 from tresen.web.widget import router as widget_router
+from tresen.webhooks.api import router as webhooks_router
+from tresen.webhooks.worker import WebhookWorker
 from tresen.wiring import frame_router, wire_listeners
 
 log = logging.getLogger(__name__)
@@ -76,19 +78,21 @@ def create_app(
         reports, telemetry = ReportStore(rt), Telemetry(rt)
         outbox = OutboxWorker(rt, [EmailChannel(rt)])
         imap = ImapService(rt)
-        wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap)
+        webhooks = WebhookWorker(rt)
+        wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap, webhooks)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
         reports.start()
         await outbox.start()
+        await webhooks.start()
         smtp = SmtpListener(rt) if settings.smtp_enabled else None
         if smtp is not None:
             await smtp.start()
         await imap.start()
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.reports, app.state.telemetry = reports, telemetry
-        app.state.smtp, app.state.imap = smtp, imap
+        app.state.smtp, app.state.imap, app.state.webhooks = smtp, imap, webhooks
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
@@ -98,6 +102,7 @@ def create_app(
             if smtp is not None:
                 await smtp.stop()
             await outbox.stop()
+            await webhooks.stop()
             await reports.stop()
             await rt.routing.stop()
             await rt.radar.stop()
@@ -125,6 +130,7 @@ def create_app(
         metrics_router,
         channels_router,
         invites_router,
+        webhooks_router,
         ws_router,
         console_router,
         widget_router,
