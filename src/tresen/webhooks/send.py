@@ -8,6 +8,7 @@ refuse a ``t`` older than a few minutes, so a captured request cannot be replaye
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -87,6 +88,7 @@ class Outcome:
 
 class Sender:
     def __init__(self, timeout: float, resolver: Resolver = resolve) -> None:
+        self.timeout = timeout
         self.client = httpx.AsyncClient(
             transport=PinnedTransport(resolver),
             timeout=timeout,
@@ -101,6 +103,15 @@ class Sender:
         self, url: str, body: bytes, headers: dict[str, str], *, allow_private: bool
     ) -> Outcome:
         started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout):  # the whole exchange, not each read
+                return await self._send(url, body, headers, allow_private, started)
+        except TimeoutError:
+            return Outcome(None, f"timed out after {self.timeout:g} s", "", _ms(started))
+
+    async def _send(
+        self, url: str, body: bytes, headers: dict[str, str], allow_private: bool, started: float
+    ) -> Outcome:
         try:
             request = self.client.build_request(
                 "POST",

@@ -30,7 +30,6 @@ from tresen.webhooks.outbox import WebhookOutbox
 from tresen.webhooks.send import Outcome, Sender, signature_header
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 120.0
 MAX_BACKOFF_SECONDS = 3600.0
 SWEEP_BATCH = 200
 SECRET_PURPOSE = "webhook-secret"
@@ -58,6 +57,9 @@ class WebhookWorker:
         self._timers: dict[float, TimerHandle] = {}
         self._slots = asyncio.Semaphore(max(1, settings.webhooks_concurrency))
         self.attempts = 0
+        # A request is bounded by the timeout: a claim outlives it, and a crashed node's
+        # claims free up soon after.
+        self.lease_seconds = 2 * settings.webhooks_timeout_seconds + 5
 
     def install(self) -> None:
         """Write deliveries in every committing transaction from now on."""
@@ -111,7 +113,7 @@ class WebhookWorker:
         while True:
             now = self.rt.clock.now()
             ids = await due_ids(self.rt.db, WebhookDelivery, now, SWEEP_BATCH)
-            rows = await claim(self.rt.db, WebhookDelivery, ids, now, LEASE_SECONDS)
+            rows = await claim(self.rt.db, WebhookDelivery, ids, now, self.lease_seconds)
             await asyncio.gather(*(self._deliver(row) for row in rows))
             if len(ids) < SWEEP_BATCH:
                 return
