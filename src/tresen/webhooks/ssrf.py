@@ -34,7 +34,7 @@ def forbidden_reason(ip: IP) -> str | None:
         embedded = ip.ipv4_mapped or ip.sixtofour
         if embedded is not None:
             return forbidden_reason(embedded)
-    for reason in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
+    for reason in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{reason}"):
             return reason.replace("_", "-")
     return None if ip.is_global else "non-public"
