@@ -2,6 +2,7 @@ import { useEffect, useReducer, useState } from "preact/hooks";
 import { Agents } from "./admin/Agents";
 import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
+import { Webhooks } from "./admin/Webhooks";
 import { api, ApiError, setCsrf } from "./api";
 import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
@@ -16,7 +17,7 @@ import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
+type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents" | "webhooks";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
@@ -26,6 +27,7 @@ const PATHS: Record<View, string> = {
   rules: "/console/admin/rules",
   sites: "/console/admin/sites",
   agents: "/console/admin/agents",
+  webhooks: "/console/admin/webhooks",
 };
 
 function viewFromPath(): View {
@@ -154,6 +156,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
               {tab("rules", "Rules")}
               {tab("sites", "Sites")}
               {tab("agents", "Agents")}
+              {tab("webhooks", "Webhooks")}
             </>
           )}
         </nav>
@@ -213,6 +216,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       {view === "rules" && isAdmin && <Rules store={store} />}
       {view === "sites" && isAdmin && <Sites />}
       {view === "agents" && isAdmin && <Agents />}
+      {view === "webhooks" && isAdmin && <Webhooks />}
     </div>
   );
 }
