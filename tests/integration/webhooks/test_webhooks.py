@@ -326,3 +326,18 @@ async def test_site_filter_and_a_rolled_back_change_sends_nothing(
     async with srv.rt.db.read() as s:
         types = (await s.execute(select(WebhookDelivery.event_type))).scalars().all()
     assert "conversation.resolved" not in types
+
+
+async def test_a_fact_from_memory_is_sent_too(
+    shop: tuple[InProcessServer, Scenario], receiver: Receiver
+) -> None:
+    srv, sc = shop
+    await subscribe(sc, receiver.url, ["visitor.arrived"])
+    v = await sc.visitor()
+    ws = await raw_socket(v.ws_url())
+    await next_frame(ws, "welcome")
+    await settle(srv)
+    await ws.close()
+    [got] = receiver.received
+    assert got.json["type"] == "visitor.arrived"
+    assert got.json["data"]["visitor_id"] == v.id and got.json["data"]["returning"] is False
