@@ -160,4 +160,3 @@ class OutboxWorker:
                 external_id=row.external_id,
             ),
         )
-
