@@ -27,7 +27,7 @@ from tresen.channels.base import Channel, DeliveryError
 from tresen.events import ConversationState, MessageCreated, MessageDeliveryChanged, record
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
-from tresen.storage.leases import claim, due_ids
+from tresen.storage.leases import claim, claimable
 from tresen.storage.models import Conversation, Message, Outbox
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,18 @@ class OutboxWorker:
     async def sweep(self) -> None:
         """Every item that is due (or whose claimer died), oldest first."""
         while True:
-            ids = await due_ids(self.rt.db, Outbox, self.rt.clock.now(), SWEEP_BATCH)
+            now = self.rt.clock.now()
+            async with self.rt.db.read() as s:
+                ids = list(
+                    (
+                        await s.execute(
+                            select(Outbox.id)
+                            .where(claimable(Outbox, now))
+                            .order_by(Outbox.id)
+                            .limit(SWEEP_BATCH)
+                        )
+                    ).scalars()
+                )
             for item_id in ids:
                 await self.attempt(item_id)
             if len(ids) < SWEEP_BATCH:
