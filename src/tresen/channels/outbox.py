@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.aio import spawn
@@ -94,7 +94,7 @@ class OutboxWorker:
                     (
                         await s.execute(
                             select(Outbox.id)
-                            .where(claimable(Outbox, now))
+                            .where(_claimable(now))
                             .order_by(Outbox.id)
                             .limit(SWEEP_BATCH)
                         )
@@ -171,3 +171,7 @@ class OutboxWorker:
                 external_id=row.external_id,
             ),
         )
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return claimable(Outbox, now)
