@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     webhooks_timeout_seconds: float = Field(default=10.0, gt=0)  # one request, connect to end
     webhooks_concurrency: int = Field(default=16, ge=1)  # requests in flight per node
     webhooks_allow_private: bool = False  # loopback/private targets for every subscription
+    webhooks_keep_days: float = Field(default=30.0, gt=0)  # finished deliveries and their log
     smtp_timeout_seconds: float = 30.0  # one outgoing SMTP conversation
     smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
     smtp_host: str = "127.0.0.1"

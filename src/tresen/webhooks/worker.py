@@ -19,7 +19,7 @@ from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.aio import spawn
@@ -38,6 +38,7 @@ MAX_BACKOFF_SECONDS = 3600.0
 SWEEP_BATCH = 200
 SECRET_PURPOSE = "webhook-secret"
 MEMORY_TYPES_SECONDS = 5.0
+PRUNE_SECONDS = 3600.0  # finished deliveries are pruned at most this often
 Tried = tuple[WebhookDelivery, datetime, Outcome]  # a delivery, when it was tried, the outcome
 
 
@@ -65,6 +66,7 @@ class WebhookWorker:
         self.attempts = 0
         self._types: frozenset[str] = frozenset()
         self._types_until = float("-inf")
+        self._prune_after = float("-inf")
         # A request is bounded by the timeout: a claim outlives it, and a crashed node's
         # claims free up soon after.
         self.lease_seconds = 2 * settings.webhooks_timeout_seconds + 5
@@ -76,8 +78,26 @@ class WebhookWorker:
     async def start(self) -> None:
         self.install()
         seconds = self.rt.settings.webhooks_sweep_seconds
-        self._sweep = Repeating(self.rt.scheduler, self.rt.clock, seconds, self.kick)
+        self._sweep = Repeating(self.rt.scheduler, self.rt.clock, seconds, self._tick)
         self.kick()  # what a previous run committed and never delivered
+
+    def _tick(self) -> None:
+        self.kick()
+        if self.rt.clock.monotonic() >= self._prune_after:
+            self._prune_after = self.rt.clock.monotonic() + PRUNE_SECONDS
+            spawn(self.prune(), name="webhook-prune")
+
+    async def prune(self) -> int:
+        """Forget finished deliveries (and their attempts) older than ``webhooks_keep_days``."""
+        cutoff = self.rt.clock.now() - timedelta(days=self.rt.settings.webhooks_keep_days)
+        async with self.rt.db.write() as s:
+            result = await s.execute(
+                delete(WebhookDelivery).where(
+                    WebhookDelivery.status.in_(("delivered", "failed")),
+                    WebhookDelivery.created_at < cutoff,
+                )
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         if self._sweep is not None:

@@ -341,3 +341,26 @@ async def test_a_fact_from_memory_is_sent_too(
     [got] = receiver.received
     assert got.json["type"] == "visitor.arrived"
     assert got.json["data"]["visitor_id"] == v.id and got.json["data"]["returning"] is False
+
+
+async def test_finished_deliveries_are_forgotten_after_the_keep_days(
+    shop: tuple[InProcessServer, Scenario], receiver: Receiver, timers: ManualScheduler
+) -> None:
+    srv, sc = shop
+    await subscribe(sc, receiver.url, ["message.created"])
+    receiver.statuses = [200, 500]  # the second delivery is still being retried
+    await visitor_writes(sc)
+    await visitor_writes(sc, "another")
+    await settle(srv)
+    worker = srv.app.state.webhooks
+    timers.clock.advance(29 * 86400)
+    assert await worker.prune() == 0
+    timers.clock.advance(2 * 86400)
+    async with srv.rt.db.read() as s:
+        before = (await s.execute(select(WebhookDelivery.status))).scalars().all()
+    assert sorted(before) == ["delivered", "pending"]
+    assert await worker.prune() == 1  # the delivered one; the pending one stays
+    async with srv.rt.db.read() as s:
+        assert (await s.execute(select(WebhookDelivery.status))).scalars().all() == ["pending"]
+        attempts = (await s.execute(select(WebhookAttempt))).scalars().all()
+    assert len(attempts) == 1 and attempts[0].status_code == 500
