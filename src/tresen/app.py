@@ -52,6 +52,8 @@ from tresen.web.errors import CatchAll, bounded_numbers, error_response, install
 from tresen.web.headers import NoSniff
 from tresen.web.proxies import TrustedProxies
 from tresen.web.widget import router as widget_router
+from tresen.webhooks.api import router as webhooks_router
+from tresen.webhooks.worker import WebhookWorker
 from tresen.wiring import frame_router, inbox_alarms, wire_assist, wire_inbox, wire_listeners
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,8 @@ def create_app(
         reports, telemetry = ReportStore(rt), Telemetry(rt)
         outbox = OutboxWorker(rt, [EmailChannel(rt)], producers=[queue_followups])
         imap = ImapService(rt)
-        wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap)
+        webhooks = WebhookWorker(rt)
+        wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap, webhooks)
         suggester = Suggester()
         wire_assist(rt, suggester)
         await suggester.load(rt)
@@ -90,6 +93,7 @@ def create_app(
         await rt.routing.start()
         reports.start()
         await outbox.start()
+        await webhooks.start()
         smtp = SmtpListener(rt) if settings.smtp_enabled else None
         if smtp is not None:
             await smtp.start()
@@ -98,7 +102,7 @@ def create_app(
         reminders.rearm()
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.reports, app.state.telemetry = reports, telemetry
-        app.state.smtp, app.state.imap = smtp, imap
+        app.state.smtp, app.state.imap, app.state.webhooks = smtp, imap, webhooks
         app.state.suggester = suggester
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
@@ -111,6 +115,7 @@ def create_app(
             if smtp is not None:
                 await smtp.stop()
             await outbox.stop()
+            await webhooks.stop()
             await reports.stop()
             await rt.routing.stop()
             await rt.radar.stop()
@@ -140,6 +145,7 @@ def create_app(
         metrics_router,
         channels_router,
         invites_router,
+        webhooks_router,
         ws_router,
         console_router,
         widget_router,

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
     outbox_max_attempts: int = Field(default=8, ge=1)  # then the delivery is marked failed
     outbox_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for
+    webhooks_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
+    webhooks_retry_hours: float = Field(default=24.0, gt=0)  # then a delivery is marked failed
+    webhooks_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for
+    webhooks_timeout_seconds: float = Field(default=10.0, gt=0)  # one request, connect to end
+    webhooks_concurrency: int = Field(default=16, ge=1)  # requests in flight per node
+    webhooks_allow_private: bool = False  # loopback/private targets for every subscription
+    webhooks_keep_days: float = Field(default=30.0, gt=0)  # finished deliveries and their log
     smtp_timeout_seconds: float = 30.0  # one outgoing SMTP conversation
     smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
     smtp_host: str = "127.0.0.1"

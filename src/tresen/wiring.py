@@ -71,6 +71,8 @@ from tresen.routing.service import RoutingService
 from tresen.runtime import Runtime
 from tresen.scheduler import Alarm
 from tresen.settings import Settings
+from tresen.webhooks.catalogue import event_classes
+from tresen.webhooks.worker import WebhookWorker
 
 # A conversation changed hands or state: the inbox, routing and the radar care.
 CONVERSATION_CHANGES: tuple[type[ConversationEvent], ...] = (
@@ -98,9 +100,12 @@ def wire_listeners(
     telemetry: Telemetry,
     outbox: OutboxWorker,
     imap: ImapService,
+    webhooks: WebhookWorker | None = None,
 ) -> None:
     on = rt.events.on
     wire_delivery(rt)
+    if webhooks is not None:
+        wire_webhooks(rt, webhooks)
 
     # ---- channels: an agent's reply in an email conversation goes out from the outbox -------
     on(
@@ -155,6 +160,8 @@ def wire_assist(rt: Runtime, suggester: Suggester) -> None:
         name="assist.index.answers",
     )
     on(SuggestionPicked, do=suggester.on_picked, mode="now", everywhere=True)
+
+
 def wire_inbox(rt: Runtime, snoozes: Alarm, reminders: Alarm) -> None:
     """The inbox: snoozes end at their time or when the visitor writes; callbacks remind their
     owner at their time; consoles hear of tags, snoozes and callbacks (docs/inbox.md)."""
@@ -194,6 +201,16 @@ def inbox_alarms(rt: Runtime) -> tuple[Alarm, Alarm]:
         "inbox.reminders",
     )
     return snoozes, reminders
+
+
+def wire_webhooks(rt: Runtime, webhooks: WebhookWorker) -> None:
+    """Outgoing webhooks: deliveries are written in the transaction of each catalogued event
+    (``WebhookWorker.install``: ``Database.before_commit``); after the commit, send them."""
+    on = rt.events.on
+    webhooks.install()
+    on(*event_classes(durable=True), do=webhooks.kick, mode="now", name="webhooks.kick")
+    # facts emitted from memory have no transaction: their deliveries are written right after
+    on(*event_classes(durable=False), do=webhooks.on_memory_event, name="webhooks.memory")
 
 
 def wire_reports(rt: Runtime, reports: ReportStore, telemetry: Telemetry | None = None) -> None:

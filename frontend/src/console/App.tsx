@@ -4,6 +4,7 @@ import { CannedEditor } from "./assist/CannedEditor";
 import { KnowledgeBase } from "./assist/KnowledgeBase";
 import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
+import { Webhooks } from "./admin/Webhooks";
 import { api, ApiError, setCsrf } from "./api";
 import { Callbacks } from "./Callbacks";
 import { ChatPane } from "./ChatPane";
@@ -29,7 +30,8 @@ type View =
   | "reports"
   | "rules"
   | "sites"
-  | "agents";
+  | "agents"
+  | "webhooks";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
@@ -42,6 +44,7 @@ const PATHS: Record<View, string> = {
   rules: "/console/admin/rules",
   sites: "/console/admin/sites",
   agents: "/console/admin/agents",
+  webhooks: "/console/admin/webhooks",
 };
 
 function viewFromPath(): View {
@@ -173,6 +176,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
               {tab("rules", "Rules")}
               {tab("sites", "Sites")}
               {tab("agents", "Agents")}
+              {tab("webhooks", "Webhooks")}
             </>
           )}
         </nav>
@@ -243,6 +247,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       {view === "rules" && isAdmin && <Rules store={store} />}
       {view === "sites" && isAdmin && <Sites />}
       {view === "agents" && isAdmin && <Agents />}
+      {view === "webhooks" && isAdmin && <Webhooks />}
     </div>
   );
 }

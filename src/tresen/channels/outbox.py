@@ -7,10 +7,10 @@ its channel, and the outcome recorded (``MessageDeliveryChanged``) in another.
   exponential backoff (``outbox_retry_seconds`` doubling, at most an hour) and items whose
   claimer died (lease ran out), and runs once at start, so a crash after the commit still
   sends.
-- Once: the claim is an ``UPDATE .. WHERE status ..`` that only one worker (of any node) wins;
-  the channel uses the same id (Message-ID) on every attempt, so the one case a repeat can
-  happen (a crash between the server accepting the mail and the outcome being stored) is
-  recognisable by receivers.
+- Once: the claim (``storage/leases.py``) is an ``UPDATE .. WHERE status ..`` that only one
+  worker (of any node) wins; the channel uses the same id (Message-ID) on every attempt, so
+  the one case a repeat can happen (a crash between the server accepting the mail and the
+  outcome being stored) is recognisable by receivers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.aio import spawn
@@ -28,6 +28,7 @@ from tresen.channels.base import Channel, DeliveryError, NothingToSend
 from tresen.events import ConversationState, MessageCreated, MessageDeliveryChanged, record
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
+from tresen.storage.leases import claim, claimable
 from tresen.storage.models import Conversation, Message, Outbox
 
 log = logging.getLogger(__name__)
@@ -138,21 +139,8 @@ class OutboxWorker:
             await self._sent(item, external_id)
 
     async def _claim(self, item_id: int) -> Outbox | None:
-        now = self.rt.clock.now()
-        async with self.rt.db.write() as s:
-            result = await s.execute(
-                update(Outbox)
-                .where(Outbox.id == item_id, _claimable(now))
-                .values(
-                    status="sending",
-                    attempts=Outbox.attempts + 1,
-                    lease_until=now + timedelta(seconds=LEASE_SECONDS),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            return await s.get(Outbox, item_id)
+        won = await claim(self.rt.db, Outbox, [item_id], self.rt.clock.now(), LEASE_SECONDS)
+        return won[0] if won else None
 
     async def _sent(self, item: Outbox, external_id: str) -> None:
         now = self.rt.clock.now()
@@ -209,7 +197,4 @@ class OutboxWorker:
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
-        and_(Outbox.status == "sending", Outbox.lease_until < now),
-    )
+    return claimable(Outbox, now)

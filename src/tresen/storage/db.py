@@ -22,6 +22,9 @@ MAX_GROUP = 256
 OnCommit = Callable[[list[Any]], None]
 """Called with the events recorded on a unit of work (``session.info["events"]``) right after it
 committed; never for a rolled-back one. The app sets it to the event dispatcher."""
+BeforeCommit = Callable[[Connection, list[Any]], None]
+"""Called (sync, on the transaction's connection) with the events recorded on a unit of work
+just before it commits: what it writes commits or rolls back with the change."""
 
 
 class Database:
@@ -30,6 +33,9 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.on_commit: OnCommit | None = None
+        # Runs inside the transaction, just before it commits, with the events recorded on it:
+        # rows that must commit with the change (the webhook outbox) are written here.
+        self.before_commit: BeforeCommit | None = None
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -63,12 +69,19 @@ class Database:
             async with self._write_sessions() as session:
                 async with session.begin():
                     yield session
+                    await self._before_commit(session)
                 self._committed(session.info.pop("events", None))
             return
         async with self._write_sessions() as session:
             async with self._write_lock, session.begin():
                 yield session
+                await self._before_commit(session)
             self._committed(session.info.pop("events", None))
+
+    async def _before_commit(self, session: AsyncSession) -> None:
+        events, hook = session.info.get("events"), self.before_commit
+        if events and hook is not None:
+            await session.run_sync(lambda sync: hook(sync.connection(), list(events)))
 
     def _committed(self, events: list[Any] | None) -> None:
         if events and self.on_commit is not None:
@@ -131,6 +144,8 @@ class Database:
                         savepoint = conn.begin_nested()
                         try:
                             outcomes.append((True, work(conn)))
+                            if pending and self.before_commit is not None:
+                                self.before_commit(conn, list(pending))
                             savepoint.commit()
                             events.extend(pending)
                         except Exception as exc:

@@ -21,6 +21,7 @@ from tresen.storage.models.report import ReportAgentStatus, ReportConversation
 from tresen.storage.models.site import Site
 from tresen.storage.models.visit import Visit
 from tresen.storage.models.visitor import Visitor
+from tresen.storage.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Agent",
@@ -52,4 +53,7 @@ __all__ = [
     "SupportCode",
     "Visit",
     "Visitor",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -1,0 +1,61 @@
+"""Claiming outbox rows with a lease: the one mechanism behind every durable outbox (channel
+deliveries in ``channels/outbox.py``, webhooks in ``webhooks/worker.py``).
+
+A row is ``pending`` with a ``next_attempt_at``, or ``sending`` with a ``lease_until``. A
+worker claims it with ``UPDATE .. WHERE id = :id AND <claimable>``: only one worker of any node
+wins (the row lock on PostgreSQL, the single writer on SQLite); one that dies leaves the lease
+to run out, and the row becomes claimable again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+
+from tresen.storage.db import Database
+
+M = TypeVar("M")
+
+
+def claimable(model: Any, now: datetime) -> ColumnElement[bool]:
+    """Due and waiting, or claimed by a worker whose lease ran out."""
+    return or_(
+        and_(model.status == "pending", model.next_attempt_at <= now),
+        and_(model.status == "sending", model.lease_until < now),
+    )
+
+
+async def due_ids(db: Database, model: Any, now: datetime, limit: int) -> list[int]:
+    """Ids of claimable rows, oldest first."""
+    async with db.read() as s:
+        query = select(model.id).where(claimable(model, now)).order_by(model.id).limit(limit)
+        return list((await s.execute(query)).scalars())
+
+
+async def claim(
+    db: Database, model: type[M], ids: list[int], now: datetime, lease_seconds: float
+) -> list[M]:
+    """Claim the rows of ``ids`` that are still claimable (one transaction): each becomes
+    ``sending`` with its attempt counted and a lease. Returns the rows this worker won."""
+    won: list[M] = []
+    if not ids:
+        return won
+    table: Any = model
+    async with db.write() as s:
+        for item_id in ids:
+            result = await s.execute(
+                update(table)
+                .where(table.id == item_id, claimable(table, now))
+                .values(
+                    status="sending",
+                    attempts=table.attempts + 1,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                row = await s.get(model, item_id)
+                if row is not None:
+                    won.append(row)
+    return won

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: subscriptions, the outbox written with each change, signed delivery."""
