@@ -1,8 +1,15 @@
 """Every model, imported so that ``Base.metadata`` knows all tables."""
 
 from tresen.storage.models.agent import Agent, AgentSession
+from tresen.storage.models.audit import AuditEntry
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
+from tresen.storage.models.contact import (
+    Contact,
+    ContactIdentity,
+    ContactNote,
+    SitePrivacy,
+)
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
@@ -17,11 +24,15 @@ from tresen.storage.models.visitor import Visitor
 __all__ = [
     "Agent",
     "AgentSession",
+    "AuditEntry",
     "Base",
     "CapacitySample",
     "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
+    "Contact",
+    "ContactIdentity",
+    "ContactNote",
     "Conversation",
     "FaqEntry",
     "InboundMail",
@@ -34,6 +45,7 @@ __all__ = [
     "ReportAgentStatus",
     "ReportConversation",
     "Site",
+    "SitePrivacy",
     "SupportCode",
     "Visit",
     "Visitor",
