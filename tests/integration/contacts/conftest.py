@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.actors import Scenario, Visitor
+
 from tresen.security.identity import identity_hash
 
 

@@ -7,6 +7,7 @@ from tests.integration.api.helpers import assert_error, start_conversation
 from tests.integration.contacts.conftest import contact_of, identified
 from tests.support.actors import Scenario
 from tests.support.server import InProcessServer
+
 from tresen.channels.email_receive import check_receive_mail
 
 

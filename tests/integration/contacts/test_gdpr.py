@@ -15,6 +15,7 @@ from tests.integration.api.helpers import start_conversation
 from tests.integration.contacts.conftest import contact_of, identified
 from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
+
 from tresen.channels.email_receive import check_receive_mail
 from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
@@ -110,7 +111,7 @@ NEEDLES = (NAME, EMAIL, EXTERNAL, PHONE_STORED, IP, AGENT, PAGE, NOTE, *TEXTS)
 async def test_export_then_erase_leaves_nothing_of_them(
     server: InProcessServer, scenario: Scenario
 ) -> None:
-    site, cid, convs = await make_person(server, scenario)
+    _, cid, convs = await make_person(server, scenario)
     # someone else, whose data must stay
     other = await identified(scenario, "cust-1", name="Other Person", email="other@example.dk")
     await start_conversation(other, "a message that stays")

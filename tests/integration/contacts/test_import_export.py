@@ -37,13 +37,13 @@ async def upload(
 async def test_dry_run_reports_and_writes_nothing_then_import(scenario: Scenario) -> None:
     site = await site_id(scenario)
     data = (
-        "Full name,E-Mail,Phone,Plan,Tags\n"
-        "Ada Lovelace,ada@example.com,+44 20 7946 0958,gold,vip|b2b\n"
-        "Bad Mail,not-an-email,,silver,\n"
-        "Ada Again,ADA@example.com,,bronze,\n"
-        "Bo,bo@example.com,,,\n"
-        "short,row\n"
-    ).encode()
+        b"Full name,E-Mail,Phone,Plan,Tags\n"
+        b"Ada Lovelace,ada@example.com,+44 20 7946 0958,gold,vip|b2b\n"
+        b"Bad Mail,not-an-email,,silver,\n"
+        b"Ada Again,ADA@example.com,,bronze,\n"
+        b"Bo,bo@example.com,,,\n"
+        b"short,row\n"
+    )
     mapping = {"Full name": "name", "E-Mail": "email", "Plan": "attributes.plan"}
     r = await upload(scenario.anna, site, data, mapping, dry_run=True)
     assert r.status_code == 200, r.text
