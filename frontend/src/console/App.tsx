@@ -5,6 +5,7 @@ import { Sites } from "./admin/Sites";
 import { api, ApiError, setCsrf } from "./api";
 import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
+import { Contacts } from "./Contacts";
 import { ContextPanel } from "./ContextPanel";
 import { Inbox } from "./Inbox";
 import { Login } from "./Login";
@@ -16,10 +17,11 @@ import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
+type View = "chats" | "contacts" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
+  contacts: "/console/contacts",
   radar: "/console/radar",
   supervisor: "/console/supervisor",
   reports: "/console/reports",
@@ -146,6 +148,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         <nav class="views">
           {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
           {/* a count only while the list is live: otherwise we do not know it */}
+          {tab("contacts", "Contacts")}
           {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
           {canSupervise && tab("supervisor", "Supervisor")}
           {canSupervise && tab("reports", "Reports")}
@@ -199,6 +202,15 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         </div>
       )}
       {view === "chats" && <Chats store={store} />}
+      {view === "contacts" && (
+        <Contacts
+          store={store}
+          openChat={(id) => {
+            go("chats");
+            void store.open(id);
+          }}
+        />
+      )}
       {view === "radar" && <Radar store={store} />}
       {view === "supervisor" && canSupervise && <Supervisor store={store} />}
       {view === "reports" && canSupervise && (
