@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.contacts.identities import normalise
@@ -33,6 +33,8 @@ MAX_CELL = 10_000
 MAX_NAME = 200
 MAX_ERRORS = 1000
 BATCH = 500
+CONTACTS: Table = Contact.__table__  # type: ignore[assignment]  # Core: no ORM work per row
+IDENTITIES: Table = ContactIdentity.__table__  # type: ignore[assignment]
 csv.field_size_limit(max(csv.field_size_limit(), 4 * 1024 * 1024))
 
 
@@ -200,16 +202,20 @@ async def _apply(rt: Runtime, site_id: int, rows: list[Row], report: Report) -> 
 async def _write(
     s: AsyncSession, site_id: int, rows: list[Row], report: Report, now: datetime, dry_run: bool
 ) -> None:
-    keys = {k for r in rows for k in r.identities}
+    by_kind: dict[str, set[str]] = {}
+    for r in rows:
+        for kind, value in r.identities:
+            by_kind.setdefault(kind, set()).add(value)
     owner: dict[tuple[str, str], int] = {}
-    if keys:
+    for kind, wanted in by_kind.items():  # (site, kind, value) is the unique index
         found = await s.execute(
-            select(ContactIdentity.kind, ContactIdentity.value, ContactIdentity.contact_id).where(
+            select(ContactIdentity.value, ContactIdentity.contact_id).where(
                 ContactIdentity.site_id == site_id,
-                tuple_(ContactIdentity.kind, ContactIdentity.value).in_(list(keys)),
+                ContactIdentity.kind == kind,
+                ContactIdentity.value.in_(wanted),
             )
         )
-        owner = {(k, v): c for k, v, c in found}
+        owner.update({(kind, v): c for v, c in found})
     updates: dict[int, Row] = {}
     creates: list[Row] = []
     for row in rows:
@@ -250,30 +256,22 @@ async def _write(
             if (k, v) not in known
         ]
         if new_idents:
-            await s.execute(insert(ContactIdentity), new_idents)
+            await s.execute(insert(IDENTITIES), new_idents)
     if creates:
-        ids = (
-            (
-                await s.execute(
-                    insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "site_id": site_id,
-                            "name": r.name,
-                            "attributes": r.attributes,
-                            "tags": r.tags,
-                            "consent": r.consent or "unknown",
-                            "consent_at": now if r.consent else None,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for r in creates
-                    ],
-                )
-            )
-            .scalars()
-            .all()
-        )
+        values = [
+            {
+                "site_id": site_id,
+                "name": r.name,
+                "attributes": r.attributes,
+                "tags": r.tags,
+                "consent": r.consent or "unknown",
+                "consent_at": now if r.consent else None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in creates
+        ]
+        ids = await _insert_contacts(s, values)
         idents = [
             {
                 "contact_id": cid,
@@ -287,5 +285,22 @@ async def _write(
             for k, v in row.identities
         ]
         if idents:
-            await s.execute(insert(ContactIdentity), idents)
+            await s.execute(insert(IDENTITIES), idents)
         record(s, *(ContactCreated(cid, site_id, "import") for cid in ids))
+
+
+async def _insert_contacts(s: AsyncSession, values: list[dict[str, Any]]) -> list[int]:
+    """Insert contacts, returning their ids in the order given. SQLite answers RETURNING one
+    statement per row, so there the ids are assigned here: its write transactions hold the
+    database's one write lock (``BEGIN IMMEDIATE``), and a rowid is max + 1 anyway."""
+    if s.get_bind().dialect.name == "sqlite":
+        top = (await s.execute(select(func.max(Contact.id)))).scalar_one_or_none() or 0
+        ids = list(range(top + 1, top + 1 + len(values)))
+        await s.execute(
+            insert(CONTACTS), [{"id": i, **v} for i, v in zip(ids, values, strict=True)]
+        )
+        return ids
+    rows = await s.execute(
+        insert(Contact).returning(Contact.id, sort_by_parameter_order=True), values
+    )
+    return list(rows.scalars())
