@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import random
 import sys
 import tempfile
@@ -115,6 +116,7 @@ async def bench_one(url: str, args: argparse.Namespace, var: Path) -> None:
         contacts = (await s.execute(select(func.count()).select_from(Contact))).scalar_one()
         idents = (await s.execute(select(func.count()).select_from(ContactIdentity))).scalar_one()
     print(f"  stored: {contacts:,} contacts, {idents:,} identities")
+    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     await rt.close()
 
 

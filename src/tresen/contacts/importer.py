@@ -9,6 +9,7 @@ Rows are written in batches, each its own transaction; a bad row is reported and
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -75,14 +76,19 @@ class Report:
 
 
 def read_csv(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
-    """Header and rows; UTF-8 with or without BOM; comma, semicolon or tab separated."""
+    """Header and rows; UTF-8 with or without BOM; comma, semicolon or tab separated. The
+    text is decoded as it is read (the file is checked to be UTF-8 first, in chunks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        text = data.decode("utf-8-sig")
+        for at in range(0, len(data), 1 << 20):
+            decoder.decode(data[at : at + (1 << 20)])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         raise Invalid("the file is not UTF-8 text", code="bad_csv") from exc
-    first = text.split("\n", 1)[0]
+    first = data[:65536].decode("utf-8-sig", errors="ignore").split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
