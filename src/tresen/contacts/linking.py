@@ -86,44 +86,97 @@ async def do_link_verified(
     attributes: dict[str, Any] | None = None,
 ) -> Contact:
     """identify() with a valid hash: the visitor joins the contact with this external id (or
-    verified email), or its own contact gains them; the claim's name and attributes update it."""
+    the claim's email), or its own contact gains them; the claim's name and attributes update
+    it. The hash covers the id only, so an email already on another identified person's contact
+    is left there. A browser that was someone else before leaves that person's contact first."""
     contact = await do_ensure_contact(s, visitor, now, "identify")
-    for kind, raw in (("external_id", external_id), ("email", email)):
-        if not raw:
-            continue
-        try:
-            value = normalise(kind, raw)
-        except Invalid:  # a malformed hint is not an identity
-            continue
-        found = await identity(s, visitor.site_id, kind, value)
-        if found is None:
-            s.add(
-                ContactIdentity(
-                    contact_id=contact.id,
-                    site_id=visitor.site_id,
-                    kind=kind,
-                    value=value,
-                    verified=True,
-                    created_at=now,
-                )
-            )
-        elif found.contact_id != contact.id:
-            keep = await s.get(Contact, found.contact_id)
-            assert keep is not None
-            await do_merge(s, keep, contact, now, by=None)
-            contact = keep
-            found.verified = True
-        else:
-            found.verified = True
-    changed = ["identities"]
-    if name:
+    changed: set[str] = set()
+    ext = _normal("external_id", external_id)
+    if ext is not None:
+        before = await external_ids_of(s, contact.id)
+        if before and ext not in before:
+            contact = await do_detach_visitor(s, visitor, now)
+        contact = await _link(s, contact, "external_id", ext, now, changed)
+    mail = _normal("email", email)
+    if mail is not None:
+        found = await identity(s, visitor.site_id, "email", mail)
+        owners = set() if found is None else await external_ids_of(s, found.contact_id)
+        if found is None or found.contact_id == contact.id or not owners or ext in owners:
+            contact = await _link(s, contact, "email", mail, now, changed)
+    if name and name[:200] != contact.name:
         contact.name = name[:200]
-        changed.append("name")
+        changed.add("name")
     if attributes:
-        contact.attributes = merge_attributes(contact.attributes, attributes)
-        changed.append("attributes")
-    contact.updated_at = now
-    record(s, ContactUpdated(contact.id, contact.site_id, tuple(changed), "identify"))
+        merged = merge_attributes(contact.attributes, attributes)
+        if merged != contact.attributes:
+            contact.attributes = merged
+            changed.add("attributes")
+    if changed:
+        contact.updated_at = now
+        record(s, ContactUpdated(contact.id, contact.site_id, tuple(sorted(changed)), "identify"))
+    return contact
+
+
+def _normal(kind: str, raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return normalise(kind, raw)
+    except Invalid:  # a malformed hint is not an identity
+        return None
+
+
+async def external_ids_of(s: AsyncSession, contact_id: int) -> set[str]:
+    rows = await s.execute(
+        select(ContactIdentity.value).where(
+            ContactIdentity.contact_id == contact_id, ContactIdentity.kind == "external_id"
+        )
+    )
+    return set(rows.scalars())
+
+
+async def _link(
+    s: AsyncSession, contact: Contact, kind: str, value: str, now: datetime, changed: set[str]
+) -> Contact:
+    """The contact that holds the verified ``kind: value`` afterwards (``contact`` merged into
+    the one that had it)."""
+    found = await identity(s, contact.site_id, kind, value)
+    if found is None:
+        s.add(
+            ContactIdentity(
+                contact_id=contact.id,
+                site_id=contact.site_id,
+                kind=kind,
+                value=value,
+                verified=True,
+                created_at=now,
+            )
+        )
+        changed.add("identities")
+        return contact
+    if not found.verified:
+        found.verified = True
+        changed.add("identities")
+    if found.contact_id == contact.id:
+        return contact
+    keep = await s.get(Contact, found.contact_id)
+    assert keep is not None
+    await do_merge(s, keep, contact, now, by=None)
+    changed.add("identities")
+    return keep
+
+
+async def do_detach_visitor(s: AsyncSession, visitor: Visitor, now: datetime) -> Contact:
+    """The visitor leaves its contact for a new one of its own."""
+    contact = new_contact(visitor.site_id, now)
+    s.add(contact)
+    await s.flush()
+    await s.execute(
+        update(ContactIdentity)
+        .where(ContactIdentity.visitor_id == visitor.id)
+        .values(contact_id=contact.id)
+    )
+    record(s, ContactCreated(contact.id, contact.site_id, "identify"))
     return contact
 
 

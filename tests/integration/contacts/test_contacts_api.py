@@ -9,6 +9,7 @@ from tests.support.actors import Scenario
 from tests.support.server import InProcessServer
 
 from tresen.channels.email_receive import check_receive_mail
+from tresen.security.identity import identity_hash
 
 
 def mail(sender: str, body: str, message_id: str) -> bytes:
@@ -160,3 +161,29 @@ async def test_visitor_context_names_the_contact(scenario: Scenario) -> None:
     v = await scenario.visitor()
     body = (await scenario.anna.http.get(f"/api/visitors/{v.id}")).json()
     assert body["contact_id"] == await contact_of(scenario, v.id)
+
+
+async def test_a_browser_that_logs_in_as_someone_else_leaves_the_first_persons_contact(
+    scenario: Scenario,
+) -> None:
+    a = await identified(scenario, "u-a", name="Anne", email="anne@example.com")
+    anne = await contact_of(scenario, a.id)
+    # the same browser (its token), now someone else logged in
+    b = await scenario.visitor(
+        token=a.token,
+        identity={
+            "id": "u-b",
+            "hash": identity_hash(scenario.identity_secret, "u-b"),
+            "name": "Bert",
+            # the hash covers the id only: an address of another identified person stays theirs
+            "email": "anne@example.com",
+        },
+    )
+    assert b.id == a.id
+    bert = await contact_of(scenario, b.id)
+    assert bert != anne
+    anne_body = (await scenario.anna.http.get(f"/api/contacts/{anne}")).json()
+    bert_body = (await scenario.anna.http.get(f"/api/contacts/{bert}")).json()
+    assert anne_body["external_id"] == "u-a" and anne_body["email"] == "anne@example.com"
+    assert bert_body["external_id"] == "u-b" and bert_body["email"] is None
+    assert bert_body["name"] == "Bert" and anne_body["name"] == "Anne"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tresen.reports.api import _cell
+from tresen.csvsafe import csv_cell as _cell
 from tresen.reports.metrics import percentile
 
 
