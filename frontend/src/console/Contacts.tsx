@@ -28,6 +28,7 @@ function ContactList({ store }: { store: Store }) {
   const [rows, setRows] = useState<ContactBrief[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [sites, setSites] = useState<{ id: number; name: string }[]>([]);
+  const supervises = store.me.role === "admin" || store.me.role === "supervisor";
 
   async function load(before: number | null = null) {
     const params = new URLSearchParams({ limit: "50" });
@@ -86,8 +87,8 @@ function ContactList({ store }: { store: Store }) {
         </tbody>
       </table>
       {next && <button onClick={() => void load(next)}>More</button>}
-      {sites.length > 0 && <ContactImport sites={sites} onDone={() => void load()} />}
-      {store.me.role === "admin" || store.me.role === "supervisor" ? (
+      {supervises && sites.length > 0 && <ContactImport sites={sites} onDone={() => void load()} />}
+      {supervises ? (
         <p class="exports">
           Export: <a href="/api/exports/contacts?format=csv">contacts (CSV)</a> · <a href="/api/exports/contacts?format=json">contacts (JSON)</a> ·{" "}
           <a href="/api/exports/conversations?format=csv">conversations (CSV)</a> · <a href="/api/exports/conversations?format=json">conversations (JSON)</a>

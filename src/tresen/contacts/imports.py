@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from tresen.agents.scope import site_ids_for
-from tresen.auth.deps import RT, AgentDep
+from tresen.auth.deps import RT, SupervisorDep
 from tresen.contacts.importer import import_contacts
 from tresen.errors import Invalid, NotFound
 from tresen.storage.audit import record_audit
@@ -23,7 +23,7 @@ MAX_IMPORT_BYTES = 32 * 1024 * 1024
 async def import_csv(
     request: Request,
     rt: RT,
-    who: AgentDep,
+    who: SupervisorDep,
     site_id: int = Query(ge=1),
     dry_run: bool = False,
     mapping: str = Query("{}", max_length=10_000),

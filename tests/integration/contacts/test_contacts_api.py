@@ -4,7 +4,7 @@ identity, merged and split by an agent, with notes, tags, attributes and consent
 from __future__ import annotations
 
 from tests.integration.api.helpers import assert_error, start_conversation
-from tests.integration.contacts.conftest import contact_of, identified
+from tests.integration.contacts.helpers import contact_of, identified
 from tests.support.actors import Scenario
 from tests.support.server import InProcessServer
 

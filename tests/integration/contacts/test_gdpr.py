@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from tests.integration.api.helpers import start_conversation
-from tests.integration.contacts.conftest import contact_of, identified
+from tests.integration.contacts.helpers import contact_of, identified
 from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
 from tests.support.server import InProcessServer
 

@@ -144,3 +144,8 @@ async def test_conversation_export(scenario: Scenario) -> None:
     # agents do not export in bulk
     r = await scenario.ben.http.get("/api/exports/conversations")
     assert r.status_code == 403
+
+
+async def test_agents_do_not_import(scenario: Scenario) -> None:
+    r = await upload(scenario.ben, await site_id(scenario), b"name\nAda\n")
+    assert_error(r, 403, "forbidden")

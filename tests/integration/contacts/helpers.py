@@ -1,4 +1,4 @@
-"""Fixtures for the contacts tests."""
+"""Helpers shared by the contacts tests."""
 
 from __future__ import annotations
 
