@@ -107,3 +107,20 @@ def test_contact_page_from_a_conversation_note_tag_merge(
         page.locator(f".pane[data-pane='{guest.conversation_id}']").wait_for()
     finally:
         guest.stop()
+
+
+def test_admin_sets_a_sites_privacy_rules(page: Any, anna: httpx.Client) -> None:
+    site = anna.get("/api/sites").json()[0]
+    login(page)
+    page.click("[data-view=sites]")
+    card = page.locator(f".site[data-site='{site['id']}'] section.privacy")
+    card.wait_for()
+    card.locator("select").select_option("remove")
+    card.get_by_label("Delete page views after").fill("30")
+    card.get_by_label("Delete conversations after").fill("")
+    card.locator("button:has-text('Save privacy rules')").click()
+    card.locator("[role=status]:has-text('saved')").wait_for()
+    rules = anna.get(f"/api/sites/{site['id']}/privacy").json()
+    assert rules == {"message_erasure": "remove", "page_view_days": 30, "conversation_days": None}
+    anna.put(f"/api/sites/{site['id']}/privacy", json={})  # back to the defaults
+    assert not page.errors, page.errors
