@@ -27,12 +27,18 @@ from tresen.channels.outbox import OutboxWorker
 from tresen.channels.smtp_listener import SmtpListener
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
+from tresen.contacts.api import router as contacts_router
+from tresen.contacts.exports import router as exports_router
+from tresen.contacts.imports import MAX_IMPORT_BYTES
+from tresen.contacts.imports import router as imports_router
 from tresen.conversations.api import router as conversations_router
 from tresen.demo_shop import router as demo_shop_router
 from tresen.gateway.endpoints import Gateway
 from tresen.gateway.endpoints import router as ws_router
 from tresen.gateway.transport import ExposeTransport
 from tresen.health import router as health_router
+from tresen.privacy.api import router as privacy_router
+from tresen.privacy.retention import RetentionService
 from tresen.radar.api import router as radar_router
 from tresen.radar.live import RadarService
 from tresen.reports.api import router as reports_router
@@ -58,6 +64,7 @@ from tresen.wiring import frame_router, inbox_alarms, wire_assist, wire_inbox, w
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
+LARGE_BODIES = {"/api/contacts/import": MAX_IMPORT_BYTES}  # CSV files
 
 
 def create_app(
@@ -88,6 +95,7 @@ def create_app(
         await suggester.load(rt)
         snoozes, reminders = inbox_alarms(rt)
         wire_inbox(rt, snoozes, reminders)
+        retention = RetentionService(rt)
         await rt.events.start()
         await rt.radar.start()
         await rt.routing.start()
@@ -104,6 +112,8 @@ def create_app(
         app.state.reports, app.state.telemetry = reports, telemetry
         app.state.smtp, app.state.imap, app.state.webhooks = smtp, imap, webhooks
         app.state.suggester = suggester
+        retention.start()
+        app.state.retention = retention
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
@@ -111,6 +121,7 @@ def create_app(
             snoozes.stop()
             reminders.stop()
             await gateway.stop()
+            await retention.stop()
             await imap.stop()
             if smtp is not None:
                 await smtp.stop()
@@ -134,6 +145,10 @@ def create_app(
         agents_router,
         sites_router,
         visitors_router,
+        imports_router,
+        contacts_router,
+        exports_router,
+        privacy_router,
         conversations_router,
         radar_router,
         routing_router,
@@ -173,8 +188,9 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = LARGE_BODIES.get(scope.get("path", ""), MAX_BODY)
         length = dict(scope["headers"]).get(b"content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
+        if length and length.isdigit() and int(length) > limit:
             response = error_response(413, "too_large", "request body over 1 MiB")
             return await response(scope, receive, send)
         received = 0
@@ -183,7 +199,7 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY:
+            if received > limit:
                 raise HTTPException(413, "request body over 1 MiB")
             return message
 

@@ -9,6 +9,7 @@ import { api, ApiError, setCsrf } from "./api";
 import { Callbacks } from "./Callbacks";
 import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
+import { Contacts } from "./Contacts";
 import { ContextPanel } from "./ContextPanel";
 import { Inbox } from "./Inbox";
 import { Login } from "./Login";
@@ -31,11 +32,13 @@ type View =
   | "rules"
   | "sites"
   | "agents"
-  | "webhooks";
+  | "webhooks"
+  | "contacts";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
   callbacks: "/console/callbacks",
+  contacts: "/console/contacts",
   radar: "/console/radar",
   kb: "/console/kb",
   canned: "/console/canned",
@@ -166,6 +169,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
           {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
           {tab("callbacks", `Callbacks${store.callbacks.dueNow ? ` (${store.callbacks.dueNow})` : ""}`)}
           {/* a count only while the list is live: otherwise we do not know it */}
+          {tab("contacts", "Contacts")}
           {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
           {tab("kb", "Knowledge base")}
           {tab("canned", "Canned")}
@@ -224,6 +228,15 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       {view === "chats" && <Chats store={store} />}
       {view === "callbacks" && (
         <Callbacks
+          store={store}
+          openChat={(id) => {
+            go("chats");
+            void store.open(id);
+          }}
+        />
+      )}
+      {view === "contacts" && (
+        <Contacts
           store={store}
           openChat={(id) => {
             go("chats");

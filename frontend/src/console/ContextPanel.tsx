@@ -4,6 +4,7 @@ import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
 import { Linked } from "../shared/Linked";
 import { dateTimeOf, timeOf } from "./text";
+import { openContact } from "./contactTypes";
 
 const CONTEXT_REFRESH_MS = 5000;
 
@@ -42,6 +43,20 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
   return (
     <aside class="context" aria-label="Visitor context" data-visitor={v.id}>
       <h3>Visitor</h3>
+      {v.contact_id != null && (
+        <p>
+          <a
+            href={`/console/contacts/${v.contact_id}`}
+            data-testid="open-contact"
+            onClick={(e) => {
+              e.preventDefault();
+              openContact(v.contact_id!);
+            }}
+          >
+            Open contact
+          </a>
+        </p>
+      )}
       <dl>
         <dt>Identity</dt>
         <dd>

@@ -6,6 +6,10 @@ export function setCsrf(token: string): void {
   csrf = token;
 }
 
+export function getCsrf(): string {
+  return csrf;
+}
+
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string) {
     super(message);

@@ -145,6 +145,7 @@ export interface VisitorCtx extends VisitorBrief {
   time_on_site_seconds?: number | null;
   live?: RadarVisitor | null;
   conversations: PastConv[];
+  contact_id?: number | null;
 }
 
 export interface Site {

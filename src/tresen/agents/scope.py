@@ -1,19 +1,18 @@
-"""Which sites an agent works on (issue 13 replaces this with teams and site grants).
-
-Every inbox query (views, counts, search, callbacks) narrows to ``site_ids_for``; None means
-every site.
-"""
+"""Which sites a principal may see: ``None`` for admins (every site), a visitor's own site.
+(Agents: every site until site grants land with teams and sites, issue 13.)"""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.principal import Principal
+from tresen.storage.models import Site
 
 
 async def site_ids_for(session: AsyncSession, principal: Principal) -> frozenset[int] | None:
-    """The sites ``principal`` may see; None: all of them (no site scoping configured yet)."""
-    del session
     if principal.kind == "visitor":
         return frozenset({principal.site_id}) if principal.site_id is not None else frozenset()
-    return None
+    if principal.is_admin:
+        return None
+    return frozenset((await session.execute(select(Site.id))).scalars())

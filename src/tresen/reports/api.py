@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from tresen.auth.deps import RT, SupervisorDep
+from tresen.csvsafe import csv_cell
 from tresen.errors import Invalid
 from tresen.reports import metrics
 from tresen.reports.metrics import DRILL, Scope
@@ -76,19 +77,12 @@ def _table(rows: list[dict[str, Any]], fmt: Format, name: str) -> Any:
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
-
-
-def _cell(value: Any) -> Any:
-    """Cells a spreadsheet would run as formulas are quoted (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 ScopeDep = Annotated[Scope, Depends(_params)]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.contacts.linking import do_ensure_contact, do_link_verified
 from tresen.errors import Forbidden, Invalid, RateLimited, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
@@ -92,6 +93,18 @@ async def check_open_visitor_session(
             s.add(visitor)
         visitor.last_seen_at = now
         await s.flush()
+        if verified and identity is not None:
+            await do_link_verified(
+                s,
+                visitor,
+                now,
+                external_id=identity.id,
+                email=identity.email,
+                name=identity.name,
+                attributes=identity.attributes,
+            )
+        else:
+            await do_ensure_contact(s, visitor, now, "visitor")
     return VisitorSession(_sign(rt, visitor), visitor, site, verified, invited)
 
 

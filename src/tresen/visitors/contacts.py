@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.contacts.linking import do_link_address
 from tresen.storage.models import Visitor
 
 
@@ -48,4 +49,5 @@ async def do_find_or_create_contact(
         )
         s.add(found)
         await s.flush()
+    await do_link_address(s, found, address, now)
     return found

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from sqlalchemy import and_, select
 
 from tresen.auth.deps import RT, AgentDep
+from tresen.contacts.linking import contact_id_of_visitor
 from tresen.conversations.inbox_api import preview
 from tresen.errors import NotFound
 from tresen.storage.models import Conversation, Message, PageView, Site, Visitor
@@ -93,8 +94,10 @@ async def get_visitor(visitor_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
             )
         ).scalars()
         pages = [page_view(p) for p in views]
+        contact_id = await contact_id_of_visitor(s, visitor_id)
     return {
         **visitor_view(v, site),
+        "contact_id": contact_id,
         **live_view(rt.radar.snapshot(visitor_id), pages, rt.clock.now().timestamp()),
         "conversations": [
             {

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Site } from "../types";
 import { MailboxCard } from "./Mailbox";
+import { PrivacyCard } from "./Privacy";
 
 function lines(text: string): string[] {
   return text
@@ -81,6 +82,7 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
       </div>
       {msg && <p class="info" role="status">{msg}</p>}
       <MailboxCard siteId={site.id} />
+      <PrivacyCard siteId={site.id} />
     </article>
   );
 }

@@ -8,8 +8,15 @@ from tresen.storage.models.assist import (
     KbRead,
     SuggestionPick,
 )
+from tresen.storage.models.audit import AuditEntry
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
+from tresen.storage.models.contact import (
+    Contact,
+    ContactIdentity,
+    ContactNote,
+    SitePrivacy,
+)
 from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
@@ -26,6 +33,7 @@ from tresen.storage.models.webhook import WebhookAttempt, WebhookDelivery, Webho
 __all__ = [
     "Agent",
     "AgentSession",
+    "AuditEntry",
     "Base",
     "Callback",
     "CannedResponse",
@@ -33,6 +41,9 @@ __all__ = [
     "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
+    "Contact",
+    "ContactIdentity",
+    "ContactNote",
     "Conversation",
     "ConversationTag",
     "FaqEntry",
@@ -49,6 +60,7 @@ __all__ = [
     "ReportAgentStatus",
     "ReportConversation",
     "Site",
+    "SitePrivacy",
     "SuggestionPick",
     "SupportCode",
     "Visit",

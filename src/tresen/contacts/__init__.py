@@ -1,0 +1,1 @@
+"""Contacts: one record per person across visitors, email addresses, phones and messengers."""

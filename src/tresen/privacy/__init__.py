@@ -1,0 +1,1 @@
+"""Privacy: everything about one person exported or erased, retention per site (GDPR)."""
