@@ -30,6 +30,8 @@ from tresen.gateway.endpoints import Gateway
 from tresen.gateway.endpoints import router as ws_router
 from tresen.gateway.transport import ExposeTransport
 from tresen.health import router as health_router
+from tresen.lifecycle.api import router as lifecycle_router
+from tresen.lifecycle.timers import LifecycleService
 from tresen.radar.api import router as radar_router
 from tresen.radar.live import RadarService
 from tresen.reports.api import router as reports_router
@@ -81,6 +83,8 @@ def create_app(
         await rt.radar.start()
         await rt.routing.start()
         reports.start()
+        lifecycle = LifecycleService(rt)
+        lifecycle.start()
         await outbox.start()
         smtp = SmtpListener(rt) if settings.smtp_enabled else None
         if smtp is not None:
@@ -89,6 +93,7 @@ def create_app(
         app.state.rt, app.state.gateway, app.state.outbox = rt, gateway, outbox
         app.state.reports, app.state.telemetry = reports, telemetry
         app.state.smtp, app.state.imap = smtp, imap
+        app.state.lifecycle = lifecycle
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
@@ -98,6 +103,7 @@ def create_app(
             if smtp is not None:
                 await smtp.stop()
             await outbox.stop()
+            lifecycle.stop()
             await reports.stop()
             await rt.routing.stop()
             await rt.radar.stop()
@@ -122,6 +128,7 @@ def create_app(
         cobrowse_router,
         assist_router,
         reports_router,
+        lifecycle_router,
         metrics_router,
         channels_router,
         invites_router,

@@ -7,6 +7,7 @@ from tresen.storage.models.conversation import Conversation
 from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.invite import ChatInvite
+from tresen.storage.models.lifecycle import LifecycleSettings, Rating
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
 from tresen.storage.models.report import ReportAgentStatus, ReportConversation
@@ -25,12 +26,14 @@ __all__ = [
     "Conversation",
     "FaqEntry",
     "InboundMail",
+    "LifecycleSettings",
     "Mailbox",
     "Message",
     "Outbox",
     "PageView",
     "RadarOffer",
     "RadarRule",
+    "Rating",
     "ReportAgentStatus",
     "ReportConversation",
     "Site",
