@@ -14,9 +14,8 @@ from sqlalchemy import select
 
 from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.errors import Invalid, TresenError
-from tresen.lifecycle.rating import check_rate, conversation_of_link
+from tresen.lifecycle.rating import check_rate_by_link, conversation_of_link
 from tresen.lifecycle.settings import check_save_settings, settings_view, timers_for
-from tresen.lifecycle.timers import SYSTEM
 from tresen.sites.queries import access_site_by_id
 from tresen.storage.models import LifecycleSettings
 
@@ -109,10 +108,9 @@ async def rating_page(token: str, rt: RT) -> HTMLResponse:
 async def rating_post(token: str, request: Request, rt: RT) -> HTMLResponse:
     form = parse_qs((await request.body()).decode(errors="replace"))
     try:
-        conv_id = conversation_of_link(rt, token)
         given = (form.get("score") or [""])[0]
         score = int(given) if given.isdigit() and len(given) == 1 else 0
-        await check_rate(rt, SYSTEM, conv_id, score, (form.get("comment") or [""])[0])
+        await check_rate_by_link(rt, token, score, (form.get("comment") or [""])[0])
     except TresenError as e:
         return _page(f"<p>{html.escape(e.message)}</p>", e.status)
     return _page("<h1>Thank you!</h1><p>Your rating has been saved.</p>")

@@ -42,9 +42,27 @@ def conversation_of_link(rt: Runtime, token: str) -> int:
 async def check_rate(
     rt: Runtime, who: Principal, conversation_id: int, score: int, comment: str = ""
 ) -> Rating:
-    """A visitor's rating of their own conversation (``who`` the system for a mail link)."""
-    if who.kind != "visitor" and who is not SYSTEM:
+    """A visitor's rating of their own chat, once it ended."""
+    if who.kind != "visitor":
         raise Invalid("only the visitor rates a conversation", code="not_visitor")
+    return await _rate(rt, who, conversation_id, score, comment, must_have_ended=True)
+
+
+async def check_rate_by_link(rt: Runtime, token: str, score: int, comment: str = "") -> Rating:
+    """A rating from the link in a closing mail (the signed link is the visitor's proof)."""
+    conversation_id = conversation_of_link(rt, token)
+    return await _rate(rt, SYSTEM, conversation_id, score, comment, must_have_ended=False)
+
+
+async def _rate(
+    rt: Runtime,
+    who: Principal,
+    conversation_id: int,
+    score: int,
+    comment: str,
+    *,
+    must_have_ended: bool,
+) -> Rating:
     if not 1 <= score <= 5:
         raise Invalid("score: 1 to 5", code="bad_score")
     comment = comment.strip()[:MAX_COMMENT]
@@ -53,7 +71,7 @@ async def check_rate(
     now = rt.clock.now()
     async with rt.db.write() as s:
         conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
-        if conv.status not in ("resolved", "pending") and conv.channel == "web":
+        if must_have_ended and conv.status != "resolved":
             raise Conflict("the chat has not ended yet", code="not_ended")
         existing = await s.execute(select(Rating.id).where(Rating.conversation_id == conv.id))
         if existing.first() is not None:
