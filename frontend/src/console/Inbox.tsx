@@ -1,6 +1,7 @@
 import type { Store } from "./store";
 import { timeOf } from "./text";
 import { visitorName } from "./types";
+import { ListMarks, marksOf } from "./Lifecycle";
 
 export function Inbox({ store }: { store: Store }) {
   const list = store.inbox();
@@ -17,7 +18,13 @@ export function Inbox({ store }: { store: Store }) {
           return (
             <li key={c.id}>
               <button
-                class={"conv-item" + (store.active === c.id ? " active" : "") + (c.unread ? " has-unread" : "")}
+                class={
+                  "conv-item" +
+                  (store.active === c.id ? " active" : "") +
+                  (c.unread ? " has-unread" : "") +
+                  (marksOf(c).waiting !== undefined ? " is-waiting" : "") +
+                  (marksOf(c).silent !== undefined ? " is-silent" : "")
+                }
                 data-conv={c.id}
                 onClick={() => void store.open(c.id)}
               >
@@ -49,6 +56,7 @@ export function Inbox({ store }: { store: Store }) {
                   {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : c.channel}</span>}
                   {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
                   {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
+                  <ListMarks c={c} />
                 </span>
               </button>
             </li>

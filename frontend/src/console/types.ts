@@ -100,6 +100,8 @@ export interface RuleTest {
 
 export interface Overview {
   queues: { skill: string | null; waiting: number; longest_wait_seconds: number }[];
+  /** Chats the lifecycle timers marked: a visitor waiting for a reply, or silent. */
+  highlighted?: { conversation_id: number; agent_id: number | null; flag: "waiting" | "silent"; since: string | null }[];
   agents: {
     id: number;
     name: string;
