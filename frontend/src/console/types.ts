@@ -14,6 +14,8 @@ export interface Agent {
   max_chats: number;
   status: string;
   is_active: boolean;
+  /** The agent's picture (docs/lifecycle.md), or null: initials are shown. */
+  avatar_url?: string | null;
 }
 
 /** A stored message (HTTP history and `message` frames, without the frame's `type`). */

@@ -142,9 +142,13 @@ function InviteBubble({ inv, t, onAccept, onDismiss }: InviteProps) {
         <CloseIcon />
       </button>
       <div class="who">
-        <span class="avatar" aria-hidden="true">
-          {initial(inv.agentName || t.title)}
-        </span>
+        {inv.agentPhoto && inv.agentPhoto.startsWith("/api/agents/") ? (
+          <img class="avatar" src={inv.agentPhoto} alt="" />
+        ) : (
+          <span class="avatar" aria-hidden="true">
+            {initial(inv.agentName || t.title)}
+          </span>
+        )}
         <strong>
           <bdi>{inv.agentName || t.title}</bdi>
         </strong>
