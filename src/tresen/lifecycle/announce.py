@@ -4,6 +4,11 @@ transfer) and that the chat ended (with a rating request). Listeners on committe
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from tresen.agents.queries import avatar_path
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.sent import message_created
@@ -17,11 +22,13 @@ from tresen.events import (
     ConversationTransferred,
     record,
 )
+from tresen.lifecycle.rating import rating_link
 from tresen.lifecycle.settings import text, timers_for
 from tresen.lifecycle.state import visitor_language
 from tresen.lifecycle.timers import SYSTEM
 from tresen.runtime import Runtime
-from tresen.storage.models import Agent
+from tresen.storage.models import Agent, Conversation, Mailbox, Outbox
+from tresen.storage.outbox import outbox_values
 
 
 def new_agent(event: ConversationAssigned | ConversationTransferred) -> int | None:
@@ -72,7 +79,7 @@ async def introduce(rt: Runtime, event: ConversationAssigned | ConversationTrans
 
 
 def ended_by_agent(event: ConversationResolved) -> bool:
-    return event.by_agent_id is not None and event.conversation.channel == "web"
+    return event.by_agent_id is not None and event.conversation.channel in ("web", "email")
 
 
 async def announce_end(rt: Runtime, event: ConversationResolved) -> None:
@@ -87,13 +94,48 @@ async def announce_end(rt: Runtime, event: ConversationResolved) -> None:
             return  # reopened meanwhile, or already told
         t = await timers_for(s, conv.site_id, conv.skill)
         lang = await visitor_language(s, conv)
-        msg = await store_message(
-            s, conv, now, author_kind="system", author_id=None, body=text("ended", lang)
-        )
-        record(s, message_created(ConversationState.of(conv), msg, None))
+        if conv.channel == "email":
+            await _closing_mail(rt, s, conv, event.by_agent_id, lang, now)
+        else:
+            msg = await store_message(
+                s, conv, now, author_kind="system", author_id=None, body=text("ended", lang)
+            )
+            record(s, message_created(ConversationState.of(conv), msg, None))
         conv.meta = {
             **conv.meta,
             "lifecycle": {},
-            "ended": {"by": "agent", "at": now.isoformat(), "scale": t.rating_scale},
+            "ended": {
+                "by": "agent",
+                "agent_id": event.by_agent_id,
+                "at": now.isoformat(),
+                "scale": t.rating_scale,
+            },
         }
         record(s, ConversationEnded(ConversationState.of(conv), "agent"))
+
+
+async def _closing_mail(
+    rt: Runtime, s: AsyncSession, conv: Conversation, agent_id: int | None, lang: str, now: datetime
+) -> None:
+    """An email conversation was resolved: the customer gets a closing mail (in the agent's
+    name, from the outbox like every reply) with a signed link to rate the answer."""
+    if (
+        agent_id is None
+        or await s.scalar(select(Mailbox.id).where(Mailbox.site_id == conv.site_id)) is None
+    ):
+        return  # no mailbox: nothing can be sent
+    agent = await s.get(Agent, agent_id)
+    body = text("rate_mail", lang, link=rating_link(rt, conv.id))
+    msg = await store_message(s, conv, now, author_kind="agent", author_id=agent_id, body=body)
+    values = outbox_values(
+        channel=conv.channel,
+        author_kind="agent",
+        internal=False,
+        conversation_id=conv.id,
+        message_id=msg.id,
+        now=now,
+    )
+    if values is not None:
+        s.add(Outbox(**values))
+    name = agent.display_name if agent else None
+    record(s, message_created(ConversationState.of(conv), msg, name))

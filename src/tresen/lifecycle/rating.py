@@ -80,7 +80,12 @@ async def _rate(
         scale = scale if scale in SCALES else "stars"
         if scale == "thumbs" and score not in (1, 5):
             raise Invalid("thumbs: score 1 (down) or 5 (up)", code="bad_score")
-        agent_id = conv.assignee_id or (conv.meta.get("agent") or {}).get("id")
+        # who had it: the assignee, else who the visitor was told of, else who resolved it
+        agent_id = (
+            conv.assignee_id
+            or (conv.meta.get("agent") or {}).get("id")
+            or (conv.meta.get("ended") or {}).get("agent_id")
+        )
         rating = Rating(
             conversation_id=conv.id,
             site_id=conv.site_id,

@@ -36,6 +36,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The chat has ended. Thank you for getting in touch!",
         "da": "Chatten er afsluttet. Tak for din henvendelse!",
     },
+    "rate_mail": {
+        "de": "Wir haben Ihre Anfrage abgeschlossen. Wie zufrieden waren Sie mit unserer Antwort? "
+        "Bewerten Sie sie hier: {link}",
+        "en": "We have closed your request. How happy were you with our answer? "
+        "Rate it here: {link}",
+        "da": "Vi har afsluttet din henvendelse. Hvor tilfreds var du med vores svar? "
+        "Bedøm det her: {link}",
+    },
     "takes_over": {
         "de": "{name} übernimmt den Chat.",
         "en": "{name} takes over the chat.",

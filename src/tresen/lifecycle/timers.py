@@ -170,7 +170,12 @@ class LifecycleService:
         conv.meta = {
             **conv.meta,
             "lifecycle": {},
-            "ended": {"by": "timer", "at": now.isoformat(), "scale": t.rating_scale},
+            "ended": {
+                "by": "timer",
+                "agent_id": conv.assignee_id,
+                "at": now.isoformat(),
+                "scale": t.rating_scale,
+            },
         }
         state = ConversationState.of(conv)
         record(

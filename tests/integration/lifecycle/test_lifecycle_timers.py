@@ -19,11 +19,13 @@ from tresen.storage.migrate import upgrade_async
 
 
 class World:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
         self.clock = ManualClock()
         self.timers = ManualScheduler(self.clock)
         # Raw test sockets answer no pings: keep them through the simulated minutes.
-        self.conf = test_settings(tmp_path, idle_timeout_seconds=86400, heartbeat_seconds=3600)
+        self.conf = test_settings(
+            tmp_path, database_url, idle_timeout_seconds=86400, heartbeat_seconds=3600
+        )
         self.srv: InProcessServer | None = None
 
     async def start(self) -> None:
@@ -43,8 +45,8 @@ class World:
 
 
 @asynccontextmanager
-async def world(tmp_path: Path) -> AsyncIterator[tuple[World, Scenario]]:
-    w = World(tmp_path)
+async def world(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[World, Scenario]]:
+    w = World(tmp_path, database_url)
     await upgrade_async(w.conf.database_url)
     await w.start()
     assert w.srv is not None
@@ -93,8 +95,10 @@ async def messages(sc: Scenario, conv_id: int) -> list[dict[str, Any]]:
     return list((await sc.anna.http.get(f"/api/conversations/{conv_id}/messages")).json())
 
 
-async def test_silent_mark_at_the_configured_second_not_before(tmp_path: Path) -> None:
-    async with world(tmp_path) as (w, sc):
+async def test_silent_mark_at_the_configured_second_not_before(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with world(tmp_path, database_url) as (w, sc):
         await settings(sc, silent_after_seconds=90, close_after_minutes=0)
         ws, conv_id = await chat_with_anna(sc)
         await agent_says(sc, conv_id, "Welche Bestellnummer haben Sie?")
@@ -119,8 +123,10 @@ async def test_silent_mark_at_the_configured_second_not_before(tmp_path: Path) -
         await ws.close()
 
 
-async def test_gentle_message_sent_automatically_when_configured(tmp_path: Path) -> None:
-    async with world(tmp_path) as (w, sc):
+async def test_gentle_message_sent_automatically_when_configured(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with world(tmp_path, database_url) as (w, sc):
         await settings(
             sc,
             silent_after_seconds=120,
@@ -144,8 +150,8 @@ async def test_gentle_message_sent_automatically_when_configured(tmp_path: Path)
         await ws.close()
 
 
-async def test_closed_after_m_minutes_of_silence(tmp_path: Path) -> None:
-    async with world(tmp_path) as (w, sc):
+async def test_closed_after_m_minutes_of_silence(tmp_path: Path, database_url: str) -> None:
+    async with world(tmp_path, database_url) as (w, sc):
         await settings(sc, silent_after_seconds=30, close_after_minutes=2)
         ws, conv_id = await chat_with_anna(sc, "Hello, is the jacket in stock?")
         await agent_says(sc, conv_id, "Which size do you need?")
@@ -168,8 +174,10 @@ async def test_closed_after_m_minutes_of_silence(tmp_path: Path) -> None:
         await ws.close()
 
 
-async def test_waiting_visitor_highlighted_for_agent_and_supervisor(tmp_path: Path) -> None:
-    async with world(tmp_path) as (w, sc):
+async def test_waiting_visitor_highlighted_for_agent_and_supervisor(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with world(tmp_path, database_url) as (w, sc):
         await settings(sc, wait_highlight_seconds=20)
         ws, conv_id = await chat_with_anna(sc)
         await w.advance(19)
@@ -188,8 +196,8 @@ async def test_waiting_visitor_highlighted_for_agent_and_supervisor(tmp_path: Pa
         await ws.close()
 
 
-async def test_timers_survive_a_restart(tmp_path: Path) -> None:
-    async with world(tmp_path) as (w, sc):
+async def test_timers_survive_a_restart(tmp_path: Path, database_url: str) -> None:
+    async with world(tmp_path, database_url) as (w, sc):
         await settings(sc, silent_after_seconds=120, close_after_minutes=5)
         ws, conv_id = await chat_with_anna(sc, "Hello, about my invoice")
         await agent_says(sc, conv_id, "Could you send me the invoice number?")
