@@ -170,14 +170,8 @@ def wire_delivery(rt: Runtime) -> None:
     on(MessageCreated, do=deliver.message, mode="now")
     on(*CONVERSATION_CHANGES, do=deliver.conversation, mode="now")
     # lifecycle marks (silent, waiting), who has the chat, its end and rating: a new state
-    on(
-        ConversationFlagged,
-        AgentIntroduced,
-        ConversationEnded,
-        RatingGiven,
-        do=deliver.conversation,
-        mode="now",
-    )
+    on(AgentIntroduced, ConversationEnded, RatingGiven, do=deliver.conversation, mode="now")
+    on(ConversationFlagged, do=deliver.conversation_for_agents, mode="now")
     on(ConversationRead, do=deliver.read, mode="now")
     on(QueuePositionChanged, do=deliver.queue_position, mode="now")
     on(ConversationOverflowed, do=deliver.overflow, mode="now")
