@@ -14,8 +14,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from tresen.aio import spawn
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.sent import message_created
@@ -66,7 +64,8 @@ class LifecycleService:
         self.passes = 0
 
     def start(self) -> None:
-        self._tick = Repeating(self.rt.scheduler, self.rt.clock, TICK_SECONDS, self._kick)
+        every = self.rt.settings.lifecycle_pass_seconds or TICK_SECONDS
+        self._tick = Repeating(self.rt.scheduler, self.rt.clock, every, self._kick)
 
     def stop(self) -> None:
         if self._tick is not None:
@@ -97,15 +96,12 @@ class LifecycleService:
         async with self.rt.db.read() as s:
             table = await load_table(s)
             stands = await standings(s)
-            rows = await _briefs(s, [st.conversation_id for st in stands])
         changed = 0
         for st in stands:
-            site_id, skill, assignee_id, meta = rows[st.conversation_id]
-            t = table.get(site_id, skill)
-            want = due(st, t, now)
-            if want == "waiting" and assignee_id is None:
+            want = due(st, table.get(st.site_id, st.skill), now)
+            if want == "waiting" and st.assignee_id is None:
                 want = None  # the queue has its own waiting times (routing overview)
-            if _already(marks(meta), want, st):
+            if _already(st.marks, want, st):
                 continue
             changed += await self._apply(st.conversation_id, table, now)
         self.passes += 1
@@ -195,20 +191,3 @@ def _already(have: dict[str, Any], want: str | None, st: Standing) -> bool:
     if want == "waiting":
         return have.get("waiting") == st.last_seq and "silent" not in have
     return "silent" not in have and "waiting" not in have
-
-
-Brief = tuple[int, str | None, int | None, dict[str, Any]]
-
-
-async def _briefs(s: Any, ids: list[int]) -> dict[int, Brief]:
-    if not ids:
-        return {}
-    stmt = select(
-        Conversation.id,
-        Conversation.site_id,
-        Conversation.skill,
-        Conversation.assignee_id,
-        Conversation.meta,
-    ).where(Conversation.id.in_(ids))
-    rows = (await s.execute(stmt)).all()
-    return {r.id: (r.site_id, r.skill, r.assignee_id, r.meta or {}) for r in rows}
