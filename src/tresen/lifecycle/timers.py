@@ -40,7 +40,10 @@ SYSTEM = Principal("agent", 0, name="system", role="admin")  # sees every conver
 
 def due(st: Standing, t: Timers, now: datetime) -> str | None:
     """What this chat needs now: close, silent, waiting, or nothing."""
-    age = (now - st.last_at).total_seconds()
+    # After an automatic gentle message the visitor is still the silent one: count from the
+    # agent's own unanswered message, so the mark stays.
+    since = st.silent_since if st.last_is_nudge and st.silent_since else st.last_at
+    age = (now - since).total_seconds()
     if st.last_kind == "agent":
         silent_for = (now - (st.silent_since or st.last_at)).total_seconds()
         if t.close_after_minutes > 0 and silent_for >= t.close_after_minutes * 60:

@@ -143,6 +143,8 @@ async def test_gentle_message_sent_automatically_when_configured(
         while nudge["body"] != "Still with us?":
             nudge = await next_frame(ws, "message")
         assert nudge["author"]["kind"] == "agent" and nudge["author"]["id"] == sc.anna.id
+        await w.advance(1)
+        assert "silent" in await marks(sc, conv_id)  # still silent after the gentle message
         # Once per silence: no second gentle message two minutes later.
         await w.advance(300)
         bodies = [m["body"] for m in await messages(sc, conv_id)]
