@@ -37,6 +37,8 @@ from tresen.gateway.endpoints import Gateway
 from tresen.gateway.endpoints import router as ws_router
 from tresen.gateway.transport import ExposeTransport
 from tresen.health import router as health_router
+from tresen.lifecycle.api import router as lifecycle_router
+from tresen.lifecycle.timers import LifecycleService
 from tresen.privacy.api import router as privacy_router
 from tresen.privacy.retention import RetentionService
 from tresen.radar.api import router as radar_router
@@ -100,6 +102,8 @@ def create_app(
         await rt.radar.start()
         await rt.routing.start()
         reports.start()
+        lifecycle = LifecycleService(rt)
+        lifecycle.start()
         await outbox.start()
         await webhooks.start()
         smtp = SmtpListener(rt) if settings.smtp_enabled else None
@@ -114,6 +118,7 @@ def create_app(
         app.state.suggester = suggester
         retention.start()
         app.state.retention = retention
+        app.state.lifecycle = lifecycle
         log.info("tresen %s node %s up", __version__, settings.node_name)
         try:
             yield
@@ -127,6 +132,7 @@ def create_app(
                 await smtp.stop()
             await outbox.stop()
             await webhooks.stop()
+            lifecycle.stop()
             await reports.stop()
             await rt.routing.stop()
             await rt.radar.stop()
@@ -157,6 +163,7 @@ def create_app(
         canned_router,
         kb_router,
         reports_router,
+        lifecycle_router,
         metrics_router,
         channels_router,
         invites_router,

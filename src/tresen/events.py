@@ -219,6 +219,48 @@ class ConversationRead(ConversationEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationFlagged(ConversationEvent):
+    """The lifecycle timers marked (or unmarked) it: ``silent`` (the visitor has not answered
+    the agent for the configured time), ``waiting`` (the visitor waits for a reply), ``nudged``
+    (a gentle message was sent automatically). ``flags``: the marks now set."""
+
+    conversation: ConversationState
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIntroduced(ConversationEvent):
+    """The visitor was told who has the chat now (widget header; "Ben takes over" after a
+    transfer). ``previous_agent_id``: who had it before, None at the first assignment."""
+
+    conversation: ConversationState
+    agent_id: int
+    previous_agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationEnded(ConversationEvent):
+    """The visitor was told the chat ended (by an agent, or closed after the visitor's
+    silence: ``by`` "agent" or "timer") and asked for a rating."""
+
+    conversation: ConversationState
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class RatingGiven(ConversationEvent):
+    """The visitor rated the conversation (1-5; thumbs are 1 or 5) and the agent who had it."""
+
+    conversation: ConversationState
+    rating_id: int
+    agent_id: int | None
+    score: int
+    scale: str
+    comment: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
 class QueuePositionChanged(Event):
     """A waiting visitor's place and expected wait (None: nobody who could take it is online)."""
 

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     callback_region: str = "DE"  # callback numbers without +<country> are read as from here
     auto_away_seconds: float = 60.0  # agent with no console connected turns away after this
     abandon_after_seconds: float = 60.0  # a queued visitor gone this long counts as abandoned
+    # The lifecycle timers' pass (silent, waiting, closing; docs/lifecycle.md): its period.
+    lifecycle_pass_seconds: float = 1.0
     email_slots: int = Field(default=1, ge=0)  # email items an agent holds beside chats
     email_chat_reserve: int = Field(default=1, ge=0)  # chat slots kept free of email work
     email_yield: bool = True  # untouched email items go back when a chat waits

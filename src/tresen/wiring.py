@@ -20,6 +20,7 @@ from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
 from tresen.conversations import organize
 from tresen.events import (
+    AgentIntroduced,
     AgentSessionsEnded,
     AgentStatusChanged,
     ArticleChanged,
@@ -31,7 +32,9 @@ from tresen.events import (
     ConversationAbandoned,
     ConversationAssigned,
     ConversationDeclined,
+    ConversationEnded,
     ConversationEvent,
+    ConversationFlagged,
     ConversationHandedOver,
     ConversationOffered,
     ConversationOpened,
@@ -54,12 +57,15 @@ from tresen.events import (
     OfferShown,
     QueueChoiceMade,
     QueuePositionChanged,
+    RatingGiven,
     RulesChanged,
     SuggestionPicked,
 )
 from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
 from tresen.gateway.inbox_delivery import InboxDelivery
+from tresen.lifecycle import announce
+from tresen.lifecycle import frames as lifecycle_frames
 from tresen.radar import frames as radar_frames
 from tresen.radar.live import RadarService
 from tresen.realtime.protocol import TRACK_MAX_BYTES
@@ -133,6 +139,21 @@ def wire_listeners(
     on(*CONVERSATION_CHANGES, do=radar.on_conversation, mode="now", everywhere=True)
     on(*AGENT_CHANGES, do=radar.on_capacity, mode="now", everywhere=True)
     on(RulesChanged, do=radar.on_rules_changed, mode="now", everywhere=True)
+
+    # ---- the visitor is told: who has the chat, a transfer, the end (then a rating) ------------
+    on(
+        ConversationAssigned,
+        ConversationTransferred,
+        do=partial(announce.introduce, rt),
+        when=announce.wants_introduction,
+        name="lifecycle.introduce",
+    )
+    on(
+        ConversationResolved,
+        do=partial(announce.announce_end, rt),
+        when=announce.ended_by_agent,
+        name="lifecycle.announce_end",
+    )
 
     wire_reports(rt, reports, telemetry)
 
@@ -242,6 +263,9 @@ def wire_delivery(rt: Runtime) -> None:
     deliver = Delivery(rt.bus)
     on(MessageCreated, do=deliver.message, mode="now")
     on(*CONVERSATION_CHANGES, do=deliver.conversation, mode="now")
+    # lifecycle marks (silent, waiting), who has the chat, its end and rating: a new state
+    on(AgentIntroduced, ConversationEnded, RatingGiven, do=deliver.conversation, mode="now")
+    on(ConversationFlagged, do=deliver.conversation_for_agents, mode="now")
     on(ConversationRead, do=deliver.read, mode="now")
     on(QueuePositionChanged, do=deliver.queue_position, mode="now")
     on(ConversationOverflowed, do=deliver.overflow, mode="now")
@@ -263,6 +287,7 @@ def frame_router(settings: Settings) -> FrameRouter:
     add("offer_reply", radar_frames.on_offer_reply)
     add("queue_choice", routing_frames.on_queue_choice)
     add("handover", assist_frames.on_handover)
+    add("rate", lifecycle_frames.on_rate)
     add("cobrowse_request", cobrowse_frames.on_request)
     add("cobrowse_reply", cobrowse_frames.on_reply)
     add("cobrowse_stop", cobrowse_frames.on_stop)

@@ -9,6 +9,7 @@ import { Linked } from "../shared/Linked";
 import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
+import { LifecycleBar, readOnlyFor } from "./Lifecycle";
 
 function DeliveryLine({ d }: { d: Delivery }) {
   return (
@@ -130,6 +131,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       <RoutingInfo conv={conv} />
       <ConvTools store={store} conv={conv} />
       <CobrowseBar store={store} convId={convId} />
+      <LifecycleBar store={store} conv={conv} />
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
       <div
         class="messages"
@@ -156,7 +158,13 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       <div class="typing-line" aria-live="polite">
         {typing ? `${typing.name} is typing…` : ""}
       </div>
-      <Composer store={store} convId={convId} />
+      {readOnlyFor(conv, store.me) ? (
+        <p class="read-only" role="note" data-read-only="true">
+          This chat was transferred to a colleague: you can read it, and add internal notes from their view.
+        </p>
+      ) : (
+        <Composer store={store} convId={convId} />
+      )}
     </section>
   );
 }

@@ -4,6 +4,7 @@ import type { Store } from "./store";
 import { dateTimeOf, timeOf } from "./text";
 import type { Conv } from "./types";
 import { visitorName } from "./types";
+import { ListMarks, marksOf } from "./Lifecycle";
 
 const VIEWS: [string, string][] = [
   ["mine", "Mine"],
@@ -98,7 +99,13 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
       <input type="checkbox" class="conv-select" aria-label={`Select conversation #${c.id}`}
         checked={store.views.selected.has(c.id)} onChange={() => store.views.toggle(c.id)} />
       <button
-        class={"conv-item" + (store.active === c.id ? " active" : "") + (c.unread ? " has-unread" : "")}
+        class={
+          "conv-item" +
+          (store.active === c.id ? " active" : "") +
+          (c.unread ? " has-unread" : "") +
+          (marksOf(c).waiting !== undefined ? " is-waiting" : "") +
+          (marksOf(c).silent !== undefined ? " is-silent" : "")
+        }
         data-conv={c.id}
         onClick={() => void store.open(c.id)}
       >
@@ -122,6 +129,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
           {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : c.channel}</span>}
           {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
           {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
+          <ListMarks c={c} />
           {c.snoozed_until && <span class="conv-snoozed"> · snoozed until {dateTimeOf(c.snoozed_until)}</span>}
           {(c.tags ?? []).map((t) => <span key={t} class="tag-chip" dir="auto"> #{t}</span>)}
         </span>

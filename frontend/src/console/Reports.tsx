@@ -158,6 +158,10 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
             <Figure label="Abandoned" value={`${s.service.abandoned} (${fmtPct(s.service.abandonment_rate)})`} drill="abandoned" onDrill={showDrill} />
             <Figure label="Occupancy" value={fmtPct(s.occupancy.total)} />
             <Figure label="Bot handover" value={fmtPct(s.bot.handover_rate)} drill="handed_over" onDrill={showDrill} />
+            <Figure
+              label="CSAT"
+              value={s.csat && s.csat.count ? `${s.csat.average.toFixed(1)} / 5 (${s.csat.count} rated, ${fmtPct(s.csat.satisfied_ratio)} satisfied)` : "no ratings"}
+            />
             <Figure label="Email backlog" value={`${s.email_backlog.pending}${s.email_backlog.oldest_age_seconds !== null ? `, oldest ${fmtSecs(s.email_backlog.oldest_age_seconds)}` : ""}`} />
           </div>
           {series && <Chart series={series} />}
@@ -203,6 +207,8 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
               ["response_avg", "Response", fmtSecs],
               ["handle_avg", "Handle time", fmtSecs],
               ["occupancy", "Occupancy", fmtPct],
+              ["csat_average", "CSAT", (v: any) => (v === null || v === undefined ? "–" : Number(v).toFixed(1))],
+              ["csat_count", "Ratings", plain],
             ]}
           />
           <Table

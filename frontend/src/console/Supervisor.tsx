@@ -177,6 +177,22 @@ export function Supervisor({ store }: { store: Store }) {
         </div>
       </div>
       <div class="card">
+        <h3>Chats needing attention</h3>
+        {(data.highlighted || []).length === 0 ? (
+          <p class="empty">No visitor is waiting for a reply.</p>
+        ) : (
+          <ul class="highlighted">
+            {(data.highlighted || []).map((h) => (
+              <li key={`${h.conversation_id}-${h.flag}`} data-highlighted={h.conversation_id} data-flag={h.flag}>
+                #{h.conversation_id} · {data.agents.find((a) => a.id === h.agent_id)?.name || "nobody"} ·{" "}
+                {h.flag === "waiting" ? <strong>waiting for a reply</strong> : "visitor silent"}
+                {h.since ? ` since ${new Date(h.since).toLocaleTimeString()}` : ""}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <div class="card">
         <h3>Waiting chats</h3>
         {data.waiting.length === 0 ? (
           <p class="empty">No chat is waiting.</p>

@@ -39,3 +39,18 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   }
   return data as T;
 }
+
+/** A file as the raw request body with its own Content-Type (an agent's picture). */
+export async function upload<T = any>(path: string, file: Blob): Promise<T> {
+  const res = await fetch(path, {
+    method: "PUT",
+    headers: { Accept: "application/json", "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf },
+    credentials: "same-origin",
+    body: file,
+  }).catch(() => {
+    throw new ApiError(0, "network", "The server cannot be reached.");
+  });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, (data && data.code) || "http_error", (data && data.message) || `Request failed (${res.status})`);
+  return data as T;
+}

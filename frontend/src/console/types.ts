@@ -14,6 +14,8 @@ export interface Agent {
   max_chats: number;
   status: string;
   is_active: boolean;
+  /** The agent's picture (docs/lifecycle.md), or null: initials are shown. */
+  avatar_url?: string | null;
 }
 
 /** A stored message (HTTP history and `message` frames, without the frame's `type`). */
@@ -102,6 +104,8 @@ export interface RuleTest {
 
 export interface Overview {
   queues: { skill: string | null; waiting: number; longest_wait_seconds: number }[];
+  /** Chats the lifecycle timers marked: a visitor waiting for a reply, or silent. */
+  highlighted?: { conversation_id: number; agent_id: number | null; flag: "waiting" | "silent"; since: string | null }[];
   agents: {
     id: number;
     name: string;

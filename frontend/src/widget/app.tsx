@@ -143,9 +143,13 @@ function InviteBubble({ inv, t, onAccept, onDismiss }: InviteProps) {
         <CloseIcon />
       </button>
       <div class="who">
-        <span class="avatar" aria-hidden="true">
-          {initial(inv.agentName || t.title)}
-        </span>
+        {inv.agentPhoto && inv.agentPhoto.startsWith("/api/agents/") ? (
+          <img class="avatar" src={inv.agentPhoto} alt="" />
+        ) : (
+          <span class="avatar" aria-hidden="true">
+            {initial(inv.agentName || t.title)}
+          </span>
+        )}
         <strong>
           <bdi>{inv.agentName || t.title}</bdi>
         </strong>
@@ -234,9 +238,13 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
       }}
     >
       <header class="head">
-        <span class="avatar big" aria-hidden="true">
-          {initial(name)}
-        </span>
+        {s.agentAvatar ? (
+          <img class="avatar big" src={s.agentAvatar} alt="" />
+        ) : (
+          <span class="avatar big" aria-hidden="true">
+            {initial(name)}
+          </span>
+        )}
         <div class="titles">
           <h1 id="tw-title">{name || t.title}</h1>
           <p class={`status${s.connected ? "" : " warn"}`}>{status}</p>
@@ -270,6 +278,7 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
           </p>
         )}
         {s.overflow && <Overflow chat={chat} t={t} o={s.overflow} />}
+        {s.ended && <Ended chat={chat} t={t} scale={s.ended.scale} rated={s.rated} />}
         {s.bot && (
           <p class="handover">
             <button type="button" onClick={() => chat.handover()}>
@@ -344,6 +353,72 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
           </p>
         )}
       </form>
+    </section>
+  );
+}
+
+/** The end of a chat: the notice, a rating with a comment, the transcript, a new chat. */
+function Ended({ chat, t, scale, rated }: { chat: Chat; t: Strings; scale: "stars" | "thumbs"; rated: boolean }) {
+  const [score, setScore] = useState(0);
+  const [comment, setComment] = useState("");
+  const send = (ev: Event) => {
+    ev.preventDefault();
+    if (score) chat.rate(score, comment.trim());
+  };
+  const download = () => {
+    const blob = new Blob([chat.transcript({ you: t.you, agent: t.agent })], { type: "text/plain" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "chat-transcript.txt";
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+  const choices = scale === "thumbs" ? [5, 1] : [1, 2, 3, 4, 5];
+  const label = (n: number) => (scale === "thumbs" ? (n === 5 ? t.thumbUp : t.thumbDown) : t.rateStars(n));
+  const face = (n: number) => (scale === "thumbs" ? (n === 5 ? "\u{1F44D}" : "\u{1F44E}") : n <= score ? "\u2605" : "\u2606");
+  return (
+    <section class="ended" aria-labelledby="tw-ended">
+      <p id="tw-ended" role="status">
+        <strong>{t.chatEnded}</strong>
+      </p>
+      {rated ? (
+        <p role="status">{t.rateThanks}</p>
+      ) : (
+        <form class="rate" onSubmit={send}>
+          <fieldset>
+            <legend>{t.rateAsk}</legend>
+            <div class="stars">
+              {choices.map((n) => (
+                <button
+                  key={n}
+                  type="button"
+                  class={`star${score === n ? " picked" : ""}`}
+                  aria-label={label(n)}
+                  aria-pressed={score === n ? "true" : "false"}
+                  onClick={() => setScore(n)}
+                >
+                  {face(n)}
+                </button>
+              ))}
+            </div>
+          </fieldset>
+          <label>
+            <span>{t.rateComment}</span>
+            <textarea rows={2} maxLength={2000} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+          </label>
+          <button type="submit" class="primary" disabled={!score}>
+            {t.rateSend}
+          </button>
+        </form>
+      )}
+      <div class="obtn">
+        <button type="button" onClick={download}>
+          {t.transcript}
+        </button>
+        <button type="button" class="primary" onClick={() => chat.newChat()}>
+          {t.newChat}
+        </button>
+      </div>
     </section>
   );
 }

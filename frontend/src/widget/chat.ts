@@ -164,6 +164,7 @@ export class Chat {
         if (chosen !== null) await this.loadHistory(chosen);
         const info = data.conversations.find((c) => c.id === chosen);
         this.state.bot = Boolean(info && info.bot && info.status === "open" && info.assignee_id == null);
+        if (info) this.lifecycle(info);
         return Boolean(info && info.status === "open" && info.assignee_id == null);
       } catch {
         await sleep(backoff(attempt));
@@ -271,6 +272,9 @@ export class Chat {
     this.state.messages = this.state.messages.filter((m) => m.pending || m.failed);
     this.state.agentReadSeq = 0;
     this.state.agentName = null;
+    this.state.agentAvatar = null;
+    this.state.ended = null;
+    this.state.rated = false;
     this.state.queue = null;
     this.state.overflow = null;
     this.state.joinedAt = null;
@@ -287,6 +291,7 @@ export class Chat {
       this.switchTo(c.id);
     } else if (this.state.conversationId === null) this.adopt(c.id);
     if (c.id !== this.state.conversationId) return;
+    this.lifecycle(c);
     const bot = Boolean(c.bot) && c.assignee_id == null && c.status === "open";
     if (bot !== this.state.bot) {
       this.state.bot = bot;
@@ -300,6 +305,47 @@ export class Chat {
       this.save();
       this.changed();
     }
+  }
+
+  /** Who has the chat (header), whether it ended and was rated (docs/lifecycle.md). */
+  private lifecycle(c: ConversationInfo): void {
+    const agent = c.agent as { name?: string; avatar?: string | null } | null | undefined;
+    if (agent && agent.name) {
+      this.state.agentName = agent.name;
+      this.state.agentAvatar = agent.avatar || null;
+    }
+    const ended = c.ended as { by?: string; scale?: string } | null | undefined;
+    this.state.ended =
+      c.status === "resolved" && ended
+        ? { by: ended.by || "agent", scale: ended.scale === "thumbs" ? "thumbs" : "stars" }
+        : null;
+    this.state.rated = Boolean(c.rated);
+    this.changed();
+  }
+
+  /** The visitor rates the ended chat (1-5; thumbs: 1 or 5) with an optional comment. */
+  rate(score: number, comment: string): void {
+    const conv = this.state.conversationId;
+    if (conv === null || !this.state.ended || this.state.rated) return;
+    this.tracking.control({ type: "rate", conversation_id: conv, score, comment: comment.slice(0, 2000) });
+    this.state.rated = true;
+    this.changed();
+  }
+
+  /** After the end: the next message starts a new conversation. */
+  newChat(): void {
+    this.switchTo(null);
+  }
+
+  /** The chat as plain text (what the visitor saw), for the transcript download. */
+  transcript(names: { you: string; agent: string }): string {
+    return this.state.messages
+      .filter((m) => m.seq !== null)
+      .map((m) => {
+        const who = m.author.kind === "visitor" ? names.you : m.author.name || names.agent;
+        return `[${m.createdAt || ""}] ${who}: ${m.body}`;
+      })
+      .join("\n");
   }
 
   private onQueue(f: QueueFrame): void {

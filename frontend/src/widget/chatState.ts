@@ -60,6 +60,11 @@ export interface ChatState {
   joinedAt: string | null;
   /** The FAQ bot has the conversation: offer "Talk to a person" (docs/bot.md). */
   bot: boolean;
+  /** The picture of the agent who has the chat (docs/lifecycle.md), if they have one. */
+  agentAvatar: string | null;
+  /** The chat ended: the end notice, a rating, the transcript, "start a new chat". */
+  ended: { by: string; scale: "stars" | "thumbs" } | null;
+  rated: boolean;
 }
 
 export function initialState(): ChatState {
@@ -80,6 +85,9 @@ export function initialState(): ChatState {
     overflow: null,
     joinedAt: null,
     bot: false,
+    agentAvatar: null,
+    ended: null,
+    rated: false,
   };
 }
 

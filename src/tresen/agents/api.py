@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from tresen.agents.actions import check_create_agent, check_update_agent
+from tresen.agents.avatar import MAX_AVATAR_BYTES, check_set_avatar, load_avatar
 from tresen.agents.queries import agent_public, list_agents
 from tresen.auth.deps import RT, SESSION_COOKIE, AdminDep, AgentDep
-from tresen.errors import Forbidden
+from tresen.errors import Forbidden, Invalid, NotFound
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -65,3 +66,42 @@ async def patch_agent(
         raise Forbidden("agents may change only their own status and name")
     session = request.cookies.get(SESSION_COOKIE)
     return agent_public(await check_update_agent(rt, agent_id, by_session=session, **changes))
+
+
+@router.put("/{agent_id}/avatar")
+async def put_avatar(agent_id: int, request: Request, rt: RT, who: AgentDep) -> dict[str, object]:
+    """The agent's picture as the raw request body (PNG, JPEG, GIF or WebP; own or admin)."""
+    if not (who.is_admin or agent_id == who.id):
+        raise Forbidden("agents may change only their own picture")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_AVATAR_BYTES:
+            raise Invalid(f"the image is over {MAX_AVATAR_BYTES} bytes", code="image_too_large")
+    ctype = request.headers.get("content-type")
+    return agent_public(await check_set_avatar(rt, agent_id, bytes(data), ctype))
+
+
+@router.delete("/{agent_id}/avatar")
+async def delete_avatar(agent_id: int, rt: RT, who: AgentDep) -> dict[str, object]:
+    if not (who.is_admin or agent_id == who.id):
+        raise Forbidden("agents may change only their own picture")
+    return agent_public(await check_set_avatar(rt, agent_id, None, None))
+
+
+@router.get("/{agent_id}/avatar")
+async def get_avatar(agent_id: int, rt: RT) -> Response:
+    """Public: visitors see the picture of the agent who talks to them."""
+    found = await load_avatar(rt, agent_id)
+    if found is None:
+        raise NotFound(f"agent {agent_id} has no picture", code="no_avatar")
+    data, kind = found
+    return Response(
+        data,
+        media_type=kind,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "public, max-age=86400",
+        },
+    )

@@ -39,4 +39,12 @@ def agent_public(agent: Agent) -> dict[str, Any]:
         "takes_email": agent.takes_email,
         "skill_levels": {k: int(agent.skill_levels.get(k, 1)) for k in agent.skills},
         "departments": agent.departments,
+        "avatar_url": avatar_path(agent),
     }
+
+
+def avatar_path(agent: Agent) -> str | None:
+    """Where the agent's picture is served (cache-busted by its time), or None."""
+    if agent.avatar_type is None or agent.avatar_at is None:
+        return None
+    return f"/api/agents/{agent.id}/avatar?v={int(agent.avatar_at.timestamp())}"

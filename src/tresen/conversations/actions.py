@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.agents.queries import access_agent_by_id
 from tresen.conversations.grouped import send_grouped
-from tresen.conversations.queries import access_conversation_by_id
+from tresen.conversations.queries import access_conversation_by_id, check_writable
 from tresen.conversations.queueing import prepare_queue
 from tresen.conversations.sent import Sent, message_created
 from tresen.conversations.seq import store_message
@@ -117,6 +117,8 @@ async def do_send_message(
         if existing is not None:
             conv = await access_conversation_by_id(s, who, existing.conversation_id)
             return Sent(message_out(existing, who.name), conv, duplicate=True)
+        if not created:
+            check_writable(who, conv.meta, conv.assignee_id, internal)
         if created:
             conv = _new_conversation(who, now)
             conv.skill = skill

@@ -17,7 +17,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
-from tresen.conversations.queries import check_visible
+from tresen.conversations.queries import check_visible, check_writable
 from tresen.conversations.sent import Sent, message_created
 from tresen.conversations.wire import message_out
 from tresen.errors import Invalid
@@ -84,6 +84,7 @@ def _send(
         return Sent(message_out(msg, who.name), Conversation(**row._asdict()), duplicate=True)
     if who.kind == "visitor" and row.status == "resolved":
         return None
+    check_writable(who, row.meta, row.assignee_id, internal)
     seq, assignee_id, offered_to = conn.execute(
         _NEXT_SEQ, {"cid": conversation_id, "now": now}
     ).one()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.conversations.wire import message_out
-from tresen.errors import NotFound
+from tresen.errors import Forbidden, NotFound
 from tresen.principal import Principal
 from tresen.realtime.protocol import MessageOut
 from tresen.storage.models import Agent, Conversation, Message, Visitor
@@ -34,6 +35,23 @@ def check_visible(who: Principal, conversation_id: int, visitor_id: int | None) 
     The same answer for "absent" and "not yours", so ids cannot be probed."""
     if visitor_id is None or (who.kind == "visitor" and visitor_id != who.id):
         raise NotFound(f"no conversation {conversation_id}", code="no_such_conversation")
+
+
+def check_writable(
+    who: Principal, meta: dict[str, Any] | None, assignee_id: int | None, internal: bool
+) -> None:
+    """After a transfer the previous agent's view is read-only (internal notes stay allowed;
+    admins and supervisors may still write)."""
+    if (
+        who.kind == "agent"
+        and not internal
+        and who.role not in ("admin", "supervisor")
+        and assignee_id != who.id
+        and who.id in (meta or {}).get("former_agents", [])
+    ):
+        raise Forbidden(
+            "this chat was transferred to a colleague: your view is read-only", code="read_only"
+        )
 
 
 async def messages_page(

@@ -45,7 +45,12 @@ def conversation_dict(
         "updated_at": conv.updated_at.isoformat(),
     }
     if for_visitor:
-        data["bot"] = bool((conv.meta or {}).get("bot"))  # the widget offers "Talk to a person"
+        meta = conv.meta or {}
+        data["bot"] = bool(meta.get("bot"))  # the widget offers "Talk to a person"
+        # Lifecycle (docs/lifecycle.md): who has it (header), its end (rating), rated or not.
+        data["agent"] = meta.get("agent")
+        data["ended"] = meta.get("ended") if conv.status == "resolved" else None
+        data["rated"] = "rating" in meta
     else:
         data.update(
             site_id=conv.site_id,

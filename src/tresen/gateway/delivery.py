@@ -98,6 +98,14 @@ class Delivery:
             visitor_topic(conv.visitor_id), tag_conversation(for_visitor.frame(), *tag)
         )
 
+    def conversation_for_agents(self, event: ConversationEvent) -> None:
+        """A change only consoles show (the lifecycle's silent and waiting marks)."""
+        conv = event.conversation
+        self._remember(conv)
+        frame = ConversationOut(conversation=conversation_dict(conv), created=False).frame()
+        tag = (conv.id, conv.visitor_id, conv.assignee_id, False)
+        self.bus.publish_nowait(INBOX_TOPIC, tag_conversation(frame, *tag))
+
     def _remember(self, conv: ConversationState) -> None:
         self._last.pop(conv.id, None)
         self._last[conv.id] = conv

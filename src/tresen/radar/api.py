@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from tresen.agents.queries import avatar_path
 from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.errors import NotFound
 from tresen.radar import actions
@@ -15,7 +16,7 @@ from tresen.radar.compiled import Ctx
 from tresen.radar.figures import access_rule_figures
 from tresen.radar.history import access_replay
 from tresen.radar.rules import compile_rule
-from tresen.storage.models import RadarRule
+from tresen.storage.models import Agent, RadarRule
 
 router = APIRouter(prefix="/api/radar", tags=["radar"])
 
@@ -150,6 +151,8 @@ async def invite(visitor_id: int, body: InviteIn, rt: RT, who: AgentDep) -> dict
     snap = rt.radar.snapshot(visitor_id)
     if snap is None:
         raise NotFound("that visitor is not on the site now", code="visitor_not_live")
+    async with rt.db.read() as s:
+        me = await s.get(Agent, who.id)
     offer_id = await actions.do_record_offer(
         rt,
         rule_id=None,
@@ -159,5 +162,6 @@ async def invite(visitor_id: int, body: InviteIn, rt: RT, who: AgentDep) -> dict
         text=body.text,
         agent_id=who.id,
         agent_name=who.name,
+        agent_photo=avatar_path(me) if me is not None else None,  # shown by the widget
     )
     return {"offer_id": offer_id}

@@ -124,6 +124,15 @@ class QueueChoiceIn(_In):
     when: Annotated[str, Field(max_length=100)] | None = None
 
 
+class RateIn(_In):
+    """The visitor rates an ended chat: ``score`` 1-5 (thumbs: 1 down, 5 up) and a comment."""
+
+    type: Literal["rate"]
+    conversation_id: int
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
 class HandoverIn(_In):
     """The visitor pressed "Talk to a person" while the bot has the conversation."""
 
@@ -257,6 +266,7 @@ ClientFrame = Annotated[
     | OfferReplyIn
     | QueueChoiceIn
     | HandoverIn
+    | RateIn
     | CobrowseRequestIn
     | CobrowseReplyIn
     | CobrowseStopIn
@@ -276,7 +286,7 @@ ClientFrame = Annotated[
 ]
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(
-    {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "handover"}
+    {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "handover", "rate"}
     | {"watch", "unwatch", "subscribe", "unsubscribe", "ping", "pong"}
 ) | frozenset(
     {

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.reports.csat import csat
 from tresen.storage.models import (
     Agent,
     Conversation,
@@ -86,6 +87,7 @@ async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
         "bot": _bot(total["bot"], total["handed"]),
         "email_backlog": await email_backlog(s, scope),
         "occupancy": await occupancy(s, scope),
+        "csat": await csat(s, scope),
     }
 
 
@@ -354,6 +356,8 @@ async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     rows = (await s.execute(stmt)).all()
     names = dict((await s.execute(select(Agent.id, Agent.display_name))).all())
     occ = (await occupancy(s, scope))["by_agent"]
+    rated = (await csat(s, scope))["by_agent"]
+    none = {"count": 0, "average": None}
     return [
         {
             "agent_id": agent_id,
@@ -364,6 +368,8 @@ async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
             "response_avg": float(total) / int(n) if n else None,
             "handle_avg": _num(handle),
             "occupancy": occ.get(str(agent_id)),
+            "csat_average": rated.get(str(agent_id), none)["average"],
+            "csat_count": rated.get(str(agent_id), none)["count"],
         }
         for agent_id, count, resolved, first, total, n, handle in rows
     ]

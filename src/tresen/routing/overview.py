@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.routing.estimate import positions
 from tresen.routing.queue import agent_loads, email_items, waiting
 from tresen.routing.strategies import EmailItem
 from tresen.runtime import Runtime
-from tresen.storage.models import Agent
+from tresen.storage.models import Agent, Conversation
 
 
 async def overview(rt: Runtime) -> dict[str, Any]:
@@ -33,6 +34,7 @@ async def overview(rt: Runtime) -> dict[str, Any]:
             for a in agents
         ]
         queue = await waiting(s)
+        highlighted = await _highlighted(s)
         emails = [i for _, i in await email_items(s)]
     pos = positions(r for _, r in queue)
     rows: list[dict[str, Any]] = sorted(
@@ -61,7 +63,30 @@ async def overview(rt: Runtime) -> dict[str, Any]:
         "agents": agent_rows,
         "waiting": rows,
         "email_backlog": _backlog(emails, now),
+        "highlighted": highlighted,
     }
+
+
+async def _highlighted(s: AsyncSession) -> list[dict[str, Any]]:
+    """Chats the lifecycle timers marked (docs/lifecycle.md): a visitor waiting for a reply
+    longer than the site allows, or silent after the agent's question."""
+    stmt = select(Conversation.id, Conversation.assignee_id, Conversation.meta).where(
+        Conversation.status == "open", Conversation.assignee_id.is_not(None)
+    )
+    out = []
+    for conv_id, agent_id, meta in (await s.execute(stmt)).all():
+        marks = (meta or {}).get("lifecycle") or {}
+        for flag in ("waiting", "silent"):
+            if flag in marks:
+                out.append(
+                    {
+                        "conversation_id": conv_id,
+                        "agent_id": agent_id,
+                        "flag": flag,
+                        "since": marks.get("since"),
+                    }
+                )
+    return sorted(out, key=lambda r: (r["flag"] != "waiting", str(r["since"])))
 
 
 def _backlog(items: list[EmailItem], now: float) -> list[dict[str, Any]]:

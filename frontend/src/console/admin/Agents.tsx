@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, upload } from "../api";
 import type { Agent } from "../types";
 
 const skillList = (t: string) =>
@@ -32,8 +32,33 @@ function AgentRow({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
     }
   }
 
+  async function picture(file: File | undefined) {
+    if (!file) return;
+    try {
+      onSaved(await upload<Agent>(`/api/agents/${agent.id}/avatar`, file));
+      setMsg("Picture saved.");
+    } catch (e: any) {
+      setMsg(e.message);
+    }
+  }
+
   return (
     <tr data-agent={agent.username}>
+      <td>
+        {agent.avatar_url ? (
+          <img class="agent-avatar" src={agent.avatar_url} alt="" width={32} height={32} />
+        ) : (
+          <span class="agent-avatar initials" aria-hidden="true">
+            {(agent.display_name || agent.username).trim().charAt(0).toUpperCase()}
+          </span>
+        )}{" "}
+        <input
+          type="file"
+          accept="image/png,image/jpeg,image/gif,image/webp"
+          aria-label={`Picture of ${agent.display_name}`}
+          onChange={(e) => void picture(e.currentTarget.files?.[0])}
+        />
+      </td>
       <td>{agent.username}</td>
       <td>
         <input value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Display name" />
@@ -113,7 +138,7 @@ export function Agents() {
       </form>
       <table class="agents">
         <thead>
-          <tr><th>Username</th><th>Name</th><th>Role</th><th>Skills</th><th>Max chats</th><th>Status</th><th>Active</th><th /></tr>
+          <tr><th>Picture</th><th>Username</th><th>Name</th><th>Role</th><th>Skills</th><th>Max chats</th><th>Status</th><th>Active</th><th /></tr>
         </thead>
         <tbody>
           {agents.map((a) => (

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Site } from "../types";
+import { LifecycleCard } from "./Lifecycle";
 import { MailboxCard } from "./Mailbox";
 import { PrivacyCard } from "./Privacy";
 
@@ -83,6 +84,7 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
       {msg && <p class="info" role="status">{msg}</p>}
       <MailboxCard siteId={site.id} />
       <PrivacyCard siteId={site.id} />
+      <LifecycleCard siteId={site.id} />
     </article>
   );
 }

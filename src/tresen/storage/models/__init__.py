@@ -22,6 +22,7 @@ from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.inbox import Callback, ConversationTag
 from tresen.storage.models.invite import ChatInvite
+from tresen.storage.models.lifecycle import LifecycleSettings, Rating
 from tresen.storage.models.message import Message
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
 from tresen.storage.models.report import ReportAgentStatus, ReportConversation
@@ -51,12 +52,14 @@ __all__ = [
     "KbArticle",
     "KbCategory",
     "KbRead",
+    "LifecycleSettings",
     "Mailbox",
     "Message",
     "Outbox",
     "PageView",
     "RadarOffer",
     "RadarRule",
+    "Rating",
     "ReportAgentStatus",
     "ReportConversation",
     "Site",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, true
+from sqlalchemy import ForeignKey, LargeBinary, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -31,6 +31,10 @@ class Agent(Base):
     takes_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime]
     idle_since: Mapped[datetime | None] = mapped_column(default=None)
+    # An optional picture shown to visitors (bounded, type-checked: agents/avatar.py).
+    avatar: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    avatar_type: Mapped[str | None] = mapped_column(String(32), default=None)
+    avatar_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AgentSession(Base):
