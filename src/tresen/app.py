@@ -20,8 +20,11 @@ from tresen.channels.api import router as channels_router
 from tresen.channels.email import EmailChannel
 from tresen.channels.imap import ImapService
 from tresen.channels.invites import router as invites_router
+from tresen.channels.messaging_api import router as messaging_router
+from tresen.channels.messaging_out import messaging_channels
 from tresen.channels.outbox import OutboxWorker
 from tresen.channels.smtp_listener import SmtpListener
+from tresen.channels.webhooks import router as webhooks_router
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
 from tresen.conversations.api import router as conversations_router
@@ -74,7 +77,7 @@ def create_app(
         rt.radar = RadarService(rt)
         rt.routing = RoutingService(rt)
         reports, telemetry = ReportStore(rt), Telemetry(rt)
-        outbox = OutboxWorker(rt, [EmailChannel(rt)])
+        outbox = OutboxWorker(rt, [EmailChannel(rt), *messaging_channels(rt)])
         imap = ImapService(rt)
         wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap)
         await rt.events.start()
@@ -125,6 +128,8 @@ def create_app(
         metrics_router,
         channels_router,
         invites_router,
+        messaging_router,
+        webhooks_router,
         ws_router,
         console_router,
         widget_router,

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from tresen.conversations.queries import check_visible
 from tresen.conversations.sent import Sent, message_created
+from tresen.conversations.window import check_free_reply
 from tresen.conversations.wire import message_out
 from tresen.errors import Invalid
 from tresen.events import ConversationState, record
@@ -84,6 +85,8 @@ def _send(
         return Sent(message_out(msg, who.name), Conversation(**row._asdict()), duplicate=True)
     if who.kind == "visitor" and row.status == "resolved":
         return None
+    if who.kind == "agent" and not internal:
+        check_free_reply(row.meta, now)  # a messaging channel's reply window (window.py)
     seq, assignee_id, offered_to = conn.execute(
         _NEXT_SEQ, {"cid": conversation_id, "now": now}
     ).one()

@@ -353,15 +353,16 @@ class ReadOut(_Out):
 
 
 class DeliveryOut(_Out):
-    """How an agent's message fared on its channel (email): ``retry`` (failed, tried again
-    later), ``sent`` or ``failed`` (given up; ``error`` says why). Consoles only."""
+    """How an agent's message fared on its channel (email, messaging): ``retry`` (failed, tried
+    again later), ``sent`` or ``failed`` (given up; ``error`` says why), then the platform's
+    receipts ``delivered`` and ``read`` (messaging). Consoles only."""
 
     type: Literal["delivery"] = "delivery"
     conversation_id: int
     message_id: int
     seq: int
     channel: str
-    state: Literal["retry", "sent", "failed"]
+    state: Literal["retry", "sent", "failed", "delivered", "read"]
     attempts: int
     error: str | None = None
 

@@ -11,6 +11,14 @@ from datetime import datetime
 from typing import Any
 
 LIVE_CHANNELS = frozenset({"web"})  # delivered by the sockets, nothing to send elsewhere
+# chat-like channels where the FAQ bot answers too (never email: nothing answers a mail by itself)
+BOT_CHANNELS = frozenset({"whatsapp", "messenger", "telegram"})
+
+
+def goes_out(channel: str, author_kind: str, internal: bool) -> bool:
+    if channel in LIVE_CHANNELS or internal:
+        return False
+    return author_kind == "agent" or (author_kind == "bot" and channel in BOT_CHANNELS)
 
 
 def outbox_values(
@@ -23,7 +31,7 @@ def outbox_values(
     now: datetime,
 ) -> dict[str, Any] | None:
     """The outbox row of a just-stored message, or ``None`` when nothing goes out."""
-    if channel in LIVE_CHANNELS or author_kind != "agent" or internal:
+    if not goes_out(channel, author_kind, internal):
         return None
     return {
         "channel": channel,

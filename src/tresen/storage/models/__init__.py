@@ -8,6 +8,12 @@ from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.invite import ChatInvite
 from tresen.storage.models.message import Message
+from tresen.storage.models.messaging import (
+    ChannelAccount,
+    ChannelEvent,
+    ChannelMedia,
+    MessageTemplate,
+)
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
 from tresen.storage.models.report import ReportAgentStatus, ReportConversation
 from tresen.storage.models.site import Site
@@ -19,6 +25,9 @@ __all__ = [
     "AgentSession",
     "Base",
     "CapacitySample",
+    "ChannelAccount",
+    "ChannelEvent",
+    "ChannelMedia",
     "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
@@ -27,6 +36,7 @@ __all__ = [
     "InboundMail",
     "Mailbox",
     "Message",
+    "MessageTemplate",
     "Outbox",
     "PageView",
     "RadarOffer",
