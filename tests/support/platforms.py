@@ -65,6 +65,8 @@ class FakePlatforms:
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
+            if self._task.done():
+                self._task.result()  # it could not start: say why
             await asyncio.sleep(0.01)
         return self
 

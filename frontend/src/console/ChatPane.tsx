@@ -2,7 +2,8 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { CobrowseBar } from "./cobrowse/CobrowsePanel";
 import { Composer } from "./Composer";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
-import { deliveryText, type Delivery } from "./deliveries";
+import { channelLabel, deliveryText, type Delivery } from "./deliveries";
+import { MESSAGING } from "./ChannelBar";
 import type { Store } from "./store";
 import { Linked } from "../shared/Linked";
 import { timeOf } from "./text";
@@ -11,8 +12,9 @@ import { visitorName } from "./types";
 
 function DeliveryLine({ d }: { d: Delivery }) {
   return (
-    <div class={`delivery delivery-${d.status}`} data-delivery={d.status} role={d.status === "failed" ? "alert" : undefined}>
-      ✉ {deliveryText(d)}
+    <div class={`delivery delivery-${d.status}`} data-delivery={d.status} data-receipt={d.receipt ?? ""} role={d.status === "failed" ? "alert" : undefined}>
+      {d.channel === "email" ? "✉ " : ""}
+      {deliveryText(d)}
     </div>
   );
 }
@@ -94,7 +96,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         <span class={`status status-${conv.status}`}>{conv.status}</span>
         {conv.channel !== "web" && (
           <span class={`channel channel-${conv.channel}`} data-channel={conv.channel}>
-            {conv.channel === "email" ? "✉ Email channel" : conv.channel}
+            {conv.channel === "email" ? "✉ Email channel" : channelLabel(conv.channel)}
           </span>
         )}
         <span class="spacer" />
@@ -127,7 +129,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       </header>
       <OfferBanner store={store} conv={conv} />
       <RoutingInfo conv={conv} />
-      <CobrowseBar store={store} convId={convId} />
+      {!MESSAGING.has(conv.channel) && <CobrowseBar store={store} convId={convId} />}
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
       <div
         class="messages"

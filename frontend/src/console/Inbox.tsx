@@ -1,3 +1,4 @@
+import { channelLabel } from "./deliveries";
 import type { Store } from "./store";
 import { timeOf } from "./text";
 import { visitorName } from "./types";
@@ -46,7 +47,7 @@ export function Inbox({ store }: { store: Store }) {
                 </span>
                 <span class="conv-meta">
                   #{c.id} · {c.status}
-                  {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : c.channel}</span>}
+                  {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : channelLabel(c.channel)}</span>}
                   {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
                   {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
                 </span>

@@ -9,6 +9,7 @@ export interface Delivery {
   status: "pending" | "sending" | "sent" | "failed";
   attempts: number;
   error: string | null;
+  receipt?: "delivered" | "read" | null; // messaging platforms report these
 }
 
 interface DeliveryRow {
@@ -17,7 +18,10 @@ interface DeliveryRow {
   status: Delivery["status"];
   attempts: number;
   error: string | null;
+  receipt?: Delivery["receipt"];
 }
+
+const RANK = { delivered: 1, read: 2 } as const;
 
 export class Deliveries {
   private byConv = new Map<number, Map<number, Delivery>>();
@@ -30,8 +34,17 @@ export class Deliveries {
   }
 
   onFrame(f: DeliveryFrame): void {
+    const had = this.of(f.conversation_id, f.seq);
+    if (f.state === "delivered" || f.state === "read") {
+      // a receipt only moves forward (platforms report out of order)
+      if (had?.receipt && RANK[had.receipt] >= RANK[f.state]) return;
+      const base = had ?? { seq: f.seq, channel: f.channel, status: "sent" as const, attempts: f.attempts, error: null };
+      this.put(f.conversation_id, { ...base, receipt: f.state });
+      this.changed();
+      return;
+    }
     const status = f.state === "retry" ? "pending" : f.state;
-    this.put(f.conversation_id, { seq: f.seq, channel: f.channel, status, attempts: f.attempts, error: f.error ?? null });
+    this.put(f.conversation_id, { seq: f.seq, channel: f.channel, status, attempts: f.attempts, error: f.error ?? null, receipt: had?.receipt ?? null });
   }
 
   async load(convId: number, channel: string): Promise<void> {
@@ -57,9 +70,23 @@ export class Deliveries {
 }
 
 export function deliveryText(d: Delivery): string {
-  const via = d.channel === "email" ? "email" : d.channel;
+  const via = channelLabel(d.channel);
+  if (d.status === "sent" && d.receipt === "read") return `Read on ${via}`;
+  if (d.status === "sent" && d.receipt === "delivered") return `Delivered on ${via}`;
   if (d.status === "sent") return `Sent by ${via}`;
   if (d.status === "failed") return `Not delivered by ${via}: ${d.error ?? "unknown error"}`;
   if (d.attempts > 0) return `Sending by ${via} failed (attempt ${d.attempts}), retrying: ${d.error ?? ""}`;
   return `Sending by ${via}…`;
+}
+
+const LABELS: Record<string, string> = {
+  email: "email",
+  whatsapp: "WhatsApp",
+  messenger: "Messenger",
+  telegram: "Telegram",
+  facebook: "Facebook comment",
+};
+
+export function channelLabel(channel: string): string {
+  return LABELS[channel] ?? channel;
 }

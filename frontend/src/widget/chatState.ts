@@ -60,6 +60,10 @@ export interface ChatState {
   joinedAt: string | null;
   /** The FAQ bot has the conversation: offer "Talk to a person" (docs/bot.md). */
   bot: boolean;
+  /** The site has a WhatsApp number: offer to continue the chat there (docs/channels.md). */
+  whatsapp: boolean;
+  /** The wa.me link (with a signed reference to this conversation) and its QR code (SVG). */
+  waLink: { url: string; qr: string } | null;
 }
 
 export function initialState(): ChatState {
@@ -80,6 +84,8 @@ export function initialState(): ChatState {
     overflow: null,
     joinedAt: null,
     bot: false,
+    whatsapp: false,
+    waLink: null,
   };
 }
 

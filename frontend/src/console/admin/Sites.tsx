@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Site } from "../types";
+import { ChannelsCard } from "./Channels";
 import { MailboxCard } from "./Mailbox";
 
 function lines(text: string): string[] {
@@ -81,6 +82,7 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
       </div>
       {msg && <p class="info" role="status">{msg}</p>}
       <MailboxCard siteId={site.id} />
+      <ChannelsCard siteId={site.id} />
     </article>
   );
 }
