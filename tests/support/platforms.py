@@ -316,3 +316,25 @@ def tg_update(update_id: int, chat_id: int, message_id: int, ts: int, text: str)
             "text": text,
         },
     }
+
+
+class ThreadedFake:
+    """The fake on an event loop of its own thread, for synchronous tests (end to end)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.fake = FakePlatforms()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self) -> ThreadedFake:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
