@@ -388,3 +388,20 @@ async def test_outside_the_window_only_a_template_goes_out(
     # the customer writes again: the window is open again
     await post_hook(sc, account, wa_text(PHONE_ID, WA_ID, "wamid.W2", now_ts(timers), "Thanks!"))
     assert (await reply(sc, conv.id, "You are welcome", "r3")).status_code == 201
+
+
+async def test_a_whatsapp_conversation_is_routed_as_asynchronous_work(
+    shop: tuple[InProcessServer, Scenario], timers: ManualScheduler
+) -> None:
+    """Like email: a pending messaging conversation goes to an agent who takes email work."""
+    srv, sc = shop
+    account = await connect_whatsapp(sc)
+    await post_hook(sc, account, wa_text(PHONE_ID, WA_ID, "wamid.R", now_ts(timers), "Hi"))
+    conv = await wa_conversation(srv)
+    assert conv.assignee_id is None
+    r = await sc.anna.patch(f"/api/agents/{sc.anna.id}", json={"status": "online", "max_chats": 2})
+    assert r.status_code == 200, r.text
+    await srv.rt.routing.run_once()
+    await srv.rt.routing.run_once()
+    routed = (await sc.anna.http.get(f"/api/conversations/{conv.id}")).json()
+    assert (routed["assignee_id"], routed["status"]) == (sc.anna.id, "pending")
