@@ -11,11 +11,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 from tests.e2e.conftest import DEMO_PASSWORD, api_login
 from tests.e2e.test_console import _context, login, open_conversation, type_and_enter
+from tests.e2e.test_widget import _open_page, _open_panel, _send_from_visitor, _wait_body, shop_url
 from tests.support.platforms import Call, ThreadedFake, meta_signature, wa_text
 from tests.support.server import ServerProcess
 
@@ -47,6 +49,35 @@ def server(tmp_path_factory: pytest.TempPathFactory, fake: ThreadedFake) -> Iter
     srv.start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="module")
+def whatsapp(server: ServerProcess) -> Iterator[tuple[httpx.Client, dict[str, Any]]]:
+    """anna's API session, and the demo site's WhatsApp account with one template."""
+    admin = api_login(server.url, "anna")
+    site_id = admin.get("/api/sites").json()[0]["id"]
+    account = admin.post(
+        f"/api/sites/{site_id}/channel-accounts",
+        json={
+            "kind": "whatsapp",
+            "external_id": PHONE_ID,
+            "phone": "15550783881",
+            "access_token": "wa-token",
+            "app_secret": SECRET,
+            "verify_token": "v",
+        },
+    ).json()
+    r = admin.post(
+        f"/api/sites/{site_id}/templates",
+        json={
+            "name": "order_update",
+            "language": "en_US",
+            "body": "Hello {{1}}, your order {{2}} has shipped.",
+        },
+    )
+    assert r.status_code == 201, r.text
+    yield admin, account
+    admin.close()
 
 
 def _post_signed(server: ServerProcess, hook_url: str, payload: Any) -> None:
@@ -83,30 +114,13 @@ def _conversation_of(admin: httpx.Client, wa_id: str) -> int:
 
 
 def test_a_whatsapp_message_is_answered_in_the_console_and_a_template_outside_the_window(
-    server: ServerProcess, fake: ThreadedFake, browser: Any, screenshot_dir: Path
+    server: ServerProcess,
+    fake: ThreadedFake,
+    whatsapp: tuple[httpx.Client, dict[str, Any]],
+    browser: Any,
+    screenshot_dir: Path,
 ) -> None:
-    admin = api_login(server.url, "anna")
-    site_id = admin.get("/api/sites").json()[0]["id"]
-    account = admin.post(
-        f"/api/sites/{site_id}/channel-accounts",
-        json={
-            "kind": "whatsapp",
-            "external_id": PHONE_ID,
-            "phone": "15550783881",
-            "access_token": "wa-token",
-            "app_secret": SECRET,
-            "verify_token": "v",
-        },
-    ).json()
-    r = admin.post(
-        f"/api/sites/{site_id}/templates",
-        json={
-            "name": "order_update",
-            "language": "en_US",
-            "body": "Hello {{1}}, your order {{2}} has shipped.",
-        },
-    )
-    assert r.status_code == 201, r.text
+    admin, account = whatsapp
     now = int(time.time())
     _post_signed(
         server,
@@ -181,4 +195,36 @@ def test_a_whatsapp_message_is_answered_in_the_console_and_a_template_outside_th
     console.screenshot(path=str(screenshot_dir / "whatsapp-template.png"))
     assert console.errors == []
     context.close()
-    admin.close()
+
+
+def test_a_web_chat_moves_to_whatsapp_with_its_history(
+    server: ServerProcess,
+    fake: ThreadedFake,
+    whatsapp: tuple[httpx.Client, dict[str, Any]],
+    browser: Any,
+    screenshot_dir: Path,
+) -> None:
+    admin, account = whatsapp
+    context, page, _ = _open_page(browser, viewport={"width": 1280, "height": 800})
+    page.goto(shop_url(server, "/shop/"))
+    frame = _open_panel(page)
+    _send_from_visitor(page, "Can I reserve the blue jacket?")
+    _wait_body(page, "Can I reserve the blue jacket?")
+    frame.locator("[data-action=continue-whatsapp]").click()
+    link = frame.locator("[data-action=open-whatsapp]")
+    href = link.get_attribute("href")
+    assert href is not None and href.startswith("https://wa.me/15550783881?text=")
+    assert frame.locator("img.wa-qr").is_visible()
+    page.screenshot(path=str(screenshot_dir / "widget-continue-on-whatsapp.png"))
+    context.close()
+
+    # The customer sends the prefilled text from WhatsApp: the web chat continues there.
+    text = parse_qs(urlparse(href).query)["text"][0]
+    _post_signed(
+        server,
+        account["webhook_url"],
+        wa_text(PHONE_ID, "4917099999", "wamid.MOVE1", int(time.time()), text),
+    )
+    conv_id = _conversation_of(admin, "4917099999")
+    bodies = [m["body"] for m in admin.get(f"/api/conversations/{conv_id}/messages").json()]
+    assert bodies[0] == "Can I reserve the blue jacket?" and bodies[-1] == text

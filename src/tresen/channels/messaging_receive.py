@@ -77,6 +77,25 @@ async def check_receive(
     return []
 
 
+async def not_stored(rt: Runtime, account: ChannelAccount, items: list[Inbound]) -> list[Inbound]:
+    """The items with media that are not stored yet: a platform's retry downloads nothing."""
+    wanted = [i for i in items if i.media is not None and i.kind != "status"]
+    if not wanted:
+        return []
+    async with rt.db.read() as s:
+        seen = set(
+            (
+                await s.execute(
+                    select(ChannelEvent.external_id).where(
+                        ChannelEvent.account_id == account.id,
+                        ChannelEvent.external_id.in_([i.external_id for i in wanted]),
+                    )
+                )
+            ).scalars()
+        )
+    return [i for i in wanted if i.external_id not in seen]
+
+
 async def _receive(
     rt: Runtime, account: ChannelAccount, items: list[Inbound], media: dict[str, Download]
 ) -> list[Stored]:

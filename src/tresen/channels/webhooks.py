@@ -29,7 +29,7 @@ from tresen.channels.messaging_in import (
     whatsapp_items,
 )
 from tresen.channels.messaging_media import fetch_media
-from tresen.channels.messaging_receive import check_receive
+from tresen.channels.messaging_receive import check_receive, not_stored
 from tresen.errors import Forbidden, Invalid, NotFound, Unauthorized
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretUnreadable
@@ -102,7 +102,7 @@ async def receive_webhook(kind: str, hook_key: str, request: Request, rt: RT) ->
     except ValueError:
         raise Invalid("the body is not JSON", code="bad_json") from None
     items = _items(kind, payload, account)
-    media = await fetch_media(rt, account, keys, items)
+    media = await fetch_media(rt, account, keys, await not_stored(rt, account, items))
     stored = await check_receive(rt, account, items, media)
     return {"ok": True, "stored": len(stored)}
 

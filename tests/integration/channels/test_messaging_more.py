@@ -258,6 +258,18 @@ async def test_an_image_is_stored_within_limits_and_served_without_sniffing(
             "wamid.I2", "2222", "document", {"mime_type": "application/pdf", "filename": "bill.pdf"}
         ),
     )
+    fetches = len([c for c in fake.calls if c.path == "/media/1003383421387256"])
+    await post_hook(
+        sc,
+        account,
+        image(
+            "wamid.I1",
+            "1003383421387256",
+            "image",
+            {"mime_type": "image/png", "caption": "broken lid"},
+        ),
+    )
+    assert len([c for c in fake.calls if c.path == "/media/1003383421387256"]) == fetches == 1
     async with srv.rt.db.read() as s:
         [media] = list((await s.execute(select(ChannelMedia))).scalars())
         conv = (await s.execute(select(Conversation))).scalar_one()
