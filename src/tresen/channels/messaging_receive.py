@@ -198,7 +198,14 @@ async def _thread(
         conv_id = find_ref(rt.settings.secret_key, item.text)
         if conv_id is not None:
             conv = await s.get(Conversation, conv_id)
-            if conv is not None and conv.site_id == account.site_id:
+            # the reference moves a chat once, to the number that used it first: a link seen
+            # by someone else later cannot take the conversation over
+            holder = (conv.meta or {}).get("recipient") if conv is not None else None
+            if (
+                conv is not None
+                and conv.site_id == account.site_id
+                and holder in (None, item.sender_id)
+            ):
                 return conv
     stmt = (
         select(ChannelEvent.conversation_id)

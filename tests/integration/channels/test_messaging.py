@@ -354,6 +354,14 @@ async def test_outside_the_window_only_a_template_goes_out(
     timers.advance(24 * 3600 + 1)
     composer = (await sc.anna.http.get(f"/api/conversations/{conv.id}/composer")).json()
     assert composer["window"]["mode"] == "template"
+    console = await raw_socket(await sc.anna.ws_url(), origin=sc.base_url)
+    await next_frame(console, "welcome")
+    frame = {"type": "send", "conversation_id": conv.id, "client_msg_id": "ws-late", "body": "Hi"}
+    await console.send(json.dumps(frame))
+    error = await next_frame(console, "error")
+    assert (error["code"], error.get("ref")) == ("window_closed", "ws-late")
+    assert "approved template" in error["message"]
+    await console.close()
     refused = await reply(sc, conv.id, "Your parcel left today", "late")
     assert refused.status_code == 409 and refused.json()["code"] == "window_closed"
     assert "template" in refused.json()["message"]

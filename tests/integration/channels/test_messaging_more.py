@@ -325,6 +325,9 @@ async def test_a_web_chat_continues_on_whatsapp_with_its_history(
         assert (conv.channel, conv.meta["recipient"]) == ("whatsapp", WA_ID)
     await post_hook(sc, account, wa_text(PHONE_ID, WA_ID, "wamid.H2", now_ts(timers), "Size M"))
     assert await bodies(srv, conv_id) == ["Is the blue one in stock?", text, "Size M"]
+    # the same link used from another number later does not take the conversation over
+    await post_hook(sc, account, wa_text(PHONE_ID, "4917000001", "wamid.H3", now_ts(timers), text))
+    assert (await bodies(srv, conv_id))[-1] == "Size M"
     # a forged reference starts a conversation of its own
     await post_hook(
         sc,
@@ -335,7 +338,7 @@ async def test_a_web_chat_continues_on_whatsapp_with_its_history(
     )
     async with srv.rt.db.read() as s:
         count = len(list((await s.execute(select(Conversation.id))).scalars()))
-    assert count == 2
+    assert count == 3
     await ws.close()
 
 
