@@ -197,3 +197,29 @@ def test_templates_and_handoff_references() -> None:
     assert wa_link("+1 (555) 0100", "k", 7, "Go").startswith(
         "https://wa.me/15550100?text=Go%20%28ref%3A7-"
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "permanent"),
+    [
+        (429, {}, False),
+        (500, {"error": {"message": "Service temporarily unavailable", "code": 2}}, False),
+        (503, {}, False),
+        (400, {"error": {"message": "(#130429) Rate limit hit", "code": 130429}}, False),
+        (400, {"error": {"message": "Recipient not in allowed list", "code": 131030}}, True),
+        (401, {"error": {"message": "Invalid OAuth access token", "code": 190}}, True),
+        (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked"}, True),
+        (
+            429,
+            {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 5"},
+            False,
+        ),
+    ],
+)
+def test_platform_refusals_are_temporary_or_permanent(
+    status: int, body: dict[str, object], permanent: bool
+) -> None:
+    from tresen.channels.platform_http import refusal
+
+    err = refusal(status, body)
+    assert err.permanent is permanent and str(status) in err.message
