@@ -133,7 +133,7 @@ def test_a_whatsapp_message_is_answered_in_the_console_and_a_template_outside_th
     login(console)
     pane = open_conversation(console, conv_id)
     assert pane.locator("[data-channel=whatsapp]").inner_text() == "WhatsApp"
-    assert pane.locator(".msg.from-visitor", has_text="Does it come in blue?").is_visible()
+    pane.locator(".msg.from-visitor", has_text="Does it come in blue?").wait_for()  # the history
     bar = pane.locator(".channel-bar")
     bar.locator("[data-field=window]", has_text="free reply possible for 23 h").wait_for()
     assert pane.locator("[data-testid=cobrowse]").count() == 0  # no co-browsing on WhatsApp
