@@ -23,8 +23,11 @@ from tresen.channels.email import EmailChannel
 from tresen.channels.followup import queue_followups
 from tresen.channels.imap import ImapService
 from tresen.channels.invites import router as invites_router
+from tresen.channels.messaging_api import router as messaging_router
+from tresen.channels.messaging_out import messaging_channels
 from tresen.channels.outbox import OutboxWorker
 from tresen.channels.smtp_listener import SmtpListener
+from tresen.channels.webhooks import router as platform_hooks_router
 from tresen.clock import Clock
 from tresen.cobrowse.api import router as cobrowse_router
 from tresen.contacts.api import router as contacts_router
@@ -88,7 +91,9 @@ def create_app(
         rt.radar = RadarService(rt)
         rt.routing = RoutingService(rt)
         reports, telemetry = ReportStore(rt), Telemetry(rt)
-        outbox = OutboxWorker(rt, [EmailChannel(rt)], producers=[queue_followups])
+        outbox = OutboxWorker(
+            rt, [EmailChannel(rt), *messaging_channels(rt)], producers=[queue_followups]
+        )
         imap = ImapService(rt)
         webhooks = WebhookWorker(rt)
         wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap, webhooks)
@@ -167,7 +172,9 @@ def create_app(
         metrics_router,
         channels_router,
         invites_router,
+        messaging_router,
         webhooks_router,
+        platform_hooks_router,
         ws_router,
         console_router,
         widget_router,

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     # agent replies unseen this long by a visitor with a known address are mailed (0: never)
     email_followup_minutes: float = Field(default=10.0, ge=0)
     email_per_sender_per_hour: int = 30  # beyond, a sender's mails are recorded, not routed
+    # messaging channels (docs/channels.md): the platforms' API roots (tests point them at a fake)
+    graph_api_base: str = "https://graph.facebook.com/v21.0"  # WhatsApp Cloud API, Messenger
+    telegram_api_base: str = "https://api.telegram.org"
+    messaging_timeout_seconds: float = Field(default=15.0, gt=0)  # one call to a platform
+    channel_media_max_bytes: int = Field(default=5 * 1024 * 1024, ge=0)  # larger: not stored
     cookie_secure: bool = False  # also implied by an https public_url
     trusted_proxies: list[str] = []  # IPs or networks whose X-Forwarded-For/-Proto/-Host count
     log_level: str = "info"

@@ -3,7 +3,8 @@ import { CobrowseBar } from "./cobrowse/CobrowsePanel";
 import { Composer } from "./Composer";
 import { ConvTools } from "./ConvTools";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
-import { deliveryText, type Delivery } from "./deliveries";
+import { channelLabel, deliveryText, type Delivery } from "./deliveries";
+import { MESSAGING } from "./ChannelBar";
 import type { Store } from "./store";
 import { Linked } from "../shared/Linked";
 import { timeOf } from "./text";
@@ -13,8 +14,9 @@ import { LifecycleBar, readOnlyFor } from "./Lifecycle";
 
 function DeliveryLine({ d }: { d: Delivery }) {
   return (
-    <div class={`delivery delivery-${d.status}`} data-delivery={d.status} role={d.status === "failed" ? "alert" : undefined}>
-      ✉ {deliveryText(d)}
+    <div class={`delivery delivery-${d.status}`} data-delivery={d.status} data-receipt={d.receipt ?? ""} role={d.status === "failed" ? "alert" : undefined}>
+      {d.channel === "email" ? "✉ " : ""}
+      {deliveryText(d)}
     </div>
   );
 }
@@ -96,7 +98,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         <span class={`status status-${conv.status}`}>{conv.status}</span>
         {conv.channel !== "web" && (
           <span class={`channel channel-${conv.channel}`} data-channel={conv.channel}>
-            {conv.channel === "email" ? "✉ Email channel" : conv.channel}
+            {conv.channel === "email" ? "✉ Email channel" : channelLabel(conv.channel)}
           </span>
         )}
         <span class="spacer" />
@@ -130,7 +132,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       <OfferBanner store={store} conv={conv} />
       <RoutingInfo conv={conv} />
       <ConvTools store={store} conv={conv} />
-      <CobrowseBar store={store} convId={convId} />
+      {!MESSAGING.has(conv.channel) && <CobrowseBar store={store} convId={convId} />}
       <LifecycleBar store={store} conv={conv} />
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
       <div

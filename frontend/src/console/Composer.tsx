@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api";
 import { matchCanned, type Canned } from "./canned";
+import { ChannelBar, useComposerInfo } from "./ChannelBar";
 import type { Store } from "./store";
 import { recordPick, SuggestionList, useSuggestions, type Suggestion } from "./Suggestions";
 
@@ -9,6 +10,10 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
   const internal = store.noteMode.get(convId) ?? false;
   const [menu, setMenu] = useState<{ query: string; index: number } | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const conv = store.convs.get(convId);
+  const info = useComposerInfo(store, convId, conv?.channel, conv?.last_seq ?? 0);
+  // outside the window only a template (WhatsApp) or nothing goes out; notes still do
+  const blocked = !internal && (info?.window?.mode === "template" || info?.window?.mode === "closed");
 
   useLayoutEffect(() => {
     ref.current?.focus();
@@ -57,7 +62,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
 
   function send() {
     const text = store.drafts.get(convId) ?? "";
-    if (!text.trim()) return;
+    if (!text.trim() || blocked) return;
     store.send(convId, text, internal);
     store.drafts.set(convId, "");
     store.changed();
@@ -97,6 +102,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
 
   return (
     <div class={"composer" + (internal ? " internal" : "")}>
+      {info && <ChannelBar store={store} convId={convId} info={info} />}
       {menu && (
         <ul class="canned-menu" role="listbox" aria-label="Canned responses">
           {options.length === 0 && <li class="empty">No canned response matches.</li>}
@@ -150,13 +156,19 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
           rows={3}
           dir="auto"
           aria-label={internal ? "Internal note" : "Reply"}
-          placeholder={internal ? "Internal note (only agents see this)" : "Reply to the visitor"}
+          placeholder={
+            internal
+              ? "Internal note (only agents see this)"
+              : blocked
+                ? "The reply window is closed: send a template, or write an internal note"
+                : "Reply to the visitor"
+          }
           value={draft}
           onInput={(e) => setDraft(e.currentTarget.value)}
           onKeyDown={onKeyDown}
           onBlur={() => store.sendTyping(convId, false)}
         />
-        <button type="button" class="send" onClick={send}>
+        <button type="button" class="send" onClick={send} disabled={blocked}>
           {internal ? "Add note" : "Send"}
         </button>
       </div>

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { highlightRuns, snoozeUntil, type SearchHit } from "./inboxViews";
+import { channelLabel } from "./deliveries";
 import type { Store } from "./store";
 import { dateTimeOf, timeOf } from "./text";
 import type { Conv } from "./types";
@@ -126,7 +127,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
         </span>
         <span class="conv-meta">
           #{c.id} · {c.status}
-          {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : c.channel}</span>}
+          {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : channelLabel(c.channel)}</span>}
           {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
           {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
           <ListMarks c={c} />

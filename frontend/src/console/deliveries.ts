@@ -10,6 +10,7 @@ export interface Delivery {
   attempts: number;
   error: string | null;
   next_attempt_at?: string | null;
+  receipt?: "delivered" | "read" | null; // messaging platforms report these
 }
 
 interface DeliveryRow {
@@ -19,7 +20,10 @@ interface DeliveryRow {
   attempts: number;
   error: string | null;
   next_attempt_at: string | null;
+  receipt?: Delivery["receipt"];
 }
+
+const RANK = { delivered: 1, read: 2 } as const;
 
 export class Deliveries {
   private byConv = new Map<number, Map<number, Delivery>>();
@@ -32,8 +36,17 @@ export class Deliveries {
   }
 
   onFrame(f: DeliveryFrame): void {
+    const had = this.of(f.conversation_id, f.seq);
+    if (f.state === "delivered" || f.state === "read") {
+      // a receipt only moves forward (platforms report out of order)
+      if (had?.receipt && RANK[had.receipt] >= RANK[f.state]) return;
+      const base = had ?? { seq: f.seq, channel: f.channel, status: "sent" as const, attempts: f.attempts, error: null };
+      this.put(f.conversation_id, { ...base, receipt: f.state });
+      this.changed();
+      return;
+    }
     const status = f.state === "retry" ? "pending" : f.state;
-    this.put(f.conversation_id, { seq: f.seq, channel: f.channel, status, attempts: f.attempts, error: f.error ?? null });
+    this.put(f.conversation_id, { seq: f.seq, channel: f.channel, status, attempts: f.attempts, error: f.error ?? null, receipt: had?.receipt ?? null });
   }
 
   // Web chats too: a reply a visitor left unread is followed up by email.
@@ -60,7 +73,9 @@ export class Deliveries {
 }
 
 export function deliveryText(d: Delivery): string {
-  const via = d.channel === "email" ? "email" : d.channel;
+  const via = channelLabel(d.channel);
+  if (d.status === "sent" && d.receipt === "read") return `Read on ${via}`;
+  if (d.status === "sent" && d.receipt === "delivered") return `Delivered on ${via}`;
   if (d.status === "sent") return `Sent by ${via}`;
   if (d.status === "failed") return `Not delivered by ${via}: ${d.error ?? "unknown error"}`;
   if (d.status === "skipped") return `Read in the chat; not sent by ${via}`;
@@ -69,4 +84,16 @@ export function deliveryText(d: Delivery): string {
     return `By ${via} at ${due.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })} unless read in the chat`;
   if (d.attempts > 0) return `Sending by ${via} failed (attempt ${d.attempts}), retrying: ${d.error ?? ""}`;
   return `Sending by ${via}…`;
+}
+
+const LABELS: Record<string, string> = {
+  email: "email",
+  whatsapp: "WhatsApp",
+  messenger: "Messenger",
+  telegram: "Telegram",
+  facebook: "Facebook comment",
+};
+
+export function channelLabel(channel: string): string {
+  return LABELS[channel] ?? channel;
 }

@@ -174,7 +174,7 @@ export interface DeliveryFrame {
   message_id: number;
   seq: number;
   channel: string;
-  state: "retry" | "sent" | "failed" | "skipped";
+  state: "retry" | "sent" | "failed" | "skipped" | "delivered" | "read";
   attempts: number;
   error?: string | null;
 }

@@ -279,6 +279,23 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
         )}
         {s.overflow && <Overflow chat={chat} t={t} o={s.overflow} />}
         {s.ended && <Ended chat={chat} t={t} scale={s.ended.scale} rated={s.rated} />}
+        {s.whatsapp && s.conversationId !== null && (
+          <div class="whatsapp-handoff">
+            {s.waLink ? (
+              <>
+                <a href={s.waLink.url} target="_blank" rel="noopener noreferrer" data-action="open-whatsapp">
+                  {t.openWhatsapp}
+                </a>
+                <img class="wa-qr" alt={t.scanWhatsapp} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.waLink.qr)}`} />
+                <small>{t.scanWhatsapp}</small>
+              </>
+            ) : (
+              <button type="button" data-action="continue-whatsapp" onClick={() => void chat.whatsappLink(t.waPrefill)}>
+                {t.continueWhatsapp}
+              </button>
+            )}
+          </div>
+        )}
         {s.bot && (
           <p class="handover">
             <button type="button" onClick={() => chat.handover()}>

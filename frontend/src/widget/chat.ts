@@ -154,8 +154,10 @@ export class Chat {
           token: string;
           conversations: ConversationInfo[];
           invited_conversation?: number | null;
+          whatsapp?: boolean;
         };
         this.token = data.token;
+        this.state.whatsapp = Boolean(data.whatsapp);
         const ids = data.conversations.map((c) => c.id);
         if (data.invited_conversation != null) conv = data.invited_conversation;
         const chosen = conv !== null && ids.includes(conv) ? conv : ids.length ? Math.max(...ids) : null;
@@ -447,6 +449,22 @@ export class Chat {
   }
 
   /** "Talk to a person": the bot hands the conversation to the queue, with all that was said. */
+  /** Continue on WhatsApp: a wa.me link whose prefilled text names this conversation (signed),
+   * so the WhatsApp message that follows continues it with its history. */
+  async whatsappLink(text: string): Promise<void> {
+    const conv = this.state.conversationId;
+    if (conv === null || !this.token) return;
+    const r = await fetch("/api/visitor/whatsapp-link", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ site_key: this.site, conversation_id: conv, text }),
+    });
+    if (!r.ok) return;
+    const data = (await r.json()) as { url: string; qr_svg: string };
+    this.state.waLink = { url: data.url, qr: data.qr_svg };
+    this.changed();
+  }
+
   handover(): void {
     const conv = this.state.conversationId;
     if (conv === null || !this.state.bot) return;

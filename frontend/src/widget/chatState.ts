@@ -65,6 +65,10 @@ export interface ChatState {
   /** The chat ended: the end notice, a rating, the transcript, "start a new chat". */
   ended: { by: string; scale: "stars" | "thumbs" } | null;
   rated: boolean;
+  /** The site has a WhatsApp number: offer to continue the chat there (docs/channels.md). */
+  whatsapp: boolean;
+  /** The wa.me link (with a signed reference to this conversation) and its QR code (SVG). */
+  waLink: { url: string; qr: string } | null;
 }
 
 export function initialState(): ChatState {
@@ -88,6 +92,8 @@ export function initialState(): ChatState {
     agentAvatar: null,
     ended: null,
     rated: false,
+    whatsapp: false,
+    waLink: null,
   };
 }
 

@@ -30,6 +30,7 @@ from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.storage.leases import claim, claimable
 from tresen.storage.models import Conversation, Message, Outbox
+from tresen.storage.outbox import goes_out
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
@@ -44,9 +45,7 @@ def backoff_seconds(base: float, attempts: int) -> float:
 
 def wants_delivery(event: MessageCreated) -> bool:
     """The listener's filter: the same rule the write path used (``storage/outbox.py``)."""
-    return (
-        event.conversation.channel != "web" and event.author_kind == "agent" and not event.internal
-    )
+    return goes_out(event.conversation.channel, event.author_kind, event.internal)
 
 
 class OutboxWorker:

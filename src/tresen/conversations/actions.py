@@ -4,6 +4,7 @@ its transaction; the dispatcher hands them to the listeners once it committed.""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from tresen.conversations.queries import access_conversation_by_id, check_writab
 from tresen.conversations.queueing import prepare_queue
 from tresen.conversations.sent import Sent, message_created
 from tresen.conversations.seq import store_message
+from tresen.conversations.window import check_free_reply
 from tresen.conversations.wire import BOT_NAME, message_out
 from tresen.errors import Forbidden, Invalid, RateLimited
 from tresen.events import (
@@ -104,7 +106,10 @@ async def do_send_message(
     conversation_id: int | None,
     internal: bool,
     skill: str | None = None,
+    outbox_payload: dict[str, Any] | None = None,
 ) -> Sent:
+    """``outbox_payload``: what the channel needs beyond the text (a template, a tag); such a
+    send was checked against the reply window by the channel's own action."""
     now = rt.clock.now()
     async with rt.db.write() as s:
         created = conversation_id is None
@@ -125,6 +130,8 @@ async def do_send_message(
             s.add(conv)
             await s.flush()
             await prepare_queue(s, rt.settings, conv, now)
+        if who.kind == "agent" and not internal and outbox_payload is None:
+            check_free_reply(conv.meta, now)  # a messaging channel's reply window (window.py)
         reopened = who.kind == "visitor" and conv.status == "resolved"
         if reopened:
             conv.status, conv.closed_at = "open", None
@@ -139,7 +146,7 @@ async def do_send_message(
             internal=internal,
             client_msg_id=client_msg_id,
         )
-        _to_outbox(s, conv, msg, now)
+        _to_outbox(s, conv, msg, now, outbox_payload)
         state = ConversationState.of(conv)
         if created:
             record(s, ConversationOpened(state, via="visitor"), ConversationQueued(state, "new"))
@@ -149,7 +156,13 @@ async def do_send_message(
     return Sent(message_out(msg, who.name), conv, created=created, reopened=reopened)
 
 
-def _to_outbox(s: AsyncSession, conv: Conversation, msg: Message, now: datetime) -> None:
+def _to_outbox(
+    s: AsyncSession,
+    conv: Conversation,
+    msg: Message,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+) -> None:
     """An agent's reply in a conversation on another channel (email) is delivered from the
     outbox, written in this very transaction (``storage/outbox.py``)."""
     values = outbox_values(
@@ -162,7 +175,7 @@ def _to_outbox(s: AsyncSession, conv: Conversation, msg: Message, now: datetime)
         meta=conv.meta,
     )
     if values is not None:
-        s.add(Outbox(**values))
+        s.add(Outbox(**values, payload=payload))
 
 
 async def _lock_visitor(s: AsyncSession, who: Principal) -> None:
@@ -323,6 +336,7 @@ async def add_message(
         body=body[:max_chars],
         internal=internal,
     )
+    _to_outbox(s, conv, msg, now)  # the bot's answers on a messaging channel go out there
     name = BOT_NAME if author_kind == "bot" else None
     record(s, message_created(ConversationState.of(conv), msg, name))
     return msg

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from tresen.conversations.queries import check_visible, check_writable
 from tresen.conversations.sent import Sent, message_created
+from tresen.conversations.window import check_free_reply
 from tresen.conversations.wire import message_out
 from tresen.errors import Invalid
 from tresen.events import ConversationState, record
@@ -85,6 +86,8 @@ def _send(
     if who.kind == "visitor" and row.status == "resolved":
         return None
     check_writable(who, row.meta, row.assignee_id, internal)
+    if who.kind == "agent" and not internal:
+        check_free_reply(row.meta, now)  # a messaging channel's reply window (window.py)
     seq, assignee_id, offered_to = conn.execute(
         _NEXT_SEQ, {"cid": conversation_id, "now": now}
     ).one()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tresen.conversations.sent import message_created
 from tresen.conversations.seq import store_message
 from tresen.events import (
+    ConversationAssigned,
     ConversationOpened,
     ConversationReopened,
     ConversationState,
@@ -34,17 +35,23 @@ async def do_receive_message(
     author_name: str | None,
     meta: dict[str, Any],
     now: datetime,
+    bot: bool = False,
+    refresh: bool = False,
 ) -> tuple[Conversation, Message]:
     """Add the customer's message to ``conversation`` (or a new one on ``channel``), recording
-    ``MessageCreated`` and, for a new or reopened conversation, the change routing needs."""
+    ``MessageCreated`` and, for a new or reopened conversation, the change routing needs.
+    ``bot``: a new conversation starts with the FAQ bot (open, not queued) instead of waiting as
+    pending work; the bot hands it over to people (``assist/bot.py``). ``refresh``: ``meta`` and
+    ``channel`` also update a conversation that is still going (a messaging channel keeps where
+    to answer and the reply window there)."""
     conv, opened, reopened = conversation, conversation is None, False
     if conv is None:
         conv = Conversation(
             site_id=site_id,
             visitor_id=visitor_id,
-            status="pending",
+            status="open" if bot else "pending",
             channel=channel,
-            meta=meta,
+            meta={**meta, "bot": True} if bot else meta,
             created_at=now,
             updated_at=now,
         )
@@ -52,7 +59,9 @@ async def do_receive_message(
         await s.flush()
     elif conv.status in ("resolved", "abandoned"):
         conv.status, conv.closed_at, conv.channel, reopened = "pending", None, channel, True
-        conv.meta = {**(conv.meta or {}), **meta}
+        conv.meta = {**(conv.meta or {}), **meta, "bot": False}
+    elif refresh:
+        conv.channel, conv.meta = channel, {**(conv.meta or {}), **meta}
     msg = await store_message(
         s,
         conv,
@@ -69,3 +78,37 @@ async def do_receive_message(
         record(s, ConversationReopened(state, "visitor"))
     record(s, message_created(state, msg, author_name))
     return conv, msg
+
+
+async def do_open_outbound(
+    s: AsyncSession,
+    *,
+    site_id: int,
+    visitor_id: int,
+    channel: str,
+    meta: dict[str, Any],
+    agent_id: int,
+    now: datetime,
+) -> Conversation:
+    """A conversation an agent starts on another channel (a private reply to a public comment),
+    theirs from the start; the agent's first message follows through ``do_send_message``."""
+    conv = Conversation(
+        site_id=site_id,
+        visitor_id=visitor_id,
+        status="open",
+        channel=channel,
+        meta=meta,
+        assignee_id=agent_id,
+        assigned_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(conv)
+    await s.flush()
+    state = ConversationState.of(conv)
+    record(
+        s,
+        ConversationOpened(state, via="channel"),
+        ConversationAssigned(state, agent_id, by="agent", by_agent_id=agent_id),
+    )
+    return conv

@@ -363,16 +363,17 @@ class ReadOut(_Out):
 
 
 class DeliveryOut(_Out):
-    """How an agent's message fared on its channel (email): ``retry`` (failed, tried again
-    later), ``sent``, ``failed`` (given up; ``error`` says why) or ``skipped`` (a follow-up
-    mail not sent: the visitor read it in the chat meanwhile). Consoles only."""
+    """How an agent's message fared on its channel (email, messaging): ``retry`` (failed, tried
+    again later), ``sent``, ``failed`` (given up; ``error`` says why) or ``skipped`` (a follow-up
+    mail not sent: the visitor read it in the chat meanwhile), then the platform's receipts
+    ``delivered`` and ``read`` (messaging). Consoles only."""
 
     type: Literal["delivery"] = "delivery"
     conversation_id: int
     message_id: int
     seq: int
     channel: str
-    state: Literal["retry", "sent", "failed", "skipped"]
+    state: Literal["retry", "sent", "failed", "skipped", "delivered", "read"]
     attempts: int
     error: str | None = None
 

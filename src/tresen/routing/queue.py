@@ -55,8 +55,10 @@ async def agent_loads(s: AsyncSession, *, online_only: bool = True) -> list[Agen
 
 
 def email_filter() -> tuple[ColumnElement[bool], ...]:
-    """Email work: conversations to be answered by email (a message left in the queue)."""
-    return (Conversation.channel == "email", Conversation.status == "pending")
+    """Email work: conversations waiting for an answer on an asynchronous channel: email (a
+    message left in the queue, a mail) and the messaging channels (WhatsApp, Messenger,
+    Telegram, page comments; docs/channels.md). Live chats (``web``) are queued instead."""
+    return (Conversation.channel != "web", Conversation.status == "pending")
 
 
 async def email_items(

@@ -12,6 +12,14 @@ from typing import Any
 
 LIVE_CHANNELS = frozenset({"web"})  # delivered by the sockets, nothing to send elsewhere
 LIVE_DELAY = "live_chat_delay_s"  # conversation meta: the customer joined by a chat link
+# chat-like channels where the FAQ bot answers too (never email: nothing answers a mail by itself)
+BOT_CHANNELS = frozenset({"whatsapp", "messenger", "telegram"})
+
+
+def goes_out(channel: str, author_kind: str, internal: bool) -> bool:
+    if channel in LIVE_CHANNELS or internal:
+        return False
+    return author_kind == "agent" or (author_kind == "bot" and channel in BOT_CHANNELS)
 
 
 def outbox_values(
@@ -28,7 +36,7 @@ def outbox_values(
     customer chats live in such a conversation (they opened a chat link from a mail:
     ``meta[LIVE_DELAY]`` seconds), a reply goes out only that much later, and only if they have
     not read it in the chat by then."""
-    if channel in LIVE_CHANNELS or author_kind != "agent" or internal:
+    if not goes_out(channel, author_kind, internal):
         return None
     delay = float((meta or {}).get(LIVE_DELAY) or 0)
     return {

@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.auth.deps import RT
 from tresen.conversations.queries import messages_page, visitor_conversations
@@ -14,6 +16,7 @@ from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import site_by_key
+from tresen.storage.models import ChannelAccount
 from tresen.visitors.actions import (
     IdentityClaim,
     check_open_visitor_session,
@@ -54,6 +57,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
     )
     async with rt.db.read() as s:
         convs = await visitor_conversations(s, vs.visitor.id)
+        whatsapp = await has_whatsapp_number(s, vs.visitor.site_id)
     return {
         "token": vs.token,
         "visitor_id": vs.visitor.id,
@@ -61,7 +65,18 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         "name": vs.visitor.name,
         "conversations": [conversation_dict(c, for_visitor=True) for c in convs],
         "invited_conversation": vs.invited_conversation,
+        "whatsapp": whatsapp,  # the widget offers "Continue on WhatsApp" (docs/channels.md)
     }
+
+
+async def has_whatsapp_number(s: AsyncSession, site_id: int) -> bool:
+    stmt = select(ChannelAccount.id).where(
+        ChannelAccount.site_id == site_id,
+        ChannelAccount.kind == "whatsapp",
+        ChannelAccount.enabled.is_(True),
+        ChannelAccount.phone != "",
+    )
+    return (await s.execute(stmt.limit(1))).first() is not None
 
 
 async def _visitor(rt: Runtime, request: Request, site_key: str) -> Principal:

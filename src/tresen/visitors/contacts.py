@@ -51,3 +51,38 @@ async def do_find_or_create_contact(
         await s.flush()
     await do_link_address(s, found, address, now)
     return found
+
+
+ANON_PREFIX = {"whatsapp": "wa", "messenger": "fb", "telegram": "tg", "facebook": "fbc"}
+
+
+def messaging_anon_id(kind: str, platform_id: str) -> str:
+    """A messaging identity's visitor: ``wa:<sha>`` per site."""
+    digest = hashlib.sha256(f"{kind}:{platform_id}".encode()).hexdigest()[:40]
+    return f"{ANON_PREFIX.get(kind, kind)}:{digest}"
+
+
+async def do_find_or_create_messaging_contact(
+    s: AsyncSession, site_id: int, kind: str, platform_id: str, name: str | None, now: datetime
+) -> Visitor:
+    """The visitor of a WhatsApp number, Messenger PSID or Telegram chat on the site (one per
+    identity, in the caller's transaction). The one place that maps a messaging identity to a
+    visitor: when contacts with identities arrive, this is what becomes their lookup."""
+    anon = messaging_anon_id(kind, platform_id)
+    found = (
+        await s.execute(select(Visitor).where(Visitor.site_id == site_id, Visitor.anon_id == anon))
+    ).scalar_one_or_none()
+    if found is None:
+        found = Visitor(
+            site_id=site_id,
+            anon_id=anon,
+            name=(name or None) and name[:200],
+            attributes={"identities": {kind: platform_id}},
+            created_at=now,
+            last_seen_at=now,
+        )
+        s.add(found)
+        await s.flush()
+    elif name and not found.name:
+        found.name = name[:200]
+    return found

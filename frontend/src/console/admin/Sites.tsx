@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Site } from "../types";
 import { LifecycleCard } from "./Lifecycle";
+import { ChannelsCard } from "./Channels";
 import { MailboxCard } from "./Mailbox";
 import { PrivacyCard } from "./Privacy";
 
@@ -85,6 +86,7 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
       <MailboxCard siteId={site.id} />
       <PrivacyCard siteId={site.id} />
       <LifecycleCard siteId={site.id} />
+      <ChannelsCard siteId={site.id} />
     </article>
   );
 }

@@ -24,6 +24,12 @@ from tresen.storage.models.inbox import Callback, ConversationTag
 from tresen.storage.models.invite import ChatInvite
 from tresen.storage.models.lifecycle import LifecycleSettings, Rating
 from tresen.storage.models.message import Message
+from tresen.storage.models.messaging import (
+    ChannelAccount,
+    ChannelEvent,
+    ChannelMedia,
+    MessageTemplate,
+)
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
 from tresen.storage.models.report import ReportAgentStatus, ReportConversation
 from tresen.storage.models.site import Site
@@ -39,6 +45,9 @@ __all__ = [
     "Callback",
     "CannedResponse",
     "CapacitySample",
+    "ChannelAccount",
+    "ChannelEvent",
+    "ChannelMedia",
     "ChatInvite",
     "CobrowseAudit",
     "CobrowseSession",
@@ -55,6 +64,7 @@ __all__ = [
     "LifecycleSettings",
     "Mailbox",
     "Message",
+    "MessageTemplate",
     "Outbox",
     "PageView",
     "RadarOffer",

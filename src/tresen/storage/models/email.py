@@ -4,6 +4,7 @@ mails received (threading and dedupe)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,6 +68,11 @@ class Outbox(Base):
     external_id: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
+    # what the channel needs beyond the message text (a WhatsApp template and its variables,
+    # a Messenger tag, a private reply's comment), and the receipt the platform reported
+    payload: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    receipt: Mapped[str | None] = mapped_column(String(16), default=None)  # delivered | read
+    receipt_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class InboundMail(Base):
