@@ -58,11 +58,17 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres")
             self._as_user = ["runuser", "-u", "postgres", "--"]
         data = self.dir / "data"
-        subprocess.run(
-            [*self._as_user, initdb, "-D", str(data), "-U", "tresen", "--auth=trust", "-E", "UTF8"],
-            check=True,
-            capture_output=True,
-        )
+        # initdb's bootstrap server can fail for want of shared memory or semaphores while other
+        # servers start on a busy machine: try again on a clean directory, then say why.
+        command = [*self._as_user, initdb, "-D", str(data), "-U", "tresen", "--auth=trust"]
+        for attempt in range(3):
+            done = subprocess.run([*command, "-E", "UTF8"], capture_output=True)
+            if done.returncode == 0:
+                break
+            shutil.rmtree(data, ignore_errors=True)
+            time.sleep(1 + attempt)
+        else:
+            raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')[-2000:]}")
         self.proc = subprocess.Popen(
             [
                 *self._as_user,
