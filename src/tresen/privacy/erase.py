@@ -10,10 +10,12 @@ contact with its identities and notes is deleted. An audit entry records who era
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.contacts.actions import contact_for
 from tresen.events import ContactErased, record
@@ -23,6 +25,9 @@ from tresen.privacy.rules import ERASED, rules_of
 from tresen.runtime import Runtime
 from tresen.storage.audit import record_audit
 from tresen.storage.models import (
+    Callback,
+    ChannelEvent,
+    ChannelMedia,
     ChatInvite,
     CobrowseAudit,
     Contact,
@@ -32,9 +37,11 @@ from tresen.storage.models import (
     Outbox,
     PageView,
     RadarOffer,
+    Rating,
     SupportCode,
     Visit,
     Visitor,
+    WebhookDelivery,
 )
 
 
@@ -58,12 +65,20 @@ async def check_erase(rt: Runtime, who: Principal, contact_id: int) -> dict[str,
                     .values(body=ERASED, client_msg_id=None)
                 )
             await s.execute(update(Conversation).where(Conversation.id.in_(convs)).values(meta={}))
+            # what other parts keep of the conversations: numbers, platform ids, files, comments
+            for kept in (Callback, ChannelEvent, ChannelMedia):
+                await s.execute(delete(kept).where(kept.conversation_id.in_(convs)))
+            await s.execute(
+                update(Rating).where(Rating.conversation_id.in_(convs)).values(comment="")
+            )
             await s.execute(
                 update(CobrowseAudit)
                 .where(CobrowseAudit.conversation_id.in_(convs))
                 .values(detail="")
             )
+        await _webhook_bodies(s, set(visitors), contact.id)
         if visitors:
+            await s.execute(delete(Callback).where(Callback.visitor_id.in_(visitors)))
             for model in (PageView, ChatInvite, SupportCode):
                 await s.execute(delete(model).where(model.visitor_id.in_(visitors)))
             await s.execute(
@@ -101,3 +116,36 @@ async def check_erase(rt: Runtime, who: Principal, contact_id: int) -> dict[str,
         )
         record(s, ContactErased(contact_id, site_id, who.id))
     return counts
+
+
+async def _webhook_bodies(s: AsyncSession, visitors: set[int], contact_id: int) -> None:
+    """Webhook deliveries kept for their log carry the events' bodies (messages, names): those
+    about this person go. Found by a cheap text match, confirmed on the parsed body."""
+    needles = [f'"visitor_id":{v}' for v in visitors] + [f'"contact_id":{contact_id}']
+    if not needles:
+        return
+    rows = await s.execute(
+        select(WebhookDelivery.id, WebhookDelivery.body).where(
+            or_(*(WebhookDelivery.body.contains(n) for n in needles))
+        )
+    )
+    doomed = [i for i, body in rows.all() if _mentions(_json(body), visitors, contact_id)]
+    if doomed:
+        await s.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(doomed)))
+
+
+def _json(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _mentions(value: Any, visitors: set[int], contact_id: int) -> bool:
+    if isinstance(value, dict):
+        if value.get("visitor_id") in visitors or value.get("contact_id") == contact_id:
+            return True
+        return any(_mentions(v, visitors, contact_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, visitors, contact_id) for v in value)
+    return False

@@ -42,6 +42,8 @@ CATALOGUE: dict[str, Kind] = {
     "CobrowseStopped": Kind("cobrowse.stopped"),
     "ContactCreated": Kind("contact.created"),
     "ContactUpdated": Kind("contact.updated"),
+    "ContactsMerged": Kind("contact.merged"),
+    "ContactErased": Kind("contact.erased"),
     "RatingGiven": Kind("rating.given"),
     "VisitorArrived": Kind("visitor.arrived", durable=False),
     "VisitorLeft": Kind("visitor.left", durable=False),

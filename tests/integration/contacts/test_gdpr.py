@@ -22,10 +22,12 @@ from tresen.scheduler import ManualScheduler
 from tresen.storage.models import (
     AuditEntry,
     Base,
+    Callback,
     CobrowseAudit,
     CobrowseSession,
     Conversation,
     PageView,
+    Rating,
 )
 
 NAME, EMAIL, EXTERNAL = "Jytte Østergaard", "jytte.o@example.dk", "cust-4711"
@@ -224,3 +226,53 @@ async def test_retention_runs_daily_on_the_clock(tmp_path: Path) -> None:
             runs = [a.detail for a in (await s.execute(select(AuditEntry))).scalars()]
         assert {"page_views": 1, "visits": 1, "conversations": 0} in runs
         assert any(r.get("conversations") == 1 for r in runs)
+
+
+RATING_COMMENT = "Jytte says: the courier was rude"
+
+
+async def test_erase_reaches_what_other_features_kept(
+    server: InProcessServer, scenario: Scenario
+) -> None:
+    """Webhook delivery bodies (the log keeps them), a callback with her number, a rating
+    comment: erasing her leaves none of them; another person's deliveries stay."""
+    sub = {
+        "url": "http://127.0.0.1:9/hook",
+        "event_types": ["message.created", "conversation.opened"],
+        "name": "CRM",
+        "allow_private": True,
+    }
+    r = await scenario.anna.post("/api/webhooks", json=sub)
+    assert r.status_code == 201, r.text
+    site, cid, convs = await make_person(server, scenario)
+    other = await identified(scenario, "cust-1", name="Other Person", email="other@example.dk")
+    await start_conversation(other, "a message that stays")
+    now = server.rt.clock.now()
+    async with server.rt.db.write() as s:
+        jytte = await s.get(Conversation, convs[0])
+        assert jytte is not None
+        s.add(
+            Callback(
+                site_id=site, conversation_id=convs[0], visitor_id=jytte.visitor_id,
+                phone=PHONE_STORED, created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        s.add(
+            Rating(
+                conversation_id=convs[0], site_id=site, score=2, comment=RATING_COMMENT,
+                created_at=now,
+            )
+        )  # fmt: skip
+    before = await every_value(server)
+    assert any(TEXTS[0].lower() in t for table, t in before if table == "webhook_deliveries")
+    assert any(RATING_COMMENT.lower() in t for _, t in before)
+
+    r = await scenario.anna.post(f"/api/contacts/{cid}/erase")
+    assert r.status_code == 200, r.text
+    after = await every_value(server)
+    for needle in (*NEEDLES, RATING_COMMENT):
+        hits = [table for table, t in after if needle.lower() in t]
+        assert not hits, (needle, hits)
+    assert any("a message that stays" in t for table, t in after if table == "webhook_deliveries")
+    async with server.rt.db.read() as s:
+        assert (await s.execute(select(Rating.score))).scalars().all() == [2]  # kept, no comment
