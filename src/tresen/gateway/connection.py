@@ -69,6 +69,7 @@ class Connection:
         self.cobrowse: Any = None
         self.frame_bytes = 0
         self.tab = ""  # a visitor's browser tab (``radar``: one visit, several tabs)
+        self.sites: frozenset[int] | None = None  # an agent's sites when it connected; None: all
 
     # ---- outgoing ----------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ agents online:
 
 - a message reaches its visitor's sockets (never an internal note), the consoles of the agent
   who has the conversation (or is offered it), consoles watching it, and while nobody has it
-  (and not the bot) every console, for the agents who may take it;
-- a conversation change (opened, queued, assigned, resolved, ...) reaches every console (the
-  inbox) and the visitor;
+  (and not the bot) the consoles of its site's agents, who may take it;
+- a conversation change (opened, queued, assigned, resolved, ...) reaches the inbox of its
+  site (the consoles of agents who serve it, and admins') and the visitor;
 - read receipts go where the messages go; queue news and offers to the visitor alone;
 - a co-browsing state to the visitor, the requesting agent, watchers and the session's mirror;
 - ended agent sessions to that agent's consoles on every node, which close the sockets opened
@@ -44,7 +44,7 @@ from tresen.realtime.protocol import (
     ReadOut,
     error_frame,
 )
-from tresen.realtime.topics import INBOX_TOPIC, agent_topic, visitor_topic, watch_topic
+from tresen.realtime.topics import agent_topic, inbox_topics, visitor_topic, watch_topic
 
 SESSION_END_MESSAGES = {
     "logout": "you logged out; log in again",
@@ -62,7 +62,7 @@ def agent_topics(conv: ConversationState) -> list[str]:
     if conv.offered_to is not None and conv.offered_to != conv.assignee_id:
         topics.append(agent_topic(conv.offered_to))
     if conv.assignee_id is None and not conv.in_bot_mode:
-        topics.append(INBOX_TOPIC)
+        topics += inbox_topics(conv.site_id)
     return topics
 
 
@@ -93,7 +93,9 @@ class Delivery:
             conversation=conversation_dict(conv, for_visitor=True), created=created
         )
         tag = (conv.id, conv.visitor_id, conv.assignee_id, created)
-        self.bus.publish_nowait(INBOX_TOPIC, tag_conversation(for_agents.frame(), *tag))
+        payload = tag_conversation(for_agents.frame(), *tag)
+        for topic in inbox_topics(conv.site_id):
+            self.bus.publish_nowait(topic, payload)
         self.bus.publish_nowait(
             visitor_topic(conv.visitor_id), tag_conversation(for_visitor.frame(), *tag)
         )

@@ -1,5 +1,6 @@
 """Every model, imported so that ``Base.metadata`` knows all tables."""
 
+from tresen.storage.models.access import AgentSite, ApiToken, AuditEntry, Team, TeamMember
 from tresen.storage.models.agent import Agent, AgentSession
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
@@ -17,6 +18,9 @@ from tresen.storage.models.visitor import Visitor
 __all__ = [
     "Agent",
     "AgentSession",
+    "AgentSite",
+    "ApiToken",
+    "AuditEntry",
     "Base",
     "CapacitySample",
     "ChatInvite",
@@ -35,6 +39,8 @@ __all__ = [
     "ReportConversation",
     "Site",
     "SupportCode",
+    "Team",
+    "TeamMember",
     "Visit",
     "Visitor",
 ]
