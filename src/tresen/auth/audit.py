@@ -49,7 +49,11 @@ def snapshot(row: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     else:
         names = fields or [c.key for c in inspect(row).mapper.column_attrs]
         data = {name: getattr(row, name) for name in names}
-    return {k: _plain(v) for k, v in data.items() if k not in SECRET_FIELDS and "secret" not in k}
+    return {
+        k: _plain(v)
+        for k, v in data.items()
+        if k not in SECRET_FIELDS and not k.endswith(("_secret", "_enc", "_hash"))
+    }
 
 
 def record_audit(
