@@ -1,5 +1,7 @@
 import { useEffect, useReducer, useState } from "preact/hooks";
 import { Agents } from "./admin/Agents";
+import { Audit } from "./admin/Audit";
+import { Tokens } from "./admin/Tokens";
 import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
 import { api, ApiError, setCsrf } from "./api";
@@ -16,7 +18,7 @@ import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
 
-type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents";
+type View = "chats" | "radar" | "supervisor" | "reports" | "rules" | "sites" | "agents" | "tokens" | "audit";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
@@ -26,6 +28,8 @@ const PATHS: Record<View, string> = {
   rules: "/console/admin/rules",
   sites: "/console/admin/sites",
   agents: "/console/admin/agents",
+  tokens: "/console/admin/tokens",
+  audit: "/console/admin/audit",
 };
 
 function viewFromPath(): View {
@@ -154,6 +158,8 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
               {tab("rules", "Rules")}
               {tab("sites", "Sites")}
               {tab("agents", "Agents")}
+              {tab("tokens", "API tokens")}
+              {tab("audit", "Audit")}
             </>
           )}
         </nav>
@@ -213,6 +219,8 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       {view === "rules" && isAdmin && <Rules store={store} />}
       {view === "sites" && isAdmin && <Sites />}
       {view === "agents" && isAdmin && <Agents />}
+      {view === "tokens" && isAdmin && <Tokens />}
+      {view === "audit" && isAdmin && <Audit />}
     </div>
   );
 }

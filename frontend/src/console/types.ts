@@ -14,6 +14,19 @@ export interface Agent {
   max_chats: number;
   status: string;
   is_active: boolean;
+  site_ids?: number[];
+  team_ids?: number[];
+}
+
+export interface SiteBrief {
+  id: number;
+  name: string;
+}
+
+export interface Team {
+  id: number;
+  name: string;
+  member_ids: number[];
 }
 
 /** A stored message (HTTP history and `message` frames, without the frame's `type`). */
