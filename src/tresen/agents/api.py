@@ -60,7 +60,7 @@ async def get_agents(
 ) -> list[dict[str, object]]:
     """Every agent with the sites they serve and their teams; pages of ``limit`` (the next
     page's cursor in ``X-Next-Cursor``)."""
-    limit = clamp_limit(limit, 200)
+    limit = clamp_limit(limit)
     after = cursor_int(decode_cursor(cursor), "after")
     async with rt.db.read() as s:
         rows = await list_agents(s, after_id=after, limit=limit + 1)

@@ -50,7 +50,7 @@ async def get_sites(
     rt: RT, who: AdminDep, response: Response, limit: int = 200, cursor: str | None = None
 ) -> list[dict[str, Any]]:
     """Every site with its settings (an API token naming sites: those)."""
-    limit = clamp_limit(limit, 200)
+    limit = clamp_limit(limit)
     after = cursor_int(decode_cursor(cursor), "after")
     async with rt.db.read() as s:
         rows = await list_sites(s, only=who.site_limit, after_id=after, limit=limit + 1)

@@ -47,10 +47,9 @@ def cursor_int(key: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def clamp_limit(limit: int, default: int = 50) -> int:
-    if limit <= 0:
-        return default
-    return min(limit, MAX_LIMIT)
+def clamp_limit(limit: int) -> int:
+    """1 to ``MAX_LIMIT`` rows a page."""
+    return max(1, min(limit, MAX_LIMIT))
 
 
 def page_of(rows: list[Any], limit: int, key_of: Any) -> tuple[list[Any], str | None]:
