@@ -18,6 +18,7 @@ from tresen.channels.outbox import OutboxWorker, wants_delivery
 from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
 from tresen.events import (
+    AgentAccessChanged,
     AgentSessionsEnded,
     AgentStatusChanged,
     CapacityChanged,
@@ -155,6 +156,7 @@ def wire_delivery(rt: Runtime) -> None:
     on(CobrowseChanged, do=deliver.cobrowse, mode="now")
     on(MessageDeliveryChanged, do=deliver.delivery, mode="now")
     on(AgentSessionsEnded, do=deliver.sessions_ended, mode="now")
+    on(AgentAccessChanged, do=deliver.access_changed, mode="now")
 
 
 def frame_router(settings: Settings) -> FrameRouter:

@@ -12,7 +12,7 @@ from tresen.agents.teams import agent_links, set_agent_sites, set_agent_teams
 from tresen.auth.audit import record_audit, snapshot
 from tresen.auth.sessions import do_end_sessions
 from tresen.errors import Conflict, Invalid
-from tresen.events import AgentStatusChanged, CapacityChanged, record
+from tresen.events import AgentAccessChanged, AgentStatusChanged, CapacityChanged, record
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.security.passwords import hash_password
@@ -152,8 +152,10 @@ async def check_update_agent(
                 setattr(agent, key, value)
         if agent.status != old_status:
             record(s, AgentStatusChanged(agent_id, agent.status, old_status))
-        if CAPACITY_FIELDS & fields.keys():
-            record(s, CapacityChanged(agent_id))
+        if CAPACITY_FIELDS & fields.keys() or site_ids is not None:
+            record(s, CapacityChanged(agent_id))  # routing reads the sites it may offer anew
+        if site_ids is not None or ("role" in fields and fields["role"] != before["role"]):
+            record(s, AgentAccessChanged(agent_id))
         if fields.get("is_active") is False:
             await do_end_sessions(s, agent_id, "deactivated")
         elif "password" in fields:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from tresen.cobrowse.actions import gate_topic, session_topic
 from tresen.conversations.wire import conversation_dict, message_out_of
 from tresen.events import (
+    AgentAccessChanged,
     AgentSessionsEnded,
     CobrowseChanged,
     ConversationEvent,
@@ -33,13 +34,19 @@ from tresen.events import (
     QueuePositionChanged,
 )
 from tresen.realtime.bus import Bus
-from tresen.realtime.hub import tag_conversation, tag_message, tag_sessions_ended
+from tresen.realtime.hub import (
+    tag_access_changed,
+    tag_conversation,
+    tag_message,
+    tag_sessions_ended,
+)
 from tresen.realtime.protocol import (
     CobrowseOut,
     ConversationOut,
     DeliveryOut,
     OfferOut,
     OverflowOut,
+    PingOut,
     QueueOut,
     ReadOut,
     error_frame,
@@ -181,6 +188,11 @@ class Delivery:
             topics.append(agent_topic(event.agent_id))
         for topic in topics:
             self.bus.publish_nowait(topic, frame)
+
+    def access_changed(self, event: AgentAccessChanged) -> None:
+        """The agent's consoles close (4002) and reconnect, joining their new sites' topics."""
+        payload = tag_access_changed(PingOut().frame())  # nothing to say: the close says it
+        self.bus.publish_nowait(agent_topic(event.agent_id), payload)
 
     def sessions_ended(self, event: AgentSessionsEnded) -> None:
         message = SESSION_END_MESSAGES.get(event.reason, "the session ended; log in again")

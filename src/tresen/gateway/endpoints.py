@@ -164,8 +164,8 @@ async def agent_socket(ws: WebSocket) -> None:
             sites = await site_ids_for(s, who)
     except TresenError as exc:
         return await _refuse(ws, exc)
-    # The inbox of the agent's sites only (admins: every site's); a change of the agent's
-    # sites takes effect at their console's next connection.
+    # The inbox of the agent's sites only (admins: every site's); when the agent's sites
+    # change, the socket is closed with 4002 and the console reconnects to the new ones.
     topics = [*site_topics(INBOX_TOPIC, inbox_topic, sites), agent_topic(who.id)]
     await rt.routing.agent_connected(who.id)
     try:

@@ -196,3 +196,20 @@ async def test_routing_offers_an_agent_only_their_sites_chats(world: TwoSites) -
         await asyncio.sleep(0.05)
     await ws1.close()
     await ws2.close()
+
+
+async def test_a_change_of_sites_closes_the_console_to_reconnect(world: TwoSites) -> None:
+    cora = await Console.open(world.cora)
+    r = await world.sc.anna.patch(
+        f"/api/agents/{world.cora.id}", json={"site_ids": [world.site1, world.site2]}
+    )
+    assert r.status_code == 200
+    closed = await asyncio.wait_for(cora.ws.wait_closed(), 10)
+    assert closed is None and cora.ws.close_code == 4002
+    await cora.close()
+    # reconnected, cora follows site 1's inbox as well
+    cora = await Console.open(world.cora)
+    ws1, conv1 = await chat(await world.visitor(world.site1), "now yours too")
+    await cora.until(_is_conv(conv1))
+    await cora.close()
+    await ws1.close()
