@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from tests.integration.api.helpers import assert_error
 from tests.integration.api.sites_world import TwoSites, chat, two_sites
-from tests.support.actors import Scenario, next_frame
+from tests.support.actors import Scenario, next_frame, running_scenario
 from tests.support.server import InProcessServer
 
 
@@ -178,3 +179,27 @@ async def _agent_socket(agent: object) -> object:
     await next_frame(ws, "welcome")
     await ws.send(json.dumps({"type": "resume", "conversations": {}}))
     return ws
+
+
+async def test_scope_holds_on_both_databases(tmp_path: Path, database_url: str) -> None:
+    """Reads, replies and assignment across sites, on SQLite and PostgreSQL."""
+    async with running_scenario(tmp_path, database_url) as (_srv, sc):
+        world = await two_sites(sc)
+        try:
+            ws2, conv2 = await chat(await world.visitor(world.site2), "two")
+            ws1, conv1 = await chat(await world.visitor(world.site1), "one")
+            assert [c["id"] for c in (await sc.ben.http.get("/api/conversations")).json()] == [
+                conv1
+            ]
+            r = await sc.ben.post(f"/api/conversations/{conv2}/messages", json={"body": "x"})
+            assert_error(r, 404, "no_such_conversation")
+            r = await world.cora.post(f"/api/conversations/{conv2}/messages", json={"body": "y"})
+            assert r.status_code == 201, r.text
+            r = await sc.anna.patch(
+                f"/api/conversations/{conv1}", json={"assignee_id": world.cora.id}
+            )
+            assert_error(r, 422, "agent_not_on_site")
+            await ws1.close()
+            await ws2.close()
+        finally:
+            await world.close()
