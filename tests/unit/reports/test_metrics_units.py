@@ -16,6 +16,6 @@ def test_nearest_rank_percentiles() -> None:
 
 
 def test_csv_cells_that_would_run_as_formulas_are_quoted() -> None:
-    assert _cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
+    assert _cell('=HYPERLINK("http://evil")') == "'=HYPERLINK(\"http://evil\")"
     assert _cell("+1") == "'+1" and _cell("@SUM(A1)") == "'@SUM(A1)"
     assert _cell("Anna") == "Anna" and _cell(12) == 12 and _cell(None) is None

@@ -53,9 +53,8 @@ def test_plan_is_work_conserving(agents: list[AgentLoad], reqs: list[Request]) -
     pairs = plan(agents, reqs, NOW)
     served = {r for r, _ in pairs}
     extra = Counter(a for _, a in pairs)
-    after = [
-        AgentLoad(a.id, a.skills, a.max_chats, a.load + extra[a.id], a.idle_since) for a in agents
-    ]
+    after = [AgentLoad(a.id, a.skills, a.max_chats, a.load + extra[a.id], a.idle_since)
+             for a in agents]
     for req in reqs:
         if req.id not in served:
             assert not any(eligible(a, req) for a in after)
@@ -78,10 +77,7 @@ def test_assignments_match_skills_and_queue_order(
         for other in reqs:
             if other.id in served and other.skill == waiting.skill:
                 assert (-other.priority, other.queued_at, other.id) < (
-                    -waiting.priority,
-                    waiting.queued_at,
-                    waiting.id,
-                )
+                    -waiting.priority, waiting.queued_at, waiting.id)
 
 
 def test_skill_level_then_least_busy_then_longest_idle() -> None:
