@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tresen import __version__
+from tresen.agents.access_api import router as access_router
 from tresen.agents.api import router as agents_router
 from tresen.agents.session_api import router as auth_router
 from tresen.assist.api import router as assist_router
@@ -154,6 +155,7 @@ def create_app(
         health_router,
         auth_router,
         agents_router,
+        access_router,
         sites_router,
         visitors_router,
         imports_router,

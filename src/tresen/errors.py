@@ -45,3 +45,9 @@ class Conflict(TresenError):
 class RateLimited(TresenError):
     code = "rate_limited"
     status = 429
+
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after  # seconds, sent as ``Retry-After`` over HTTP

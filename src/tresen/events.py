@@ -552,6 +552,18 @@ class CapacityChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AgentAccessChanged(Event):
+    """The sites an agent serves (or their role) changed: their open consoles reconnect, so
+    they follow the topics of their sites from then on."""
+
+    agent_id: int
+
+    @property
+    def key(self) -> object:
+        return ("a", self.agent_id)
+
+
+@dataclass(frozen=True, slots=True)
 class AgentSessionsEnded(Event):
     """Sessions of an agent ended (logout, password change, deactivation): the sockets opened
     with them close. ``session_ids`` None: every session of the agent."""

@@ -14,6 +14,11 @@ class Principal:
     site_id: int | None = None
     role: str | None = None
     session_id: int | None = None  # an agent's socket: the login session its ticket came from
+    # An API token acting for its owner: its id, its scopes ("conversations:read", ...) and,
+    # if it names them, the only sites it may see (within its owner's).
+    token_id: int | None = None
+    scopes: frozenset[str] | None = None
+    site_limit: frozenset[int] | None = None
 
     @property
     def is_admin(self) -> bool:

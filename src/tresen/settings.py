@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 12 * 3600
     visitor_token_ttl_seconds: int = 365 * 24 * 3600
     login_attempts_per_minute: int = 10
+    api_token_requests_per_minute: int = 600  # per API token (429 with Retry-After beyond)
     visitor_sessions_per_ip_per_minute: int = 60  # new visitors (no valid token) per client IP
     new_conversations_per_visitor_per_hour: int = 10  # sends without conversation_id
     routing_strategy: str = "least_busy"

@@ -20,6 +20,7 @@ from tresen.cobrowse import frames as cobrowse_frames
 from tresen.conversations import frames as conversation_frames
 from tresen.conversations import organize
 from tresen.events import (
+    AgentAccessChanged,
     AgentIntroduced,
     AgentSessionsEnded,
     AgentStatusChanged,
@@ -273,6 +274,7 @@ def wire_delivery(rt: Runtime) -> None:
     on(CobrowseChanged, do=deliver.cobrowse, mode="now")
     on(MessageDeliveryChanged, do=deliver.delivery, mode="now")
     on(AgentSessionsEnded, do=deliver.sessions_ended, mode="now")
+    on(AgentAccessChanged, do=deliver.access_changed, mode="now")
 
 
 def frame_router(settings: Settings) -> FrameRouter:

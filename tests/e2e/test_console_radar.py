@@ -381,6 +381,7 @@ def test_supervisor_sees_queue_position_and_takes_chat(
             "display_name": "Sven",
             "password": password,
             "role": "supervisor",
+            "site_ids": [site["id"]],  # other tests may have added sites: serve the demo's
         },
     )
     assert r.status_code == 201, r.text

@@ -2,6 +2,8 @@ import { useEffect, useReducer, useState } from "preact/hooks";
 import { Agents } from "./admin/Agents";
 import { CannedEditor } from "./assist/CannedEditor";
 import { KnowledgeBase } from "./assist/KnowledgeBase";
+import { Audit } from "./admin/Audit";
+import { Tokens } from "./admin/Tokens";
 import { Rules } from "./admin/Rules";
 import { Sites } from "./admin/Sites";
 import { Webhooks } from "./admin/Webhooks";
@@ -33,7 +35,9 @@ type View =
   | "sites"
   | "agents"
   | "webhooks"
-  | "contacts";
+  | "contacts"
+  | "tokens"
+  | "audit";
 
 const PATHS: Record<View, string> = {
   chats: "/console",
@@ -48,6 +52,8 @@ const PATHS: Record<View, string> = {
   sites: "/console/admin/sites",
   agents: "/console/admin/agents",
   webhooks: "/console/admin/webhooks",
+  tokens: "/console/admin/tokens",
+  audit: "/console/admin/audit",
 };
 
 function viewFromPath(): View {
@@ -181,6 +187,8 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
               {tab("sites", "Sites")}
               {tab("agents", "Agents")}
               {tab("webhooks", "Webhooks")}
+              {tab("tokens", "API tokens")}
+              {tab("audit", "Audit")}
             </>
           )}
         </nav>
@@ -261,6 +269,8 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       {view === "sites" && isAdmin && <Sites />}
       {view === "agents" && isAdmin && <Agents />}
       {view === "webhooks" && isAdmin && <Webhooks />}
+      {view === "tokens" && isAdmin && <Tokens />}
+      {view === "audit" && isAdmin && <Audit />}
     </div>
   );
 }

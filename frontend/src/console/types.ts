@@ -16,6 +16,19 @@ export interface Agent {
   is_active: boolean;
   /** The agent's picture (docs/lifecycle.md), or null: initials are shown. */
   avatar_url?: string | null;
+  site_ids?: number[];
+  team_ids?: number[];
+}
+
+export interface SiteBrief {
+  id: number;
+  name: string;
+}
+
+export interface Team {
+  id: number;
+  name: string;
+  member_ids: number[];
 }
 
 /** A stored message (HTTP history and `message` frames, without the frame's `type`). */

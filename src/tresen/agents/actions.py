@@ -8,12 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tresen.agents.queries import access_agent_by_id
+from tresen.agents.teams import agent_links, set_agent_sites, set_agent_teams
+from tresen.auth.audit import record_audit, snapshot
 from tresen.auth.sessions import do_end_sessions
 from tresen.errors import Conflict, Invalid
-from tresen.events import AgentStatusChanged, CapacityChanged, record
+from tresen.events import AgentAccessChanged, AgentStatusChanged, CapacityChanged, record
+from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.security.passwords import hash_password
-from tresen.storage.models import Agent
+from tresen.storage.models import Agent, Site
 
 ROLES = ("admin", "supervisor", "agent")
 STATUSES = ("online", "away", "offline")
@@ -62,7 +65,12 @@ async def check_create_agent(
     takes_email: bool = True,
     skill_levels: dict[str, int] | None = None,
     departments: list[str] | None = None,
+    site_ids: list[int] | None = None,
+    team_ids: list[int] | None = None,
+    actor: Principal | None = None,
 ) -> Agent:
+    """A new agent serves the sites given; none given: the only site if there is just one,
+    else none until an admin assigns them (admins see every site anyway)."""
     check_agent_fields(username, password, role, skills, max_chats)
     check_routing_fields(skill_levels, departments)
     agent = Agent(
@@ -82,13 +90,33 @@ async def check_create_agent(
             if (await s.execute(select(Agent.id).where(Agent.username == username))).first():
                 raise Conflict(f"username {username!r} is taken")
             s.add(agent)
+            await s.flush()
+            if site_ids is None:
+                all_sites = list((await s.execute(select(Site.id).limit(2))).scalars())
+                site_ids = all_sites if len(all_sites) == 1 else []
+            await set_agent_sites(s, agent.id, site_ids)
+            await set_agent_teams(s, agent.id, team_ids or [])
+            record_audit(
+                s,
+                actor,
+                "agent.create",
+                f"agent:{agent.id}",
+                None,
+                {**snapshot(agent), "site_ids": sorted(site_ids), "team_ids": team_ids or []},
+                at=rt.clock.now(),
+            )
     except IntegrityError as exc:
         raise Conflict(f"username {username!r} is taken") from exc
     return agent
 
 
 async def check_update_agent(
-    rt: Runtime, agent_id: int, *, by_session: str | None = None, **changes: object
+    rt: Runtime,
+    agent_id: int,
+    *,
+    by_session: str | None = None,
+    actor: Principal | None = None,
+    **changes: object,
 ) -> Agent:
     """Change display_name, role, skills, max_chats, password, status, is_active or
     takes_email (chat only / chat + email). A new password ends every other session of the
@@ -107,9 +135,16 @@ async def check_update_agent(
     )
     if "status" in fields and fields["status"] not in STATUSES:
         raise Invalid(f"status: one of {', '.join(STATUSES)}")
+    site_ids = fields.pop("site_ids", None)
+    team_ids = fields.pop("team_ids", None)
     async with rt.db.write() as s:
         agent = await access_agent_by_id(s, agent_id)
+        before = {**snapshot(agent), **await agent_links(s, agent_id)}
         old_status = agent.status
+        if site_ids is not None:
+            await set_agent_sites(s, agent_id, site_ids)  # type: ignore[arg-type]
+        if team_ids is not None:
+            await set_agent_teams(s, agent_id, team_ids)  # type: ignore[arg-type]
         for key, value in fields.items():
             if key == "password":
                 agent.password_hash = hash_password(str(value))
@@ -117,10 +152,25 @@ async def check_update_agent(
                 setattr(agent, key, value)
         if agent.status != old_status:
             record(s, AgentStatusChanged(agent_id, agent.status, old_status))
-        if CAPACITY_FIELDS & fields.keys():
-            record(s, CapacityChanged(agent_id))
+        if CAPACITY_FIELDS & fields.keys() or site_ids is not None:
+            record(s, CapacityChanged(agent_id))  # routing reads the sites it may offer anew
+        if site_ids is not None or ("role" in fields and fields["role"] != before["role"]):
+            record(s, AgentAccessChanged(agent_id))
         if fields.get("is_active") is False:
             await do_end_sessions(s, agent_id, "deactivated")
         elif "password" in fields:
             await do_end_sessions(s, agent_id, "password_changed", keep_token=by_session)
+        if _audited(fields, site_ids, team_ids):
+            await s.flush()
+            after = {**snapshot(agent), **await agent_links(s, agent_id)}
+            if "password" in fields:
+                after["password_changed"] = True
+            record_audit(
+                s, actor, "agent.update", f"agent:{agent_id}", before, after, at=rt.clock.now()
+            )
     return agent
+
+
+def _audited(fields: dict[str, object], site_ids: object, team_ids: object) -> bool:
+    """An agent's own status (online, away) is routine; every other change is audited."""
+    return bool(set(fields) - {"status"}) or site_ids is not None or team_ids is not None

@@ -8,8 +8,16 @@ from pydantic import BaseModel, Field
 from tresen.agents.actions import check_create_agent, check_update_agent
 from tresen.agents.avatar import MAX_AVATAR_BYTES, check_set_avatar, load_avatar
 from tresen.agents.queries import agent_public, list_agents
+from tresen.agents.teams import agent_links, links_by_agent
 from tresen.auth.deps import RT, SESSION_COOKIE, AdminDep, AgentDep
 from tresen.errors import Forbidden, Invalid, NotFound
+from tresen.storage.pagination import (
+    clamp_limit,
+    cursor_int,
+    decode_cursor,
+    page_of,
+    set_next_cursor,
+)
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -24,6 +32,8 @@ class AgentIn(BaseModel):
     takes_email: bool = True
     skill_levels: dict[str, int] = Field(default_factory=dict, max_length=50)
     departments: list[str] = Field(default_factory=list, max_length=20)
+    site_ids: list[int] | None = Field(default=None, max_length=1000)  # None: see docs/access.md
+    team_ids: list[int] = Field(default_factory=list, max_length=100)
 
 
 class AgentPatch(BaseModel):
@@ -37,6 +47,8 @@ class AgentPatch(BaseModel):
     takes_email: bool | None = None  # chat only (False) or chat + email work (True)
     skill_levels: dict[str, int] | None = Field(default=None, max_length=50)  # 1 basic .. 5
     departments: list[str] | None = Field(default=None, max_length=20)
+    site_ids: list[int] | None = Field(default=None, max_length=1000)  # the sites served
+    team_ids: list[int] | None = Field(default=None, max_length=100)
 
 
 # What a supervisor may change for any agent: moving them between email and chat.
@@ -44,15 +56,31 @@ SUPERVISOR_FIELDS = {"takes_email"}
 
 
 @router.get("")
-async def get_agents(rt: RT, who: AgentDep) -> list[dict[str, object]]:
+async def get_agents(
+    rt: RT, who: AgentDep, response: Response, limit: int = 200, cursor: str | None = None
+) -> list[dict[str, object]]:
+    """Every agent with the sites they serve and their teams; pages of ``limit`` (the next
+    page's cursor in ``X-Next-Cursor``)."""
+    limit = clamp_limit(limit)
+    after = cursor_int(decode_cursor(cursor), "after")
     async with rt.db.read() as s:
-        return [agent_public(a) for a in await list_agents(s)]
+        rows = await list_agents(s, after_id=after, limit=limit + 1)
+        page, next_cursor = page_of(rows, limit, lambda a: {"after": a.id})
+        links = await links_by_agent(s, [a.id for a in page])
+    set_next_cursor(response, next_cursor)
+    return [{**agent_public(a), **links[a.id]} for a in page]
+
+
+async def _with_links(rt: RT, agent: object) -> dict[str, object]:
+    view = agent_public(agent)  # type: ignore[arg-type]
+    async with rt.db.read() as s:
+        return {**view, **await agent_links(s, int(view["id"]))}
 
 
 @router.post("", status_code=201)
 async def create_agent(body: AgentIn, rt: RT, who: AdminDep) -> dict[str, object]:
-    agent = await check_create_agent(rt, **body.model_dump())
-    return agent_public(agent)
+    agent = await check_create_agent(rt, **body.model_dump(), actor=who)
+    return await _with_links(rt, agent)
 
 
 @router.patch("/{agent_id}")
@@ -61,11 +89,14 @@ async def patch_agent(
 ) -> dict[str, object]:
     changes = body.model_dump(exclude_none=True)
     own = agent_id == who.id and not set(changes) - {"status", "display_name"}
+    if who.token_id is not None:
+        own = False  # a token acts only within its owner's role
     steer = who.role == "supervisor" and not set(changes) - SUPERVISOR_FIELDS
     if not (who.is_admin or own or steer):
         raise Forbidden("agents may change only their own status and name")
     session = request.cookies.get(SESSION_COOKIE)
-    return agent_public(await check_update_agent(rt, agent_id, by_session=session, **changes))
+    agent = await check_update_agent(rt, agent_id, by_session=session, actor=who, **changes)
+    return await _with_links(rt, agent)
 
 
 @router.put("/{agent_id}/avatar")

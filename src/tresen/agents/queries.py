@@ -22,8 +22,15 @@ async def agent_by_username(s: AsyncSession, username: str) -> Agent | None:
     return (await s.execute(select(Agent).where(Agent.username == username))).scalar_one_or_none()
 
 
-async def list_agents(s: AsyncSession) -> list[Agent]:
-    return list((await s.execute(select(Agent).order_by(Agent.id))).scalars())
+async def list_agents(
+    s: AsyncSession, *, after_id: int | None = None, limit: int | None = None
+) -> list[Agent]:
+    stmt = select(Agent).order_by(Agent.id)
+    if after_id is not None:
+        stmt = stmt.where(Agent.id > after_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list((await s.execute(stmt)).scalars())
 
 
 def agent_public(agent: Agent) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from tresen.auth.bearer import token_principal
 from tresen.auth.sessions import session_agent
 from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
@@ -25,7 +26,11 @@ RT = Annotated[Runtime, Depends(get_rt)]
 
 
 async def current_agent(request: Request, rt: RT) -> Principal:
-    """The agent behind the session cookie; state-changing requests must carry the CSRF token."""
+    """The agent behind an API token (``Authorization: Bearer``) or the session cookie; with
+    the cookie, state-changing requests must carry the CSRF token."""
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and bearer.strip():
+        return await token_principal(rt, bearer.strip(), request.method, request.url.path)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorized("log in first", code="not_logged_in")
@@ -35,6 +40,15 @@ async def current_agent(request: Request, rt: RT) -> Principal:
         if not hmac.compare_digest(given, csrf):
             raise Forbidden("missing or wrong CSRF token (header X-CSRF-Token)", code="csrf")
     return Principal("agent", agent.id, name=agent.display_name, role=agent.role)
+
+
+async def current_browser_agent(
+    who: Annotated[Principal, Depends(current_agent)],
+) -> Principal:
+    """The logged-in browser only: what an API token must never do (issue tokens, tickets)."""
+    if who.token_id is not None:
+        raise Forbidden("not with an API token; log in", code="scope")
+    return who
 
 
 async def current_admin(who: Annotated[Principal, Depends(current_agent)]) -> Principal:
@@ -51,4 +65,5 @@ async def current_supervisor(who: Annotated[Principal, Depends(current_agent)]) 
 
 AgentDep = Annotated[Principal, Depends(current_agent)]
 AdminDep = Annotated[Principal, Depends(current_admin)]
+BrowserDep = Annotated[Principal, Depends(current_browser_agent)]
 SupervisorDep = Annotated[Principal, Depends(current_supervisor)]

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
+from tresen.agents.scope import scoped, site_ids_for
 from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.channels.mailbox import (
     MailboxIn,
@@ -16,6 +17,7 @@ from tresen.channels.mailbox import (
     mailbox_view,
 )
 from tresen.conversations.queries import access_conversation_by_id
+from tresen.errors import NotFound
 from tresen.storage.models import Mailbox, Message, Outbox
 
 router = APIRouter(tags=["channels"])
@@ -23,13 +25,15 @@ router = APIRouter(tags=["channels"])
 
 @router.get("/api/sites/{site_id}/mailbox")
 async def get_mailbox(site_id: int, rt: RT, who: AdminDep) -> dict[str, Any]:
+    if who.site_limit is not None and site_id not in who.site_limit:
+        raise NotFound(f"site {site_id} has no mailbox", code="no_mailbox")
     async with rt.db.read() as s:
         return mailbox_view(await access_mailbox_by_site(s, site_id))
 
 
 @router.put("/api/sites/{site_id}/mailbox")
 async def put_mailbox(site_id: int, body: MailboxIn, rt: RT, who: AdminDep) -> dict[str, Any]:
-    return mailbox_view(await check_save_mailbox(rt, site_id, body))
+    return mailbox_view(await check_save_mailbox(rt, site_id, body, actor=who))
 
 
 def delivery_view(row: Outbox, seq: int) -> dict[str, Any]:
@@ -68,7 +72,9 @@ async def get_channels(request: Request, rt: RT, who: AgentDep) -> dict[str, Any
     imap = getattr(request.app.state, "imap", None)
     errors: dict[int, str] = imap.errors if imap is not None else {}
     async with rt.db.read() as s:
-        boxes = (await s.execute(select(Mailbox).order_by(Mailbox.site_id))).scalars()
+        sites = await site_ids_for(s, who)
+        stmt = scoped(select(Mailbox).order_by(Mailbox.site_id), Mailbox.site_id, sites)
+        boxes = (await s.execute(stmt)).scalars()
         counts = await s.execute(
             select(Outbox.channel, Outbox.status, func.count()).group_by(
                 Outbox.channel, Outbox.status

@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.auth.audit import record_audit
 from tresen.errors import Invalid, NotFound
 from tresen.events import MailboxChanged, record
+from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretBox
 from tresen.sites.queries import access_site_by_id
@@ -68,12 +70,15 @@ def check_address(address: str) -> str:
     return parsed
 
 
-async def check_save_mailbox(rt: Runtime, site_id: int, data: MailboxIn) -> Mailbox:
+async def check_save_mailbox(
+    rt: Runtime, site_id: int, data: MailboxIn, *, actor: Principal | None = None
+) -> Mailbox:
     from_address = check_address(data.from_address)
     box = secret_box(rt)
     async with rt.db.write() as s:
         await access_site_by_id(s, site_id)
         row = await find_mailbox(s, site_id)
+        before = None if row is None else mailbox_view(row)
         if row is None:
             row = Mailbox(site_id=site_id, updated_at=rt.clock.now())
             s.add(row)
@@ -86,6 +91,15 @@ async def check_save_mailbox(rt: Runtime, site_id: int, data: MailboxIn) -> Mail
         if data.imap_password is not None:
             row.imap_password_enc = box.seal(data.imap_password)
         record(s, MailboxChanged(site_id))
+        record_audit(
+            s,
+            actor,
+            "mailbox.update",
+            f"site:{site_id}",
+            before,
+            mailbox_view(row),
+            at=rt.clock.now(),
+        )
     return row
 
 

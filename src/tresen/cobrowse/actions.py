@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.agents.scope import ensure_visible_to
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Forbidden, Invalid, NotFound
 from tresen.events import CobrowseChanged, CobrowseStarted, CobrowseStopped, Event, record
@@ -63,10 +64,14 @@ def audit(
 async def access_session_by_id(
     s: AsyncSession, who: Principal, session_id: int, *, lock: bool = False
 ) -> CobrowseSession:
-    """The session, if ``who`` may act on it: agents any, a visitor only their own."""
+    """The session, if ``who`` may act on it: agents those of their sites, a visitor only
+    their own."""
     cb = await s.get(CobrowseSession, session_id, with_for_update=lock)
+    missing = f"no co-browsing session {session_id}"
     if cb is None or (who.kind == "visitor" and cb.visitor_id != who.id):
-        raise NotFound(f"no co-browsing session {session_id}", code="no_such_session")
+        raise NotFound(missing, code="no_such_session")
+    if who.kind == "agent":
+        await ensure_visible_to(s, who, cb.site_id, missing, code="no_such_session")
     return cb
 
 

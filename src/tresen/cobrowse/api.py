@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from tresen.agents.scope import scoped, site_ids_for
 from tresen.auth.deps import RT, AgentDep
 from tresen.cobrowse.codes import check_join_by_code
 from tresen.storage.models import CobrowseAudit, CobrowseSession
+from tresen.storage.pagination import cursor_int, decode_cursor, page_of, set_next_cursor
 
 router = APIRouter(prefix="/api/cobrowse", tags=["cobrowse"])
 
@@ -28,13 +30,32 @@ async def join_by_code(rt: RT, who: AgentDep, body: CodeIn, request: Request) ->
 
 @router.get("/audit")
 async def audit_log(
-    rt: RT, who: AgentDep, conversation_id: int | None = None, limit: int = 100
+    rt: RT,
+    who: AgentDep,
+    response: Response,
+    conversation_id: int | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
 ) -> list[dict[str, Any]]:
-    stmt = select(CobrowseAudit).order_by(CobrowseAudit.id.desc()).limit(max(1, min(limit, 500)))
+    """Newest first, of the sites ``who`` serves; the next page's cursor in ``X-Next-Cursor``."""
+    limit = max(1, min(limit, 500))
+    before = cursor_int(decode_cursor(cursor), "before")
+    stmt = (
+        select(CobrowseAudit)
+        .join(CobrowseSession, CobrowseSession.id == CobrowseAudit.session_id)
+        .order_by(CobrowseAudit.id.desc())
+        .limit(limit + 1)
+    )
     if conversation_id is not None:
         stmt = stmt.where(CobrowseAudit.conversation_id == conversation_id)
+    if before is not None:
+        stmt = stmt.where(CobrowseAudit.id < before)
     async with rt.db.read() as s:
-        rows = (await s.execute(stmt)).scalars().all()
+        stmt = scoped(stmt, CobrowseSession.site_id, await site_ids_for(s, who))
+        rows, next_cursor = page_of(
+            list((await s.execute(stmt)).scalars().all()), limit, lambda r: {"before": r.id}
+        )
+    set_next_cursor(response, next_cursor)
     return [
         {
             "id": r.id,
@@ -62,6 +83,7 @@ async def sessions(rt: RT, who: AgentDep, conversation_id: int) -> list[dict[str
         .limit(1)
     )
     async with rt.db.read() as s:
+        stmt = scoped(stmt, CobrowseSession.site_id, await site_ids_for(s, who))
         rows = (await s.execute(stmt)).scalars().all()
     return [
         {

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tresen.agents.scope import site_ids_for
 from tresen.cobrowse.actions import CobrowseSession, do_start_by_code
 from tresen.conversations.actions import check_assign, do_open_from_offer
 from tresen.errors import Forbidden, NotFound, RateLimited
@@ -76,12 +77,16 @@ async def check_join_by_code(rt: Runtime, who: Principal, code: str, ip: str) ->
     now = rt.clock.now()
     code = code.strip().replace(" ", "")
     async with rt.db.write() as s:
+        sites = await site_ids_for(s, who)
+        # A code of a site the agent does not serve is "no such code", and stays unused.
+        of_sites = [] if sites is None else [SupportCode.site_id.in_(sorted(sites))]
         used = await s.execute(
             update(SupportCode)
             .where(
                 SupportCode.code_hash == code_hash(rt, code),
                 SupportCode.used_at.is_(None),
                 SupportCode.expires_at > now,
+                *of_sites,
             )
             .values(used_at=now, used_by=who.id)
             .returning(SupportCode.visitor_id, SupportCode.site_id)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.agents.queries import access_agent_by_id
+from tresen.agents.scope import ensure_agent_serves
 from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id, check_writable
 from tresen.conversations.queueing import prepare_queue
@@ -80,6 +81,10 @@ async def check_send_message(
                 "too many new conversations; write in your open one or try again later",
                 code="too_many_conversations",
             )
+    if who.kind == "agent" and conversation_id is not None and rt.db.is_sqlite:
+        # The grouped path checks only that the conversation exists: an agent's site first.
+        async with rt.db.read() as s:
+            await access_conversation_by_id(s, who, conversation_id)
     for _attempt in range(3):
         try:
             sent = None
@@ -237,6 +242,7 @@ async def check_assign(
         conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
         if assignee_id is not None:
             await access_agent_by_id(s, assignee_id)
+            await ensure_agent_serves(s, assignee_id, conv.site_id)
         conv.assignee_id, conv.updated_at = assignee_id, rt.clock.now()
         if assignee_id is not None:
             conv.assigned_at, conv.offered_to = conv.updated_at, None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from tresen.agents.scope import site_ids_for
 from tresen.auth.deps import RT, AgentDep
 from tresen.conversations import actions
 from tresen.conversations.organize import tags_of
@@ -17,6 +19,14 @@ from tresen.conversations.queries import (
     messages_page,
 )
 from tresen.conversations.wire import conversation_dict
+from tresen.storage.pagination import (
+    clamp_limit,
+    cursor_int,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+    set_next_cursor,
+)
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -35,11 +45,35 @@ class ConversationPatch(BaseModel):
 
 @router.get("")
 async def get_conversations(
-    rt: RT, who: AgentDep, status: str | None = None, limit: int = 50, before_id: int | None = None
+    rt: RT,
+    who: AgentDep,
+    response: Response,
+    status: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    before_id: int | None = None,
+    site_id: int | None = None,
+    updated_since: datetime | None = None,
 ) -> list[dict[str, Any]]:
+    """Newest first, of the sites ``who`` serves. ``updated_since`` (ISO 8601): changed since
+    then. The next page's cursor is in ``X-Next-Cursor`` (absent on the last page)."""
+    limit = clamp_limit(limit)
+    before = cursor_int(decode_cursor(cursor), "before") or before_id
+    if updated_since is not None and updated_since.tzinfo is None:
+        updated_since = updated_since.replace(tzinfo=UTC)
     async with rt.db.read() as s:
-        convs = await list_conversations(s, status=status, limit=limit, before_id=before_id)
-    return [conversation_dict(c) for c in convs]
+        convs = await list_conversations(
+            s,
+            sites=await site_ids_for(s, who),
+            status=status,
+            limit=limit + 1,
+            before_id=before,
+            site_id=site_id,
+            updated_since=updated_since,
+        )
+    page, next_cursor = page_of(convs, limit, lambda c: {"before": c.id})
+    set_next_cursor(response, next_cursor)
+    return [conversation_dict(c) for c in page]
 
 
 @router.get("/{conversation_id}")
@@ -54,15 +88,24 @@ async def get_messages(
     conversation_id: int,
     rt: RT,
     who: AgentDep,
+    response: Response,
     after_seq: int | None = None,
     before_seq: int | None = None,
     limit: int = 50,
+    cursor: str | None = None,
 ) -> list[dict[str, Any]]:
-    """History, oldest first. ``before_seq`` pages backwards; ``after_seq`` forwards."""
+    """History, oldest first. ``before_seq`` pages backwards; ``after_seq`` (or ``cursor``)
+    forwards: a whole transcript is read by following ``X-Next-Cursor``."""
+    key = decode_cursor(cursor)
+    if key:
+        after_seq = cursor_int(key, "after_seq")
+    limit = clamp_limit(limit)
     async with rt.db.read() as s:
         page = await messages_page(
             s, who, conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit
         )
+    if len(page) == limit and (after_seq is not None or before_seq is None):
+        set_next_cursor(response, encode_cursor({"after_seq": page[-1].seq}))
     return [m.model_dump(mode="json") for m in page]
 
 

@@ -7,7 +7,7 @@ from tresen.conversations import actions
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.peer import Peer
 from tresen.realtime.protocol import AckOut, Author, ReadIn, SendIn, TypingIn, TypingOut
-from tresen.realtime.topics import INBOX_TOPIC, agent_topic, visitor_topic, watch_topic
+from tresen.realtime.topics import agent_topic, inbox_topics, visitor_topic, watch_topic
 
 
 async def on_send(peer: Peer, frame: SendIn) -> None:
@@ -54,7 +54,11 @@ async def on_typing(peer: Peer, frame: TypingIn) -> None:
         author=Author(kind=peer.who.kind, id=peer.who.id, name=peer.who.name),
         is_typing=frame.is_typing,
     ).frame()
-    topics = [watch_topic(conv_id), agent_topic(assignee_id) if assignee_id else INBOX_TOPIC]
+    topics = [watch_topic(conv_id)]
+    if assignee_id:
+        topics.append(agent_topic(assignee_id))
+    elif peer.who.kind == "visitor" and peer.who.site_id is not None:
+        topics += inbox_topics(peer.who.site_id)  # the agents of the site who may take it
     if peer.who.kind == "agent":
         topics.append(visitor_topic(visitor_id))
     for topic in topics:

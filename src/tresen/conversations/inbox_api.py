@@ -4,12 +4,14 @@ tags; views with counts, pages of a view behind a cursor, full-text search. Read
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
-from sqlalchemy import and_, select
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.agents.scope import Sites, scoped, site_ids_for
 from tresen.auth.deps import RT, AgentDep
 from tresen.conversations.search import search_messages
 from tresen.conversations.views import (
@@ -21,7 +23,9 @@ from tresen.conversations.views import (
     view_page,
 )
 from tresen.conversations.wire import conversation_dict
+from tresen.errors import Invalid
 from tresen.storage.models import Conversation, Message, Visitor
+from tresen.storage.pagination import cursor_int, decode_cursor, page_of, set_next_cursor
 
 router = APIRouter(prefix="/api/console", tags=["console"])
 PREVIEW_CHARS = 140
@@ -47,8 +51,14 @@ def visitor_brief(v: Visitor | None) -> dict[str, Any] | None:
 
 
 async def inbox_rows(
-    s: AsyncSession, statuses: list[str], limit: int
+    s: AsyncSession,
+    statuses: list[str],
+    limit: int,
+    sites: Sites = None,
+    after: tuple[str, int] | None = None,
 ) -> list[tuple[Conversation, Visitor | None, Message | None, int]]:
+    """Most recently changed first, of ``sites`` (None: all); ``after``: the (updated_at,
+    id) of the previous page's last row."""
     stmt = (
         select(Conversation, Visitor, Message, unread_count())
         .outerjoin(Visitor, Visitor.id == Conversation.visitor_id)
@@ -58,8 +68,17 @@ async def inbox_rows(
         )
         .where(Conversation.status.in_(statuses))
         .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-        .limit(max(1, min(limit, MAX_INBOX)))
+        .limit(max(1, min(limit, MAX_INBOX + 1)))
     )
+    stmt = scoped(stmt, Conversation.site_id, sites)
+    if after is not None:
+        at, conv_id = datetime.fromisoformat(after[0]), after[1]
+        stmt = stmt.where(
+            or_(
+                Conversation.updated_at < at,
+                and_(Conversation.updated_at == at, Conversation.id < conv_id),
+            )
+        )
     return [(c, v, m, int(n or 0)) for c, v, m, n in (await s.execute(stmt)).all()]
 
 
@@ -79,15 +98,39 @@ async def _render(
     ]
 
 
+def _after(key: dict[str, Any]) -> tuple[str, int] | None:
+    if not key:
+        return None
+    at, conv_id = key.get("at"), cursor_int(key, "id")
+    try:
+        if not isinstance(at, str) or conv_id is None:
+            raise ValueError(at)
+        datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise Invalid("cursor: not a cursor this server gave", code="bad_cursor") from exc
+    return at, conv_id
+
+
 @router.get("/inbox")
 async def inbox(
     rt: RT,
     who: AgentDep,
+    response: Response,
     status: list[str] = Query(default=["open", "pending"]),
     limit: int = 100,
+    cursor: str | None = None,
 ) -> list[dict[str, Any]]:
+    """The next page's cursor is in ``X-Next-Cursor`` (absent on the last page)."""
+    limit = max(1, min(limit, MAX_INBOX))
+    key = decode_cursor(cursor)
+    after = _after(key)
     async with rt.db.read() as s:
-        return await _render(s, await inbox_rows(s, status, limit))
+        rows = await inbox_rows(s, status, limit + 1, await site_ids_for(s, who), after)
+        rows, next_cursor = page_of(
+            rows, limit, lambda r: {"at": r[0].updated_at.isoformat(), "id": r[0].id}
+        )
+        set_next_cursor(response, next_cursor)
+        return await _render(s, rows)
 
 
 @router.get("/views")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.agents.scope import Sites, ensure_visible_to, scoped
 from tresen.conversations.wire import message_out
 from tresen.errors import Forbidden, NotFound
 from tresen.principal import Principal
@@ -27,12 +29,17 @@ async def access_conversation_by_id(
     conv = (await s.execute(stmt)).scalar_one_or_none()
     check_visible(who, conversation_id, conv.visitor_id if conv else None)
     assert conv is not None  # check_visible raised otherwise
+    if who.kind == "agent":
+        await ensure_visible_to(
+            s, who, conv.site_id, f"no conversation {conversation_id}", code="no_such_conversation"
+        )
     return conv
 
 
 def check_visible(who: Principal, conversation_id: int, visitor_id: int | None) -> None:
-    """Agents see every conversation; a visitor only their own. ``visitor_id`` None: absent.
-    The same answer for "absent" and "not yours", so ids cannot be probed."""
+    """A visitor sees only their own conversations (agents: the sites they serve, checked by
+    ``access_conversation_by_id``). ``visitor_id`` None: absent. The same answer for "absent"
+    and "not yours", so ids cannot be probed."""
     if visitor_id is None or (who.kind == "visitor" and visitor_id != who.id):
         raise NotFound(f"no conversation {conversation_id}", code="no_such_conversation")
 
@@ -87,11 +94,25 @@ async def messages_page(
 
 
 async def list_conversations(
-    s: AsyncSession, *, status: str | None = None, limit: int = 100, before_id: int | None = None
+    s: AsyncSession,
+    *,
+    sites: Sites = None,
+    status: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+    site_id: int | None = None,
+    updated_since: datetime | None = None,
 ) -> list[Conversation]:
-    stmt = select(Conversation).order_by(Conversation.id.desc()).limit(min(limit, MAX_PAGE))
+    """Newest first, of the given sites (None: all), ``limit`` rows (one more tells the caller
+    there is a next page)."""
+    stmt = select(Conversation).order_by(Conversation.id.desc()).limit(min(limit, MAX_PAGE + 1))
+    stmt = scoped(stmt, Conversation.site_id, sites)
     if status:
         stmt = stmt.where(Conversation.status == status)
+    if site_id is not None:
+        stmt = stmt.where(Conversation.site_id == site_id)
+    if updated_since is not None:
+        stmt = stmt.where(Conversation.updated_at >= updated_since)
     if before_id:
         stmt = stmt.where(Conversation.id < before_id)
     return list((await s.execute(stmt)).scalars())

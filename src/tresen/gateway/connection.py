@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_SESSION_ENDED = 4001
+CLOSE_ACCESS_CHANGED = 4002  # the agent's sites changed: reconnect to follow the new ones
 CLOSE_GRACE_SECONDS = 5.0
 """A close the server decided must complete within this time; else the transport is aborted
 (a peer that stopped reading never takes the close frame, and would stay connected, silent)."""
@@ -69,6 +70,7 @@ class Connection:
         self.cobrowse: Any = None
         self.frame_bytes = 0
         self.tab = ""  # a visitor's browser tab (``radar``: one visit, several tabs)
+        self.sites: frozenset[int] | None = None  # an agent's sites when it connected; None: all
 
     # ---- outgoing ----------------------------------------------------------------------------
 
@@ -113,6 +115,8 @@ class Connection:
         elif tag.kind == "s":
             if tag.sessions is None or self.who.session_id in tag.sessions:
                 self.close(CLOSE_SESSION_ENDED, "session ended", last_frame=frame)
+        elif tag.kind == "r":
+            self.close(CLOSE_ACCESS_CHANGED, "access changed; reconnect", last_frame=frame)
         elif tag.kind == "c":
             if tag.created:
                 # New while we are connected: we saw it from its start, so track it.

@@ -6,9 +6,9 @@ agents online:
 
 - a message reaches its visitor's sockets (never an internal note), the consoles of the agent
   who has the conversation (or is offered it), consoles watching it, and while nobody has it
-  (and not the bot) every console, for the agents who may take it;
-- a conversation change (opened, queued, assigned, resolved, ...) reaches every console (the
-  inbox) and the visitor;
+  (and not the bot) the consoles of its site's agents, who may take it;
+- a conversation change (opened, queued, assigned, resolved, ...) reaches the inbox of its
+  site (the consoles of agents who serve it, and admins') and the visitor;
 - read receipts go where the messages go; queue news and offers to the visitor alone;
 - a co-browsing state to the visitor, the requesting agent, watchers and the session's mirror;
 - ended agent sessions to that agent's consoles on every node, which close the sockets opened
@@ -20,6 +20,7 @@ from __future__ import annotations
 from tresen.cobrowse.actions import gate_topic, session_topic
 from tresen.conversations.wire import conversation_dict, message_out_of
 from tresen.events import (
+    AgentAccessChanged,
     AgentSessionsEnded,
     CobrowseChanged,
     ConversationEvent,
@@ -33,18 +34,24 @@ from tresen.events import (
     QueuePositionChanged,
 )
 from tresen.realtime.bus import Bus
-from tresen.realtime.hub import tag_conversation, tag_message, tag_sessions_ended
+from tresen.realtime.hub import (
+    tag_access_changed,
+    tag_conversation,
+    tag_message,
+    tag_sessions_ended,
+)
 from tresen.realtime.protocol import (
     CobrowseOut,
     ConversationOut,
     DeliveryOut,
     OfferOut,
     OverflowOut,
+    PingOut,
     QueueOut,
     ReadOut,
     error_frame,
 )
-from tresen.realtime.topics import INBOX_TOPIC, agent_topic, visitor_topic, watch_topic
+from tresen.realtime.topics import agent_topic, inbox_topics, visitor_topic, watch_topic
 
 SESSION_END_MESSAGES = {
     "logout": "you logged out; log in again",
@@ -62,7 +69,7 @@ def agent_topics(conv: ConversationState) -> list[str]:
     if conv.offered_to is not None and conv.offered_to != conv.assignee_id:
         topics.append(agent_topic(conv.offered_to))
     if conv.assignee_id is None and not conv.in_bot_mode:
-        topics.append(INBOX_TOPIC)
+        topics += inbox_topics(conv.site_id)
     return topics
 
 
@@ -93,7 +100,9 @@ class Delivery:
             conversation=conversation_dict(conv, for_visitor=True), created=created
         )
         tag = (conv.id, conv.visitor_id, conv.assignee_id, created)
-        self.bus.publish_nowait(INBOX_TOPIC, tag_conversation(for_agents.frame(), *tag))
+        payload = tag_conversation(for_agents.frame(), *tag)
+        for topic in inbox_topics(conv.site_id):
+            self.bus.publish_nowait(topic, payload)
         self.bus.publish_nowait(
             visitor_topic(conv.visitor_id), tag_conversation(for_visitor.frame(), *tag)
         )
@@ -104,7 +113,9 @@ class Delivery:
         self._remember(conv)
         frame = ConversationOut(conversation=conversation_dict(conv), created=False).frame()
         tag = (conv.id, conv.visitor_id, conv.assignee_id, False)
-        self.bus.publish_nowait(INBOX_TOPIC, tag_conversation(frame, *tag))
+        payload = tag_conversation(frame, *tag)
+        for topic in inbox_topics(conv.site_id):
+            self.bus.publish_nowait(topic, payload)
 
     def _remember(self, conv: ConversationState) -> None:
         self._last.pop(conv.id, None)
@@ -187,6 +198,11 @@ class Delivery:
             topics.append(agent_topic(event.agent_id))
         for topic in topics:
             self.bus.publish_nowait(topic, frame)
+
+    def access_changed(self, event: AgentAccessChanged) -> None:
+        """The agent's consoles close (4002) and reconnect, joining their new sites' topics."""
+        payload = tag_access_changed(PingOut().frame())  # nothing to say: the close says it
+        self.bus.publish_nowait(agent_topic(event.agent_id), payload)
 
     def sessions_ended(self, event: AgentSessionsEnded) -> None:
         message = SESSION_END_MESSAGES.get(event.reason, "the session ended; log in again")

@@ -13,13 +13,20 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
 
+from tresen.agents.scope import site_ids_for
 from tresen.auth.sessions import agent_from_ticket
 from tresen.errors import Forbidden, TresenError, Unauthorized
 from tresen.gateway.connection import Connection
 from tresen.gateway.frames import FrameRouter
 from tresen.principal import Principal
 from tresen.realtime.protocol import PingOut, WelcomeOut, error_frame
-from tresen.realtime.topics import INBOX_TOPIC, agent_topic, visitor_topic
+from tresen.realtime.topics import (
+    INBOX_TOPIC,
+    agent_topic,
+    inbox_topic,
+    site_topics,
+    visitor_topic,
+)
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.sites.queries import site_by_key
@@ -57,9 +64,17 @@ class Gateway:
         for conn in list(self.connections):
             conn.close(1001, "server shutting down")
 
-    async def serve(self, ws: WebSocket, who: Principal, topics: list[str], tab: str = "") -> None:
+    async def serve(
+        self,
+        ws: WebSocket,
+        who: Principal,
+        topics: list[str],
+        tab: str = "",
+        sites: frozenset[int] | None = None,
+    ) -> None:
         conn = Connection(ws, who, self.rt, self.router)
         conn.tab = tab
+        conn.sites = sites
         self.connections.add(conn)
         try:
             for topic in topics:
@@ -145,10 +160,15 @@ async def agent_socket(ws: WebSocket) -> None:
         if not ticket:
             raise Unauthorized("a ticket is required", code="bad_ticket")
         who = await agent_from_ticket(rt, ticket)
+        async with rt.db.read() as s:
+            sites = await site_ids_for(s, who)
     except TresenError as exc:
         return await _refuse(ws, exc)
+    # The inbox of the agent's sites only (admins: every site's); when the agent's sites
+    # change, the socket is closed with 4002 and the console reconnects to the new ones.
+    topics = [*site_topics(INBOX_TOPIC, inbox_topic, sites), agent_topic(who.id)]
     await rt.routing.agent_connected(who.id)
     try:
-        await ws.app.state.gateway.serve(ws, who, [INBOX_TOPIC, agent_topic(who.id)])
+        await ws.app.state.gateway.serve(ws, who, topics, sites=sites)
     finally:
         await rt.routing.agent_disconnected(who.id)

@@ -25,7 +25,7 @@ from tresen.realtime.protocol import (
     UnwatchIn,
     WatchIn,
 )
-from tresen.realtime.topics import RADAR_TOPIC, watch_topic
+from tresen.realtime.topics import RADAR_TOPIC, radar_topic, site_topics, watch_topic
 from tresen.storage.models import Conversation
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 Handler = Callable[[Any, Any], Awaitable[None]]
 MAX_RESUME = 100
 MAX_WATCHES = 50
-VIEWS = {"visitors": RADAR_TOPIC}
+VIEWS = {"visitors": (RADAR_TOPIC, radar_topic)}  # every site's, one site's
 
 
 @dataclass(frozen=True)
@@ -109,14 +109,22 @@ async def on_unwatch(conn: Connection, frame: UnwatchIn) -> None:
     await conn.leave(watch_topic(frame.conversation_id))
 
 
+def view_topics(conn: Connection, view: str) -> list[str]:
+    """A view's topics for this console: every site's (admins) or those of its sites."""
+    everything, per_site = VIEWS[view]
+    return site_topics(everything, per_site, conn.sites)
+
+
 async def on_subscribe(conn: Connection, frame: SubscribeIn) -> None:
     _agents_only(conn)
-    await conn.join(VIEWS[frame.view])
+    for topic in view_topics(conn, frame.view):
+        await conn.join(topic)
 
 
 async def on_unsubscribe(conn: Connection, frame: UnsubscribeIn) -> None:
     _agents_only(conn)
-    await conn.leave(VIEWS[frame.view])
+    for topic in view_topics(conn, frame.view):
+        await conn.leave(topic)
 
 
 async def send_missed(conn: Connection, conversation_id: int, page: int) -> None:

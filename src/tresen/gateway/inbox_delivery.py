@@ -1,15 +1,15 @@
-"""The inbox's news to the consoles (docs/inbox.md): tags of a conversation changed (every
-console: views by tag and their counts), a callback was requested or changed (every console: the
-callback lists), a callback is due (its owner's consoles; unowned, every console). Snoozes and
-wake-ups change the conversation's state and go out as ``conversation`` frames
-(``Delivery.conversation``)."""
+"""The inbox's news to the consoles of the conversation's site (docs/inbox.md; admins hear
+every site): tags of a conversation changed (views by tag and their counts), a callback was
+requested or changed (the callback lists), a callback is due (its owner's consoles; unowned, the
+site's). Snoozes and wake-ups change the conversation's state and go out as ``conversation``
+frames (``Delivery.conversation``)."""
 
 from __future__ import annotations
 
 from tresen.events import CallbackChanged, CallbackDue, ConversationTagged
 from tresen.realtime.bus import Bus
 from tresen.realtime.protocol import CallbackOut, TagsOut
-from tresen.realtime.topics import INBOX_TOPIC, agent_topic
+from tresen.realtime.topics import agent_topic, inbox_topics
 
 
 class InboxDelivery:
@@ -18,7 +18,7 @@ class InboxDelivery:
 
     def tags(self, event: ConversationTagged) -> None:
         frame = TagsOut(conversation_id=event.conversation.id, tags=list(event.tags)).frame()
-        self.bus.publish_nowait(INBOX_TOPIC, frame)
+        self._to_site(event.conversation.site_id, frame)
 
     def callback(self, event: CallbackChanged) -> None:
         frame = CallbackOut(
@@ -31,7 +31,7 @@ class InboxDelivery:
                 "created": event.created,
             }
         ).frame()
-        self.bus.publish_nowait(INBOX_TOPIC, frame)
+        self._to_site(event.site_id, frame)
 
     def callback_due(self, event: CallbackDue) -> None:
         frame = CallbackOut(
@@ -44,5 +44,12 @@ class InboxDelivery:
             },
             due=True,
         ).frame()
-        topic = agent_topic(event.owner_id) if event.owner_id is not None else INBOX_TOPIC
-        self.bus.publish_nowait(topic, frame)
+        if event.owner_id is not None:
+            self.bus.publish_nowait(agent_topic(event.owner_id), frame)
+        else:
+            self._to_site(event.site_id, frame)
+
+    def _to_site(self, site_id: int, frame: str) -> None:
+        """The consoles of the site's agents (and admins, on every site's topic)."""
+        for topic in inbox_topics(site_id):
+            self.bus.publish_nowait(topic, frame)

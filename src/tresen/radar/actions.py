@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
+from tresen.agents.scope import Sites
+from tresen.auth.audit import record_audit, snapshot
 from tresen.errors import MAX_ID, Invalid, NotFound
 from tresen.events import (
     Event,
@@ -18,6 +20,7 @@ from tresen.events import (
     RulesChanged,
     record,
 )
+from tresen.principal import Principal
 from tresen.radar.compiled import RuleError
 from tresen.radar.policy import POLICY_KEYS, Policy
 from tresen.radar.rules import RuleSpec, parse_rule
@@ -32,7 +35,9 @@ def check_rule_spec(data: Any) -> RuleSpec:
         raise Invalid(str(exc), code="invalid_rule") from exc
 
 
-async def check_create_rule(rt: Runtime, site_id: int | None, data: Any) -> RadarRule:
+async def check_create_rule(
+    rt: Runtime, site_id: int | None, data: Any, *, actor: Principal | None = None
+) -> RadarRule:
     spec = check_rule_spec(data)
     now = rt.clock.now()
     rule = RadarRule(
@@ -49,12 +54,16 @@ async def check_create_rule(rt: Runtime, site_id: int | None, data: Any) -> Rada
         s.add(rule)
         await s.flush()
         record(s, RulesChanged(rule.id))
+        record_audit(s, actor, "rule.create", f"rule:{rule.id}", None, rule, at=now)
     return rule
 
 
-async def check_update_rule(rt: Runtime, rule_id: int, changes: dict[str, Any]) -> RadarRule:
+async def check_update_rule(
+    rt: Runtime, rule_id: int, changes: dict[str, Any], *, actor: Principal | None = None
+) -> RadarRule:
     async with rt.db.write() as s:
         rule = await access_rule_by_id(s, rule_id)
+        before = snapshot(rule)
         site_id = changes.pop("site_id", rule.site_id)
         if site_id is not None and not isinstance(site_id, int):
             raise Invalid("site_id: a site's id or null")
@@ -64,6 +73,7 @@ async def check_update_rule(rt: Runtime, rule_id: int, changes: dict[str, Any]) 
         rule.priority, rule.spec = spec.priority, spec.model_dump(mode="json")
         rule.updated_at = rt.clock.now()
         record(s, RulesChanged(rule.id))
+        record_audit(s, actor, "rule.update", f"rule:{rule.id}", before, rule, at=rule.updated_at)
     return rule
 
 
@@ -73,33 +83,46 @@ async def _check_site(s: Any, site_id: int | None) -> None:
         raise Invalid(f"site_id: no site {site_id}", code="no_such_site")
 
 
-async def do_delete_rule(rt: Runtime, rule_id: int) -> None:
+async def do_delete_rule(rt: Runtime, rule_id: int, *, actor: Principal | None = None) -> None:
     async with rt.db.write() as s:
-        await s.delete(await access_rule_by_id(s, rule_id))
+        rule = await access_rule_by_id(s, rule_id)
+        record_audit(s, actor, "rule.delete", f"rule:{rule_id}", rule, None, at=rt.clock.now())
+        await s.delete(rule)
         record(s, RulesChanged(rule_id))
 
 
-async def do_order_rules(rt: Runtime, rule_ids: list[int]) -> None:
+async def do_order_rules(
+    rt: Runtime, rule_ids: list[int], *, actor: Principal | None = None
+) -> None:
     """Priorities 10, 20, 30 ... in the given order."""
     async with rt.db.write() as s:
+        before, after = {}, {}
         for i, rule_id in enumerate(rule_ids):
             rule = await access_rule_by_id(s, rule_id)
+            before[str(rule_id)] = rule.priority
             rule.priority = (i + 1) * 10
             rule.spec = {**rule.spec, "priority": rule.priority}
+            after[str(rule_id)] = rule.priority
         record(s, RulesChanged(None))
+        record_audit(s, actor, "rule.order", "rules", before, after, at=rt.clock.now())
 
 
-async def check_set_policy(rt: Runtime, site_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+async def check_set_policy(
+    rt: Runtime, site_id: int, changes: dict[str, Any], *, actor: Principal | None = None
+) -> dict[str, Any]:
     """Change a site's restraint (validated by the caller's model); every node reloads it."""
     async with rt.db.write() as s:
         site = await s.get(Site, site_id)
         if site is None:
             raise NotFound(f"no site {site_id}")
+        before = _policy_view(site.radar_policy)
         site.radar_policy = {
             k: v for k, v in {**site.radar_policy, **changes}.items() if k in POLICY_KEYS
         }
         record(s, RulesChanged(None))
-        return _policy_view(site.radar_policy)
+        after = _policy_view(site.radar_policy)
+        record_audit(s, actor, "policy.update", f"site:{site_id}", before, after, at=rt.clock.now())
+        return after
 
 
 async def access_policy(rt: Runtime, site_id: int) -> dict[str, Any]:
@@ -127,9 +150,14 @@ async def access_rule_by_id(s: Any, rule_id: int) -> RadarRule:
     return rule  # type: ignore[no-any-return]
 
 
-async def list_rules(rt: Runtime) -> list[RadarRule]:
+async def list_rules(rt: Runtime, sites: Sites = None) -> list[RadarRule]:
+    """Every rule, or those of ``sites`` and those for every site (``site_id`` null)."""
     async with rt.db.read() as s:
         stmt = select(RadarRule).order_by(RadarRule.priority, RadarRule.id)
+        if sites is not None:
+            stmt = stmt.where(
+                or_(RadarRule.site_id.is_(None), RadarRule.site_id.in_(sorted(sites)))
+            )
         return list((await s.execute(stmt)).scalars())
 
 

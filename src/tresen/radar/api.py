@@ -5,18 +5,26 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from tresen.agents.queries import avatar_path
+from tresen.agents.scope import Sites, ensure_site_visible, site_ids_for, site_visible
 from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.errors import NotFound
+from tresen.principal import Principal
 from tresen.radar import actions
 from tresen.radar.compiled import Ctx
 from tresen.radar.figures import access_rule_figures
 from tresen.radar.history import access_replay
 from tresen.radar.rules import compile_rule
 from tresen.storage.models import Agent, RadarRule
+from tresen.storage.pagination import (
+    cursor_int,
+    decode_cursor,
+    page_of,
+    set_next_cursor,
+)
 
 router = APIRouter(prefix="/api/radar", tags=["radar"])
 
@@ -54,29 +62,42 @@ def rule_view(rule: RadarRule) -> dict[str, Any]:
     return {"id": rule.id, "site_id": rule.site_id, **rule.spec}
 
 
+async def _sites(rt: RT, who: Principal) -> Sites:
+    async with rt.db.read() as s:
+        return await site_ids_for(s, who)
+
+
 @router.get("/rules")
-async def get_rules(rt: RT, who: AgentDep) -> list[dict[str, Any]]:
-    return [rule_view(r) for r in await actions.list_rules(rt)]
+async def get_rules(
+    rt: RT, who: AgentDep, response: Response, limit: int = 500, cursor: str | None = None
+) -> list[dict[str, Any]]:
+    """In priority order: the rules of ``who``'s sites and those for every site."""
+    limit = max(1, min(limit, 1000))
+    skip = cursor_int(decode_cursor(cursor), "skip") or 0
+    rules = (await actions.list_rules(rt, await _sites(rt, who)))[skip:]
+    page, next_cursor = page_of(rules, limit, lambda _r: {"skip": skip + limit})
+    set_next_cursor(response, next_cursor)
+    return [rule_view(r) for r in page]
 
 
 @router.post("/rules", status_code=201)
 async def create_rule(body: RuleIn, rt: RT, who: AdminDep) -> dict[str, Any]:
-    return rule_view(await actions.check_create_rule(rt, body.site_id, body.rule))
+    return rule_view(await actions.check_create_rule(rt, body.site_id, body.rule, actor=who))
 
 
 @router.patch("/rules/{rule_id}")
 async def patch_rule(rule_id: int, body: dict[str, Any], rt: RT, who: AdminDep) -> dict[str, Any]:
-    return rule_view(await actions.check_update_rule(rt, rule_id, body))
+    return rule_view(await actions.check_update_rule(rt, rule_id, body, actor=who))
 
 
 @router.delete("/rules/{rule_id}", status_code=204)
 async def delete_rule(rule_id: int, rt: RT, who: AdminDep) -> None:
-    await actions.do_delete_rule(rt, rule_id)
+    await actions.do_delete_rule(rt, rule_id, actor=who)
 
 
 @router.post("/rules/order")
 async def order_rules(body: OrderIn, rt: RT, who: AdminDep) -> list[dict[str, Any]]:
-    await actions.do_order_rules(rt, body.rule_ids)
+    await actions.do_order_rules(rt, body.rule_ids, actor=who)
     return [rule_view(r) for r in await actions.list_rules(rt)]
 
 
@@ -98,17 +119,20 @@ async def replay_rule(body: ReplayIn, rt: RT, who: AdminDep) -> dict[str, Any]:
 @router.get("/rules/{rule_id}/figures")
 async def rule_figures(rule_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
     """Matched, shown, accepted, chats; goal rate and value of invited vs held out; the lift."""
-    return await access_rule_figures(rt, rule_id)
+    return await access_rule_figures(rt, who, rule_id)
 
 
 @router.get("/policy/{site_id}")
 async def get_policy(site_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
+    ensure_site_visible(await _sites(rt, who), site_id, f"no site {site_id}")
     return await actions.access_policy(rt, site_id)
 
 
 @router.patch("/policy/{site_id}")
 async def patch_policy(site_id: int, body: PolicyIn, rt: RT, who: AdminDep) -> dict[str, Any]:
-    return await actions.check_set_policy(rt, site_id, body.model_dump(exclude_none=True))
+    return await actions.check_set_policy(
+        rt, site_id, body.model_dump(exclude_none=True), actor=who
+    )
 
 
 @router.post("/rules/test")
@@ -142,14 +166,16 @@ async def test_rule(body: RuleTestIn, rt: RT, who: AdminDep) -> dict[str, Any]:
 
 @router.get("/visitors")
 async def live_visitors(rt: RT, who: AgentDep) -> list[dict[str, Any]]:
-    return rt.radar.snapshots()
+    """The visitors on ``who``'s sites now (in memory: one page)."""
+    sites = await _sites(rt, who)
+    return [v for v in rt.radar.snapshots() if site_visible(sites, v["site_id"])]
 
 
 @router.post("/visitors/{visitor_id}/invite", status_code=201)
 async def invite(visitor_id: int, body: InviteIn, rt: RT, who: AgentDep) -> dict[str, Any]:
     """An agent invites a visitor by hand; accepting opens a chat."""
     snap = rt.radar.snapshot(visitor_id)
-    if snap is None:
+    if snap is None or not site_visible(await _sites(rt, who), snap["site_id"]):
         raise NotFound("that visitor is not on the site now", code="visitor_not_live")
     async with rt.db.read() as s:
         me = await s.get(Agent, who.id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tresen.radar.engine import RadarEngine
 from tresen.radar.policy import VisitorState
 from tresen.realtime.protocol import RadarOut
-from tresen.realtime.topics import RADAR_TOPIC
+from tresen.realtime.topics import RADAR_TOPIC, radar_topic
 from tresen.runtime import Runtime
 
 
@@ -49,6 +50,7 @@ class FeedDesk:
     engine: RadarEngine
     _dirty: set[int]
     _gone: set[int]
+    _gone_sites: dict[int, int]  # a visitor who left -> their site, until the next feed frame
     _tabs: dict[int, dict[str, int]]
 
     def tab_count(self, visitor_id: int) -> int:
@@ -65,11 +67,32 @@ class FeedDesk:
             return
         dirty, gone = self._dirty, self._gone
         self._dirty, self._gone = set(), set()
-        if self.rt.hub.subscribers(RADAR_TOPIC) == 0 and not self.rt.settings.redis_url:
+        gone_sites = {vid: self._gone_sites.pop(vid, None) for vid in gone}
+        if not self._watched(gone_sites.values()) and not self.rt.settings.redis_url:
             return  # one node and nobody looking
         visitors = [v for vid in sorted(dirty) if (v := self.snapshot(vid))]
         frame = RadarOut(visitors=visitors, gone=sorted(gone)).frame()
         self.rt.bus.publish_nowait(RADAR_TOPIC, frame)
+        # Each site's agents get that site's visitors (and those of its that left) only.
+        by_site: dict[int, tuple[list[dict[str, Any]], list[int]]] = {}
+        for v in visitors:
+            by_site.setdefault(int(v["site_id"]), ([], []))[0].append(v)
+        for vid in sorted(gone):
+            site_id = gone_sites[vid]
+            if site_id is not None:
+                by_site.setdefault(site_id, ([], []))[1].append(vid)
+        for site_id, (site_visitors, site_gone) in by_site.items():
+            out = RadarOut(visitors=site_visitors, gone=site_gone).frame()
+            self.rt.bus.publish_nowait(radar_topic(site_id), out)
+
+    def _watched(self, gone_sites: Iterable[int | None]) -> bool:
+        """Anyone on this node looking at the visitors of any site with news."""
+        hub = self.rt.hub
+        if hub.subscribers(RADAR_TOPIC) > 0:
+            return True
+        sites = {st.facts.site_id for st in self.engine.visitors.values()}
+        sites |= {s for s in gone_sites if s is not None}
+        return any(hub.subscribers(radar_topic(site_id)) > 0 for site_id in sites)
 
     def snapshot(self, visitor_id: int) -> dict[str, Any] | None:
         st = self.engine.visitors.get(visitor_id)

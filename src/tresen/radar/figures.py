@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from tresen.agents.scope import ensure_site_visible, scoped, site_ids_for
+from tresen.principal import Principal
 from tresen.radar.actions import access_rule_by_id
 from tresen.radar.holdout import Group, lift
 from tresen.radar.rules import Goal, parse_rule
@@ -114,19 +116,21 @@ def _ts(at: datetime) -> float:
     return at.timestamp()
 
 
-async def access_rule_figures(rt: Runtime, rule_id: int) -> dict[str, Any]:
+async def access_rule_figures(rt: Runtime, who: Principal, rule_id: int) -> dict[str, Any]:
+    """A rule's figures over the offers of the sites ``who`` sees (a rule of another site:
+    404; a rule for every site: its offers on ``who``'s sites)."""
     async with rt.db.read() as s:
         rule = await access_rule_by_id(s, rule_id)
-        rows = (
-            await s.execute(
-                select(
-                    RadarOffer.visitor_id,
-                    RadarOffer.outcome,
-                    RadarOffer.shown_at,
-                    RadarOffer.conversation_id,
-                ).where(RadarOffer.rule_id == rule_id)
-            )
-        ).all()
+        sites = await site_ids_for(s, who)
+        if rule.site_id is not None:
+            ensure_site_visible(sites, rule.site_id, f"no rule {rule_id}")
+        offers = select(
+            RadarOffer.visitor_id,
+            RadarOffer.outcome,
+            RadarOffer.shown_at,
+            RadarOffer.conversation_id,
+        ).where(RadarOffer.rule_id == rule_id)
+        rows = (await s.execute(scoped(offers, RadarOffer.site_id, sites))).all()
         ids = {r.visitor_id for r in rows}
         visits = (
             (

@@ -78,6 +78,7 @@ class RadarService(OfferDesk, FeedDesk):
         self._refreshing = self._refresh_again = False
         self._dirty: set[int] = set()
         self._gone: set[int] = set()
+        self._gone_sites: dict[int, int] = {}
 
     async def start(self) -> None:
         await self.reload_rules()
@@ -211,6 +212,7 @@ class RadarService(OfferDesk, FeedDesk):
         self._unsaved.pop(vid, None)  # the outcome is on the offer; the visit may be elsewhere
         self._dirty.discard(vid)
         self._gone.add(vid)
+        self._gone_sites[vid] = st.facts.site_id
         self._locks.pop(vid, None)
         self.rt.events.emit([VisitorLeft(vid, st.facts.site_id)])
 

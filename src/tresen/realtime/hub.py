@@ -3,7 +3,8 @@
 Payloads that need ordering carry a short header the server wrote (never client text), parsed
 once per process: ``#m <conversation> <seq>`` for a message, ``#c <conversation> <visitor>
 <assignee or 0> <created 0/1>`` for a conversation change, ``#s <session ids, comma-separated,
-or *>`` for sessions that ended (their sockets close). Anything else is passed as it is.
+or *>`` for sessions that ended (their sockets close), ``#r`` for an agent whose access
+changed (their sockets close to reconnect). Anything else is passed as it is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tresen.realtime.bus import Bus
 
 
 class Tag(NamedTuple):
-    kind: str  # "m": a message; "c": a conversation change; "s": sessions ended
+    kind: str  # "m": a message; "c": a conversation change; "s": sessions ended; "r": access
     conversation_id: int
     seq: int = 0
     visitor_id: int = 0
@@ -42,11 +43,17 @@ def tag_sessions_ended(frame: str, session_ids: tuple[int, ...] | None) -> str:
     return f"#s {ids}\n{frame}"
 
 
+def tag_access_changed(frame: str) -> str:
+    return f"#r\n{frame}"
+
+
 def untag(payload: str) -> tuple[str, Tag | None]:
     if not payload.startswith("#"):
         return payload, None
     head, frame = payload.split("\n", 1)
     kind, *nums = head[1:].split(" ")
+    if kind == "r":
+        return frame, Tag("r", 0)
     if kind == "s":
         ids = None if nums[0] == "*" else frozenset(int(i) for i in nums[0].split(",") if i != "-")
         return frame, Tag("s", 0, sessions=ids)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from tresen.agents.scope import site_ids_for
 from tresen.auth.deps import RT, SupervisorDep
 from tresen.csvsafe import csv_cell
 from tresen.errors import Invalid
@@ -85,7 +87,16 @@ def _table(rows: list[dict[str, Any]], fmt: Format, name: str) -> Any:
     )
 
 
-ScopeDep = Annotated[Scope, Depends(_params)]
+async def _scoped_params(
+    rt: RT, who: SupervisorDep, scope: Annotated[Scope, Depends(_params)]
+) -> Scope:
+    """The reader's sites narrow every figure (a supervisor of site 1 sees site 1's)."""
+    async with rt.db.read() as s:
+        sites = await site_ids_for(s, who)
+    return replace(scope, sites=sites)
+
+
+ScopeDep = Annotated[Scope, Depends(_scoped_params)]
 
 
 @router.get("/summary")

@@ -39,6 +39,7 @@ class Scope:
     sl_seconds: float = 20.0  # service level: answered within this many seconds
     short_abandon_seconds: float = 10.0  # abandoned sooner: not counted against service
     now: datetime | None = None  # what is still going on counts until now (or the range's end)
+    sites: frozenset[int] | None = None  # the sites the reader serves (None: all)
 
     @property
     def until(self) -> datetime:
@@ -48,6 +49,8 @@ class Scope:
         conds = [R.created_at >= self.start, R.created_at < self.end]
         if self.site_id is not None:
             conds.append(R.site_id == self.site_id)
+        if self.sites is not None:
+            conds.append(R.site_id.in_(sorted(self.sites)))
         if self.channel is not None:
             conds.append(R.channel == self.channel)
         if self.skill is not None:
@@ -270,6 +273,8 @@ async def email_backlog(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     )
     if scope.site_id is not None:
         stmt = stmt.where(Conversation.site_id == scope.site_id)
+    if scope.sites is not None:
+        stmt = stmt.where(Conversation.site_id.in_(sorted(scope.sites)))
     count, oldest = (await s.execute(stmt)).one()
     age = (scope.until - oldest).total_seconds() if oldest is not None else None
     return {"pending": int(count), "oldest_age_seconds": age}
@@ -387,6 +392,8 @@ async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     conds = [RadarOffer.shown_at >= scope.start, RadarOffer.shown_at < scope.end]
     if scope.site_id is not None:
         conds.append(RadarOffer.site_id == scope.site_id)
+    if scope.sites is not None:
+        conds.append(RadarOffer.site_id.in_(sorted(scope.sites)))
     stmt = (
         select(
             RadarOffer.rule_id,

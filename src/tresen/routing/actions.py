@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.agents.scope import ensure_agent_serves
 from tresen.conversations.actions import add_message
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Conflict, Forbidden, Invalid
@@ -76,6 +77,7 @@ async def check_transfer(
         conv = await access_conversation_by_id(s, who, conv_id, lock=True)
         previous = conv.assignee_id
         if agent_id is not None:
+            await ensure_agent_serves(s, agent_id, conv.site_id)
             await _check_room(s, agent_id)
             if conv.assigned_at is not None and "first_assigned_at" not in conv.meta:
                 conv.meta = {**conv.meta, "first_assigned_at": conv.assigned_at.isoformat()}

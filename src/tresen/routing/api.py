@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from tresen.agents.scope import site_ids_for
 from tresen.auth.deps import RT, AgentDep
 from tresen.conversations.wire import conversation_dict
 from tresen.errors import Forbidden
@@ -52,4 +53,6 @@ async def get_overview(rt: RT, who: AgentDep) -> dict[str, Any]:
     """Every queue, every agent's load and status, who waits how long (supervisors, admins)."""
     if who.role not in ("admin", "supervisor"):
         raise Forbidden("supervisors and admins only")
-    return await overview(rt)
+    async with rt.db.read() as s:
+        sites = await site_ids_for(s, who)
+    return await overview(rt, sites)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.agents.scope import Sites, site_visible
 from tresen.routing.estimate import positions
 from tresen.routing.queue import agent_loads, email_items, waiting
 from tresen.routing.strategies import EmailItem
@@ -15,7 +16,9 @@ from tresen.runtime import Runtime
 from tresen.storage.models import Agent, Conversation
 
 
-async def overview(rt: Runtime) -> dict[str, Any]:
+async def overview(rt: Runtime, sites: Sites = None) -> dict[str, Any]:
+    """``sites``: the supervisor's sites (None: all): their waiting chats and email work;
+    positions stay those of the whole queue."""
     now = rt.clock.now().timestamp()
     async with rt.db.read() as s:
         loads = {a.id: a for a in await agent_loads(s, online_only=False)}
@@ -35,8 +38,9 @@ async def overview(rt: Runtime) -> dict[str, Any]:
         ]
         queue = await waiting(s)
         highlighted = await _highlighted(s)
-        emails = [i for _, i in await email_items(s)]
+        emails = [i for _, i in await email_items(s) if site_visible(sites, i.site_id)]
     pos = positions(r for _, r in queue)
+    queue = [(c, r) for c, r in queue if site_visible(sites, c.site_id)]
     rows: list[dict[str, Any]] = sorted(
         (
             {

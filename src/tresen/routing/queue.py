@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.agents.scope import sites_by_agent
 from tresen.routing.estimate import DEFAULT_HANDLING_SECONDS
 from tresen.routing.strategies import AgentLoad, EmailItem, Request
 from tresen.storage.models import Agent, Conversation, Message
@@ -39,6 +40,7 @@ async def agent_loads(s: AsyncSession, *, online_only: bool = True) -> list[Agen
     if online_only:
         stmt = stmt.where(Agent.status == "online")
     rows = (await s.execute(stmt.order_by(Agent.id))).all()
+    served = await sites_by_agent(s, [a.id for a, _, _ in rows if a.role != "admin"])
     return [
         AgentLoad(
             id=a.id,
@@ -49,6 +51,7 @@ async def agent_loads(s: AsyncSession, *, online_only: bool = True) -> list[Agen
             departments=frozenset(a.departments),
             email_load=int(e),
             takes_email=bool(a.takes_email),
+            sites=None if a.role == "admin" else served.get(a.id, frozenset()),
         )
         for a, n, e in rows
     ]
@@ -97,6 +100,7 @@ def as_email_item(c: Conversation, touched: bool = False) -> EmailItem:
         department=c.department,
         assignee=c.assignee_id,
         touched=touched,
+        site_id=c.site_id,
     )
 
 
@@ -130,6 +134,7 @@ def as_request(c: Conversation) -> Request:
         preferred_agent=c.preferred_agent_id,
         sticky_until=_ts(c.sticky_until),
         declined=frozenset(c.declined_by),
+        site_id=c.site_id,
     )
 
 

@@ -35,6 +35,7 @@ class AgentLoad:
     departments: frozenset[str] = frozenset()
     email_load: int = 0  # email conversations assigned, counted apart from chats
     takes_email: bool = True
+    sites: frozenset[int] | None = None  # the sites the agent serves; None: all (admins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Request:
     preferred_agent: int | None = None
     sticky_until: float = 0.0
     declined: frozenset[int] = field(default_factory=frozenset)
+    site_id: int | None = None
 
 
 def queue_order(r: Request) -> tuple[int, float, int]:
@@ -58,6 +60,7 @@ def eligible(agent: AgentLoad, req: Request) -> bool:
         agent.load < agent.max_chats
         and (req.skill is None or req.skill in agent.skills)
         and (req.department is None or req.department in agent.departments)
+        and serves(agent, req.site_id)
         and agent.id not in req.declined
     )
 
@@ -110,6 +113,7 @@ class EmailItem:
     department: str | None = None
     assignee: int | None = None
     touched: bool = False  # the assignee (an agent) has replied
+    site_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +123,24 @@ class EmailRules:
     yield_untouched: bool = True  # a waiting chat sends untouched email items back
 
 
-def qualified(agent: AgentLoad, skill: str | None, department: str | None) -> bool:
-    return (skill is None or skill in agent.skills) and (
-        department is None or department in agent.departments
+def serves(agent: AgentLoad, site_id: int | None) -> bool:
+    """An agent is offered only the work of the sites they serve."""
+    return agent.sites is None or site_id is None or site_id in agent.sites
+
+
+def qualified(
+    agent: AgentLoad, skill: str | None, department: str | None, site_id: int | None = None
+) -> bool:
+    return (
+        (skill is None or skill in agent.skills)
+        and (department is None or department in agent.departments)
+        and serves(agent, site_id)
     )
 
 
 def chat_waits_for(agent: AgentLoad, waiting: Iterable[Request]) -> bool:
     """A waiting chat asks for a skill (and department) this agent has."""
-    return any(qualified(agent, r.skill, r.department) for r in waiting)
+    return any(qualified(agent, r.skill, r.department, r.site_id) for r in waiting)
 
 
 def chat_limit_for_email(agent: AgentLoad, rules: EmailRules) -> int:
@@ -187,7 +200,7 @@ def plan_email(
             a
             for a in free.values()
             if email_room(a, rules)
-            and qualified(a, item.skill, item.department)
+            and qualified(a, item.skill, item.department, item.site_id)
             and a.id != item.assignee
         ]
         if cands:

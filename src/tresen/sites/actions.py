@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
+from tresen.auth.audit import record_audit, snapshot
 from tresen.errors import Invalid
+from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import access_site_by_id
 from tresen.storage.models import Site
@@ -23,7 +25,9 @@ def normalize_origin(origin: str) -> str:
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 
-async def do_create_site(rt: Runtime, name: str, origins: list[str]) -> Site:
+async def do_create_site(
+    rt: Runtime, name: str, origins: list[str], *, actor: Principal | None = None
+) -> Site:
     name = name.strip()
     if not name or len(name) > 200:
         raise Invalid("a site needs a name of 1 to 200 characters")
@@ -36,6 +40,8 @@ async def do_create_site(rt: Runtime, name: str, origins: list[str]) -> Site:
     )
     async with rt.db.write() as s:
         s.add(site)
+        await s.flush()
+        record_audit(s, actor, "site.create", f"site:{site.id}", None, site, at=rt.clock.now())
     return site
 
 
@@ -46,10 +52,16 @@ async def do_update_site(
     name: str | None = None,
     origins: list[str] | None = None,
     rotate_identity_secret: bool = False,
+    actor: Principal | None = None,
 ) -> Site:
     async with rt.db.write() as s:
         site = await access_site_by_id(s, site_id)
+        before = snapshot(site)
         _apply_site_changes(site, name, origins, rotate_identity_secret)
+        after = snapshot(site)
+        if rotate_identity_secret:
+            after["identity_secret_rotated"] = True
+        record_audit(s, actor, "site.update", f"site:{site_id}", before, after, at=rt.clock.now())
     return site
 
 

@@ -23,8 +23,21 @@ async def site_by_key(s: AsyncSession, widget_key: str) -> Site:
     return site
 
 
-async def list_sites(s: AsyncSession) -> list[Site]:
-    return list((await s.execute(select(Site).order_by(Site.id))).scalars())
+async def list_sites(
+    s: AsyncSession,
+    *,
+    only: frozenset[int] | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> list[Site]:
+    stmt = select(Site).order_by(Site.id)
+    if only is not None:
+        stmt = stmt.where(Site.id.in_(sorted(only)))
+    if after_id is not None:
+        stmt = stmt.where(Site.id > after_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list((await s.execute(stmt)).scalars())
 
 
 def embed_snippet(public_url: str, site: Site) -> str:

@@ -1,4 +1,6 @@
-"""The one function that writes the audit log (who did what to what, when)."""
+"""Audit entries written by the domains below the auth layer's ``record_audit``
+(``tresen.auth.audit``: admin writes with before/after snapshots): privacy actions (GDPR export,
+erasure, retention runs) record what they did as the entry's ``after``. One table, one shape."""
 
 from __future__ import annotations
 
@@ -22,16 +24,19 @@ def record_audit(
     site_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Add an entry in the caller's transaction (``actor`` None: the system, e.g. retention)."""
+    """Add an entry in the caller's transaction (``actor`` None: the system, e.g. retention);
+    ``target`` is ``"<kind>:<id>"`` as in every other entry."""
+    del site_id  # the target names it (a site's retention run) or the row holds it
+    after = dict(detail or {})
     s.add(
         AuditEntry(
-            at=now,
-            actor_kind=actor.kind if actor else "system",
-            actor_id=actor.id if actor else None,
+            created_at=now,
+            actor_kind="system" if actor is None else ("token" if actor.token_id else actor.kind),
+            actor_id=None if actor is None else actor.id,
+            actor_name=None if actor is None else actor.name,
+            token_id=None if actor is None else actor.token_id,
             action=action,
-            target_kind=target_kind,
-            target_id=target_id,
-            site_id=site_id,
-            detail=detail or {},
+            target=f"{target_kind}:{target_id}" if target_id is not None else target_kind,
+            after=after,
         )
     )

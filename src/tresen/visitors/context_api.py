@@ -8,16 +8,25 @@ the radar's live state (``live``: current page, time on page and on site, invite
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import and_, select
 
+from tresen.agents.scope import ensure_visible_to, scoped, site_ids_for
 from tresen.auth.deps import RT, AgentDep
 from tresen.contacts.linking import contact_id_of_visitor
 from tresen.conversations.inbox_api import preview
 from tresen.errors import NotFound
 from tresen.storage.models import Conversation, Message, PageView, Site, Visitor
+from tresen.storage.pagination import (
+    clamp_limit,
+    cursor_int,
+    decode_cursor,
+    page_of,
+    set_next_cursor,
+)
 
 router = APIRouter(prefix="/api/visitors", tags=["visitors"])
 PAGES = 20
@@ -63,12 +72,46 @@ def live_view(
     }
 
 
+@router.get("")
+async def list_visitors(
+    rt: RT,
+    who: AgentDep,
+    response: Response,
+    limit: int = 50,
+    cursor: str | None = None,
+    site_id: int | None = None,
+    seen_since: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Visitors of the sites ``who`` serves, most recently created first; ``seen_since``:
+    seen on the site since then. The next page's cursor is in ``X-Next-Cursor``."""
+    limit = clamp_limit(limit)
+    before = cursor_int(decode_cursor(cursor), "before")
+    stmt = select(Visitor, Site).join(Site, Site.id == Visitor.site_id).order_by(Visitor.id.desc())
+    if before is not None:
+        stmt = stmt.where(Visitor.id < before)
+    if site_id is not None:
+        stmt = stmt.where(Visitor.site_id == site_id)
+    if seen_since is not None:
+        if seen_since.tzinfo is None:
+            seen_since = seen_since.replace(tzinfo=UTC)
+        stmt = stmt.where(Visitor.last_seen_at >= seen_since)
+    async with rt.db.read() as s:
+        stmt = scoped(stmt, Visitor.site_id, await site_ids_for(s, who))
+        rows = list((await s.execute(stmt.limit(limit + 1))).all())
+    page, next_cursor = page_of(rows, limit, lambda r: {"before": r[0].id})
+    set_next_cursor(response, next_cursor)
+    return [visitor_view(v, site) for v, site in page]
+
+
 @router.get("/{visitor_id}")
 async def get_visitor(visitor_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
     async with rt.db.read() as s:
         v = await s.get(Visitor, visitor_id)
         if v is None:
             raise NotFound(f"no visitor {visitor_id}", code="no_such_visitor")
+        await ensure_visible_to(
+            s, who, v.site_id, f"no visitor {visitor_id}", code="no_such_visitor"
+        )
         site = await s.get(Site, v.site_id)
         rows = (
             await s.execute(

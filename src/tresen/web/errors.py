@@ -37,7 +37,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TresenError)
     async def _domain(request: Request, exc: TresenError) -> JSONResponse:
         log.info("%s %s -> %s %s", request.method, request.url.path, exc.status, exc.code)
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -158,8 +158,9 @@ async def test_export_then_erase_leaves_nothing_of_them(
         assert msgs and {m["body"] for m in msgs} == {"[erased]"}
     assert (await scenario.anna.http.get(f"/api/contacts/{cid}")).status_code == 404
     async with server.rt.db.read() as s:
-        audit = [(a.action, a.target_id) for a in (await s.execute(select(AuditEntry))).scalars()]
-    assert ("contact.gdpr_export", cid) in audit and ("contact.erase", cid) in audit
+        audit = [(a.action, a.target) for a in (await s.execute(select(AuditEntry))).scalars()]
+    assert ("contact.gdpr_export", f"contact:{cid}") in audit
+    assert ("contact.erase", f"contact:{cid}") in audit
 
 
 async def test_erase_can_remove_messages(server: InProcessServer, scenario: Scenario) -> None:
@@ -223,7 +224,7 @@ async def test_retention_runs_daily_on_the_clock(tmp_path: Path) -> None:
         await day(2)
         assert await conversation() is None
         async with server.rt.db.read() as s:
-            runs = [a.detail for a in (await s.execute(select(AuditEntry))).scalars()]
+            runs = [a.after or {} for a in (await s.execute(select(AuditEntry))).scalars()]
         assert {"page_views": 1, "visits": 1, "conversations": 0} in runs
         assert any(r.get("conversations") == 1 for r in runs)
 

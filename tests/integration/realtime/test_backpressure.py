@@ -15,7 +15,7 @@ from tests.support.stalled import StalledClient
 
 from tresen.gateway.connection import Connection
 from tresen.realtime.protocol import Author, TypingOut
-from tresen.realtime.topics import INBOX_TOPIC
+from tresen.realtime.topics import inbox_topics
 
 QUEUE_LIMIT = 32
 FRAMES = 3000  # about 24 MB in all: far more than socket buffers hold
@@ -56,7 +56,8 @@ async def test_slow_consumer_is_cut_off_at_the_queue_limit(
     for i in range(FRAMES):
         name = f"{i:06d}" + "x" * 8000
         frame = TypingOut(conversation_id=1, author=Author(kind="bot", name=name), is_typing=True)
-        await srv.rt.bus.publish(INBOX_TOPIC, frame.frame())
+        for topic in inbox_topics(1):  # anna (admin): every site's; ben: his site's
+            await srv.rt.bus.publish(topic, frame.frame())
         high_water = max(high_water, len(slow_conn.queue))
         while len(fast_conn.queue) > QUEUE_LIMIT // 4:  # noqa: ASYNC110 -- at its pace
             await asyncio.sleep(0.001)

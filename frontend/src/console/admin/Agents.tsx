@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, upload } from "../api";
-import type { Agent } from "../types";
+import type { Agent, SiteBrief, Team } from "../types";
+import { Teams } from "./Teams";
 
 const skillList = (t: string) =>
   t
@@ -8,12 +9,32 @@ const skillList = (t: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-function AgentRow({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => void }) {
+function toggle(ids: number[], id: number, on: boolean): number[] {
+  return on ? [...new Set([...ids, id])].sort((a, b) => a - b) : ids.filter((x) => x !== id);
+}
+
+/** Checkboxes for a set of ids (the sites an agent serves, the teams they belong to). */
+function Picks({ label, items, chosen, onChange }: { label: string; items: { id: number; name: string }[]; chosen: number[]; onChange: (ids: number[]) => void }) {
+  return (
+    <fieldset class="picks" aria-label={label}>
+      {items.map((it) => (
+        <label key={it.id}>
+          <input type="checkbox" checked={chosen.includes(it.id)} onChange={(e) => onChange(toggle(chosen, it.id, e.currentTarget.checked))} /> {it.name}
+        </label>
+      ))}
+      {items.length === 0 && <span class="info">none yet</span>}
+    </fieldset>
+  );
+}
+
+function AgentRow({ agent, sites, teams, onSaved }: { agent: Agent; sites: SiteBrief[]; teams: Team[]; onSaved: (a: Agent) => void }) {
   const [name, setName] = useState(agent.display_name);
   const [role, setRole] = useState(agent.role);
   const [skills, setSkills] = useState(agent.skills.join(", "));
   const [maxChats, setMaxChats] = useState(agent.max_chats);
   const [active, setActive] = useState(agent.is_active);
+  const [siteIds, setSiteIds] = useState<number[]>(agent.site_ids ?? []);
+  const [teamIds, setTeamIds] = useState<number[]>(agent.team_ids ?? []);
   const [msg, setMsg] = useState("");
 
   async function save() {
@@ -24,6 +45,8 @@ function AgentRow({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
         skills: skillList(skills),
         max_chats: maxChats,
         is_active: active,
+        site_ids: siteIds,
+        team_ids: teamIds,
       });
       onSaved(a);
       setMsg("Saved.");
@@ -83,6 +106,10 @@ function AgentRow({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
           aria-label="Max concurrent chats"
         />
       </td>
+      <td>{role === "admin" ? <span class="info">all sites</span> : <Picks label="Sites" items={sites} chosen={siteIds} onChange={setSiteIds} />}</td>
+      <td>
+        <Picks label="Teams" items={teams} chosen={teamIds} onChange={setTeamIds} />
+      </td>
       <td>{agent.status}</td>
       <td>
         <input type="checkbox" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} aria-label="Active" />
@@ -96,18 +123,29 @@ function AgentRow({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
 
 export function Agents() {
   const [agents, setAgents] = useState<Agent[]>([]);
+  const [sites, setSites] = useState<SiteBrief[]>([]);
+  const [teams, setTeams] = useState<Team[]>([]);
   const [form, setForm] = useState({ username: "", display_name: "", password: "", role: "agent", skills: "", max_chats: 4 });
+  const [formSites, setFormSites] = useState<number[]>([]);
   const [error, setError] = useState("");
 
   useEffect(() => {
     api<Agent[]>("GET", "/api/agents").then(setAgents, (e) => setError(e.message));
+    api<SiteBrief[]>("GET", "/api/sites").then(
+      (s) => {
+        setSites(s.map(({ id, name }) => ({ id, name })));
+        if (s.length === 1) setFormSites([s[0].id]);
+      },
+      (e) => setError(e.message),
+    );
+    api<{ items: Team[] }>("GET", "/api/teams").then((r) => setTeams(r.items), (e) => setError(e.message));
   }, []);
 
   async function create(e: Event) {
     e.preventDefault();
     setError("");
     try {
-      const a = await api<Agent>("POST", "/api/agents", { ...form, skills: skillList(form.skills) });
+      const a = await api<Agent>("POST", "/api/agents", { ...form, skills: skillList(form.skills), site_ids: formSites });
       setAgents([...agents, a]);
       setForm({ ...form, username: "", display_name: "", password: "" });
     } catch (err: any) {
@@ -119,6 +157,7 @@ export function Agents() {
   return (
     <section class="admin">
       <h2>Agents</h2>
+      <p class="hint">An agent sees and is offered only the conversations, visitors and reports of the sites ticked for them; admins see every site.</p>
       <form class="card create" onSubmit={create} aria-label="Create agent">
         <h3>New agent</h3>
         <label>Username <input name="username" value={form.username} onInput={field("username")} required /></label>
@@ -133,19 +172,21 @@ export function Agents() {
         </label>
         <label>Skills (comma separated) <input name="skills" value={form.skills} onInput={field("skills")} /></label>
         <label>Max concurrent chats <input name="max_chats" type="number" min={0} max={50} value={form.max_chats} onInput={field("max_chats")} /></label>
+        <div>Sites served <Picks label="Sites of the new agent" items={sites} chosen={formSites} onChange={setFormSites} /></div>
         <button type="submit">Create agent</button>
         {error && <p class="error" role="alert">{error}</p>}
       </form>
       <table class="agents">
         <thead>
-          <tr><th>Picture</th><th>Username</th><th>Name</th><th>Role</th><th>Skills</th><th>Max chats</th><th>Status</th><th>Active</th><th /></tr>
+          <tr><th>Picture</th><th>Username</th><th>Name</th><th>Role</th><th>Skills</th><th>Max chats</th><th>Sites</th><th>Teams</th><th>Status</th><th>Active</th><th /></tr>
         </thead>
         <tbody>
           {agents.map((a) => (
-            <AgentRow key={a.id} agent={a} onSaved={(x) => setAgents(agents.map((y) => (y.id === x.id ? x : y)))} />
+            <AgentRow key={`${a.id}-${teams.length}`} agent={a} sites={sites} teams={teams} onSaved={(x) => setAgents(agents.map((y) => (y.id === x.id ? x : y)))} />
           ))}
         </tbody>
       </table>
+      <Teams agents={agents} teams={teams} onChange={setTeams} />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 """Every model, imported so that ``Base.metadata`` knows all tables."""
 
+from tresen.storage.models.access import AgentSite, ApiToken, AuditEntry, Team, TeamMember
 from tresen.storage.models.agent import Agent, AgentSession
 from tresen.storage.models.assist import (
     CannedResponse,
@@ -8,7 +9,6 @@ from tresen.storage.models.assist import (
     KbRead,
     SuggestionPick,
 )
-from tresen.storage.models.audit import AuditEntry
 from tresen.storage.models.base import Base
 from tresen.storage.models.cobrowse import CobrowseAudit, CobrowseSession, SupportCode
 from tresen.storage.models.contact import (
@@ -40,6 +40,8 @@ from tresen.storage.models.webhook import WebhookAttempt, WebhookDelivery, Webho
 __all__ = [
     "Agent",
     "AgentSession",
+    "AgentSite",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Callback",
@@ -76,6 +78,8 @@ __all__ = [
     "SitePrivacy",
     "SuggestionPick",
     "SupportCode",
+    "Team",
+    "TeamMember",
     "Visit",
     "Visitor",
     "WebhookAttempt",

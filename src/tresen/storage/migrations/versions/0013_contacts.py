@@ -1,4 +1,4 @@
-"""contacts: contacts, their identities and notes, per-site privacy rules, the audit log;
+"""contacts: contacts, their identities and notes, per-site privacy rules (audit log: 0011);
 every existing visitor becomes a contact (merged by external id and email within a site)
 
 Revision ID: 0013_contacts
@@ -111,20 +111,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("site_id", name=op.f("pk_site_privacy")),
     )
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
-        sa.Column("actor_kind", sa.String(length=16), nullable=False),
-        sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("action", sa.String(length=64), nullable=False),
-        sa.Column("target_kind", sa.String(length=32), nullable=False),
-        sa.Column("target_id", sa.Integer(), nullable=True),
-        sa.Column("site_id", sa.Integer(), nullable=True),
-        sa.Column("detail", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
-    )
-    op.create_index("ix_audit_log_at", "audit_log", ["at"])
     _visitors_to_contacts()
 
 
@@ -232,8 +218,6 @@ def _visitors_to_contacts() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_audit_log_at", table_name="audit_log")
-    op.drop_table("audit_log")
     op.drop_table("site_privacy")
     op.drop_index(op.f("ix_contact_notes_contact_id"), table_name="contact_notes")
     op.drop_table("contact_notes")
