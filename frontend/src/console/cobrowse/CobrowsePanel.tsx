@@ -235,7 +235,15 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
           </button>
         </form>
       )}
-      <div class="cobrowse-mirror" ref={root} data-testid="cobrowse-mirror" />
+      {s.unshown && (
+        <p class="cobrowse-unshown" role="status" data-testid="cobrowse-unshown">
+          {s.unshown}{" "}
+          <span dir="ltr">
+            <bdi>{s.url}</bdi>
+          </span>
+        </p>
+      )}
+      <div class="cobrowse-mirror" ref={root} data-testid="cobrowse-mirror" hidden={Boolean(s.unshown)} />
     </div>
   );
 }
