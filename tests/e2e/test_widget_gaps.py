@@ -32,6 +32,7 @@ class LossyLink:
         self.drop_resumes = False  # widget -> server resume frames
         self.pages: list[Any] = []
         self.resumes: list[dict[str, Any]] = []
+        self.resumed = 0  # `resumed` frames the server sent
 
     def route(self, ws: Any) -> None:
         server = ws.connect_to_server()
@@ -47,6 +48,8 @@ class LossyLink:
             server.send(message)
 
         def to_page(message: str | bytes) -> None:
+            if isinstance(message, str) and '"resumed"' in message:
+                self.resumed += 1
             if isinstance(message, str) and '"message"' in message:
                 frame = json.loads(message)
                 if frame.get("type") == "message" and frame.get("body") in self.drop_bodies:
@@ -91,9 +94,15 @@ def test_widget_resumes_from_its_last_gap_free_seq(
 
     # An internal note skips a seq for the visitor: nothing to fetch, and the widget moves on
     # (its position passes the note: the resume after the reconnect below names that seq).
+    resumed = link.resumed
     agent.run(agent.client.send("visitor seems keen", conv, internal=True))
     last = agent.send(conv, "Shall I reserve one?")
     _wait_body(page, "Shall I reserve one?")
+    for _ in range(300):  # the server answers the widget's gap resume (a deadline, 15 s)
+        if link.resumed > resumed:
+            break
+        page.wait_for_timeout(50)  # lets Playwright deliver the socket's frames to the route
+    assert link.resumed > resumed, "the widget did not resume over the note's gap"
 
     # After a reconnect: a frame is lost and so is the widget's live resume; the resume after
     # the reconnect starts from the last gap-free seq, not the newest, and brings it.
