@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from tresen.conversations.queries import access_conversation_by_id, messages_page
 from tresen.errors import Forbidden, Invalid
 from tresen.realtime.protocol import (
@@ -123,10 +125,12 @@ async def send_missed(conn: Connection, conversation_id: int, page: int) -> None
     while True:
         after = conn.positions[conversation_id]
         async with conn.rt.db.read() as s:
+            last_seq = (
+                await s.execute(
+                    select(Conversation.last_seq).where(Conversation.id == conversation_id)
+                )
+            ).scalar_one_or_none()
             msgs = await messages_page(s, conn.who, conversation_id, after_seq=after, limit=page)
-            # Read (before the messages) by messages_page's access check: no second query.
-            conv = await s.get(Conversation, conversation_id)
-            last_seq = conv.last_seq if conv is not None else None
         for msg in msgs:
             conn.send(msg.frame())
         if len(msgs) < page:
