@@ -73,6 +73,8 @@ async def run_pass(rt: Runtime) -> PassResult:
     the plan changes (re-checked under the lock): the write transaction is proportional to the
     assignments and overflows of this pass, not to the length of the queue."""
     now = rt.clock.now()
+    if not rt.db.is_sqlite:
+        return await _pass_in_one_transaction(rt, now)
     result = PassResult()
     if rt.settings.accept_seconds > 0 and await _offers_due(rt, now):
         async with rt.db.write() as s:
@@ -160,6 +162,45 @@ async def _mark_overflowed(
         marked = set((await s.execute(stmt)).scalars())
     result.held += time.perf_counter() - held_from
     return marked
+
+
+async def _pass_in_one_transaction(rt: Runtime, now: datetime) -> PassResult:
+    """PostgreSQL: the whole pass in one transaction under the advisory lock, which serialises
+    passes of every node but blocks no other writer (the SQLite write lock does; there the pass
+    reads first and writes only its changes, above)."""
+    result = PassResult()
+    async with rt.db.write() as s:
+        held_from = time.perf_counter()
+        await _global_lock(rt, s)
+        result.expired = await _expire_offers(rt, s, now)
+        for conv in result.expired:
+            state = ConversationState.of(conv)
+            record(s, ConversationDeclined(state, conv.declined_by[-1], expired=True))
+        agents = await agent_loads(s)
+        queue = await waiting(s, lock=True)
+        pairs = plan(agents, [r for _, r in queue], now.timestamp(), _strategies(rt))
+        by_id = {c.id: c for c, _ in queue}
+        for conv_id, agent_id in pairs:
+            _assign(rt, by_id[conv_id], agent_id, now)
+            result.assigned.append(by_id[conv_id])
+        if pairs:
+            ids = {a for _, a in pairs}
+            await s.execute(update(Agent).where(Agent.id.in_(ids)).values(idle_since=now))
+        done = {c for c, _ in pairs}
+        still = [(c, r) for c, r in queue if c.id not in done]
+        loaded = _after(agents, pairs)
+        rules = email_rules(rt.settings)
+        result.email = await blend_email(s, rules, loaded, [r for _, r in queue], now)
+        if still:
+            handling = await handling_seconds(s)
+            result.waiting = _queue_states(rt, loaded, still, handling)
+            over = {st.conversation_id for st in result.waiting if st.overflow is not None}
+            for conv, _ in still:
+                if conv.id in over:
+                    conv.overflow_at = now
+        _record_pass(s, result)
+    result.held = time.perf_counter() - held_from
+    return result
 
 
 async def _global_lock(rt: Runtime, s: AsyncSession) -> None:
