@@ -4,6 +4,7 @@ password or card number can be shown never to leave the visitor's page."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -264,3 +265,81 @@ def test_support_code_joins_a_phone_agent(
 def _csrf(http: httpx.Client) -> str:
     r = http.get("/api/auth/me")
     return str(r.json().get("csrf_token", ""))
+
+
+class Tamper:
+    """The visitor's socket, forwarded both ways; the full snapshot of ``page`` gets an
+    unmasked field value (what a faulty recorder would send), so the relay drops that batch."""
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+        self.tampered = 0
+
+    def route(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            if isinstance(message, str) and '"cobrowse_events"' in message:
+                frame = json.loads(message)
+                full = [ev for ev in frame.get("events", []) if ev.get("type") == 2]
+                if frame.get("url", "").endswith(self.page) and full:
+                    leak = {"type": 2, "tagName": "input", "id": 987654, "childNodes": []}
+                    leak["attributes"] = {"type": "text", "value": "unmasked by a faulty recorder"}
+                    full[0]["data"]["node"]["childNodes"].append(leak)
+                    self.tampered += 1
+                    message = json.dumps(frame)
+            server.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(lambda m: ws.send(m))
+
+
+def test_real_pages_hidden_values_and_no_stale_page(
+    visitor: tuple[Any, Wire], console: tuple[Any, Wire]
+) -> None:
+    """A product page carries hidden inputs with values (a product id, a CSRF token): the agent
+    sees the page with those values omitted. A new page that cannot be shown is shown as "not
+    shown" under its URL, never as the previous page."""
+    vpage, _ = visitor
+    cpage, cwire = console
+    tamper = Tamper("/shop/cart")
+    vpage.context.route_web_socket(lambda url: "/ws/visitor" in url, tamper.route)
+    text = "real pages " + uuid.uuid4().hex[:8]
+    pane = _start_cobrowse(vpage, cpage, text)
+    mirror = _mirror(cpage)
+
+    vpage.goto("/shop/products/nord-lamp")
+    token = vpage.locator("input[name=form_token]").get_attribute("value")
+    assert token and len(token) >= 20
+    vpage.locator("[data-testid=cobrowse-banner]").wait_for()
+    mirror.locator("h1", has_text="Nord table lamp").wait_for()
+    pane.locator("[data-testid=cobrowse-url]", has_text="/shop/products/nord-lamp").wait_for()
+    hidden = cpage.evaluate(
+        "() => [...document.querySelector('[data-testid=cobrowse-mirror] iframe')"
+        ".contentDocument.querySelectorAll('input[type=hidden]')]"
+        ".map(i => [i.name, i.getAttribute('value')])"
+    )
+    assert sorted(hidden) == [["form_token", None], ["slug", None]]
+    assert pane.locator("[data-testid=cobrowse-unshown]").count() == 0
+    assert token not in cwire.text()
+    assert token not in cpage.content()
+
+    # The next page's snapshot is not relayed: the agent sees "not shown" for the cart, and
+    # not the lamp page any more.
+    vpage.goto("/shop/cart")
+    vpage.locator("[data-testid=cobrowse-banner]").wait_for()
+    pane.locator("[data-testid=cobrowse-unshown]").wait_for()
+    assert tamper.tampered >= 1
+    pane.locator("[data-testid=cobrowse-url]", has_text="/shop/cart").wait_for()
+    assert not cpage.locator("[data-testid=cobrowse-mirror]").is_visible()
+    assert "not shown" in pane.locator("[data-testid=cobrowse-unshown]").inner_text()
+    assert "/shop/cart" in pane.locator("[data-testid=cobrowse-unshown]").inner_text()
+
+    # A page that can be shown brings the mirror back.
+    vpage.goto("/shop/products/fjord-kettle")
+    vpage.locator("[data-testid=cobrowse-banner]").wait_for()
+    mirror.locator("h1", has_text="Fjord kettle").wait_for()
+    pane.locator("[data-testid=cobrowse-unshown]").wait_for(state="detached")
+    assert cpage.locator("[data-testid=cobrowse-mirror]").is_visible()
+    assert "unmasked by a faulty recorder" not in cwire.text()
+    assert not vpage.errors and not cpage.errors

@@ -1,3 +1,4 @@
+import { isolate } from "../shared/bidi";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { CobrowseBar } from "./cobrowse/CobrowsePanel";
 import { Composer } from "./Composer";
@@ -158,7 +159,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         </ol>
       </div>
       <div class="typing-line" aria-live="polite">
-        {typing ? `${typing.name} is typing…` : ""}
+        {typing ? `${isolate(typing.name)} is typing…` : ""}
       </div>
       {readOnlyFor(conv, store.me) ? (
         <p class="read-only" role="note" data-read-only="true">

@@ -88,7 +88,7 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
         </dd>
         <dt>{live ? "Current page" : "Last page"}</dt>
         <dd dir="auto" data-field="current-page">
-          {live?.title && <strong class="page-title">{live.title}</strong>}
+          {live?.title && <strong class="page-title"><bdi>{live.title}</bdi></strong>}
           {current ? <Linked text={current} /> : "not tracked yet"}
           {live?.url && <span class="hint"> · {clock(now - live.page_started_at)} on this page</span>}
         </dd>
@@ -124,7 +124,7 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
           {v.pages.map((p, i) => (
             <li key={i} dir="auto">
               {p.at && <span class="page-at">{timeOf(p.at)}</span>}
-              {p.title && <span class="page-title">{p.title}</span>}
+              {p.title && <bdi class="page-title">{p.title}</bdi>}
               <span class="page-url"><Linked text={p.url} /></span>
             </li>
           ))}

@@ -1,3 +1,4 @@
+import { isolate } from "../shared/bidi";
 // Reports (supervisors and admins): a range and filters, the key figures, charts per hour or
 // day, agents and the invitation funnel; every number drills down to its conversations and every
 // table exports as CSV. Formulas: docs/reports.md.
@@ -134,14 +135,14 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
         <select name="report-agent" aria-label="Agent" value={q.agent ?? ""} onChange={(e) => set({ agent: e.currentTarget.value })}>
           <option value="">All agents</option>
           {people.map((a) => (
-            <option key={a.id} value={String(a.id)}>{a.display_name}</option>
+            <option key={a.id} value={String(a.id)}>{isolate(a.display_name)}</option>
           ))}
         </select>
         {sites.length > 1 && (
           <select name="report-site" aria-label="Site" value={q.site ?? ""} onChange={(e) => set({ site: e.currentTarget.value })}>
             <option value="">All sites</option>
             {sites.map((x) => (
-              <option key={x.id} value={String(x.id)}>{x.name}</option>
+              <option key={x.id} value={String(x.id)}>{isolate(x.name)}</option>
             ))}
           </select>
         )}

@@ -1,3 +1,4 @@
+import { isolate } from "../shared/bidi";
 // Supervisor view (admins and supervisors): queues, agents' load, waiting chats; take or reassign;
 // the email backlog and each agent's email work, with a toggle "chat only / chat + email".
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -16,7 +17,7 @@ function Reassign({ store, convId, agents }: { store: Store; convId: number; age
         <option value="">Agent…</option>
         {agents.map((a) => (
           <option key={a.id} value={String(a.id)}>
-            {a.name} ({a.status}, {a.load}/{a.max_chats})
+            {isolate(a.name)} ({a.status}, {a.load}/{a.max_chats})
           </option>
         ))}
       </select>

@@ -66,7 +66,10 @@ export class Store {
         this.conn = s;
         this.changed();
       },
-      down: () => this.outbox.disconnected(),
+      down: () => {
+        this.outbox.disconnected();
+        this.positions.disconnected();
+      },
       authLost: () => this.onAuthLost(),
     });
     this.views = new InboxViews(() => this.changed(), () => this.me.id);
@@ -269,7 +272,7 @@ export class Store {
     let map = this.messages.get(m.conversation_id);
     if (!map) this.messages.set(m.conversation_id, (map = new Map()));
     map.set(m.seq, m);
-    this.positions.received(m.conversation_id, m.seq);
+    this.received(m.conversation_id, m.seq);
   }
 
   async setStatus(id: number, status: string): Promise<void> {
@@ -447,7 +450,7 @@ export class Store {
         break;
       case "resumed":
         // The server vouches: up to there we have everything (it filled any gap).
-        for (const [id, seq] of Object.entries(f.conversations)) this.positions.known(Number(id), seq);
+        this.positions.resumed(f.conversations);
         break;
       case "typing":
         this.onTyping(f);
@@ -526,9 +529,16 @@ export class Store {
     );
   }
 
+  /** A seq arrived; after a gap below it, resume from the last gap-free seq (once per gap). */
+  private received(conv: number, seq: number): void {
+    if (!this.positions.received(conv, seq)) return;
+    const resume = this.positions.gap(conv);
+    if (resume && !this.socket.send(resume)) this.positions.disconnected();
+  }
+
   private onAck(f: Frame<"ack">): void {
     const p = this.outbox.settle(f.client_msg_id);
-    this.positions.received(f.conversation_id, f.seq);
+    this.received(f.conversation_id, f.seq);
     if (!p) return;
     if (!this.messages.get(f.conversation_id)?.has(f.seq)) {
       this.putMessage({

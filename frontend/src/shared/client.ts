@@ -126,13 +126,17 @@ export const MAX_RESUME = 100;
 /** Per conversation, the highest seq up to which this client has everything: what a `resume`
  * or `watch` names, so the server sends exactly what came after.
  *
- * With `contiguous` (agents, who see every seq) a message only moves the position when no seq
- * is missing below it; a later one waits until the gap is filled (by the server's catch-up, or
- * an HTTP page). Visitors never receive internal notes, so their seqs skip numbers: there the
- * server's per-connection order is the guarantee and a message moves the position directly. */
+ * A message only moves the position when no seq is missing below it; a later one waits until the
+ * gap is filled. A client that sees a gap resumes from its last gap-free seq (never from its
+ * newest): `gap()` names the conversations to resume now, once each until the server's
+ * `resumed` (or a reconnect) settles them. Visitors never receive internal notes, so their seqs
+ * skip those numbers: such a skip looks like a gap, the resume brings nothing, and `resumed`
+ * moves the position past the note. */
 export class Positions {
   private at = new Map<number, number>();
   private ahead = new Map<number, Set<number>>();
+  /** Conversations with a gap-resume in flight. */
+  private asked = new Set<number>();
 
   constructor(private contiguous: boolean) {}
 
@@ -151,19 +155,46 @@ export class Positions {
     this.drain(conv);
   }
 
-  /** One message arrived (live, catch-up or history page). */
-  received(conv: number, seq: number): void {
+  /** The server's `resumed` for these conversations: the asked resume is answered. */
+  resumed(conversations: Record<string, number>): void {
+    for (const [id, seq] of Object.entries(conversations)) {
+      this.asked.delete(Number(id));
+      this.known(Number(id), seq);
+    }
+  }
+
+  /** One message arrived (live, catch-up or history page). True when it left a gap below it. */
+  received(conv: number, seq: number): boolean {
     const pos = this.at.get(conv);
-    if (!this.contiguous || pos === undefined || seq === pos + 1) return this.known(conv, seq);
-    if (seq <= pos) return;
+    if (!this.contiguous || pos === undefined || seq === pos + 1) {
+      this.known(conv, seq);
+      return false;
+    }
+    if (seq <= pos) return false;
     let set = this.ahead.get(conv);
     if (!set) this.ahead.set(conv, (set = new Set()));
     set.add(seq);
+    return true;
+  }
+
+  /** A `resume` frame for the conversations with a gap not yet asked about, or null. The
+   * caller sends it; `resumed` (or `disconnected`) ends the wait. */
+  gap(conv: number): { type: "resume"; conversations: Record<string, number> } | null {
+    const pos = this.at.get(conv);
+    if (pos === undefined || !this.ahead.has(conv) || this.asked.has(conv)) return null;
+    this.asked.add(conv);
+    return { type: "resume", conversations: { [String(conv)]: pos } };
+  }
+
+  /** The socket closed: the next `resume` (after `welcome`) covers every gap again. */
+  disconnected(): void {
+    this.asked.clear();
   }
 
   forget(conv: number): void {
     this.at.delete(conv);
     this.ahead.delete(conv);
+    this.asked.delete(conv);
   }
 
   /** The `resume` frame's map for these conversations, in order of importance, at most

@@ -158,6 +158,9 @@ export interface CobrowseNoticeFrame {
   session_id: number;
   code: "dropped" | "refused" | "snapshot_needed" | string;
   message: string;
+  /** `dropped`: the page the batch came from, and whether it held that page's full snapshot. */
+  url?: string | null;
+  snapshot?: boolean;
 }
 
 export interface ErrorFrame {

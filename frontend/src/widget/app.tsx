@@ -246,7 +246,9 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
           </span>
         )}
         <div class="titles">
-          <h1 id="tw-title">{name || t.title}</h1>
+          <h1 id="tw-title">
+            <bdi>{name || t.title}</bdi>
+          </h1>
           <p class={`status${s.connected ? "" : " warn"}`}>{status}</p>
         </div>
         <button type="button" class="close" aria-label={t.closeChat} onClick={onClose}>

@@ -53,8 +53,9 @@ export class Chat {
   private token: string | null = null;
   /** Unacknowledged sends; their conversation is the chat's current one when they go out. */
   private outbox = new Outbox();
-  /** Visitors never receive internal notes, so their seqs skip: the server's order vouches. */
-  private positions = new Positions(false);
+  /** Gap-free positions: a gap (a lost frame, or an internal note the visitor never gets) is
+   * resumed from the last gap-free seq, never skipped (docs/protocol.md, "Delivery guarantees"). */
+  private positions = new Positions(true);
   private link: Link;
   private tracking: Tracking;
   private readSent = 0;
@@ -85,6 +86,7 @@ export class Chat {
       state: () => {},
       down: (code) => {
         this.outbox.disconnected();
+        this.positions.disconnected();
         this.setConnected(false);
         if (code === 4401) this.token = null; // stale token: a fresh session before reconnecting
       },
@@ -228,6 +230,10 @@ export class Chat {
         return;
       case "message":
         this.addMessage(f, false);
+        return;
+      case "resumed":
+        this.positions.resumed(f.conversations);
+        this.markRead();
         return;
       case "ack":
         this.onAck(f);
@@ -538,7 +544,7 @@ export class Chat {
     let at = list.findIndex((x) => x.seq === null || (x.seq as number) > m.seq);
     if (at < 0) at = list.length;
     list.splice(at, 0, msg);
-    this.positions.received(m.conversation_id, m.seq);
+    this.received(m.conversation_id, m.seq);
     if (m.author.kind === "agent" && m.author.name) this.state.agentName = m.author.name;
     if (m.author.kind !== "visitor") {
       this.state.agentTyping = null;
@@ -566,7 +572,7 @@ export class Chat {
       } else this.state.messages.splice(this.state.messages.indexOf(local), 1);
       this.state.messages.sort(bySeq);
     }
-    this.positions.received(f.conversation_id, f.seq);
+    this.received(f.conversation_id, f.seq);
     this.save();
     this.changed();
     this.flush();
@@ -684,6 +690,13 @@ export class Chat {
   /** Send a frame now if connected (co-browsing); false when the socket is down. */
   sendFrame(frame: Record<string, unknown>): boolean {
     return this.link.send(frame);
+  }
+
+  /** A seq arrived; after a gap below it, resume from the last gap-free seq (once per gap). */
+  private received(conv: number, seq: number): void {
+    if (!this.positions.received(conv, seq) || !this.state.connected) return;
+    const resume = this.positions.gap(conv);
+    if (resume && !this.link.send(resume)) this.positions.disconnected();
   }
 
   private raw(frame: Record<string, unknown>): void {

@@ -245,7 +245,12 @@ async def relay_events(conn: Connection, frame: CobrowseEventsIn, size: int) -> 
     if conn.who.kind != "visitor":
         raise Invalid("only the visitor's page sends co-browsing events")
     state = _state(conn)
-    _take(conn, state, size)
+    try:
+        _take(conn, state, size)
+    except RateLimited:
+        if frame.session_id in state.checked:  # a session this connection relays: tell agents
+            _not_relayed(conn, frame, "over the co-browsing limit", tell_visitor=False)
+        raise
     try:
         await _check_active(conn, state, frame.session_id)
     except Invalid:
@@ -255,11 +260,26 @@ async def relay_events(conn: Connection, frame: CobrowseEventsIn, size: int) -> 
     try:
         check_events(state, frame.events)
     except Leak as exc:
-        notice = CobrowseNoticeOut(
-            session_id=frame.session_id, code="dropped", message=f"batch not relayed: {exc}"
-        ).frame()
-        conn.send(notice)
-        conn.rt.bus.publish_nowait(session_topic(frame.session_id), notice)
+        _not_relayed(conn, frame, str(exc))
         return
     out = CobrowseEventsOut(session_id=frame.session_id, events=frame.events, url=frame.url)
     conn.rt.bus.publish_nowait(session_topic(frame.session_id), out.frame())
+
+
+def _not_relayed(
+    conn: Connection, frame: CobrowseEventsIn, why: str, *, tell_visitor: bool = True
+) -> None:
+    """Tell the agents (and the visitor's page) that a batch was not relayed, with the page it
+    came from and whether it was a new page's snapshot: the mirror then shows "page not shown"
+    for that URL instead of the previous page."""
+    snapshot = any(isinstance(ev, dict) and ev.get("type") == FULL_SNAPSHOT for ev in frame.events)
+    notice = CobrowseNoticeOut(
+        session_id=frame.session_id,
+        code="dropped",
+        message=f"batch not relayed: {why}",
+        url=frame.url or None,
+        snapshot=snapshot,
+    ).frame()
+    if tell_visitor:
+        conn.send(notice)
+    conn.rt.bus.publish_nowait(session_topic(frame.session_id), notice)

@@ -7,6 +7,7 @@ demo site shows nothing but a 404 note.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -86,6 +87,8 @@ async def cart(request: Request, rt: RT, updated: str = "") -> HTMLResponse:
 @router.post("/cart/add")
 async def cart_add(request: Request) -> Response:
     form = await _form(request)
+    if not secrets.compare_digest(form.get("form_token", ""), pages.FORM_TOKEN):
+        return HTMLResponse("<h1>The form expired; go back and try again</h1>", status_code=403)
     slug, qty = form.get("slug", ""), form.get("qty", "1")
     items = _cart(request)
     if slug in pages.BY_SLUG:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from html import escape
+
+# The shop's form token (a CSRF token as real shops carry in a hidden field; one per process).
+FORM_TOKEN = secrets.token_urlsafe(24)
 
 
 def e(value: object) -> str:
@@ -155,6 +159,7 @@ def product_body(p: Product) -> str:
     <ul class="details">{details}</ul>
     <form method="post" action="/shop/cart/add">
       <input type="hidden" name="slug" value="{e(p.slug)}">
+      <input type="hidden" name="form_token" value="{e(FORM_TOKEN)}">
       <label>Quantity <input type="number" name="qty" value="1" min="1" max="9"></label>
       <button class="primary" type="submit">Add to cart</button>
     </form>

@@ -484,6 +484,8 @@ class CobrowseNoticeOut(_Out):
     session_id: int
     code: str
     message: str
+    url: str | None = None  # ``dropped``: the page the batch came from
+    snapshot: bool = False  # ``dropped``: the batch held a full snapshot (a page not shown)
 
 
 class CobrowseCodeOut(_Out):

@@ -36,6 +36,7 @@ class Telemetry:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self._routing_max = 0.0
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         r = self.registry
@@ -53,6 +54,17 @@ class Telemetry:
             "tresen_queue_oldest_wait_seconds", "Longest current wait", ["skill"], registry=r
         )
         self.up = Gauge("tresen_up", "Backend reachable (1) or not (0)", ["backend"], registry=r)
+        self.routing_lock = Histogram(
+            "tresen_routing_lock_seconds",
+            "How long each routing pass held the write transaction (SQLite: the write lock)",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.routing_lock_max = Gauge(
+            "tresen_routing_lock_max_seconds",
+            "The longest write-transaction hold of a routing pass since the server started",
+            registry=r,
+        )
         self.listener = Gauge(
             "tresen_listener_events",
             "Events per listener by outcome",
@@ -75,12 +87,23 @@ class Telemetry:
         for kind, n in kinds.items():
             self.sockets.labels(kind).set(n)
         await self._queue()
+        self._routing()
         self.up.labels("database").set(int(await self.rt.db.ping()))
         self.up.labels("bus").set(int(await self.rt.bus.ping()))
         for name, stats in self.rt.events.stats().items():
             for outcome in ("handled", "failed", "dropped", "timed_out"):
                 self.listener.labels(name, outcome).set(getattr(stats, outcome))
         return generate_latest(self.registry)
+
+    def _routing(self) -> None:
+        routing = getattr(self.rt, "routing", None)
+        held = getattr(routing, "held", None)
+        while held:
+            seconds = held.popleft()
+            self.routing_lock.observe(seconds)
+            if seconds > self._routing_max:
+                self._routing_max = seconds
+                self.routing_lock_max.set(seconds)
 
     async def _queue(self) -> None:
         now = self.rt.clock.now()

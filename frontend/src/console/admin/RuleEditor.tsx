@@ -1,3 +1,4 @@
+import { isolate } from "../../shared/bidi";
 // One rule in the making: the condition built from the catalogue (or typed as JSON), the
 // action with a live preview of the invitation, the control share and the goal; test it on a
 // live visitor, replay it over the stored visits, save it.
@@ -149,7 +150,7 @@ export function Editor({ store, draft, onSaved, onCancel }: { store: Store; draf
           <select name="rule-test-visitor" value={visitor} onChange={(e) => setVisitor(e.currentTarget.value)}>
             <option value="">— live visitor —</option>
             {live.map((v) => (
-              <option key={v.id} value={String(v.id)}>#{v.id} · {v.title || v.url}</option>
+              <option key={v.id} value={String(v.id)}>#{v.id} · {isolate(v.title || v.url)}</option>
             ))}
           </select>
         </label>

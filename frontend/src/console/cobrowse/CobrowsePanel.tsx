@@ -1,3 +1,4 @@
+import { isolate } from "../../shared/bidi";
 // Co-browsing in a chat pane: request it, watch the visitor's page live, and the agent's tools
 // (pointer, escorted browsing, page push, form sharing, remote control after a second consent).
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -228,14 +229,22 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
       )}
       {mode === "fill" && (
         <form class="cobrowse-fill" onSubmit={fill}>
-          <span>{field ? `Field: ${field.name}` : "Click a field in the page below"}</span>
+          <span>{field ? `Field: ${isolate(field.name)}` : "Click a field in the page below"}</span>
           <input name="fill_value" value={value} disabled={!field} onInput={(e) => setValue(e.currentTarget.value)} />
           <button type="submit" disabled={!field}>
             Fill
           </button>
         </form>
       )}
-      <div class="cobrowse-mirror" ref={root} data-testid="cobrowse-mirror" />
+      {s.unshown && (
+        <p class="cobrowse-unshown" role="status" data-testid="cobrowse-unshown">
+          {s.unshown}{" "}
+          <span dir="ltr">
+            <bdi>{s.url}</bdi>
+          </span>
+        </p>
+      )}
+      <div class="cobrowse-mirror" ref={root} data-testid="cobrowse-mirror" hidden={Boolean(s.unshown)} />
     </div>
   );
 }

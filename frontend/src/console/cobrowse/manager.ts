@@ -13,6 +13,9 @@ export interface CbSession {
   auto_follow: boolean;
   url: string;
   notice: string;
+  /** The visitor's page at this URL is not shown (its snapshot was not relayed or is too
+   * large): the mirror is hidden rather than showing the previous page under the new URL. */
+  unshown?: string | null;
 }
 
 interface Sender {
@@ -32,6 +35,8 @@ export class Cobrowse {
   private mounted: { session: number; root: HTMLElement } | null = null;
   private started = false;
   private pendingMeta: RrEvent[] = [];
+  /** The mirror's page was not shown: increments wait for the next full snapshot. */
+  private blocked = false;
   /** For tests and the bench: when each batch was applied (session, first event timestamp). */
   onApplied: ((events: RrEvent[]) => void) | null = null;
 
@@ -99,6 +104,11 @@ export class Cobrowse {
     } else if (f.type === "cobrowse_notice") {
       const s = [...this.sessions.values()].find((x) => x.session_id === f.session_id);
       if (s && f.code === "dropped") s.notice = "Part of the page was not shown: it carried a private value.";
+      if (s && f.code === "dropped" && (f.snapshot || (f.url && f.url !== s.url))) {
+        // A new page (or a new snapshot) was not relayed: never the previous page under it.
+        if (f.url) s.url = f.url;
+        this.hide(s, "This page is not shown: it carried a private value.");
+      }
       if (s && f.code === "refused") s.notice = "Not typed: that field is private (or not a text field).";
       if (s && (f.code === "dropped" || f.code === "refused")) this.store.changed();
     }
@@ -111,6 +121,11 @@ export class Cobrowse {
       s.url = f.url;
       this.store.changed();
     }
+    const full = Array.isArray(f.events) && (f.events as RrEvent[]).some((ev) => ev.type === FULL);
+    if (s && s.unshown && full) {
+      s.unshown = null; // a page is shown again
+      this.store.changed();
+    }
     if (!this.mounted || this.mounted.session !== f.session_id || !Array.isArray(f.events)) return;
     for (const ev of f.events as RrEvent[]) this.apply(ev, s);
     if (this.onApplied) this.onApplied(f.events as RrEvent[]);
@@ -120,8 +135,16 @@ export class Cobrowse {
     if (ev.type === CUSTOM && ev.data?.tag === "tresen_too_large") {
       const kb = (n?: number) => Math.round((n || 0) / 1024);
       if (s) s.notice = `This page is too large to mirror (${kb(ev.data.payload?.bytes)} KB, limit ${kb(ev.data.payload?.limit)} KB). Ask the visitor to describe it, or push a smaller page.`;
+      if (s) this.hide(s, "This page is too large to show.");
       this.store.changed();
       return;
+    }
+    if (this.blocked) {
+      // The shown page is not the visitor's: only a new full snapshot may replace it.
+      if (ev.type === META) this.pendingMeta = [ev];
+      if (ev.type !== FULL) return;
+      this.blocked = false;
+      for (const m of this.pendingMeta.splice(0)) this.replayer!.addEvent(m as never);
     }
     if (!this.started) {
       // Wait for a full snapshot (with its meta event): increments before it cannot apply.
@@ -133,6 +156,14 @@ export class Cobrowse {
       if (s && s.notice.startsWith("This page is too large")) s.notice = "";
     }
     this.replayer!.addEvent(ev as never);
+  }
+
+  /** The visitor's current page cannot be shown: hide the mirror (a "page not shown" state
+   * for ``s.url``) until the next full snapshot. */
+  private hide(s: CbSession, why: string): void {
+    s.unshown = why;
+    if (this.mounted?.session === s.session_id && this.started) this.blocked = true;
+    this.store.changed();
   }
 
   /** Show the mirror of a session in ``root`` and ask the visitor's page for a full snapshot. */
@@ -151,6 +182,7 @@ export class Cobrowse {
     this.replayer.on("resize", (dim: unknown) => this.fit(root, dim as { width: number; height: number }));
     this.mounted = { session, root };
     this.started = false;
+    this.blocked = false;
     this.watch(session);
     return this.replayer;
   }
@@ -179,5 +211,6 @@ export class Cobrowse {
     this.replayer = null;
     this.mounted = null;
     this.started = false;
+    this.blocked = false;
   }
 }
