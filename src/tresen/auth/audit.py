@@ -39,6 +39,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
     return str(value)
 
 
@@ -47,7 +49,9 @@ def snapshot(row: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     if isinstance(row, dict):
         data = dict(row)
     else:
-        names = fields or [c.key for c in inspect(row).mapper.column_attrs]
+        state = inspect(row)
+        # columns not loaded (deferred, such as an agent's picture) are not read for the log
+        names = fields or [c.key for c in state.mapper.column_attrs if c.key not in state.unloaded]
         data = {name: getattr(row, name) for name in names}
     return {
         k: _plain(v)
