@@ -54,9 +54,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     from tests.support.services import free_port
 
     port = free_port()
-    nginx = NginxProxy(
-        tmp_path / "nginx", f"127.0.0.1:{port}", host=PROXY, proxy_bind=NGINX_FROM
-    )
+    nginx = NginxProxy(tmp_path / "nginx", f"127.0.0.1:{port}", host=PROXY, proxy_bind=NGINX_FROM)
     settings = Settings(
         var_dir=tmp_path,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'tresen.db'}",
@@ -136,9 +134,7 @@ async def test_visitor_and_agent_talk_over_wss_through_nginx(stack: Stack) -> No
         )
         r.raise_for_status()
         token = r.json()["token"]
-        login = await http.post(
-            "/api/auth/login", json={"username": "anna", "password": PASSWORD}
-        )
+        login = await http.post("/api/auth/login", json={"username": "anna", "password": PASSWORD})
         login.raise_for_status()
         ticket = await http.post(
             "/api/auth/ws-ticket", headers={"X-CSRF-Token": login.json()["csrf_token"]}
