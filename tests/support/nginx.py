@@ -40,10 +40,11 @@ http {{
 
     map $http_upgrade $connection_upgrade {{
         default upgrade;
-        ''      close;
+        ''      '';
     }}
     upstream tresen {{
         server {upstream};
+        keepalive 8;
     }}
     server {{
         listen {listen} ssl;
