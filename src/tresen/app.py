@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -71,6 +72,9 @@ from tresen.wiring import frame_router, inbox_alarms, wire_assist, wire_inbox, w
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 LARGE_BODIES = {"/api/contacts/import": MAX_IMPORT_BYTES}  # CSV files
+SHUTDOWN_FLUSH_SECONDS = 10.0
+"""After SIGTERM: uvicorn closes every socket with 1012 and gives requests 5 s to finish; then
+the app flushes for at most this long. Keep systemd's TimeoutStopSec above the sum."""
 
 
 def create_app(
@@ -131,18 +135,24 @@ def create_app(
         finally:
             snoozes.stop()
             reminders.stop()
-            await gateway.stop()
-            await retention.stop()
-            await imap.stop()
-            if smtp is not None:
-                await smtp.stop()
-            await outbox.stop()
-            await webhooks.stop()
             lifecycle.stop()
-            await reports.stop()
-            await rt.routing.stop()
-            await rt.radar.stop()
-            await rt.presence.stop()
+            try:  # flush what must be (radar visits, report facts, a sweep in flight), bounded
+                async with asyncio.timeout(SHUTDOWN_FLUSH_SECONDS):
+                    await gateway.stop()
+                    await retention.stop()
+                    await imap.stop()
+                    if smtp is not None:
+                        await smtp.stop()
+                    await outbox.stop()
+                    await webhooks.stop()
+                    await reports.stop()
+                    await rt.routing.stop()
+                    await rt.radar.stop()
+                    await rt.presence.stop()
+            except TimeoutError:
+                log.error(
+                    "shutdown: flushing took over %s s, exiting without it", SHUTDOWN_FLUSH_SECONDS
+                )
             await rt.close()
 
     app = FastAPI(

@@ -1,9 +1,10 @@
-"""Command line: ``tresen serve | demo | migrate | agent add | site add``."""
+"""Command line: ``tresen serve | demo | migrate | backup | agent add | site add``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -79,6 +80,34 @@ def migrate() -> None:
     settings = _settings()
     upgrade(settings.database_url)
     typer.echo(f"database is up to date ({_redact(settings.database_url)})")
+
+
+@app.command()
+def backup(
+    to: Annotated[
+        Path | None, typer.Option(help="Directory for the copy (default: VAR_DIR/backups).")
+    ] = None,
+) -> None:
+    """Copy the SQLite database into a timestamped file, safely while the server runs.
+
+    For PostgreSQL, prints the pg_dump command to use instead and exits with status 2."""
+    from tresen.storage.backup import BackupRefused, backup_sqlite, pg_dump_command, sqlite_path
+
+    settings = _settings()
+    try:
+        source = sqlite_path(settings.database_url)
+        if source is None:
+            typer.echo(
+                "error: `tresen backup` copies SQLite databases only; for PostgreSQL run:\n"
+                f"  {pg_dump_command(settings.database_url)}",
+                err=True,
+            )
+            raise typer.Exit(2)
+        target = backup_sqlite(source, to or settings.var_dir / "backups")
+    except BackupRefused as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"backed up {source} to {target}")
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 Used by integrations (bots, bridges), the load benchmark and the reliability tests. It keeps
 what a browser client keeps: the last seq per conversation and every unacknowledged send. On any
-disconnect it reconnects (trying each URL in turn), resumes from its positions and resends its
+disconnect it reconnects (trying each URL in turn; at once, on the next URL, when the server
+closed with 1012 "service restart"), resumes from its positions and resends its
 unacknowledged messages with the same ``client_msg_id``, so nothing is lost or stored twice.
 """
 
@@ -21,11 +22,14 @@ import websockets
 
 log = logging.getLogger(__name__)
 UrlFactory = Callable[[], Awaitable[str]]
+RESTART_CODES = frozenset({1001, 1012})
+"""Close codes of a node going away (docs/protocol.md): reconnect at once, elsewhere."""
 
 
 @dataclass
 class ClientStats:
     connects: int = 0
+    restarts: int = 0  # sessions the server ended with a restart close (1012, 1001)
     duplicates: int = 0
     out_of_order: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -127,6 +131,7 @@ class TresenClient:
         while not self._stopping:
             factory = self._factories[attempt % len(self._factories)]
             attempt += 1
+            restarting = False
             try:
                 url = await factory()
                 headers = {"Origin": self._origin} if self._origin else None
@@ -138,15 +143,22 @@ class TresenClient:
                     ping_interval=None,
                 ) as ws:
                     await self._session(ws)
-                    attempt -= 1  # a session that ended cleanly retries the same URL first
+                    restarting = ws.close_code in RESTART_CODES
+                    if not restarting:
+                        attempt -= 1  # a session that ended cleanly retries the same URL first
             except asyncio.CancelledError:
                 raise
+            except websockets.ConnectionClosed as exc:
+                # The node is restarting (or shutting down): the next URL, at once.
+                restarting = exc.rcvd is not None and exc.rcvd.code in RESTART_CODES
             except Exception as exc:
                 log.debug("connection attempt failed: %r", exc)
             finally:
                 self._ws = None
                 self._connected.clear()
-            if not self._stopping:
+            if restarting:
+                self.stats.restarts += 1
+            elif not self._stopping:
                 await asyncio.sleep(self._retry_delay)
 
     async def _session(self, ws: Any) -> None:

@@ -1,11 +1,15 @@
 // One WebSocket to the server that keeps itself up: connect, answer `ping`, reconnect with
-// backoff after any close. Widget and console differ only in where the URL comes from (a
+// backoff after any close (at once after a restart close, 1012). Widget and console differ only in where the URL comes from (a
 // visitor token, an agent ticket) and what they do with frames.
 import { backoff } from "./client";
 import type { ServerFrame } from "./protocol";
 
 /** connecting: a socket is being opened; online: `welcome` arrived; offline: waiting to retry. */
 export type LinkState = "connecting" | "online" | "offline";
+
+/** Close codes of a server going away (docs/protocol.md): 1012 "service restart" (a rolling
+ * restart, a deploy) and 1001 "going away". Reconnect at once, no backoff. */
+export const RESTART_CODES = new Set([1001, 1012]);
 
 export interface LinkHooks {
   /** Where to connect now. `retrying` after a lost socket (not on start or reconnectNow).
@@ -101,6 +105,14 @@ export class Link {
       if (this.ws !== ws) return;
       this.ws = null;
       this.hooks.down(ev.code);
+      if (RESTART_CODES.has(ev.code)) {
+        // The node is restarting: another one (or this one, back) takes us at once. Should
+        // that first try fail, the usual backoff follows from its start.
+        this.attempt = 0;
+        this.hooks.state("offline");
+        void this.connect(true);
+        return;
+      }
       this.retry();
     };
   }

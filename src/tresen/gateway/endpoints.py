@@ -34,6 +34,7 @@ from tresen.visitors.actions import origin_allowed, visitor_from_token
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+CLOSE_RESTART = 1012  # "service restart": reconnect at once (another node, or this one again)
 CLOSE_AUTH = 4401
 CLOSE_FORBIDDEN = 4403
 
@@ -59,10 +60,12 @@ class Gateway:
             conn.catch_up()
 
     async def stop(self) -> None:
+        """Every socket still open is told to reconnect elsewhere at once. (Under ``tresen
+        serve``, uvicorn has already sent the same 1012 to each when SIGTERM came.)"""
         if self._sweeper:
             self._sweeper.cancel()
         for conn in list(self.connections):
-            conn.close(1001, "server shutting down")
+            conn.close(CLOSE_RESTART, "server restarting")
 
     async def serve(
         self,
