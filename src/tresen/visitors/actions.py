@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.errors import Forbidden, Invalid, RateLimited, Unauthorized
@@ -18,6 +18,8 @@ from tresen.security.tokens import BadToken
 from tresen.sites.queries import site_by_key
 from tresen.storage.models import Site, Visitor
 from tresen.visitors.invites import do_redeem_invite
+
+_INSERT_VISITOR = insert(cast(Table, Visitor.__table__)).returning(Visitor.__table__.c.id)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class VisitorSession:
     site: Site
     verified: bool
     invited_conversation: int | None = None
+    created: bool = False  # a new visitor: no conversations yet
 
 
 def origin_allowed(site: Site, origin: str | None, own_host: str | None) -> bool:
@@ -72,6 +75,8 @@ async def check_open_visitor_session(
                 "too many new visitor sessions from this address; wait a minute",
                 code="too_many_sessions",
             )
+    if rt.db.is_sqlite and not token and not invite and identity is None:
+        return await _new_visitor_grouped(rt, site_key, origin, own_host)
     async with rt.db.write() as s:
         site = await site_by_key(s, site_key)
         if not origin_allowed(site, origin, own_host):
@@ -82,6 +87,7 @@ async def check_open_visitor_session(
         verified = False
         if identity is not None:
             visitor, verified = await _apply_identity(s, site, visitor, identity, now)
+        created = visitor is None
         if visitor is None:
             visitor = Visitor(
                 site_id=site.id,
@@ -92,7 +98,33 @@ async def check_open_visitor_session(
             s.add(visitor)
         visitor.last_seen_at = now
         await s.flush()
-    return VisitorSession(_sign(rt, visitor), visitor, site, verified, invited)
+    return VisitorSession(_sign(rt, visitor), visitor, site, verified, invited, created)
+
+
+async def _new_visitor_grouped(
+    rt: Runtime, site_key: str, origin: str | None, own_host: str | None
+) -> VisitorSession:
+    """A browser without a token (a new visitor) on SQLite: the site is read without the write
+    lock and the visitor row inserted in the group commit (``Database.write_grouped``), shared
+    with the sends and sessions queued meanwhile."""
+    async with rt.db.read() as s:
+        site = await site_by_key(s, site_key)
+    if not origin_allowed(site, origin, own_host):
+        raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
+    now = rt.clock.now()
+    values = dict(
+        site_id=site.id,
+        anon_id=secrets.token_urlsafe(12),
+        attributes={},
+        created_at=now,
+        last_seen_at=now,
+    )
+
+    def work(conn: Connection) -> int:
+        return int(conn.execute(_INSERT_VISITOR, values).scalar_one())
+
+    visitor = Visitor(id=await rt.db.write_grouped(work), **values)
+    return VisitorSession(_sign(rt, visitor), visitor, site, False, None, True)
 
 
 def _signed_for_site(rt: Runtime, token: str | None) -> bool:
@@ -152,14 +184,22 @@ async def _apply_identity(
 
 
 async def visitor_from_token(rt: Runtime, site: Site, token: str) -> Principal:
+    async with rt.db.read() as s:
+        return (await visitor_of_token(rt, s, site, token))[0]
+
+
+async def visitor_of_token(
+    rt: Runtime, s: AsyncSession, site: Site, token: str
+) -> tuple[Principal, Visitor]:
+    """The visitor a token names, read in the caller's session (a socket reads its site and
+    its visitor in one)."""
     try:
         payload = rt.visitor_signer.unsign(token, now=rt.clock.now().timestamp())
     except BadToken as exc:
         raise Unauthorized(f"visitor token rejected: {exc}", code="bad_token") from exc
     if payload.get("s") != site.id:
         raise Unauthorized("visitor token belongs to another site", code="bad_token")
-    async with rt.db.read() as s:
-        visitor = await s.get(Visitor, int(payload["v"]))
+    visitor = await s.get(Visitor, int(payload["v"]))
     if visitor is None:
         raise Unauthorized("visitor no longer exists", code="bad_token")
-    return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id)
+    return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id), visitor

@@ -14,6 +14,7 @@ from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import site_by_key
+from tresen.storage.models import Conversation
 from tresen.visitors.actions import (
     IdentityClaim,
     check_open_visitor_session,
@@ -52,8 +53,10 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         body.invite,
         client_ip=request.client.host if request.client else "unknown",
     )
-    async with rt.db.read() as s:
-        convs = await visitor_conversations(s, vs.visitor.id)
+    convs: list[Conversation] = []
+    if not vs.created:  # a new visitor has none: no read for them
+        async with rt.db.read() as s:
+            convs = await visitor_conversations(s, vs.visitor.id)
     return {
         "token": vs.token,
         "visitor_id": vs.visitor.id,
