@@ -42,6 +42,7 @@ class Job:
     concurrency: int = 100
     tag: str = ""  # client_msg_id prefix (default: the phase's initial), so runs can be told apart
     assign: bool = False  # assign this worker's conversations to its agent before "ready"
+    floor: bool = False  # the reference relay (bench/reference_relay.py): no HTTP, no accounts
 
 
 def run(phase: str, job: Job) -> None:
@@ -65,6 +66,8 @@ def run(phase: str, job: Job) -> None:
 
 
 async def _visitor_tokens(job: Job, count: int) -> list[str]:
+    if job.floor:  # the reference relay creates the visitor when its socket opens
+        return [""] * count
     sem = asyncio.Semaphore(min(job.concurrency, 32))
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     async with httpx.AsyncClient(base_url=job.base_url, timeout=60, limits=limits) as http:
@@ -127,8 +130,9 @@ async def wait_event(ev: Event, timeout: float) -> None:
 
 
 async def _idle(job: Job) -> None:
+    started = time.monotonic()
     tokens = await _visitor_tokens(job, job.visitors)
-    job.queue.put(("tokens", job.worker, len(tokens)))
+    job.queue.put(("tokens", job.worker, len(tokens), time.monotonic() - started))
     await wait_event(job.go, SETUP_TIMEOUT * 3)
     sem = asyncio.Semaphore(job.concurrency)
     failures: list[str] = []
@@ -248,13 +252,17 @@ class Party:
         self.prefix = f"{job.tag or phase[0]}{job.worker}-"
         tokens = await _visitor_tokens(job, job.visitors)
         async with httpx.AsyncClient(base_url=job.base_url, timeout=60) as http:
-            if job.agent:
+            if job.agent and job.floor:
+                ws = await connect_ws(f"{_ws_base(job)}/ws/agent", origin=None)
+                self.agent = Peer(ws, self.on_agent_frame)
+                self.agent.start()
+            elif job.agent:
                 agent_id, csrf = await agent_login(http, job.agent)
                 ws = await connect_ws(await agent_ws_url(http, csrf), origin=None)
                 self.agent = Peer(ws, self.on_agent_frame)
                 self.agent.start()
             await self._open_conversations(tokens)
-            if job.agent and job.assign:
+            if job.agent and job.assign and not job.floor:
                 await self._assign(http, agent_id, csrf)
 
     async def _open_conversations(self, tokens: list[str]) -> None:

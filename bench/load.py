@@ -132,13 +132,14 @@ class Context:
                  agents: list[str]) -> None:
         self.args, self.server, self.site_key, self.agents = args, server, site_key, agents
         self.mp = mp.get_context("spawn")
+        self.floor = False  # driving the reference relay (bench/floor.py)
 
     def _spawn(self, phase: str, counts: list[int], **kw: Any) -> tuple[Any, list[Any], Any, Any]:
         q, go, release = self.mp.Queue(), self.mp.Event(), self.mp.Event()
         procs = []
         for w, n in enumerate(counts):
             job = Job(worker=w, base_url=self.server.url, site_key=self.site_key, visitors=n,
-                      queue=q, go=go, release=release, **kw)
+                      queue=q, go=go, release=release, floor=self.floor, **kw)
             if phase != "idle":
                 job.agent = self.agents[w]
             proc = self.mp.Process(target=run, args=(phase, job), daemon=True)

@@ -38,7 +38,8 @@ from tresen.contacts.imports import MAX_IMPORT_BYTES
 from tresen.contacts.imports import router as imports_router
 from tresen.conversations.api import router as conversations_router
 from tresen.demo_shop import router as demo_shop_router
-from tresen.gateway.endpoints import Gateway
+from tresen.gateway.direct import DirectSockets
+from tresen.gateway.endpoints import SOCKETS, Gateway
 from tresen.gateway.endpoints import router as ws_router
 from tresen.gateway.transport import ExposeTransport
 from tresen.health import router as health_router
@@ -199,6 +200,7 @@ def create_app(
     if STATIC.is_dir():  # /static: precompressed, hashed names cached for a year
         app.add_middleware(ServeStaticASGI, **static_options())
     app.add_middleware(NoSniff)
+    app.add_middleware(DirectSockets, root=app, endpoints=SOCKETS)  # sockets skip the above
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
     app.add_middleware(ExposeTransport)  # outermost: it needs the server's own ``send``
     return app

@@ -52,7 +52,7 @@ def _run_server(settings: Settings) -> None:
         app_,
         host=settings.host,
         port=settings.port,
-        ws="websockets-sansio",
+        ws=settings.ws_protocol,
         ws_ping_interval=None,  # the gateway sends its own heartbeats, one timer for all sockets
         ws_max_size=settings.ws_max_bytes,
         ws_per_message_deflate=False,

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     cobrowse_frames_burst: float = 80.0
     cobrowse_bytes_per_minute: int = 20 * 1024 * 1024
     heartbeat_seconds: float = 25.0
+    # uvicorn's WebSocket implementation (bench/README.md, issue #17, compares them)
+    ws_protocol: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
     idle_timeout_seconds: float = 75.0
     ticket_ttl_seconds: int = 30
     session_ttl_seconds: int = 12 * 3600

@@ -143,6 +143,35 @@ async def test_a_grouped_write_emits_only_the_events_of_the_works_that_held(
     assert sorted(e.rule_id for e in seen) == [1, 2]  # type: ignore[attr-defined]
 
 
+async def test_a_constraint_failure_in_a_grouped_write_rolls_back_only_its_own_work(
+    db: Database,
+) -> None:
+    """A resend hits the UNIQUE constraint inside the shared transaction: its earlier statement
+    is undone with it, the works around it commit."""
+    async with db.write() as s:
+        await s.execute(text("CREATE TABLE t (k TEXT UNIQUE)"))
+
+    def insert(k: str, first: str):  # type: ignore[no-untyped-def]
+        def work(conn):  # type: ignore[no-untyped-def]
+            conn.execute(text("INSERT INTO t (k) VALUES (:f)"), {"f": first})
+            conn.execute(text("INSERT INTO t (k) VALUES (:k)"), {"k": k})
+            return k
+
+        return work
+
+    results = await asyncio.gather(
+        db.write_grouped(insert("a", "first-of-a")),
+        db.write_grouped(insert("a", "first-of-the-resend")),
+        db.write_grouped(insert("b", "first-of-b")),
+        return_exceptions=True,
+    )
+    assert results[0] == "a" and results[2] == "b"
+    assert type(results[1]).__name__ == "IntegrityError"
+    async with db.read() as s:
+        rows = sorted((await s.execute(text("SELECT k FROM t"))).scalars())
+    assert rows == ["a", "b", "first-of-a", "first-of-b"]
+
+
 async def test_a_raising_or_hanging_listener_does_not_hold_up_the_others() -> None:
     events = Dispatcher(timeout=3600)
     inline: list[int] = []

@@ -3,7 +3,9 @@ written with Core statements inside the database's group commit (``Database.writ
 
 Same rules as ``do_send_message``: a resend of a ``client_msg_id`` is answered with the stored
 message; ``seq`` comes from ``UPDATE .. RETURNING`` in the same transaction as the INSERT, and the
-caller publishes only after the shared transaction committed. Anything unusual (a visitor
+caller publishes only after the shared transaction committed. A send is two statements (the
+bump, which also returns the conversation, and the INSERT); a resend is found by the UNIQUE
+constraint failing, then looked up. Anything unusual (a visitor
 reopening a resolved conversation, which also queues it for routing) returns ``None`` and takes
 the full ORM path. The ``MessageCreated`` event is recorded on the grouped connection and
 dispatched only once the shared transaction committed (and not at all if this send's savepoint
@@ -12,17 +14,19 @@ rolled back).
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tresen.conversations.queries import check_visible, check_writable
-from tresen.conversations.sent import Sent, message_created
+from tresen.conversations.sent import Sent
 from tresen.conversations.window import check_free_reply
 from tresen.conversations.wire import message_out
 from tresen.errors import Invalid
-from tresen.events import ConversationState, record
+from tresen.events import ConversationState, MessageCreated, record
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message, Outbox
@@ -41,9 +45,14 @@ _NEXT_SEQ = (
     update(_conversations)
     .where(_c.id == bindparam("cid"))
     .values(last_seq=_c.last_seq + 1, updated_at=bindparam("now"))
-    .returning(_c.last_seq, _c.assignee_id, _c.offered_to)
+    .returning(*_conversations.c)
 )
 _INSERT = insert(_messages).returning(_m.id)
+_STATE_FIELDS = tuple(f.name for f in fields(ConversationState))
+
+
+class _FullPath(Exception):
+    """This send takes the full ORM path (its savepoint rolled back what it did)."""
 
 
 async def send_grouped(
@@ -57,10 +66,20 @@ async def send_grouped(
     """A ``Sent``, or ``None`` when the full path must handle this message."""
     now = rt.clock.now()
 
-    def work(conn: Connection) -> Sent | None:
+    def work(conn: Connection) -> Sent:
         return _send(conn, who, body, client_msg_id, conversation_id, internal, now)
 
-    return await rt.db.write_grouped(work)
+    def resend(conn: Connection) -> Sent | None:
+        return _resend(conn, who, client_msg_id, conversation_id)
+
+    try:
+        return await rt.db.write_grouped(work)
+    except _FullPath:
+        return None
+    except IntegrityError:
+        # The client_msg_id is stored in this conversation already (UNIQUE): a resend, rare,
+        # so looked up only now rather than before every send.
+        return await rt.db.write_grouped(resend)
 
 
 def _send(
@@ -71,29 +90,21 @@ def _send(
     conversation_id: int,
     internal: bool,
     now: datetime,
-) -> Sent | None:
-
+) -> Sent:
+    """Two statements: the seq bump returns the conversation, the INSERT the message id. The
+    access check comes before the INSERT; refusing raises, which rolls the bump back."""
+    row = conn.execute(_NEXT_SEQ, {"cid": conversation_id, "now": now}).first()
     # Access first: a stranger's resend must not learn which ids exist or are used.
-    row = conn.execute(_CONVERSATION, {"cid": conversation_id}).first()
     check_visible(who, conversation_id, row.visitor_id if row else None)
     assert row is not None  # check_visible raised otherwise
-    existing = conn.execute(_FIND_RESEND, {"cmid": client_msg_id, "cid": conversation_id}).first()
-    if existing is not None and (existing.author_kind != who.kind or existing.author_id != who.id):
-        raise Invalid("client_msg_id already used by someone else", code="duplicate_id")
-    if existing is not None:
-        msg = Message(**existing._asdict())
-        return Sent(message_out(msg, who.name), Conversation(**row._asdict()), duplicate=True)
     if who.kind == "visitor" and row.status == "resolved":
-        return None
-    check_writable(who, row.meta, row.assignee_id, internal)
+        raise _FullPath  # reopening also queues it for routing: the ORM path does that
+    check_writable(who, row.meta, row.assignee_id, internal)  # refusing rolls the bump back
     if who.kind == "agent" and not internal:
         check_free_reply(row.meta, now)  # a messaging channel's reply window (window.py)
-    seq, assignee_id, offered_to = conn.execute(
-        _NEXT_SEQ, {"cid": conversation_id, "now": now}
-    ).one()
     values = dict(
         conversation_id=conversation_id,
-        seq=seq,
+        seq=row.last_seq,
         author_kind=who.kind,
         author_id=who.id,
         body=body,
@@ -101,7 +112,7 @@ def _send(
         client_msg_id=client_msg_id,
         created_at=now,
     )
-    msg_id = conn.execute(_INSERT, values).scalar_one()
+    msg_id = conn.execute(_INSERT, values).scalar_one()  # IntegrityError: a resend
     outbox = outbox_values(
         channel=row.channel,
         author_kind=who.kind,
@@ -113,15 +124,37 @@ def _send(
     )
     if outbox is not None:  # delivered on its channel (email) from the durable outbox
         conn.execute(insert(_outbox), outbox)
-    conv = Conversation(
-        **{
-            **row._asdict(),
-            "last_seq": seq,
-            "updated_at": now,
-            "assignee_id": assignee_id,
-            "offered_to": offered_to,
-        }
+    # No ORM instances on the hot path: the committed state and the event straight from the
+    # returned row (constructing a ``Conversation`` cost more than the statements).
+    state = ConversationState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+    event = MessageCreated(
+        conversation=state,
+        message_id=msg_id,
+        seq=row.last_seq,
+        author_kind=who.kind,
+        author_id=who.id,
+        author_name=who.name,
+        body=body,
+        internal=internal,
+        client_msg_id=client_msg_id,
+        created_at=now,
     )
-    msg = Message(id=msg_id, **values)
-    record(conn, message_created(ConversationState.of(conv), msg, who.name))
-    return Sent(message_out(msg, who.name), conv)
+    record(conn, event)
+    return Sent(message_out(event, who.name), state)
+
+
+def _resend(
+    conn: Connection, who: Principal, client_msg_id: str, conversation_id: int
+) -> Sent | None:
+    """The stored message of a resent ``client_msg_id`` (``None``: gone meanwhile, so the full
+    path stores it)."""
+    row = conn.execute(_CONVERSATION, {"cid": conversation_id}).first()
+    check_visible(who, conversation_id, row.visitor_id if row else None)
+    assert row is not None
+    existing = conn.execute(_FIND_RESEND, {"cmid": client_msg_id, "cid": conversation_id}).first()
+    if existing is None:
+        return None
+    if existing.author_kind != who.kind or existing.author_id != who.id:
+        raise Invalid("client_msg_id already used by someone else", code="duplicate_id")
+    msg = Message(**existing._asdict())
+    return Sent(message_out(msg, who.name), Conversation(**row._asdict()), duplicate=True)

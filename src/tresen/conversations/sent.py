@@ -13,7 +13,7 @@ from tresen.storage.models import Conversation, Message
 @dataclass(frozen=True)
 class Sent:
     message: MessageOut
-    conversation: Conversation
+    conversation: Conversation | ConversationState  # the grouped path builds no ORM row
     duplicate: bool = False
     created: bool = False
     reopened: bool = False

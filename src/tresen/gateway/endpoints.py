@@ -30,7 +30,8 @@ from tresen.realtime.topics import (
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.sites.queries import site_by_key
-from tresen.visitors.actions import origin_allowed, visitor_from_token
+from tresen.storage.models import Visitor
+from tresen.visitors.actions import origin_allowed, visitor_of_token
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -134,21 +135,26 @@ async def visitor_socket(ws: WebSocket) -> None:
     rt: Runtime = ws.app.state.rt
     await ws.accept()
     try:
-        async with rt.db.read() as s:
-            site = await site_by_key(s, ws.query_params.get("site", ""))
-        if not origin_allowed(site, ws.headers.get("origin"), ws.headers.get("host")):
-            raise Forbidden("this origin is not allowed for the site", code="bad_origin")
-        who = await visitor_from_token(rt, site, ws.query_params.get("token", ""))
+        who, visitor = await _visitor_of(rt, ws)
     except TresenError as exc:
         return await _refuse(ws, exc)
     tab = _tab_id(ws.query_params.get("tab", ""))
     await rt.routing.visitor_connected(who.id)
-    await rt.radar.visitor_connected(who, tab)
+    await rt.radar.visitor_connected(who, tab, visitor)
+    del visitor  # rows are not kept for the socket's lifetime
     try:
         await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)], tab)
     finally:
         await rt.radar.visitor_disconnected(who, tab)
         await rt.routing.visitor_disconnected(who.id)
+
+
+async def _visitor_of(rt: Runtime, ws: WebSocket) -> tuple[Principal, Visitor]:
+    async with rt.db.read() as s:  # one read for the site and the visitor
+        site = await site_by_key(s, ws.query_params.get("site", ""))
+        if not origin_allowed(site, ws.headers.get("origin"), ws.headers.get("host")):
+            raise Forbidden("this origin is not allowed for the site", code="bad_origin")
+        return await visitor_of_token(rt, s, site, ws.query_params.get("token", ""))
 
 
 @router.websocket("/ws/agent")
@@ -175,3 +181,8 @@ async def agent_socket(ws: WebSocket) -> None:
         await ws.app.state.gateway.serve(ws, who, topics, sites=sites)
     finally:
         await rt.routing.agent_disconnected(who.id)
+
+
+SOCKETS = {"/ws/visitor": visitor_socket, "/ws/agent": agent_socket}
+"""Called straight from ``DirectSockets`` (``gateway/direct.py``), past the HTTP stack; the
+router's routes above stay for the docs and any other ASGI use."""

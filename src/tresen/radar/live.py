@@ -131,8 +131,11 @@ class RadarService(OfferDesk, FeedDesk):
 
     # ---- visitors ----------------------------------------------------------------------------
 
-    async def visitor_connected(self, who: Principal, tab: str) -> None:
-        """A socket of ``tab`` opened: the visit is picked up (from memory, or as stored)."""
+    async def visitor_connected(
+        self, who: Principal, tab: str, visitor: Visitor | None = None
+    ) -> None:
+        """A socket of ``tab`` opened: the visit is picked up (from memory, or as stored).
+        ``visitor``: the row, when the caller has just read it."""
         async with self._lock(who.id):
             tabs = self._tabs.setdefault(who.id, {})
             tabs[tab] = tabs.get(tab, 0) + 1
@@ -141,7 +144,7 @@ class RadarService(OfferDesk, FeedDesk):
                 leaving.cancel()
             st = self.engine.visitors.get(who.id)
             if st is None:
-                st = await self._arrive(who)
+                st = await self._arrive(who, visitor)
                 if st is None:
                     return
             assert st.journey is not None
@@ -151,9 +154,10 @@ class RadarService(OfferDesk, FeedDesk):
                 self.engine.evaluate(st)
             self.changed(who.id)
 
-    async def _arrive(self, who: Principal) -> VisitorState | None:
-        async with self.rt.db.read() as s:
-            visitor = await s.get(Visitor, who.id)
+    async def _arrive(self, who: Principal, visitor: Visitor | None = None) -> VisitorState | None:
+        if visitor is None or visitor.id != who.id:
+            async with self.rt.db.read() as s:
+                visitor = await s.get(Visitor, who.id)
         if visitor is None:
             return None
         st = await do_start_visit(self.rt, visitor)

@@ -12,10 +12,10 @@ the last one ended.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from tresen.radar.facts import TrackedEvent, VisitorFacts
 from tresen.radar.journey import Journey, PageEntry
@@ -24,6 +24,13 @@ from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Visit, Visitor
 
 RETURNING_AFTER = 30 * 60.0
+_visits = cast(Table, Visit.__table__)
+_INSERT_VISIT = insert(_visits).returning(_visits.c.id)
+_END_VISIT = (
+    update(_visits)
+    .where(_visits.c.id == bindparam("vid"), _visits.c.ended_at.is_(None))
+    .values(ended_at=_visits.c.last_seen_at)
+)
 
 
 def _ts(at: datetime | None) -> float | None:
@@ -37,49 +44,88 @@ def _dt(ts: float) -> datetime:
 async def do_start_visit(rt: Runtime, visitor: Visitor) -> VisitorState:
     """The visitor's current visit (resumed if active within the timeout) or a new one."""
     now = rt.clock.now()
-    timeout = rt.settings.visit_timeout_seconds
-    async with rt.db.write() as s:
-        last = (
-            await s.execute(
-                select(Visit)
-                .where(Visit.visitor_id == visitor.id)
-                .order_by(Visit.started_at.desc(), Visit.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        open_chats, closed_at = await _chats(s, visitor.id)
-        resume = (
-            last is not None
-            and last.ended_at is None
-            and (now - last.last_seen_at).total_seconds() < timeout
-        )
-        if last is not None and not resume and last.ended_at is None:
-            last.ended_at = last.last_seen_at
-        row = (
-            last
-            if resume and last is not None
-            else Visit(
-                site_id=visitor.site_id,
-                visitor_id=visitor.id,
-                started_at=now,
-                last_seen_at=now,
-                pages=[],
-                events=[],
-                offers=[],
-                goals=[],
-                facts={},
-                policy=dict(last.policy) if last is not None else {},
-            )
-        )
-        if row.id is None:
-            s.add(row)
-            await s.flush()
+    if rt.db.is_sqlite:
+        row, resume, open_chats, closed_at = await _start_grouped(rt, visitor, now)
+    else:
+        async with rt.db.write() as s:
+            last = await _last_visit(s, visitor.id)
+            open_chats, closed_at = await _chats(s, visitor.id)
+            resume = _resumes(rt, last, now)
+            if last is not None and not resume and last.ended_at is None:
+                last.ended_at = last.last_seen_at
+            row = last if resume and last is not None else _new_visit(visitor, last, now)
+            if row.id is None:
+                s.add(row)
+                await s.flush()
     st = _state(row, visitor, now.timestamp(), same_visit=resume)
     st.chatting = open_chats > 0
     ended = _ts(closed_at)
     if ended is not None and (st.chat_ended_at is None or ended > st.chat_ended_at):
         st.chat_ended_at = ended
     return st
+
+
+async def _start_grouped(
+    rt: Runtime, visitor: Visitor, now: datetime
+) -> tuple[Visit, bool, int, datetime | None]:
+    """SQLite: read without the write lock (the radar serialises a visitor's sockets), then
+    end the old visit and insert the new one in the group commit; a resumed visit writes
+    nothing."""
+    async with rt.db.read() as s:
+        last = await _last_visit(s, visitor.id)
+        open_chats, closed_at = await _chats(s, visitor.id)
+    resume = _resumes(rt, last, now)
+    if resume and last is not None:
+        return last, True, open_chats, closed_at
+    row = _new_visit(visitor, last, now)
+    values = {c.key: getattr(row, c.key) for c in _visits.c if c.key != "id"}  # all set
+    end = last.id if last is not None and last.ended_at is None else None
+
+    def work(conn: Connection) -> int:
+        if end is not None:
+            conn.execute(_END_VISIT, {"vid": end})
+        return int(conn.execute(_INSERT_VISIT, values).scalar_one())
+
+    row.id = await rt.db.write_grouped(work)
+    return row, False, open_chats, closed_at
+
+
+async def _last_visit(s: Any, visitor_id: int) -> Visit | None:
+    stmt = (
+        select(Visit)
+        .where(Visit.visitor_id == visitor_id)
+        .order_by(Visit.started_at.desc(), Visit.id.desc())
+        .limit(1)
+    )
+    return (await s.execute(stmt)).scalar_one_or_none()  # type: ignore[no-any-return]
+
+
+def _resumes(rt: Runtime, last: Visit | None, now: datetime) -> bool:
+    return (
+        last is not None
+        and last.ended_at is None
+        and (now - last.last_seen_at).total_seconds() < rt.settings.visit_timeout_seconds
+    )
+
+
+def _new_visit(visitor: Visitor, last: Visit | None, now: datetime) -> Visit:
+    return Visit(
+        site_id=visitor.site_id,
+        visitor_id=visitor.id,
+        started_at=now,
+        last_seen_at=now,
+        ended_at=None,
+        entry_url="",
+        referrer="",
+        page_count=0,
+        focused_seconds=0.0,
+        pages=[],
+        events=[],
+        offers=[],
+        goals=[],
+        facts={},
+        policy=dict(last.policy) if last is not None else {},
+    )
 
 
 async def _chats(s: Any, visitor_id: int) -> tuple[int, datetime | None]:

@@ -51,6 +51,12 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Group commit (SQLite): concurrent small writes share one transaction on a sync
         # connection in one thread, so a batch costs one thread hop instead of one per statement.
+        # The batch runs on the event loop's own thread by default: a batch is a few
+        # milliseconds of SQLite work at most (MAX_GROUP sends), while a hop to a thread and back
+        # waits for the OS to schedule both, which on a busy machine costs more than the work
+        # (bench.floor, issue #17). Nothing else in this process writes meanwhile (the write
+        # lock), and WAL readers never block a writer, so the loop does not wait on a lock.
+        self.group_in_thread = False
         self._sync_engine: Engine | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._group: list[tuple[GroupWork, asyncio.Future[Any]]] = []
@@ -105,11 +111,16 @@ class Database:
             while self._group:
                 batch, self._group = self._group[:MAX_GROUP], self._group[MAX_GROUP:]
                 events: list[Any] = []
+                works = [w for w, _ in batch]
                 try:
                     async with self._write_lock:
-                        outcomes, events = await loop.run_in_executor(
-                            self._group_executor(), self._run_group, [w for w, _ in batch]
-                        )
+                        if self.group_in_thread:
+                            outcomes, events = await loop.run_in_executor(
+                                self._group_executor(), self._run_group, works
+                            )
+                        else:
+                            self._group_engine()
+                            outcomes, events = self._run_group(works)
                 except Exception as exc:  # the commit failed: nobody's write happened
                     outcomes = [(False, exc)] * len(batch)
                 self._committed(events)  # before the writers resume: frames before acks
@@ -126,10 +137,14 @@ class Database:
     def _group_executor(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="tresen-group-commit")
+            self._group_engine()
+        return self._executor
+
+    def _group_engine(self) -> None:
+        if self._sync_engine is None:
             engine = create_engine(self.url.replace("+aiosqlite", "", 1))
             _configure_sqlite_sync(engine)
             self._sync_engine = engine.execution_options(tresen_write=True)
-        return self._executor
 
     def _run_group(self, works: list[GroupWork]) -> tuple[list[tuple[bool, Any]], list[Any]]:
         """Outcomes per work, and the events of the works whose savepoint held."""
@@ -137,21 +152,26 @@ class Database:
         outcomes: list[tuple[bool, Any]] = []
         events: list[Any] = []
         with self._sync_engine.connect() as conn:
+            # Savepoints straight on the driver's cursor: SQLAlchemy's nested transactions cost
+            # more than the statements of a send (profiled under bench.floor).
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 with conn.begin():
                     for work in works:
                         pending = conn.info["events"] = []
-                        savepoint = conn.begin_nested()
+                        cursor.execute("SAVEPOINT grouped")
                         try:
                             outcomes.append((True, work(conn)))
                             if pending and self.before_commit is not None:
                                 self.before_commit(conn, list(pending))
-                            savepoint.commit()
+                            cursor.execute("RELEASE grouped")
                             events.extend(pending)
                         except Exception as exc:
-                            savepoint.rollback()
+                            cursor.execute("ROLLBACK TO grouped")
+                            cursor.execute("RELEASE grouped")
                             outcomes.append((False, exc))
             finally:
+                cursor.close()
                 conn.info.pop("events", None)
         return outcomes, events
 
@@ -172,6 +192,9 @@ class Database:
                 )
             self._executor.shutdown(wait=True)
             self._executor = self._sync_engine = None
+        elif self._sync_engine is not None:
+            self._sync_engine.dispose()
+            self._sync_engine = None
 
 
 def normalize_url(url: str) -> str:

@@ -16,7 +16,7 @@ from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import site_by_key
-from tresen.storage.models import ChannelAccount
+from tresen.storage.models import ChannelAccount, Conversation
 from tresen.visitors.actions import (
     IdentityClaim,
     check_open_visitor_session,
@@ -55,8 +55,10 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         body.invite,
         client_ip=request.client.host if request.client else "unknown",
     )
+    convs: list[Conversation] = []
     async with rt.db.read() as s:
-        convs = await visitor_conversations(s, vs.visitor.id)
+        if not vs.created:  # a new visitor has none: no read for them
+            convs = await visitor_conversations(s, vs.visitor.id)
         whatsapp = await has_whatsapp_number(s, vs.visitor.site_id)
     return {
         "token": vs.token,

@@ -283,6 +283,8 @@ async def test_resend_of_same_client_msg_id_is_acked_as_duplicate(
         assert await stored(server) == ["hello"]
         # The agent heard about it exactly once.
         await send(ws, type="send", client_msg_id="next", body="second", conversation_id=conv)
+        # The resends took no seq (a resend is found by the UNIQUE id failing, rolled back).
+        assert (await next_frame(ws, "ack"))["seq"] == first["seq"] + 1
         await next_frame(agent, "conversation")
         bodies = [(await next_frame(agent, "message"))["body"] for _ in range(2)]
         assert bodies == ["hello", "second"]
