@@ -166,6 +166,15 @@ class RedisClusterServer:
             time.sleep(0.1)
         raise TimeoutError("the redis cluster did not become ok")
 
+    def wait_master(self, port: int, timeout: float = 30) -> None:
+        """Until ``port`` is a master and every live node sees all slots served again."""
+        deadline = time.monotonic() + timeout
+        while self.roles().get(port) != "master":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{port} did not become a master")
+            time.sleep(0.05)
+        self.wait_ok(max(1.0, deadline - time.monotonic()))
+
     def wait_replicas_synced(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -26,7 +26,12 @@ from typing import Any
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import (
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+    SlotNotCoveredError,
+)
 from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
@@ -38,6 +43,7 @@ PREFIX = "tresen:"
 CONFIRM_SECONDS = 5  # a master confirms SSUBSCRIBE within this, or the shard counts as broken
 WATCH_SECONDS = 5  # each shard is pinged this often; silent for 3 rounds, it counts as broken
 RETRY_MAX_SECONDS = 1.0
+TROUBLE = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 
 class _Shard:
@@ -138,6 +144,7 @@ class _Shard:
                     fut.set_result(None)
             elif kind == "sunsubscribe":
                 # Unasked: this master no longer serves the channel's slot (failover, move).
+                log.info("redis cluster shard %s gave up %s", self.name, channel)
                 self.channels.discard(channel)
                 self.bus._lost(channel, self.name)
 
@@ -223,7 +230,7 @@ class RedisClusterBus(Bus):
             async with self._lock:
                 if channel in self._wanted and channel not in self._home:
                     await self._subscribe([channel])
-        except (RedisError, OSError, TimeoutError) as exc:
+        except TROUBLE as exc:
             # The keeper subscribes it once the cluster answers; the listeners then catch up.
             log.warning("redis cluster subscribe of %s deferred: %s", topic, exc)
             self._trouble.set()
@@ -243,7 +250,7 @@ class RedisClusterBus(Bus):
         """Subscribe ``channels`` on the masters the slot map names (under ``_lock``)."""
         by_node: dict[str, tuple[ClusterNode, list[str]]] = {}
         for channel in channels:
-            node = self.client.get_node_from_key(channel)
+            node = self._owner(channel)
             by_node.setdefault(node.name, (node, []))[1].append(channel)
         for name, (node, mine) in by_node.items():
             shard = self._shards.get(name)
@@ -255,6 +262,13 @@ class RedisClusterBus(Bus):
                 self._shards[name] = shard
             await shard.subscribe(mine)
             self._home.update(dict.fromkeys(mine, name))
+
+    def _owner(self, channel: str) -> ClusterNode:
+        """The master serving ``channel``'s slot, as the client's slot map has it."""
+        node = self.client.get_node_from_key(channel)
+        if node is None:
+            raise SlotNotCoveredError(f"no master serves {channel}")
+        return node
 
     def _lost(self, channel: str, shard: str) -> None:
         if self._home.get(channel) == shard:
@@ -304,7 +318,7 @@ class RedisClusterBus(Bus):
                     await self.client.nodes_manager.initialize()
                     await self._rehome()
                 break
-            except (RedisError, OSError, TimeoutError) as exc:
+            except TROUBLE as exc:
                 failures += 1
                 if failures == 1:
                     log.warning("redis cluster bus resubscribing: %s", exc)
@@ -321,7 +335,7 @@ class RedisClusterBus(Bus):
                 await self._drop(shard)
         moved: list[str] = []
         for channel in self._wanted:
-            owner = self.client.get_node_from_key(channel).name
+            owner = self._owner(channel).name
             home = self._home.get(channel)
             if home == owner:
                 continue
