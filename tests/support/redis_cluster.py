@@ -132,12 +132,12 @@ class RedisClusterServer:
         return out
 
     def replica_of(self, master_port: int) -> int:
-        """A live replica's port of the master on ``master_port``."""
-        master_id = self.cli(master_port, "cluster", "myid").strip()
-        for line in self.cli(master_port, "cluster", "nodes").splitlines():
-            fields = line.split()
-            if len(fields) > 3 and fields[3] == master_id and "slave" in fields[2]:
-                port = int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        """A live replica's port of the master on ``master_port`` (as the master sees its
+        connected replicas)."""
+        for line in self.cli(master_port, "info", "replication").splitlines():
+            if line.startswith("slave") and "state=online" in line:
+                fields = dict(f.split("=", 1) for f in line.split(":", 1)[1].split(","))
+                port = int(fields["port"])
                 if port in self.procs and self.procs[port].poll() is None:
                     return port
         raise LookupError(f"no live replica of {master_port}")
@@ -174,16 +174,18 @@ class RedisClusterServer:
                 raise TimeoutError(f"{port} did not become a master")
             time.sleep(0.05)
         self.wait_ok(max(1.0, deadline - time.monotonic()))
+        self.wait_replicas_synced(max(1.0, deadline - time.monotonic()))
 
     def wait_replicas_synced(self, timeout: float = 30) -> None:
+        """Until every live node that is no master replicates from a master, link up."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            roles = self.roles()
+            roles = self.roles()  # the live nodes: every one beyond the masters is a replica
             replicas = [p for p, r in roles.items() if r == "slave"]
             linked = all(
                 "master_link_status:up" in self.cli(p, "info", "replication") for p in replicas
             )
-            if len(replicas) == self.masters * self.replicas and linked:
+            if len(replicas) == len(roles) - self.masters and linked:
                 return
             time.sleep(0.1)
         raise TimeoutError("the replicas did not sync")

@@ -43,6 +43,7 @@ PREFIX = "tresen:"
 CONFIRM_SECONDS = 5  # a master confirms SSUBSCRIBE within this, or the shard counts as broken
 WATCH_SECONDS = 5  # each shard is pinged this often; silent for 3 rounds, it counts as broken
 RETRY_MAX_SECONDS = 1.0
+STALE_MAP_SECONDS = 10  # how long a master that gave a slot up is not believed to serve it
 TROUBLE = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 
@@ -181,6 +182,9 @@ class RedisClusterBus(Bus):
         self._lock = asyncio.Lock()  # one (re)subscription pass at a time
         self._trouble = asyncio.Event()
         self._keeper: asyncio.Task[None] | None = None
+        # channel -> (master, when) that told us it no longer serves the channel's slot: a slot
+        # map naming that master again soon after is stale (the cluster is still agreeing)
+        self._gave_up: dict[str, tuple[str, float]] = {}
         self.resyncs = 0
 
     async def start(self) -> None:
@@ -273,6 +277,7 @@ class RedisClusterBus(Bus):
     def _lost(self, channel: str, shard: str) -> None:
         if self._home.get(channel) == shard:
             del self._home[channel]
+        self._gave_up[channel] = (shard, time.monotonic())
         self._trouble.set()
 
     async def _drop(self, shard: _Shard) -> None:
@@ -292,7 +297,12 @@ class RedisClusterBus(Bus):
                 await self._watch()
                 if not self._trouble.is_set():
                     continue
-            await self._resync()
+            try:
+                await self._resync()
+            except Exception:  # a bug must not end the keeping: try again shortly
+                log.exception("redis cluster bus resubscription failed")
+                self._trouble.set()
+                await asyncio.sleep(RETRY_MAX_SECONDS)
 
     async def _watch(self) -> None:
         """Ping every shard; one silent for three rounds is broken (a vanished peer)."""
@@ -334,8 +344,12 @@ class RedisClusterBus(Bus):
             if shard.dead or shard.name not in masters:
                 await self._drop(shard)
         moved: list[str] = []
+        now = time.monotonic()
         for channel in self._wanted:
             owner = self._owner(channel).name
+            left, when = self._gave_up.get(channel, ("", 0.0))
+            if owner == left and now - when < STALE_MAP_SECONDS:
+                raise SlotNotCoveredError(f"the slot map still names {left} for {channel}")
             home = self._home.get(channel)
             if home == owner:
                 continue
@@ -346,6 +360,7 @@ class RedisClusterBus(Bus):
             moved.append(channel)
         if moved:
             await self._subscribe(moved)
+        self._gave_up.clear()
 
     def _reconnected(self) -> None:
         for callback in list(self.reconnected):
