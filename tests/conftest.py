@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.actors import Scenario, make_scenario
+from tests.support.redis_cluster import RedisClusterServer
 from tests.support.server import InProcessServer, test_settings
 from tests.support.services import PostgresServer, RedisServer
 from tresen.storage.migrate import upgrade_async
@@ -28,6 +29,18 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterServer]:
+    """A Redis Cluster of 3 masters and 3 replicas, shared by the session: tests that fail a
+    master over start their own."""
+    server = RedisClusterServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

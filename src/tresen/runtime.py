@@ -59,7 +59,7 @@ class Runtime:
 def build_runtime(
     settings: Settings, clock: Clock | None = None, scheduler: Scheduler | None = None
 ) -> Runtime:
-    bus = create_bus(settings.redis_url, settings.node_name)
+    bus = create_bus(settings.redis_url, settings.node_name, cluster=settings.redis_cluster)
     limiter: RateLimiter = MemoryRateLimiter()
     presence: Presence = MemoryPresence()
     if settings.redis_url:

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     var_dir: Path = Path("./var")
     database_url: str = ""
     redis_url: str | None = None
+    # Redis Cluster (sharded pub/sub): also implied by a redis+cluster://host:port,host:port URL
+    redis_cluster: bool = False
     # Prometheus /metrics answers only "Authorization: Bearer <metrics_token>"; unset: off
     metrics_token: str | None = None
     secret_key: str = ""

@@ -1,4 +1,5 @@
-"""One contract for every Bus backend: MemoryBus (one process) and RedisBus (many processes)."""
+"""One contract for every Bus backend: MemoryBus (one process), RedisBus (many processes on one
+Redis) and RedisClusterBus (many processes on a 3-master Redis Cluster, sharded pub/sub)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from tests.support.redis_cluster import RedisClusterServer
 from tests.support.services import RedisServer
 from tresen.realtime.bus import Bus
+from tresen.realtime.buses import create_bus
 from tresen.realtime.memory_bus import MemoryBus
 from tresen.realtime.redis_bus import RedisBus
+from tresen.realtime.redis_cluster_bus import RedisClusterBus
 
 BusFactory = Callable[[], Awaitable[Bus]]
 
@@ -40,7 +44,21 @@ class Inbox:
         await asyncio.wait_for(until(), timeout)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+REDIS_BACKENDS = [
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("cluster", marks=pytest.mark.redis),
+]
+
+
+def redis_url(request: pytest.FixtureRequest, backend: str) -> str:
+    if backend == "cluster":
+        cluster: RedisClusterServer = request.getfixturevalue("redis_cluster")
+        return cluster.url
+    redis: RedisServer = request.getfixturevalue("redis_server")
+    return redis.url
+
+
+@pytest.fixture(params=["memory", *REDIS_BACKENDS])
 async def make_bus(request: pytest.FixtureRequest) -> AsyncIterator[BusFactory]:
     """Builds started buses of one backend. Redis buses behave as separate processes."""
     buses: list[Bus] = []
@@ -50,8 +68,8 @@ async def make_bus(request: pytest.FixtureRequest) -> AsyncIterator[BusFactory]:
         if request.param == "memory":
             bus = MemoryBus()
         else:
-            redis: RedisServer = request.getfixturevalue("redis_server")
-            bus = RedisBus(redis.url, node_name=uuid.uuid4().hex[:6])
+            bus = create_bus(redis_url(request, request.param), uuid.uuid4().hex[:6])
+            assert isinstance(bus, RedisClusterBus if request.param == "cluster" else RedisBus)
         await bus.start()
         buses.append(bus)
         return bus
@@ -183,9 +201,10 @@ async def test_ping(bus: Bus) -> None:
 # ---- across processes (Redis only) -----------------------------------------------------------
 
 
-@pytest.fixture
-async def two_nodes(redis_server: RedisServer) -> AsyncIterator[tuple[RedisBus, RedisBus]]:
-    a, b = RedisBus(redis_server.url, node_name="a"), RedisBus(redis_server.url, node_name="b")
+@pytest.fixture(params=REDIS_BACKENDS)
+async def two_nodes(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Bus, Bus]]:
+    url = redis_url(request, request.param)
+    a, b = create_bus(url, "a"), create_bus(url, "b")
     await a.start()
     await b.start()
     yield a, b
@@ -193,9 +212,8 @@ async def two_nodes(redis_server: RedisServer) -> AsyncIterator[tuple[RedisBus, 
     await b.close()
 
 
-@pytest.mark.redis
 async def test_two_processes_see_each_others_publishes(
-    two_nodes: tuple[RedisBus, RedisBus],
+    two_nodes: tuple[Bus, Bus],
 ) -> None:
     a, b = two_nodes
     t, on_a, on_b = topic(), Inbox(), Inbox()
@@ -211,9 +229,8 @@ async def test_two_processes_see_each_others_publishes(
         assert [p for p in inbox.payloads if p[0] == "b"] == [f"b{i}" for i in range(50)]
 
 
-@pytest.mark.redis
 async def test_subscribed_in_one_process_published_in_another(
-    two_nodes: tuple[RedisBus, RedisBus],
+    two_nodes: tuple[Bus, Bus],
 ) -> None:
     a, b = two_nodes
     inboxes = [(topic(), Inbox()) for _ in range(20)]
@@ -225,9 +242,8 @@ async def test_subscribed_in_one_process_published_in_another(
         assert inbox.got == [(t, "first")]
 
 
-@pytest.mark.redis
 async def test_one_process_unsubscribing_leaves_the_other_subscribed(
-    two_nodes: tuple[RedisBus, RedisBus],
+    two_nodes: tuple[Bus, Bus],
 ) -> None:
     a, b = two_nodes
     t, on_a, on_b = topic(), Inbox(), Inbox()

@@ -1,28 +1,47 @@
-"""Presence counts for both backends; with Redis, across nodes, and a dead node stops counting."""
+"""Presence counts for every backend (memory, one Redis, Redis Cluster); with Redis, across nodes,
+and a dead node stops counting."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import redis.asyncio as redis
 
+from tests.support.redis_cluster import RedisClusterServer
 from tests.support.services import RedisServer
 from tresen.realtime import redis_presence as presence_mod
 from tresen.realtime.presence import MemoryPresence, Presence
+from tresen.realtime.redis_cluster_url import cluster_client
 from tresen.realtime.redis_presence import RedisPresence
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def redis_client(request: pytest.FixtureRequest, backend: str) -> Any:
+    """A client of the session's single Redis or of its Redis Cluster."""
+    if backend == "cluster":
+        cluster: RedisClusterServer = request.getfixturevalue("redis_cluster")
+        return cluster_client(cluster.url)
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return redis.Redis.from_url(server.url)
+
+
+REDIS_BACKENDS = [
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("cluster", marks=pytest.mark.redis),
+]
+
+
+@pytest.fixture(params=["memory", *REDIS_BACKENDS])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Presence, Presence]]:
     """Two 'nodes' sharing one presence store (the same object for memory)."""
     if request.param == "memory":
         one = MemoryPresence()
         yield one, one
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    client = redis.Redis.from_url(server.url)
+    client = redis_client(request, request.param)
     await client.flushdb()
     a, b = RedisPresence(client, "node-a"), RedisPresence(client, "node-b")
     await a.start()
@@ -45,11 +64,11 @@ async def test_counts_add_up_across_nodes(backend: tuple[Presence, Presence]) ->
     assert await a.count("v:7") == 0  # keys are independent
 
 
-@pytest.mark.redis
+@pytest.mark.parametrize("store", REDIS_BACKENDS)
 async def test_a_dead_node_no_longer_counts(
-    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+    store: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = redis.Redis.from_url(redis_server.url)
+    client = redis_client(request, store)
     await client.flushdb()
     crashed, alive = RedisPresence(client, "crashed"), RedisPresence(client, "alive")
     await crashed.start()
@@ -63,3 +82,14 @@ async def test_a_dead_node_no_longer_counts(
     assert await alive.count("a:1") == 0
     await alive.stop()
     await client.aclose()
+
+
+async def test_concurrent_changes_add_up(backend: tuple[Presence, Presence]) -> None:
+    """A tab closing while another opens, again and again: no opening is lost between a count
+    reaching zero and its removal."""
+    a, b = backend
+    await a.change("v:9", +1)
+    for _ in range(30):
+        await asyncio.gather(a.change("v:9", -1), a.change("v:9", +1))
+    await b.change("v:9", +1)
+    assert await a.count("v:9") == 2

@@ -1,5 +1,8 @@
 """Presence over Redis: each node keeps its own count in a hash field and a heartbeat, so a node
-that stops refreshing it (it crashed) no longer counts."""
+that stops refreshing it (it crashed) no longer counts.
+
+Works alike on one Redis and on Redis Cluster: every command and the script touch one key (a
+key's hash, or the nodes' heartbeat set), so no two keys ever need to share a slot."""
 
 from __future__ import annotations
 
@@ -12,6 +15,13 @@ from tresen.realtime.presence import Presence
 
 NODE_TTL = 30  # seconds a node counts without refreshing its heartbeat
 PREFIX = "tresen:presence:"
+# A node's count for one key, changed and dropped at zero in one step (no increment between
+# the decrement and the HDEL can be lost).
+CHANGE = """
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return left
+"""
 
 
 class RedisPresence(Presence):
@@ -19,6 +29,7 @@ class RedisPresence(Presence):
         self.client = client
         self.node = node
         self._beat: asyncio.Task[None] | None = None
+        self._change = client.register_script(CHANGE)
 
     async def start(self) -> None:
         await self._heartbeat()
@@ -39,9 +50,7 @@ class RedisPresence(Presence):
                 continue
 
     async def change(self, key: str, delta: int) -> None:
-        left = await self.client.hincrby(PREFIX + key, self.node, delta)
-        if int(left) <= 0:
-            await self.client.hdel(PREFIX + key, self.node)
+        await self._change(keys=[PREFIX + key], args=[self.node, delta])
 
     async def count(self, key: str) -> int:
         fields = await self.client.hgetall(PREFIX + key)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
@@ -36,11 +38,13 @@ class Database:
         # Runs inside the transaction, just before it commits, with the events recorded on it:
         # rows that must commit with the change (the webhook outbox) are written here.
         self.before_commit: BeforeCommit | None = None
-        self.url = normalize_url(url)
+        self.url, behind_pgbouncer = pgbouncer_option(normalize_url(url))
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        if behind_pgbouncer:
+            kwargs["connect_args"] = PGBOUNCER_CONNECT_ARGS
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -195,6 +199,27 @@ class Database:
         elif self._sync_engine is not None:
             self._sync_engine.dispose()
             self._sync_engine = None
+
+
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,  # asyncpg's own cache of prepared statements
+    "prepared_statement_cache_size": 0,  # SQLAlchemy's asyncpg adapter's cache
+    # The statements asyncpg still prepares get names no other client connection uses: a server
+    # connection PgBouncer hands to another client may still hold them.
+    "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
+}
+
+
+def pgbouncer_option(url: str) -> tuple[str, bool]:
+    """``?pgbouncer=true`` on a PostgreSQL URL: connections go through PgBouncer in transaction
+    mode, so no prepared statement may outlive a transaction. Returns the URL without it."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    flags = [v for k, v in query if k == "pgbouncer"]
+    if not flags:
+        return url, False
+    rest = urlencode([(k, v) for k, v in query if k != "pgbouncer"])
+    return urlunsplit(parts._replace(query=rest)), flags[-1].lower() in ("1", "true", "yes", "on")
 
 
 def normalize_url(url: str) -> str:
