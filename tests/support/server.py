@@ -19,9 +19,13 @@ from tresen.app import create_app
 from tresen.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production"
-LOOPBACK_ENV = {"TRESEN_VISITOR_SESSIONS_PER_IP_PER_MINUTE": "1000000"}
-"""Every test visitor comes from 127.0.0.1: the per-IP limit on new visitors is tested on its
-own (tests/integration/api/test_abuse_limits.py), not by every test that opens many."""
+LOOPBACK_ENV = {
+    "TRESEN_VISITOR_SESSIONS_PER_IP_PER_MINUTE": "1000000",
+    "TRESEN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
+}
+"""Every test visitor and agent comes from 127.0.0.1: the per-IP limits on new visitors and on
+logins are tested on their own (tests/integration/api/test_abuse_limits.py,
+test_login_limits.py), not by every test (the end-to-end ones log in many times a minute)."""
 
 
 def test_settings(tmp_path: Path, database_url: str | None = None, **kw: Any) -> Settings:
