@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.auth.audit import record_audit, snapshot
 from tresen.errors import Conflict, Invalid, NotFound
+from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretBox
 from tresen.sites.queries import access_site_by_id
@@ -74,7 +76,11 @@ def _external_id(data: AccountIn, stored: str | None) -> str:
 
 
 async def check_save_account(
-    rt: Runtime, site_id: int, data: AccountIn, account_id: int | None = None
+    rt: Runtime,
+    site_id: int,
+    data: AccountIn,
+    account_id: int | None = None,
+    actor: Principal | None = None,
 ) -> ChannelAccount:
     box, now = secret_box(rt), rt.clock.now()
     async with rt.db.write() as s:
@@ -83,6 +89,7 @@ async def check_save_account(
             if not data.access_token:
                 raise Invalid("the access token is required", code="missing_token")
             external = _external_id(data, None)
+            before = None
             row = ChannelAccount(
                 site_id=site_id,
                 kind=data.kind,
@@ -92,6 +99,7 @@ async def check_save_account(
             )
         else:
             row = await access_account(s, site_id, account_id)
+            before = snapshot(row)
             if row.kind != data.kind:
                 raise Invalid("an account's kind cannot change", code="kind_changed")
             external = _external_id(data, row.external_id)
@@ -114,12 +122,20 @@ async def check_save_account(
         if data.verify_token is not None:
             row.verify_token_enc = box.seal(data.verify_token.strip())
         await s.flush()
+        action = "channel_account.create" if before is None else "channel_account.update"
+        record_audit(s, actor, action, f"channel_account:{row.id}", before, row, at=now)
     return row
 
 
-async def do_delete_account(rt: Runtime, site_id: int, account_id: int) -> None:
+async def do_delete_account(
+    rt: Runtime, site_id: int, account_id: int, actor: Principal | None = None
+) -> None:
     async with rt.db.write() as s:
-        await s.delete(await access_account(s, site_id, account_id))
+        row = await access_account(s, site_id, account_id)
+        before = snapshot(row)
+        await s.delete(row)
+        target = f"channel_account:{account_id}"
+        record_audit(s, actor, "channel_account.delete", target, before, at=rt.clock.now())
 
 
 async def access_account(s: AsyncSession, site_id: int, account_id: int) -> ChannelAccount:

@@ -49,19 +49,19 @@ async def get_accounts(site_id: int, rt: RT, who: AdminDep) -> list[dict[str, An
 
 @router.post("/api/sites/{site_id}/channel-accounts", status_code=201)
 async def post_account(site_id: int, body: AccountIn, rt: RT, who: AdminDep) -> dict[str, Any]:
-    return account_view(rt, await check_save_account(rt, site_id, body))
+    return account_view(rt, await check_save_account(rt, site_id, body, actor=who))
 
 
 @router.put("/api/sites/{site_id}/channel-accounts/{account_id}")
 async def put_account(
     site_id: int, account_id: int, body: AccountIn, rt: RT, who: AdminDep
 ) -> dict[str, Any]:
-    return account_view(rt, await check_save_account(rt, site_id, body, account_id))
+    return account_view(rt, await check_save_account(rt, site_id, body, account_id, who))
 
 
 @router.delete("/api/sites/{site_id}/channel-accounts/{account_id}", status_code=204)
 async def delete_account(site_id: int, account_id: int, rt: RT, who: AdminDep) -> Response:
-    await do_delete_account(rt, site_id, account_id)
+    await do_delete_account(rt, site_id, account_id, who)
     return Response(status_code=204)
 
 

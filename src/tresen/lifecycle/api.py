@@ -54,7 +54,7 @@ async def put_settings(
 ) -> dict[str, Any]:
     if len(skill) > 64:
         raise Invalid("skill: at most 64 characters")
-    await check_save_settings(rt, site_id, skill, body.model_dump())
+    await check_save_settings(rt, site_id, skill, body.model_dump(), who)
     async with rt.db.read() as s:
         t = await timers_for(s, site_id, skill or None)
     return settings_view(site_id, skill, t, True)

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.auth.audit import record_audit, snapshot
 from tresen.errors import Invalid
+from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import access_site_by_id
 from tresen.storage.models import LifecycleSettings
@@ -137,7 +139,7 @@ def _texts(values: dict[str, str]) -> dict[str, str]:
 
 
 async def check_save_settings(
-    rt: Runtime, site_id: int, skill: str, values: dict[str, Any]
+    rt: Runtime, site_id: int, skill: str, values: dict[str, Any], actor: Principal | None = None
 ) -> LifecycleSettings:
     """Create or change a site's (``skill`` "") or a skill's settings."""
     if values.get("rating_scale", "stars") not in SCALES:
@@ -148,6 +150,7 @@ async def check_save_settings(
             LifecycleSettings.site_id == site_id, LifecycleSettings.skill == skill
         )
         row = (await s.execute(stmt)).scalar_one_or_none()
+        before = None if row is None else snapshot(row)
         if row is None:
             row = LifecycleSettings(
                 site_id=site_id,
@@ -163,4 +166,6 @@ async def check_save_settings(
             setattr(row, name, value)
         row.updated_at = rt.clock.now()
         await s.flush()
+        target = f"lifecycle:{site_id}" + (f":{skill}" if skill else "")
+        record_audit(s, actor, "lifecycle.save", target, before, row, at=row.updated_at)
     return row

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.auth.audit import record_audit, snapshot
 from tresen.errors import Conflict, Invalid, NotFound
+from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import access_site_by_id
 from tresen.storage.models import WebhookDelivery, WebhookSubscription
@@ -75,7 +77,9 @@ async def check_target(rt: Runtime, url: str, allow_private: bool) -> str:
     return url
 
 
-async def check_create(rt: Runtime, data: SubscriptionIn) -> tuple[WebhookSubscription, str]:
+async def check_create(
+    rt: Runtime, data: SubscriptionIn, actor: Principal | None = None
+) -> tuple[WebhookSubscription, str]:
     """The new subscription and its secret (shown this once)."""
     url = await check_target(rt, data.url, data.allow_private)
     types = check_event_types(data.event_types)
@@ -96,10 +100,13 @@ async def check_create(rt: Runtime, data: SubscriptionIn) -> tuple[WebhookSubscr
         )
         s.add(sub)
         await s.flush()
+        record_audit(s, actor, "webhook.create", f"webhook:{sub.id}", after=sub, at=now)
     return sub, secret
 
 
-async def check_update(rt: Runtime, sub_id: int, data: SubscriptionPatch) -> WebhookSubscription:
+async def check_update(
+    rt: Runtime, sub_id: int, data: SubscriptionPatch, actor: Principal | None = None
+) -> WebhookSubscription:
     async with rt.db.read() as s:
         current = await access_subscription(s, sub_id)
     allow = current.allow_private if data.allow_private is None else data.allow_private
@@ -109,6 +116,7 @@ async def check_update(rt: Runtime, sub_id: int, data: SubscriptionPatch) -> Web
     types = None if data.event_types is None else check_event_types(data.event_types)
     async with rt.db.write() as s:
         sub = await access_subscription(s, sub_id)
+        before = snapshot(sub)
         sub.url, sub.allow_private = url, allow
         if types is not None:
             sub.event_types = types
@@ -124,25 +132,36 @@ async def check_update(rt: Runtime, sub_id: int, data: SubscriptionPatch) -> Web
             if data.active:
                 sub.disabled_reason = None
         sub.updated_at = rt.clock.now()
+        record_audit(
+            s, actor, "webhook.update", f"webhook:{sub_id}", before, sub, at=sub.updated_at
+        )
     return sub
 
 
-async def check_rotate(rt: Runtime, sub_id: int) -> tuple[WebhookSubscription, str]:
+async def check_rotate(
+    rt: Runtime, sub_id: int, actor: Principal | None = None
+) -> tuple[WebhookSubscription, str]:
     """A new secret, in force at once (shown this once)."""
     secret = new_secret()
     async with rt.db.write() as s:
         sub = await access_subscription(s, sub_id)
         sub.secret_enc = secret_box(rt.settings.secret_key).seal(secret)
         sub.updated_at = rt.clock.now()
+        record_audit(s, actor, "webhook.rotate_secret", f"webhook:{sub_id}", at=sub.updated_at)
     return sub, secret
 
 
-async def check_delete(rt: Runtime, sub_id: int) -> None:
+async def check_delete(rt: Runtime, sub_id: int, actor: Principal | None = None) -> None:
     async with rt.db.write() as s:
-        await s.delete(await access_subscription(s, sub_id))
+        sub = await access_subscription(s, sub_id)
+        before = snapshot(sub)
+        await s.delete(sub)
+        record_audit(s, actor, "webhook.delete", f"webhook:{sub_id}", before, at=rt.clock.now())
 
 
-async def check_resend(rt: Runtime, delivery_id: int) -> WebhookDelivery:
+async def check_resend(
+    rt: Runtime, delivery_id: int, actor: Principal | None = None
+) -> WebhookDelivery:
     """Send a delivery again now, same body and delivery id, with a fresh 24 h of retries."""
     now = rt.clock.now()
     async with rt.db.write() as s:
@@ -157,6 +176,7 @@ async def check_resend(rt: Runtime, delivery_id: int) -> WebhookDelivery:
         row.status, row.next_attempt_at, row.lease_until = "pending", now, None
         row.give_up_at = now + (row.give_up_at - row.created_at)
         row.delivered_at = None
+        record_audit(s, actor, "webhook.resend", f"webhook_delivery:{delivery_id}", at=now)
     return row
 
 

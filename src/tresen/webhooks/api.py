@@ -47,7 +47,7 @@ async def list_subscriptions(rt: RT, who: AdminDep) -> list[dict[str, Any]]:
 
 @router.post("/api/webhooks", status_code=201)
 async def create_subscription(body: SubscriptionIn, rt: RT, who: AdminDep) -> dict[str, Any]:
-    sub, secret = await check_create(rt, body)
+    sub, secret = await check_create(rt, body, who)
     return {**subscription_view(sub), "secret": secret}
 
 
@@ -61,18 +61,18 @@ async def get_subscription(sub_id: int, rt: RT, who: AdminDep) -> dict[str, Any]
 async def patch_subscription(
     sub_id: int, body: SubscriptionPatch, rt: RT, who: AdminDep
 ) -> dict[str, Any]:
-    return subscription_view(await check_update(rt, sub_id, body))
+    return subscription_view(await check_update(rt, sub_id, body, who))
 
 
 @router.delete("/api/webhooks/{sub_id}", status_code=204)
 async def delete_subscription(sub_id: int, rt: RT, who: AdminDep) -> Response:
-    await check_delete(rt, sub_id)
+    await check_delete(rt, sub_id, who)
     return Response(status_code=204)
 
 
 @router.post("/api/webhooks/{sub_id}/rotate-secret")
 async def rotate_secret(sub_id: int, rt: RT, who: AdminDep) -> dict[str, Any]:
-    sub, secret = await check_rotate(rt, sub_id)
+    sub, secret = await check_rotate(rt, sub_id, who)
     return {**subscription_view(sub), "secret": secret}
 
 
@@ -116,7 +116,7 @@ async def list_deliveries(
 
 @router.post("/api/webhooks/deliveries/{delivery_id}/resend")
 async def resend(delivery_id: int, request: Request, rt: RT, who: AdminDep) -> dict[str, Any]:
-    row = await check_resend(rt, delivery_id)
+    row = await check_resend(rt, delivery_id, who)
     _kick(request)
     return delivery_view(row, [])
 

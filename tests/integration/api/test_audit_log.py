@@ -106,3 +106,57 @@ async def test_audit_pages_and_filters(scenario: Scenario) -> None:
 
 async def test_only_admins_read_the_audit_log(scenario: Scenario) -> None:
     assert_error(await scenario.ben.http.get("/api/audit"), 403, "forbidden")
+
+
+async def test_webhooks_lifecycle_and_channel_accounts_are_audited(scenario: Scenario) -> None:
+    """The admin writes added with webhooks, the lifecycle timers and messaging accounts are in
+    the same log, and their secrets never are."""
+    anna = scenario.anna
+    site = (await anna.http.get("/api/sites")).json()[0]["id"]
+    hook = {
+        "url": "http://127.0.0.1:9/h",
+        "event_types": ["message.created"],
+        "name": "CRM",
+        "allow_private": True,
+    }
+    made = await anna.post("/api/webhooks", json=hook)
+    assert made.status_code == 201, made.text
+    sub, secret = made.json()["id"], made.json()["secret"]
+    await anna.patch(f"/api/webhooks/{sub}", json={"name": "CRM 2"})
+    r = await anna.post(f"/api/webhooks/{sub}/rotate-secret")
+    assert r.status_code == 200, r.text
+    rotated = r.json()["secret"]
+    r = await anna.http.delete(f"/api/webhooks/{sub}", headers={"X-CSRF-Token": anna.csrf})
+    assert r.status_code == 204, r.text
+    r = await anna.http.put(
+        f"/api/sites/{site}/lifecycle",
+        json={"close_after_minutes": 0},
+        headers={"X-CSRF-Token": anna.csrf},
+    )
+    assert r.status_code == 200, r.text
+    account = {
+        "kind": "whatsapp",
+        "name": "Shop WA",
+        "external_id": "1234567890",
+        "access_token": "EAAG-very-secret-token",
+        "app_secret": "app-secret-42",
+        "verify_token": "verify-42",
+    }
+    r = await anna.post(f"/api/sites/{site}/channel-accounts", json=account)
+    assert r.status_code in (200, 201), r.text
+
+    items = (await audit(scenario, limit=200))["items"]
+    actions = [(i["action"], i["target"]) for i in items]
+    for expected in (
+        ("webhook.create", f"webhook:{sub}"),
+        ("webhook.update", f"webhook:{sub}"),
+        ("webhook.rotate_secret", f"webhook:{sub}"),
+        ("webhook.delete", f"webhook:{sub}"),
+        ("lifecycle.save", f"lifecycle:{site}"),
+    ):
+        assert expected in actions, expected
+    assert any(a == "channel_account.create" for a, _ in actions)
+    assert all(i["actor"]["id"] == anna.id for i in items if i["action"].startswith("webhook."))
+    text = str(items)
+    for secret_value in (secret, rotated, "EAAG-very-secret-token", "app-secret-42", "verify-42"):
+        assert secret_value not in text
