@@ -12,6 +12,7 @@ import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
 import { LifecycleBar, readOnlyFor } from "./Lifecycle";
+import { t } from "./i18n";
 
 function DeliveryLine({ d }: { d: Delivery }) {
   return (
@@ -71,6 +72,13 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const stick = useRef(true);
   const lastCount = useRef(0);
   const [transferring, setTransferring] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  // The log turns live the render after its first page of history is shown.
+  const historyIn = store.hasOlder.has(convId);
+  const [live, setLive] = useState(false);
+  useEffect(() => {
+    if (historyIn && !live) setLive(true);
+  }, [historyIn, live]);
 
   const count = msgs.length + pending.length;
   useLayoutEffect(() => {
@@ -85,7 +93,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
     stick.current = true;
   }, [convId]);
 
-  if (!conv) return <section class="pane">Loading…</section>;
+  if (!conv) return <section class="pane">{t("loading")}</section>;
   const agentMsgs = msgs.filter((m) => m.author.kind === "agent" && !m.internal);
   const seenSeq = agentMsgs.filter((m) => m.seq <= conv.visitor_read_seq).pop()?.seq;
   const typing = store.typing.get(convId);
@@ -93,7 +101,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const name = visitorName(conv.visitor, conv.visitor_id);
 
   return (
-    <section class="pane" data-pane={convId} aria-label={`Conversation ${convId}`}>
+    <section class="pane" data-pane={convId} aria-label={t("pane.label", { id: convId })}>
       <header class="pane-head">
         <h2 dir="auto">{name}</h2>
         <span class={`status status-${conv.status}`}>{conv.status}</span>
@@ -104,7 +112,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         )}
         <span class="spacer" />
         {conv.assignee_id !== store.me.id && conv.offered_to !== store.me.id && (
-          <button onClick={() => void store.assignToMe(convId)}>Assign to me</button>
+          <button onClick={() => void store.assignToMe(convId)}>{t("pane.assign")}</button>
         )}
         {!resolved && conv.channel === "email" && (
           <button
@@ -112,21 +120,21 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
             title="Email the customer a link that opens a live chat (and co-browsing) on this conversation"
             onClick={() => void store.inviteToChat(convId)}
           >
-            Invite to chat
+            {t("pane.invite")}
           </button>
         )}
         {!resolved && (
           <button data-action="transfer" onClick={() => setTransferring(!transferring)}>
-            Transfer
+            {t("pane.transfer")}
           </button>
         )}
         {resolved ? (
           <button data-action="reopen" onClick={() => void store.setStatus(convId, "open")}>
-            Reopen
+            {t("pane.reopen")}
           </button>
         ) : (
           <button data-action="close" onClick={() => void store.setStatus(convId, "resolved")}>
-            Close
+            {t("pane.close")}
           </button>
         )}
       </header>
@@ -136,8 +144,15 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       {!MESSAGING.has(conv.channel) && <CobrowseBar store={store} convId={convId} />}
       <LifecycleBar store={store} conv={conv} />
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
+      {/* A log: new messages are read out politely. Live only once the history is in, so
+          opening a chat does not read its whole past. */}
       <div
         class="messages"
+        role="log"
+        aria-label={t("pane.messages")}
+        aria-live={live ? "polite" : "off"}
+        aria-relevant="additions"
+        aria-busy={loadingOlder}
         ref={listRef}
         onScroll={(e) => {
           const el = e.currentTarget;
@@ -145,8 +160,14 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         }}
       >
         {store.hasOlder.get(convId) && (
-          <button class="older" onClick={() => void store.loadOlder(convId)}>
-            Load older messages
+          <button
+            class="older"
+            onClick={() => {
+              setLoadingOlder(true);
+              void store.loadOlder(convId).finally(() => setLoadingOlder(false));
+            }}
+          >
+            {t("pane.older")}
           </button>
         )}
         <ol class="msg-list">
@@ -159,11 +180,11 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         </ol>
       </div>
       <div class="typing-line" aria-live="polite">
-        {typing ? `${isolate(typing.name)} is typing…` : ""}
+        {typing ? t("pane.typing", { name: isolate(typing.name) }) : ""}
       </div>
       {readOnlyFor(conv, store.me) ? (
         <p class="read-only" role="note" data-read-only="true">
-          This chat was transferred to a colleague: you can read it, and add internal notes from their view.
+          {t("pane.readOnly")}
         </p>
       ) : (
         <Composer store={store} convId={convId} />

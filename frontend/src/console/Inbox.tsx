@@ -6,18 +6,19 @@ import { dateTimeOf, timeOf } from "./text";
 import type { Conv } from "./types";
 import { visitorName } from "./types";
 import { ListMarks, marksOf } from "./Lifecycle";
+import { t, type Key } from "./i18n";
 
-const VIEWS: [string, string][] = [
-  ["mine", "Mine"],
-  ["unassigned", "Unassigned"],
-  ["all", "All open"],
-  ["snoozed", "Snoozed"],
-  ["resolved", "Resolved"],
+const VIEWS: [string, Key][] = [
+  ["mine", "view.mine"],
+  ["unassigned", "view.unassigned"],
+  ["all", "view.all"],
+  ["snoozed", "view.snoozed"],
+  ["resolved", "view.resolved"],
 ];
 
 function viewLabel(view: string): string {
   const hit = VIEWS.find(([v]) => v === view);
-  if (hit) return hit[1];
+  if (hit) return t(hit[1]);
   const [kind, value] = view.split(/:(.*)/s);
   return kind === "tag" ? `#${value}` : value === "email" ? "✉ Email" : value;
 }
@@ -67,8 +68,8 @@ function Search({ store }: { store: Store }) {
   const [q, setQ] = useState(v.query);
   return (
     <form class="inbox-search" role="search" onSubmit={(e) => { e.preventDefault(); void v.search(q); }}>
-      <input type="search" name="q" value={q} maxLength={500} placeholder="Search messages"
-        aria-label="Search messages" onInput={(e) => { setQ(e.currentTarget.value); if (!e.currentTarget.value) v.clearSearch(); }} />
+      <input type="search" name="q" value={q} maxLength={500} placeholder={t("inbox.search")}
+        aria-label={t("inbox.search")} onInput={(e) => { setQ(e.currentTarget.value); if (!e.currentTarget.value) v.clearSearch(); }} />
       <button type="submit">Search</button>
     </form>
   );
@@ -144,29 +145,29 @@ export function Inbox({ store }: { store: Store }) {
   const resolved = v.view === "resolved";
   const list = resolved ? v.resolved : v.filter(store.inbox());
   return (
-    <nav class="inbox" aria-label="Conversations">
+    <nav class="inbox" id="conversations" tabIndex={-1} aria-label={t("inbox.label")}>
       <Search key={v.hits === null ? "idle" : v.query} store={store} />
       {v.hits !== null ? (
-        <section class="search-results" aria-label="Search results" aria-live="polite">
+        <section class="search-results" aria-label={t("inbox.searchResults")} aria-live="polite">
           <h2>
-            Results <span class="count">{v.hits.length}</span>{" "}
-            <button class="link" onClick={() => v.clearSearch()}>Clear</button>
+            {t("inbox.results")} <span class="count">{v.hits.length}</span>{" "}
+            <button class="link" onClick={() => v.clearSearch()}>{t("inbox.clear")}</button>
           </h2>
           {v.searchError && <p class="error" role="alert">{v.searchError}</p>}
-          {!v.searchError && v.hits.length === 0 && <p class="empty">No message matches.</p>}
+          {!v.searchError && v.hits.length === 0 && <p class="empty">{t("inbox.noMatch")}</p>}
           <ul>{v.hits.map((h) => <Hit key={h.message_id} h={h} store={store} />)}</ul>
         </section>
       ) : (
         <>
           <ViewList store={store} />
           <h2>
-            {resolved ? "Resolved conversations" : viewLabel(v.view)} <span class="count">{list.length}</span>
+            {resolved ? t("inbox.resolvedTitle") : viewLabel(v.view)} <span class="count">{list.length}</span>
           </h2>
           <BulkBar store={store} />
-          {list.length === 0 && <p class="empty">No conversations here.</p>}
+          {list.length === 0 && <p class="empty">{t("inbox.none")}</p>}
           <ul>{list.map((c) => <ConvRow key={c.id} c={c} store={store} />)}</ul>
           {resolved && v.resolvedCursor && (
-            <button class="older" onClick={() => void v.loadResolved(true)}>Older</button>
+            <button class="older" onClick={() => void v.loadResolved(true)}>{t("inbox.older")}</button>
           )}
         </>
       )}
