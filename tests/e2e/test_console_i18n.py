@@ -71,6 +71,10 @@ def test_console_switched_to_german_stays_german(
         assert page.evaluate("() => document.documentElement.lang") == "de"
         assert page.locator("[data-view=kb]").inner_text() == "Wissensdatenbank"
         assert page.get_by_label("Sprache").input_value() == "de"
+        page.click("[data-view=radar]")
+        page.locator(".radar h2", has_text="Besucher jetzt auf der Website").wait_for()
+        page.click("[data-view=callbacks]")
+        page.locator(".callback-lists button[data-list=due]", has_text="Fällig").wait_for()
     finally:
         context.close()
         guest.stop()
