@@ -28,7 +28,7 @@ function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string
   return (
     <li class={`msg ${cls}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
       <div class="msg-head">
-        {m.internal && <span class="note-label">Internal note</span>}
+        {m.internal && <span class="note-label">{t("msg.note")}</span>}
         <span class="msg-author" dir="auto">
           {m.author.name || (m.author.kind === "visitor" ? who : m.author.kind)}
         </span>
@@ -38,7 +38,7 @@ function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string
         <Linked text={m.body} />
       </div>
       {delivery && <DeliveryLine d={delivery} />}
-      {seen && <div class="seen">Seen</div>}
+      {seen && <div class="seen">{t("msg.seen")}</div>}
     </li>
   );
 }
@@ -47,8 +47,8 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
   return (
     <li class={`msg ${p.internal ? "note" : "from-agent"} pending`} data-pending={p.client_msg_id}>
       <div class="msg-head">
-        {p.internal && <span class="note-label">Internal note</span>}
-        <span class="msg-time">{p.status === "failed" ? "Not sent" : "Sending…"}</span>
+        {p.internal && <span class="note-label">{t("msg.note")}</span>}
+        <span class="msg-time">{p.status === "failed" ? t("msg.notSent") : t("msg.sending")}</span>
       </div>
       <div class="msg-body" dir="auto">
         {p.body}
@@ -56,8 +56,8 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
       {p.status === "failed" && (
         <div class="failed">
           <span>{p.error}</span>
-          <button onClick={() => store.retry(p.client_msg_id)}>Retry</button>
-          <button onClick={() => store.discard(p.client_msg_id)}>Discard</button>
+          <button onClick={() => store.retry(p.client_msg_id)}>{t("msg.retry")}</button>
+          <button onClick={() => store.discard(p.client_msg_id)}>{t("msg.discard")}</button>
         </div>
       )}
     </li>
@@ -117,7 +117,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         {!resolved && conv.channel === "email" && (
           <button
             data-action="invite-chat"
-            title="Email the customer a link that opens a live chat (and co-browsing) on this conversation"
+            title={t("pane.inviteTitle")}
             onClick={() => void store.inviteToChat(convId)}
           >
             {t("pane.invite")}

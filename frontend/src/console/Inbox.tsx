@@ -51,7 +51,7 @@ function Hit({ h, store }: { h: SearchHit; store: Store }) {
     <li>
       <button class="search-hit" data-hit={h.message_id} onClick={() => void store.open(h.conversation_id)}>
         <span class="conv-top">
-          <span class="conv-name" dir="auto">{h.visitor_name || `Conversation #${h.conversation_id}`}</span>
+          <span class="conv-name" dir="auto">{h.visitor_name || t("inbox.convN", { id: h.conversation_id })}</span>
           <span class="conv-time">{dateTimeOf(h.created_at)}</span>
         </span>
         <span class="hit-snippet" dir="auto">
@@ -70,7 +70,7 @@ function Search({ store }: { store: Store }) {
     <form class="inbox-search" role="search" onSubmit={(e) => { e.preventDefault(); void v.search(q); }}>
       <input type="search" name="q" value={q} maxLength={500} placeholder={t("inbox.search")}
         aria-label={t("inbox.search")} onInput={(e) => { setQ(e.currentTarget.value); if (!e.currentTarget.value) v.clearSearch(); }} />
-      <button type="submit">Search</button>
+      <button type="submit">{t("inbox.searchButton")}</button>
     </form>
   );
 }
@@ -82,13 +82,13 @@ function BulkBar({ store }: { store: Store }) {
   const run = (action: string, extra: Record<string, unknown> = {}) =>
     v.bulk(action, extra).then((t) => store.flash(t), (e) => store.flash(e.message));
   return (
-    <div class="bulk-bar" role="toolbar" aria-label={`${v.selected.size} selected`}>
+    <div class="bulk-bar" role="toolbar" aria-label={t("inbox.selected", { n: v.selected.size })}>
       <span>{v.selected.size} selected</span>
-      <button data-bulk="assign" onClick={() => void run("assign", { assignee_id: store.me.id })}>Assign to me</button>
-      <button data-bulk="resolve" onClick={() => void run("resolve")}>Resolve</button>
-      <button data-bulk="snooze" onClick={() => void run("snooze", { until: snoozeUntil("1h").toISOString() })}>Snooze 1 h</button>
-      <input value={tag} aria-label="Tag for the selection" placeholder="tag" maxLength={40} onInput={(e) => setTag(e.currentTarget.value)} />
-      <button data-bulk="tag" disabled={!tag.trim()} onClick={() => void run("tag", { tags: [tag] })}>Tag</button>
+      <button data-bulk="assign" onClick={() => void run("assign", { assignee_id: store.me.id })}>{t("inbox.assign")}</button>
+      <button data-bulk="resolve" onClick={() => void run("resolve")}>{t("inbox.resolve")}</button>
+      <button data-bulk="snooze" onClick={() => void run("snooze", { until: snoozeUntil("1h").toISOString() })}>{t("inbox.snooze1h")}</button>
+      <input value={tag} aria-label={t("inbox.tagSelection")} placeholder={t("inbox.tagPlaceholder")} maxLength={40} onInput={(e) => setTag(e.currentTarget.value)} />
+      <button data-bulk="tag" disabled={!tag.trim()} onClick={() => void run("tag", { tags: [tag] })}>{t("inbox.tag")}</button>
     </div>
   );
 }
@@ -98,7 +98,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
   const typing = store.typing.get(c.id);
   return (
     <li class="conv-row">
-      <input type="checkbox" class="conv-select" aria-label={`Select conversation #${c.id}`}
+      <input type="checkbox" class="conv-select" aria-label={t("inbox.select", { id: c.id })}
         checked={store.views.selected.has(c.id)} onChange={() => store.views.toggle(c.id)} />
       <button
         class={
@@ -121,7 +121,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
         <span class="conv-preview" dir="auto">
           {typing ? "typing…" : last ? (
             <>
-              {last.internal ? "📝 " : last.author_kind === "agent" ? "Agent: " : ""}
+              {last.internal ? "📝 " : last.author_kind === "agent" ? t("inbox.agentPrefix") : ""}
               <bdi>{last.body}</bdi>
             </>
           ) : "(no messages yet)"}
@@ -130,7 +130,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
           #{c.id} · {c.status}
           {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : channelLabel(c.channel)}</span>}
           {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
-          {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
+          {c.offered_to === store.me.id && <strong class="offered">{t("inbox.offered")}</strong>}
           <ListMarks c={c} />
           {c.snoozed_until && <span class="conv-snoozed"> · snoozed until {dateTimeOf(c.snoozed_until)}</span>}
           {(c.tags ?? []).map((t) => <span key={t} class="tag-chip" dir="auto"> #{t}</span>)}
