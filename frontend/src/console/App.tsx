@@ -13,6 +13,7 @@ import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
 import { Contacts } from "./Contacts";
 import { ContextPanel } from "./ContextPanel";
+import { LANGS, lang, onLangChange, setLang, t, type ConsoleLang } from "./i18n";
 import { Inbox } from "./Inbox";
 import { Login } from "./Login";
 import { askPermission, notificationState, prefs, unlockAudio } from "./notify";
@@ -65,6 +66,8 @@ function viewFromPath(): View {
 export function App() {
   const [phase, setPhase] = useState<"loading" | "login" | "ready">("loading");
   const [store, setStore] = useState<Store | null>(null);
+  const [, relang] = useReducer((x: number) => x + 1, 0);
+  useEffect(() => onLangChange(() => relang(undefined)), []);
 
   function begin(agent: Agent, csrf: string) {
     setCsrf(csrf);
@@ -91,7 +94,7 @@ export function App() {
     );
   }, []);
 
-  if (phase === "loading") return <p class="loading">Loading…</p>;
+  if (phase === "loading") return <p class="loading">{t("loading")}</p>;
   if (phase === "login" || !store) return <Login onDone={begin} />;
   return (
     <Shell
@@ -163,32 +166,48 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
   const isAdmin = store.me.role === "admin";
   const canSupervise = isAdmin || store.me.role === "supervisor";
   const tab = (v: View, label: string) => (
-    <button class={view === v ? "on" : ""} data-view={v} onClick={() => go(v)}>
+    <button class={view === v ? "on" : ""} data-view={v} aria-current={view === v ? "page" : undefined} onClick={() => go(v)}>
       {label}
     </button>
   );
+  const skip = (target: string, label: string) => (
+    <a
+      class="skip-link"
+      href={`#${target}`}
+      onClick={(e) => {
+        const el = document.getElementById(target);
+        if (!el) return;
+        e.preventDefault();
+        el.focus();
+      }}
+    >
+      {label}
+    </a>
+  );
   return (
     <div class="shell">
+      {view === "chats" && skip("conversations", t("skip.conversations"))}
+      {view === "chats" && store.active !== null && skip(`reply-${store.active}`, t("skip.reply"))}
       <header class="topbar">
         <strong class="brand">Tresen</strong>
-        <nav class="views">
-          {tab("chats", `Chats${unread ? ` (${unread})` : ""}`)}
-          {tab("callbacks", `Callbacks${store.callbacks.dueNow ? ` (${store.callbacks.dueNow})` : ""}`)}
+        <nav class="views" aria-label={t("nav.main")}>
+          {tab("chats", `${t("nav.chats")}${unread ? ` (${unread})` : ""}`)}
+          {tab("callbacks", `${t("nav.callbacks")}${store.callbacks.dueNow ? ` (${store.callbacks.dueNow})` : ""}`)}
           {/* a count only while the list is live: otherwise we do not know it */}
-          {tab("contacts", "Contacts")}
-          {tab("radar", store.radar.live ? `Visitors (${store.radar.visitors.size})` : "Visitors")}
-          {tab("kb", "Knowledge base")}
-          {tab("canned", "Canned")}
-          {canSupervise && tab("supervisor", "Supervisor")}
-          {canSupervise && tab("reports", "Reports")}
+          {tab("contacts", t("nav.contacts"))}
+          {tab("radar", store.radar.live ? `${t("nav.visitors")} (${store.radar.visitors.size})` : t("nav.visitors"))}
+          {tab("kb", t("nav.kb"))}
+          {tab("canned", t("nav.canned"))}
+          {canSupervise && tab("supervisor", t("nav.supervisor"))}
+          {canSupervise && tab("reports", t("nav.reports"))}
           {isAdmin && (
             <>
-              {tab("rules", "Rules")}
-              {tab("sites", "Sites")}
-              {tab("agents", "Agents")}
-              {tab("webhooks", "Webhooks")}
-              {tab("tokens", "API tokens")}
-              {tab("audit", "Audit")}
+              {tab("rules", t("nav.rules"))}
+              {tab("sites", t("nav.sites"))}
+              {tab("agents", t("nav.agents"))}
+              {tab("webhooks", t("nav.webhooks"))}
+              {tab("tokens", t("nav.tokens"))}
+              {tab("audit", t("nav.audit"))}
             </>
           )}
         </nav>
@@ -201,19 +220,19 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
             name="agent-status"
             value={store.me.status}
             onChange={(e) => void setStatus(e.currentTarget.value)}
-            aria-label="My status"
+            aria-label={t("header.status")}
           >
             {store.me.status !== "online" && store.me.status !== "away" && (
               <option value={store.me.status} disabled>
                 {store.me.status}
               </option>
             )}
-            <option value="online">Online</option>
-            <option value="away">Away</option>
+            <option value="online">{t("header.online")}</option>
+            <option value="away">{t("header.away")}</option>
           </select>
         </label>
         {perm === "default" && (
-          <button onClick={async () => setPerm(await askPermission())}>Enable notifications</button>
+          <button onClick={async () => setPerm(await askPermission())}>{t("header.notifications")}</button>
         )}
         <label class="sound">
           <input
@@ -224,9 +243,22 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
               store.changed();
             }}
           />
-          Sound
+          {t("header.sound")}
         </label>
-        <button onClick={() => void logout()}>Log out</button>
+        <select
+          name="console-lang"
+          class="lang-switch"
+          aria-label={t("header.language")}
+          value={lang()}
+          onChange={(e) => setLang(e.currentTarget.value as ConsoleLang)}
+        >
+          {LANGS.map(([code, name]) => (
+            <option key={code} value={code} lang={code}>
+              {name}
+            </option>
+          ))}
+        </select>
+        <button onClick={() => void logout()}>{t("header.logout")}</button>
       </header>
       {store.notice && (
         <div class="notice" role="status">
@@ -281,29 +313,32 @@ function Chats({ store }: { store: Store }) {
     <div class="chats">
       <Inbox store={store} />
       <main class="work">
-        <div class="tabs" role="tablist" aria-label={`Open chats (up to ${MAX_TABS})`}>
+        {/* A list of chat buttons (aria-current marks the shown one), each with its close
+            button beside it: a role=tablist may hold tabs only. */}
+        <ul class="tabs" aria-label={t("tabs.label", { n: MAX_TABS })}>
           {store.tabs.map((id, i) => {
             const c = store.convs.get(id);
             const typing = store.typing.has(id);
+            const name = c ? visitorName(c.visitor, c.visitor_id) : `#${id}`;
             return (
-              <div class={"tab" + (id === active ? " active" : "")} key={id} data-tab={id}>
-                <button role="tab" aria-selected={id === active} onClick={() => store.activate(id)} title={`Alt+${i + 1}`}>
+              <li class={"tab" + (id === active ? " active" : "")} key={id} data-tab={id}>
+                <button class="tab-open" aria-current={id === active ? "true" : undefined} onClick={() => store.activate(id)} title={`Alt+${i + 1}`}>
                   <span class="tab-key">{i + 1}</span>
-                  <span dir="auto">{c ? visitorName(c.visitor, c.visitor_id) : `#${id}`}</span>
+                  <span dir="auto">{name}</span>
                   {c && c.unread > 0 && <span class="unread">{c.unread}</span>}
                   {typing && <span class="dots">…</span>}
                 </button>
-                <button class="tab-close" aria-label="Close tab" onClick={() => store.closeTab(id)}>×</button>
-              </div>
+                <button class="tab-close" aria-label={t("tabs.close", { name })} onClick={() => store.closeTab(id)}>×</button>
+              </li>
             );
           })}
-        </div>
+        </ul>
         {active !== null ? (
           <ChatPane key={active} store={store} convId={active} />
         ) : (
           <div class="placeholder">
-            <p>Pick a conversation on the left.</p>
-            <p class="hint">Alt+1…5 switch chats · Alt+↑/↓ previous/next · Alt+W close tab</p>
+            <p>{t("chats.pick")}</p>
+            <p class="hint">{t("chats.keys")}</p>
           </div>
         )}
       </main>

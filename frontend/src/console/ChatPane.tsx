@@ -12,6 +12,7 @@ import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
 import { LifecycleBar, readOnlyFor } from "./Lifecycle";
+import { t } from "./i18n";
 
 function DeliveryLine({ d }: { d: Delivery }) {
   return (
@@ -27,7 +28,7 @@ function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string
   return (
     <li class={`msg ${cls}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
       <div class="msg-head">
-        {m.internal && <span class="note-label">Internal note</span>}
+        {m.internal && <span class="note-label">{t("msg.note")}</span>}
         <span class="msg-author" dir="auto">
           {m.author.name || (m.author.kind === "visitor" ? who : m.author.kind)}
         </span>
@@ -37,7 +38,7 @@ function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string
         <Linked text={m.body} />
       </div>
       {delivery && <DeliveryLine d={delivery} />}
-      {seen && <div class="seen">Seen</div>}
+      {seen && <div class="seen">{t("msg.seen")}</div>}
     </li>
   );
 }
@@ -46,8 +47,8 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
   return (
     <li class={`msg ${p.internal ? "note" : "from-agent"} pending`} data-pending={p.client_msg_id}>
       <div class="msg-head">
-        {p.internal && <span class="note-label">Internal note</span>}
-        <span class="msg-time">{p.status === "failed" ? "Not sent" : "Sending…"}</span>
+        {p.internal && <span class="note-label">{t("msg.note")}</span>}
+        <span class="msg-time">{p.status === "failed" ? t("msg.notSent") : t("msg.sending")}</span>
       </div>
       <div class="msg-body" dir="auto">
         {p.body}
@@ -55,8 +56,8 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
       {p.status === "failed" && (
         <div class="failed">
           <span>{p.error}</span>
-          <button onClick={() => store.retry(p.client_msg_id)}>Retry</button>
-          <button onClick={() => store.discard(p.client_msg_id)}>Discard</button>
+          <button onClick={() => store.retry(p.client_msg_id)}>{t("msg.retry")}</button>
+          <button onClick={() => store.discard(p.client_msg_id)}>{t("msg.discard")}</button>
         </div>
       )}
     </li>
@@ -71,6 +72,13 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const stick = useRef(true);
   const lastCount = useRef(0);
   const [transferring, setTransferring] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  // The log turns live the render after its first page of history is shown.
+  const historyIn = store.hasOlder.has(convId);
+  const [live, setLive] = useState(false);
+  useEffect(() => {
+    if (historyIn && !live) setLive(true);
+  }, [historyIn, live]);
 
   const count = msgs.length + pending.length;
   useLayoutEffect(() => {
@@ -85,7 +93,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
     stick.current = true;
   }, [convId]);
 
-  if (!conv) return <section class="pane">Loading…</section>;
+  if (!conv) return <section class="pane">{t("loading")}</section>;
   const agentMsgs = msgs.filter((m) => m.author.kind === "agent" && !m.internal);
   const seenSeq = agentMsgs.filter((m) => m.seq <= conv.visitor_read_seq).pop()?.seq;
   const typing = store.typing.get(convId);
@@ -93,7 +101,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const name = visitorName(conv.visitor, conv.visitor_id);
 
   return (
-    <section class="pane" data-pane={convId} aria-label={`Conversation ${convId}`}>
+    <section class="pane" data-pane={convId} aria-label={t("pane.label", { id: convId })}>
       <header class="pane-head">
         <h2 dir="auto">{name}</h2>
         <span class={`status status-${conv.status}`}>{conv.status}</span>
@@ -104,29 +112,29 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         )}
         <span class="spacer" />
         {conv.assignee_id !== store.me.id && conv.offered_to !== store.me.id && (
-          <button onClick={() => void store.assignToMe(convId)}>Assign to me</button>
+          <button onClick={() => void store.assignToMe(convId)}>{t("pane.assign")}</button>
         )}
         {!resolved && conv.channel === "email" && (
           <button
             data-action="invite-chat"
-            title="Email the customer a link that opens a live chat (and co-browsing) on this conversation"
+            title={t("pane.inviteTitle")}
             onClick={() => void store.inviteToChat(convId)}
           >
-            Invite to chat
+            {t("pane.invite")}
           </button>
         )}
         {!resolved && (
           <button data-action="transfer" onClick={() => setTransferring(!transferring)}>
-            Transfer
+            {t("pane.transfer")}
           </button>
         )}
         {resolved ? (
           <button data-action="reopen" onClick={() => void store.setStatus(convId, "open")}>
-            Reopen
+            {t("pane.reopen")}
           </button>
         ) : (
           <button data-action="close" onClick={() => void store.setStatus(convId, "resolved")}>
-            Close
+            {t("pane.close")}
           </button>
         )}
       </header>
@@ -136,8 +144,15 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       {!MESSAGING.has(conv.channel) && <CobrowseBar store={store} convId={convId} />}
       <LifecycleBar store={store} conv={conv} />
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
+      {/* A log: new messages are read out politely. Live only once the history is in, so
+          opening a chat does not read its whole past. */}
       <div
         class="messages"
+        role="log"
+        aria-label={t("pane.messages")}
+        aria-live={live ? "polite" : "off"}
+        aria-relevant="additions"
+        aria-busy={loadingOlder}
         ref={listRef}
         onScroll={(e) => {
           const el = e.currentTarget;
@@ -145,8 +160,14 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         }}
       >
         {store.hasOlder.get(convId) && (
-          <button class="older" onClick={() => void store.loadOlder(convId)}>
-            Load older messages
+          <button
+            class="older"
+            onClick={() => {
+              setLoadingOlder(true);
+              void store.loadOlder(convId).finally(() => setLoadingOlder(false));
+            }}
+          >
+            {t("pane.older")}
           </button>
         )}
         <ol class="msg-list">
@@ -159,11 +180,11 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         </ol>
       </div>
       <div class="typing-line" aria-live="polite">
-        {typing ? `${isolate(typing.name)} is typing…` : ""}
+        {typing ? t("pane.typing", { name: isolate(typing.name) }) : ""}
       </div>
       {readOnlyFor(conv, store.me) ? (
         <p class="read-only" role="note" data-read-only="true">
-          This chat was transferred to a colleague: you can read it, and add internal notes from their view.
+          {t("pane.readOnly")}
         </p>
       ) : (
         <Composer store={store} convId={convId} />

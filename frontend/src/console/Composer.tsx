@@ -4,6 +4,7 @@ import { matchCanned, type Canned } from "./canned";
 import { ChannelBar, useComposerInfo } from "./ChannelBar";
 import type { Store } from "./store";
 import { recordPick, SuggestionList, useSuggestions, type Suggestion } from "./Suggestions";
+import { t } from "./i18n";
 
 export function Composer({ store, convId }: { store: Store; convId: number }) {
   const draft = store.drafts.get(convId) ?? "";
@@ -104,7 +105,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
     <div class={"composer" + (internal ? " internal" : "")}>
       {info && <ChannelBar store={store} convId={convId} info={info} />}
       {menu && (
-        <ul class="canned-menu" role="listbox" aria-label="Canned responses">
+        <ul class="canned-menu" role="listbox" aria-label={t("composer.canned")}>
           {options.length === 0 && <li class="empty">No canned response matches.</li>}
           {options.map((c, i) => (
             <li
@@ -135,7 +136,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
               ref.current?.focus();
             }}
           />
-          Internal note
+          {t("composer.note")}
         </label>
         <button
           type="button"
@@ -145,23 +146,22 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
             ref.current?.focus();
           }}
         >
-          Canned responses
+          {t("composer.canned")}
         </button>
-        <span class="hint">Enter sends · Shift+Enter new line · “/” canned · Alt+Shift+1…3 suggestion</span>
+        <span class="hint">{t("composer.keys")}</span>
       </div>
       <div class="composer-row">
+        <label class="sr-only" for={`reply-${convId}`}>
+          {internal ? t("composer.note") : t("composer.reply")}
+        </label>
         <textarea
           ref={ref}
+          id={`reply-${convId}`}
           name="reply"
           rows={3}
           dir="auto"
-          aria-label={internal ? "Internal note" : "Reply"}
           placeholder={
-            internal
-              ? "Internal note (only agents see this)"
-              : blocked
-                ? "The reply window is closed: send a template, or write an internal note"
-                : "Reply to the visitor"
+            internal ? t("composer.notePlaceholder") : blocked ? t("composer.blocked") : t("composer.replyPlaceholder")
           }
           value={draft}
           onInput={(e) => setDraft(e.currentTarget.value)}
@@ -169,7 +169,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
           onBlur={() => store.sendTyping(convId, false)}
         />
         <button type="button" class="send" onClick={send} disabled={blocked}>
-          {internal ? "Add note" : "Send"}
+          {internal ? t("composer.addNote") : t("composer.send")}
         </button>
       </div>
       {!internal && <SuggestionList items={suggestions} onPick={pick} />}

@@ -4,6 +4,7 @@ import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
 import { Linked } from "../shared/Linked";
 import { dateTimeOf, timeOf } from "./text";
+import { t } from "./i18n";
 import { openContact } from "./contactTypes";
 
 const CONTEXT_REFRESH_MS = 5000;
@@ -32,7 +33,7 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
     return () => window.clearInterval(timer);
   }, [store, visitorId]);
   if (!conv) return null;
-  if (!v) return <aside class="context">Loading visitor…</aside>;
+  if (!v) return <aside class="context">{t("ctx.loading")}</aside>;
   const attrs = Object.entries(v.attributes || {});
   const past = v.conversations.filter((c) => c.id !== convId);
   // live state: the radar feed while the console follows it (a live visitors view is open),
@@ -41,8 +42,8 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
   const onSite = live ? clock(now - live.site_started_at) : null;
   const current = live?.url || v.current_page;
   return (
-    <aside class="context" aria-label="Visitor context" data-visitor={v.id}>
-      <h3>Visitor</h3>
+    <aside class="context" aria-label={t("ctx.label")} data-visitor={v.id}>
+      <h3>{t("ctx.visitor")}</h3>
       {v.contact_id != null && (
         <p>
           <a
@@ -53,61 +54,61 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
               openContact(v.contact_id!);
             }}
           >
-            Open contact
+            {t("ctx.openContact")}
           </a>
         </p>
       )}
       <dl>
-        <dt>Identity</dt>
+        <dt>{t("ctx.identity")}</dt>
         <dd>
           {v.verified ? (
-            <span class="badge verified">Verified</span>
+            <span class="badge verified">{t("ctx.verified")}</span>
           ) : (
-            <span class="badge anon">Anonymous</span>
+            <span class="badge anon">{t("ctx.anonymous")}</span>
           )}
         </dd>
-        <dt>Name</dt>
+        <dt>{t("ctx.name")}</dt>
         <dd dir="auto" data-field="name">{v.name || "—"}</dd>
-        <dt>Email</dt>
+        <dt>{t("ctx.email")}</dt>
         <dd dir="auto" data-field="email">{v.email || "—"}</dd>
-        <dt>External id</dt>
+        <dt>{t("ctx.externalId")}</dt>
         <dd dir="auto" data-field="external_id">{v.external_id || "—"}</dd>
-        <dt>Site</dt>
+        <dt>{t("ctx.site")}</dt>
         <dd dir="auto">{v.site_name || `#${v.site_id}`}</dd>
-        <dt>First seen</dt>
+        <dt>{t("ctx.firstSeen")}</dt>
         <dd>{dateTimeOf(v.created_at)}</dd>
-        <dt>Last seen</dt>
+        <dt>{t("ctx.lastSeen")}</dt>
         <dd>{dateTimeOf(v.last_seen_at)}</dd>
-        <dt>On the site</dt>
+        <dt>{t("ctx.onSite")}</dt>
         <dd data-field="live">
           {live ? (
-            <span class="badge live">now · {onSite}</span>
+            <span class="badge live">{t("ctx.now", { time: onSite ?? "" })}</span>
           ) : (
-            <span class="badge anon">not on the site</span>
+            <span class="badge anon">{t("ctx.notOnSite")}</span>
           )}
         </dd>
-        <dt>{live ? "Current page" : "Last page"}</dt>
+        <dt>{live ? t("ctx.currentPage") : t("ctx.lastPage")}</dt>
         <dd dir="auto" data-field="current-page">
           {live?.title && <strong class="page-title"><bdi>{live.title}</bdi></strong>}
-          {current ? <Linked text={current} /> : "not tracked yet"}
-          {live?.url && <span class="hint"> · {clock(now - live.page_started_at)} on this page</span>}
+          {current ? <Linked text={current} /> : t("ctx.notTracked")}
+          {live?.url && <span class="hint">{t("ctx.onThisPage", { time: clock(now - live.page_started_at) })}</span>}
         </dd>
         {live && (
           <>
-            <dt>Visit</dt>
+            <dt>{t("ctx.visit")}</dt>
             <dd>
-              {live.pages_viewed} {live.pages_viewed === 1 ? "page" : "pages"}
+              {live.pages_viewed} {live.pages_viewed === 1 ? t("ctx.page") : t("ctx.pages")}
               {live.device ? ` · ${live.device}` : ""}
               {live.language ? ` · ${live.language}` : ""}
-              {live.returning ? " · returning" : ""}
-              {live.referrer ? <> · from <Linked text={live.referrer} /></> : ""}
+              {live.returning ? t("ctx.returning") : ""}
+              {live.referrer ? <>{t("ctx.from")}<Linked text={live.referrer} /></> : ""}
             </dd>
           </>
         )}
       </dl>
       {attrs.length > 0 && (
         <>
-          <h3>Attributes</h3>
+          <h3>{t("ctx.attributes")}</h3>
           <dl class="attrs">
             {attrs.map(([k, val]) => (
               <Fragment key={k}>
@@ -118,7 +119,7 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
           </dl>
         </>
       )}
-      <h3>Pages visited</h3>
+      <h3>{t("ctx.pagesVisited")}</h3>
       {v.pages.length ? (
         <ol class="pages" data-testid="pages">
           {v.pages.map((p, i) => (
@@ -130,9 +131,9 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
           ))}
         </ol>
       ) : (
-        <p class="empty">No page history yet.</p>
+        <p class="empty">{t("ctx.noPages")}</p>
       )}
-      <h3>Past conversations</h3>
+      <h3>{t("ctx.past")}</h3>
       {past.length ? (
         <ul class="past">
           {past.map((c) => (
@@ -141,13 +142,13 @@ export function ContextPanel({ store, convId }: { store: Store; convId: number }
                 #{c.id} · {c.status} · {dateTimeOf(c.created_at)}
               </button>
               <span class="past-preview" dir="auto">
-                {c.last_message ? c.last_message.body : "(no messages)"}
+                {c.last_message ? c.last_message.body : t("ctx.noMessages")}
               </span>
             </li>
           ))}
         </ul>
       ) : (
-        <p class="empty">None before this one.</p>
+        <p class="empty">{t("ctx.noPast")}</p>
       )}
     </aside>
   );

@@ -3,6 +3,7 @@ import { api } from "./api";
 import { snoozeUntil } from "./inboxViews";
 import type { Store } from "./store";
 import { dateTimeOf } from "./text";
+import { t as tr } from "./i18n";
 import type { Conv } from "./types";
 
 /** Tags and snooze for the open conversation (docs/inbox.md). */
@@ -25,11 +26,11 @@ export function ConvTools({ store, conv }: { store: Store; conv: Conv }) {
   const resolved = conv.status === "resolved";
   return (
     <div class="conv-tools" data-tools={conv.id}>
-      <ul class="tags" aria-label="Tags">
+      <ul class="tags" aria-label={tr("tools.tags")}>
         {tags.map((t) => (
           <li key={t} class="tag" data-tag={t}>
             <span dir="auto">#{t}</span>
-            <button class="tag-remove" aria-label={`Remove tag ${t}`} onClick={() => void changeTags({ remove: [t] }).catch(fail)}>×</button>
+            <button class="tag-remove" aria-label={tr("tools.removeTag", { tag: t })} onClick={() => void changeTags({ remove: [t] }).catch(fail)}>×</button>
           </li>
         ))}
       </ul>
@@ -37,34 +38,34 @@ export function ConvTools({ store, conv }: { store: Store; conv: Conv }) {
         e.preventDefault();
         if (tag.trim()) void changeTags({ add: [tag] }).then(() => setTag(""), fail);
       }}>
-        <input value={tag} maxLength={40} placeholder="Add tag" aria-label="Add tag" onInput={(e) => setTag(e.currentTarget.value)} />
-        <button type="submit">Tag</button>
+        <input value={tag} maxLength={40} placeholder={tr("tools.addTag")} aria-label={tr("tools.addTag")} onInput={(e) => setTag(e.currentTarget.value)} />
+        <button type="submit">{tr("tools.tag")}</button>
       </form>
       <span class="spacer" />
       {conv.snoozed_until ? (
         <span class="snoozed" data-snoozed={conv.snoozed_until}>
           Snoozed until {dateTimeOf(conv.snoozed_until)}{" "}
-          <button data-action="wake" onClick={() => void snooze(null).catch(fail)}>Wake now</button>
+          <button data-action="wake" onClick={() => void snooze(null).catch(fail)}>{tr("tools.wake")}</button>
         </span>
       ) : !resolved && (
         <label class="snooze">
           Snooze{" "}
-          <select name="snooze" aria-label="Snooze until" value="" onChange={(e) => {
+          <select name="snooze" aria-label={tr("tools.snoozeUntil")} value="" onChange={(e) => {
             const preset = e.currentTarget.value;
             if (preset && preset !== "custom") void snooze(snoozeUntil(preset)).catch(fail);
             else if (preset === "custom") setCustom(new Date(Date.now() + 3600_000).toISOString().slice(0, 16));
           }}>
             <option value="">…</option>
-            <option value="1h">1 hour</option>
-            <option value="4h">4 hours</option>
-            <option value="tomorrow">Tomorrow 9:00</option>
-            <option value="week">Next week</option>
-            <option value="custom">Pick a time…</option>
+            <option value="1h">{tr("tools.1h")}</option>
+            <option value="4h">{tr("tools.4h")}</option>
+            <option value="tomorrow">{tr("tools.tomorrow")}</option>
+            <option value="week">{tr("tools.week")}</option>
+            <option value="custom">{tr("tools.custom")}</option>
           </select>
           {custom && (
             <>
-              <input type="datetime-local" value={custom} aria-label="Snooze until (time)" onInput={(e) => setCustom(e.currentTarget.value)} />
-              <button onClick={() => void snooze(new Date(custom)).then(() => setCustom(""), fail)}>Snooze</button>
+              <input type="datetime-local" value={custom} aria-label={tr("tools.snoozeTime")} onInput={(e) => setCustom(e.currentTarget.value)} />
+              <button onClick={() => void snooze(new Date(custom)).then(() => setCustom(""), fail)}>{tr("tools.snooze")}</button>
             </>
           )}
         </label>

@@ -6,18 +6,19 @@ import { dateTimeOf, timeOf } from "./text";
 import type { Conv } from "./types";
 import { visitorName } from "./types";
 import { ListMarks, marksOf } from "./Lifecycle";
+import { t, type Key } from "./i18n";
 
-const VIEWS: [string, string][] = [
-  ["mine", "Mine"],
-  ["unassigned", "Unassigned"],
-  ["all", "All open"],
-  ["snoozed", "Snoozed"],
-  ["resolved", "Resolved"],
+const VIEWS: [string, Key][] = [
+  ["mine", "view.mine"],
+  ["unassigned", "view.unassigned"],
+  ["all", "view.all"],
+  ["snoozed", "view.snoozed"],
+  ["resolved", "view.resolved"],
 ];
 
 function viewLabel(view: string): string {
   const hit = VIEWS.find(([v]) => v === view);
-  if (hit) return hit[1];
+  if (hit) return t(hit[1]);
   const [kind, value] = view.split(/:(.*)/s);
   return kind === "tag" ? `#${value}` : value === "email" ? "✉ Email" : value;
 }
@@ -50,7 +51,7 @@ function Hit({ h, store }: { h: SearchHit; store: Store }) {
     <li>
       <button class="search-hit" data-hit={h.message_id} onClick={() => void store.open(h.conversation_id)}>
         <span class="conv-top">
-          <span class="conv-name" dir="auto">{h.visitor_name || `Conversation #${h.conversation_id}`}</span>
+          <span class="conv-name" dir="auto">{h.visitor_name || t("inbox.convN", { id: h.conversation_id })}</span>
           <span class="conv-time">{dateTimeOf(h.created_at)}</span>
         </span>
         <span class="hit-snippet" dir="auto">
@@ -67,9 +68,9 @@ function Search({ store }: { store: Store }) {
   const [q, setQ] = useState(v.query);
   return (
     <form class="inbox-search" role="search" onSubmit={(e) => { e.preventDefault(); void v.search(q); }}>
-      <input type="search" name="q" value={q} maxLength={500} placeholder="Search messages"
-        aria-label="Search messages" onInput={(e) => { setQ(e.currentTarget.value); if (!e.currentTarget.value) v.clearSearch(); }} />
-      <button type="submit">Search</button>
+      <input type="search" name="q" value={q} maxLength={500} placeholder={t("inbox.search")}
+        aria-label={t("inbox.search")} onInput={(e) => { setQ(e.currentTarget.value); if (!e.currentTarget.value) v.clearSearch(); }} />
+      <button type="submit">{t("inbox.searchButton")}</button>
     </form>
   );
 }
@@ -81,13 +82,13 @@ function BulkBar({ store }: { store: Store }) {
   const run = (action: string, extra: Record<string, unknown> = {}) =>
     v.bulk(action, extra).then((t) => store.flash(t), (e) => store.flash(e.message));
   return (
-    <div class="bulk-bar" role="toolbar" aria-label={`${v.selected.size} selected`}>
+    <div class="bulk-bar" role="toolbar" aria-label={t("inbox.selected", { n: v.selected.size })}>
       <span>{v.selected.size} selected</span>
-      <button data-bulk="assign" onClick={() => void run("assign", { assignee_id: store.me.id })}>Assign to me</button>
-      <button data-bulk="resolve" onClick={() => void run("resolve")}>Resolve</button>
-      <button data-bulk="snooze" onClick={() => void run("snooze", { until: snoozeUntil("1h").toISOString() })}>Snooze 1 h</button>
-      <input value={tag} aria-label="Tag for the selection" placeholder="tag" maxLength={40} onInput={(e) => setTag(e.currentTarget.value)} />
-      <button data-bulk="tag" disabled={!tag.trim()} onClick={() => void run("tag", { tags: [tag] })}>Tag</button>
+      <button data-bulk="assign" onClick={() => void run("assign", { assignee_id: store.me.id })}>{t("inbox.assign")}</button>
+      <button data-bulk="resolve" onClick={() => void run("resolve")}>{t("inbox.resolve")}</button>
+      <button data-bulk="snooze" onClick={() => void run("snooze", { until: snoozeUntil("1h").toISOString() })}>{t("inbox.snooze1h")}</button>
+      <input value={tag} aria-label={t("inbox.tagSelection")} placeholder={t("inbox.tagPlaceholder")} maxLength={40} onInput={(e) => setTag(e.currentTarget.value)} />
+      <button data-bulk="tag" disabled={!tag.trim()} onClick={() => void run("tag", { tags: [tag] })}>{t("inbox.tag")}</button>
     </div>
   );
 }
@@ -97,7 +98,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
   const typing = store.typing.get(c.id);
   return (
     <li class="conv-row">
-      <input type="checkbox" class="conv-select" aria-label={`Select conversation #${c.id}`}
+      <input type="checkbox" class="conv-select" aria-label={t("inbox.select", { id: c.id })}
         checked={store.views.selected.has(c.id)} onChange={() => store.views.toggle(c.id)} />
       <button
         class={
@@ -120,7 +121,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
         <span class="conv-preview" dir="auto">
           {typing ? "typing…" : last ? (
             <>
-              {last.internal ? "📝 " : last.author_kind === "agent" ? "Agent: " : ""}
+              {last.internal ? "📝 " : last.author_kind === "agent" ? t("inbox.agentPrefix") : ""}
               <bdi>{last.body}</bdi>
             </>
           ) : "(no messages yet)"}
@@ -129,7 +130,7 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
           #{c.id} · {c.status}
           {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : channelLabel(c.channel)}</span>}
           {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
-          {c.offered_to === store.me.id && <strong class="offered"> · offered to you</strong>}
+          {c.offered_to === store.me.id && <strong class="offered">{t("inbox.offered")}</strong>}
           <ListMarks c={c} />
           {c.snoozed_until && <span class="conv-snoozed"> · snoozed until {dateTimeOf(c.snoozed_until)}</span>}
           {(c.tags ?? []).map((t) => <span key={t} class="tag-chip" dir="auto"> #{t}</span>)}
@@ -144,29 +145,29 @@ export function Inbox({ store }: { store: Store }) {
   const resolved = v.view === "resolved";
   const list = resolved ? v.resolved : v.filter(store.inbox());
   return (
-    <nav class="inbox" aria-label="Conversations">
+    <nav class="inbox" id="conversations" tabIndex={-1} aria-label={t("inbox.label")}>
       <Search key={v.hits === null ? "idle" : v.query} store={store} />
       {v.hits !== null ? (
-        <section class="search-results" aria-label="Search results" aria-live="polite">
+        <section class="search-results" aria-label={t("inbox.searchResults")} aria-live="polite">
           <h2>
-            Results <span class="count">{v.hits.length}</span>{" "}
-            <button class="link" onClick={() => v.clearSearch()}>Clear</button>
+            {t("inbox.results")} <span class="count">{v.hits.length}</span>{" "}
+            <button class="link" onClick={() => v.clearSearch()}>{t("inbox.clear")}</button>
           </h2>
           {v.searchError && <p class="error" role="alert">{v.searchError}</p>}
-          {!v.searchError && v.hits.length === 0 && <p class="empty">No message matches.</p>}
+          {!v.searchError && v.hits.length === 0 && <p class="empty">{t("inbox.noMatch")}</p>}
           <ul>{v.hits.map((h) => <Hit key={h.message_id} h={h} store={store} />)}</ul>
         </section>
       ) : (
         <>
           <ViewList store={store} />
           <h2>
-            {resolved ? "Resolved conversations" : viewLabel(v.view)} <span class="count">{list.length}</span>
+            {resolved ? t("inbox.resolvedTitle") : viewLabel(v.view)} <span class="count">{list.length}</span>
           </h2>
           <BulkBar store={store} />
-          {list.length === 0 && <p class="empty">No conversations here.</p>}
+          {list.length === 0 && <p class="empty">{t("inbox.none")}</p>}
           <ul>{list.map((c) => <ConvRow key={c.id} c={c} store={store} />)}</ul>
           {resolved && v.resolvedCursor && (
-            <button class="older" onClick={() => void v.loadResolved(true)}>Older</button>
+            <button class="older" onClick={() => void v.loadResolved(true)}>{t("inbox.older")}</button>
           )}
         </>
       )}

@@ -1,6 +1,7 @@
 // The conversation lifecycle in the console (docs/lifecycle.md): the silent and waiting marks,
 // the suggested gentle message, the visitor's rating, the read-only view after a transfer.
 import type { Store } from "./store";
+import { t } from "./i18n";
 import type { Agent, Conv } from "./types";
 
 export interface Marks {
@@ -39,14 +40,12 @@ export function ListMarks({ c }: { c: Conv }) {
     <>
       {m.silent !== undefined && (
         <span class="flag flag-silent" data-flag="silent">
-          {" "}
-          · ⏸ visitor silent
+          {t("life.silentMark")}
         </span>
       )}
       {m.waiting !== undefined && (
         <strong class="flag flag-waiting" data-flag="waiting">
-          {" "}
-          · ⏳ waiting for a reply
+          {t("life.waitingMark")}
         </strong>
       )}
     </>
@@ -67,22 +66,22 @@ export function LifecycleBar({ store, conv }: { store: Store; conv: Conv }) {
     <>
       {m.silent !== undefined && (
         <div class="lifecycle silent" role="status" data-lifecycle="silent">
-          <span>The visitor has not answered since {m.since ? new Date(m.since).toLocaleTimeString() : "your message"}.</span>
+          <span>{t("life.silentSince", { time: m.since ? new Date(m.since).toLocaleTimeString() : t("life.yourMessage") })}</span>
           {mine && m.text && m.nudged === undefined && (
             <button data-action="nudge" onClick={() => store.send(conv.id, m.text as string, false)}>
-              Send: “<bdi>{m.text}</bdi>”
+              {t("life.send")}“<bdi>{m.text}</bdi>”
             </button>
           )}
         </div>
       )}
       {m.waiting !== undefined && (
         <div class="lifecycle waiting" role="status" data-lifecycle="waiting">
-          The visitor is waiting for a reply.
+          {t("life.waiting")}
         </div>
       )}
       {rating && (
         <div class="lifecycle rating" data-rating={rating.score}>
-          <span aria-label={`Rated ${rating.score} of 5`}>Rating: {stars(rating)}</span>
+          <span aria-label={t("life.rated", { n: rating.score })}>{t("life.rating")}{stars(rating)}</span>
           {rating.comment && (
             <q dir="auto" class="rating-comment">
               {rating.comment}

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "./api";
 import type { Agent } from "./types";
+import { t } from "./i18n";
 
 export function Login({ onDone }: { onDone: (agent: Agent, csrf: string) => void }) {
   const [username, setUsername] = useState("");
@@ -19,17 +20,17 @@ export function Login({ onDone }: { onDone: (agent: Agent, csrf: string) => void
       });
       onDone(r.agent, r.csrf_token);
     } catch (err: any) {
-      setError(err?.message || "Login failed.");
+      setError(err?.message || t("login.failed"));
       setBusy(false);
     }
   }
 
   return (
     <main class="login">
-      <form class="login-box" onSubmit={submit} aria-label="Log in">
-        <h1>Tresen console</h1>
+      <form class="login-box" onSubmit={submit} aria-label={t("login.form")}>
+        <h1>{t("login.title")}</h1>
         <label>
-          Username
+          {t("login.username")}
           <input
             name="username"
             autocomplete="username"
@@ -40,7 +41,7 @@ export function Login({ onDone }: { onDone: (agent: Agent, csrf: string) => void
           />
         </label>
         <label>
-          Password
+          {t("login.password")}
           <input
             name="password"
             type="password"
@@ -56,7 +57,7 @@ export function Login({ onDone }: { onDone: (agent: Agent, csrf: string) => void
           </p>
         )}
         <button type="submit" disabled={busy}>
-          {busy ? "Logging in…" : "Log in"}
+          {busy ? t("login.busy") : t("login.submit")}
         </button>
       </form>
     </main>

@@ -3,6 +3,7 @@ import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
+import { t } from "./i18n";
 import type { RadarVisitor } from "./types";
 
 type SortKey = "site" | "pages" | "page";
@@ -65,17 +66,17 @@ function InviteForm({ store, v, onDone }: { store: Store; v: RadarVisitor; onDon
     e.preventDefault();
     try {
       await store.invite(v.id, text.trim());
-      store.flash(`Invitation sent to visitor #${v.id}.`);
+      store.flash(t("radar.sent", { id: v.id }));
       onDone();
     } catch (err: any) {
       setError(err.message);
     }
   }
   return (
-    <form class="invite-form" onSubmit={send} aria-label={`Invite visitor ${v.id}`}>
+    <form class="invite-form" onSubmit={send} aria-label={t("radar.inviteForm", { id: v.id })}>
       <textarea name="invite-text" rows={2} value={text} maxLength={1000} dir="auto" onInput={(e) => setText(e.currentTarget.value)} required />
-      <button type="submit" class="primary">Send invitation</button>
-      <button type="button" onClick={onDone}>Cancel</button>
+      <button type="submit" class="primary">{t("radar.send")}</button>
+      <button type="button" onClick={onDone}>{t("radar.cancel")}</button>
       {error && <span class="error" role="alert">{error}</span>}
     </form>
   );
@@ -95,50 +96,52 @@ export function Radar({ store }: { store: Store }) {
   const set = (k: keyof Filter) => (e: any) => setFilter({ ...filter, [k]: e.currentTarget.value });
 
   return (
-    <section class="admin radar" aria-label="Live visitors">
+    <section class="admin radar" aria-label={t("radar.label")}>
       <h2>
-        Visitors on the site now{" "}
+        {t("radar.title")}{" "}
         {store.radar.live && <span class="count" data-testid="radar-count">{all.length}</span>}
       </h2>
       <div class="filters">
-        <input name="radar-text" type="search" placeholder="Filter by page, title, id…" value={filter.text} onInput={set("text")} />
-        <select name="radar-device" value={filter.device} onChange={set("device")} aria-label="Device">
-          <option value="">Any device</option>
+        <input name="radar-text" type="search" placeholder={t("radar.filter")} aria-label={t("radar.filter")} value={filter.text} onInput={set("text")} />
+        <select name="radar-device" value={filter.device} onChange={set("device")} aria-label={t("radar.device")}>
+          <option value="">{t("radar.anyDevice")}</option>
           {["desktop", "mobile", "tablet", ...devices.filter((d) => !["desktop", "mobile", "tablet"].includes(d))].map((d) => (
             <option key={d} value={d}>{d}</option>
           ))}
         </select>
-        <select name="radar-returning" value={filter.returning} onChange={set("returning")} aria-label="Returning">
-          <option value="">New and returning</option>
-          <option value="true">Returning</option>
-          <option value="false">New</option>
+        <select name="radar-returning" value={filter.returning} onChange={set("returning")} aria-label={t("radar.returning")}>
+          <option value="">{t("radar.newAndReturning")}</option>
+          <option value="true">{t("radar.returning")}</option>
+          <option value="false">{t("radar.new")}</option>
         </select>
-        <select name="radar-segment" value={filter.segment} onChange={set("segment")} aria-label="Segment">
-          <option value="">Any segment</option>
-          <option value="-">No segment</option>
+        <select name="radar-segment" value={filter.segment} onChange={set("segment")} aria-label={t("radar.segment")}>
+          <option value="">{t("radar.anySegment")}</option>
+          <option value="-">{t("radar.noSegment")}</option>
           {segments.map((s) => (
             <option key={s} value={s}>{s}</option>
           ))}
         </select>
         <label>
-          Sort by{" "}
+          {t("radar.sortBy")}{" "}
           <select name="radar-sort" value={sort} onChange={(e) => setSort(e.currentTarget.value as SortKey)}>
-            <option value="site">Time on site</option>
-            <option value="pages">Pages viewed</option>
-            <option value="page">Time on page</option>
+            <option value="site">{t("radar.timeOnSite")}</option>
+            <option value="pages">{t("radar.pagesViewed")}</option>
+            <option value="page">{t("radar.timeOnPage")}</option>
           </select>
         </label>
       </div>
       {list.length === 0 ? (
         <p class="empty">
-          {!store.radar.live ? "Loading live visitors…" : all.length ? "No visitor matches the filter." : "Nobody is on the site right now."}
+          {!store.radar.live ? t("radar.loading") : all.length ? t("radar.noMatch") : t("radar.nobody")}
         </p>
       ) : (
         <table class="radar-list">
           <thead>
             <tr>
-              <th>Visitor</th><th>Current page</th><th>On page</th><th>On site</th><th>Time spent</th><th>Pages</th><th>Tabs</th>
-              <th>Device</th><th>Lang</th><th>Segment</th><th>State</th><th />
+              <th>{t("radar.thVisitor")}</th><th>{t("radar.thPage")}</th><th>{t("radar.thOnPage")}</th>
+              <th>{t("radar.thOnSite")}</th><th>{t("radar.thSpent")}</th><th>{t("radar.thPages")}</th>
+              <th>{t("radar.thTabs")}</th><th>{t("radar.device")}</th><th>{t("radar.thLang")}</th>
+              <th>{t("radar.segment")}</th><th>{t("radar.thState")}</th><th />
             </tr>
           </thead>
           <tbody>
@@ -155,7 +158,7 @@ export function Radar({ store }: { store: Store }) {
                   </td>
                   <td data-field="time-on-page">{clock(now - v.page_started_at)}</td>
                   <td data-field="time-on-site">{clock(now - v.site_started_at)}</td>
-                  <td data-field="time-spent" title="Focused time over all pages of the visit">{clock(timeSpent(v, now))}</td>
+                  <td data-field="time-spent" title={t("radar.spentTitle")}>{clock(timeSpent(v, now))}</td>
                   <td>
                     <details class="journey">
                       <summary data-field="pages">{v.pages_viewed}</summary>
@@ -178,7 +181,7 @@ export function Radar({ store }: { store: Store }) {
                   </td>
                   <td>
                     <button disabled={v.chatting || v.invited} onClick={() => setInviting(inviting === v.id ? null : v.id)}>
-                      Invite
+                      {t("radar.invite")}
                     </button>
                   </td>
                 </tr>

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
+import { t } from "./i18n";
 import type { Agent, Conv } from "./types";
 
 export function OfferBanner({ store, conv }: { store: Store; conv: Conv }) {
@@ -15,10 +16,10 @@ export function OfferBanner({ store, conv }: { store: Store; conv: Conv }) {
   };
   return (
     <div class="offer-banner" role="alert" data-testid="offer-banner">
-      <strong>This chat is offered to you.</strong>
+      <strong>{t("route.offered")}</strong>
       <span class="spacer" />
-      <button class="primary" disabled={busy} onClick={() => act(() => store.accept(conv.id))}>Accept</button>
-      <button disabled={busy} onClick={() => act(() => store.decline(conv.id))}>Decline</button>
+      <button class="primary" disabled={busy} onClick={() => act(() => store.accept(conv.id))}>{t("route.accept")}</button>
+      <button disabled={busy} onClick={() => act(() => store.decline(conv.id))}>{t("route.decline")}</button>
     </div>
   );
 }
@@ -74,7 +75,7 @@ export function TransferDialog({ store, conv, onClose }: { store: Store; conv: C
     try {
       const target = mode === "agent" ? { agent_id: Number(agentId) } : { skill: skill.trim() };
       await store.transfer(conv.id, target, note.trim());
-      store.flash(`Conversation #${conv.id} transferred.`);
+      store.flash(t("route.transferred", { id: conv.id }));
       onClose();
     } catch (err: any) {
       setError(err.message);
@@ -82,14 +83,14 @@ export function TransferDialog({ store, conv, onClose }: { store: Store; conv: C
   }
 
   return (
-    <form class="transfer card" onSubmit={submit} aria-label="Transfer conversation">
+    <form class="transfer card" onSubmit={submit} aria-label={t("route.form")}>
       <div class="row">
-        <label class="check"><input type="radio" name="transfer-mode" checked={mode === "agent"} onChange={() => setMode("agent")} /> To an agent</label>
-        <label class="check"><input type="radio" name="transfer-mode" checked={mode === "skill"} onChange={() => setMode("skill")} /> To a skill queue</label>
+        <label class="check"><input type="radio" name="transfer-mode" checked={mode === "agent"} onChange={() => setMode("agent")} />{t("route.toAgent")}</label>
+        <label class="check"><input type="radio" name="transfer-mode" checked={mode === "skill"} onChange={() => setMode("skill")} />{t("route.toSkill")}</label>
       </div>
       {mode === "agent" ? (
         <select name="transfer-agent" value={agentId} onChange={(e) => setAgentId(e.currentTarget.value)} required>
-          <option value="">Choose an agent…</option>
+          <option value="">{t("route.chooseAgent")}</option>
           {others.map((a) => (
             <option key={a.id} value={String(a.id)}>
               {isolate(a.display_name)} · {a.status}{a.skills.length ? ` · ${a.skills.join(", ")}` : ""}
@@ -98,17 +99,17 @@ export function TransferDialog({ store, conv, onClose }: { store: Store; conv: C
         </select>
       ) : (
         <>
-          <input name="transfer-skill" list="transfer-skills" value={skill} onInput={(e) => setSkill(e.currentTarget.value)} placeholder="Skill, e.g. Support" required />
+          <input name="transfer-skill" list="transfer-skills" value={skill} onInput={(e) => setSkill(e.currentTarget.value)} placeholder={t("route.skillPlaceholder")} aria-label={t("route.skillPlaceholder")} required />
           <datalist id="transfer-skills">
             {skills.map((s) => <option key={s} value={s} />)}
           </datalist>
         </>
       )}
-      <textarea name="transfer-note" rows={2} maxLength={2000} placeholder="Note for the next agent (internal)" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+      <textarea name="transfer-note" rows={2} maxLength={2000} placeholder={t("route.note")} aria-label={t("route.note")} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       {error && <p class="error" role="alert">{error}</p>}
       <div class="row">
-        <button type="submit" class="primary">Transfer</button>
-        <button type="button" onClick={onClose}>Cancel</button>
+        <button type="submit" class="primary">{t("pane.transfer")}</button>
+        <button type="button" onClick={onClose}>{t("radar.cancel")}</button>
       </div>
     </form>
   );

@@ -3,6 +3,7 @@
 // Alt+Shift+1…3 inserts one into the reply box; each is also a button (Tab, then Enter).
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
+import { t } from "./i18n";
 import type { Store } from "./store";
 
 export interface Suggestion {
@@ -13,11 +14,11 @@ export interface Suggestion {
   score: number;
 }
 
-export const SOURCE_LABEL: Record<Suggestion["source"], string> = {
-  kb: "Knowledge base",
-  canned: "Canned response",
-  answer: "Past answer",
-};
+const SOURCE_KEY = { kb: "sugg.kb", canned: "sugg.canned", answer: "sugg.answer" } as const;
+
+export function sourceLabel(source: Suggestion["source"]): string {
+  return t(SOURCE_KEY[source]);
+}
 
 function lastVisitorSeq(store: Store, convId: number): number {
   let last = 0;
@@ -69,8 +70,8 @@ export function SuggestionList({
 }) {
   if (!items.length) return null;
   return (
-    <section class="suggestions" aria-label="Suggested answers">
-      <h3 class="suggestions-title">Suggested answers (Alt+Shift+1…{items.length} inserts)</h3>
+    <section class="suggestions" aria-label={t("sugg.label")}>
+      <h3 class="suggestions-title">{t("sugg.title", { n: items.length })}</h3>
       <ol>
         {items.map((s, i) => (
           <li key={`${s.source}-${s.id}`} data-source={s.source}>
@@ -81,7 +82,7 @@ export function SuggestionList({
               onClick={() => onPick(s)}
             >
               <kbd>{i + 1}</kbd>
-              <span class="suggestion-source">{SOURCE_LABEL[s.source]}</span>
+              <span class="suggestion-source">{sourceLabel(s.source)}</span>
               <span class="suggestion-title" dir="auto">
                 {s.title}
               </span>

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api";
 import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
+import { t } from "./i18n";
 import type { Overview } from "./types";
 
 const REFRESH_MS = 3000;
@@ -13,8 +14,8 @@ function Reassign({ store, convId, agents }: { store: Store; convId: number; age
   const [to, setTo] = useState("");
   return (
     <span class="reassign">
-      <select name="reassign-to" value={to} onChange={(e) => setTo(e.currentTarget.value)} aria-label="Reassign to">
-        <option value="">Agent…</option>
+      <select name="reassign-to" value={to} onChange={(e) => setTo(e.currentTarget.value)} aria-label={t("sup.reassignTo")}>
+        <option value="">{t("sup.agentPick")}</option>
         {agents.map((a) => (
           <option key={a.id} value={String(a.id)}>
             {isolate(a.name)} ({a.status}, {a.load}/{a.max_chats})
@@ -25,12 +26,12 @@ function Reassign({ store, convId, agents }: { store: Store; convId: number; age
         disabled={!to}
         onClick={() =>
           store.reassign(convId, Number(to)).then(
-            () => store.flash(`Conversation #${convId} reassigned.`),
+            () => store.flash(t("sup.reassigned", { id: convId })),
             (e) => store.flash(e.message),
           )
         }
       >
-        Reassign
+        {t("sup.reassign")}
       </button>
     </span>
   );
@@ -107,20 +108,20 @@ export function Supervisor({ store }: { store: Store }) {
     }
   }
 
-  if (!data) return <section class="admin">{error ? <p class="error">{error}</p> : "Loading…"}</section>;
+  if (!data) return <section class="admin">{error ? <p class="error">{error}</p> : t("loading")}</section>;
   const since = now - fetchedAt; // waits tick between refreshes
   return (
-    <section class="admin supervisor" aria-label="Supervisor">
-      <h2>Supervisor</h2>
+    <section class="admin supervisor" aria-label={t("sup.label")}>
+      <h2>{t("sup.label")}</h2>
       {error && <p class="error" role="alert">{error}</p>}
       <div class="cards">
         <div class="card">
-          <h3>Queues</h3>
+          <h3>{t("sup.queues")}</h3>
           {data.queues.length === 0 ? (
-            <p class="empty">Nobody is waiting.</p>
+            <p class="empty">{t("sup.nobodyWaiting")}</p>
           ) : (
             <table class="queues">
-              <thead><tr><th>Skill</th><th>Waiting</th><th>Longest wait</th></tr></thead>
+              <thead><tr><th>{t("sup.skill")}</th><th>{t("sup.waiting")}</th><th>{t("sup.longest")}</th></tr></thead>
               <tbody>
                 {data.queues.map((q) => (
                   <tr key={q.skill ?? ""} data-queue={q.skill ?? ""}>
@@ -134,9 +135,9 @@ export function Supervisor({ store }: { store: Store }) {
           )}
         </div>
         <div class="card">
-          <h3>Agents</h3>
+          <h3>{t("sup.agents")}</h3>
           <table class="agent-load">
-            <thead><tr><th>Agent</th><th>Status</th><th>Load</th><th>Email</th><th>Works</th><th>Skills</th></tr></thead>
+            <thead><tr><th>{t("sup.agent")}</th><th>{t("sup.status")}</th><th>{t("sup.load")}</th><th>{t("sup.email")}</th><th>{t("sup.works")}</th><th>{t("sup.skills")}</th></tr></thead>
             <tbody>
               {data.agents.map((a) => (
                 <tr key={a.id} data-agent-id={a.id}>
@@ -157,12 +158,12 @@ export function Supervisor({ store }: { store: Store }) {
           </table>
         </div>
         <div class="card">
-          <h3>Email backlog</h3>
+          <h3>{t("sup.emailBacklog")}</h3>
           {data.email_backlog.length === 0 ? (
-            <p class="empty">No email is waiting.</p>
+            <p class="empty">{t("sup.noEmail")}</p>
           ) : (
             <table class="email-backlog">
-              <thead><tr><th>Skill</th><th>Backlog</th><th>Oldest</th><th>Being answered</th></tr></thead>
+              <thead><tr><th>{t("sup.skill")}</th><th>{t("sup.backlog")}</th><th>{t("sup.oldest")}</th><th>{t("sup.beingAnswered")}</th></tr></thead>
               <tbody>
                 {data.email_backlog.map((b) => (
                   <tr key={b.skill ?? ""} data-email-skill={b.skill ?? ""}>
@@ -194,12 +195,12 @@ export function Supervisor({ store }: { store: Store }) {
         )}
       </div>
       <div class="card">
-        <h3>Waiting chats</h3>
+        <h3>{t("sup.waitingChats")}</h3>
         {data.waiting.length === 0 ? (
-          <p class="empty">No chat is waiting.</p>
+          <p class="empty">{t("sup.noChat")}</p>
         ) : (
           <table class="waiting">
-            <thead><tr><th>Chat</th><th>Skill</th><th>Priority</th><th>Position</th><th>Waiting</th><th /></tr></thead>
+            <thead><tr><th>{t("sup.chat")}</th><th>{t("sup.skill")}</th><th>{t("sup.priority")}</th><th>{t("sup.position")}</th><th>{t("sup.waiting")}</th><th /></tr></thead>
             <tbody>
               {data.waiting.map((w) => (
                 <tr key={w.conversation_id} data-waiting={w.conversation_id}>
@@ -209,7 +210,7 @@ export function Supervisor({ store }: { store: Store }) {
                   <td data-field="position">{w.position}</td>
                   <td data-field="waiting-time">{clock(w.waiting_seconds + since)}</td>
                   <td>
-                    <button onClick={() => void take(w.conversation_id)}>Take</button>{" "}
+                    <button onClick={() => void take(w.conversation_id)}>{t("sup.take")}</button>{" "}
                     <Reassign store={store} convId={w.conversation_id} agents={data.agents} />
                   </td>
                 </tr>

@@ -97,7 +97,7 @@ export function App({
         {open ? "" : announce}
       </div>
       {open ? (
-        <Panel chat={chat} t={t} maxChars={maxChars} inputRef={inputRef} onClose={() => change(false, true)} onAccept={accept} topics={topics} />
+        <Panel chat={chat} t={t} maxChars={maxChars} inputRef={inputRef} onClose={() => change(false, true)} onAccept={accept} topics={topics} trap={narrow()} />
       ) : (
         <>
         {s.invite && inviteSize === "bubble" && <InviteBubble inv={s.invite} t={t} onAccept={accept} onDismiss={dismiss} />}
@@ -186,9 +186,29 @@ interface PanelProps {
   onClose: () => void;
   onAccept: () => void;
   topics: string[];
+  /** Full screen (a phone): keep keyboard focus inside the panel. */
+  trap?: boolean;
 }
 
-function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: PanelProps) {
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Wrap Tab / Shift+Tab at the ends of `root` so focus cannot leave it. */
+function trapTab(root: HTMLElement, ev: KeyboardEvent): void {
+  const items = Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => el.offsetParent !== null || el === document.activeElement);
+  if (!items.length) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  const at = document.activeElement;
+  if (ev.shiftKey && (at === first || !root.contains(at))) {
+    ev.preventDefault();
+    last.focus();
+  } else if (!ev.shiftKey && (at === last || !root.contains(at))) {
+    ev.preventDefault();
+    first.focus();
+  }
+}
+
+function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, trap = false }: PanelProps) {
   const s = chat.state;
   const [topic, setTopic] = useState(chat.topic || "");
   const [text, setText] = useState("");
@@ -228,12 +248,15 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics }: Panel
     <section
       class="panel"
       role="dialog"
-      aria-modal="false"
+      aria-modal={trap ? "true" : "false"}
       aria-labelledby="tw-title"
       onKeyDown={(ev) => {
         if (ev.key === "Escape") {
           ev.preventDefault();
           onClose();
+        } else if (ev.key === "Tab" && trap) {
+          // Full screen on a phone the page behind is hidden: Tab wraps inside the panel.
+          trapTab(ev.currentTarget as HTMLElement, ev);
         }
       }}
     >

@@ -98,6 +98,20 @@ def wants_person(body: str) -> bool:
     )
 
 
+BOT_LANGS = ("en", "de", "da")
+
+
+def current_language(rt: Runtime, conv: Conversation) -> str | None:
+    """The language of the page (and so of the widget) the visitor has open now, if the bot
+    speaks it: a visitor who switches the shop to another language mid-chat gets the bot's next
+    replies in it unless their words say otherwise. None when unknown (no page view here)."""
+    radar = getattr(rt, "radar", None)
+    if radar is None or conv.visitor_id is None:
+        return None
+    base = radar.page_language(conv.visitor_id).lower().split("-")[0].split("_")[0]
+    return base if base in BOT_LANGS else None
+
+
 def for_the_bot(event: MessageCreated) -> bool:
     """A visitor's message in a conversation the bot has (checked again under lock)."""
     return event.author_kind == "visitor" and event.conversation.in_bot_mode
@@ -121,7 +135,10 @@ async def do_bot_turn(rt: Runtime, conv_id: int, body: str) -> None:
     async with rt.db.write() as s:
         conv = await _lock_bot_conversation(s, conv_id)
         if conv is not None and not handover:
-            lang = guess_language(body, conv.meta.get("bot_lang") or "en")
+            # The visitor's words decide when they are clear; else the page they have open now
+            # (they may have switched the shop's language), else the chat's language so far.
+            fallback = current_language(rt, conv) or conv.meta.get("bot_lang") or "en"
+            lang = guess_language(body, fallback)
             match = await bot_match(s, conv.site_id, body, lang)
             misses = int(conv.meta.get("bot_misses", 0)) + (match is None)
             conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": misses}
@@ -143,7 +160,7 @@ async def do_bot_start(rt: Runtime, conv_id: int) -> None:
         if conv is None:
             return
         asked = " ".join(m.body for m in await _history(s, conv_id) if m.author_kind == "visitor")
-        lang = guess_language(asked)
+        lang = guess_language(asked, current_language(rt, conv) or "en")
         match = await bot_match(s, conv.site_id, asked, lang) if asked else None
         conv.meta = {**conv.meta, "bot_lang": lang, "bot_misses": 0}
         reply = match.entry.answer if match else TEXTS["greeting"][lang]

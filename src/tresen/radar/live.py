@@ -271,6 +271,12 @@ class RadarService(OfferDesk, FeedDesk):
         st = self.engine.visitors.get(visitor_id)
         return st is None or st.away
 
+    def page_language(self, visitor_id: int) -> str:
+        """The language of the page the visitor has open here (its ``<html lang>``), as sent
+        with the last page view; "" when unknown (not on this node, or no page view yet)."""
+        st = self.engine.visitors.get(visitor_id)
+        return st.facts.language if st is not None else ""
+
     def _page(self, facts: VisitorFacts, frame: TrackIn) -> None:
         parts = urlsplit(frame.url)
         facts.device = frame.device or facts.device

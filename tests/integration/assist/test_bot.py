@@ -147,6 +147,27 @@ async def test_talk_to_a_person_frame_hands_over_once(scenario: Scenario) -> Non
     await ws.close()
 
 
+async def test_bot_follows_the_visitor_switching_the_page_language(scenario: Scenario) -> None:
+    """German so far; the visitor switches the shop to English and writes something whose
+    words name no language: the bot answers in English (the page's), not in the chat's German."""
+    await seed_faq(scenario)
+    v = await scenario.visitor()
+    ws = await raw_socket(v.ws_url())
+    await next_frame(ws, "welcome")
+    page = {"type": "track", "kind": "page", "url": "https://shop.example/de/"}
+    await ws.send(json.dumps({**page, "language": "de-DE"}))
+    conv_id = await send(ws, "Wie lange dauert der Versand?", None, "m0")
+    await next_frame(ws, "overflow")
+    await ws.send(json.dumps({"type": "queue_choice", "conversation_id": conv_id, "choice": "bot"}))
+    assert await bot_says(ws) == "Der Versand dauert 2 bis 3 Werktage."
+    await ws.send(json.dumps({**page, "url": "https://shop.example/en/", "language": "en"}))
+    await send(ws, "Pizza?", conv_id, "m1")
+    assert (await bot_says(ws)).startswith("Sorry, I do not know that one.")
+    conv = await conversation(scenario, conv_id)
+    assert conv["meta"]["bot_lang"] == "en"
+    await ws.close()
+
+
 async def test_radar_bot_offer_opens_a_bot_conversation(scenario: Scenario) -> None:
     await seed_faq(scenario)
     rule = {

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Canned } from "../canned";
+import { t } from "../i18n";
 import type { Store } from "../store";
 
 const EMPTY = { shortcut: "", title: "", body: "", language: "en", shared: false };
@@ -21,11 +22,11 @@ export function CannedEditor({ store }: { store: Store }) {
     try {
       if (editing === null) {
         await api("POST", "/api/canned", form);
-        setMsg(`Saved /${form.shortcut}.`);
+        setMsg(t("canned.saved", { s: form.shortcut }));
       } else {
         const { shared: _shared, ...patch } = form;
         await api("PATCH", `/api/canned/${editing}`, patch);
-        setMsg(`Updated /${form.shortcut}.`);
+        setMsg(t("canned.updated", { s: form.shortcut }));
       }
       setForm({ ...EMPTY });
       setEditing(null);
@@ -36,7 +37,7 @@ export function CannedEditor({ store }: { store: Store }) {
   }
 
   async function remove(c: Canned) {
-    if (!confirm(`Delete /${c.shortcut}?`)) return;
+    if (!confirm(t("canned.confirmDelete", { s: c.shortcut }))) return;
     try {
       await api("DELETE", `/api/canned/${c.id}`);
       await load();
@@ -48,14 +49,14 @@ export function CannedEditor({ store }: { store: Store }) {
   const mayEdit = (c: Canned) => (c.shared ? canShare : c.owner_id === store.me.id);
   return (
     <section class="admin canned-editor">
-      <h2>Canned responses</h2>
+      <h2>{t("canned.title")}</h2>
       <p class="hint">
-        Type <code>/shortcut</code> in the reply box. Variables: <code>{"{{visitor.name}}"}</code>,{" "}
+        {t("canned.hintType")}<code>/shortcut</code>{t("canned.hintIn")}<code>{"{{visitor.name}}"}</code>,{" "}
         <code>{"{{visitor.email}}"}</code>, <code>{"{{agent.name}}"}</code>, <code>{"{{site.name}}"}</code>.
       </p>
-      <form class="card" onSubmit={save} aria-label="Canned response">
+      <form class="card" onSubmit={save} aria-label={t("canned.form")}>
         <label>
-          Shortcut
+          {t("canned.shortcut")}
           <input
             name="canned-shortcut"
             required
@@ -66,7 +67,7 @@ export function CannedEditor({ store }: { store: Store }) {
           />
         </label>
         <label>
-          Title
+          {t("canned.itemTitle")}
           <input
             name="canned-title"
             required
@@ -76,7 +77,7 @@ export function CannedEditor({ store }: { store: Store }) {
           />
         </label>
         <label>
-          Text
+          {t("canned.text")}
           <textarea
             name="canned-body"
             required
@@ -87,7 +88,7 @@ export function CannedEditor({ store }: { store: Store }) {
           />
         </label>
         <label>
-          Language
+          {t("canned.language")}
           <select
             name="canned-language"
             value={form.language}
@@ -106,10 +107,10 @@ export function CannedEditor({ store }: { store: Store }) {
               checked={form.shared}
               onChange={(e) => setForm({ ...form, shared: e.currentTarget.checked })}
             />{" "}
-            Shared with every agent
+            {t("canned.shared")}
           </label>
         )}
-        <button type="submit">{editing === null ? "Add" : "Save"}</button>
+        <button type="submit">{editing === null ? t("canned.add") : t("canned.save")}</button>
         {editing !== null && (
           <button
             type="button"
@@ -118,7 +119,7 @@ export function CannedEditor({ store }: { store: Store }) {
               setForm({ ...EMPTY });
             }}
           >
-            Cancel
+            {t("radar.cancel")}
           </button>
         )}
         <p role="status">{msg}</p>
@@ -126,7 +127,7 @@ export function CannedEditor({ store }: { store: Store }) {
       <ul class="canned-list">
         {list.map((c) => (
           <li key={c.id} data-shortcut={c.shortcut}>
-            <strong>/{c.shortcut}</strong> {c.title} <small>({c.shared ? "shared" : "mine"}, {c.language})</small>
+            <strong>/{c.shortcut}</strong> {c.title} <small>({c.shared ? t("canned.sharedTag") : t("canned.mineTag")}, {c.language})</small>
             <div class="canned-body" dir="auto">
               {c.body}
             </div>
@@ -139,10 +140,10 @@ export function CannedEditor({ store }: { store: Store }) {
                     setForm({ shortcut: c.shortcut, title: c.title, body: c.body, language: c.language, shared: c.shared });
                   }}
                 >
-                  Edit
+                  {t("canned.edit")}
                 </button>
                 <button type="button" onClick={() => void remove(c)}>
-                  Delete
+                  {t("canned.delete")}
                 </button>
               </>
             )}
