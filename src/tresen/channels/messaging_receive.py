@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.channels.handoff import find_ref
 from tresen.channels.messaging_in import Inbound
+from tresen.channels.outbox import record_delivery
 from tresen.conversations.inbound import do_receive_message
 from tresen.conversations.window import KEY as WINDOW_KEY
-from tresen.events import ConversationState, MessageDeliveryChanged, record
 from tresen.runtime import Runtime
 from tresen.storage.models import (
     ChannelAccount,
@@ -299,20 +299,4 @@ async def _apply_status(s: AsyncSession, row: Outbox, item: Inbound) -> None:
         if RANK.get(status, -1) <= RANK.get(row.receipt or "sent", 0):
             return  # older news than what we know (out of order): the receipt stays
         row.receipt, row.receipt_at, state = status, item.at, status
-    conv = await s.get(Conversation, row.conversation_id)
-    seq = (await s.execute(select(Message.seq).where(Message.id == row.message_id))).scalar()
-    if conv is None or seq is None:
-        return
-    record(
-        s,
-        MessageDeliveryChanged(
-            ConversationState.of(conv),
-            message_id=row.message_id,
-            seq=seq,
-            channel=row.channel,
-            state=state,
-            attempts=row.attempts,
-            error=row.last_error,
-            external_id=row.external_id,
-        ),
-    )
+    await record_delivery(s, row, state)

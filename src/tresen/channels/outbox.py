@@ -176,24 +176,30 @@ class OutboxWorker:
             await self._record(s, row, "failed" if give_up else "retry")
 
     async def _record(self, s: AsyncSession, row: Outbox, state: str) -> None:
-        conv = await s.get(Conversation, row.conversation_id)
-        seq = (await s.execute(select(Message.seq).where(Message.id == row.message_id))).scalar()
-        if conv is None or seq is None:
-            return
-        record(
-            s,
-            MessageDeliveryChanged(
-                ConversationState.of(conv),
-                message_id=row.message_id,
-                seq=seq,
-                channel=row.channel,
-                state=state,
-                attempts=row.attempts,
-                error=row.last_error,
-                external_id=row.external_id,
-            ),
-        )
+        await record_delivery(s, row, state)
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return claimable(Outbox, now)
+
+
+async def record_delivery(s: AsyncSession, row: Outbox, state: str) -> None:
+    """``MessageDeliveryChanged`` for an outbox row's message, in ``s``'s transaction (the
+    outbox's outcomes here; the platforms' receipts in ``messaging_receive``)."""
+    conv = await s.get(Conversation, row.conversation_id)
+    seq = (await s.execute(select(Message.seq).where(Message.id == row.message_id))).scalar()
+    if conv is None or seq is None:
+        return
+    record(
+        s,
+        MessageDeliveryChanged(
+            ConversationState.of(conv),
+            message_id=row.message_id,
+            seq=seq,
+            channel=row.channel,
+            state=state,
+            attempts=row.attempts,
+            error=row.last_error,
+            external_id=row.external_id,
+        ),
+    )
