@@ -30,5 +30,7 @@ def normalise(kind: str, value: str) -> str:
         body = digits[1:] if digits.startswith("+") else digits
         if not body.isdigit() or not 5 <= len(body) <= 17:
             raise Invalid(f"not a phone number: {value[:80]!r}", code="bad_phone")
+        if kind == "whatsapp":  # WhatsApp ids are international numbers without the "+"
+            return "+" + body
         return digits
     return value

@@ -180,6 +180,48 @@ async def do_detach_visitor(s: AsyncSession, visitor: Visitor, now: datetime) ->
     return contact
 
 
+async def do_link_platform(
+    s: AsyncSession, visitor: Visitor, kind: str, platform_id: str, now: datetime
+) -> Contact:
+    """A customer wrote on a messaging platform (``kind`` whatsapp, messenger, telegram): their
+    visitor joins the contact that has that identity (an agent added the WhatsApp number to the
+    web contact, say), or gets a contact of its own holding it, verified (the platform vouches
+    for its sender)."""
+    try:
+        value = normalise(kind, platform_id)
+    except Invalid:
+        return await do_ensure_contact(s, visitor, now, kind)
+    found = await identity(s, visitor.site_id, kind, value)
+    if found is not None and await contact_id_of_visitor(s, visitor.id) is None:
+        s.add(
+            ContactIdentity(
+                contact_id=found.contact_id,
+                site_id=visitor.site_id,
+                kind="visitor",
+                value=str(visitor.id),
+                verified=True,
+                visitor_id=visitor.id,
+                created_at=now,
+            )
+        )
+        joined = await s.get(Contact, found.contact_id)
+        assert joined is not None
+        return joined
+    contact = await do_ensure_contact(s, visitor, now, kind)
+    if found is None:
+        s.add(
+            ContactIdentity(
+                contact_id=contact.id,
+                site_id=visitor.site_id,
+                kind=kind,
+                value=value,
+                verified=True,
+                created_at=now,
+            )
+        )
+    return contact
+
+
 async def do_link_address(
     s: AsyncSession, visitor: Visitor, address: str, now: datetime
 ) -> Contact:

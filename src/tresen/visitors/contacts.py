@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.contacts.linking import do_link_address
+from tresen.contacts.linking import do_link_address, do_link_platform
 from tresen.storage.models import Visitor
 
 
@@ -66,8 +66,8 @@ async def do_find_or_create_messaging_contact(
     s: AsyncSession, site_id: int, kind: str, platform_id: str, name: str | None, now: datetime
 ) -> Visitor:
     """The visitor of a WhatsApp number, Messenger PSID or Telegram chat on the site (one per
-    identity, in the caller's transaction). The one place that maps a messaging identity to a
-    visitor: when contacts with identities arrive, this is what becomes their lookup."""
+    identity, in the caller's transaction), linked to the contact that holds the identity (or a
+    new contact holding it, verified)."""
     anon = messaging_anon_id(kind, platform_id)
     found = (
         await s.execute(select(Visitor).where(Visitor.site_id == site_id, Visitor.anon_id == anon))
@@ -83,6 +83,7 @@ async def do_find_or_create_messaging_contact(
         )
         s.add(found)
         await s.flush()
+        await do_link_platform(s, found, kind, platform_id, now)
     elif name and not found.name:
         found.name = name[:200]
     return found

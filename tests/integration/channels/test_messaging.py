@@ -413,3 +413,53 @@ async def test_a_whatsapp_conversation_is_routed_as_asynchronous_work(
     await srv.rt.routing.run_once()
     routed = (await sc.anna.http.get(f"/api/conversations/{conv.id}")).json()
     assert (routed["assignee_id"], routed["status"]) == (sc.anna.id, "pending")
+
+
+async def test_a_whatsapp_number_on_a_contact_joins_its_chats_to_that_contact(
+    shop: tuple[InProcessServer, Scenario], timers: ManualScheduler
+) -> None:
+    """One customer, many channels: the agent puts the customer's WhatsApp number on their web
+    contact; the customer's WhatsApp message lands on that contact, whose page lists the web
+    chat and the WhatsApp conversation. An unknown number gets a contact of its own."""
+    srv, sc = shop
+    account = await connect_whatsapp(sc)
+    v = await sc.visitor()
+    ws = await raw_socket(v.ws_url())
+    await next_frame(ws, "welcome")
+    await ws.send(json.dumps({"type": "send", "client_msg_id": "w1", "body": "Hi from the web"}))
+    web_conv = int((await next_frame(ws, "ack"))["conversation_id"])
+    await ws.close()
+    cid = int((await sc.anna.http.get(f"/api/contacts/by-visitor/{v.id}")).json()["contact_id"])
+    r = await sc.anna.patch(
+        f"/api/contacts/{cid}",
+        json={"add_identities": [{"kind": "whatsapp", "value": "+1 650 555 1234"}]},
+    )
+    assert r.status_code == 200, r.text
+
+    payload = wa_text(PHONE_ID, WA_ID, "wamid.join1", now_ts(timers), "Hi from WhatsApp")
+    assert (await post_hook(sc, account, payload)).status_code == 200
+    wa_conv = (await wa_conversation(srv)).id
+    contact = (await sc.anna.http.get(f"/api/contacts/{cid}")).json()
+    shown = {c["id"] for c in contact["conversations"]}
+    assert {web_conv, wa_conv} <= shown
+    assert any(
+        i["kind"] == "whatsapp" and i["value"] == "+16505551234" for i in contact["identities"]
+    )
+
+    other = wa_text(PHONE_ID, "4915112345678", "wamid.other", now_ts(timers), "Hallo")
+    assert (await post_hook(sc, account, other)).status_code == 200
+    async with srv.rt.db.read() as s:
+        stranger = (
+            await s.execute(
+                select(Conversation).where(
+                    Conversation.channel == "whatsapp", Conversation.id != wa_conv
+                )
+            )
+        ).scalar_one()
+    own = (await sc.anna.http.get(f"/api/contacts/by-visitor/{stranger.visitor_id}")).json()
+    assert own["contact_id"] != cid
+    theirs = (await sc.anna.http.get(f"/api/contacts/{own['contact_id']}")).json()
+    assert any(
+        i["kind"] == "whatsapp" and i["value"] == "+4915112345678" and i["verified"]
+        for i in theirs["identities"]
+    )
