@@ -187,9 +187,23 @@ async def do_link_platform(
     visitor joins the contact that has that identity (an agent added the WhatsApp number to the
     web contact, say), or gets a contact of its own holding it, verified (the platform vouches
     for its sender)."""
+    return await _link_identity(s, visitor, kind, platform_id, now, verified=True)
+
+
+async def do_link_address(
+    s: AsyncSession, visitor: Visitor, address: str, now: datetime
+) -> Contact:
+    """Someone wrote from ``address``: the visitor joins the contact that has the address, or
+    its own contact gains it (unverified: anyone can put an address in From)."""
+    return await _link_identity(s, visitor, "email", address, now, verified=False)
+
+
+async def _link_identity(
+    s: AsyncSession, visitor: Visitor, kind: str, raw: str, now: datetime, *, verified: bool
+) -> Contact:
     try:
-        value = normalise(kind, platform_id)
-    except Invalid:
+        value = normalise(kind, raw)
+    except Invalid:  # an odd sender still gets a contact
         return await do_ensure_contact(s, visitor, now, kind)
     found = await identity(s, visitor.site_id, kind, value)
     if found is not None and await contact_id_of_visitor(s, visitor.id) is None:
@@ -199,7 +213,7 @@ async def do_link_platform(
                 site_id=visitor.site_id,
                 kind="visitor",
                 value=str(visitor.id),
-                verified=True,
+                verified=verified,
                 visitor_id=visitor.id,
                 created_at=now,
             )
@@ -215,48 +229,7 @@ async def do_link_platform(
                 site_id=visitor.site_id,
                 kind=kind,
                 value=value,
-                verified=True,
-                created_at=now,
-            )
-        )
-    return contact
-
-
-async def do_link_address(
-    s: AsyncSession, visitor: Visitor, address: str, now: datetime
-) -> Contact:
-    """Someone wrote from ``address``: the visitor joins the contact that has the address, or
-    its own contact gains it (unverified: anyone can put an address in From)."""
-    try:
-        value = normalise("email", address)
-    except Invalid:  # an odd sender still gets a contact
-        return await do_ensure_contact(s, visitor, now, "email")
-    found = await identity(s, visitor.site_id, "email", value)
-    cid = await contact_id_of_visitor(s, visitor.id)
-    if found is not None and cid is None:
-        s.add(
-            ContactIdentity(
-                contact_id=found.contact_id,
-                site_id=visitor.site_id,
-                kind="visitor",
-                value=str(visitor.id),
-                verified=False,
-                visitor_id=visitor.id,
-                created_at=now,
-            )
-        )
-        contact = await s.get(Contact, found.contact_id)
-        assert contact is not None
-        return contact
-    contact = await do_ensure_contact(s, visitor, now, "email")
-    if found is None:
-        s.add(
-            ContactIdentity(
-                contact_id=contact.id,
-                site_id=visitor.site_id,
-                kind="email",
-                value=value,
-                verified=False,
+                verified=verified,
                 created_at=now,
             )
         )
