@@ -44,6 +44,8 @@ async function hashed(entry, name) {
 
 // Loaded into the host page by the loader only after the visitor agreed to co-browse.
 await hashed("src/cobrowse/recorder.ts", "cobrowse-recorder");
+// The frame's core (session, socket, launcher) and the chat UI it loads on demand.
+await hashed("src/widget/core.ts", "widget-core");
 await hashed("src/widget/index.tsx", "widget-frame");
 await hashed("src/console/index.tsx", "console");
 // The loader last: it names the recorder's hashed file.

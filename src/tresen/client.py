@@ -2,14 +2,16 @@
 
 Used by integrations (bots, bridges), the load benchmark and the reliability tests. It keeps
 what a browser client keeps: the last seq per conversation and every unacknowledged send. On any
-disconnect it reconnects (trying each URL in turn; at once, on the next URL, when the server
-closed with 1012 "service restart"), resumes from its positions and resends its
+disconnect it reconnects (trying each URL in turn, with jittered exponential backoff; on the next
+URL, within ``restart_spread`` seconds at random, when the server closed with 1012 "service
+restart", so a rolling restart is not a stampede), resumes from its positions and resends its
 unacknowledged messages with the same ``client_msg_id``, so nothing is lost or stored twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import contextlib
 import json
 import logging
@@ -23,7 +25,21 @@ import websockets
 log = logging.getLogger(__name__)
 UrlFactory = Callable[[], Awaitable[str]]
 RESTART_CODES = frozenset({1001, 1012})
-"""Close codes of a node going away (docs/protocol.md): reconnect at once, elsewhere."""
+"""Close codes of a node going away (docs/protocol.md): reconnect soon, elsewhere."""
+RETRY_CAP = 15.0
+"""The longest wait between failed connection attempts (seconds)."""
+
+
+def retry_delay(base: float, failures: int, cap: float = RETRY_CAP) -> float:
+    """Exponential from ``base`` up to ``cap``, with jitter (50-100 %): clients that failed
+    together do not all come back together."""
+    return min(cap, base * 2 ** min(failures, 16)) * random.uniform(0.5, 1.0)
+
+
+def restart_delay(spread: float) -> float:
+    """After a restart close: a random moment within ``spread`` seconds, so the sockets of a
+    node that stops reach the other nodes spread over that window, not all at once."""
+    return random.uniform(0.0, spread) if spread > 0 else 0.0
 
 
 @dataclass
@@ -43,11 +59,13 @@ class TresenClient:
         origin: str | None = None,
         track: dict[int, int] | None = None,
         retry_delay: float = 0.2,
+        restart_spread: float = 1.0,
         expect_seq_holes: bool = False,
     ) -> None:
         self._factories = url_factories
         self._origin = origin
         self._retry_delay = retry_delay
+        self._restart_spread = restart_spread
         # Visitors never see internal notes, so their seqs may skip; agents see every seq.
         self._expect_holes = expect_seq_holes
         self.positions: dict[int, int] = dict(track or {})
@@ -128,6 +146,7 @@ class TresenClient:
 
     async def _run_forever(self) -> None:
         attempt = 0
+        failures = 0
         while not self._stopping:
             factory = self._factories[attempt % len(self._factories)]
             attempt += 1
@@ -142,6 +161,7 @@ class TresenClient:
                     max_size=2**22,
                     ping_interval=None,
                 ) as ws:
+                    failures = 0
                     await self._session(ws)
                     restarting = ws.close_code in RESTART_CODES
                     if not restarting:
@@ -158,8 +178,10 @@ class TresenClient:
                 self._connected.clear()
             if restarting:
                 self.stats.restarts += 1
+                await asyncio.sleep(restart_delay(self._restart_spread))
             elif not self._stopping:
-                await asyncio.sleep(self._retry_delay)
+                await asyncio.sleep(retry_delay(self._retry_delay, failures))
+                failures += 1
 
     async def _session(self, ws: Any) -> None:
         self._ws = ws

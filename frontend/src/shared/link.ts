@@ -1,6 +1,8 @@
 // One WebSocket to the server that keeps itself up: connect, answer `ping`, reconnect with
-// backoff after any close (at once after a restart close, 1012). Widget and console differ only in where the URL comes from (a
-// visitor token, an agent ticket) and what they do with frames.
+// backoff after any close (soon after a restart close, 1012: at a random moment within a short
+// window, so the sockets of a node that stops do not all hit the others at once). Widget and
+// console differ only in where the URL comes from (a visitor token, an agent ticket) and what
+// they do with frames.
 import { backoff } from "./client";
 import type { ServerFrame } from "./protocol";
 
@@ -8,7 +10,7 @@ import type { ServerFrame } from "./protocol";
 export type LinkState = "connecting" | "online" | "offline";
 
 /** Close codes of a server going away (docs/protocol.md): 1012 "service restart" (a rolling
- * restart, a deploy) and 1001 "going away". Reconnect at once, no backoff. */
+ * restart, a deploy) and 1001 "going away". Reconnect within the restart spread, no backoff. */
 export const RESTART_CODES = new Set([1001, 1012]);
 
 export interface LinkHooks {
@@ -29,7 +31,11 @@ export class Link {
   /** Bumped by every connect: a slower, older attempt gives way to the newest. */
   private generation = 0;
 
-  constructor(private hooks: LinkHooks) {}
+  /** `restartSpreadMs`: the window a reconnect after a restart close is spread over. */
+  constructor(
+    private hooks: LinkHooks,
+    private restartSpreadMs = 2000,
+  ) {}
 
   start(): void {
     this.stopped = false;
@@ -106,11 +112,13 @@ export class Link {
       this.ws = null;
       this.hooks.down(ev.code);
       if (RESTART_CODES.has(ev.code)) {
-        // The node is restarting: another one (or this one, back) takes us at once. Should
-        // that first try fail, the usual backoff follows from its start.
+        // The node is restarting: another one (or this one, back) takes us, after a random
+        // wait within the spread (every client of the node gets the close at the same moment).
+        // Should that first try fail, the usual backoff follows from its start.
         this.attempt = 0;
         this.hooks.state("offline");
-        void this.connect(true);
+        window.clearTimeout(this.timer);
+        this.timer = window.setTimeout(() => void this.connect(true), Math.random() * this.restartSpreadMs);
         return;
       }
       this.retry();

@@ -2,9 +2,9 @@
 // The database is the log: every shown message has a seq, local echoes are matched by
 // client_msg_id (never by content), and unacknowledged sends survive reloads in localStorage.
 // Outbox, positions and the socket loop are shared with the console (shared/client.ts, link.ts).
-import type { IdentityInput, PageInfo } from "../shared/bridge";
+import type { IdentityInput } from "../shared/bridge";
 import { Outbox, Positions, backoff } from "../shared/client";
-import { Link } from "../shared/link";
+import type { Link } from "../shared/link";
 import type {
   AckFrame,
   ConversationInfo,
@@ -26,7 +26,8 @@ import {
   localEcho,
 } from "./chatState";
 import type { Slot } from "./storage";
-import { Tracking } from "./tracking";
+import type { Tracking } from "./tracking";
+import { type SessionReply, type Wire, postSession } from "./wire";
 
 export type { ChatMessage, ChatState, Invite, OverflowInfo, QueueInfo } from "./chatState";
 
@@ -74,31 +75,25 @@ export class Chat {
   /** The topic (a skill) the visitor picked for a new conversation, if the site offers topics. */
   topic: string | null = null;
   /** This browser tab (kept per tab across navigation): one visit, several tabs. */
-  readonly tab = tabId();
+  readonly tab: string;
+  private site: string;
 
+  /** `wire`: the socket the frame's core opened (wire.ts); this Chat takes it over. */
   constructor(
-    private site: string,
+    private wire: Wire,
     private slot: Slot,
   ) {
-    this.link = new Link({
-      url: (retrying) => this.socketUrl(retrying),
-      frame: (f) => this.onFrame(f),
-      state: () => {},
-      down: (code) => {
-        this.outbox.disconnected();
-        this.positions.disconnected();
-        this.setConnected(false);
-        if (code === 4401) this.token = null; // stale token: a fresh session before reconnecting
-      },
-    });
-    this.tracking = new Tracking((f) => this.state.connected && this.link.send(f));
+    this.site = wire.site;
+    this.tab = wire.tab;
+    this.link = wire.link;
+    this.tracking = wire.tracking;
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
   async start(identity?: IdentityInput, invite?: string): Promise<void> {
     const stored = this.load();
-    this.token = stored.token || null;
+    this.token = this.wire.token || stored.token || null;
     for (const p of stored.pending || []) {
       this.outbox.add(p.body, null, false, p.cmid);
       this.state.messages.push(localEcho(p.cmid, p.body));
@@ -118,9 +113,22 @@ export class Chat {
     }
     this.state.ready = true;
     this.changed();
-    this.link.start();
+    // The socket, from the core: what came before this Chat first, then (already connected)
+    // the catching-up a `welcome` starts (resume from the history just loaded, resend).
+    const held = this.wire.attach({
+      url: (retrying) => this.socketUrl(retrying),
+      frame: (f) => this.onFrame(f),
+      down: (code) => {
+        this.outbox.disconnected();
+        this.positions.disconnected();
+        this.setConnected(false);
+        if (code === 4401) this.token = null; // stale token: a fresh session before reconnecting
+      },
+    });
+    for (const f of held) if (f.type !== "welcome") this.onFrame(f);
+    if (this.wire.connected) this.onFrame({ type: "welcome" } as ServerFrame);
+    this.wire.start();
     this.resendTimer = window.setInterval(() => this.flush(), RESEND_TICK_MS);
-    void this.refreshStatus();
   }
 
   async identify(identity: IdentityInput): Promise<void> {
@@ -142,23 +150,14 @@ export class Chat {
   ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await fetch("/api/visitor/session", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ site_key: this.site, token: this.token, identity: identity || null, invite: invite || null }),
-        });
+        const r = await postSession(this.site, this.token, identity, invite);
         if (r.status === 403 && invite) {
           invite = undefined; // expired or used up: carry on as the visitor we were
           continue;
         }
         if (!r.ok) throw new Error(`session ${r.status}`);
-        const data = (await r.json()) as {
-          token: string;
-          conversations: ConversationInfo[];
-          invited_conversation?: number | null;
-          whatsapp?: boolean;
-        };
-        this.token = data.token;
+        const data = (await r.json()) as SessionReply;
+        this.token = this.wire.token = data.token;
         this.state.whatsapp = Boolean(data.whatsapp);
         const ids = data.conversations.map((c) => c.id);
         if (data.invited_conversation != null) conv = data.invited_conversation;
@@ -205,9 +204,7 @@ export class Chat {
       else if (this.state.conversationId === null && this.outbox.size === 0) await this.openSession(undefined, null);
     }
     if (this.stopped || !this.token) return null;
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = new URLSearchParams({ site: this.site, token: this.token, tab: this.tab });
-    return `${proto}//${location.host}/ws/visitor?${q}`;
+    return this.wire.url(this.token);
   }
 
   private setConnected(on: boolean): void {
@@ -495,24 +492,6 @@ export class Chat {
     this.save();
   }
 
-  // ---- tracking (from the loader) --------------------------------------------------------------
-
-  trackPage(p: PageInfo): void {
-    this.tracking.pageView(p);
-  }
-
-  trackFocus(focused: boolean): void {
-    this.tracking.focus(focused);
-  }
-
-  trackForm(form: string | null): void {
-    this.tracking.formFocus(form);
-  }
-
-  trackEvent(name: string, props: unknown): void {
-    this.tracking.event(name, props);
-  }
-
   private adopt(conv: number): void {
     this.state.conversationId = conv;
     this.positions.known(conv, 0);
@@ -733,17 +712,4 @@ export class Chat {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** The id of this browser tab, kept in the frame's per-tab storage (a fresh one per page load
- * when the browser blocks storage in third-party frames). */
-function tabId(): string {
-  const fresh = Math.random().toString(36).slice(2, 12);
-  try {
-    const id = window.sessionStorage.getItem("tresen:tab") || fresh;
-    window.sessionStorage.setItem("tresen:tab", id);
-    return id;
-  } catch {
-    return fresh;
-  }
 }

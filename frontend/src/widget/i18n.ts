@@ -1,4 +1,5 @@
 import type { Lang } from "../shared/bridge";
+import { LAUNCHER_TEXT } from "./launcher";
 
 /** Whole minutes for a wait, at least one. */
 function minutes(seconds: number): number {
@@ -6,8 +7,8 @@ function minutes(seconds: number): number {
 }
 
 const en = {
-  openChat: "Open chat",
-  openChatUnread: (n: number) => `Open chat, ${n} unread ${n === 1 ? "message" : "messages"}`,
+  openChat: LAUNCHER_TEXT.en.open,
+  openChatUnread: LAUNCHER_TEXT.en.unread,
   closeChat: "Close chat",
   title: "Chat with us",
   subtitleOnline: "We usually reply within a minute",
@@ -87,8 +88,8 @@ const en = {
 export type Strings = typeof en;
 
 const de: Strings = {
-  openChat: "Chat öffnen",
-  openChatUnread: (n) => `Chat öffnen, ${n} ungelesene ${n === 1 ? "Nachricht" : "Nachrichten"}`,
+  openChat: LAUNCHER_TEXT.de.open,
+  openChatUnread: LAUNCHER_TEXT.de.unread,
   closeChat: "Chat schließen",
   title: "Chatten Sie mit uns",
   subtitleOnline: "Wir antworten meist innerhalb einer Minute",
@@ -167,8 +168,8 @@ const de: Strings = {
 };
 
 const da: Strings = {
-  openChat: "Åbn chat",
-  openChatUnread: (n) => `Åbn chat, ${n} ulæste ${n === 1 ? "besked" : "beskeder"}`,
+  openChat: LAUNCHER_TEXT.da.open,
+  openChatUnread: LAUNCHER_TEXT.da.unread,
   closeChat: "Luk chat",
   title: "Chat med os",
   subtitleOnline: "Vi svarer normalt inden for et minut",

@@ -1,7 +1,8 @@
 """Routes that serve the widget: the loader script, the chat frame and the visitor status.
 
 ``GET /widget.js``                  the loader a site embeds (tiny, host page side)
-``GET /widget/frame?site=&origin=`` the chat UI, an iframe on the Tresen origin; CSP
+``GET /widget/frame?site=&origin=`` the chat frame, an iframe on the Tresen origin (its core
+                                    script; the chat UI comes on demand); CSP
                                     ``frame-ancestors`` lets only the site's allowlist embed it
 ``GET /api/visitor/status?site_key=`` is any agent available? (online / offline form)
 """
@@ -75,6 +76,8 @@ async def frame(
         # a chat link from an email (redeemed by the session request), or "open the chat"
         "invite": invite if len(invite) <= 1024 and INVITE_CHARS.fullmatch(invite) else "",
         "open": open == "1",
+        # the chat UI, fetched by the frame's core only when needed (frontend/src/widget/core.ts)
+        "ui": {"js": asset("widget-frame.js"), "css": asset("widget-frame.css")},
     }
     return HTMLResponse(
         _frame_html(config),
@@ -154,11 +157,10 @@ def _frame_html(config: dict[str, Any]) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Chat</title>
-<link rel="stylesheet" href="{asset("widget-frame.css")}">
 </head>
 <body>
 <div id="tresen-root" data-config="{cfg}"></div>
-<script src="{asset("widget-frame.js")}"></script>
+<script src="{asset("widget-core.js")}"></script>
 </body>
 </html>
 """
