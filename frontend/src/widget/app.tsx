@@ -57,7 +57,7 @@ export function App({
     // An invitation never opens the panel, unless the rule asks for it and this is no phone.
     chat.onInvite = (inv) => {
       if (inv.autoOpen && !inv.quiet && !narrow() && !openRef.current) change(true, false);
-      else if (!openRef.current) setAnnounce(`${t.invitation}: ${inv.text}`);
+      else if (!openRef.current) setAnnounce(`${t.invitation}: ${isolate(inv.text)}`);
     };
     bindOpen(change);
   }, []);
@@ -337,7 +337,7 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, trap = 
               <i />
               <i />
             </span>
-            {t.typing(s.agentTyping || name || t.someone)}
+            {t.typing(isolate(s.agentTyping || name || t.someone))}
           </span>
         ) : null}
       </div>
@@ -592,7 +592,7 @@ function Bubble({ m, t, read }: { m: ChatMessage; t: Strings; read: boolean }) {
         </span>
       )}
       <div class="stack">
-        {bot ? <span class="by">{who}</span> : <span class="sr-only">{who}: </span>}
+        {bot ? <bdi class="by">{who}</bdi> : <span class="sr-only"><bdi>{who}</bdi>: </span>}
         <p class="body" dir="auto" title={m.createdAt ? new Date(m.createdAt).toLocaleString() : undefined}>
           <Linked text={m.body} />
         </p>
@@ -611,7 +611,8 @@ function lastReadVisitorKey(list: ChatMessage[], readSeq: number): string | null
 }
 
 function initial(name: string | null | undefined): string {
-  const ch = Array.from((name || "").trim())[0];
+  // Not a bidi control (a name may start with one): the first letter.
+  const ch = Array.from((name || "").replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").trim())[0];
   return ch ? ch.toUpperCase() : "?";
 }
 

@@ -37,8 +37,10 @@ function rerender(): void {
       onState={core.onState}
       bindOpen={(fn) => {
         bound = fn;
-        if (wanted) fn(...wanted);
+        // After the App's first effects (which settle the closed state it starts in).
+        const w = wanted;
         wanted = null;
+        if (w) setTimeout(() => fn(...w));
       }}
       narrow={core.narrow}
     />,

@@ -4,6 +4,8 @@ and a short cache; nothing outside the static folder is reachable."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import httpx
@@ -43,8 +45,15 @@ async def test_widget_frame_names_hashed_files(anon: httpx.AsyncClient, scenario
         "/widget/frame", params={"site": scenario.site_key, "origin": "https://shop.example"}
     )
     assert r.status_code == 200
-    assert re.search(r'src="/static/build/widget-frame-[A-Z0-9]{8}\.js"', r.text)
-    assert re.search(r'href="/static/build/widget-frame-[A-Z0-9]{8}\.css"', r.text)
+    # The frame loads its core only; the chat UI's files are named in its config, for later.
+    assert re.search(r'<script src="/static/build/widget-core-[A-Z0-9]{8}\.js">', r.text)
+    assert "<link" not in r.text and 'src="/static/build/widget-frame-' not in r.text
+    config = html.unescape(re.search(r'data-config="([^"]*)"', r.text)[1])  # type: ignore[index]
+    ui = json.loads(config)["ui"]
+    assert re.fullmatch(r"/static/build/widget-frame-[A-Z0-9]{8}\.js", ui["js"])
+    assert re.fullmatch(r"/static/build/widget-frame-[A-Z0-9]{8}\.css", ui["css"])
+    assert (await anon.get(ui["js"])).status_code == 200
+    assert (await anon.get(ui["css"])).status_code == 200
 
 
 async def test_loader_keeps_its_name_and_a_short_cache(anon: httpx.AsyncClient) -> None:
