@@ -2,10 +2,12 @@
 
 Starts ``tresen demo`` on a free port, opens the demo shop's home page in headless Chromium
 (Debian's ``/usr/bin/chromium`` through Playwright) with a cold cache, waits until the network
-is idle, and counts every request the widget made (the loader, the chat frame and its files,
-the session request, the WebSocket) with its encoded (on-the-wire) size from the DevTools
-protocol. The shop's own page is not counted. Then it loads a second page of the shop (warm
-cache) and counts again.
+is idle, and counts every request the widget made (the loader, the chat frame and its core, the
+session request, the WebSocket with the frames it carried) with its encoded (on-the-wire) size,
+headers included, from the DevTools protocol. The shop's own page is not counted. Then it loads
+a second page of the shop (warm cache) and counts again, and last clicks the launcher there and
+counts what the first open fetches (the chat UI, docs/widget.md). The target before any click
+(issue #17): at most 3 requests and 10 KB.
 
     .venv/bin/python -m bench.widget_weight
 """
@@ -79,7 +81,7 @@ def serve(var: str) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the demo server did not start")
 
 
-def visit(page: Any, cdp: Any, url: str, settle: float) -> Traffic:
+def visit(page: Any, cdp: Any, url: str | None, settle: float) -> Traffic:
     traffic = Traffic()
 
     def sent(e: dict[str, Any]) -> None:
@@ -111,7 +113,12 @@ def visit(page: Any, cdp: Any, url: str, settle: float) -> Traffic:
     }
     for name, fn in handlers.items():
         cdp.on(name, fn)
-    page.goto(url, wait_until="load")
+    if url is not None:
+        page.goto(url, wait_until="load")
+    else:  # the first open: a click on the launcher
+        frame = page.frame_locator("iframe[data-tresen='frame']")
+        frame.get_by_role("button", name="Open chat").click()
+        frame.locator(".panel").wait_for()
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(settle * 1000)
     for name, fn in handlers.items():
@@ -129,6 +136,7 @@ def report(title: str, traffic: Traffic) -> None:
     fetched = [r for r in rows if not r[2]]
     total = sum(r[1] for r in fetched)
     print(f"{'widget total: ' + str(len(fetched)) + ' requests on the wire':<60} {total:>8}")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
@@ -152,6 +160,7 @@ def main() -> None:
                     "warm cache, second page, no click",
                     visit(page, cdp, url + "/shop/cart", args.settle),
                 )
+                report("then the first open (a click on the launcher)", visit(page, cdp, None, 1.0))
                 browser.close()
         finally:
             proc.terminate()

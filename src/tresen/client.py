@@ -11,10 +11,10 @@ unacknowledged messages with the same ``client_msg_id``, so nothing is lost or s
 from __future__ import annotations
 
 import asyncio
-import random
 import contextlib
 import json
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field

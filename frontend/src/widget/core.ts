@@ -126,7 +126,8 @@ async function session(w: Wire, local: Slot, identity?: IdentityInput): Promise<
 function identify(identity: IdentityInput): void {
   if (!core || !wire) return;
   if (chat) {
-    void chat.identify(identity);
+    const c = chat;
+    void core.started.then(() => c.identify(identity));
     return;
   }
   if (core.first) {
@@ -234,6 +235,7 @@ async function boot(): Promise<void> {
     open: false,
     focus: false,
     settled: Promise.resolve(),
+    started: Promise.resolve(),
     first: null,
     toHost,
     onState,

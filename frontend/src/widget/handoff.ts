@@ -44,6 +44,8 @@ export interface Core {
   focus: boolean;
   /** The core's session requests (one at a time): the Chat starts after them. */
   settled: Promise<unknown>;
+  /** The Chat's start (its first session request), set by the UI: identify() waits for it. */
+  started: Promise<unknown>;
   /** What the Chat's first session request carries when the core made none (an email's chat
    * link, a panel open since the last page: the UI was wanted at once). */
   first: { identity?: IdentityInput; invite?: string } | null;

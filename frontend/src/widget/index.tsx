@@ -51,7 +51,6 @@ function rerender(): void {
 rerender();
 core.mounted(chat, { setOpen, cobrowse: (d) => cobrowse.fromHost(d as never), rerender });
 for (const m of core.hostEarly.splice(0)) if (m.type === "cobrowse") cobrowse.fromHost(m.data as never);
-void core.settled
+core.started = core.settled
   .catch(() => undefined)
   .then(() => chat.start(core.first?.identity, core.first?.invite));
-void chat.refreshStatus();
