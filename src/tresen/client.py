@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 UrlFactory = Callable[[], Awaitable[str]]
 RESTART_CODES = frozenset({1001, 1012})
 """Close codes of a node going away (docs/protocol.md): reconnect soon, elsewhere."""
-RETRY_CAP = 15.0
+RETRY_CAP = 3.0
 """The longest wait between failed connection attempts (seconds)."""
 
 

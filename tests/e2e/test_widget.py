@@ -252,7 +252,8 @@ def test_visitor_chats_with_an_agent_across_pages(
     agent.raw({"type": "read", "conversation_id": conv, "seq": first["seq"]})
     frame.locator(".meta", has_text="Read").wait_for()
     agent.raw({"type": "typing", "conversation_id": conv, "is_typing": True})
-    frame.get_by_text("Anna is typing", exact=False).wait_for()
+    # the name isolated (FSI ... PDI) inside the sentence: user text
+    frame.get_by_text(re.compile("\u2068Anna\u2069 is typing")).wait_for()
     reply = "Hi, I am Anna. The summer code has ended, see https://example.com/codes."
     agent.send(conv, reply)
     _wait_body(page, reply)
