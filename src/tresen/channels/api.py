@@ -48,6 +48,7 @@ def delivery_view(row: Outbox, seq: int) -> dict[str, Any]:
         "next_attempt_at": row.next_attempt_at.isoformat() if row.status == "pending" else None,
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "receipt": row.receipt,  # delivered | read, where the platform reports it
+        "kind": str((row.payload or {}).get("kind") or "reply"),  # reply | transcript | ...
     }
 
 
