@@ -137,11 +137,8 @@ async def test_visitor_asks_at_the_end_and_the_transcript_arrives(
     [item] = [i for i in items if i["kind"] == "transcript"]
     assert item["status"] == "sent" and item["external_id"] == mail["Message-ID"]
     async with srv.rt.db.read() as s:
-        note = (
-            await s.execute(
-                select(Message).where(Message.conversation_id == conv_id, Message.seq == item["seq"])
-            )
-        ).scalar_one()
+        where = (Message.conversation_id == conv_id, Message.seq == item["seq"])
+        note = (await s.execute(select(Message).where(*where))).scalar_one()
     assert note.internal and note.body == "Transcript by email to m***@example.org"
 
 
