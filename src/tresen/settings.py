@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = False  # loopback/private targets for every subscription
     webhooks_keep_days: float = Field(default=30.0, gt=0)  # finished deliveries and their log
     smtp_timeout_seconds: float = 30.0  # one outgoing SMTP conversation
+    # extra CA certificates (PEM) trusted for outgoing SMTP, besides the system's
+    mail_ca_file: str = ""
     smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525

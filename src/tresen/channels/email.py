@@ -86,7 +86,8 @@ class EmailChannel:
             conf = smtp_config(self.rt, box)
         except SecretUnreadable as exc:
             raise DeliveryError(f"SMTP password: {exc}; enter it again", permanent=True) from None
-        await send_mail(conf, msg, self.rt.settings.smtp_timeout_seconds)
+        settings = self.rt.settings
+        await send_mail(conf, msg, settings.smtp_timeout_seconds, settings.mail_ca_file)
 
     async def _transcript(self, item: Outbox) -> tuple[TranscriptMail, Mailbox]:
         """The transcript a visitor or an agent asked for (``lifecycle/transcript.py``)."""
