@@ -124,8 +124,8 @@ def wire_listeners(
     )
     # a chat's transcript by email was asked for: its outbox row goes out now
     on(TranscriptRequested, do=outbox.on_message_created, name="channels.outbox.transcript")
-    # a mailbox's settings changed: this node reads it now (the others at their next poll)
-    on(MailboxChanged, do=imap.on_mailbox_changed, mode="now")
+    # a mailbox's settings changed: its reader (whichever node holds the lease) reads it now
+    on(MailboxChanged, do=imap.on_mailbox_changed, mode="now", everywhere=True)
 
     # ---- the FAQ bot (in the background, per conversation in order) ---------------------------
     on(
