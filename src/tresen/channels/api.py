@@ -93,7 +93,8 @@ async def get_channels(request: Request, rt: RT, who: AgentDep) -> dict[str, Any
                         "smtp": bool(b.smtp_host),
                         "imap": bool(b.imap_host),
                         "imap_last_uid": b.imap_last_uid,
-                        "imap_error": errors.get(b.site_id),
+                        "imap_reader": b.imap_reader,  # the node that reads it (a lease)
+                        "imap_error": errors.get(b.site_id),  # known on the reading node
                     }
                     for b in boxes
                 ],
