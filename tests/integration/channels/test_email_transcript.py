@@ -25,6 +25,7 @@ from tests.support.actors import Scenario, Visitor, next_frame, raw_socket, runn
 from tests.support.mail import MailSink
 from tests.support.server import InProcessServer
 
+from tresen.channels.email_receive import check_receive_mail
 from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 from tresen.security.identity import identity_hash
@@ -172,6 +173,19 @@ async def test_agent_sends_it_to_the_known_contact_in_their_language(
     second = sink.received[1].message
     assert second["In-Reply-To"] == mail["Message-ID"]
     assert mail["Message-ID"] in second["References"]
+
+    # the customer answers the transcript: it continues the same conversation; an answer from
+    # the other address it was sent to starts a conversation of its own (never someone else's)
+    site_id = (await sc.anna.http.get("/api/sites")).json()[0]["id"]
+    for n, sender in enumerate(("kunde@example.de", "chef@example.de")):
+        answer = (
+            f"From: {sender}\r\nTo: {mail['Reply-To']}\r\nSubject: Re: {mail['Subject']}\r\n"
+            f"Message-ID: <answer-{n}@example.de>\r\nIn-Reply-To: {mail['Message-ID']}\r\n"
+            "\r\nDanke, eine Frage noch.\r\n"
+        ).encode()
+        receipt = await check_receive_mail(srv.rt, site_id, answer)
+        assert receipt.outcome == "stored"
+        assert (receipt.conversation_id == conv_id) is (sender == "kunde@example.de"), sender
 
 
 async def test_refused_mail_is_shown_failed(
