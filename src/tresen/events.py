@@ -481,6 +481,17 @@ class MessageDeliveryChanged(ConversationEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptRequested(ConversationEvent):
+    """The visitor (at the end of a chat) or an agent asked for the chat's transcript by email:
+    an outbox row for the note ``message_id`` is committed; the worker sends it now."""
+
+    conversation: ConversationState
+    message_id: int
+    seq: int
+    by: str  # visitor | agent
+
+
+@dataclass(frozen=True, slots=True)
 class MailboxChanged(Event):
     """A site's mailbox settings were saved: readers reconnect with them."""
 

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = False  # loopback/private targets for every subscription
     webhooks_keep_days: float = Field(default=30.0, gt=0)  # finished deliveries and their log
     smtp_timeout_seconds: float = 30.0  # one outgoing SMTP conversation
+    # extra CA certificates (PEM) trusted for outgoing SMTP, besides the system's
+    mail_ca_file: str = ""
     smtp_enabled: bool = False  # the embedded SMTP listener for inbound mail (aiosmtpd)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
@@ -91,6 +93,8 @@ class Settings(BaseSettings):
     smtp_auth_password: str = ""
     imap_poll_seconds: float = Field(default=60.0, gt=0)  # without IDLE, and as a safety net
     imap_idle: bool = True  # keep a connection in IDLE where the server offers it
+    # one node reads each mailbox; another takes over this long after it stopped renewing
+    imap_lease_seconds: float = Field(default=180.0, gt=0)
     email_max_bytes: int = 10 * 1024 * 1024  # a larger inbound mail is refused (SMTP 552)
     # agent replies unseen this long by a visitor with a known address are mailed (0: never)
     email_followup_minutes: float = Field(default=10.0, ge=0)

@@ -61,6 +61,7 @@ from tresen.events import (
     RatingGiven,
     RulesChanged,
     SuggestionPicked,
+    TranscriptRequested,
 )
 from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
@@ -121,8 +122,10 @@ def wire_listeners(
         when=wants_delivery,
         name="channels.outbox.deliver",
     )
-    # a mailbox's settings changed: this node reads it now (the others at their next poll)
-    on(MailboxChanged, do=imap.on_mailbox_changed, mode="now")
+    # a chat's transcript by email was asked for: its outbox row goes out now
+    on(TranscriptRequested, do=outbox.on_message_created, name="channels.outbox.transcript")
+    # a mailbox's settings changed: its reader (whichever node holds the lease) reads it now
+    on(MailboxChanged, do=imap.on_mailbox_changed, mode="now", everywhere=True)
 
     # ---- the FAQ bot (in the background, per conversation in order) ---------------------------
     on(

@@ -3,6 +3,7 @@ sink that can be told to refuse), and helpers to send mail to Tresen's own SMTP 
 
 from __future__ import annotations
 
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -20,6 +21,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    tls: bool = False  # the mail came over an encrypted connection
 
     @property
     def message(self) -> EmailMessage:
@@ -38,7 +40,14 @@ class _Handler:
             return self.refuse
         with self.arrived:
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.content,
+                    # STARTTLS sets session.ssl; implicit TLS only shows on the transport
+                    session.ssl is not None
+                    or server.transport.get_extra_info("ssl_object") is not None,
+                )
             )
             self.arrived.notify_all()
         return "250 OK queued"
@@ -46,23 +55,43 @@ class _Handler:
 
 class MailSink:
     """An SMTP server (aiosmtpd, in its own thread) that keeps what it receives. With
-    ``user``/``password`` it offers AUTH over plain text (loopback only) and records the logins."""
+    ``user``/``password`` it offers AUTH and records the logins: over plain text (loopback only)
+    without TLS, only inside TLS with it. ``tls``: ``"starttls"`` (offered and required before
+    mail or AUTH) or ``"tls"`` (implicit TLS, as on port 465) with ``cert``/``key`` (PEM)."""
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        tls: str | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+    ) -> None:
         self.port = free_port()
         self.handler = _Handler()
         self.user, self.password = user, password
         kw: dict[str, Any] = {}
         if user is not None:
-            kw = dict(authenticator=self._auth, auth_require_tls=False)
+            # (aiosmtpd counts only STARTTLS as TLS for AUTH; implicit TLS is TLS throughout)
+            kw = dict(authenticator=self._auth, auth_require_tls=tls == "starttls")
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(cert), str(key))
+            if tls == "starttls":
+                kw.update(tls_context=context, require_starttls=True)
+            else:
+                kw.update(ssl_context=context)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kw)
 
     def _auth(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
         if isinstance(data, LoginPassword):
             user, password = data.login.decode(), data.password.decode()
             self.handler.logins.append((user, password))
-            return AuthResult(success=(user, password) == (self.user, self.password))
-        return AuthResult(success=False)
+            ok = (user, password) == (self.user, self.password)
+            # handled=False: aiosmtpd answers a refusal with 535 (it says nothing otherwise)
+            return AuthResult(success=ok, handled=False)
+        return AuthResult(success=False, handled=False)
 
     @property
     def received(self) -> list[Received]:

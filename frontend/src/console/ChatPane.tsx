@@ -64,6 +64,28 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
   );
 }
 
+/** The chat's transcript by email: to the address typed, else the customer's known one. The
+ * note it leaves in the chat shows whether the mail went out. */
+function TranscriptForm({ store, convId, onDone }: { store: Store; convId: number; onDone: () => void }) {
+  const [email, setEmail] = useState("");
+  const send = async (ev: Event) => {
+    ev.preventDefault();
+    if (await store.mailTranscript(convId, email.trim())) onDone();
+  };
+  return (
+    <form class="transcript-form" data-form="mail-transcript" onSubmit={send}>
+      <label>
+        <span>{t("pane.mailTranscriptTo")}</span>
+        <input type="email" maxLength={320} value={email} placeholder={t("pane.mailTranscriptKnown")} onInput={(e) => setEmail(e.currentTarget.value)} />
+      </label>
+      <button type="submit">{t("pane.mailTranscriptSend")}</button>
+      <button type="button" onClick={onDone}>
+        {t("pane.cancel")}
+      </button>
+    </form>
+  );
+}
+
 export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const conv = store.convs.get(convId);
   const msgs = store.messagesOf(convId);
@@ -72,6 +94,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const stick = useRef(true);
   const lastCount = useRef(0);
   const [transferring, setTransferring] = useState(false);
+  const [mailing, setMailing] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
   // The log turns live the render after its first page of history is shown.
   const historyIn = store.hasOlder.has(convId);
@@ -123,6 +146,11 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
             {t("pane.invite")}
           </button>
         )}
+        {conv.channel === "web" && (
+          <button data-action="mail-transcript" aria-expanded={mailing} onClick={() => setMailing(!mailing)}>
+            {t("pane.mailTranscript")}
+          </button>
+        )}
         {!resolved && (
           <button data-action="transfer" onClick={() => setTransferring(!transferring)}>
             {t("pane.transfer")}
@@ -144,6 +172,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
       {!MESSAGING.has(conv.channel) && <CobrowseBar store={store} convId={convId} />}
       <LifecycleBar store={store} conv={conv} />
       {transferring && <TransferDialog store={store} conv={conv} onClose={() => setTransferring(false)} />}
+      {mailing && <TranscriptForm store={store} convId={convId} onDone={() => setMailing(false)} />}
       {/* A log: new messages are read out politely. Live only once the history is in, so
           opening a chat does not read its whole past. */}
       <div

@@ -294,6 +294,18 @@ export class Store {
     }
   }
 
+  /** The chat's transcript by email (``email`` "" = the customer's known address). */
+  async mailTranscript(id: number, email: string): Promise<boolean> {
+    try {
+      await api("POST", `/api/conversations/${id}/transcript-mail`, email ? { email } : {});
+      return true;
+    } catch (e: any) {
+      this.notice = e.message;
+      this.changed();
+      return false;
+    }
+  }
+
   async assignToMe(id: number): Promise<void> {
     this.mergeConv(await api<Conv>("PATCH", `/api/conversations/${id}`, { assignee_id: this.me.id }));
   }

@@ -453,6 +453,7 @@ function Ended({ chat, t, scale, rated }: { chat: Chat; t: Strings; scale: "star
           </button>
         </form>
       )}
+      <MailTranscript chat={chat} t={t} />
       <div class="obtn">
         <button type="button" onClick={download}>
           {t.transcript}
@@ -462,6 +463,49 @@ function Ended({ chat, t, scale, rated }: { chat: Chat; t: Strings; scale: "star
         </button>
       </div>
     </section>
+  );
+}
+
+/** "Email me the transcript": an address field, then where it goes (or why not). */
+function MailTranscript({ chat, t }: { chat: Chat; t: Strings }) {
+  const [open, setOpen] = useState(false);
+  const [email, setEmail] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [sentTo, setSentTo] = useState<string | null>(null);
+  const [failed, setFailed] = useState(false);
+  if (sentTo) return <p role="status" class="mailed">{t.mailTranscriptSent(sentTo)}</p>;
+  if (!open)
+    return (
+      <div class="obtn">
+        <button type="button" onClick={() => setOpen(true)}>
+          {t.mailTranscript}
+        </button>
+      </div>
+    );
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    if (!email.trim() || busy) return;
+    setBusy(true);
+    const r = await chat.mailTranscript(email);
+    setBusy(false);
+    setFailed(r.to === null);
+    if (r.to) setSentTo(r.to);
+  };
+  return (
+    <form class="ofrm" onSubmit={submit}>
+      <label>
+        <span>{t.mailTranscriptTo}</span>
+        <input type="email" required autocomplete="email" maxLength={320} value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+      </label>
+      {failed && (
+        <p class="error" role="alert">
+          {t.mailTranscriptFailed}
+        </p>
+      )}
+      <button type="submit" class="primary" disabled={busy || !email.trim()}>
+        {t.mailTranscriptSend}
+      </button>
+    </form>
   );
 }
 

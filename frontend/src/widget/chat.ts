@@ -468,6 +468,24 @@ export class Chat {
     this.changed();
   }
 
+  /** At the end of a chat: its transcript by email to ``email`` (the server checks the address
+   * and how often). Resolves to the (masked) address it goes to, or null with ``error`` set. */
+  async mailTranscript(email: string): Promise<{ to: string | null; error: string | null }> {
+    const conv = this.state.conversationId;
+    if (conv === null || !this.token) return { to: null, error: "no_conversation" };
+    try {
+      const r = await fetch("/api/visitor/transcript-mail", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.token}` },
+        body: JSON.stringify({ site_key: this.site, conversation_id: conv, email: email.trim() }),
+      });
+      const data = (await r.json().catch(() => ({}))) as { to?: string; code?: string };
+      return r.ok ? { to: data.to ?? email, error: null } : { to: null, error: data.code ?? "failed" };
+    } catch {
+      return { to: null, error: "network" };
+    }
+  }
+
   handover(): void {
     const conv = this.state.conversationId;
     if (conv === null || !this.state.bot) return;

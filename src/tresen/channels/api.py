@@ -48,6 +48,7 @@ def delivery_view(row: Outbox, seq: int) -> dict[str, Any]:
         "next_attempt_at": row.next_attempt_at.isoformat() if row.status == "pending" else None,
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "receipt": row.receipt,  # delivered | read, where the platform reports it
+        "kind": str((row.payload or {}).get("kind") or "reply"),  # reply | transcript | ...
     }
 
 
@@ -92,7 +93,8 @@ async def get_channels(request: Request, rt: RT, who: AgentDep) -> dict[str, Any
                         "smtp": bool(b.smtp_host),
                         "imap": bool(b.imap_host),
                         "imap_last_uid": b.imap_last_uid,
-                        "imap_error": errors.get(b.site_id),
+                        "imap_reader": b.imap_reader,  # the node that reads it (a lease)
+                        "imap_error": errors.get(b.site_id),  # known on the reading node
                     }
                     for b in boxes
                 ],

@@ -3,6 +3,8 @@ to the customer, threaded onto what came before in the conversation."""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +20,7 @@ from tresen.channels.email_out import (
 from tresen.channels.followup import unread_replies
 from tresen.channels.mailbox import check_address, find_mailbox, smtp_config
 from tresen.channels.smtp_client import send_mail
+from tresen.channels.transcript_mail import TranscriptMail, compose_transcript, transcript_lines
 from tresen.errors import Invalid
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretUnreadable
@@ -69,14 +72,61 @@ class EmailChannel:
         self.rt = rt
 
     async def deliver(self, item: Outbox) -> str:
+        if (item.payload or {}).get("kind") == "transcript":
+            transcript, box = await self._transcript(item)
+            msg = compose_transcript(transcript, date=self.rt.clock.now())
+            await self._send(box, msg)
+            return transcript.message_id
         reply, box = await self._reply(item)
-        msg = compose(reply, date=self.rt.clock.now())
+        await self._send(box, compose(reply, date=self.rt.clock.now()))
+        return reply.message_id
+
+    async def _send(self, box: Mailbox, msg: EmailMessage) -> None:
         try:
             conf = smtp_config(self.rt, box)
         except SecretUnreadable as exc:
             raise DeliveryError(f"SMTP password: {exc}; enter it again", permanent=True) from None
-        await send_mail(conf, msg, self.rt.settings.smtp_timeout_seconds)
-        return reply.message_id
+        settings = self.rt.settings
+        await send_mail(conf, msg, settings.smtp_timeout_seconds, settings.mail_ca_file)
+
+    async def _transcript(self, item: Outbox) -> tuple[TranscriptMail, Mailbox]:
+        """The transcript a visitor or an agent asked for (``lifecycle/transcript.py``)."""
+        payload = item.payload or {}
+        secret = self.rt.settings.secret_key
+        lang = str(payload.get("lang") or "en")
+        async with self.rt.db.read() as s:
+            conv = await s.get(Conversation, item.conversation_id)
+            note = await s.get(Message, item.message_id)
+            if conv is None or note is None:
+                raise DeliveryError("the conversation is gone", permanent=True)
+            box = await find_mailbox(s, conv.site_id)
+            if box is None:
+                raise DeliveryError("the site has no mailbox configured", permanent=True)
+            site = await s.get(Site, conv.site_id)
+            site_name = site.name if site else "us"
+            upto = int(payload.get("upto") or note.seq - 1)
+            lines = await transcript_lines(s, conv.id, upto, lang, box.from_name or site_name)
+            refs = await thread_ids(s, conv.id, note.seq)
+        try:
+            to = check_address(str(payload.get("to") or ""))
+        except Invalid:
+            raise DeliveryError("not an email address", permanent=True) from None
+        token = thread_token(secret, conv.id)
+        domain = box.from_address.rpartition("@")[2]
+        mail = TranscriptMail(
+            from_address=box.from_address,
+            from_name=box.from_name or site_name,
+            to=to,
+            site_name=site_name,
+            lang=lang,
+            lines=lines,
+            message_id=message_id(secret, conv.id, note.seq, domain),
+            in_reply_to=refs[-1] if refs else None,
+            references=refs,
+            reply_to=reply_address(box.from_address, token),
+            tag=token,
+        )
+        return mail, box
 
     async def _reply(self, item: Outbox) -> tuple[Reply, Mailbox]:
         secret = self.rt.settings.secret_key

@@ -78,7 +78,7 @@ def compose(reply: Reply, *, date: object) -> EmailMessage:
     msg["Date"] = format_datetime(date)  # type: ignore[arg-type]
     if reply.in_reply_to:
         msg["In-Reply-To"] = reply.in_reply_to
-    refs = _capped(reply.references)
+    refs = capped_references(reply.references)
     if refs:
         msg["References"] = " ".join(refs)
     msg["Auto-Submitted"] = "no"  # written by a person (RFC 3834)
@@ -100,7 +100,7 @@ def _html(reply: Reply) -> str:
     )
 
 
-def _capped(refs: list[str]) -> list[str]:
+def capped_references(refs: list[str]) -> list[str]:
     """The first (the thread's root) and the newest ones: clients thread on either end."""
     refs = list(dict.fromkeys(r for r in refs if r))
     return refs if len(refs) <= MAX_REFERENCES else [refs[0], *refs[-(MAX_REFERENCES - 1) :]]

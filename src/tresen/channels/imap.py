@@ -10,6 +10,14 @@ single. What arrived while Tresen was stopped is read by the sync at start (back
 
 Syncs run at start, every ``imap_poll_seconds`` on the injected scheduler, and whenever a
 mailbox in IDLE (where the server offers it) announces new mail.
+
+One node reads each mailbox: the reader holds a lease on the mailbox row (``imap_reader``,
+``imap_lease_until``, ``storage/leases.hold``) for ``imap_lease_seconds``, renewed at every
+sync and before every batch; the other nodes skip that mailbox (no fetching, no IDLE). When the
+reader dies its lease runs out and the next node to poll takes over from the stored cursor; a
+clean stop gives the lease up at once. A reader that lost its lease mid-sync stops before the
+next batch and its cursor is not written (the new reader's counts); a mail it stored in the
+meantime is recognised by its Message-ID.
 """
 
 from __future__ import annotations
@@ -27,10 +35,12 @@ from tresen.channels.mailbox import do_save_imap_cursor, imap_config
 from tresen.events import MailboxChanged
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
+from tresen.storage.leases import hold, let_go
 from tresen.storage.models import Mailbox
 
 log = logging.getLogger(__name__)
 SYNC_BATCH = 50  # mails between writing read flags and the cursor
+LEASE = {"holder_column": "imap_reader", "until_column": "imap_lease_until"}
 IDLE_SECONDS = 25 * 60  # re-IDLE before servers drop an idle client (RFC 2177: 29 minutes)
 
 
@@ -44,6 +54,8 @@ class ImapService:
         self.errors: dict[int, str] = {}  # site -> the last sync's failure (console)
         self.idling = asyncio.Event()  # set whenever a mailbox is in IDLE (tests, state)
         self.stored = 0
+        self.node = rt.settings.node_name
+        self.held: set[int] = set()  # sites whose mailbox this node reads
 
     async def start(self) -> None:
         seconds = self.rt.settings.imap_poll_seconds
@@ -61,6 +73,12 @@ class ImapService:
                 await asyncio.wait_for(asyncio.shield(self._sync), 30)
             except (TimeoutError, Exception):
                 await cancel_task(self._sync)
+        for site_id in list(self.held):  # another node may read them at once
+            try:
+                await let_go(self.rt.db, Mailbox, Mailbox.site_id == site_id, self.node, **LEASE)
+            except Exception as exc:
+                log.warning("IMAP lease of site %s not given up: %s", site_id, exc)
+        self.held.clear()
 
     def on_mailbox_changed(self, event: MailboxChanged) -> None:
         """New settings: the IDLE connection of that site starts again with them, and a sync
@@ -95,6 +113,8 @@ class ImapService:
             )
         for box in boxes:
             try:
+                if not await self._hold(box.site_id):
+                    continue  # another node reads it
                 await self.sync_mailbox(box)
                 self.errors.pop(box.site_id, None)
             except Exception as exc:
@@ -107,21 +127,56 @@ class ImapService:
         """Store every new mail of ``box``; returns how many were read. Read flags and the
         cursor are written per batch of stored mails (never for a mail not stored; after a
         crash, at most a batch is fetched again and recognised by its Message-ID)."""
+        if box.site_id not in self.held and not await self._hold(box.site_id):
+            return 0  # another node reads it
         session = ImapSession(imap_config(self.rt, box))
         try:
             uidvalidity = await session.open(box.imap_folder)
             last = box.imap_last_uid if box.imap_uidvalidity == uidvalidity else 0
             news = await session.new_uids(last)
+            done = 0
             for start in range(0, len(news), SYNC_BATCH):
+                if start and not await self._hold(box.site_id):
+                    break  # taken over: the new reader goes on from the stored cursor
                 batch = news[start : start + SYNC_BATCH]
                 sizes = await session.sizes(batch)
                 stored = [u for u in batch if await self._take(session, box, u, sizes.get(u, 0))]
                 await session.mark_seen(stored)
-                await do_save_imap_cursor(self.rt, box.site_id, uidvalidity, batch[-1])
+                done += len(batch)
+                ours = await do_save_imap_cursor(
+                    self.rt, box.site_id, uidvalidity, batch[-1], reader=self.node
+                )
+                if not ours:
+                    self._lost(box.site_id)
+                    break
                 box.imap_uidvalidity, box.imap_last_uid = uidvalidity, batch[-1]
-            return len(news)
+            return done
         finally:
             await session.close()
+
+    async def _hold(self, site_id: int) -> bool:
+        """Take or renew this node's lease on the site's mailbox; False: another node reads it."""
+        seconds = self.rt.settings.imap_lease_seconds
+        now = self.rt.clock.now()
+        won = await hold(
+            self.rt.db, Mailbox, Mailbox.site_id == site_id, self.node, now, seconds, **LEASE
+        )
+        if won:
+            if site_id not in self.held:
+                log.info("IMAP: node %s reads the mailbox of site %s", self.node, site_id)
+            self.held.add(site_id)
+        else:
+            self._lost(site_id)
+        return won
+
+    def _lost(self, site_id: int) -> None:
+        """Another node reads this mailbox now: stop IDLE on it here."""
+        if site_id in self.held:
+            log.info("IMAP: node %s no longer reads the mailbox of site %s", self.node, site_id)
+        self.held.discard(site_id)
+        watcher = self._watchers.pop(site_id, None)
+        if watcher is not None:
+            watcher.cancel()
 
     async def _take(self, session: ImapSession, box: Mailbox, uid: int, size: int) -> bool:
         """Store one mail; False when it was refused (recorded, left unread)."""

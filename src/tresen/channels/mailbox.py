@@ -133,6 +133,9 @@ def mailbox_view(row: Mailbox) -> dict[str, Any]:
         "imap_folder": row.imap_folder,
         "imap_uidvalidity": row.imap_uidvalidity,
         "imap_last_uid": row.imap_last_uid,
+        # the node reading it (one at a time) and until when its lease runs
+        "imap_reader": row.imap_reader,
+        "imap_lease_until": row.imap_lease_until.isoformat() if row.imap_lease_until else None,
         "verify_tls": row.verify_tls,
         "updated_at": row.updated_at.isoformat(),
     }
@@ -152,8 +155,15 @@ def imap_config(rt: Runtime, row: Mailbox) -> ServerConfig:
     )
 
 
-async def do_save_imap_cursor(rt: Runtime, site_id: int, uidvalidity: int, last_uid: int) -> None:
-    """Where IMAP reading stands: every UID up to ``last_uid`` of this UIDVALIDITY is stored."""
+async def do_save_imap_cursor(
+    rt: Runtime, site_id: int, uidvalidity: int, last_uid: int, reader: str | None = None
+) -> bool:
+    """Where IMAP reading stands: every UID up to ``last_uid`` of this UIDVALIDITY is stored.
+    With ``reader``, only while that node still holds the mailbox's lease (False otherwise:
+    another node took over and its cursor counts)."""
     async with rt.db.write() as s:
         row = await access_mailbox_by_site(s, site_id)
+        if reader is not None and row.imap_reader != reader:
+            return False
         row.imap_uidvalidity, row.imap_last_uid = uidvalidity, last_uid
+        return True

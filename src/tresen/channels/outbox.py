@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.aio import spawn
 from tresen.channels.base import Channel, DeliveryError, NothingToSend
-from tresen.events import ConversationState, MessageCreated, MessageDeliveryChanged, record
+from tresen.events import (
+    ConversationState,
+    MessageCreated,
+    MessageDeliveryChanged,
+    TranscriptRequested,
+    record,
+)
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.storage.leases import claim, claimable
@@ -84,7 +90,7 @@ class OutboxWorker:
         if self._sweeping is not None:
             await asyncio.gather(self._sweeping, return_exceptions=True)
 
-    async def on_message_created(self, event: MessageCreated) -> None:
+    async def on_message_created(self, event: MessageCreated | TranscriptRequested) -> None:
         async with self.rt.db.read() as s:
             item_id = (
                 await s.execute(select(Outbox.id).where(Outbox.message_id == event.message_id))

@@ -13,11 +13,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from tresen.auth.deps import RT, AdminDep, AgentDep
-from tresen.errors import Invalid, TresenError
+from tresen.errors import Forbidden, Invalid, TresenError, Unauthorized
 from tresen.lifecycle.rating import check_rate_by_link, conversation_of_link
 from tresen.lifecycle.settings import check_save_settings, settings_view, timers_for
-from tresen.sites.queries import access_site_by_id
+from tresen.lifecycle.transcript import TranscriptQueued, check_mail_transcript, masked
+from tresen.sites.queries import access_site_by_id, site_by_key
 from tresen.storage.models import LifecycleSettings
+from tresen.visitors.actions import origin_allowed, visitor_from_token
 
 router = APIRouter(tags=["lifecycle"])
 
@@ -114,3 +116,42 @@ async def rating_post(token: str, request: Request, rt: RT) -> HTMLResponse:
     except TresenError as e:
         return _page(f"<p>{html.escape(e.message)}</p>", e.status)
     return _page("<h1>Thank you!</h1><p>Your rating has been saved.</p>")
+
+
+class TranscriptMailIn(BaseModel):
+    email: str = Field(default="", max_length=320)
+
+
+class VisitorTranscriptMailIn(TranscriptMailIn):
+    site_key: str = Field(max_length=64)
+    conversation_id: int
+
+
+def _queued(q: TranscriptQueued) -> dict[str, Any]:
+    return {"conversation_id": q.conversation_id, "seq": q.seq, "to": q.to, "state": "queued"}
+
+
+@router.post("/api/conversations/{conversation_id}/transcript-mail", status_code=202)
+async def post_transcript_mail(
+    conversation_id: int, body: TranscriptMailIn, rt: RT, who: AgentDep
+) -> dict[str, Any]:
+    """An agent sends the chat's transcript by email (to ``email``, else the known address)."""
+    return _queued(await check_mail_transcript(rt, who, conversation_id, body.email))
+
+
+@router.post("/api/visitor/transcript-mail", status_code=202)
+async def post_visitor_transcript_mail(
+    body: VisitorTranscriptMailIn, request: Request, rt: RT
+) -> dict[str, Any]:
+    """The widget, at the end of a chat: the transcript to the address the visitor typed."""
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        raise Unauthorized("send the visitor token as 'Authorization: Bearer ...'")
+    async with rt.db.read() as s:
+        site = await site_by_key(s, body.site_key)
+    if not origin_allowed(site, request.headers.get("origin"), request.headers.get("host")):
+        raise Forbidden("this origin is not allowed for the site", code="bad_origin")
+    who = await visitor_from_token(rt, site, auth[7:].strip())
+    ip = request.client.host if request.client else None
+    queued = await check_mail_transcript(rt, who, body.conversation_id, body.email, client_ip=ip)
+    return {**_queued(queued), "to": masked(queued.to)}

@@ -1,10 +1,13 @@
-"""Claiming outbox rows with a lease: the one mechanism behind every durable outbox (channel
+"""Leases. Claiming outbox rows: the one mechanism behind every durable outbox (channel
 deliveries in ``channels/outbox.py``, webhooks in ``webhooks/worker.py``).
 
 A row is ``pending`` with a ``next_attempt_at``, or ``sending`` with a ``lease_until``. A
 worker claims it with ``UPDATE .. WHERE id = :id AND <claimable>``: only one worker of any node
 wins (the row lock on PostgreSQL, the single writer on SQLite); one that dies leaves the lease
-to run out, and the row becomes claimable again."""
+to run out, and the row becomes claimable again.
+
+``hold``/``let_go``: one holder of one row for a while (the node that reads a mailbox over
+IMAP, ``channels/imap.py``), renewed while it works, taken over when it runs out."""
 
 from __future__ import annotations
 
@@ -59,3 +62,49 @@ async def claim(
                 if row is not None:
                     won.append(row)
     return won
+
+
+async def hold(
+    db: Database,
+    model: Any,
+    where: ColumnElement[bool],
+    holder: str,
+    now: datetime,
+    lease_seconds: float,
+    *,
+    holder_column: str,
+    until_column: str,
+) -> bool:
+    """Take or renew a lease on the one row ``where`` names (a mailbox's reader): won when
+    nobody holds it, ``holder`` already does, or the holder's lease ran out (it died). One
+    ``UPDATE``, so of two nodes trying at once only one wins."""
+    table: Any = model
+    held_by, until = getattr(table, holder_column), getattr(table, until_column)
+    async with db.write() as s:
+        result = await s.execute(
+            update(table)
+            .where(where, or_(held_by.is_(None), held_by == holder, until.is_(None), until < now))
+            .values({holder_column: holder, until_column: now + timedelta(seconds=lease_seconds)})
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def let_go(
+    db: Database,
+    model: Any,
+    where: ColumnElement[bool],
+    holder: str,
+    *,
+    holder_column: str,
+    until_column: str,
+) -> None:
+    """Give a lease up (a clean stop): another node may take it at once."""
+    table: Any = model
+    async with db.write() as s:
+        await s.execute(
+            update(table)
+            .where(where, getattr(table, holder_column) == holder)
+            .values({holder_column: None, until_column: None})
+            .execution_options(synchronize_session=False)
+        )

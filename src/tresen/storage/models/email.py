@@ -40,6 +40,9 @@ class Mailbox(Base):
     imap_folder: Mapped[str] = mapped_column(String(200), default="INBOX")
     imap_uidvalidity: Mapped[int | None] = mapped_column(default=None)
     imap_last_uid: Mapped[int] = mapped_column(default=0)
+    # the one node reading this mailbox, until its lease runs out (``channels/imap_lease.py``)
+    imap_reader: Mapped[str | None] = mapped_column(String(64), default=None)
+    imap_lease_until: Mapped[datetime | None] = mapped_column(default=None)
     verify_tls: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime]
 
