@@ -245,6 +245,7 @@ class RadarService(OfferDesk, FeedDesk):
             journey.focus(tab, frame.focused, now)
             self.changed(who.id)
         elif frame.kind == "form":
+            journey.form_step(frame.form, now)
             self.engine.form_focus(who.id, frame.form)
         else:
             self.engine.custom_event(who.id, frame.name, frame.props)
