@@ -59,7 +59,7 @@ class HolderDesk:
 
     if TYPE_CHECKING:
 
-        async def _hold_open(self, who: Principal, tab: str, visitor: Any = None) -> None: ...
+        async def _hold_open(self, who: Principal, tab: str, visitor: Any = None) -> bool: ...
 
         async def _hold_close(self, who: Principal, tab: str) -> None: ...
 
@@ -79,8 +79,11 @@ class HolderDesk:
         """A socket of ``tab`` opened here: the visit is held here (picked up from memory or
         as stored), or relayed to the node holding it. ``visitor``: the row, if just read."""
         holder = await self._holder(who)
+        if holder is None and not await self._hold_open(who, tab, visitor):
+            holder = await self._holder(who)  # an idle copy here was taken meanwhile
+            if holder is None:
+                await self._hold_open(who, tab, visitor)
         if holder is None:
-            await self._hold_open(who, tab, visitor)
             return
         tabs = self._relay_tabs.setdefault(who.id, {})
         tabs[tab] = tabs.get(tab, 0) + 1
@@ -127,7 +130,11 @@ class HolderDesk:
         st = self.engine.visitors.get(who.id)
         if st is not None and not st.away:
             return None  # held here with a tab open: never let go meanwhile
-        holder = await self.rt.presence.claim(visit_key(who.id))
+        try:
+            holder = await self.rt.presence.claim(visit_key(who.id))
+        except Exception:  # Redis away: this node keeps a copy of its own meanwhile
+            log.warning("radar: could not claim visitor %s's visit; held here", who.id)
+            holder = None
         if holder is None:
             moved = self._relay_tabs.pop(who.id, {})
             if self._relayed.pop(who.id, None) is not None or st is None:
@@ -162,7 +169,7 @@ class HolderDesk:
         if not self.clustered:
             return
         for vid in list(self.engine.visitors):
-            await self.rt.presence.release(visit_key(vid))
+            await self.let_go(vid)
             self._announce({"op": "released", "v": vid, "node": self._node})
         await self.rt.bus.flush()
         await self.rt.bus.unsubscribe(NODE_TOPIC + self._node, self._on_bus)
@@ -172,7 +179,10 @@ class HolderDesk:
     async def let_go(self, visitor_id: int) -> None:
         """No tab of the visitor is open anywhere and the visit is written: anyone may take it."""
         if self.clustered:
-            await self.rt.presence.release(visit_key(visitor_id))
+            try:
+                await self.rt.presence.release(visit_key(visitor_id))
+            except Exception:  # Redis away: still held here; a later claim here finds it so
+                log.warning("radar: could not let go of visitor %s's visit", visitor_id)
 
     def _send(self, node: str, msg: dict[str, Any]) -> None:
         self.rt.bus.publish_nowait(NODE_TOPIC + node, json.dumps(msg))
@@ -218,6 +228,20 @@ class HolderDesk:
                 for tab, sockets in self._relay_tabs.get(who.id, {}).items():
                     for _ in range(sockets):
                         self._send(holder, {"op": "open", "v": who.id, "tab": tab})
+
+    async def still_mine(self, visitor_id: int) -> bool:
+        """Resuming an idle copy (its claim was let go): claim it again, or drop the copy when
+        another node took the visit meanwhile (called under the visitor's lock)."""
+        if not self.clustered:
+            return True
+        try:
+            holder = await self.rt.presence.claim(visit_key(visitor_id))
+        except Exception:
+            log.warning("radar: could not claim visitor %s's visit; held here", visitor_id)
+            return True
+        if holder is not None:
+            await self._drop_copy(visitor_id)
+        return holder is None
 
     async def _drop_copy(self, visitor_id: int) -> None:
         """Another node took the visit: an idle copy kept here goes, without a word (the

@@ -138,10 +138,14 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
 
     # ---- visitors ----------------------------------------------------------------------------
 
-    async def _hold_open(self, who: Principal, tab: str, visitor: Visitor | None = None) -> None:
+    async def _hold_open(self, who: Principal, tab: str, visitor: Visitor | None = None) -> bool:
         """A socket of ``tab`` opened (here, or relayed from another node: ``holders``): the
-        visit is picked up (from memory, or as stored). ``visitor``: the row, if just read."""
+        visit is picked up (from memory, or as stored). ``visitor``: the row, if just read.
+        False when an idle copy here turned out to be taken by another node meanwhile."""
         async with self._lock(who.id):
+            idle = self.engine.visitors.get(who.id)
+            if idle is not None and idle.away and not await self.still_mine(who.id):
+                return False
             tabs = self._tabs.setdefault(who.id, {})
             tabs[tab] = tabs.get(tab, 0) + 1
             leaving = self._leaving.pop(who.id, None)
@@ -151,13 +155,14 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
             if st is None:
                 st = await self._arrive(who, visitor)
                 if st is None:
-                    return
+                    return True
             assert st.journey is not None
             st.journey.open_tab(tab, self.rt.clock.now().timestamp())
             if st.away:  # back within the grace period (a page load): the visit goes on
                 st.away = False
                 self.engine.evaluate(st)
             self.changed(who.id)
+            return True
 
     async def _arrive(self, who: Principal, visitor: Visitor | None = None) -> VisitorState | None:
         if visitor is None or visitor.id != who.id:
