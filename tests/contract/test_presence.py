@@ -93,3 +93,40 @@ async def test_concurrent_changes_add_up(backend: tuple[Presence, Presence]) -> 
         await asyncio.gather(a.change("v:9", -1), a.change("v:9", +1))
     await b.change("v:9", +1)
     assert await a.count("v:9") == 2
+
+
+@pytest.mark.parametrize("store", REDIS_BACKENDS)
+async def test_one_live_node_holds_a_key_until_it_lets_go_or_dies(
+    store: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = redis_client(request, store)
+    await client.flushdb()
+    a, b, c = (RedisPresence(client, n) for n in ("a", "b", "c"))
+    for node in (a, b, c):
+        await node.start()
+    assert await a.claim("visit:1") is None  # a holds it
+    assert await a.claim("visit:1") is None  # and keeps holding it
+    assert await b.claim("visit:1") == "a"
+    assert await b.claim("visit:2") is None  # keys are independent
+    await b.release("visit:1")  # not b's to let go
+    assert await c.claim("visit:1") == "a"
+    await a.release("visit:1")
+    assert await c.claim("visit:1") is None
+    assert await a.claim("visit:1") == "c"
+    await c.stop()  # stops heartbeating, as a killed process would
+    later = time.time() + presence_mod.NODE_TTL + 1
+    monkeypatch.setattr(presence_mod.time, "time", lambda: later)
+    await b._heartbeat()
+    await a._heartbeat()
+    results = await asyncio.gather(a.claim("visit:1"), b.claim("visit:1"))
+    assert results in ([None, "a"], ["b", None])  # exactly one survivor took it over
+    for node in (a, b):
+        await node.stop()
+    await client.aclose()
+
+
+async def test_one_process_holds_everything() -> None:
+    one = MemoryPresence()
+    assert await one.claim("visit:1") is None
+    await one.release("visit:1")
+    assert await one.claim("visit:1") is None

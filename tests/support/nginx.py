@@ -106,8 +106,19 @@ def self_signed(host: str, directory: Path) -> tuple[Path, Path]:
 class NginxProxy:
     """nginx on ``host:port`` (TLS) forwarding to ``upstream``, connecting from ``proxy_bind``."""
 
-    def __init__(self, prefix: Path, upstream: str, *, host: str, proxy_bind: str) -> None:
+    def __init__(
+        self,
+        prefix: Path,
+        upstream: str,
+        *,
+        host: str,
+        proxy_bind: str,
+        template: str = CONFIG,
+        **extra: str,
+    ) -> None:
+        """``template``: another configuration with ``CONFIG``'s fields and ``extra`` ones."""
         self.prefix = prefix
+        self.template, self.extra = template, extra
         self.host = host
         self.port = free_port()
         self.upstream = upstream
@@ -134,7 +145,7 @@ class NginxProxy:
         self_signed(self.host, self.prefix)
         conf = self.prefix / "nginx.conf"
         conf.write_text(
-            CONFIG.format(
+            self.template.format(
                 # As root, workers would switch to "nobody", who cannot enter pytest's tmp dirs.
                 user="user root;\n" if os.geteuid() == 0 else "",
                 prefix=self.prefix,
@@ -142,6 +153,7 @@ class NginxProxy:
                 listen=f"{self.host}:{self.port}",
                 server_name=self.host,
                 proxy_bind=self.proxy_bind,
+                **self.extra,
             )
         )
         self.proc = subprocess.Popen(

@@ -4,7 +4,7 @@ and the agents' availability over time, purged after ``radar_history_days``."""
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, func, insert, select
@@ -12,8 +12,9 @@ from sqlalchemy import case, delete, func, insert, select
 from tresen.radar.pacing import acceptance_rate
 from tresen.radar.replay import StepTimeline, StoredVisit, replay
 from tresen.radar.rules import compile_rule
+from tresen.radar.visits import RETURNING_AFTER
 from tresen.runtime import Runtime
-from tresen.storage.models import CapacitySample, PageView, RadarOffer, Visit
+from tresen.storage.models import CapacitySample, PageView, RadarOffer, Visit, Visitor
 
 
 async def do_log_capacity(rt: Runtime, samples: dict[str | None, tuple[int, float]]) -> None:
@@ -43,10 +44,15 @@ async def access_replay(
     """Replay a (validated) draft rule over the visits of the last ``days``."""
     since = rt.clock.now() - timedelta(days=days)
     async with rt.db.read() as s:
-        stmt = select(Visit).where(Visit.last_seen_at >= since).order_by(Visit.started_at)
+        stmt = (
+            select(Visit, Visitor.created_at, Visitor.external_id, Visitor.attributes)
+            .join(Visitor, Visitor.id == Visit.visitor_id)
+            .where(Visit.last_seen_at >= since)
+            .order_by(Visit.started_at)
+        )
         if site_id is not None:
             stmt = stmt.where(Visit.site_id == site_id)
-        visits = list((await s.execute(stmt)).scalars())
+        visits = [_stored(*row) for row in (await s.execute(stmt)).all()]
         samples = (
             await s.execute(
                 select(
@@ -62,20 +68,31 @@ async def access_replay(
         timeline.steps.setdefault(skill, []).append(
             (at.timestamp(), free, float("inf") if wait is None else wait)
         )
-    return replay(compile_rule(0, site_id, spec), [_stored(v) for v in visits], timeline)
+    return replay(compile_rule(0, site_id, spec), visits, timeline)
 
 
-def _stored(v: Visit) -> StoredVisit:
+def _stored(
+    v: Visit, created_at: datetime, external_id: str | None, attributes: dict[str, Any] | None
+) -> StoredVisit:
+    """A stored visit as the replay reads it; like the live engine, identity attributes count
+    for verified visitors only (as they are now), and a visitor is returning when first seen
+    more than ``RETURNING_AFTER`` before the visit began."""
     facts = v.facts or {}
+    forms = facts.get("forms")
+    started = v.started_at.timestamp()
     return StoredVisit(
         v.visitor_id,
         v.id,
-        v.started_at.timestamp(),
+        started,
         [(str(p[0]), str(p[1]), float(p[2])) for p in v.pages],
         [(str(e["name"]), float(e["at"]), dict(e["props"])) for e in v.events],
         device=str(facts.get("device", "desktop")),
         language=str(facts.get("language", "")),
         referrer=v.referrer,
+        returning=created_at.timestamp() < started - RETURNING_AFTER,
+        attributes=dict(attributes or {}) if external_id else {},
+        utm={str(k): str(x) for k, x in (facts.get("utm") or {}).items()},
+        forms=None if forms is None else [(float(f[0]), f[1]) for f in forms],
     )
 
 

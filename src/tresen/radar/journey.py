@@ -14,6 +14,7 @@ from typing import Any
 
 MAX_PAGES = 200  # pages kept per visit (the count goes on)
 MAX_GOALS = 100
+MAX_FORM_STEPS = 200  # form focus changes kept per visit (for replay)
 
 
 @dataclass(slots=True)
@@ -44,6 +45,9 @@ class Journey:
     # The visitor's custom events (name and value): with the pages, rules' goals are matched
     # against them when the rules' figures are computed (``radar.figures``).
     goals: list[dict[str, Any]] = field(default_factory=list)
+    # Form focus as it changed: [at, form id or None (blurred)], so a replay can add up the
+    # dwell on each form as the live engine did (values are never sent).
+    forms: list[list[Any]] = field(default_factory=list)
     tabs: dict[str, int] = field(default_factory=dict)  # tab -> page number (0: none yet)
     views: dict[str, str] = field(default_factory=dict)  # tab -> view id of its page load
     focus_tab: str | None = None
@@ -89,6 +93,11 @@ class Journey:
         )
         if len(self.goals) < MAX_GOALS:
             self.goals.append({"name": name, "value": amount, "at": round(now, 3)})
+
+    def form_step(self, form: str | None, now: float) -> None:
+        """The visitor's focus entered ``form`` (None: left the form it was in)."""
+        if len(self.forms) < MAX_FORM_STEPS:
+            self.forms.append([round(now, 3), form])
 
     def focus(self, tab: str, focused: bool, now: float) -> None:
         if focused and self.focus_tab != tab:

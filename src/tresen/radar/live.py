@@ -31,7 +31,9 @@ from tresen.radar.engine import RadarEngine
 from tresen.radar.facts import VisitorFacts
 from tresen.radar.feed import FeedDesk
 from tresen.radar.history import acceptance_rates, do_log_capacity, do_purge_history
+from tresen.radar.holders import HolderDesk
 from tresen.radar.offers import OfferDesk
+from tresen.radar.periodic import every
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.rules import compile_rule
 from tresen.radar.visits import do_save_visits, do_start_visit
@@ -50,7 +52,7 @@ FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per 
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 
 
-class RadarService(OfferDesk, FeedDesk):
+class RadarService(OfferDesk, FeedDesk, HolderDesk):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.capacity = DbCapacity(rt)
@@ -79,6 +81,9 @@ class RadarService(OfferDesk, FeedDesk):
         self._dirty: set[int] = set()
         self._gone: set[int] = set()
         self._gone_sites: dict[int, int] = {}
+        self._relayed: dict[int, str] = {}
+        self._relay_tabs: dict[int, dict[str, int]] = {}
+        self._consumer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.reload_rules()
@@ -91,6 +96,7 @@ class RadarService(OfferDesk, FeedDesk):
             Repeating(self.rt.scheduler, self.rt.clock, FEED_SECONDS, self.send_feed),
             self._every(PURGE_SECONDS, self.purge),
         ]
+        await self.start_holding()
 
     async def stop(self) -> None:
         """No timer of this node fires any more (nor writes after the database closed); the
@@ -104,6 +110,7 @@ class RadarService(OfferDesk, FeedDesk):
             st.cancel_timers()
             self._unsaved[st.facts.visitor_id] = st
         await self.flush()
+        await self.stop_holding()
 
     async def purge(self) -> None:
         await do_purge_history(self.rt)
@@ -131,12 +138,14 @@ class RadarService(OfferDesk, FeedDesk):
 
     # ---- visitors ----------------------------------------------------------------------------
 
-    async def visitor_connected(
-        self, who: Principal, tab: str, visitor: Visitor | None = None
-    ) -> None:
-        """A socket of ``tab`` opened: the visit is picked up (from memory, or as stored).
-        ``visitor``: the row, when the caller has just read it."""
+    async def _hold_open(self, who: Principal, tab: str, visitor: Visitor | None = None) -> bool:
+        """A socket of ``tab`` opened (here, or relayed from another node: ``holders``): the
+        visit is picked up (from memory, or as stored). ``visitor``: the row, if just read.
+        False when an idle copy here turned out to be taken by another node meanwhile."""
         async with self._lock(who.id):
+            idle = self.engine.visitors.get(who.id)
+            if idle is not None and idle.away and not await self.still_mine(who.id):
+                return False
             tabs = self._tabs.setdefault(who.id, {})
             tabs[tab] = tabs.get(tab, 0) + 1
             leaving = self._leaving.pop(who.id, None)
@@ -146,13 +155,14 @@ class RadarService(OfferDesk, FeedDesk):
             if st is None:
                 st = await self._arrive(who, visitor)
                 if st is None:
-                    return
+                    return True
             assert st.journey is not None
             st.journey.open_tab(tab, self.rt.clock.now().timestamp())
             if st.away:  # back within the grace period (a page load): the visit goes on
                 st.away = False
                 self.engine.evaluate(st)
             self.changed(who.id)
+            return True
 
     async def _arrive(self, who: Principal, visitor: Visitor | None = None) -> VisitorState | None:
         if visitor is None or visitor.id != who.id:
@@ -165,11 +175,12 @@ class RadarService(OfferDesk, FeedDesk):
         self.rt.events.emit([VisitorArrived(who.id, visitor.site_id, st.facts.returning)])
         return st
 
-    async def visitor_disconnected(self, who: Principal, tab: str) -> None:
-        """A socket closed. When it was the tab's last, the tab is gone (an offer shown there
-        counts as ignored unless the tab is back within the grace period: a page load); when
-        it was the visitor's last, the visit is written through and nothing is offered; the
-        visitor leaves the live list after the grace period (unless a page load is back)."""
+    async def _hold_close(self, who: Principal, tab: str) -> None:
+        """A socket closed (here, or relayed). When it was the tab's last, the tab is gone (an
+        offer shown there counts as ignored unless the tab is back within the grace period: a
+        page load); when it was the visitor's last, the visit is written through, nothing is
+        offered and other nodes may take it; the visitor leaves the live list after the grace
+        period (unless a page load is back)."""
         async with self._lock(who.id):
             tabs = self._tabs.get(who.id, {})
             left = tabs.get(tab, 0) - 1
@@ -193,6 +204,7 @@ class RadarService(OfferDesk, FeedDesk):
             self._unsaved.pop(who.id, None)
             await self._save([st])  # written through before the visitor counts as away
             st.away = True
+            await self.let_go(who.id)  # the next page load may land on any node
             self._leaving[who.id] = self.rt.scheduler.call_at(grace, lambda: self._left(who.id))
 
     def _tab_gone(self, visitor_id: int, tab: str) -> None:
@@ -224,6 +236,8 @@ class RadarService(OfferDesk, FeedDesk):
         return self._locks.setdefault(visitor_id, asyncio.Lock())
 
     async def track(self, who: Principal, frame: TrackIn, tab: str = "") -> None:
+        if self.relay_track(who, frame, tab):
+            return
         st = self.engine.visitors.get(who.id)
         if st is None or st.journey is None:
             return
@@ -245,6 +259,7 @@ class RadarService(OfferDesk, FeedDesk):
             journey.focus(tab, frame.focused, now)
             self.changed(who.id)
         elif frame.kind == "form":
+            journey.form_step(frame.form, now)
             self.engine.form_focus(who.id, frame.form)
         else:
             self.engine.custom_event(who.id, frame.name, frame.props)
@@ -379,20 +394,4 @@ class RadarService(OfferDesk, FeedDesk):
             self._refreshing = False
 
     def _every(self, seconds: float, fn: Any) -> Repeating:
-        """``fn`` (a coroutine function) every ``seconds``, never two runs at once."""
-        name = fn.__name__
-
-        async def run() -> None:
-            try:
-                await fn()
-            except Exception:
-                log.exception("radar periodic task %s failed", name)
-            finally:
-                self._busy.discard(name)
-
-        def due() -> None:
-            if name not in self._busy:
-                self._busy.add(name)
-                spawn(run(), name=f"radar-{name}")
-
-        return Repeating(self.rt.scheduler, self.rt.clock, seconds, due)
+        return every(self.rt, self._busy, seconds, fn)

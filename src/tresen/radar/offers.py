@@ -32,6 +32,10 @@ class OfferDesk:
 
         def changed(self, visitor_id: int) -> None: ...
 
+        def relay_reply(
+            self, visitor_id: int, offer_id: int, rule_id: int, outcome: str
+        ) -> bool: ...
+
         async def _save(self, states: list[VisitorState]) -> None: ...
 
     def _on_offer(self, offer: Offer) -> None:
@@ -131,13 +135,8 @@ class OfferDesk:
         opens_chat = outcome == "accepted" and row.kind != "message"
         if not await actions.do_record_outcome(self.rt, offer_id, outcome, opens_chat=opens_chat):
             raise NotFound(f"offer {offer_id} was already answered", code="no_such_offer")
-        self.engine.respond(who.id, outcome)  # type: ignore[arg-type]
-        self._offer_ids.pop((who.id, row.rule_id or 0), None)
-        self._offer_tabs.pop(who.id, None)
-        st = self._answered(who.id, offer_id, outcome)
-        if st is not None and outcome == "dismissed":
-            self._unsaved.pop(who.id, None)
-            await self._save([st])  # "no thanks" holds across restarts: written at once
+        if not self.relay_reply(who.id, offer_id, row.rule_id or 0, outcome):
+            await self._replied(who.id, offer_id, row.rule_id or 0, outcome)
         conversation_id = None
         if opens_chat:
             conv = await do_open_from_offer(
@@ -154,3 +153,14 @@ class OfferDesk:
             self.engine.chat_started(who.id)  # also for agents' manual invitations
         self.changed(who.id)
         return conversation_id
+
+    async def _replied(self, visitor_id: int, offer_id: int, rule_id: int, outcome: str) -> None:
+        """The holder of the visit notes the answer (given here or on a relaying node)."""
+        self.engine.respond(visitor_id, outcome)  # type: ignore[arg-type]
+        self._offer_ids.pop((visitor_id, rule_id), None)
+        self._offer_tabs.pop(visitor_id, None)
+        st = self._answered(visitor_id, offer_id, outcome)
+        if st is not None and outcome == "dismissed":
+            self._unsaved.pop(visitor_id, None)
+            await self._save([st])  # "no thanks" holds across restarts: written at once
+        self.changed(visitor_id)

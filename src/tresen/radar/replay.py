@@ -7,7 +7,11 @@ moment (``Timeline``). The first moment the rule holds in a visit is a match. Pa
 matches through in time order while the skill has a free slot beyond the invitations still
 outstanding (each held until answered, at most ``hold`` seconds).
 
-Not replayed: form dwell (form focus is not stored) and the restraint of earlier offers.
+Form dwell is replayed from the form focus changes kept with the visit (``Journey.forms``);
+identity attributes are those the visitor has now. What a visit's record cannot answer is named
+per condition in ``not_evaluated`` (``coverage``): visits stored before form focus was kept, and
+visits whose kept events were cut to the last ``MAX_EVENTS``. Not replayed: the restraint of
+earlier offers.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tresen.radar.compiled import Ctx
-from tresen.radar.facts import TrackedEvent, VisitorFacts
+from tresen.radar.facts import MAX_EVENTS, TrackedEvent, VisitorFacts
 from tresen.radar.rules import Rule
 
 
@@ -68,6 +72,8 @@ class StoredVisit:
     referrer: str = ""
     returning: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
+    utm: dict[str, str] = field(default_factory=dict)
+    forms: list[tuple[float, str | None]] | None = None  # None: stored before forms were kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +106,11 @@ def first_match(rule: Rule, visit: StoredVisit, timeline: Timeline) -> float | N
         language=visit.language,
         returning=visit.returning,
         attributes=visit.attributes,
+        utm=dict(visit.utm),
     )
     steps: list[tuple[float, int, Any]] = [(p[2], 0, p) for p in visit.pages]
-    steps += [(e[1], 1, e) for e in visit.events]
+    steps += [(f[0], 1, f) for f in visit.forms or []]
+    steps += [(e[1], 2, e) for e in visit.events]
     steps.sort(key=lambda s: (s[0], s[1]))
     resources = _Resources(timeline)
     ctx = Ctx(facts, 0.0, resources)
@@ -120,6 +128,12 @@ def _apply(facts: VisitorFacts, kind: int, step: Any, at: float) -> None:
         url, title, _ = step
         facts.page(url, urlsplit(url).path or "/", title, at)
         facts.url = url
+    elif kind == 1:
+        form = step[1]
+        if form is None:
+            facts.blur(at)
+        else:
+            facts.focus(str(form), at)
     else:
         name, _, props = step
         facts.events.append(TrackedEvent(name, at, props))
@@ -159,6 +173,7 @@ def replay(
     through = _paced(rule, matches, timeline, hold) if rule.paced else len(matches)
     return {
         "visits": len(visits),
+        "not_evaluated": coverage(rule, visits),
         "matched_visits": len(matches),
         "matched_visitors": len({m.visitor_id for m in matches}),
         "let_through": through,
@@ -177,3 +192,30 @@ def _paced(rule: Rule, matches: list[Match], timeline: Timeline, hold: float) ->
             outstanding.append(m.at + hold)
             through += 1
     return through
+
+
+def _leaves(tree: Any, path: str = "when") -> list[tuple[str, str, Any]]:
+    """(path, leaf name, argument) of every leaf of a valid condition tree (paths as in
+    rule errors)."""
+    ((key, arg),) = tree.items()
+    if key in ("all", "any"):
+        return [leaf for i, c in enumerate(arg) for leaf in _leaves(c, f"{path}.{key}[{i}]")]
+    if key == "not":
+        return _leaves(arg, f"{path}.not")
+    return [(f"{path}.{key}", key, arg)]
+
+
+def coverage(rule: Rule, visits: list[StoredVisit]) -> list[dict[str, Any]]:
+    """Per condition, the visits whose record could not answer it (none: an empty list)."""
+    no_forms = sum(v.forms is None for v in visits)
+    cut = sum(len(v.events) >= MAX_EVENTS for v in visits)
+    out = []
+    for path, leaf, arg in _leaves(rule.spec.when):
+        by_event = leaf == "event" or (leaf == "viewed" and "product" in arg)
+        if leaf == "form_dwell" and no_forms:
+            reason = "visits stored before form focus was kept: taken as no time in forms"
+            out.append({"path": path, "condition": leaf, "visits": no_forms, "reason": reason})
+        elif by_event and cut:
+            reason = f"only the last {MAX_EVENTS} events of these visits are kept"
+            out.append({"path": path, "condition": leaf, "visits": cut, "reason": reason})
+    return out

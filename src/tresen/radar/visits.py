@@ -155,6 +155,7 @@ def _state(row: Visit, visitor: Visitor, now: float, *, same_visit: bool) -> Vis
         pages=[PageEntry.from_row(p) for p in row.pages],
         offers=list(row.offers),
         goals=list(row.goals),
+        forms=[list(step) for step in data.get("forms", [])],
     )
     facts = VisitorFacts(
         visitor.id,
@@ -209,6 +210,7 @@ def visit_values(st: VisitorState, now: float) -> dict[str, Any]:
             "language": f.language,
             "products": sorted(f.products),
             "form_dwell": f.form_dwell,
+            "forms": journey.forms,
         },
         "policy": st.restraint(),
     }

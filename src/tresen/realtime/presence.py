@@ -3,7 +3,8 @@
 
 In one process a dict does; with Redis each node keeps its own count in a hash field, and a
 node that stops refreshing its heartbeat (it crashed) no longer counts, so a dead node never
-keeps an agent "present" or a visitor "still here".
+keeps an agent "present" or a visitor "still here". ``claim`` names the one process that holds
+something (a visitor's visit, ``radar.holders``) while it lives.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ class Presence(ABC):
     @abstractmethod
     async def count(self, key: str) -> int:
         """Open sockets for ``key`` in every live process."""
+
+    async def claim(self, key: str) -> str | None:
+        """Hold ``key`` for this process unless a live process holds it: None when this
+        process holds it now, else the holder's node name. One process holds every key."""
+        return None
+
+    async def release(self, key: str) -> None:  # noqa: B027 - one process: nothing to do
+        """Let go of ``key`` if this process holds it."""
 
 
 class MemoryPresence(Presence):

@@ -24,12 +24,29 @@ return left
 """
 
 
+# Hand a key over from a dead holder to this node, unless someone else did first.
+SWAP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"""
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+HOLD_TTL = 24 * 3600  # a key held by nobody alive is taken over at once; this only cleans up
+
+
 class RedisPresence(Presence):
     def __init__(self, client: Any, node: str) -> None:
         self.client = client
         self.node = node
         self._beat: asyncio.Task[None] | None = None
         self._change = client.register_script(CHANGE)
+        self._swap = client.register_script(SWAP)
+        self._release = client.register_script(RELEASE)
 
     async def start(self) -> None:
         await self._heartbeat()
@@ -64,3 +81,26 @@ class RedisPresence(Presence):
             if name in live:
                 total += max(0, int(n))
         return total
+
+    async def claim(self, key: str) -> str | None:
+        held = PREFIX + "held:" + key
+        for _ in range(3):
+            if await self.client.set(held, self.node, nx=True, ex=HOLD_TTL):
+                return None
+            raw = await self.client.get(held)
+            if raw is None:
+                continue  # let go meanwhile: try again
+            holder = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if holder == self.node:
+                return None
+            beat = await self.client.zscore(PREFIX + "nodes", holder)
+            if beat is not None and float(beat) >= time.time() - NODE_TTL:
+                return holder
+            if await self._swap(keys=[held], args=[holder, self.node, HOLD_TTL]):
+                return None  # the holder died: this node takes over
+        raw = await self.client.get(held)
+        holder = raw.decode() if isinstance(raw, bytes) else raw
+        return None if holder in (None, self.node) else str(holder)
+
+    async def release(self, key: str) -> None:
+        await self._release(keys=[PREFIX + "held:" + key], args=[self.node])

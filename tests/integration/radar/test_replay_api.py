@@ -53,3 +53,42 @@ async def test_replay_counts_what_the_draft_would_have_done(world: World) -> Non
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_rule"
     denied = await world.sc.ben.post("/api/radar/rules/replay", json={"rule": DRAFT})
     assert denied.status_code == 403
+
+
+FORM_DRAFT = {
+    "name": "draft: three minutes on the contract form",
+    "when": {"form_dwell": {"form": "contract", "gte": 180}},
+    "action": {"type": "message", "text": {"en": "Questions about the contract?"}},
+}
+
+
+async def test_replay_adds_up_form_dwell_from_the_stored_journey(world: World) -> None:
+    start = world.clock.now().timestamp()
+    slow, quick = await world.sc.visitor(), await world.sc.visitor()
+    a, b = Tab(slow), Tab(quick)
+    await a.open("/contract")
+    await b.open("/contract")
+    for tab in (a, b):
+        await tab.send({"type": "track", "kind": "form", "form": "contract"})
+        await tab.handled()
+    world.advance(100)
+    await a.send({"type": "track", "kind": "form", "form": None})  # a break of 50 s
+    await b.open("/contract/next")  # 100 s in the form, then a page load ends it
+    for tab in (a, b):
+        await tab.handled()
+    world.advance(50)
+    await a.send({"type": "track", "kind": "form", "form": "contract"})
+    await a.handled()
+    world.advance(120)  # 220 s in the form: 180 s were reached at 100 + 50 + 80
+    await a.open("/thanks")
+    await a.handled()
+    for tab in (a, b):
+        await world.closed(tab)
+    await world.srv.rt.radar.flush()
+    r = await world.sc.anna.post("/api/radar/rules/replay", json={"rule": FORM_DRAFT, "days": 1})
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["visits"] == 2 and result["not_evaluated"] == []
+    assert result["matches"] == [
+        {"visitor_id": slow.id, "visit_id": result["matches"][0]["visit_id"], "at": start + 230}
+    ]

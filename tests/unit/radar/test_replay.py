@@ -95,3 +95,103 @@ def test_an_event_rule_replays_on_stored_events_and_is_not_paced() -> None:
     result = replay(promo, visits, StepTimeline())
     assert (result["matched_visits"], result["let_through"]) == (1, 1)
     assert result["matches"] == [{"visitor_id": 1, "visit_id": 1, "at": 30}]
+
+
+SEED = compile_rule(
+    0,
+    None,
+    {
+        "name": "draft: the seed's rule (contract form 3 min or phone X, Sales free)",
+        "when": {
+            "all": [
+                {
+                    "any": [
+                        {"form_dwell": {"form": "contract", "gte": 180}},
+                        {"url": {"glob": "/shop/product/phone-x*"}},
+                    ]
+                },
+                {"agent_free": {"skill": "Sales"}},
+            ]
+        },
+        "action": {"type": "invite", "skill": "Sales", "text": {"en": "Can I help?"}},
+    },
+)
+ALWAYS = StepTimeline({"Sales": [(0.0, 5, 10.0)]})
+
+
+def form_visit(vid: int, forms: list[tuple[float, str | None]] | None) -> StoredVisit:
+    pages = [(SHOP + "/contract", "", 0.0), (SHOP + "/contract/2", "", 500.0)]
+    return StoredVisit(vid, vid, 0.0, pages, [], forms=forms)
+
+
+def test_form_dwell_is_replayed_from_the_kept_form_focus() -> None:
+    visits = [
+        # 100 s, out for 50 s, back: 180 s reached at 100 + 50 + 80 = 230
+        form_visit(1, [(0.0, "contract"), (100.0, None), (150.0, "contract")]),
+        # 120 s in "contract", then another form: never 180 s
+        form_visit(2, [(0.0, "contract"), (120.0, "newsletter")]),
+        # in the form at 400, the page load at 500 ends the focus (as live): 100 s only
+        form_visit(3, [(400.0, "contract")]),
+        # no form focus at all, recorded as such
+        form_visit(4, []),
+    ]
+    assert [first_match(SEED, v, ALWAYS) for v in visits] == [230.0, None, None, None]
+    result = replay(SEED, visits, ALWAYS)
+    assert result["matched_visits"] == 1 and result["not_evaluated"] == []
+
+
+def test_what_a_visit_cannot_answer_is_named_per_condition() -> None:
+    old = form_visit(5, None)  # stored before form focus was kept
+    events = [("x", float(i), {}) for i in range(50)]  # as many as are kept: cut
+    busy = StoredVisit(6, 6, 0.0, [(SHOP + "/", "", 0.0)], events, forms=[])
+    result = replay(SEED, [old, busy, form_visit(7, [])], ALWAYS)
+    assert result["not_evaluated"] == [
+        {
+            "path": "when.all[0].any[0].form_dwell",
+            "condition": "form_dwell",
+            "visits": 1,
+            "reason": "visits stored before form focus was kept: taken as no time in forms",
+        }
+    ]
+    on_events = compile_rule(
+        0,
+        None,
+        {
+            "name": "draft",
+            "when": {"not": {"any": [{"event": {"name": "x"}}, {"viewed": {"product": "P"}}]}},
+            "action": {"type": "message", "text": {"en": "Hi"}},
+        },
+    )
+    paths = [c["path"] for c in replay(on_events, [old, busy], ALWAYS)["not_evaluated"]]
+    assert paths == ["when.not.any[0].event", "when.not.any[1].viewed"]
+
+
+def test_utm_returning_and_attributes_replay_as_stored() -> None:
+    rule = compile_rule(
+        0,
+        None,
+        {
+            "name": "draft",
+            "when": {
+                "all": [
+                    {"utm": {"campaign": "spring"}},
+                    {"returning": True},
+                    {"attr": {"name": "segment", "value": "gold"}},
+                ]
+            },
+            "action": {"type": "message", "text": {"en": "Hi"}},
+        },
+    )
+    page = [(SHOP + "/?utm_campaign=spring", "", 10.0)]
+
+    def v(vid: int, **kw: object) -> StoredVisit:
+        return StoredVisit(vid, vid, 10.0, page, [], forms=[], **kw)  # type: ignore[arg-type]
+
+    gold = {"segment": "gold"}
+    visits = [
+        v(1, utm={"campaign": "spring"}, returning=True, attributes=gold),
+        v(2, utm={"campaign": "autumn"}, returning=True, attributes=gold),
+        v(3, utm={"campaign": "spring"}, returning=False, attributes=gold),
+        v(4, utm={"campaign": "spring"}, returning=True, attributes={}),
+    ]
+    assert [m["visitor_id"] for m in replay(rule, visits, ALWAYS)["matches"]] == [1]
