@@ -4,6 +4,8 @@
 // socket); counts are fetched again shortly after anything that may change them.
 import { api } from "./api";
 import type { Conv } from "./types";
+import { errorText } from "./errors";
+import { t } from "./i18n";
 
 export interface ViewCounts {
   mine: number;
@@ -109,7 +111,7 @@ export class InboxViews {
       this.searchError = "";
     } catch (e: any) {
       this.hits = [];
-      this.searchError = e.message;
+      this.searchError = errorText(e);
     }
     this.changed();
   }
@@ -130,7 +132,7 @@ export class InboxViews {
   /** One action on the selection; returns how many changed and the first error. */
   async bulk(action: string, extra: Record<string, unknown> = {}): Promise<string> {
     const ids = [...this.selected];
-    const r = await api<{ results: { ok: boolean; message?: string }[]; changed: number }>(
+    const r = await api<{ results: { ok: boolean; code?: string; message?: string }[]; changed: number }>(
       "POST",
       "/api/conversations/bulk",
       { ids, action, ...extra },
@@ -138,7 +140,7 @@ export class InboxViews {
     this.selected.clear();
     this.stale();
     const failed = r.results.find((x) => !x.ok);
-    return `${r.changed} of ${ids.length} changed` + (failed ? ` (${failed.message})` : "");
+    return t("inbox.bulkResult", { n: r.changed, of: ids.length }) + (failed ? ` (${errorText(failed)})` : "");
   }
 }
 

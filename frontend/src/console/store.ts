@@ -14,6 +14,7 @@ import { beep, desktopNotify } from "./notify";
 import { agentLink, type SocketState } from "./socket";
 import type { Agent, Conv, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
 import { visitorName } from "./types";
+import { errorText } from "./errors";
 
 export const MAX_TABS = 5;
 const PAGE = 50;
@@ -289,7 +290,7 @@ export class Store {
     try {
       await api("POST", `/api/conversations/${id}/chat-invite`, page ? { page } : {});
     } catch (e: any) {
-      this.notice = e.message;
+      this.notice = errorText(e);
       this.changed();
     }
   }
@@ -602,8 +603,8 @@ export class Store {
   }
 
   private onError(f: ErrorFrame): void {
-    if (f.ref && this.outbox.refuse(f.ref, f.code, f.message)) return; // shown on the message
+    if (f.ref && this.outbox.refuse(f.ref, f.code, errorText(f))) return; // shown on the message
     if (isOptionalFrameRefusal(f)) return; // an older server: it sends everything anyway
-    this.flash(f.message || f.code);
+    this.flash(errorText(f));
   }
 }
