@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { highlightRuns, snoozeUntil, type SearchHit } from "./inboxViews";
+import { highlightRuns, snoozeUntil, type InboxViews, type SearchHit } from "./inboxViews";
 import { channelLabel } from "./deliveries";
 import type { Store } from "./store";
 import { dateTimeOf, timeOf } from "./text";
@@ -17,11 +17,13 @@ const VIEWS: [string, Key][] = [
   ["resolved", "view.resolved"],
 ];
 
-function viewLabel(view: string): string {
+function viewLabel(view: string, views: InboxViews): string {
   const hit = VIEWS.find(([v]) => v === view);
   if (hit) return t(hit[1]);
   const [kind, value] = view.split(/:(.*)/s);
-  return kind === "tag" ? `#${value}` : value === "email" ? "✉ Email" : value;
+  if (kind === "tag") return `#${value}`;
+  if (kind === "team") return t("view.team", { name: views.team(Number(value))?.name ?? `#${value}` });
+  return value === "email" ? t("inbox.emailMark") : channelLabel(value);
 }
 
 function ViewList({ store }: { store: Store }) {
@@ -31,7 +33,7 @@ function ViewList({ store }: { store: Store }) {
     <li key={view}>
       <button class={"view-item" + (v.view === view ? " on" : "")} aria-current={v.view === view ? "true" : undefined}
         data-inbox-view={view} onClick={() => v.setView(view)}>
-        <span dir="auto">{viewLabel(view)}</span>
+        <span dir="auto">{viewLabel(view, v)}</span>
         {count !== undefined && <span class="count" data-testid="view-count">{count}</span>}
       </button>
     </li>
@@ -42,6 +44,7 @@ function ViewList({ store }: { store: Store }) {
     <ul class="view-list">
       {VIEWS.map(([view]) => item(view, n ? (n as any)[view] : undefined))}
       {channels.length > 1 && channels.map(([ch, c]) => item(`channel:${ch}`, c))}
+      {(n?.teams ?? []).map((team) => item(`team:${team.id}`, team.count))}
       {tags.map(([tag, c]) => item(`tag:${tag}`, c))}
     </ul>
   );
@@ -162,7 +165,7 @@ export function Inbox({ store }: { store: Store }) {
         <>
           <ViewList store={store} />
           <h2>
-            {resolved ? t("inbox.resolvedTitle") : viewLabel(v.view)} <span class="count">{list.length}</span>
+            {resolved ? t("inbox.resolvedTitle") : viewLabel(v.view, v)} <span class="count">{list.length}</span>
           </h2>
           <BulkBar store={store} />
           {list.length === 0 && <p class="empty">{t("inbox.none")}</p>}

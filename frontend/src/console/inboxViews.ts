@@ -1,4 +1,4 @@
-// The inbox's views (mine, unassigned, all, by channel, by tag, snoozed, resolved), their
+// The inbox's views (mine, unassigned, all, by channel, by team, by tag, snoozed, resolved), their
 // counts from the server, the resolved history page by page, message search and the selection
 // for bulk actions. Live views are filtered from the store's conversations (kept current by the
 // socket); counts are fetched again shortly after anything that may change them.
@@ -14,7 +14,16 @@ export interface ViewCounts {
   snoozed: number;
   resolved: number;
   channels: Record<string, number>;
+  teams: TeamCount[];
   tags: Record<string, number>;
+}
+
+/** A team's view: the awake conversations assigned to one of its members. */
+export interface TeamCount {
+  id: number;
+  name: string;
+  member_ids: number[];
+  count: number;
 }
 
 export interface SearchHit {
@@ -84,11 +93,19 @@ export class InboxViews {
         return convs.filter((c) => !awake(c));
       case "channel":
         return convs.filter((c) => awake(c) && c.channel === value);
+      case "team": {
+        const members = new Set(this.team(Number(value))?.member_ids ?? []);
+        return convs.filter((c) => awake(c) && c.assignee_id != null && members.has(c.assignee_id));
+      }
       case "tag":
         return convs.filter((c) => awake(c) && (c.tags ?? []).includes(value));
       default:
         return convs.filter(awake);
     }
+  }
+
+  team(id: number): TeamCount | undefined {
+    return (this.counts?.teams ?? []).find((x) => x.id === id);
   }
 
   async loadResolved(more: boolean): Promise<void> {

@@ -550,4 +550,5 @@ export const daPages: PagesCatalogue = {
   "tok.write": "Læse og skrive",
   "tools.snooze": "Udsæt",
   "tools.snoozedUntil": "Udsat til {time}",
+  "view.team": "Team {name}",
 };

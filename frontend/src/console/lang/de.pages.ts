@@ -550,4 +550,5 @@ export const dePages: PagesCatalogue = {
   "tok.write": "Lesen und schreiben",
   "tools.snooze": "Zurückstellen",
   "tools.snoozedUntil": "Zurückgestellt bis {time}",
+  "view.team": "Team {name}",
 };

@@ -549,6 +549,7 @@ export const enPages = {
   "tok.write": "Read and write",
   "tools.snooze": "Snooze",
   "tools.snoozedUntil": "Snoozed until {time}",
+  "view.team": "Team {name}",
 };
 
 export type PagesKey = keyof typeof enPages;
