@@ -13,7 +13,7 @@ import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
 import { Contacts } from "./Contacts";
 import { ContextPanel } from "./ContextPanel";
-import { LANGS, lang, onLangChange, setLang, t, type ConsoleLang } from "./i18n";
+import { LANGS, lang, onLangChange, setLang, t, tValue, type ConsoleLang } from "./i18n";
 import { Inbox } from "./Inbox";
 import { Login } from "./Login";
 import { askPermission, notificationState, prefs, unlockAudio } from "./notify";
@@ -214,7 +214,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         </nav>
         <span class="spacer" />
         <JoinByCode store={store} />
-        <span class={`conn conn-${store.conn}`} data-testid="connection">{store.conn}</span>
+        <span class={`conn conn-${store.conn}`} data-testid="connection">{tValue("conn", store.conn)}</span>
         <label class="agent-status">
           <span dir="auto">{store.me.display_name}</span>
           <select

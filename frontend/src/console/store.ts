@@ -15,6 +15,7 @@ import { agentLink, type SocketState } from "./socket";
 import type { Agent, Conv, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
 import { visitorName } from "./types";
 import { errorText } from "./errors";
+import { t } from "./i18n";
 
 export const MAX_TABS = 5;
 const PAGE = 50;
@@ -562,7 +563,7 @@ export class Store {
     this.mergeConv(c);
     if (c.offered_to === this.me.id && !wasOffered) {
       beep();
-      desktopNotify("Chat offered to you", `Conversation #${c.id}`, `offer-${c.id}`, () => void this.open(c.id));
+      desktopNotify(t("route.offeredTitle"), t("inbox.convN", { id: c.id }), `offer-${c.id}`, () => void this.open(c.id));
     }
     // Unknown so far: from its start, so a resume brings its first messages if we missed them.
     if (!this.positions.has(c.id)) this.positions.known(c.id, 0);
