@@ -105,7 +105,7 @@ def create_app(
         wire_listeners(rt, rt.radar, rt.routing, reports, telemetry, outbox, imap, webhooks)
         suggester = Suggester()
         wire_assist(rt, suggester)
-        await suggester.load(rt)
+        await suggester.start(rt)  # past answers fill in the background
         snoozes, reminders = inbox_alarms(rt)
         wire_inbox(rt, snoozes, reminders)
         retention = RetentionService(rt)
@@ -134,6 +134,7 @@ def create_app(
         try:
             yield
         finally:
+            await suggester.stop()
             snoozes.stop()
             reminders.stop()
             lifecycle.stop()

@@ -163,3 +163,51 @@ def test_agent_searches_switches_views_tags_snoozes_and_handles_a_callback(
         anna.patch(f"/api/agents/{me['id']}", json={"status": was})
         for conv_id in opened:
             anna.patch(f"/api/conversations/{conv_id}", json={"status": "resolved"})
+
+
+def test_inbox_by_team_counts_and_lists_live(
+    page: Any,
+    demo_server: ServerProcess,
+    anna: httpx.Client,
+    loop: Loop,
+    guests: list[Guest],
+    screenshot_dir: Path,
+) -> None:
+    me = anna.get("/api/auth/me").json()["agent"]
+    was = me["status"]
+    ben = next(a for a in anna.get("/api/agents").json() if a["username"] == "ben")
+    anna.patch(f"/api/agents/{me['id']}", json={"status": "away"})  # chats wait in the queue
+    site = anna.get("/api/sites").json()[0]
+    name = "Night " + uuid.uuid4().hex[:6]
+    team = anna.post("/api/teams", json={"name": name, "member_ids": [me["id"]]}).json()["id"]
+    opened: list[int] = []
+    try:
+        guest = Guest(loop, demo_server, site["widget_key"])
+        guests.append(guest)
+        conv = ask(guest, "Is the lamp also in grey?")
+        opened.append(conv)
+
+        login(page)
+        view = page.locator(f"[data-inbox-view='team:{team}']")
+        view.locator("[data-testid=view-count]", has_text="0").wait_for()
+        assert name in view.inner_text()
+
+        # Assigned to a member: the team's count goes up without a reload, the list holds it.
+        r = anna.patch(f"/api/conversations/{conv}", json={"assignee_id": me["id"]})
+        assert r.status_code == 200, r.text
+        view.locator("[data-testid=view-count]", has_text="1").wait_for()
+        view.click()
+        page.locator(".inbox h2", has_text=f"Team {name}").wait_for()
+        page.locator(f".conv-item[data-conv='{conv}']").wait_for()
+        page.screenshot(path=str(screenshot_dir / "inbox-by-team.png"))
+
+        # Handed to someone outside the team: it leaves the view and the count.
+        r = anna.patch(f"/api/conversations/{conv}", json={"assignee_id": ben["id"]})
+        assert r.status_code == 200, r.text
+        view.locator("[data-testid=view-count]", has_text="0").wait_for()
+        page.locator(f".conv-item[data-conv='{conv}']").wait_for(state="detached")
+    finally:
+        anna.patch(f"/api/agents/{me['id']}", json={"status": was})
+        anna.delete(f"/api/teams/{team}")
+        for conv_id in opened:
+            anna.patch(f"/api/conversations/{conv_id}", json={"status": "resolved"})

@@ -13,7 +13,7 @@ import { ChatPane } from "./ChatPane";
 import { JoinByCode } from "./cobrowse/CobrowsePanel";
 import { Contacts } from "./Contacts";
 import { ContextPanel } from "./ContextPanel";
-import { LANGS, lang, onLangChange, setLang, t, type ConsoleLang } from "./i18n";
+import { LANGS, lang, onLangChange, setLang, t, tValue, type ConsoleLang } from "./i18n";
 import { Inbox } from "./Inbox";
 import { Login } from "./Login";
 import { askPermission, notificationState, prefs, unlockAudio } from "./notify";
@@ -23,6 +23,7 @@ import { MAX_TABS, Store } from "./store";
 import { Supervisor } from "./Supervisor";
 import type { Agent } from "./types";
 import { visitorName } from "./types";
+import { errorText } from "./errors";
 
 type View =
   | "chats"
@@ -79,7 +80,7 @@ export function App() {
     setStore(s);
     setPhase("ready");
     if (location.pathname.startsWith("/console/login")) history.replaceState(null, "", "/console");
-    s.start().catch((e) => s.flash(e.message));
+    s.start().catch((e) => s.flash(errorText(e)));
   }
 
   useEffect(() => {
@@ -138,7 +139,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
 
   const unread = store.totalUnread();
   useEffect(() => {
-    document.title = (unread ? `(${unread}) ` : "") + "Tresen console";
+    document.title = (unread ? `(${unread}) ` : "") + t("login.title");
   }, [unread]);
 
   function go(v: View) {
@@ -151,7 +152,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       store.me = await api<Agent>("PATCH", `/api/agents/${store.me.id}`, { status });
       store.changed();
     } catch (e: any) {
-      store.flash(e.message);
+      store.flash(errorText(e));
     }
   }
 
@@ -189,7 +190,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
       {view === "chats" && skip("conversations", t("skip.conversations"))}
       {view === "chats" && store.active !== null && skip(`reply-${store.active}`, t("skip.reply"))}
       <header class="topbar">
-        <strong class="brand">Tresen</strong>
+        <strong class="brand">Tresen</strong> {/* i18n-ignore: the product name */}
         <nav class="views" aria-label={t("nav.main")}>
           {tab("chats", `${t("nav.chats")}${unread ? ` (${unread})` : ""}`)}
           {tab("callbacks", `${t("nav.callbacks")}${store.callbacks.dueNow ? ` (${store.callbacks.dueNow})` : ""}`)}
@@ -213,7 +214,7 @@ function Shell({ store, onLogout }: { store: Store; onLogout: () => void }) {
         </nav>
         <span class="spacer" />
         <JoinByCode store={store} />
-        <span class={`conn conn-${store.conn}`} data-testid="connection">{store.conn}</span>
+        <span class={`conn conn-${store.conn}`} data-testid="connection">{tValue("conn", store.conn)}</span>
         <label class="agent-status">
           <span dir="auto">{store.me.display_name}</span>
           <select
@@ -322,7 +323,7 @@ function Chats({ store }: { store: Store }) {
             const name = c ? visitorName(c.visitor, c.visitor_id) : `#${id}`;
             return (
               <li class={"tab" + (id === active ? " active" : "")} key={id} data-tab={id}>
-                <button class="tab-open" aria-current={id === active ? "true" : undefined} onClick={() => store.activate(id)} title={`Alt+${i + 1}`}>
+                <button class="tab-open" aria-current={id === active ? "true" : undefined} onClick={() => store.activate(id)} title={`Alt+${i + 1}`} /* i18n-ignore: a key */>
                   <span class="tab-key">{i + 1}</span>
                   <span dir="auto">{name}</span>
                   {c && c.unread > 0 && <span class="unread">{c.unread}</span>}

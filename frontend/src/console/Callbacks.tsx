@@ -3,6 +3,7 @@ import type { Callback, CallbackList } from "./callbackList";
 import type { Store } from "./store";
 import { dateTimeOf } from "./text";
 import { t, type Key } from "./i18n";
+import { errorText } from "./errors";
 
 const LISTS: [CallbackList, Key][] = [
   ["due", "cb.due"],
@@ -21,7 +22,7 @@ function localInput(iso: string | null): string {
 function Row({ cb, store, openChat }: { cb: Callback; store: Store; openChat: (id: number) => void }) {
   const [when, setWhen] = useState(localInput(cb.remind_at));
   const [notes, setNotes] = useState(cb.notes);
-  const act = (change: Record<string, unknown>) => store.callbacks.update(cb.id, change).catch((e) => store.flash(e.message));
+  const act = (change: Record<string, unknown>) => store.callbacks.update(cb.id, change).catch((e) => store.flash(errorText(e)));
   const mine = cb.owner_id === store.me.id;
   return (
     <li class="callback" data-callback={cb.id}>
@@ -65,7 +66,7 @@ export function Callbacks({ store, openChat }: { store: Store; openChat: (id: nu
   useEffect(() => {
     cbs.shown = true;
     cbs.dueNow = 0;
-    void cbs.load().catch((e) => store.flash(e.message));
+    void cbs.load().catch((e) => store.flash(errorText(e)));
     return () => {
       cbs.shown = false;
     };

@@ -3,8 +3,10 @@
 // template picker once WhatsApp's window closed, and, for a public page comment, the private
 // reply that opens a Messenger conversation. All of it from GET /api/conversations/{id}/composer.
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError } from "./api";
+import { api } from "./api";
 import { channelLabel } from "./deliveries";
+import { errorText } from "./errors";
+import { t } from "./i18n";
 import type { Store } from "./store";
 
 export interface Template {
@@ -31,7 +33,7 @@ export const MESSAGING = new Set(["whatsapp", "messenger", "telegram", "facebook
 function left(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
-  if (h >= 48) return `${Math.floor(h / 24)} days`;
+  if (h >= 48) return t("bar.days", { n: Math.floor(h / 24) });
   return h > 0 ? `${h} h ${m} min` : `${m} min`;
 }
 
@@ -60,13 +62,13 @@ export function useComposerInfo(store: Store, convId: number, channel: string | 
 
 export function windowText(info: ComposerInfo): string {
   const via = channelLabel(info.channel);
-  if (info.public) return "Public comment on your page: a reply here is posted publicly under it.";
+  if (info.public) return t("bar.public");
   const w = info.window;
-  if (!w) return `${via}: replies go out on ${via}.`;
-  if (w.mode === "free") return `${via}: free reply possible for ${left(w.seconds_left)}.`;
-  if (w.mode === "tag") return `${via}: the 24-hour window closed; replies go out with the human-agent tag for ${left(w.seconds_left)}.`;
-  if (w.mode === "template") return `${via}: the 24-hour window closed. Only an approved template can be sent until the customer writes again.`;
-  return `${via}: the customer last wrote more than 7 days ago; no reply is possible until they write again.`;
+  if (!w) return t("bar.via", { via });
+  if (w.mode === "free") return t("bar.free", { via, left: left(w.seconds_left) });
+  if (w.mode === "tag") return t("bar.tag", { via, left: left(w.seconds_left) });
+  if (w.mode === "template") return t("bar.template", { via });
+  return t("bar.closed", { via });
 }
 
 export function ChannelBar({ store, convId, info }: { store: Store; convId: number; info: ComposerInfo }) {
@@ -80,12 +82,12 @@ export function ChannelBar({ store, convId, info }: { store: Store; convId: numb
       {info.private_reply && <PrivateReply store={store} convId={convId} />}
       {info.private_conversation_id && (
         <button type="button" onClick={() => void store.open(info.private_conversation_id!)}>
-          Open the private conversation
+          {t("bar.openPrivate")}
         </button>
       )}
       {info.comment_conversation_id && (
         <button type="button" onClick={() => void store.open(info.comment_conversation_id!)}>
-          Open the public comment
+          {t("bar.openPublic")}
         </button>
       )}
     </div>
@@ -98,22 +100,22 @@ function TemplatePicker({ store, convId, templates, open }: { store: Store; conv
   const [vars, setVars] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   useEffect(() => setShown(open), [open, convId]);
-  const t = templates.find((x) => x.id === id) ?? templates[0];
-  const values = Array.from({ length: t.variables }, (_, i) => vars[i] ?? "");
-  const preview = t.body.replace(/\{\{(\d+)\}\}/g, (_, n) => values[Number(n) - 1] || `{{${n}}}`);
+  const tpl = templates.find((x) => x.id === id) ?? templates[0];
+  const values = Array.from({ length: tpl.variables }, (_, i) => vars[i] ?? "");
+  const preview = tpl.body.replace(/\{\{(\d+)\}\}/g, (_, n) => values[Number(n) - 1] || `{{${n}}}`);
 
   async function send() {
     setBusy(true);
     try {
       await api("POST", `/api/conversations/${convId}/template`, {
-        template_id: t.id,
+        template_id: tpl.id,
         variables: values,
         client_msg_id: `tpl-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
       });
       setVars([]);
-      store.flash(`Template ${t.name} sent.`);
+      store.flash(t("bar.templateSent", { name: tpl.name }));
     } catch (e) {
-      store.flash(e instanceof ApiError ? e.message : String(e));
+      store.flash(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -122,12 +124,12 @@ function TemplatePicker({ store, convId, templates, open }: { store: Store; conv
   if (!shown)
     return (
       <button type="button" data-action="templates" onClick={() => setShown(true)}>
-        Templates
+        {t("bar.templates")}
       </button>
     );
   return (
-    <div class="template-picker" aria-label="Send a template">
-      <select name="template" value={t.id} onChange={(e) => { setId(Number(e.currentTarget.value)); setVars([]); }}>
+    <div class="template-picker" aria-label={t("bar.sendATemplate")}>
+      <select name="template" value={tpl.id} onChange={(e) => { setId(Number(e.currentTarget.value)); setVars([]); }}>
         {templates.map((x) => (
           <option key={x.id} value={x.id}>
             {x.name} ({x.language})
@@ -136,7 +138,7 @@ function TemplatePicker({ store, convId, templates, open }: { store: Store; conv
       </select>
       {values.map((v, i) => (
         <input
-          key={`${t.id}-${i}`}
+          key={`${tpl.id}-${i}`}
           name={`variable-${i + 1}`}
           placeholder={`{{${i + 1}}}`}
           value={v}
@@ -149,7 +151,7 @@ function TemplatePicker({ store, convId, templates, open }: { store: Store; conv
       ))}
       <div class="template-preview" dir="auto" data-field="template-preview">{preview}</div>
       <button type="button" data-action="send-template" disabled={busy || values.some((v) => !v.trim())} onClick={() => void send()}>
-        Send template
+        {t("bar.sendTemplate")}
       </button>
     </div>
   );
@@ -168,20 +170,20 @@ function PrivateReply({ store, convId }: { store: Store; convId: number }) {
       setShown(false);
       await store.open(r.conversation_id);
     } catch (e) {
-      store.flash(e instanceof ApiError ? e.message : String(e));
+      store.flash(errorText(e));
     }
   }
   if (!shown)
     return (
       <button type="button" data-action="private-reply" onClick={() => setShown(true)}>
-        Reply privately
+        {t("bar.replyPrivately")}
       </button>
     );
   return (
     <div class="private-reply">
-      <textarea name="private-reply" rows={2} dir="auto" placeholder="A private Messenger message to the commenter" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      <textarea name="private-reply" rows={2} dir="auto" placeholder={t("bar.privatePlaceholder")} value={text} onInput={(e) => setText(e.currentTarget.value)} />
       <button type="button" disabled={!text.trim()} onClick={() => void send()}>
-        Send privately
+        {t("bar.sendPrivately")}
       </button>
     </div>
   );

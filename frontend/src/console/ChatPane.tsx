@@ -12,7 +12,7 @@ import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
 import { LifecycleBar, readOnlyFor } from "./Lifecycle";
-import { t } from "./i18n";
+import { t, tValue } from "./i18n";
 
 function DeliveryLine({ d }: { d: Delivery }) {
   return (
@@ -127,10 +127,10 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
     <section class="pane" data-pane={convId} aria-label={t("pane.label", { id: convId })}>
       <header class="pane-head">
         <h2 dir="auto">{name}</h2>
-        <span class={`status status-${conv.status}`}>{conv.status}</span>
+        <span class={`status status-${conv.status}`}>{tValue("status", conv.status)}</span>
         {conv.channel !== "web" && (
           <span class={`channel channel-${conv.channel}`} data-channel={conv.channel}>
-            {conv.channel === "email" ? "✉ Email channel" : channelLabel(conv.channel)}
+            {conv.channel === "email" ? t("pane.emailChannel") : channelLabel(conv.channel)}
           </span>
         )}
         <span class="spacer" />

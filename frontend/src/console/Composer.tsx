@@ -106,7 +106,7 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
       {info && <ChannelBar store={store} convId={convId} info={info} />}
       {menu && (
         <ul class="canned-menu" role="listbox" aria-label={t("composer.canned")}>
-          {options.length === 0 && <li class="empty">No canned response matches.</li>}
+          {options.length === 0 && <li class="empty">{t("composer.noCanned")}</li>}
           {options.map((c, i) => (
             <li
               key={c.id}

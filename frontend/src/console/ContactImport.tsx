@@ -1,6 +1,8 @@
 import { useState } from "preact/hooks";
-import { getCsrf } from "./api";
+import { ApiError, getCsrf } from "./api";
 import type { ImportReport } from "./contactTypes";
+import { errorText } from "./errors";
+import { t } from "./i18n";
 
 const FIELDS = ["ignore", "name", "email", "phone", "external_id", "whatsapp", "telegram", "messenger", "tags", "consent"];
 
@@ -49,7 +51,7 @@ export function ContactImport({ sites, onDone }: { sites: { id: number; name: st
     });
     const data = await res.json().catch(() => null);
     if (!res.ok) {
-      setError((data && data.message) || `Import failed (${res.status})`);
+      setError(errorText(new ApiError(res.status, (data && data.code) || "http_error", (data && data.message) || "")));
       return;
     }
     setReport(data as ImportReport);
@@ -57,13 +59,13 @@ export function ContactImport({ sites, onDone }: { sites: { id: number; name: st
   }
 
   return (
-    <section class="card contact-import" aria-label="Import contacts">
-      <h3>Import contacts from CSV</h3>
+    <section class="card contact-import" aria-label={t("import.label")}>
+      <h3>{t("import.title")}</h3>
       <label>
-        File <input type="file" accept=".csv,text/csv" onChange={(e) => void pick(e.currentTarget.files?.[0] ?? null)} />
+        {t("import.file")} <input type="file" accept=".csv,text/csv" onChange={(e) => void pick(e.currentTarget.files?.[0] ?? null)} />
       </label>
       <label>
-        Site
+        {t("kb.site")}
         <select value={site ?? ""} onChange={(e) => setSite(Number(e.currentTarget.value))}>
           {sites.map((s) => (
             <option key={s.id} value={s.id}>{s.name}</option>
@@ -78,7 +80,7 @@ export function ContactImport({ sites, onDone }: { sites: { id: number; name: st
                 <td dir="auto">{c}</td>
                 <td>
                   <input
-                    aria-label={`Field for ${c}`}
+                    aria-label={t("import.fieldFor", { column: c })}
                     list="contact-fields"
                     value={mapping[c]}
                     onInput={(e) => setMapping({ ...mapping, [c]: e.currentTarget.value })}
@@ -94,20 +96,24 @@ export function ContactImport({ sites, onDone }: { sites: { id: number; name: st
           <option key={f} value={f} />
         ))}
       </datalist>
-      <button disabled={!file} onClick={() => void run(true)}>Dry run</button>{" "}
-      <button disabled={!file} onClick={() => void run(false)}>Import</button>
+      <button disabled={!file} onClick={() => void run(true)}>{t("import.dryRun")}</button>{" "}
+      <button disabled={!file} onClick={() => void run(false)}>{t("import.import")}</button>
       {error && <p class="error" role="alert">{error}</p>}
       {report && (
         <div class="import-report" data-testid="import-report">
           <p>
-            {report.dry_run ? "Dry run: " : "Imported: "}
-            {report.rows} rows, {report.created} new, {report.updated} updated, {report.error_count} with errors.
+            {t(report.dry_run ? "import.dryRunReport" : "import.report", {
+              rows: report.rows,
+              created: report.created,
+              updated: report.updated,
+              errors: report.error_count,
+            })}
           </p>
           {report.errors.length > 0 && (
             <ul>
               {report.errors.map((e, i) => (
                 <li key={i} dir="auto">
-                  Row {e.row}
+                  {t("import.row", { row: e.row })}
                   {e.column ? ` (${e.column})` : ""}: {e.error}
                 </li>
               ))}

@@ -6,6 +6,8 @@ import { CONTACTS_PATH, contactLabel, openContact } from "./contactTypes";
 import type { ContactBrief, ContactDetail } from "./contactTypes";
 import type { Store } from "./store";
 import { dateTimeOf } from "./text";
+import { errorText } from "./errors";
+import { t, tValue } from "./i18n";
 
 function contactIdFromPath(): number | null {
   const m = new RegExp(`^${CONTACTS_PATH}/(\\d+)`).exec(location.pathname);
@@ -39,7 +41,7 @@ function ContactList({ store }: { store: Store }) {
       setRows(before ? [...rows, ...r.contacts] : r.contacts);
       setNext(r.next);
     } catch (e: any) {
-      store.flash(e.message);
+      store.flash(errorText(e));
     }
   }
   useEffect(() => {
@@ -49,7 +51,7 @@ function ContactList({ store }: { store: Store }) {
 
   return (
     <div class="contacts page">
-      <h2>Contacts</h2>
+      <h2>{t("contacts.title")}</h2>
       <form
         class="contact-search"
         onSubmit={(e) => {
@@ -57,17 +59,17 @@ function ContactList({ store }: { store: Store }) {
           void load();
         }}
       >
-        <input type="search" placeholder="Name, email, phone, id…" aria-label="Search contacts" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
-        <button type="submit">Search</button>
+        <input type="search" placeholder={t("contacts.searchPlaceholder")} aria-label={t("contacts.search")} value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        <button type="submit">{t("contacts.searchButton")}</button>
       </form>
       <table class="contact-list">
         <thead>
           <tr>
-            <th>Name</th>
-            <th>Email</th>
-            <th>Phone</th>
-            <th>Tags</th>
-            <th>Updated</th>
+            <th>{t("contacts.name")}</th>
+            <th>{t("contacts.email")}</th>
+            <th>{t("contacts.phone")}</th>
+            <th>{t("contacts.tags")}</th>
+            <th>{t("contacts.updated")}</th>
           </tr>
         </thead>
         <tbody>
@@ -86,12 +88,14 @@ function ContactList({ store }: { store: Store }) {
           ))}
         </tbody>
       </table>
-      {next && <button onClick={() => void load(next)}>More</button>}
+      {next && <button onClick={() => void load(next)}>{t("contacts.more")}</button>}
       {supervises && sites.length > 0 && <ContactImport sites={sites} onDone={() => void load()} />}
       {supervises ? (
         <p class="exports">
-          Export: <a href="/api/exports/contacts?format=csv">contacts (CSV)</a> · <a href="/api/exports/contacts?format=json">contacts (JSON)</a> ·{" "}
-          <a href="/api/exports/conversations?format=csv">conversations (CSV)</a> · <a href="/api/exports/conversations?format=json">conversations (JSON)</a>
+          {t("contacts.export")} <a href="/api/exports/contacts?format=csv">{t("contacts.exportContacts", { f: "CSV" })}</a> ·{" "}
+          <a href="/api/exports/contacts?format=json">{t("contacts.exportContacts", { f: "JSON" })}</a> ·{" "}
+          <a href="/api/exports/conversations?format=csv">{t("contacts.exportConversations", { f: "CSV" })}</a> ·{" "}
+          <a href="/api/exports/conversations?format=json">{t("contacts.exportConversations", { f: "JSON" })}</a>
         </p>
       ) : null}
     </div>
@@ -116,15 +120,15 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
     try {
       setC(await p);
     } catch (e: any) {
-      store.flash(e.message);
+      store.flash(errorText(e));
     }
   }
   useEffect(() => {
     api<ContactDetail>("GET", `/api/contacts/${id}`).then(setC, () => setMissing(true));
   }, [id]);
 
-  if (missing) return <div class="contact page"><p>This contact does not exist (any more).</p></div>;
-  if (!c) return <div class="contact page"><p class="loading">Loading contact…</p></div>;
+  if (missing) return <div class="contact page"><p>{t("err.no_such_contact")}</p></div>;
+  if (!c) return <div class="contact page"><p class="loading">{t("contacts.loading")}</p></div>;
 
   async function findCandidates() {
     const r = await api<{ contacts: ContactBrief[] }>("GET", `/api/contacts?${new URLSearchParams({ q: mergeQ, site_id: String(c!.site_id) })}`);
@@ -132,12 +136,12 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
   }
 
   async function erase() {
-    if (!confirm("Erase everything about this person? This cannot be undone.")) return;
+    if (!confirm(t("contacts.confirmErase"))) return;
     try {
       await api("POST", `/api/contacts/${id}/erase`);
       setMissing(true);
     } catch (e: any) {
-      store.flash(e.message);
+      store.flash(errorText(e));
     }
   }
 
@@ -146,34 +150,35 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
     <div class="contact page" data-contact={c.id}>
       <h2 dir="auto" data-field="contact-name">{contactLabel(c)}</h2>
       <p class="hint">
-        {c.site_name || `Site #${c.site_id}`} · since {dateTimeOf(c.created_at)} · consent: <span data-field="consent">{c.consent}</span>
+        {c.site_name || t("contacts.siteN", { id: c.site_id })} · {t("contacts.since", { time: dateTimeOf(c.created_at) })} · {t("contacts.consentIs")}{" "}
+        <span data-field="consent">{tValue("consent", c.consent)}</span>
         {c.consent_at ? ` (${dateTimeOf(c.consent_at)})` : ""}
       </p>
       <div class="contact-grid">
         <section>
-          <h3>Identities</h3>
+          <h3>{t("contacts.identities")}</h3>
           <ul class="identities" data-testid="identities">
             {c.identities.map((i) => (
               <li key={i.id} data-identity={i.id}>
                 <label>
                   <input
                     type="checkbox"
-                    aria-label={`Split off ${i.kind} ${i.value}`}
+                    aria-label={t("contacts.splitOff", { kind: tValue("kind", i.kind), value: i.value })}
                     checked={splitIds.includes(i.id)}
                     onChange={(e) => setSplitIds(e.currentTarget.checked ? [...splitIds, i.id] : splitIds.filter((x) => x !== i.id))}
                   />{" "}
-                  <span class="kind">{i.kind}</span> <span dir="auto">{i.value}</span>
-                  {i.verified && <span class="badge verified">Verified</span>}
+                  <span class="kind">{tValue("kind", i.kind)}</span> <span dir="auto">{i.value}</span>
+                  {i.verified && <span class="badge verified">{t("contacts.verified")}</span>}
                 </label>
               </li>
             ))}
           </ul>
           {splitIds.length > 0 && (
             <button onClick={() => void run(api<ContactDetail>("POST", `/api/contacts/${id}/split`, { identity_ids: splitIds })).then(() => setSplitIds([]))}>
-              Split into a new contact
+              {t("contacts.split")}
             </button>
           )}
-          <h3>Attributes</h3>
+          <h3>{t("contacts.attributes")}</h3>
           {attrs.length ? (
             <dl class="attrs">
               {attrs.map(([k, v]) => (
@@ -184,14 +189,14 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
               ))}
             </dl>
           ) : (
-            <p class="empty">None.</p>
+            <p class="empty">{t("contacts.none")}</p>
           )}
-          <h3>Tags</h3>
+          <h3>{t("contacts.tags")}</h3>
           <ul class="tags" data-testid="tags">
-            {c.tags.map((t) => (
-              <li key={t} dir="auto">
-                {t}{" "}
-                <button class="link" aria-label={`Remove tag ${t}`} onClick={() => void run(api("PATCH", `/api/contacts/${id}`, { remove_tags: [t] }))}>
+            {c.tags.map((tag) => (
+              <li key={tag} dir="auto">
+                {tag}{" "}
+                <button class="link" aria-label={t("tools.removeTag", { tag })} onClick={() => void run(api("PATCH", `/api/contacts/${id}`, { remove_tags: [tag] }))}>
                   ×
                 </button>
               </li>
@@ -203,42 +208,42 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
               if (tag.trim()) void run(api("PATCH", `/api/contacts/${id}`, { add_tags: [tag.trim()] })).then(() => setTag(""));
             }}
           >
-            <input aria-label="New tag" placeholder="Add a tag" value={tag} onInput={(e) => setTag(e.currentTarget.value)} maxLength={64} />
-            <button type="submit">Add tag</button>
+            <input aria-label={t("contacts.newTag")} placeholder={t("contacts.addTagPlaceholder")} value={tag} onInput={(e) => setTag(e.currentTarget.value)} maxLength={64} />
+            <button type="submit">{t("tools.addTag")}</button>
           </form>
-          <h3>Consent</h3>
-          <select aria-label="Consent" value={c.consent} onChange={(e) => void run(api("PATCH", `/api/contacts/${id}`, { consent: e.currentTarget.value }))}>
+          <h3>{t("contacts.consent")}</h3>
+          <select aria-label={t("contacts.consent")} value={c.consent} onChange={(e) => void run(api("PATCH", `/api/contacts/${id}`, { consent: e.currentTarget.value }))}>
             {["unknown", "granted", "denied", "withdrawn"].map((s) => (
-              <option key={s} value={s}>{s}</option>
+              <option key={s} value={s}>{tValue("consent", s)}</option>
             ))}
           </select>
         </section>
         <section>
-          <h3>Conversations</h3>
+          <h3>{t("contacts.conversations")}</h3>
           {c.conversations.length ? (
             <ul class="past" data-testid="contact-conversations">
               {c.conversations.map((conv) => (
                 <li key={conv.id} data-conversation={conv.id}>
                   <button class="link" onClick={() => openChat(conv.id)}>
-                    #{conv.id} · {conv.channel} · {conv.status} · {dateTimeOf(conv.created_at)}
+                    #{conv.id} · {tValue("channel", conv.channel)} · {tValue("status", conv.status)} · {dateTimeOf(conv.created_at)}
                   </button>
                   {conv.subject && <strong dir="auto"> {conv.subject}</strong>}
-                  <span class="past-preview" dir="auto">{conv.last_message ? conv.last_message.body : "(no messages)"}</span>
+                  <span class="past-preview" dir="auto">{conv.last_message ? conv.last_message.body : t("ctx.noMessages")}</span>
                 </li>
               ))}
             </ul>
           ) : (
-            <p class="empty">No conversations.</p>
+            <p class="empty">{t("contacts.noConversations")}</p>
           )}
-          <h3>Notes</h3>
+          <h3>{t("contacts.notes")}</h3>
           <form
             onSubmit={(e) => {
               e.preventDefault();
               if (note.trim()) void run(api("POST", `/api/contacts/${id}/notes`, { body: note })).then(() => setNote(""));
             }}
           >
-            <textarea aria-label="New note" rows={3} value={note} onInput={(e) => setNote(e.currentTarget.value)} maxLength={10000} />
-            <button type="submit">Add note</button>
+            <textarea aria-label={t("contacts.newNote")} rows={3} value={note} onInput={(e) => setNote(e.currentTarget.value)} maxLength={10000} />
+            <button type="submit">{t("composer.addNote")}</button>
           </form>
           <ul class="notes" data-testid="notes">
             {c.notes.map((n) => (
@@ -251,15 +256,15 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
         </section>
       </div>
       <section class="merge">
-        <h3>Merge another contact into this one</h3>
+        <h3>{t("contacts.mergeTitle")}</h3>
         <form
           onSubmit={(e) => {
             e.preventDefault();
             void findCandidates();
           }}
         >
-          <input aria-label="Find a contact to merge" placeholder="Name, email, phone…" value={mergeQ} onInput={(e) => setMergeQ(e.currentTarget.value)} />
-          <button type="submit">Find</button>
+          <input aria-label={t("contacts.mergeFind")} placeholder={t("contacts.mergePlaceholder")} value={mergeQ} onInput={(e) => setMergeQ(e.currentTarget.value)} />
+          <button type="submit">{t("contacts.find")}</button>
         </form>
         <ul data-testid="merge-candidates">
           {candidates.map((x) => (
@@ -267,11 +272,11 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
               <span dir="auto">{contactLabel(x)}</span>{" "}
               <button
                 onClick={() => {
-                  if (confirm(`Merge ${contactLabel(x)} into this contact?`))
+                  if (confirm(t("contacts.confirmMerge", { name: contactLabel(x) })))
                     void run(api("POST", `/api/contacts/${id}/merge`, { other_id: x.id })).then(() => setCandidates([]));
                 }}
               >
-                Merge into this contact
+                {t("contacts.merge")}
               </button>
             </li>
           ))}
@@ -279,9 +284,9 @@ function ContactPage({ store, id, openChat }: { store: Store; id: number; openCh
       </section>
       {isAdmin && (
         <section class="gdpr">
-          <h3>Privacy</h3>
-          <a href={`/api/contacts/${id}/gdpr-export`}>Download everything about this person (zip)</a>{" "}
-          <button class="danger" onClick={() => void erase()}>Erase this person</button>
+          <h3>{t("contacts.privacy")}</h3>
+          <a href={`/api/contacts/${id}/gdpr-export`}>{t("contacts.gdprExport")}</a>{" "}
+          <button class="danger" onClick={() => void erase()}>{t("contacts.erase")}</button>
         </section>
       )}
     </div>

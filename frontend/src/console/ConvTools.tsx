@@ -5,13 +5,14 @@ import type { Store } from "./store";
 import { dateTimeOf } from "./text";
 import { t as tr } from "./i18n";
 import type { Conv } from "./types";
+import { errorText } from "./errors";
 
 /** Tags and snooze for the open conversation (docs/inbox.md). */
 export function ConvTools({ store, conv }: { store: Store; conv: Conv }) {
   const [tag, setTag] = useState("");
   const [custom, setCustom] = useState("");
   const tags = conv.tags ?? [];
-  const fail = (e: any) => store.flash(e.message);
+  const fail = (e: any) => store.flash(errorText(e));
 
   async function changeTags(body: { add?: string[]; remove?: string[] }) {
     const r = await api<{ tags: string[] }>("POST", `/api/conversations/${conv.id}/tags`, body);
@@ -44,12 +45,12 @@ export function ConvTools({ store, conv }: { store: Store; conv: Conv }) {
       <span class="spacer" />
       {conv.snoozed_until ? (
         <span class="snoozed" data-snoozed={conv.snoozed_until}>
-          Snoozed until {dateTimeOf(conv.snoozed_until)}{" "}
+          {tr("tools.snoozedUntil", { time: dateTimeOf(conv.snoozed_until) })}{" "}
           <button data-action="wake" onClick={() => void snooze(null).catch(fail)}>{tr("tools.wake")}</button>
         </span>
       ) : !resolved && (
         <label class="snooze">
-          Snooze{" "}
+          {tr("tools.snooze")}{" "}
           <select name="snooze" aria-label={tr("tools.snoozeUntil")} value="" onChange={(e) => {
             const preset = e.currentTarget.value;
             if (preset && preset !== "custom") void snooze(snoozeUntil(preset)).catch(fail);

@@ -1,12 +1,13 @@
 import { useState } from "preact/hooks";
-import { highlightRuns, snoozeUntil, type SearchHit } from "./inboxViews";
+import { highlightRuns, snoozeUntil, type InboxViews, type SearchHit } from "./inboxViews";
 import { channelLabel } from "./deliveries";
 import type { Store } from "./store";
 import { dateTimeOf, timeOf } from "./text";
 import type { Conv } from "./types";
 import { visitorName } from "./types";
 import { ListMarks, marksOf } from "./Lifecycle";
-import { t, type Key } from "./i18n";
+import { errorText } from "./errors";
+import { t, tValue, type Key } from "./i18n";
 
 const VIEWS: [string, Key][] = [
   ["mine", "view.mine"],
@@ -16,11 +17,13 @@ const VIEWS: [string, Key][] = [
   ["resolved", "view.resolved"],
 ];
 
-function viewLabel(view: string): string {
+function viewLabel(view: string, views: InboxViews): string {
   const hit = VIEWS.find(([v]) => v === view);
   if (hit) return t(hit[1]);
   const [kind, value] = view.split(/:(.*)/s);
-  return kind === "tag" ? `#${value}` : value === "email" ? "✉ Email" : value;
+  if (kind === "tag") return `#${value}`;
+  if (kind === "team") return t("view.team", { name: views.team(Number(value))?.name ?? `#${value}` });
+  return value === "email" ? t("inbox.emailMark") : channelLabel(value);
 }
 
 function ViewList({ store }: { store: Store }) {
@@ -30,7 +33,7 @@ function ViewList({ store }: { store: Store }) {
     <li key={view}>
       <button class={"view-item" + (v.view === view ? " on" : "")} aria-current={v.view === view ? "true" : undefined}
         data-inbox-view={view} onClick={() => v.setView(view)}>
-        <span dir="auto">{viewLabel(view)}</span>
+        <span dir="auto">{viewLabel(view, v)}</span>
         {count !== undefined && <span class="count" data-testid="view-count">{count}</span>}
       </button>
     </li>
@@ -41,6 +44,7 @@ function ViewList({ store }: { store: Store }) {
     <ul class="view-list">
       {VIEWS.map(([view]) => item(view, n ? (n as any)[view] : undefined))}
       {channels.length > 1 && channels.map(([ch, c]) => item(`channel:${ch}`, c))}
+      {(n?.teams ?? []).map((team) => item(`team:${team.id}`, team.count))}
       {tags.map(([tag, c]) => item(`tag:${tag}`, c))}
     </ul>
   );
@@ -57,7 +61,7 @@ function Hit({ h, store }: { h: SearchHit; store: Store }) {
         <span class="hit-snippet" dir="auto">
           {highlightRuns(h.snippet, h.highlights).map((r, i) => (r.hit ? <mark key={i}>{r.text}</mark> : r.text))}
         </span>
-        <span class="conv-meta">#{h.conversation_id} · {h.status}{h.internal ? " · note" : ""}</span>
+        <span class="conv-meta">#{h.conversation_id} · {tValue("status", h.status)}{h.internal ? t("inbox.noteMark") : ""}</span>
       </button>
     </li>
   );
@@ -80,10 +84,10 @@ function BulkBar({ store }: { store: Store }) {
   const [tag, setTag] = useState("");
   if (!v.selected.size) return null;
   const run = (action: string, extra: Record<string, unknown> = {}) =>
-    v.bulk(action, extra).then((t) => store.flash(t), (e) => store.flash(e.message));
+    v.bulk(action, extra).then((t) => store.flash(t), (e) => store.flash(errorText(e)));
   return (
     <div class="bulk-bar" role="toolbar" aria-label={t("inbox.selected", { n: v.selected.size })}>
-      <span>{v.selected.size} selected</span>
+      <span>{t("inbox.selected", { n: v.selected.size })}</span>
       <button data-bulk="assign" onClick={() => void run("assign", { assignee_id: store.me.id })}>{t("inbox.assign")}</button>
       <button data-bulk="resolve" onClick={() => void run("resolve")}>{t("inbox.resolve")}</button>
       <button data-bulk="snooze" onClick={() => void run("snooze", { until: snoozeUntil("1h").toISOString() })}>{t("inbox.snooze1h")}</button>
@@ -114,26 +118,26 @@ function ConvRow({ c, store }: { c: Conv; store: Store }) {
         <span class="conv-top">
           <span class="conv-name" dir="auto">{visitorName(c.visitor, c.visitor_id)}</span>
           {c.unread > 0 && (
-            <span class="unread" data-testid="unread" aria-label={`${c.unread} unread`}>{c.unread}</span>
+            <span class="unread" data-testid="unread" aria-label={t("inbox.unread", { n: c.unread })}>{c.unread}</span>
           )}
           <span class="conv-time">{timeOf(c.updated_at)}</span>
         </span>
         <span class="conv-preview" dir="auto">
-          {typing ? "typing…" : last ? (
+          {typing ? t("inbox.typing") : last ? (
             <>
               {last.internal ? "📝 " : last.author_kind === "agent" ? t("inbox.agentPrefix") : ""}
               <bdi>{last.body}</bdi>
             </>
-          ) : "(no messages yet)"}
+          ) : t("inbox.noMessages")}
         </span>
         <span class="conv-meta">
-          #{c.id} · {c.status}
-          {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? "✉ email" : channelLabel(c.channel)}</span>}
-          {c.assignee_id === store.me.id ? " · mine" : c.assignee_id ? " · assigned" : ""}
+          #{c.id} · {tValue("status", c.status)}
+          {c.channel !== "web" && <span class="conv-channel"> · {c.channel === "email" ? t("inbox.emailMark") : channelLabel(c.channel)}</span>}
+          {c.assignee_id === store.me.id ? t("inbox.mineMark") : c.assignee_id ? t("inbox.assignedMark") : ""}
           {c.offered_to === store.me.id && <strong class="offered">{t("inbox.offered")}</strong>}
           <ListMarks c={c} />
-          {c.snoozed_until && <span class="conv-snoozed"> · snoozed until {dateTimeOf(c.snoozed_until)}</span>}
-          {(c.tags ?? []).map((t) => <span key={t} class="tag-chip" dir="auto"> #{t}</span>)}
+          {c.snoozed_until && <span class="conv-snoozed">{t("inbox.snoozedMark", { time: dateTimeOf(c.snoozed_until) })}</span>}
+          {(c.tags ?? []).map((tag) => <span key={tag} class="tag-chip" dir="auto"> #{tag}</span>)}
         </span>
       </button>
     </li>
@@ -161,7 +165,7 @@ export function Inbox({ store }: { store: Store }) {
         <>
           <ViewList store={store} />
           <h2>
-            {resolved ? t("inbox.resolvedTitle") : viewLabel(v.view)} <span class="count">{list.length}</span>
+            {resolved ? t("inbox.resolvedTitle") : viewLabel(v.view, v)} <span class="count">{list.length}</span>
           </h2>
           <BulkBar store={store} />
           {list.length === 0 && <p class="empty">{t("inbox.none")}</p>}

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { api } from "./api";
 import type { Agent } from "./types";
 import { t } from "./i18n";
+import { errorText } from "./errors";
 
 export function Login({ onDone }: { onDone: (agent: Agent, csrf: string) => void }) {
   const [username, setUsername] = useState("");
@@ -20,7 +21,7 @@ export function Login({ onDone }: { onDone: (agent: Agent, csrf: string) => void
       });
       onDone(r.agent, r.csrf_token);
     } catch (err: any) {
-      setError(err?.message || t("login.failed"));
+      setError(err?.code === "http_error" || !err ? t("login.failed") : errorText(err));
       setBusy(false);
     }
   }

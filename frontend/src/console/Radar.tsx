@@ -5,6 +5,7 @@ import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
 import { t } from "./i18n";
 import type { RadarVisitor } from "./types";
+import { errorText } from "./errors";
 
 type SortKey = "site" | "pages" | "page";
 
@@ -69,7 +70,7 @@ function InviteForm({ store, v, onDone }: { store: Store; v: RadarVisitor; onDon
       store.flash(t("radar.sent", { id: v.id }));
       onDone();
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
   return (
@@ -150,10 +151,10 @@ export function Radar({ store }: { store: Store }) {
                 <tr data-visitor={v.id} class={v.chatting ? "chatting" : v.invited ? "invited" : ""}>
                   <td>
                     #{v.id}
-                    {v.returning ? <span class="badge returning">returning</span> : <span class="badge new">new</span>}
+                    {v.returning ? <span class="badge returning">{t("radar.badgeReturning")}</span> : <span class="badge new">{t("radar.badgeNew")}</span>}
                   </td>
                   <td class="page-cell">
-                    <span class="page-title" dir="auto">{v.title || "(untitled)"}</span>
+                    <span class="page-title" dir="auto">{v.title || t("radar.untitled")}</span>
                     <span class="page-url" dir="auto" title={v.url}>{pathOf(v.url)}</span>
                   </td>
                   <td data-field="time-on-page">{clock(now - v.page_started_at)}</td>
@@ -177,7 +178,7 @@ export function Radar({ store }: { store: Store }) {
                   <td>{v.language || "—"}</td>
                   <td>{v.segment || "—"}</td>
                   <td data-field="state">
-                    {v.chatting ? <span class="badge chatting">chatting</span> : v.invited ? <span class="badge invited">invited</span> : "browsing"}
+                    {v.chatting ? <span class="badge chatting">{t("radar.chatting")}</span> : v.invited ? <span class="badge invited">{t("radar.invited")}</span> : t("radar.browsing")}
                   </td>
                   <td>
                     <button disabled={v.chatting || v.invited} onClick={() => setInviting(inviting === v.id ? null : v.id)}>

@@ -6,27 +6,30 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { Chart } from "./reports/Chart";
 import { ascsv, fmtPct, fmtSecs, presetRange, type Query, query } from "./reports/query";
+import { errorText } from "./errors";
+import { t, tValue, type Key } from "./i18n";
 import type { Store } from "./store";
 
 type Summary = any;
 type Row = Record<string, any>;
 
-const DRILLS: Record<string, string> = {
-  all: "All conversations",
-  abandoned: "Abandoned",
-  sl_missed: "Not answered in time",
-  handed_over: "Handed over by the bot",
-  from_invitation: "From an invitation",
-  unanswered: "Never answered",
+const DRILLS: Record<string, Key> = {
+  all: "rep.drill.all",
+  abandoned: "rep.drill.abandoned",
+  sl_missed: "rep.drill.sl_missed",
+  handed_over: "rep.drill.handed_over",
+  from_invitation: "rep.drill.from_invitation",
+  unanswered: "rep.drill.unanswered",
 };
 
-function Figure(props: { label: string; value: string; drill?: string; onDrill?: (w: string) => void }) {
-  const { label, value, drill, onDrill } = props;
+// `id` names the figure for tests and styles whatever the language.
+function Figure(props: { id: string; label: string; value: string; drill?: string; onDrill?: (w: string) => void }) {
+  const { id, label, value, drill, onDrill } = props;
   return (
-    <div class="figure" data-testid={`figure-${label}`}>
+    <div class="figure" data-testid={`figure-${id}`}>
       <span class="figure-label">{label}</span>
       {drill && onDrill ? (
-        <button class="figure-value link" onClick={() => onDrill(drill)} title={`Show: ${DRILLS[drill]}`}>
+        <button class="figure-value link" onClick={() => onDrill(drill)} title={t("rep.show", { what: t(DRILLS[drill]) })}>
           {value}
         </button>
       ) : (
@@ -41,10 +44,10 @@ function Table(props: { rows: Row[]; columns: [string, string, (v: any) => strin
   return (
     <section class="report-table">
       <h3>
-        {name} <a class="csv" href={csv} download>CSV</a>
+        {name} <a class="csv" href={csv} download>CSV</a> {/* i18n-ignore: a format */}
       </h3>
       {rows.length === 0 ? (
-        <p class="hint">Nothing in this range.</p>
+        <p class="hint">{t("rep.nothing")}</p>
       ) : (
         <table>
           <thead>
@@ -96,7 +99,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
         setFunnel(f);
         setDrill(null);
       },
-      (e) => setError(e.message),
+      (e) => setError(errorText(e)),
     );
   }, [query(q)]);
 
@@ -105,42 +108,42 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
       const rows = await api<Row[]>("GET", `/api/reports/conversations?${query(q)}&which=${which}`);
       setDrill({ which, rows });
     } catch (e: any) {
-      store.flash(e.message);
+      store.flash(errorText(e));
     }
   }
 
   const set = (patch: Partial<Query>) => setQ({ ...q, ...patch });
   const s = summary;
   return (
-    <section class="admin reports" aria-label="Reports">
-      <h2>Reports</h2>
+    <section class="admin reports" aria-label={t("nav.reports")}>
+      <h2>{t("nav.reports")}</h2>
       <form class="report-range" onSubmit={(e) => e.preventDefault()}>
         {(["today", "7d", "30d"] as const).map((p) => (
           <button type="button" key={p} class={q.preset === p ? "on" : ""} onClick={() => setQ({ ...q, ...presetRange(p), channel: q.channel, skill: q.skill })}>
-            {p === "today" ? "Today" : p === "7d" ? "7 days" : "30 days"}
+            {p === "today" ? t("rep.today") : p === "7d" ? t("rep.days", { n: 7 }) : t("rep.days", { n: 30 })}
           </button>
         ))}
         <label>
-          From <input type="date" name="report-from" value={q.from} onChange={(e) => set({ from: e.currentTarget.value, preset: "" })} />
+          {t("rep.from")} <input type="date" name="report-from" value={q.from} onChange={(e) => set({ from: e.currentTarget.value, preset: "" })} />
         </label>
         <label>
-          To <input type="date" name="report-to" value={q.to} onChange={(e) => set({ to: e.currentTarget.value, preset: "" })} />
+          {t("rep.to")} <input type="date" name="report-to" value={q.to} onChange={(e) => set({ to: e.currentTarget.value, preset: "" })} />
         </label>
-        <select name="report-channel" aria-label="Channel" value={q.channel} onChange={(e) => set({ channel: e.currentTarget.value })}>
-          <option value="">All channels</option>
-          <option value="web">Web chat</option>
-          <option value="email">Email</option>
+        <select name="report-channel" aria-label={t("rep.channel")} value={q.channel} onChange={(e) => set({ channel: e.currentTarget.value })}>
+          <option value="">{t("rep.allChannels")}</option>
+          <option value="web">{t("rep.web")}</option>
+          <option value="email">{t("contacts.email")}</option>
         </select>
-        <input name="report-skill" placeholder="Skill" aria-label="Skill" value={q.skill} onChange={(e) => set({ skill: e.currentTarget.value.trim() })} />
-        <select name="report-agent" aria-label="Agent" value={q.agent ?? ""} onChange={(e) => set({ agent: e.currentTarget.value })}>
-          <option value="">All agents</option>
+        <input name="report-skill" placeholder={t("sup.skill")} aria-label={t("sup.skill")} value={q.skill} onChange={(e) => set({ skill: e.currentTarget.value.trim() })} />
+        <select name="report-agent" aria-label={t("sup.agent")} value={q.agent ?? ""} onChange={(e) => set({ agent: e.currentTarget.value })}>
+          <option value="">{t("rep.allAgents")}</option>
           {people.map((a) => (
             <option key={a.id} value={String(a.id)}>{isolate(a.display_name)}</option>
           ))}
         </select>
         {sites.length > 1 && (
-          <select name="report-site" aria-label="Site" value={q.site ?? ""} onChange={(e) => set({ site: e.currentTarget.value })}>
-            <option value="">All sites</option>
+          <select name="report-site" aria-label={t("kb.site")} value={q.site ?? ""} onChange={(e) => set({ site: e.currentTarget.value })}>
+            <option value="">{t("rep.allSites")}</option>
             {sites.map((x) => (
               <option key={x.id} value={String(x.id)}>{isolate(x.name)}</option>
             ))}
@@ -151,31 +154,38 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
       {s && (
         <>
           <div class="figures">
-            <Figure label="Conversations" value={String(s.volume.total)} drill="all" onDrill={showDrill} />
-            <Figure label="Service level" value={`${fmtPct(s.service.service_level)} within ${s.service.sl_seconds} s`} drill="sl_missed" onDrill={showDrill} />
-            <Figure label="First response" value={fmtSecs(s.times.first_response_avg)} drill="unanswered" onDrill={showDrill} />
-            <Figure label="Queue wait p90" value={fmtSecs(s.times.queue_wait_p90)} />
-            <Figure label="Handle time" value={fmtSecs(s.times.handle_avg)} />
-            <Figure label="Abandoned" value={`${s.service.abandoned} (${fmtPct(s.service.abandonment_rate)})`} drill="abandoned" onDrill={showDrill} />
-            <Figure label="Occupancy" value={fmtPct(s.occupancy.total)} />
-            <Figure label="Bot handover" value={fmtPct(s.bot.handover_rate)} drill="handed_over" onDrill={showDrill} />
+            <Figure id="Conversations" label={t("rep.conversations")} value={String(s.volume.total)} drill="all" onDrill={showDrill} />
+            <Figure id="Service level" label={t("rep.serviceLevel")} value={t("rep.within", { pct: fmtPct(s.service.service_level), s: s.service.sl_seconds })} drill="sl_missed" onDrill={showDrill} />
+            <Figure id="First response" label={t("rep.firstResponse")} value={fmtSecs(s.times.first_response_avg)} drill="unanswered" onDrill={showDrill} />
+            <Figure id="Queue wait p90" label={t("rep.queueWait")} value={fmtSecs(s.times.queue_wait_p90)} />
+            <Figure id="Handle time" label={t("rep.handleTime")} value={fmtSecs(s.times.handle_avg)} />
+            <Figure id="Abandoned" label={t("rep.abandoned")} value={`${s.service.abandoned} (${fmtPct(s.service.abandonment_rate)})`} drill="abandoned" onDrill={showDrill} />
+            <Figure id="Occupancy" label={t("rep.occupancy")} value={fmtPct(s.occupancy.total)} />
+            <Figure id="Bot handover" label={t("rep.botHandover")} value={fmtPct(s.bot.handover_rate)} drill="handed_over" onDrill={showDrill} />
             <Figure
-              label="CSAT"
-              value={s.csat && s.csat.count ? `${s.csat.average.toFixed(1)} / 5 (${s.csat.count} rated, ${fmtPct(s.csat.satisfied_ratio)} satisfied)` : "no ratings"}
+              id="CSAT"
+              label={t("rep.csat")}
+              value={s.csat && s.csat.count ? t("rep.csatValue", { avg: s.csat.average.toFixed(1), n: s.csat.count, pct: fmtPct(s.csat.satisfied_ratio) }) : t("rep.noRatings")}
             />
-            <Figure label="Email backlog" value={`${s.email_backlog.pending}${s.email_backlog.oldest_age_seconds !== null ? `, oldest ${fmtSecs(s.email_backlog.oldest_age_seconds)}` : ""}`} />
+            <Figure
+              id="Email backlog"
+              label={t("sup.emailBacklog")}
+              value={`${s.email_backlog.pending}${s.email_backlog.oldest_age_seconds !== null ? t("rep.oldest", { age: fmtSecs(s.email_backlog.oldest_age_seconds) }) : ""}`}
+            />
           </div>
           {series && <Chart series={series} />}
           {drill && (
-            <section class="report-table drill" aria-label="Drill-down">
+            <section class="report-table drill" aria-label={t("rep.drill")}>
               <h3>
-                {DRILLS[drill.which]} ({drill.rows.length}){" "}
-                <a class="csv" href={`/api/reports/conversations?${query(q)}&which=${drill.which}&format=csv`} download>CSV</a>{" "}
-                <button onClick={() => setDrill(null)}>Close</button>
+                {t(DRILLS[drill.which])} ({drill.rows.length}){" "}
+                <a class="csv" href={`/api/reports/conversations?${query(q)}&which=${drill.which}&format=csv`} download>
+                  CSV {/* i18n-ignore */}
+                </a>{" "}
+                <button onClick={() => setDrill(null)}>{t("pane.close")}</button>
               </h3>
               <table>
                 <thead>
-                  <tr><th>#</th><th>Created</th><th>Channel</th><th>Status</th><th>Wait</th><th>First response</th></tr>
+                  <tr><th>#</th><th>{t("rep.created")}</th><th>{t("rep.channel")}</th><th>{t("sup.status")}</th><th>{t("rep.wait")}</th><th>{t("rep.firstResponse")}</th></tr>
                 </thead>
                 <tbody>
                   {drill.rows.map((r) => (
@@ -186,8 +196,8 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
                         </button>
                       </td>
                       <td>{new Date(r.created_at).toLocaleString()}</td>
-                      <td>{r.channel}</td>
-                      <td>{r.status}</td>
+                      <td>{tValue("channel", r.channel)}</td>
+                      <td>{tValue("status", r.status)}</td>
                       <td>{fmtSecs(r.wait_seconds)}</td>
                       <td>{fmtSecs(r.first_response_seconds)}</td>
                     </tr>
@@ -197,33 +207,33 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
             </section>
           )}
           <Table
-            name="Agents"
+            name={t("sup.agents")}
             rows={agents}
             csv={ascsv("/api/reports/agents", q)}
             columns={[
-              ["agent", "Agent", plain],
-              ["conversations", "Conversations", plain],
-              ["resolved", "Resolved", plain],
-              ["first_response_avg", "First response", fmtSecs],
-              ["response_avg", "Response", fmtSecs],
-              ["handle_avg", "Handle time", fmtSecs],
-              ["occupancy", "Occupancy", fmtPct],
-              ["csat_average", "CSAT", (v: any) => (v === null || v === undefined ? "–" : Number(v).toFixed(1))],
-              ["csat_count", "Ratings", plain],
+              ["agent", t("sup.agent"), plain],
+              ["conversations", t("rep.conversations"), plain],
+              ["resolved", t("view.resolved"), plain],
+              ["first_response_avg", t("rep.firstResponse"), fmtSecs],
+              ["response_avg", t("rep.response"), fmtSecs],
+              ["handle_avg", t("rep.handleTime"), fmtSecs],
+              ["occupancy", t("rep.occupancy"), fmtPct],
+              ["csat_average", t("rep.csat"), (v: any) => (v === null || v === undefined ? "–" : Number(v).toFixed(1))],
+              ["csat_count", t("rep.ratings"), plain],
             ]}
           />
           <Table
-            name="Invitations"
-            rows={funnel.map((f) => ({ ...f, rule: f.rule_id ?? "manual" }))}
+            name={t("rep.invitations")}
+            rows={funnel.map((f) => ({ ...f, rule: f.rule_id ?? t("rep.manual") }))}
             csv={ascsv("/api/reports/funnel", q)}
             columns={[
-              ["rule", "Rule", plain],
-              ["shown", "Shown", plain],
-              ["held_out", "Held out", plain],
-              ["accepted", "Accepted", plain],
-              ["dismissed", "Dismissed", plain],
-              ["chats", "Chats", plain],
-              ["acceptance_rate", "Acceptance", fmtPct],
+              ["rule", t("rep.rule"), plain],
+              ["shown", t("rep.shown"), plain],
+              ["held_out", t("rep.heldOut"), plain],
+              ["accepted", t("rep.accepted"), plain],
+              ["dismissed", t("rep.dismissed"), plain],
+              ["chats", t("nav.chats"), plain],
+              ["acceptance_rate", t("rep.acceptance"), fmtPct],
             ]}
           />
         </>

@@ -4,15 +4,16 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
-import { t } from "./i18n";
+import { t, tValue } from "./i18n";
 import type { Agent, Conv } from "./types";
+import { errorText } from "./errors";
 
 export function OfferBanner({ store, conv }: { store: Store; conv: Conv }) {
   const [busy, setBusy] = useState(false);
   if (conv.offered_to !== store.me.id) return null;
   const act = (fn: () => Promise<void>) => {
     setBusy(true);
-    fn().catch((e) => store.flash(e.message)).finally(() => setBusy(false));
+    fn().catch((e) => store.flash(errorText(e))).finally(() => setBusy(false));
   };
   return (
     <div class="offer-banner" role="alert" data-testid="offer-banner">
@@ -40,16 +41,16 @@ export function RoutingInfo({ conv }: { conv: Conv }) {
       {facts.map((f) => (
         <span class="chip" key={f}>{f}</span>
       ))}
-      {waiting !== null && !isNaN(waiting) && <span class="chip waiting">waiting {clock(now - waiting)}</span>}
-      {meta.overflow_choice && <span class="chip overflow">visitor chose: {meta.overflow_choice}</span>}
+      {waiting !== null && !isNaN(waiting) && <span class="chip waiting">{t("route.waiting", { time: clock(now - waiting) })}</span>}
+      {meta.overflow_choice && <span class="chip overflow">{t("route.chose", { choice: tValue("overflow", meta.overflow_choice) })}</span>}
       {meta.callback && (
         <span class="chip overflow" data-field="callback">
-          Call back {meta.callback.phone}
+          {t("route.callBack", { phone: meta.callback.phone })}
           {meta.callback.when ? ` (${meta.callback.when})` : ""}
         </span>
       )}
       {meta.reply_to && (
-        <span class="chip overflow" data-field="reply-to">Reply by email to {meta.reply_to}</span>
+        <span class="chip overflow" data-field="reply-to">{t("route.replyTo", { email: meta.reply_to })}</span>
       )}
     </div>
   );
@@ -64,7 +65,7 @@ export function TransferDialog({ store, conv, onClose }: { store: Store; conv: C
   const [error, setError] = useState("");
 
   useEffect(() => {
-    api<Agent[]>("GET", "/api/agents").then(setAgents, (e) => setError(e.message));
+    api<Agent[]>("GET", "/api/agents").then(setAgents, (e) => setError(errorText(e)));
   }, []);
   const skills = [...new Set(agents.flatMap((a) => a.skills))].sort();
   const others = agents.filter((a) => a.id !== store.me.id && a.is_active);
@@ -78,7 +79,7 @@ export function TransferDialog({ store, conv, onClose }: { store: Store; conv: C
       store.flash(t("route.transferred", { id: conv.id }));
       onClose();
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 

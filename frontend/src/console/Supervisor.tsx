@@ -7,6 +7,7 @@ import { clock, useNow } from "./hooks";
 import type { Store } from "./store";
 import { t } from "./i18n";
 import type { Overview } from "./types";
+import { errorText } from "./errors";
 
 const REFRESH_MS = 3000;
 
@@ -27,7 +28,7 @@ function Reassign({ store, convId, agents }: { store: Store; convId: number; age
         onClick={() =>
           store.reassign(convId, Number(to)).then(
             () => store.flash(t("sup.reassigned", { id: convId })),
-            (e) => store.flash(e.message),
+            (e) => store.flash(errorText(e)),
           )
         }
       >
@@ -47,7 +48,7 @@ function EmailToggle(props: { store: Store; agent: Overview["agents"][number]; o
       await api("PATCH", `/api/agents/${agent.id}`, { takes_email: takes });
       store.flash(`${agent.name}: ${takes ? "chat + email" : "chat only"}.`);
     } catch (e: any) {
-      store.flash(e.message);
+      store.flash(errorText(e));
     } finally {
       setSaving(false);
       onChanged();
@@ -56,13 +57,13 @@ function EmailToggle(props: { store: Store; agent: Overview["agents"][number]; o
   return (
     <select
       name="takes-email"
-      aria-label={`Work for ${agent.name}`}
+      aria-label={t("sup.workFor", { name: agent.name })}
       disabled={saving}
       value={agent.takes_email ? "email" : "chat"}
       onChange={(e) => void change(e.currentTarget.value === "email")}
     >
-      <option value="chat">chat only</option>
-      <option value="email">chat + email</option>
+      <option value="chat">{t("sup.chatOnly")}</option>
+      <option value="email">{t("sup.chatEmail")}</option>
     </select>
   );
 }
@@ -82,7 +83,7 @@ export function Supervisor({ store }: { store: Store }) {
       setFetchedAt(Date.now() / 1000);
       setError("");
     } catch (e: any) {
-      setError(e.message);
+      setError(errorText(e));
     } finally {
       busy.current = false;
     }
@@ -104,7 +105,7 @@ export function Supervisor({ store }: { store: Store }) {
       await refresh();
       void store.open(convId);
     } catch (e: any) {
-      store.flash(e.message);
+      store.flash(errorText(e));
     }
   }
 
@@ -125,7 +126,7 @@ export function Supervisor({ store }: { store: Store }) {
               <tbody>
                 {data.queues.map((q) => (
                   <tr key={q.skill ?? ""} data-queue={q.skill ?? ""}>
-                    <td>{q.skill || "(any)"}</td>
+                    <td>{q.skill || t("sup.any")}</td>
                     <td data-field="waiting">{q.waiting}</td>
                     <td>{clock(q.longest_wait_seconds + since)}</td>
                   </tr>
@@ -167,7 +168,7 @@ export function Supervisor({ store }: { store: Store }) {
               <tbody>
                 {data.email_backlog.map((b) => (
                   <tr key={b.skill ?? ""} data-email-skill={b.skill ?? ""}>
-                    <td>{b.skill || "(any)"}</td>
+                    <td>{b.skill || t("sup.any")}</td>
                     <td data-field="backlog">{b.backlog}</td>
                     <td>{b.backlog ? clock(b.oldest_seconds + since) : "—"}</td>
                     <td data-field="assigned">{b.assigned}</td>
@@ -179,16 +180,16 @@ export function Supervisor({ store }: { store: Store }) {
         </div>
       </div>
       <div class="card">
-        <h3>Chats needing attention</h3>
+        <h3>{t("sup.attention")}</h3>
         {(data.highlighted || []).length === 0 ? (
-          <p class="empty">No visitor is waiting for a reply.</p>
+          <p class="empty">{t("sup.noAttention")}</p>
         ) : (
           <ul class="highlighted">
             {(data.highlighted || []).map((h) => (
               <li key={`${h.conversation_id}-${h.flag}`} data-highlighted={h.conversation_id} data-flag={h.flag}>
-                #{h.conversation_id} · {data.agents.find((a) => a.id === h.agent_id)?.name || "nobody"} ·{" "}
-                {h.flag === "waiting" ? <strong>waiting for a reply</strong> : "visitor silent"}
-                {h.since ? ` since ${new Date(h.since).toLocaleTimeString()}` : ""}
+                #{h.conversation_id} · {data.agents.find((a) => a.id === h.agent_id)?.name || t("sup.nobody")} ·{" "}
+                {h.flag === "waiting" ? <strong>{t("sup.waitingReply")}</strong> : t("sup.silent")}
+                {h.since ? t("sup.since", { time: new Date(h.since).toLocaleTimeString() }) : ""}
               </li>
             ))}
           </ul>
@@ -204,9 +205,9 @@ export function Supervisor({ store }: { store: Store }) {
             <tbody>
               {data.waiting.map((w) => (
                 <tr key={w.conversation_id} data-waiting={w.conversation_id}>
-                  <td>#{w.conversation_id} · visitor #{w.visitor_id}</td>
-                  <td>{w.skill || "(any)"}{w.department ? ` · ${w.department}` : ""}</td>
-                  <td>{w.priority ? "high" : "normal"}</td>
+                  <td>{t("sup.chatOf", { id: w.conversation_id, visitor: w.visitor_id })}</td>
+                  <td>{w.skill || t("sup.any")}{w.department ? ` · ${w.department}` : ""}</td>
+                  <td>{w.priority ? t("sup.high") : t("sup.normal")}</td>
                   <td data-field="position">{w.position}</td>
                   <td data-field="waiting-time">{clock(w.waiting_seconds + since)}</td>
                   <td>

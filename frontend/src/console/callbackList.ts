@@ -2,6 +2,7 @@
 // fetched per tab (mine, unassigned, due, done) and again when a `callback` frame says one
 // changed; a due reminder is announced (notice, sound, desktop notification).
 import { api } from "./api";
+import { t } from "./i18n";
 import { beep, desktopNotify } from "./notify";
 
 export interface Callback {
@@ -48,10 +49,10 @@ export class Callbacks {
     if (due) {
       this.dueNow++;
       const phone = String(cb.phone ?? "");
-      this.flash(`Callback due: ${phone}`);
+      this.flash(t("cb.dueFlash", { phone }));
       beep();
       const conv = typeof cb.conversation_id === "number" ? cb.conversation_id : null;
-      desktopNotify("Callback due", phone, `callback-${cb.id}`, () => conv !== null && this.open(conv));
+      desktopNotify(t("cb.dueTitle"), phone, `callback-${cb.id}`, () => conv !== null && this.open(conv));
     }
     if (this.shown) void this.load();
     else this.changed();

@@ -1,4 +1,5 @@
 // Contacts as the API returns them (/api/contacts).
+import { t } from "./i18n";
 
 export interface ContactBrief {
   id: number;
@@ -47,7 +48,7 @@ export interface ImportReport {
 }
 
 export function contactLabel(c: ContactBrief): string {
-  return c.name || c.email || c.phone || c.external_id || `Contact #${c.id}`;
+  return c.name || c.email || c.phone || c.external_id || t("contacts.contactN", { id: c.id });
 }
 
 export const CONTACTS_PATH = "/console/contacts";

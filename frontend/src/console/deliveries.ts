@@ -2,6 +2,7 @@
 // is opened, then kept current by `delivery` frames. Shown under each message (ChatPane).
 import type { DeliveryFrame } from "../shared/protocol";
 import { api } from "./api";
+import { t, tMaybe } from "./i18n";
 
 export interface Delivery {
   seq: number;
@@ -74,16 +75,16 @@ export class Deliveries {
 
 export function deliveryText(d: Delivery): string {
   const via = channelLabel(d.channel);
-  if (d.status === "sent" && d.receipt === "read") return `Read on ${via}`;
-  if (d.status === "sent" && d.receipt === "delivered") return `Delivered on ${via}`;
-  if (d.status === "sent") return `Sent by ${via}`;
-  if (d.status === "failed") return `Not delivered by ${via}: ${d.error ?? "unknown error"}`;
-  if (d.status === "skipped") return `Read in the chat; not sent by ${via}`;
+  if (d.status === "sent" && d.receipt === "read") return t("dlv.read", { via });
+  if (d.status === "sent" && d.receipt === "delivered") return t("dlv.delivered", { via });
+  if (d.status === "sent") return t("dlv.sent", { via });
+  if (d.status === "failed") return t("dlv.failed", { via, error: d.error ?? t("dlv.unknownError") });
+  if (d.status === "skipped") return t("dlv.skipped", { via });
   const due = d.next_attempt_at ? new Date(d.next_attempt_at) : null;
   if (d.attempts === 0 && due && due.getTime() > Date.now())
-    return `By ${via} at ${due.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })} unless read in the chat`;
-  if (d.attempts > 0) return `Sending by ${via} failed (attempt ${d.attempts}), retrying: ${d.error ?? ""}`;
-  return `Sending by ${via}…`;
+    return t("dlv.due", { via, time: due.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+  if (d.attempts > 0) return t("dlv.retrying", { via, n: d.attempts, error: d.error ?? "" });
+  return t("dlv.sending", { via });
 }
 
 const LABELS: Record<string, string> = {
@@ -95,5 +96,5 @@ const LABELS: Record<string, string> = {
 };
 
 export function channelLabel(channel: string): string {
-  return LABELS[channel] ?? channel;
+  return tMaybe(`channel.${channel}`) ?? LABELS[channel] ?? channel;
 }

@@ -3,9 +3,12 @@
 // The catalogues are in ./lang (en.ts has every key; de.ts and da.ts are checked against it).
 import { da } from "./lang/da";
 import { de } from "./lang/de";
-import { en, type Catalogue, type Key } from "./lang/en";
+import { en, type Catalogue } from "./lang/en";
+import { daPages } from "./lang/da.pages";
+import { dePages } from "./lang/de.pages";
+import { enPages, type PagesCatalogue, type PagesKey } from "./lang/en.pages";
 
-export type { Key };
+export type Key = keyof Catalogue | PagesKey;
 export type ConsoleLang = "en" | "de" | "da";
 export const LANGS: [ConsoleLang, string][] = [
   ["en", "English"],
@@ -14,7 +17,9 @@ export const LANGS: [ConsoleLang, string][] = [
 ];
 const STORE_KEY = "tresen.console.lang";
 
-const CATALOGUES: Record<ConsoleLang, Catalogue> = { en, de, da };
+type Full = Catalogue & PagesCatalogue;
+const EN: Full = { ...en, ...enPages };
+const CATALOGUES: Record<ConsoleLang, Full> = { en: EN, de: { ...de, ...dePages }, da: { ...da, ...daPages } };
 
 function isLang(v: unknown): v is ConsoleLang {
   return v === "en" || v === "de" || v === "da";
@@ -65,6 +70,20 @@ export function onLangChange(fn: () => void): () => void {
 
 /** The string for `key` in the current language, `{name}` slots filled from `vars`. */
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  const text = CATALOGUES[current][key] ?? en[key];
+  return fill(CATALOGUES[current][key] ?? EN[key], vars);
+}
+
+/** A key made at run time (a status, an error code): its text if the catalogue has it, else null. */
+export function tMaybe(key: string, vars: Record<string, string | number> = {}): string | null {
+  if (!(key in EN)) return null;
+  return t(key as Key, vars);
+}
+
+/** A value the server sends (a status, a channel, a role) shown in the current language, else as is. */
+export function tValue(prefix: string, value: string): string {
+  return tMaybe(`${prefix}.${value}`) ?? value;
+}
+
+function fill(text: string, vars: Record<string, string | number>): string {
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
 }

@@ -1,9 +1,11 @@
-// The inbox's views (mine, unassigned, all, by channel, by tag, snoozed, resolved), their
+// The inbox's views (mine, unassigned, all, by channel, by team, by tag, snoozed, resolved), their
 // counts from the server, the resolved history page by page, message search and the selection
 // for bulk actions. Live views are filtered from the store's conversations (kept current by the
 // socket); counts are fetched again shortly after anything that may change them.
 import { api } from "./api";
 import type { Conv } from "./types";
+import { errorText } from "./errors";
+import { t } from "./i18n";
 
 export interface ViewCounts {
   mine: number;
@@ -12,7 +14,16 @@ export interface ViewCounts {
   snoozed: number;
   resolved: number;
   channels: Record<string, number>;
+  teams: TeamCount[];
   tags: Record<string, number>;
+}
+
+/** A team's view: the awake conversations assigned to one of its members. */
+export interface TeamCount {
+  id: number;
+  name: string;
+  member_ids: number[];
+  count: number;
 }
 
 export interface SearchHit {
@@ -82,11 +93,19 @@ export class InboxViews {
         return convs.filter((c) => !awake(c));
       case "channel":
         return convs.filter((c) => awake(c) && c.channel === value);
+      case "team": {
+        const members = new Set(this.team(Number(value))?.member_ids ?? []);
+        return convs.filter((c) => awake(c) && c.assignee_id != null && members.has(c.assignee_id));
+      }
       case "tag":
         return convs.filter((c) => awake(c) && (c.tags ?? []).includes(value));
       default:
         return convs.filter(awake);
     }
+  }
+
+  team(id: number): TeamCount | undefined {
+    return (this.counts?.teams ?? []).find((x) => x.id === id);
   }
 
   async loadResolved(more: boolean): Promise<void> {
@@ -109,7 +128,7 @@ export class InboxViews {
       this.searchError = "";
     } catch (e: any) {
       this.hits = [];
-      this.searchError = e.message;
+      this.searchError = errorText(e);
     }
     this.changed();
   }
@@ -130,7 +149,7 @@ export class InboxViews {
   /** One action on the selection; returns how many changed and the first error. */
   async bulk(action: string, extra: Record<string, unknown> = {}): Promise<string> {
     const ids = [...this.selected];
-    const r = await api<{ results: { ok: boolean; message?: string }[]; changed: number }>(
+    const r = await api<{ results: { ok: boolean; code?: string; message?: string }[]; changed: number }>(
       "POST",
       "/api/conversations/bulk",
       { ids, action, ...extra },
@@ -138,7 +157,7 @@ export class InboxViews {
     this.selected.clear();
     this.stale();
     const failed = r.results.find((x) => !x.ok);
-    return `${r.changed} of ${ids.length} changed` + (failed ? ` (${failed.message})` : "");
+    return t("inbox.bulkResult", { n: r.changed, of: ids.length }) + (failed ? ` (${errorText(failed)})` : "");
   }
 }
 

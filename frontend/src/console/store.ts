@@ -14,6 +14,8 @@ import { beep, desktopNotify } from "./notify";
 import { agentLink, type SocketState } from "./socket";
 import type { Agent, Conv, Msg, Pending, RadarVisitor, VisitorCtx } from "./types";
 import { visitorName } from "./types";
+import { errorText } from "./errors";
+import { t } from "./i18n";
 
 export const MAX_TABS = 5;
 const PAGE = 50;
@@ -289,7 +291,7 @@ export class Store {
     try {
       await api("POST", `/api/conversations/${id}/chat-invite`, page ? { page } : {});
     } catch (e: any) {
-      this.notice = e.message;
+      this.notice = errorText(e);
       this.changed();
     }
   }
@@ -573,7 +575,7 @@ export class Store {
     this.mergeConv(c);
     if (c.offered_to === this.me.id && !wasOffered) {
       beep();
-      desktopNotify("Chat offered to you", `Conversation #${c.id}`, `offer-${c.id}`, () => void this.open(c.id));
+      desktopNotify(t("route.offeredTitle"), t("inbox.convN", { id: c.id }), `offer-${c.id}`, () => void this.open(c.id));
     }
     // Unknown so far: from its start, so a resume brings its first messages if we missed them.
     if (!this.positions.has(c.id)) this.positions.known(c.id, 0);
@@ -614,8 +616,8 @@ export class Store {
   }
 
   private onError(f: ErrorFrame): void {
-    if (f.ref && this.outbox.refuse(f.ref, f.code, f.message)) return; // shown on the message
+    if (f.ref && this.outbox.refuse(f.ref, f.code, errorText(f))) return; // shown on the message
     if (isOptionalFrameRefusal(f)) return; // an older server: it sends everything anyway
-    this.flash(f.message || f.code);
+    this.flash(errorText(f));
   }
 }

@@ -2,6 +2,7 @@
 // src/tresen/realtime/protocol.py); HTTP shapes are here.
 import type { Outgoing } from "../shared/client";
 import type { MessageData, RadarVisitor } from "../shared/protocol";
+import { t } from "./i18n";
 
 export type { Author, RadarVisitor } from "../shared/protocol";
 
@@ -177,5 +178,5 @@ export interface Site {
 export function visitorName(v: VisitorBrief | null | undefined, id?: number): string {
   if (v && v.name) return v.name;
   if (v && v.email) return v.email;
-  return `Visitor #${v ? v.id : id ?? "?"}`;
+  return t("inbox.visitorN", { id: v ? v.id : id ?? "?" });
 }

@@ -1,10 +1,14 @@
 """Answer suggestions for agents: the knowledge base, canned responses and past agent answers
 in resolved conversations, ranked by BM25 (``assist.bm25``) and by how often agents picked them.
 
-One ``Suggester`` per process holds the indexes. ``load`` fills them once at start from the
-database; afterwards listeners on committed events keep them current (``tresen.wiring``):
-``ArticleChanged``, ``CannedChanged``, ``ConversationResolved`` and ``SuggestionPicked``, on
-every node. Nothing is rebuilt per query.
+One ``Suggester`` per process holds the indexes. ``start`` reads the canned responses and the
+picks, then fills the rest in the background (articles, then past answers newest conversation
+first, a batch per read) while suggestions come from what is indexed so far: a server with
+100,000 past answers starts at once instead of after a minute. Listeners on committed events keep
+the indexes current (``tresen.wiring``): ``ArticleChanged``, ``CannedChanged``,
+``ConversationResolved`` and ``SuggestionPicked``, on every node, also while the fill runs (what
+a listener wrote is newer than what the fill read, so the fill leaves it). Nothing is rebuilt per
+query.
 
 Ranking: each index's normalised BM25 score (0..1) is multiplied by
 ``1 + PICK_BOOST * min(picks, MAX_PICKS)`` (the item's picks) and, for articles and past answers,
@@ -14,11 +18,14 @@ suggested.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.assist.bm25 import Bm25Index
@@ -44,6 +51,14 @@ MAX_PICKS = 4
 OTHER_LANGUAGE = 0.8
 MIN_SCORE = 0.15
 SOURCES = ("kb", "canned", "answer")
+FILL_BATCH = 500  # articles or resolved conversations indexed between two breaths of the loop
+
+log = logging.getLogger("tresen.assist")
+
+
+async def _breathe() -> None:
+    """Between two batches of the fill: let requests and listeners run."""
+    await asyncio.sleep(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +98,19 @@ def answer_pairs(messages: Sequence[Message]) -> list[tuple[str, Message]]:
 
 
 class Suggester:
-    def __init__(self) -> None:
+    def __init__(
+        self, batch: int = FILL_BATCH, pause: Callable[[], Awaitable[None]] = _breathe
+    ) -> None:
         self.indexes: dict[tuple[str, int | None], Bm25Index] = {}
         self.items: dict[tuple[str, int], Item] = {}
         self.picks: Counter[tuple[str, int]] = Counter()
         self.by_conversation: dict[int, list[int]] = {}
+        self.batch, self.pause = batch, pause
+        self.filling = False  # the background fill of articles and past answers runs
+        self._fill_task: asyncio.Task[None] | None = None
+        # What listeners (re)indexed while the fill runs: ("kb"|"canned"|"conv", id). The fill
+        # read it earlier or will read the same, so it leaves these alone.
+        self._fresh: set[tuple[str, int]] = set()
 
     # ---- keeping it current -------------------------------------------------------------------
 
@@ -136,49 +159,97 @@ class Suggester:
     def count_pick(self, source: str, item_id: int) -> None:
         self.picks[(source, item_id)] += 1
 
-    async def load(self, rt: Runtime) -> None:
-        """Everything from the database, once at start."""
+    async def start(self, rt: Runtime) -> None:
+        """At start: the canned responses and the picks (few), then the articles and past
+        answers in the background (``filling`` until done)."""
         async with rt.db.read() as s:
-            for a in (await s.execute(select(KbArticle))).scalars():
-                self.put_article(a)
             for c in (await s.execute(select(CannedResponse))).scalars():
                 self.put_canned(c)
-            await self._load_answers(s)
-            for pick in (await s.execute(select(SuggestionPick))).scalars():
-                self.count_pick(pick.source, pick.item_id)
+            picked = select(SuggestionPick.source, SuggestionPick.item_id, func.count())
+            for source, item_id, n in (
+                await s.execute(picked.group_by(SuggestionPick.source, SuggestionPick.item_id))
+            ).all():
+                self.picks[(source, item_id)] += int(n)
+        self.filling = True
+        self._fill_task = asyncio.create_task(self._fill(rt), name="assist.index.fill")
 
-    async def _load_answers(self, s: AsyncSession, conv_id: int | None = None) -> None:
+    async def stop(self) -> None:
+        task, self._fill_task = self._fill_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def wait_filled(self) -> None:
+        if self._fill_task is not None:
+            await asyncio.shield(self._fill_task)
+
+    async def _fill(self, rt: Runtime) -> None:
+        began = time.monotonic()
+        try:
+            async with rt.db.read() as s:
+                articles = list((await s.execute(select(KbArticle))).scalars())
+                resolved = select(Conversation.id).where(Conversation.status == "resolved")
+                conv_ids = list(await s.scalars(resolved.order_by(Conversation.id.desc())))
+            for i, a in enumerate(articles):
+                if ("kb", a.id) not in self._fresh:
+                    self.put_article(a)
+                if (i + 1) % self.batch == 0:
+                    await self.pause()
+            await self.pause()
+            for start in range(0, len(conv_ids), self.batch):
+                async with rt.db.read() as s:
+                    await self._load_answers(s, conv_ids[start : start + self.batch])
+                await self.pause()
+            log.info(
+                "suggestion index filled: %d articles, %d resolved conversations in %.1f s",
+                len(articles),
+                len(conv_ids),
+                time.monotonic() - began,
+            )
+        except Exception:
+            log.exception("suggestion index: the fill failed; suggestions stay partial")
+        finally:
+            self.filling = False
+            self._fresh.clear()
+
+    def _touch(self, source: str, item_id: int) -> None:
+        if self.filling:
+            self._fresh.add((source, item_id))
+
+    async def _load_answers(
+        self, s: AsyncSession, conv_ids: Sequence[int], fresh: bool = False
+    ) -> None:
         convs = select(Conversation.id, Conversation.site_id).where(
-            Conversation.status == "resolved"
+            Conversation.status == "resolved", Conversation.id.in_(conv_ids)
         )
-        if conv_id is not None:
-            convs = convs.where(Conversation.id == conv_id)
-        sites = {cid: site for cid, site in (await s.execute(convs)).all()}
+        sites = {
+            cid: site
+            for cid, site in (await s.execute(convs)).all()
+            if fresh or ("conv", cid) not in self._fresh
+        }
         if not sites:
             return
         stmt = (
             select(Message)
             .where(
-                Message.conversation_id.in_(convs.with_only_columns(Conversation.id)),
+                Message.conversation_id.in_(list(sites)),
                 Message.internal.is_(False),
                 Message.author_kind.in_(("visitor", "agent")),
             )
             .order_by(Message.conversation_id, Message.seq)
         )
-        current: int | None = None
-        batch: list[Message] = []
+        by_conv: dict[int, list[Message]] = {}
         for m in (await s.execute(stmt)).scalars():
-            if m.conversation_id != current:
-                if current is not None:
-                    self.put_answers(sites[current], current, batch)
-                current, batch = m.conversation_id, []
-            batch.append(m)
-        if current is not None:
-            self.put_answers(sites[current], current, batch)
+            by_conv.setdefault(m.conversation_id, []).append(m)
+        for conv_id, messages in by_conv.items():
+            # a listener may have indexed it while this read was on its way: leave theirs
+            if fresh or ("conv", conv_id) not in self._fresh:
+                self.put_answers(sites[conv_id], conv_id, messages)
 
     # ---- listeners (tresen.wiring) --------------------------------------------------------------
 
     async def on_article_changed(self, rt: Runtime, event: ArticleChanged) -> None:
+        self._touch("kb", event.article_id)
         async with rt.db.read() as s:
             a = await s.get(KbArticle, event.article_id)
         if a is None or event.deleted:
@@ -187,6 +258,7 @@ class Suggester:
             self.put_article(a)
 
     async def on_canned_changed(self, rt: Runtime, event: CannedChanged) -> None:
+        self._touch("canned", event.canned_id)
         async with rt.db.read() as s:
             c = await s.get(CannedResponse, event.canned_id)
         if c is None or event.deleted:
@@ -195,8 +267,9 @@ class Suggester:
             self.put_canned(c)
 
     async def on_resolved(self, rt: Runtime, event: ConversationResolved) -> None:
+        self._touch("conv", event.conversation.id)
         async with rt.db.read() as s:
-            await self._load_answers(s, event.conversation.id)
+            await self._load_answers(s, [event.conversation.id], fresh=True)
 
     def on_picked(self, event: SuggestionPicked) -> None:
         self.count_pick(event.source, event.item_id)

@@ -1,5 +1,6 @@
-"""The inbox's views (mine, unassigned, all, by channel, by tag, snoozed, resolved), their counts,
-and pages of them behind an opaque cursor. Read-only; narrowed to the agent's sites."""
+"""The inbox's views (mine, unassigned, all, by channel, by team, by tag, snoozed, resolved),
+their counts, and pages of them behind an opaque cursor. Read-only; narrowed to the agent's
+sites."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tresen.agents.scope import site_ids_for
 from tresen.errors import Invalid
 from tresen.principal import Principal
-from tresen.storage.models import Conversation, ConversationTag, Message, Visitor
+from tresen.storage.models import (
+    Conversation,
+    ConversationTag,
+    Message,
+    Team,
+    TeamMember,
+    Visitor,
+)
 
 ACTIVE = ("open", "pending")
 SIMPLE_VIEWS = ("mine", "unassigned", "all", "snoozed", "resolved")
@@ -26,7 +34,7 @@ Row = tuple[Conversation, Visitor | None, Message | None, int]
 
 @dataclass(frozen=True, slots=True)
 class View:
-    kind: str  # mine | unassigned | all | snoozed | resolved | channel | tag
+    kind: str  # mine | unassigned | all | snoozed | resolved | channel | team | tag
     value: str | None = None
 
     @classmethod
@@ -36,8 +44,11 @@ class View:
         kind, _, value = name.partition(":")
         if kind in ("channel", "tag") and 0 < len(value) <= 64:
             return cls(kind, value.lower() if kind == "tag" else value)
+        if kind == "team" and value.isascii() and value.isdigit() and len(value) <= 18:
+            return cls(kind, str(int(value)))
         raise Invalid(
-            "view: mine, unassigned, all, snoozed, resolved, channel:<name> or tag:<tag>",
+            "view: mine, unassigned, all, snoozed, resolved, channel:<name>, team:<id> "
+            "or tag:<tag>",
             code="bad_view",
         )
 
@@ -53,6 +64,9 @@ class View:
             return Conversation.status == "resolved"
         if self.kind == "channel":
             return and_(awake, Conversation.channel == self.value)
+        if self.kind == "team":
+            members = select(TeamMember.agent_id).where(TeamMember.team_id == int(self.value or 0))
+            return and_(awake, Conversation.assignee_id.in_(members))
         if self.kind == "tag":
             tagged = select(ConversationTag.conversation_id).where(
                 ConversationTag.tag == self.value
@@ -158,8 +172,43 @@ async def view_counts(s: AsyncSession, who: Principal) -> dict[str, Any]:
     return {
         **{name: int(n or 0) for name, n in zip(SIMPLE_VIEWS, totals, strict=True)},
         "channels": {ch: int(n) for ch, n in (await s.execute(by_channel)).all()},
+        "teams": await _team_counts(s, awake, sites),
         "tags": {tag: int(n) for tag, n in (await s.execute(by_tag)).all()},
     }
+
+
+async def _team_counts(
+    s: AsyncSession, awake: ColumnElement[bool], sites: frozenset[int] | None
+) -> list[dict[str, Any]]:
+    """Every team, by name, with its members (the console filters its live list with them) and
+    how many awake conversations are assigned to one of them."""
+    teams = (await s.execute(select(Team.id, Team.name).order_by(Team.name, Team.id))).all()
+    if not teams:
+        return []
+    members: dict[int, list[int]] = {team_id: [] for team_id, _ in teams}
+    for team_id, agent_id in (
+        await s.execute(
+            select(TeamMember.team_id, TeamMember.agent_id).order_by(TeamMember.agent_id)
+        )
+    ).all():
+        members[team_id].append(agent_id)
+    counted = _scoped(
+        select(TeamMember.team_id, func.count(Conversation.id))
+        .join(Conversation, Conversation.assignee_id == TeamMember.agent_id)
+        .where(awake)
+        .group_by(TeamMember.team_id),
+        sites,
+    )
+    counts = {team_id: int(n) for team_id, n in (await s.execute(counted)).all()}
+    return [
+        {
+            "id": team_id,
+            "name": name,
+            "member_ids": members[team_id],
+            "count": counts.get(team_id, 0),
+        }
+        for team_id, name in teams
+    ]
 
 
 async def tag_counts(s: AsyncSession, who: Principal) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, upload } from "../api";
+import { errorText } from "../errors";
+import { t, tValue } from "../i18n";
 import type { Agent, SiteBrief, Team } from "../types";
 import { Teams } from "./Teams";
 
@@ -22,7 +24,7 @@ function Picks({ label, items, chosen, onChange }: { label: string; items: { id:
           <input type="checkbox" checked={chosen.includes(it.id)} onChange={(e) => onChange(toggle(chosen, it.id, e.currentTarget.checked))} /> {it.name}
         </label>
       ))}
-      {items.length === 0 && <span class="info">none yet</span>}
+      {items.length === 0 && <span class="info">{t("agents.noneYet")}</span>}
     </fieldset>
   );
 }
@@ -49,9 +51,9 @@ function AgentRow({ agent, sites, teams, onSaved }: { agent: Agent; sites: SiteB
         team_ids: teamIds,
       });
       onSaved(a);
-      setMsg("Saved.");
+      setMsg(t("agents.saved"));
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   }
 
@@ -59,9 +61,9 @@ function AgentRow({ agent, sites, teams, onSaved }: { agent: Agent; sites: SiteB
     if (!file) return;
     try {
       onSaved(await upload<Agent>(`/api/agents/${agent.id}/avatar`, file));
-      setMsg("Picture saved.");
+      setMsg(t("agents.pictureSaved"));
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   }
 
@@ -78,23 +80,23 @@ function AgentRow({ agent, sites, teams, onSaved }: { agent: Agent; sites: SiteB
         <input
           type="file"
           accept="image/png,image/jpeg,image/gif,image/webp"
-          aria-label={`Picture of ${agent.display_name}`}
+          aria-label={t("agents.pictureOf", { name: agent.display_name })}
           onChange={(e) => void picture(e.currentTarget.files?.[0])}
         />
       </td>
       <td>{agent.username}</td>
       <td>
-        <input value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Display name" />
+        <input value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label={t("agents.displayName")} />
       </td>
       <td>
-        <select value={role} onChange={(e) => setRole(e.currentTarget.value)} aria-label="Role">
-          <option value="agent">agent</option>
-          <option value="supervisor">supervisor</option>
-          <option value="admin">admin</option>
+        <select value={role} onChange={(e) => setRole(e.currentTarget.value)} aria-label={t("agents.role")}>
+          <option value="agent">{t("role.agent")}</option>
+          <option value="supervisor">{t("role.supervisor")}</option>
+          <option value="admin">{t("role.admin")}</option>
         </select>
       </td>
       <td>
-        <input value={skills} onInput={(e) => setSkills(e.currentTarget.value)} aria-label="Skills" />
+        <input value={skills} onInput={(e) => setSkills(e.currentTarget.value)} aria-label={t("sup.skills")} />
       </td>
       <td>
         <input
@@ -103,19 +105,19 @@ function AgentRow({ agent, sites, teams, onSaved }: { agent: Agent; sites: SiteB
           max={50}
           value={maxChats}
           onInput={(e) => setMaxChats(Number(e.currentTarget.value))}
-          aria-label="Max concurrent chats"
+          aria-label={t("agents.maxChats")}
         />
       </td>
-      <td>{role === "admin" ? <span class="info">all sites</span> : <Picks label="Sites" items={sites} chosen={siteIds} onChange={setSiteIds} />}</td>
+      <td>{role === "admin" ? <span class="info">{t("agents.allSites")}</span> : <Picks label={t("nav.sites")} items={sites} chosen={siteIds} onChange={setSiteIds} />}</td>
       <td>
-        <Picks label="Teams" items={teams} chosen={teamIds} onChange={setTeamIds} />
+        <Picks label={t("teams.title")} items={teams} chosen={teamIds} onChange={setTeamIds} />
       </td>
-      <td>{agent.status}</td>
+      <td>{tValue("status", agent.status)}</td>
       <td>
-        <input type="checkbox" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} aria-label="Active" />
+        <input type="checkbox" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} aria-label={t("agents.active")} />
       </td>
       <td>
-        <button onClick={() => void save()}>Save</button> <span class="info">{msg}</span>
+        <button onClick={() => void save()}>{t("canned.save")}</button> <span class="info">{msg}</span>
       </td>
     </tr>
   );
@@ -130,15 +132,15 @@ export function Agents() {
   const [error, setError] = useState("");
 
   useEffect(() => {
-    api<Agent[]>("GET", "/api/agents").then(setAgents, (e) => setError(e.message));
+    api<Agent[]>("GET", "/api/agents").then(setAgents, (e) => setError(errorText(e)));
     api<SiteBrief[]>("GET", "/api/sites").then(
       (s) => {
         setSites(s.map(({ id, name }) => ({ id, name })));
         if (s.length === 1) setFormSites([s[0].id]);
       },
-      (e) => setError(e.message),
+      (e) => setError(errorText(e)),
     );
-    api<{ items: Team[] }>("GET", "/api/teams").then((r) => setTeams(r.items), (e) => setError(e.message));
+    api<{ items: Team[] }>("GET", "/api/teams").then((r) => setTeams(r.items), (e) => setError(errorText(e)));
   }, []);
 
   async function create(e: Event) {
@@ -149,36 +151,48 @@ export function Agents() {
       setAgents([...agents, a]);
       setForm({ ...form, username: "", display_name: "", password: "" });
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
   const field = (k: keyof typeof form) => (e: any) => setForm({ ...form, [k]: k === "max_chats" ? Number(e.currentTarget.value) : e.currentTarget.value });
   return (
     <section class="admin">
-      <h2>Agents</h2>
-      <p class="hint">An agent sees and is offered only the conversations, visitors and reports of the sites ticked for them; admins see every site.</p>
-      <form class="card create" onSubmit={create} aria-label="Create agent">
-        <h3>New agent</h3>
-        <label>Username <input name="username" value={form.username} onInput={field("username")} required /></label>
-        <label>Display name <input name="display_name" value={form.display_name} onInput={field("display_name")} /></label>
-        <label>Password <input name="password" type="password" autocomplete="new-password" value={form.password} onInput={field("password")} required /></label>
-        <label>Role
+      <h2>{t("nav.agents")}</h2>
+      <p class="hint">{t("agents.hint")}</p>
+      <form class="card create" onSubmit={create} aria-label={t("agents.create")}>
+        <h3>{t("agents.new")}</h3>
+        <label>{t("login.username")} <input name="username" value={form.username} onInput={field("username")} required /></label>
+        <label>{t("agents.displayName")} <input name="display_name" value={form.display_name} onInput={field("display_name")} /></label>
+        <label>{t("login.password")} <input name="password" type="password" autocomplete="new-password" value={form.password} onInput={field("password")} required /></label>
+        <label>{t("agents.role")}
           <select name="role" value={form.role} onChange={field("role")}>
-            <option value="agent">agent</option>
-            <option value="supervisor">supervisor</option>
-            <option value="admin">admin</option>
+            <option value="agent">{t("role.agent")}</option>
+            <option value="supervisor">{t("role.supervisor")}</option>
+            <option value="admin">{t("role.admin")}</option>
           </select>
         </label>
-        <label>Skills (comma separated) <input name="skills" value={form.skills} onInput={field("skills")} /></label>
-        <label>Max concurrent chats <input name="max_chats" type="number" min={0} max={50} value={form.max_chats} onInput={field("max_chats")} /></label>
-        <div>Sites served <Picks label="Sites of the new agent" items={sites} chosen={formSites} onChange={setFormSites} /></div>
-        <button type="submit">Create agent</button>
+        <label>{t("agents.skillsList")} <input name="skills" value={form.skills} onInput={field("skills")} /></label>
+        <label>{t("agents.maxChats")} <input name="max_chats" type="number" min={0} max={50} value={form.max_chats} onInput={field("max_chats")} /></label>
+        <div>{t("agents.sitesServed")} <Picks label={t("agents.newSites")} items={sites} chosen={formSites} onChange={setFormSites} /></div>
+        <button type="submit">{t("agents.create")}</button>
         {error && <p class="error" role="alert">{error}</p>}
       </form>
       <table class="agents">
         <thead>
-          <tr><th>Picture</th><th>Username</th><th>Name</th><th>Role</th><th>Skills</th><th>Max chats</th><th>Sites</th><th>Teams</th><th>Status</th><th>Active</th><th /></tr>
+          <tr>
+            <th>{t("agents.picture")}</th>
+            <th>{t("login.username")}</th>
+            <th>{t("contacts.name")}</th>
+            <th>{t("agents.role")}</th>
+            <th>{t("sup.skills")}</th>
+            <th>{t("agents.maxChatsShort")}</th>
+            <th>{t("nav.sites")}</th>
+            <th>{t("teams.title")}</th>
+            <th>{t("sup.status")}</th>
+            <th>{t("agents.active")}</th>
+            <th />
+          </tr>
         </thead>
         <tbody>
           {agents.map((a) => (

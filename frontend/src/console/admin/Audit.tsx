@@ -1,5 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t } from "../i18n";
 
 interface Entry {
   id: number;
@@ -42,7 +44,7 @@ export function Audit() {
       setCursor(page.next_cursor);
       setError("");
     } catch (e: any) {
-      setError(e.message);
+      setError(errorText(e));
     }
   }
 
@@ -52,7 +54,7 @@ export function Audit() {
 
   return (
     <section class="admin audit">
-      <h2>Audit log</h2>
+      <h2>{t("audit.title")}</h2>
       <form
         class="filters"
         onSubmit={(e) => {
@@ -60,18 +62,18 @@ export function Audit() {
           void load(false);
         }}
       >
-        <label>Action <input value={action} placeholder="agent.* or site.update" onInput={(e) => setAction(e.currentTarget.value)} /></label>
-        <label>Target <input value={target} placeholder="agent:3" onInput={(e) => setTarget(e.currentTarget.value)} /></label>
-        <button type="submit">Filter</button>
+        <label>{t("audit.action")} <input value={action} placeholder="agent.* | site.update" /* i18n-ignore: an example */ onInput={(e) => setAction(e.currentTarget.value)} /></label>
+        <label>{t("audit.target")} <input value={target} placeholder="agent:3" /* i18n-ignore: an example */ onInput={(e) => setTarget(e.currentTarget.value)} /></label>
+        <button type="submit">{t("audit.filter")}</button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
       <table class="audit-log">
-        <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Target</th><th>Change</th></tr></thead>
+        <thead><tr><th>{t("audit.when")}</th><th>{t("audit.who")}</th><th>{t("audit.action")}</th><th>{t("audit.target")}</th><th>{t("audit.change")}</th></tr></thead>
         <tbody>
           {entries.map((e) => (
             <tr key={e.id} data-action={e.action}>
               <td>{new Date(e.created_at).toLocaleString()}</td>
-              <td>{e.actor.kind === "system" ? "system" : `${e.actor.name ?? "?"}${e.actor.kind === "token" ? " (token)" : ""}`}</td>
+              <td>{e.actor.kind === "system" ? t("audit.system") : `${e.actor.name ?? "?"}${e.actor.kind === "token" ? t("audit.token") : ""}`}</td>
               <td>{e.action}</td>
               <td>{e.target}</td>
               <td><pre>{changes(e)}</pre></td>
@@ -79,7 +81,7 @@ export function Audit() {
           ))}
         </tbody>
       </table>
-      {cursor && <button onClick={() => void load(true)}>Older entries</button>}
+      {cursor && <button onClick={() => void load(true)}>{t("audit.older")}</button>}
     </section>
   );
 }

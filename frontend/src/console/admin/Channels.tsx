@@ -3,6 +3,9 @@
 // the webhook URL to enter at the platform (docs/channels.md).
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t, tValue } from "../i18n";
+import type { Key } from "../i18n";
 
 interface Account {
   id: number;
@@ -26,10 +29,10 @@ interface Template {
   variables: number;
 }
 
-const HELP: Record<Account["kind"], { id: string; token: string; verify: string }> = {
-  whatsapp: { id: "Phone number id", token: "Access token (system user)", verify: "Verify token (your choice)" },
-  messenger: { id: "Page id", token: "Page access token", verify: "Verify token (your choice)" },
-  telegram: { id: "", token: "Bot token (from BotFather)", verify: "Secret token (for setWebhook)" },
+const HELP: Record<Account["kind"], { id: Key | null; token: Key; verify: Key }> = {
+  whatsapp: { id: "chan.waId", token: "chan.waToken", verify: "chan.verify" },
+  messenger: { id: "chan.pageId", token: "chan.pageToken", verify: "chan.verify" },
+  telegram: { id: null, token: "chan.botToken", verify: "chan.secretToken" },
 };
 
 export function ChannelsCard({ siteId }: { siteId: number }) {
@@ -45,7 +48,7 @@ export function ChannelsCard({ siteId }: { siteId: number }) {
       setAccounts(await api<Account[]>("GET", `/api/sites/${siteId}/channel-accounts`));
       setTemplates(await api<Template[]>("GET", `/api/sites/${siteId}/templates`));
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   }
   useEffect(() => void load(), [siteId]);
@@ -58,10 +61,10 @@ export function ChannelsCard({ siteId }: { siteId: number }) {
     try {
       await api("POST", `/api/sites/${siteId}/channel-accounts`, body);
       setForm({ name: "", external_id: "", phone: "", access_token: "", app_secret: "", verify_token: "", bot: false });
-      setMsg(`${kind} account connected; enter its webhook URL at the platform.`);
+      setMsg(t("chan.connected", { kind: tValue("kind", kind) }));
       await load();
     } catch (err: any) {
-      setMsg(err.message);
+      setMsg(errorText(err));
     }
   }
 
@@ -70,7 +73,7 @@ export function ChannelsCard({ siteId }: { siteId: number }) {
       await api("DELETE", `/api/sites/${siteId}/channel-accounts/${a.id}`);
       await load();
     } catch (err: any) {
-      setMsg(err.message);
+      setMsg(errorText(err));
     }
   }
 
@@ -81,7 +84,7 @@ export function ChannelsCard({ siteId }: { siteId: number }) {
       setTpl({ name: "", language: "en", body: "" });
       await load();
     } catch (err: any) {
-      setMsg(err.message);
+      setMsg(errorText(err));
     }
   }
 
@@ -93,71 +96,71 @@ export function ChannelsCard({ siteId }: { siteId: number }) {
     </label>
   );
   return (
-    <div class="channels" aria-label="Messaging channels">
-      <h4>Messaging channels</h4>
+    <div class="channels" aria-label={t("chan.title")}>
+      <h4>{t("chan.title")}</h4>
       <table class="channel-accounts">
         <tbody>
           {accounts.map((a) => (
             <tr key={a.id} data-account={a.kind}>
-              <td>{a.kind}</td>
+              <td>{tValue("kind", a.kind)}</td>
               <td>{a.name || a.external_id}</td>
               <td>
                 <code data-field="webhook-url">{a.webhook_url}</code>
               </td>
-              <td>{a.bot ? "FAQ bot first" : "people"}</td>
+              <td>{a.bot ? t("chan.botFirst") : t("chan.people")}</td>
               <td>
                 <button type="button" onClick={() => void remove(a)}>
-                  Disconnect
+                  {t("chan.disconnect")}
                 </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <form class="mailbox-form" onSubmit={connect} aria-label="Connect a messaging account">
+      <form class="mailbox-form" onSubmit={connect} aria-label={t("chan.connect")}>
         <label>
-          Platform
+          {t("chan.platform")}
           <select name="channel-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as Account["kind"])}>
-            <option value="whatsapp">WhatsApp (Cloud API)</option>
-            <option value="messenger">Facebook Messenger (and page comments)</option>
-            <option value="telegram">Telegram bot</option>
+            <option value="whatsapp">{t("chan.wa")}</option>
+            <option value="messenger">{t("chan.fb")}</option>
+            <option value="telegram">{t("chan.tg")}</option>
           </select>
         </label>
-        {input("name", "Name")}
-        {h.id && input("external_id", h.id)}
-        {kind === "whatsapp" && input("phone", "Phone number (for the wa.me link)")}
-        {input("access_token", h.token, "password")}
-        {kind !== "telegram" && input("app_secret", "App secret (signatures)", "password")}
-        {input("verify_token", h.verify, "password")}
+        {input("name", t("contacts.name"))}
+        {h.id && input("external_id", t(h.id))}
+        {kind === "whatsapp" && input("phone", t("chan.phone"))}
+        {input("access_token", t(h.token), "password")}
+        {kind !== "telegram" && input("app_secret", t("chan.appSecret"), "password")}
+        {input("verify_token", t(h.verify), "password")}
         <label>
           <span>
-            <input type="checkbox" name="channel-bot" checked={form.bot} onChange={(e) => setForm({ ...form, bot: e.currentTarget.checked })} /> The FAQ bot answers first
+            <input type="checkbox" name="channel-bot" checked={form.bot} onChange={(e) => setForm({ ...form, bot: e.currentTarget.checked })} /> {t("chan.botAnswers")}
           </span>
         </label>
-        <button type="submit">Connect</button>
+        <button type="submit">{t("chan.connectButton")}</button>
       </form>
-      <h4>WhatsApp templates</h4>
+      <h4>{t("chan.templates")}</h4>
       <ul class="templates">
-        {templates.map((t) => (
-          <li key={t.id}>
-            <strong>{t.name}</strong> ({t.language}): <span dir="auto">{t.body}</span>
+        {templates.map((x) => (
+          <li key={x.id}>
+            <strong>{x.name}</strong> ({x.language}): <span dir="auto">{x.body}</span>
           </li>
         ))}
       </ul>
-      <form class="mailbox-form" onSubmit={addTemplate} aria-label="Add a template">
+      <form class="mailbox-form" onSubmit={addTemplate} aria-label={t("chan.addTemplateLabel")}>
         <label>
-          Name (as approved by Meta)
+          {t("chan.templateName")}
           <input name="template-name" value={tpl.name} onInput={(e) => setTpl({ ...tpl, name: e.currentTarget.value })} />
         </label>
         <label>
-          Language
+          {t("canned.language")}
           <input name="template-language" value={tpl.language} onInput={(e) => setTpl({ ...tpl, language: e.currentTarget.value })} />
         </label>
         <label class="wide">
-          Text with {"{{1}}"}, {"{{2}}"}…
+          {t("chan.templateText", { a: "{{1}}", b: "{{2}}" })}
           <input name="template-body" value={tpl.body} onInput={(e) => setTpl({ ...tpl, body: e.currentTarget.value })} />
         </label>
-        <button type="submit">Add template</button>
+        <button type="submit">{t("chan.addTemplate")}</button>
       </form>
       {msg && <p class="info" role="status">{msg}</p>}
     </div>

@@ -1,6 +1,8 @@
 // Re-engagement and timers of a site (docs/lifecycle.md): the admin's form.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t, tValue } from "../i18n";
 
 interface Settings {
   silent_after_seconds: number;
@@ -22,65 +24,65 @@ export function LifecycleCard({ siteId }: { siteId: number }) {
   const q = skill ? `?skill=${encodeURIComponent(skill)}` : "";
 
   useEffect(() => {
-    api<Settings>("GET", `/api/sites/${siteId}/lifecycle${q}`).then(setS, (e) => setMsg(e.message));
+    api<Settings>("GET", `/api/sites/${siteId}/lifecycle${q}`).then(setS, (e) => setMsg(errorText(e)));
   }, [siteId, q]);
 
-  if (!s) return <p>{msg || "Loading timers…"}</p>;
+  if (!s) return <p>{msg || t("life.loading")}</p>;
   const set = (patch: Partial<Settings>) => setS({ ...s, ...patch });
   const save = async (ev: Event) => {
     ev.preventDefault();
     try {
       const { stored: _stored, ...body } = s;
       setS(await api<Settings>("PUT", `/api/sites/${siteId}/lifecycle${q}`, body));
-      setMsg("Timers saved.");
+      setMsg(t("life.saved"));
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   };
   const num = (v: string) => Math.max(0, parseInt(v, 10) || 0);
   return (
     <form class="lifecycle-settings" data-lifecycle-settings={siteId} onSubmit={save}>
-      <h4>Re-engagement and timers</h4>
+      <h4>{t("life.title")}</h4>
       <label>
-        For chats asking for the skill (empty: the whole site)
+        {t("life.skill")}
         <input value={skill} maxLength={64} onChange={(e) => setSkill(e.currentTarget.value.trim())} />
       </label>
       <label>
-        Mark the visitor silent after (seconds)
+        {t("life.silentAfter")}
         <input type="number" name="silent_after_seconds" min={5} value={s.silent_after_seconds} onInput={(e) => set({ silent_after_seconds: num(e.currentTarget.value) })} />
       </label>
       <label class="check">
         <input type="checkbox" name="auto_nudge" checked={s.auto_nudge} onChange={(e) => set({ auto_nudge: e.currentTarget.checked })} />
-        Send the gentle message automatically
+        {t("life.autoNudge")}
       </label>
       <label>
-        Close the chat after silence of (minutes, 0: never)
+        {t("life.closeAfter")}
         <input type="number" name="close_after_minutes" min={0} value={s.close_after_minutes} onInput={(e) => set({ close_after_minutes: num(e.currentTarget.value) })} />
       </label>
       <label>
-        Highlight a visitor waiting for a reply after (seconds)
+        {t("life.waitHighlight")}
         <input type="number" name="wait_highlight_seconds" min={1} value={s.wait_highlight_seconds} onInput={(e) => set({ wait_highlight_seconds: num(e.currentTarget.value) })} />
       </label>
       <label>
-        Rating
+        {t("life.ratingScale")}
         <select value={s.rating_scale} onChange={(e) => set({ rating_scale: e.currentTarget.value as Settings["rating_scale"] })}>
-          <option value="stars">1 to 5 stars</option>
-          <option value="thumbs">Thumbs up or down</option>
+          <option value="stars">{t("life.stars")}</option>
+          <option value="thumbs">{t("life.thumbs")}</option>
         </select>
       </label>
       {LANGS.map((lang) => (
         <label key={`n${lang}`}>
-          Gentle message ({lang})
+          {t("life.nudgeText", { lang })}
           <textarea rows={2} maxLength={1000} value={s.nudge_texts[lang] || ""} onInput={(e) => set({ nudge_texts: { ...s.nudge_texts, [lang]: e.currentTarget.value } })} />
         </label>
       ))}
       {LANGS.map((lang) => (
         <label key={`c${lang}`}>
-          Closing message ({lang})
+          {t("life.closingText", { lang })}
           <textarea rows={2} maxLength={1000} value={s.closing_texts[lang] || ""} onInput={(e) => set({ closing_texts: { ...s.closing_texts, [lang]: e.currentTarget.value } })} />
         </label>
       ))}
-      <button type="submit">Save timers</button>
+      <button type="submit">{t("life.save")}</button>
       {msg && <p role="status">{msg}</p>}
     </form>
   );

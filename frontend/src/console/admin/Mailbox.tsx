@@ -2,6 +2,8 @@
 // (IMAP). Passwords are write-only: the server says only whether one is set (docs/channels.md).
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api } from "../api";
+import { errorText } from "../errors";
+import { t } from "../i18n";
 
 interface MailboxView {
   from_address: string;
@@ -49,7 +51,7 @@ export function MailboxCard({ siteId }: { siteId: number }) {
 
   useEffect(() => {
     api<MailboxView>("GET", `/api/sites/${siteId}/mailbox`).then(setBox, (e: ApiError) => {
-      if (e.status !== 404) setMsg(e.message);
+      if (e.status !== 404) setMsg(errorText(e));
     });
   }, [siteId]);
 
@@ -69,9 +71,9 @@ export function MailboxCard({ siteId }: { siteId: number }) {
     <label>
       {label}
       <select name={`mailbox-${k}`} value={String(box[k])} onChange={(e) => set(k, e.currentTarget.value)}>
-        <option value="starttls">STARTTLS</option>
-        <option value="tls">TLS</option>
-        <option value="none">none (loopback only)</option>
+        <option value="starttls">STARTTLS</option> {/* i18n-ignore: protocol names */}
+        <option value="tls">TLS</option> {/* i18n-ignore */}
+        <option value="none">{t("mail.none")}</option>
       </select>
     </label>
   );
@@ -88,43 +90,43 @@ export function MailboxCard({ siteId }: { siteId: number }) {
       setBox(await api<MailboxView>("PUT", `/api/sites/${siteId}/mailbox`, body));
       setSmtpPw("");
       setImapPw("");
-      setMsg("Mailbox saved.");
+      setMsg(t("mail.saved"));
     } catch (err: any) {
-      setMsg(err.message);
+      setMsg(errorText(err));
     }
   }
 
   return (
-    <form class="mailbox" onSubmit={save} aria-label="Mailbox">
-      <h4>Mailbox (email channel)</h4>
+    <form class="mailbox" onSubmit={save} aria-label={t("mail.label")}>
+      <h4>{t("mail.title")}</h4>
       <div class="mailbox-form">
-        {text("from_address", "From address")}
-        {text("from_name", "From name")}
-        {text("smtp_host", "SMTP host")}
-        {text("smtp_port", "SMTP port", "number")}
-        {security("smtp_security", "SMTP security")}
-        {text("smtp_user", "SMTP user")}
+        {text("from_address", t("mail.fromAddress"))}
+        {text("from_name", t("mail.fromName"))}
+        {text("smtp_host", t("mail.host", { p: "SMTP" }))}
+        {text("smtp_port", t("mail.port", { p: "SMTP" }), "number")}
+        {security("smtp_security", t("mail.security", { p: "SMTP" }))}
+        {text("smtp_user", t("mail.user", { p: "SMTP" }))}
         <label>
-          SMTP password {box.smtp_password_set ? "(set; leave empty to keep)" : ""}
+          {t("mail.password", { p: "SMTP" })} {box.smtp_password_set ? t("mail.passwordSet") : ""}
           <input name="mailbox-smtp_password" type="password" value={smtpPw} onInput={(e) => setSmtpPw(e.currentTarget.value)} />
         </label>
-        {text("imap_host", "IMAP host")}
-        {text("imap_port", "IMAP port", "number")}
-        {security("imap_security", "IMAP security")}
-        {text("imap_user", "IMAP user")}
+        {text("imap_host", t("mail.host", { p: "IMAP" }))}
+        {text("imap_port", t("mail.port", { p: "IMAP" }), "number")}
+        {security("imap_security", t("mail.security", { p: "IMAP" }))}
+        {text("imap_user", t("mail.user", { p: "IMAP" }))}
         <label>
-          IMAP password {box.imap_password_set ? "(set; leave empty to keep)" : ""}
+          {t("mail.password", { p: "IMAP" })} {box.imap_password_set ? t("mail.passwordSet") : ""}
           <input name="mailbox-imap_password" type="password" value={imapPw} onInput={(e) => setImapPw(e.currentTarget.value)} />
         </label>
-        {text("imap_folder", "IMAP folder")}
+        {text("imap_folder", t("mail.folder"))}
         <label>
           <span>
-            <input type="checkbox" checked={box.verify_tls} onChange={(e) => set("verify_tls", e.currentTarget.checked)} /> Verify TLS certificates
+            <input type="checkbox" checked={box.verify_tls} onChange={(e) => set("verify_tls", e.currentTarget.checked)} /> {t("mail.verifyTls")}
           </span>
         </label>
-        <p class="wide">IMAP read up to UID {box.imap_last_uid}.</p>
+        <p class="wide">{t("mail.readUpTo", { uid: box.imap_last_uid })}</p>
       </div>
-      <button type="submit">Save mailbox</button>
+      <button type="submit">{t("mail.save")}</button>
       {msg && <p class="info" role="status">{msg}</p>}
     </form>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t } from "../i18n";
 
 interface Rules {
   message_erasure: "anonymise" | "remove";
@@ -23,39 +25,39 @@ export function PrivacyCard({ siteId }: { siteId: number }) {
       setRules(r);
       setPv(r.page_view_days ? String(r.page_view_days) : "");
       setConv(r.conversation_days ? String(r.conversation_days) : "");
-    }, (e) => setMsg(e.message));
+    }, (e) => setMsg(errorText(e)));
   }, [siteId]);
-  if (!rules) return <p class="hint">{msg || "Loading privacy rules…"}</p>;
+  if (!rules) return <p class="hint">{msg || t("priv.loading")}</p>;
 
   async function save() {
     try {
       const body = { message_erasure: rules!.message_erasure, page_view_days: days(pv), conversation_days: days(conv) };
       setRules(await api<Rules>("PUT", `/api/sites/${siteId}/privacy`, body));
-      setMsg("Privacy rules saved.");
+      setMsg(t("priv.saved"));
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   }
 
   return (
-    <section class="privacy" aria-label="Privacy">
-      <h4>Privacy</h4>
+    <section class="privacy" aria-label={t("contacts.privacy")}>
+      <h4>{t("contacts.privacy")}</h4>
       <label>
-        Erasing a person
+        {t("priv.erasing")}
         <select value={rules.message_erasure} onChange={(e) => setRules({ ...rules, message_erasure: e.currentTarget.value as Rules["message_erasure"] })}>
-          <option value="anonymise">replaces their messages by “[erased]”</option>
-          <option value="remove">removes their messages</option>
+          <option value="anonymise">{t("priv.anonymise")}</option>
+          <option value="remove">{t("priv.remove")}</option>
         </select>
       </label>
       <label>
-        Delete page views after (days, empty: keep)
+        {t("priv.pageViews")}
         <input inputMode="numeric" value={pv} onInput={(e) => setPv(e.currentTarget.value)} />
       </label>
       <label>
-        Delete conversations after (days without activity, empty: keep)
+        {t("priv.conversations")}
         <input inputMode="numeric" value={conv} onInput={(e) => setConv(e.currentTarget.value)} />
       </label>
-      <button onClick={() => void save()}>Save privacy rules</button>
+      <button onClick={() => void save()}>{t("priv.save")}</button>
       {msg && <p class="hint" role="status">{msg}</p>}
     </section>
   );

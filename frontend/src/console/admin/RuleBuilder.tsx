@@ -2,8 +2,12 @@
 // from the catalogue, each with its own inputs. Edits the JSON tree; faults show at the field.
 import { CATALOGUE, ENTRY, blank, fieldError, fromJson, toJson } from "./ruleCatalogue";
 import type { Json, Node } from "./ruleCatalogue";
+import { lang, t, type Key } from "../i18n";
 
-const OPS = { all: "all of", any: "any of", none: "none of" } as const;
+const OPS: Record<"all" | "any" | "none", Key> = { all: "rb.all", any: "rb.any", none: "rb.none" };
+
+/** The server's words about a field, in English only (elsewhere: "not valid"). */
+const fault = (text: string) => (lang() === "en" ? text : t("err.invalid"));
 
 interface Props {
   when: string;
@@ -17,7 +21,7 @@ export function RuleBuilder({ when, onChange, serverError }: Props) {
   try {
     tree = fromJson(JSON.parse(when) as Json);
   } catch {
-    return <p class="builder-note">The JSON below is not valid; fix it there to use the builder.</p>;
+    return <p class="builder-note">{t("rb.badJson")}</p>;
   }
   if (tree.kind !== "group") tree = { kind: "group", op: "all", children: [tree] };
   const root = tree;
@@ -55,25 +59,25 @@ function GroupView({
     <div class="cond-group" data-op={node.op}>
       <div class="row">
         <label>
-          Match{" "}
+          {t("rb.match")}{" "}
           <select name="group-op" value={node.op} onChange={(e) => onChange({ ...node, op: e.currentTarget.value as typeof node.op })}>
             {Object.entries(OPS).map(([op, label]) => (
-              <option key={op} value={op}>{label}</option>
+              <option key={op} value={op}>{t(label)}</option>
             ))}
           </select>
         </label>
-        <select name="add-condition" aria-label="Add a condition" onChange={add}>
-          <option value="">+ Add a condition…</option>
+        <select name="add-condition" aria-label={t("rb.add")} onChange={add}>
+          <option value="">{t("rb.addOption")}</option>
           {CATALOGUE.map((e) => (
-            <option key={e.type} value={e.type}>{e.label}</option>
+            <option key={e.type} value={e.type}>{t(e.label)}</option>
           ))}
-          <option value="group">+ A group (all / any / none)</option>
+          <option value="group">{t("rb.addGroup")}</option>
         </select>
-        {onRemove && <button type="button" class="remove" onClick={onRemove} aria-label="Remove group">Remove group</button>}
+        {onRemove && <button type="button" class="remove" onClick={onRemove} aria-label={t("rb.removeGroup")}>{t("rb.removeGroup")}</button>}
       </div>
-      {node.children.length === 0 && <p class="builder-note">No condition yet: add one.</p>}
+      {node.children.length === 0 && <p class="builder-note">{t("rb.empty")}</p>}
       {serverError.startsWith(path + ":") && (
-        <span class="field-error" role="alert">{serverError.slice(path.length + 1).trim()}</span>
+        <span class="field-error" role="alert">{fault(serverError.slice(path.length + 1).trim())}</span>
       )}
       <ul>
         {node.children.map((child, i) => {
@@ -111,27 +115,27 @@ function LeafView({
   if (node.kind === "raw") {
     return (
       <div class="cond-leaf raw">
-        <code>{JSON.stringify(node.json)}</code> <span class="builder-note">(edit in JSON)</span>
-        <button type="button" class="remove" onClick={onRemove}>Remove</button>
-        {here && <span class="field-error" role="alert">{here}</span>}
+        <code>{JSON.stringify(node.json)}</code> <span class="builder-note">{t("rb.editJson")}</span>
+        <button type="button" class="remove" onClick={onRemove}>{t("rb.remove")}</button>
+        {here && <span class="field-error" role="alert">{fault(here)}</span>}
       </div>
     );
   }
   const entry = ENTRY[node.type];
   return (
     <div class="cond-leaf" data-type={node.type}>
-      <strong>{entry.label}</strong>
+      <strong>{t(entry.label)}</strong>
       {entry.fields.map((f) => {
         const value = node.values[f.key] ?? "";
         const bad = fieldError(f, value);
         const set = (v: string) => onChange({ ...node, values: { ...node.values, [f.key]: v } });
         return (
           <label key={f.key} class={bad ? "invalid" : ""}>
-            {f.label}{" "}
+            {t(f.label)}{" "}
             {f.input === "select" ? (
               <select name={`${node.type}-${f.key}`} value={value} onChange={(e) => set(e.currentTarget.value)}>
                 {f.options!.map((o) => (
-                  <option key={o} value={o}>{o}</option>
+                  <option key={o} value={o}>{t(`rc.opt.${o}` as Key)}</option>
                 ))}
               </select>
             ) : (
@@ -150,8 +154,8 @@ function LeafView({
           </label>
         );
       })}
-      <button type="button" class="remove" onClick={onRemove} aria-label={`Remove ${entry.label}`}>Remove</button>
-      {here && <span class="field-error" role="alert">{here}</span>}
+      <button type="button" class="remove" onClick={onRemove} aria-label={t("rb.removeX", { what: t(entry.label) })}>{t("rb.remove")}</button>
+      {here && <span class="field-error" role="alert">{fault(here)}</span>}
     </div>
   );
 }

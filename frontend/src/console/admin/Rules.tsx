@@ -1,6 +1,8 @@
 // Web Radar rules (admins): ordered list, enable toggle, reorder, JSON editor, test on a visitor.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t } from "../i18n";
 import type { Store } from "../store";
 import type { Rule } from "../types";
 import { Editor, draftOf } from "./RuleEditor";
@@ -30,22 +32,22 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 function Figures({ ruleId }: { ruleId: number }) {
   const [f, setF] = useState<RuleFigures | null>(null);
   const [error, setError] = useState("");
-  useEffect(() => void api<RuleFigures>("GET", `/api/radar/rules/${ruleId}/figures`).then(setF, (e) => setError(e.message)), [ruleId]);
+  useEffect(() => void api<RuleFigures>("GET", `/api/radar/rules/${ruleId}/figures`).then(setF, (e) => setError(errorText(e))), [ruleId]);
   if (error) return <p class="error">{error}</p>;
-  if (!f) return <p class="builder-note">Loading…</p>;
-  const g = (x: GroupFigures) => `${x.visitors} visitors, goal ${pct(x.rate)}, ${x.value_per_visitor.toFixed(2)} per visitor`;
+  if (!f) return <p class="builder-note">{t("loading")}</p>;
+  const g = (x: GroupFigures) => t("rules.group", { n: x.visitors, rate: pct(x.rate), value: x.value_per_visitor.toFixed(2) });
   return (
     <dl class="rule-figures" data-testid="rule-figures">
-      <dt>Matched</dt><dd data-field="matched">{f.matched}</dd>
-      <dt>Shown / accepted / chats</dt><dd data-field="shown">{f.shown} / {f.accepted} / {f.chats}</dd>
-      <dt>Invited</dt><dd data-field="invited">{g(f.invited_group)}</dd>
-      <dt>Held out</dt><dd data-field="held-out">{f.held_out ? g(f.held_out_group) : "none (no control group)"}</dd>
-      <dt>Lift</dt>
+      <dt>{t("rules.matched")}</dt><dd data-field="matched">{f.matched}</dd>
+      <dt>{t("rules.shownAccepted")}</dt><dd data-field="shown">{f.shown} / {f.accepted} / {f.chats}</dd>
+      <dt>{t("rules.invited")}</dt><dd data-field="invited">{g(f.invited_group)}</dd>
+      <dt>{t("rep.heldOut")}</dt><dd data-field="held-out">{f.held_out ? g(f.held_out_group) : t("rules.noControl")}</dd>
+      <dt>{t("rules.lift")}</dt>
       <dd data-field="lift">
         {f.lift
-          ? `${f.lift.difference >= 0 ? "+" : ""}${pct(f.lift.difference)} (95 %: ${pct(f.lift.ci95[0])} to ${pct(f.lift.ci95[1])})` +
-            (f.lift.significant ? ", significant" : f.lift.needed_per_group ? `; about ${f.lift.needed_per_group} visitors per group to be sure` : "")
-          : "needs invited and held-out visitors"}
+          ? t("rules.liftValue", { sign: f.lift.difference >= 0 ? "+" : "", d: pct(f.lift.difference), lo: pct(f.lift.ci95[0]), hi: pct(f.lift.ci95[1]) }) +
+            (f.lift.significant ? t("rules.significant") : f.lift.needed_per_group ? t("rules.needed", { n: f.lift.needed_per_group }) : "")
+          : t("rules.needsBoth")}
       </dd>
     </dl>
   );
@@ -58,7 +60,7 @@ export function Rules({ store }: { store: Store }) {
   const [dragged, setDragged] = useState<number | null>(null);
   const [showing, setShowing] = useState<number | null>(null);
 
-  const load = () => api<Rule[]>("GET", "/api/radar/rules").then(setRules, (e) => setError(e.message));
+  const load = () => api<Rule[]>("GET", "/api/radar/rules").then(setRules, (e) => setError(errorText(e)));
   useEffect(() => void load(), []);
 
   async function run(fn: () => Promise<unknown>) {
@@ -66,7 +68,7 @@ export function Rules({ store }: { store: Store }) {
     try {
       await fn();
     } catch (e: any) {
-      setError(e.message);
+      setError(errorText(e));
     }
     await load();
   }
@@ -94,12 +96,12 @@ export function Rules({ store }: { store: Store }) {
   const next = (rules.length ? Math.max(...rules.map((r) => r.priority)) : 0) + 10;
   return (
     <section class="admin rules">
-      <h2>Web Radar rules</h2>
-      <p class="hint">Tried in this order (lowest priority first); the first that holds makes the offer. Drag a row or use ↑/↓ to reorder.</p>
+      <h2>{t("rules.title")}</h2>
+      <p class="hint">{t("rules.hint")}</p>
       {error && <p class="error" role="alert">{error}</p>}
       <table class="rule-list">
         <thead>
-          <tr><th /><th>Priority</th><th>Name</th><th>Action</th><th>Enabled</th><th /></tr>
+          <tr><th /><th>{t("sup.priority")}</th><th>{t("contacts.name")}</th><th>{t("audit.action")}</th><th>{t("rules.enabled")}</th><th /></tr>
         </thead>
         <tbody>
           {rules.map((r, i) => (
@@ -113,8 +115,8 @@ export function Rules({ store }: { store: Store }) {
               class={dragged === r.id ? "dragging" : ""}
             >
               <td class="order">
-                <button aria-label="Move up" disabled={i === 0} onClick={() => move(i, -1)}>↑</button>
-                <button aria-label="Move down" disabled={i === rules.length - 1} onClick={() => move(i, 1)}>↓</button>
+                <button aria-label={t("rules.up")} disabled={i === 0} onClick={() => move(i, -1)}>↑</button>
+                <button aria-label={t("rules.down")} disabled={i === rules.length - 1} onClick={() => move(i, 1)}>↓</button>
               </td>
               <td>{r.priority}</td>
               <td dir="auto" class="rule-name">{r.name}</td>
@@ -122,7 +124,7 @@ export function Rules({ store }: { store: Store }) {
               <td>
                 <input
                   type="checkbox"
-                  aria-label="Enabled"
+                  aria-label={t("rules.enabled")}
                   checked={r.enabled}
                   onChange={(e) => {
                     const enabled = e.currentTarget.checked;
@@ -131,21 +133,21 @@ export function Rules({ store }: { store: Store }) {
                 />
               </td>
               <td>
-                <button onClick={() => setShowing(showing === r.id ? null : r.id)}>Figures</button>{" "}
-                <button onClick={() => setEditing(draftOf(r, next))}>Edit</button>{" "}
+                <button onClick={() => setShowing(showing === r.id ? null : r.id)}>{t("rules.figures")}</button>{" "}
+                <button onClick={() => setEditing(draftOf(r, next))}>{t("canned.edit")}</button>{" "}
                 <button
                   onClick={() => {
-                    if (confirm(`Delete rule "${r.name}"?`)) void run(() => api("DELETE", `/api/radar/rules/${r.id}`));
+                    if (confirm(t("rules.confirmDelete", { name: r.name }))) void run(() => api("DELETE", `/api/radar/rules/${r.id}`));
                   }}
                 >
-                  Delete
+                  {t("canned.delete")}
                 </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {rules.length === 0 && <p class="empty">No rules yet.</p>}
+      {rules.length === 0 && <p class="empty">{t("rules.none")}</p>}
       {showing !== null && rules.some((r) => r.id === showing) && <Figures key={showing} ruleId={showing} />}
       {editing ? (
         <Editor
@@ -159,7 +161,7 @@ export function Rules({ store }: { store: Store }) {
           onCancel={() => setEditing(null)}
         />
       ) : (
-        <button class="primary" onClick={() => setEditing(draftOf(null, next))}>New rule</button>
+        <button class="primary" onClick={() => setEditing(draftOf(null, next))}>{t("rules.new")}</button>
       )}
     </section>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t, tValue } from "../i18n";
 import type { Site } from "../types";
 import { LifecycleCard } from "./Lifecycle";
 import { ChannelsCard } from "./Channels";
@@ -35,7 +37,7 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
       onChange(await api<Site>("PATCH", `/api/sites/${site.id}`, body));
       setMsg(done);
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   }
 
@@ -43,10 +45,10 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
     <article class="card site" data-site={site.id}>
       <h3 dir="auto">{site.name}</h3>
       <p>
-        Widget key: <code>{site.widget_key}</code>
+        {t("sites.widgetKey")} <code>{site.widget_key}</code>
       </p>
       <label>
-        Embed snippet
+        {t("sites.snippet")}
         <textarea
           class="snippet"
           readOnly
@@ -58,28 +60,28 @@ function SiteCard({ site, onChange }: { site: Site; onChange: (s: Site) => void 
         />
       </label>
       <button
-        onClick={async () => setMsg((await copy(site.embed_snippet, snippetEl)) ? "Snippet copied." : "Copy failed; select and copy by hand.")}
+        onClick={async () => setMsg((await copy(site.embed_snippet, snippetEl)) ? t("sites.copied") : t("sites.copyFailed"))}
       >
-        Copy snippet
+        {t("sites.copy")}
       </button>
       <label>
-        Allowed origins (one per line)
+        {t("sites.origins")}
         <textarea rows={3} value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} />
       </label>
-      <button onClick={() => void patch({ allowed_origins: lines(origins) }, "Origins saved.")}>
-        Save origins
+      <button onClick={() => void patch({ allowed_origins: lines(origins) }, t("sites.originsSaved"))}>
+        {t("sites.saveOrigins")}
       </button>
       <div class="secret">
-        Identity secret:{" "}
+        {t("sites.secret")}{" "}
         <code data-testid="identity-secret">{showSecret ? site.identity_secret : "••••••••••••"}</code>{" "}
-        <button onClick={() => setShowSecret(!showSecret)}>{showSecret ? "Hide" : "Show"}</button>{" "}
+        <button onClick={() => setShowSecret(!showSecret)}>{showSecret ? t("sites.hide") : t("sites.show")}</button>{" "}
         <button
           onClick={() => {
-            if (confirm("Rotate the identity secret? Identity hashes signed with the old one stop verifying."))
-              void patch({ rotate_identity_secret: true }, "Identity secret rotated.");
+            if (confirm(t("sites.confirmRotate")))
+              void patch({ rotate_identity_secret: true }, t("sites.rotated"));
           }}
         >
-          Rotate
+          {t("sites.rotate")}
         </button>
       </div>
       {msg && <p class="info" role="status">{msg}</p>}
@@ -98,7 +100,7 @@ export function Sites() {
   const [error, setError] = useState("");
 
   useEffect(() => {
-    api<Site[]>("GET", "/api/sites").then(setSites, (e) => setError(e.message));
+    api<Site[]>("GET", "/api/sites").then(setSites, (e) => setError(errorText(e)));
   }, []);
 
   async function create(e: Event) {
@@ -110,25 +112,25 @@ export function Sites() {
       setName("");
       setOrigins("");
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
   const replace = (s: Site) => setSites(sites.map((x) => (x.id === s.id ? s : x)));
   return (
     <section class="admin">
-      <h2>Sites</h2>
-      <form class="card create" onSubmit={create} aria-label="Create site">
-        <h3>New site</h3>
+      <h2>{t("nav.sites")}</h2>
+      <form class="card create" onSubmit={create} aria-label={t("sites.create")}>
+        <h3>{t("sites.new")}</h3>
         <label>
-          Name
+          {t("contacts.name")}
           <input name="site-name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
         </label>
         <label>
-          Allowed origins (one per line, e.g. https://shop.example)
+          {t("sites.originsNew")}
           <textarea name="site-origins" rows={2} value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} />
         </label>
-        <button type="submit">Create site</button>
+        <button type="submit">{t("sites.create")}</button>
         {error && <p class="error" role="alert">{error}</p>}
       </form>
       {sites.map((s) => (

@@ -1,5 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t } from "../i18n";
 import type { Agent, Team } from "../types";
 
 /** Teams: named groups of agents (who belongs is also set per agent above). */
@@ -9,43 +11,43 @@ export function Teams({ agents, teams, onChange }: { agents: Agent[]; teams: Tea
   const names = (ids: number[]) =>
     ids
       .map((id) => agents.find((a) => a.id === id)?.display_name ?? `#${id}`)
-      .join(", ") || "nobody yet";
+      .join(", ") || t("teams.nobody");
 
   async function create(e: Event) {
     e.preventDefault();
     setError("");
     try {
-      const t = await api<Team>("POST", "/api/teams", { name, member_ids: [] });
-      onChange([...teams, t]);
+      const made = await api<Team>("POST", "/api/teams", { name, member_ids: [] });
+      onChange([...teams, made]);
       setName("");
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
   async function remove(team: Team) {
-    if (!confirm(`Delete the team ${team.name}?`)) return;
+    if (!confirm(t("teams.confirmDelete", { name: team.name }))) return;
     try {
       await api("DELETE", `/api/teams/${team.id}`);
-      onChange(teams.filter((t) => t.id !== team.id));
+      onChange(teams.filter((x) => x.id !== team.id));
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
   return (
     <div class="card teams">
-      <h3>Teams</h3>
+      <h3>{t("teams.title")}</h3>
       <ul>
-        {teams.map((t) => (
-          <li key={t.id} data-team={t.name}>
-            <strong>{t.name}</strong>: {names(t.member_ids)} <button onClick={() => void remove(t)}>Delete</button>
+        {teams.map((team) => (
+          <li key={team.id} data-team={team.name}>
+            <strong>{team.name}</strong>: {names(team.member_ids)} <button onClick={() => void remove(team)}>{t("canned.delete")}</button>
           </li>
         ))}
       </ul>
-      <form onSubmit={create} aria-label="Create team">
-        <label>New team <input value={name} onInput={(e) => setName(e.currentTarget.value)} required maxLength={100} /></label>
-        <button type="submit">Create team</button>
+      <form onSubmit={create} aria-label={t("teams.create")}>
+        <label>{t("teams.new")} <input value={name} onInput={(e) => setName(e.currentTarget.value)} required maxLength={100} /></label>
+        <button type="submit">{t("teams.create")}</button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
     </div>

@@ -1,5 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t } from "../i18n";
 import type { Agent, SiteBrief } from "../types";
 
 interface Token {
@@ -14,7 +16,7 @@ interface Token {
   revoked_at: string | null;
 }
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "never");
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : t("tok.never"));
 
 /** API tokens: create (the token is shown once), list with last use, revoke. */
 export function Tokens() {
@@ -30,8 +32,8 @@ export function Tokens() {
   const [error, setError] = useState("");
 
   useEffect(() => {
-    api<{ items: Token[] }>("GET", "/api/tokens?limit=200").then((r) => setTokens(r.items), (e) => setError(e.message));
-    api<{ resources: string[] }>("GET", "/api/scopes").then((r) => setResources(r.resources), (e) => setError(e.message));
+    api<{ items: Token[] }>("GET", "/api/tokens?limit=200").then((r) => setTokens(r.items), (e) => setError(errorText(e)));
+    api<{ resources: string[] }>("GET", "/api/scopes").then((r) => setResources(r.resources), (e) => setError(errorText(e)));
     api<Agent[]>("GET", "/api/agents").then(setAgents, () => undefined);
     api<SiteBrief[]>("GET", "/api/sites").then((s) => setSites(s.map(({ id, name }) => ({ id, name }))), () => undefined);
   }, []);
@@ -54,64 +56,64 @@ export function Tokens() {
       setShown({ name: made.name, token });
       setName("");
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
-  async function revoke(t: Token) {
-    if (!confirm(`Revoke the token ${t.name}? Integrations using it stop working.`)) return;
+  async function revoke(tok: Token) {
+    if (!confirm(t("tok.confirmRevoke", { name: tok.name }))) return;
     try {
-      const r = await api<Token>("DELETE", `/api/tokens/${t.id}`);
+      const r = await api<Token>("DELETE", `/api/tokens/${tok.id}`);
       setTokens(tokens.map((x) => (x.id === r.id ? r : x)));
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
   const agentName = (id: number) => agents.find((a) => a.id === id)?.username ?? `#${id}`;
   return (
     <section class="admin tokens">
-      <h2>API tokens</h2>
+      <h2>{t("nav.tokens")}</h2>
       <p class="hint">
-        A token acts for its owner (you, or a service account) with that agent's sites, and only on the resources it is given. Send it as <code>Authorization: Bearer …</code>; see docs/api.md.
+        {t("tok.hint")} <code>Authorization: Bearer …</code> {/* i18n-ignore: a header */}
       </p>
       {shown && (
         <div class="card token-shown" role="status">
           <p>
-            The token <strong>{shown.name}</strong>. Copy it now: it is shown only this once.
+            {t("tok.shown", { name: shown.name })}
           </p>
-          <input class="token-value" readOnly value={shown.token} aria-label="New token" onFocus={(e) => e.currentTarget.select()} />
-          <button onClick={() => setShown(null)}>Done</button>
+          <input class="token-value" readOnly value={shown.token} aria-label={t("tok.new")} onFocus={(e) => e.currentTarget.select()} />
+          <button onClick={() => setShown(null)}>{t("hooks.done")}</button>
         </div>
       )}
-      <form class="card create" onSubmit={create} aria-label="Create token">
-        <h3>New token</h3>
-        <label>Name <input name="token_name" value={name} onInput={(e) => setName(e.currentTarget.value)} required maxLength={100} /></label>
-        <label>Owner
-          <select value={owner} onChange={(e) => setOwner(e.currentTarget.value)} aria-label="Owner">
-            <option value="">me</option>
+      <form class="card create" onSubmit={create} aria-label={t("tok.create")}>
+        <h3>{t("tok.new")}</h3>
+        <label>{t("contacts.name")} <input name="token_name" value={name} onInput={(e) => setName(e.currentTarget.value)} required maxLength={100} /></label>
+        <label>{t("tok.owner")}
+          <select value={owner} onChange={(e) => setOwner(e.currentTarget.value)} aria-label={t("tok.owner")}>
+            <option value="">{t("tok.me")}</option>
             {agents.map((a) => (
               <option key={a.id} value={String(a.id)}>{a.username}</option>
             ))}
           </select>
         </label>
         <table class="scopes">
-          <thead><tr><th>Resource</th><th>None</th><th>Read</th><th>Read and write</th></tr></thead>
+          <thead><tr><th>{t("tok.resource")}</th><th>{t("tok.none")}</th><th>{t("tok.read")}</th><th>{t("tok.write")}</th></tr></thead>
           <tbody>
             {resources.map((r) => (
               <tr key={r} data-resource={r}>
                 <td>{r}</td>
                 {(["", "read", "write"] as const).map((level) => (
                   <td key={level}>
-                    <input type="radio" name={`scope-${r}`} aria-label={`${r} ${level || "none"}`} checked={(scopes[r] ?? "") === level} onChange={() => setScopes({ ...scopes, [r]: level })} />
+                    <input type="radio" name={`scope-${r}`} aria-label={`${r} ${level || "none"}`} /* i18n-ignore: scope names are API words */ checked={(scopes[r] ?? "") === level} onChange={() => setScopes({ ...scopes, [r]: level })} />
                   </td>
                 ))}
               </tr>
             ))}
           </tbody>
         </table>
-        <fieldset aria-label="Token sites">
-          <label><input type="checkbox" checked={siteIds === null} onChange={(e) => setSiteIds(e.currentTarget.checked ? null : [])} /> The owner's sites</label>
+        <fieldset aria-label={t("tok.sites")}>
+          <label><input type="checkbox" checked={siteIds === null} onChange={(e) => setSiteIds(e.currentTarget.checked ? null : [])} /> {t("tok.ownerSites")}</label>
           {siteIds !== null &&
             sites.map((s) => (
               <label key={s.id}>
@@ -119,21 +121,31 @@ export function Tokens() {
               </label>
             ))}
         </fieldset>
-        <button type="submit">Create token</button>
+        <button type="submit">{t("tok.create")}</button>
         {error && <p class="error" role="alert">{error}</p>}
       </form>
       <table class="token-list">
-        <thead><tr><th>Name</th><th>Starts with</th><th>Owner</th><th>Scopes</th><th>Sites</th><th>Last used</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>{t("contacts.name")}</th>
+            <th>{t("tok.prefix")}</th>
+            <th>{t("tok.owner")}</th>
+            <th>{t("tok.scopes")}</th>
+            <th>{t("nav.sites")}</th>
+            <th>{t("tok.lastUsed")}</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
-          {tokens.map((t) => (
-            <tr key={t.id} data-token={t.name} class={t.revoked_at ? "revoked" : ""}>
-              <td>{t.name}</td>
-              <td><code>{t.prefix}…</code></td>
-              <td>{agentName(t.agent_id)}</td>
-              <td>{t.scopes.join(", ")}</td>
-              <td>{t.site_ids === null ? "owner's" : t.site_ids.join(", ")}</td>
-              <td>{when(t.last_used_at)}</td>
-              <td>{t.revoked_at ? `revoked ${when(t.revoked_at)}` : <button onClick={() => void revoke(t)}>Revoke</button>}</td>
+          {tokens.map((tok) => (
+            <tr key={tok.id} data-token={tok.name} class={tok.revoked_at ? "revoked" : ""}>
+              <td>{tok.name}</td>
+              <td><code>{tok.prefix}…</code></td>
+              <td>{agentName(tok.agent_id)}</td>
+              <td>{tok.scopes.join(", ")}</td>
+              <td>{tok.site_ids === null ? t("tok.ownersSites") : tok.site_ids.join(", ")}</td>
+              <td>{when(tok.last_used_at)}</td>
+              <td>{tok.revoked_at ? t("tok.revoked", { time: when(tok.revoked_at) }) : <button onClick={() => void revoke(tok)}>{t("tok.revoke")}</button>}</td>
             </tr>
           ))}
         </tbody>

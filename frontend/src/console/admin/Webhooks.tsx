@@ -1,5 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t, tValue } from "../i18n";
 import type { Site } from "../types";
 
 interface Subscription {
@@ -41,9 +43,9 @@ const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "")
 function SecretOnce({ secret, onDone }: { secret: string; onDone: () => void }) {
   return (
     <div class="card secret" role="status" data-secret>
-      <strong>Signing secret: copy it now, it is not shown again.</strong>
+      <strong>{t("hooks.secretOnce")}</strong>
       <code class="webhook-secret">{secret}</code>
-      <button onClick={onDone}>Done</button>
+      <button onClick={onDone}>{t("hooks.done")}</button>
     </div>
   );
 }
@@ -58,7 +60,7 @@ function DeliveryLog({ sub }: { sub: Subscription }) {
       const r = await api<{ deliveries: Delivery[] }>("GET", `/api/webhooks/${sub.id}/deliveries`);
       setRows(r.deliveries);
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   }
 
@@ -71,30 +73,38 @@ function DeliveryLog({ sub }: { sub: Subscription }) {
   async function resend(d: Delivery) {
     try {
       await api("POST", `/api/webhooks/deliveries/${d.id}/resend`);
-      setMsg(`Resending ${d.event_type}.`);
+      setMsg(t("hooks.resending", { type: d.event_type }));
       await load();
     } catch (e: any) {
-      setMsg(e.message);
+      setMsg(errorText(e));
     }
   }
 
   return (
     <div class="card webhook-log" data-log={sub.id}>
       <h3>
-        Delivery log: {sub.name || sub.url} <button onClick={() => void load()}>Refresh</button>
+        {t("hooks.log", { name: sub.name || sub.url })} <button onClick={() => void load()}>{t("hooks.refresh")}</button>
       </h3>
       {msg && <p class="info">{msg}</p>}
-      {rows.length === 0 && <p class="hint">Nothing sent yet.</p>}
+      {rows.length === 0 && <p class="hint">{t("hooks.nothing")}</p>}
       <table class="agents deliveries">
         <thead>
-          <tr><th>Created</th><th>Event</th><th>Status</th><th>Attempts</th><th>Last answer</th><th>Next attempt</th><th /></tr>
+          <tr>
+            <th>{t("rep.created")}</th>
+            <th>{t("hooks.event")}</th>
+            <th>{t("sup.status")}</th>
+            <th>{t("hooks.attempts")}</th>
+            <th>{t("hooks.lastAnswer")}</th>
+            <th>{t("hooks.nextAttempt")}</th>
+            <th />
+          </tr>
         </thead>
         <tbody>
           {rows.map((d) => [
             <tr key={d.id} data-delivery={d.delivery_id} data-status={d.status}>
               <td>{when(d.created_at)}</td>
               <td>{d.event_type}</td>
-              <td class="delivery-status">{d.status}</td>
+              <td class="delivery-status">{tValue("delivery", d.status)}</td>
               <td>
                 <button class="link" onClick={() => setOpen(open === d.id ? null : d.id)} aria-expanded={open === d.id}>
                   {d.attempts}
@@ -104,7 +114,7 @@ function DeliveryLog({ sub }: { sub: Subscription }) {
               <td>{when(d.next_attempt_at)}</td>
               <td>
                 {(d.status === "delivered" || d.status === "failed") && (
-                  <button onClick={() => void resend(d)}>Resend</button>
+                  <button onClick={() => void resend(d)}>{t("hooks.resend")}</button>
                 )}
               </td>
             </tr>,
@@ -114,7 +124,7 @@ function DeliveryLog({ sub }: { sub: Subscription }) {
                   <ol>
                     {d.log.map((a) => (
                       <li key={a.number}>
-                        {when(a.at)}: {a.status_code ?? "no answer"} in {a.duration_ms} ms
+                        {t("hooks.attempt", { at: when(a.at), answer: a.status_code ?? t("hooks.noAnswer"), ms: a.duration_ms })}
                         {a.error && <span class="error"> {a.error}</span>}
                         {a.response && <pre>{a.response}</pre>}
                       </li>
@@ -141,8 +151,8 @@ export function Webhooks() {
   const [error, setError] = useState("");
 
   useEffect(() => {
-    api<Subscription[]>("GET", "/api/webhooks").then(setSubs, (e) => setError(e.message));
-    api<string[]>("GET", "/api/webhooks/event-types").then(setTypes, (e) => setError(e.message));
+    api<Subscription[]>("GET", "/api/webhooks").then(setSubs, (e) => setError(errorText(e)));
+    api<string[]>("GET", "/api/webhooks/event-types").then(setTypes, (e) => setError(errorText(e)));
     api<Site[]>("GET", "/api/sites").then(setSites, () => undefined);
   }, []);
 
@@ -165,7 +175,7 @@ export function Webhooks() {
       setChosen(new Set());
       setSelected(s.id);
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
@@ -174,57 +184,57 @@ export function Webhooks() {
     try {
       if (what === "toggle") replace(await api<Subscription>("PATCH", `/api/webhooks/${s.id}`, { active: !s.active }));
       if (what === "rotate") setSecret((await api<Subscription>("POST", `/api/webhooks/${s.id}/rotate-secret`)).secret ?? "");
-      if (what === "delete" && confirm(`Delete the webhook to ${s.url}?`)) {
+      if (what === "delete" && confirm(t("hooks.confirmDelete", { url: s.url }))) {
         await api("DELETE", `/api/webhooks/${s.id}`);
         setSubs(subs.filter((x) => x.id !== s.id));
         if (selected === s.id) setSelected(null);
       }
     } catch (err: any) {
-      setError(err.message);
+      setError(errorText(err));
     }
   }
 
-  const toggleType = (t: string) => {
+  const toggleType = (type: string) => {
     const next = new Set(chosen);
-    if (next.has(t)) next.delete(t);
-    else next.add(t);
+    if (next.has(type)) next.delete(type);
+    else next.add(type);
     setChosen(next);
   };
-  const siteName = (id: number | null) => (id === null ? "All sites" : sites.find((x) => x.id === id)?.name ?? `#${id}`);
+  const siteName = (id: number | null) => (id === null ? t("rep.allSites") : sites.find((x) => x.id === id)?.name ?? `#${id}`);
   const current = subs.find((s) => s.id === selected);
 
   return (
     <section class="admin webhooks">
-      <h2>Webhooks</h2>
+      <h2>{t("nav.webhooks")}</h2>
       {secret && <SecretOnce secret={secret} onDone={() => setSecret("")} />}
-      <form class="card create" onSubmit={create} aria-label="Create webhook">
-        <h3>New webhook</h3>
-        <label>Name <input name="name" value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} /></label>
-        <label>Target URL <input name="url" type="url" required value={form.url} onInput={(e) => setForm({ ...form, url: e.currentTarget.value })} /></label>
+      <form class="card create" onSubmit={create} aria-label={t("hooks.create")}>
+        <h3>{t("hooks.new")}</h3>
+        <label>{t("contacts.name")} <input name="name" value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} /></label>
+        <label>{t("hooks.url")} <input name="url" type="url" required value={form.url} onInput={(e) => setForm({ ...form, url: e.currentTarget.value })} /></label>
         <fieldset class="event-types">
-          <legend>Events</legend>
-          {types.map((t) => (
-            <label class="check" key={t}>
-              <input type="checkbox" name="event" value={t} checked={chosen.has(t)} onChange={() => toggleType(t)} /> {t}
+          <legend>{t("hooks.events")}</legend>
+          {types.map((type) => (
+            <label class="check" key={type}>
+              <input type="checkbox" name="event" value={type} checked={chosen.has(type)} onChange={() => toggleType(type)} /> {type}
             </label>
           ))}
         </fieldset>
-        <label>Site
+        <label>{t("kb.site")}
           <select name="site" value={form.site} onChange={(e) => setForm({ ...form, site: e.currentTarget.value })}>
-            <option value="">All sites</option>
+            <option value="">{t("rep.allSites")}</option>
             {sites.map((s) => <option key={s.id} value={String(s.id)}>{s.name}</option>)}
           </select>
         </label>
         <label class="check">
           <input type="checkbox" name="allow_private" checked={form.allow_private} onChange={(e) => setForm({ ...form, allow_private: e.currentTarget.checked })} />
-          Allow a private or loopback address (an internal receiver)
+          {t("hooks.allowPrivate")}
         </label>
-        <button type="submit" disabled={chosen.size === 0}>Create webhook</button>
+        <button type="submit" disabled={chosen.size === 0}>{t("hooks.create")}</button>
         {error && <p class="error" role="alert">{error}</p>}
       </form>
       <table class="agents subscriptions">
         <thead>
-          <tr><th>Name</th><th>Target</th><th>Events</th><th>Site</th><th>State</th><th /></tr>
+          <tr><th>{t("contacts.name")}</th><th>{t("hooks.target")}</th><th>{t("hooks.events")}</th><th>{t("kb.site")}</th><th>{t("hooks.state")}</th><th /></tr>
         </thead>
         <tbody>
           {subs.map((s) => (
@@ -233,12 +243,12 @@ export function Webhooks() {
               <td>{s.url}</td>
               <td>{s.event_types.join(", ")}</td>
               <td>{siteName(s.site_id)}</td>
-              <td>{s.active ? "on" : `off${s.disabled_reason ? `: ${s.disabled_reason}` : ""}`}</td>
+              <td>{s.active ? t("hooks.on") : `${t("hooks.off")}${s.disabled_reason ? `: ${s.disabled_reason}` : ""}`}</td>
               <td>
-                <button onClick={() => setSelected(s.id)}>Deliveries</button>{" "}
-                <button onClick={() => void act(s, "toggle")}>{s.active ? "Switch off" : "Switch on"}</button>{" "}
-                <button onClick={() => void act(s, "rotate")}>Rotate secret</button>{" "}
-                <button onClick={() => void act(s, "delete")}>Delete</button>
+                <button onClick={() => setSelected(s.id)}>{t("hooks.deliveries")}</button>{" "}
+                <button onClick={() => void act(s, "toggle")}>{s.active ? t("hooks.switchOff") : t("hooks.switchOn")}</button>{" "}
+                <button onClick={() => void act(s, "rotate")}>{t("hooks.rotate")}</button>{" "}
+                <button onClick={() => void act(s, "delete")}>{t("canned.delete")}</button>
               </td>
             </tr>
           ))}

@@ -1,5 +1,7 @@
 // The rule builder's catalogue: each condition of docs/rules.md with its inputs, how it is read
 // from the JSON tree and written back. The JSON stays the rule's form; the builder edits it.
+// Labels are catalogue keys (../lang/*.pages.ts): the builder shows them in the agent's language.
+import { t, type Key } from "../i18n";
 
 export type Json = Record<string, any>;
 
@@ -11,7 +13,7 @@ export type Node =
 
 export interface Field {
   key: string;
-  label: string;
+  label: Key;
   input: "text" | "number" | "select";
   options?: string[];
   placeholder?: string;
@@ -20,7 +22,7 @@ export interface Field {
 
 export interface Entry {
   type: string;
-  label: string;
+  label: Key;
   fields: Field[];
   read: (arg: any) => Record<string, string> | null; // null: not representable here
   write: (v: Record<string, string>) => unknown;
@@ -31,13 +33,13 @@ const num = (s: string) => Number(s);
 const minutes = (seconds: unknown) => String(Number(seconds) / 60);
 const seconds = (min: string) => Math.round(Number(min) * 60);
 
-function textMatch(type: string, label: string): Entry {
+function textMatch(type: string, label: Key): Entry {
   return {
     type,
     label,
     fields: [
-      { key: "mode", label: "Match", input: "select", options: MATCH },
-      { key: "pattern", label: "Pattern", input: "text", placeholder: "/shop/product/*" },
+      { key: "mode", label: "rb.match", input: "select", options: MATCH },
+      { key: "pattern", label: "rc.pattern", input: "text", placeholder: "/shop/product/*" },
     ],
     read: (a) => {
       const mode = Object.keys(a || {})[0];
@@ -48,51 +50,51 @@ function textMatch(type: string, label: string): Entry {
 }
 
 export const CATALOGUE: Entry[] = [
-  textMatch("url", "Page address"),
+  textMatch("url", "rc.url"),
   {
     type: "viewed",
-    label: "Viewed a product",
-    fields: [{ key: "product", label: "Product (SKU)", input: "text", placeholder: "phone-x" }],
+    label: "rc.viewed",
+    fields: [{ key: "product", label: "rc.product", input: "text", placeholder: "phone-x" }],
     read: (a) => (a && typeof a.product === "string" ? { product: a.product } : null),
     write: (v) => ({ product: v.product }),
   },
   {
     type: "form_dwell",
-    label: "Time in a form",
+    label: "rc.formDwell",
     fields: [
-      { key: "form", label: "Form (id or name)", input: "text", placeholder: "contract" },
-      { key: "minutes", label: "At least (minutes)", input: "number" },
+      { key: "form", label: "rc.form", input: "text", placeholder: "contract" },
+      { key: "minutes", label: "rc.atLeastMinutes", input: "number" },
     ],
     read: (a) => (a && typeof a.form === "string" ? { form: a.form, minutes: minutes(a.gte) } : null),
     write: (v) => ({ form: v.form, gte: seconds(v.minutes) }),
   },
   {
     type: "time_on_page",
-    label: "Time on the page",
-    fields: [{ key: "minutes", label: "At least (minutes)", input: "number" }],
+    label: "rc.timeOnPage",
+    fields: [{ key: "minutes", label: "rc.atLeastMinutes", input: "number" }],
     read: (a) => (a && "gte" in a ? { minutes: minutes(a.gte) } : null),
     write: (v) => ({ gte: seconds(v.minutes) }),
   },
   {
     type: "time_on_site",
-    label: "Time on the site",
-    fields: [{ key: "minutes", label: "At least (minutes)", input: "number" }],
+    label: "rc.timeOnSite",
+    fields: [{ key: "minutes", label: "rc.atLeastMinutes", input: "number" }],
     read: (a) => (a && "gte" in a ? { minutes: minutes(a.gte) } : null),
     write: (v) => ({ gte: seconds(v.minutes) }),
   },
   {
     type: "pages_viewed",
-    label: "Pages viewed",
-    fields: [{ key: "n", label: "At least", input: "number" }],
+    label: "rc.pagesViewed",
+    fields: [{ key: "n", label: "rc.atLeast", input: "number" }],
     read: (a) => (a && "gte" in a ? { n: String(a.gte) } : null),
     write: (v) => ({ gte: num(v.n) }),
   },
   {
     type: "event",
-    label: "An event happened",
+    label: "rc.event",
     fields: [
-      { key: "name", label: "Event", input: "text", placeholder: "checkout_code_failed" },
-      { key: "within", label: "Within (seconds)", input: "number", optional: true },
+      { key: "name", label: "hooks.event", input: "text", placeholder: "checkout_code_failed" },
+      { key: "within", label: "rc.within", input: "number", optional: true },
     ],
     read: (a) =>
       a && typeof a.name === "string" && !a.props ? { name: a.name, within: a.within == null ? "" : String(a.within) } : null,
@@ -100,46 +102,46 @@ export const CATALOGUE: Entry[] = [
   },
   {
     type: "attr",
-    label: "Segment",
-    fields: [{ key: "value", label: "Segment is", input: "text", placeholder: "gold" }],
+    label: "radar.segment",
+    fields: [{ key: "value", label: "rc.segmentIs", input: "text", placeholder: "gold" }],
     read: (a) => (a && a.name === "segment" && (a.op ?? "eq") === "eq" ? { value: String(a.value) } : null),
     write: (v) => ({ name: "segment", op: "eq", value: v.value }),
   },
   {
     type: "returning",
-    label: "Returning visitor",
-    fields: [{ key: "is", label: "Returning", input: "select", options: ["true", "false"] }],
+    label: "rc.returning",
+    fields: [{ key: "is", label: "radar.returning", input: "select", options: ["true", "false"] }],
     read: (a) => (typeof a === "boolean" ? { is: String(a) } : null),
     write: (v) => v.is !== "false",
   },
   {
     type: "device",
-    label: "Device",
-    fields: [{ key: "device", label: "Device", input: "select", options: ["desktop", "mobile", "tablet"] }],
+    label: "radar.device",
+    fields: [{ key: "device", label: "radar.device", input: "select", options: ["desktop", "mobile", "tablet"] }],
     read: (a) => (typeof a === "string" ? { device: a } : null),
     write: (v) => v.device || "desktop",
   },
   {
     type: "language",
-    label: "Language",
-    fields: [{ key: "language", label: "Language", input: "text", placeholder: "de" }],
+    label: "canned.language",
+    fields: [{ key: "language", label: "canned.language", input: "text", placeholder: "de" }],
     read: (a) => (typeof a === "string" ? { language: a } : null),
     write: (v) => v.language,
   },
-  textMatch("referrer", "Came from"),
+  textMatch("referrer", "rc.referrer"),
   {
     type: "agent_free",
-    label: "An agent with a skill is free",
-    fields: [{ key: "skill", label: "Skill (empty: any)", input: "text", placeholder: "Sales", optional: true }],
+    label: "rc.agentFree",
+    fields: [{ key: "skill", label: "rc.skillAny", input: "text", placeholder: "Sales", optional: true }],
     read: (a) => (a && Object.keys(a).every((k) => k === "skill") ? { skill: a.skill ?? "" } : null),
     write: (v) => (v.skill ? { skill: v.skill } : {}),
   },
   {
     type: "queue_wait",
-    label: "Estimated wait under",
+    label: "rc.queueWait",
     fields: [
-      { key: "skill", label: "Skill", input: "text", placeholder: "Sales", optional: true },
-      { key: "lt", label: "Seconds", input: "number" },
+      { key: "skill", label: "sup.skill", input: "text", placeholder: "Sales", optional: true },
+      { key: "lt", label: "rc.seconds", input: "number" },
     ],
     read: (a) => (a && "lt" in a ? { skill: a.skill ?? "", lt: String(a.lt) } : null),
     write: (v) => (v.skill ? { skill: v.skill, lt: num(v.lt) } : { lt: num(v.lt) }),
@@ -184,7 +186,7 @@ export function toJson(node: Node): Json {
 
 /** What is wrong with a field's value, shown at the field (the server checks again). */
 export function fieldError(f: Field, value: string): string | null {
-  if (!value.trim()) return f.optional ? null : "required";
-  if (f.input === "number" && (!Number.isFinite(Number(value)) || Number(value) < 0)) return "a number, 0 or more";
+  if (!value.trim()) return f.optional ? null : t("rc.required");
+  if (f.input === "number" && (!Number.isFinite(Number(value)) || Number(value) < 0)) return t("rc.number");
   return null;
 }

@@ -4,6 +4,7 @@ import { api } from "../api";
 import type { Canned } from "../canned";
 import { t } from "../i18n";
 import type { Store } from "../store";
+import { errorText } from "../errors";
 
 const EMPTY = { shortcut: "", title: "", body: "", language: "en", shared: false };
 
@@ -14,7 +15,7 @@ export function CannedEditor({ store }: { store: Store }) {
   const [msg, setMsg] = useState("");
   const canShare = store.me.role === "admin" || store.me.role === "supervisor";
 
-  const load = () => api<Canned[]>("GET", "/api/canned").then(setList, (e) => setMsg(e.message));
+  const load = () => api<Canned[]>("GET", "/api/canned").then(setList, (e) => setMsg(errorText(e)));
   useEffect(() => void load(), []);
 
   async function save(e: Event) {
@@ -32,7 +33,7 @@ export function CannedEditor({ store }: { store: Store }) {
       setEditing(null);
       await load();
     } catch (err: any) {
-      setMsg(err.message);
+      setMsg(errorText(err));
     }
   }
 
@@ -42,7 +43,7 @@ export function CannedEditor({ store }: { store: Store }) {
       await api("DELETE", `/api/canned/${c.id}`);
       await load();
     } catch (err: any) {
-      setMsg(err.message);
+      setMsg(errorText(err));
     }
   }
 
@@ -51,8 +52,8 @@ export function CannedEditor({ store }: { store: Store }) {
     <section class="admin canned-editor">
       <h2>{t("canned.title")}</h2>
       <p class="hint">
-        {t("canned.hintType")}<code>/shortcut</code>{t("canned.hintIn")}<code>{"{{visitor.name}}"}</code>,{" "}
-        <code>{"{{visitor.email}}"}</code>, <code>{"{{agent.name}}"}</code>, <code>{"{{site.name}}"}</code>.
+        {t("canned.hintType")}<code>/shortcut</code>{t("canned.hintIn")}<code>{"{{visitor.name}}"}</code>,{" "} {/* i18n-ignore: syntax */}
+        <code>{"{{visitor.email}}"}</code>, <code>{"{{agent.name}}"}</code>, <code>{"{{site.name}}"}</code>. {/* i18n-ignore */}
       </p>
       <form class="card" onSubmit={save} aria-label={t("canned.form")}>
         <label>
@@ -94,9 +95,9 @@ export function CannedEditor({ store }: { store: Store }) {
             value={form.language}
             onChange={(e) => setForm({ ...form, language: e.currentTarget.value })}
           >
-            <option value="en">English</option>
-            <option value="de">Deutsch</option>
-            <option value="da">Dansk</option>
+            <option value="en">English</option> {/* i18n-ignore: language names in their own language */}
+            <option value="de">Deutsch</option> {/* i18n-ignore */}
+            <option value="da">Dansk</option> {/* i18n-ignore */}
           </select>
         </label>
         {canShare && editing === null && (

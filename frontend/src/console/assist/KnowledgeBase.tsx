@@ -2,6 +2,8 @@
 // Article HTML comes from the server, rendered from Markdown and sanitised there (nh3).
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { errorText } from "../errors";
+import { t } from "../i18n";
 import type { Store } from "../store";
 
 interface SiteBrief {
@@ -53,7 +55,7 @@ export function KnowledgeBase({ store }: { store: Store }) {
     setList(await api<Article[]>("GET", `/api/kb/articles?${params}`));
     setCats(await api<Category[]>("GET", `/api/kb/categories?site_id=${siteId}`));
   }
-  useEffect(() => void load().catch((e) => setMsg(e.message)), [siteId]);
+  useEffect(() => void load().catch((e) => setMsg(errorText(e))), [siteId]);
 
   async function save(e: Event) {
     e.preventDefault();
@@ -70,13 +72,13 @@ export function KnowledgeBase({ store }: { store: Store }) {
         editing === null
           ? await api<Article>("POST", "/api/kb/articles", { ...body, site_id: siteId })
           : await api<Article>("PATCH", `/api/kb/articles/${editing}`, body);
-      setMsg(`Saved “${saved.title}”.`);
+      setMsg(t("kb.saved", { title: saved.title }));
       setOpen(saved);
       setEditing(null);
       setForm({ ...EMPTY });
       await load();
     } catch (err: any) {
-      setMsg(err.message);
+      setMsg(errorText(err));
     }
   }
 
@@ -97,7 +99,7 @@ export function KnowledgeBase({ store }: { store: Store }) {
   }
 
   async function remove(a: Article) {
-    if (!confirm(`Delete “${a.title}”?`)) return;
+    if (!confirm(t("kb.confirmDelete", { title: a.title }))) return;
     await api("DELETE", `/api/kb/articles/${a.id}`);
     setOpen(null);
     await load();
@@ -105,10 +107,10 @@ export function KnowledgeBase({ store }: { store: Store }) {
 
   return (
     <section class="admin kb">
-      <h2>Knowledge base</h2>
+      <h2>{t("nav.kb")}</h2>
       {sites.length > 1 && (
         <label>
-          Site{" "}
+          {t("kb.site")}{" "}
           <select name="kb-site" value={siteId ?? ""} onChange={(e) => setSiteId(Number(e.currentTarget.value))}>
             {sites.map((s) => (
               <option value={s.id}>{s.name}</option>
@@ -124,10 +126,10 @@ export function KnowledgeBase({ store }: { store: Store }) {
         }}
       >
         <label>
-          Search articles{" "}
+          {t("kb.search")}{" "}
           <input type="search" name="kb-search" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
         </label>
-        <button type="submit">Search</button>
+        <button type="submit">{t("contacts.searchButton")}</button>
       </form>
       <ul class="kb-list">
         {list.map((a) => (
@@ -137,7 +139,7 @@ export function KnowledgeBase({ store }: { store: Store }) {
             </button>{" "}
             <small>
               ({a.language}
-              {a.published ? "" : ", draft"})
+              {a.published ? "" : t("kb.draft")})
             </small>
             {a.excerpt && <div class="kb-excerpt" dir="auto">{a.excerpt}</div>}
           </li>
@@ -150,38 +152,38 @@ export function KnowledgeBase({ store }: { store: Store }) {
           {canWrite && (
             <>
               <button type="button" onClick={() => edit(open)}>
-                Edit
+                {t("canned.edit")}
               </button>
               <button type="button" onClick={() => void remove(open)}>
-                Delete
+                {t("canned.delete")}
               </button>
             </>
           )}
         </article>
       )}
       {canWrite && (
-        <form class="card" onSubmit={save} aria-label="Article">
-          <h3>{editing === null ? "New article" : "Edit article"}</h3>
+        <form class="card" onSubmit={save} aria-label={t("kb.article")}>
+          <h3>{editing === null ? t("kb.new") : t("kb.edit")}</h3>
           <label>
-            Title
+            {t("kb.title")}
             <input name="kb-title" required maxLength={300} value={form.title} onInput={(e) => setForm({ ...form, title: e.currentTarget.value })} />
           </label>
           <label>
-            Text (Markdown)
+            {t("kb.text")}
             <textarea name="kb-body" required rows={8} maxLength={20000} value={form.body} onInput={(e) => setForm({ ...form, body: e.currentTarget.value })} />
           </label>
           <label>
-            Language
+            {t("canned.language")}
             <select name="kb-language" value={form.language} onChange={(e) => setForm({ ...form, language: e.currentTarget.value })}>
-              <option value="en">English</option>
-              <option value="de">Deutsch</option>
-              <option value="da">Dansk</option>
+              <option value="en">English</option> {/* i18n-ignore: language names in their own language */}
+              <option value="de">Deutsch</option> {/* i18n-ignore */}
+              <option value="da">Dansk</option> {/* i18n-ignore */}
             </select>
           </label>
           <label>
-            Category
+            {t("kb.category")}
             <select name="kb-category" value={form.category_id} onChange={(e) => setForm({ ...form, category_id: e.currentTarget.value })}>
-              <option value="">None</option>
+              <option value="">{t("kb.noCategory")}</option>
               {cats.map((c) => (
                 <option value={c.id}>
                   {c.name} ({c.language})
@@ -190,13 +192,13 @@ export function KnowledgeBase({ store }: { store: Store }) {
             </select>
           </label>
           <label>
-            Keywords (comma separated)
+            {t("kb.keywords")}
             <input name="kb-keywords" value={form.keywords} onInput={(e) => setForm({ ...form, keywords: e.currentTarget.value })} />
           </label>
           <label>
-            <input type="checkbox" name="kb-published" checked={form.published} onChange={(e) => setForm({ ...form, published: e.currentTarget.checked })} /> Published
+            <input type="checkbox" name="kb-published" checked={form.published} onChange={(e) => setForm({ ...form, published: e.currentTarget.checked })} /> {t("kb.published")}
           </label>
-          <button type="submit">{editing === null ? "Add article" : "Save article"}</button>
+          <button type="submit">{editing === null ? t("kb.add") : t("kb.save")}</button>
         </form>
       )}
       <p role="status">{msg}</p>

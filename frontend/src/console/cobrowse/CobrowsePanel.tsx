@@ -2,6 +2,8 @@ import { isolate } from "../../shared/bidi";
 // Co-browsing in a chat pane: request it, watch the visitor's page live, and the agent's tools
 // (pointer, escorted browsing, page push, form sharing, remote control after a second consent).
 import { useEffect, useRef, useState } from "preact/hooks";
+import { errorText } from "../errors";
+import { t, type Key } from "../i18n";
 import type { Store } from "../store";
 import type { CbSession } from "./manager";
 
@@ -23,11 +25,11 @@ function textField(el: Element | null): boolean {
   return !!el && /^(INPUT|TEXTAREA)$/.test(el.tagName);
 }
 
-const MODES: { mode: Mode; label: string; needs?: "control" }[] = [
-  { mode: "pointer", label: "Point" },
-  { mode: "escort", label: "Lead (links)" },
-  { mode: "fill", label: "Fill a field" },
-  { mode: "control", label: "Control", needs: "control" },
+const MODES: { mode: Mode; label: Key; needs?: "control" }[] = [
+  { mode: "pointer", label: "cob.point" },
+  { mode: "escort", label: "cob.lead" },
+  { mode: "fill", label: "cob.fillField" },
+  { mode: "control", label: "cob.control", needs: "control" },
 ];
 
 export function CobrowseBar({ store, convId }: { store: Store; convId: number }) {
@@ -42,18 +44,18 @@ export function CobrowseBar({ store, convId }: { store: Store; convId: number })
       <div class="cobrowse-head">
         {!live && (
           <button data-action="cobrowse" onClick={() => cb.request(convId)}>
-            Co-browse
+            {t("cob.start")}
           </button>
         )}
-        {s?.status === "requested" && <span data-testid="cobrowse-status">Waiting for the visitor to agree…</span>}
+        {s?.status === "requested" && <span data-testid="cobrowse-status">{t("cob.waiting")}</span>}
         {s?.status === "active" && (
           <>
-            <span data-testid="cobrowse-status">Co-browsing{s.control ? " with control" : ""}</span>
+            <span data-testid="cobrowse-status">{s.control ? t("cob.activeControl") : t("cob.active")}</span>
             <span class="cobrowse-url" data-testid="cobrowse-url" dir="ltr">
               {s.url}
             </span>
             <button data-action="cobrowse-stop" onClick={() => cb.stop(s)}>
-              Stop
+              {t("cob.stop")}
             </button>
           </>
         )}
@@ -206,33 +208,33 @@ function Mirror({ store, s }: { store: Store; s: CbSession }) {
 
   return (
     <div class="cobrowse-live">
-      <div class="cobrowse-tools" role="toolbar" aria-label="Co-browsing tools">
+      <div class="cobrowse-tools" role="toolbar" aria-label={t("cob.tools")}>
         {MODES.filter((m) => !m.needs || s.control).map((m) => (
           <button key={m.mode} data-mode={m.mode} aria-pressed={mode === m.mode} onClick={() => setMode(m.mode)}>
-            {m.label}
+            {t(m.label)}
           </button>
         ))}
         {!s.control && (
           <button data-action="request-control" onClick={() => cb.command(s, "request_control")}>
-            Ask for control
+            {t("cob.askControl")}
           </button>
         )}
         <form class="cobrowse-push" onSubmit={pushPage}>
-          <input name="push_url" placeholder="/shop/cart" value={push} onInput={(e) => setPush(e.currentTarget.value)} />
-          <button type="submit">Send page</button>
+          <input name="push_url" placeholder="/shop/cart" /* i18n-ignore: an example */ value={push} onInput={(e) => setPush(e.currentTarget.value)} />
+          <button type="submit">{t("cob.sendPage")}</button>
         </form>
       </div>
       {mode === "control" && (
         <p class="cobrowse-hint" data-testid="cobrowse-control-hint">
-          Click, scroll and type in the page below: it happens on the visitor's page (never in private fields).
+          {t("cob.controlHint")}
         </p>
       )}
       {mode === "fill" && (
         <form class="cobrowse-fill" onSubmit={fill}>
-          <span>{field ? `Field: ${isolate(field.name)}` : "Click a field in the page below"}</span>
+          <span>{field ? t("cob.field", { name: isolate(field.name) }) : t("cob.pickField")}</span>
           <input name="fill_value" value={value} disabled={!field} onInput={(e) => setValue(e.currentTarget.value)} />
           <button type="submit" disabled={!field}>
-            Fill
+            {t("cob.fill")}
           </button>
         </form>
       )}
@@ -260,7 +262,7 @@ export function JoinByCode({ store }: { store: Store }) {
       setCode("");
       await store.open(r.conversation_id);
     } catch (err) {
-      setError(err instanceof Error ? err.message : "That code did not work");
+      setError(errorText(err));
     }
   };
   return (
@@ -268,12 +270,12 @@ export function JoinByCode({ store }: { store: Store }) {
       <input
         name="support_code"
         inputMode="numeric"
-        placeholder="Support code"
-        aria-label="Support code"
+        placeholder={t("cob.code")}
+        aria-label={t("cob.code")}
         value={code}
         onInput={(e) => setCode(e.currentTarget.value)}
       />
-      <button type="submit">Join</button>
+      <button type="submit">{t("cob.join")}</button>
       {error && <span class="join-error" role="alert">{error}</span>}
     </form>
   );

@@ -3,6 +3,7 @@
 // re-rendering the console.
 import { Replayer } from "rrweb";
 import { api } from "../api";
+import { t } from "../i18n";
 import type { AgentFrame, CobrowseCommand, CobrowseEventsFrame, ServerFrame } from "../../shared/protocol";
 
 export interface CbSession {
@@ -98,18 +99,18 @@ export class Cobrowse {
         control: Boolean(f.control),
         auto_follow: Boolean(f.auto_follow),
         url: "",
-        notice: f.status === "declined" ? "The visitor declined co-browsing." : f.status === "ended" ? "Co-browsing ended." : "",
+        notice: f.status === "declined" ? t("cob.declined") : f.status === "ended" ? t("cob.ended") : "",
       });
       if (s.status !== "active" && this.mounted?.session === s.session_id) this.unmountReplayer();
     } else if (f.type === "cobrowse_notice") {
       const s = [...this.sessions.values()].find((x) => x.session_id === f.session_id);
-      if (s && f.code === "dropped") s.notice = "Part of the page was not shown: it carried a private value.";
+      if (s && f.code === "dropped") s.notice = t("cob.dropped");
       if (s && f.code === "dropped" && (f.snapshot || (f.url && f.url !== s.url))) {
         // A new page (or a new snapshot) was not relayed: never the previous page under it.
         if (f.url) s.url = f.url;
-        this.hide(s, "This page is not shown: it carried a private value.");
+        this.hide(s, t("cob.hidden"));
       }
-      if (s && f.code === "refused") s.notice = "Not typed: that field is private (or not a text field).";
+      if (s && f.code === "refused") s.notice = t("cob.refused");
       if (s && (f.code === "dropped" || f.code === "refused")) this.store.changed();
     }
   }
@@ -134,8 +135,8 @@ export class Cobrowse {
   private apply(ev: RrEvent, s: CbSession | undefined): void {
     if (ev.type === CUSTOM && ev.data?.tag === "tresen_too_large") {
       const kb = (n?: number) => Math.round((n || 0) / 1024);
-      if (s) s.notice = `This page is too large to mirror (${kb(ev.data.payload?.bytes)} KB, limit ${kb(ev.data.payload?.limit)} KB). Ask the visitor to describe it, or push a smaller page.`;
-      if (s) this.hide(s, "This page is too large to show.");
+      if (s) s.notice = t("cob.tooLarge", { kb: kb(ev.data.payload?.bytes), limit: kb(ev.data.payload?.limit) });
+      if (s) this.hide(s, t("cob.tooLargeShort"));
       this.store.changed();
       return;
     }
@@ -153,7 +154,7 @@ export class Cobrowse {
       this.replayer!.startLive(ev.timestamp - 50);
       this.started = true;
       for (const m of this.pendingMeta.splice(0)) this.replayer!.addEvent(m as never);
-      if (s && s.notice.startsWith("This page is too large")) s.notice = "";
+      if (s && s.notice.startsWith(t("cob.tooLarge").split("{")[0])) s.notice = "";
     }
     this.replayer!.addEvent(ev as never);
   }

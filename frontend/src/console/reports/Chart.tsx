@@ -2,6 +2,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { t, tValue } from "../i18n";
 
 export function Chart({ series }: { series: { bucket: string; points: Record<string, any>[] } }) {
   const box = useRef<HTMLDivElement>(null);
@@ -16,14 +17,14 @@ export function Chart({ series }: { series: { bucket: string; points: Record<str
     ];
     const plot = new uPlot(
       {
-        title: `Per ${series.bucket}`,
+        title: t("rep.per", { bucket: tValue("bucket", series.bucket) }),
         width: Math.max(320, box.current.clientWidth || 720),
         height: 220,
         series: [
           {},
-          { label: "Conversations", stroke: "#2563eb", width: 2 },
-          { label: "Abandoned", stroke: "#dc2626", width: 2 },
-          { label: "Service level %", stroke: "#059669", width: 2, scale: "%" },
+          { label: t("rep.conversations"), stroke: "#2563eb", width: 2 },
+          { label: t("rep.abandoned"), stroke: "#dc2626", width: 2 },
+          { label: t("rep.serviceLevelPct"), stroke: "#059669", width: 2, scale: "%" },
         ],
         axes: [{}, {}, { scale: "%", side: 1, grid: { show: false } }],
         scales: { "%": { range: [0, 100] } },
@@ -33,5 +34,5 @@ export function Chart({ series }: { series: { bucket: string; points: Record<str
     );
     return () => plot.destroy();
   }, [series]);
-  return <div class="report-chart" ref={box} data-testid="report-chart" role="img" aria-label={`Conversations, abandoned and service level per ${series.bucket}`} />;
+  return <div class="report-chart" ref={box} data-testid="report-chart" role="img" aria-label={t("rep.chartLabel", { bucket: tValue("bucket", series.bucket) })} />;
 }
