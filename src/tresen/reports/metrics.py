@@ -16,7 +16,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.reports import teams
 from tresen.reports.csat import csat
+from tresen.reports.rollups import (
+    GROUP_KEYS,
+    SERVICE_KEYS,
+    SUM_KEYS,
+    H,
+    by_dimensions,
+    service_columns,
+    sums,
+    when,
+)
 from tresen.storage.models import (
     Agent,
     Conversation,
@@ -40,6 +51,9 @@ class Scope:
     short_abandon_seconds: float = 10.0  # abandoned sooner: not counted against service
     now: datetime | None = None  # what is still going on counts until now (or the range's end)
     sites: frozenset[int] | None = None  # the sites the reader serves (None: all)
+    team_id: int | None = None  # conversations whose agent is in this team ...
+    team_agents: frozenset[int] | None = None  # ... its members (resolved by the caller)
+    rollups: bool = True  # whole hours from the hourly rollups (False: facts only, to compare)
 
     @property
     def until(self) -> datetime:
@@ -57,6 +71,8 @@ class Scope:
             conds.append(R.skill == self.skill)
         if self.agent_id is not None:
             conds.append(R.agent_id == self.agent_id)
+        if self.team_agents is not None:
+            conds.append(R.agent_id.in_(sorted(self.team_agents)))
         return conds
 
 
@@ -82,9 +98,14 @@ async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     by the database on covering indexes), the email backlog and occupancy."""
     groups = await _groups(s, scope)
     total = _sum_groups(groups)
+    _, of_agent = await teams.membership(s)
+    by_team = teams.per_team(groups, of_agent, ("count",))
     return {
         "range": {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
-        "volume": _volume(groups),
+        "volume": {
+            **_volume(groups),
+            "by_team": {str(k): int(v["count"]) for k, v in sorted(by_team.items())},
+        },
         "times": await _times(s, scope, total),
         "service": _service(scope, *(total[k] for k in SERVICE_KEYS)),
         "bot": _bot(total["bot"], total["handed"]),
@@ -94,49 +115,12 @@ async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     }
 
 
-GROUP_KEYS = ("channel", "site", "skill", "agent")
-SERVICE_KEYS = ("queued", "short", "abandoned", "in_time", "transfers")
-SUM_KEYS = (
-    "count",
-    "n_first",
-    "sum_first",
-    "n_wait",
-    "sum_wait",
-    "response_total",
-    "responses",
-    "n_handle",
-    "sum_handle",
-    *SERVICE_KEYS,
-    "bot",
-    "handed",
-)
-
-
-def _sum_columns(scope: Scope) -> tuple[Any, ...]:
-    first, wait, handle = R.first_response_seconds, R.wait_seconds, R.handle_seconds
-    return (
-        func.count(),
-        func.count(first),
-        func.sum(first),
-        func.count(wait),
-        func.sum(wait),
-        func.sum(R.response_seconds),
-        func.sum(R.responses),
-        func.count(handle),
-        func.sum(handle),
-        *_service_columns(scope),
-        _when(R.bot.is_(True)),
-        _when(and_(R.bot.is_(True), R.handed_over.is_(True))),
-    )
-
-
 async def _groups(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    keys = (R.channel, R.site_id, R.skill, R.agent_id)
-    stmt = select(*keys, *_sum_columns(scope)).where(*scope.where()).group_by(*keys)
-    return [
-        dict(zip((*GROUP_KEYS, *SUM_KEYS), (*row[:4], *(v or 0 for v in row[4:])), strict=True))
-        for row in (await s.execute(stmt)).all()
-    ]
+    """Sums per channel, site, skill and agent: whole hours from the rollups, the range's
+    partial hours from the facts (reports/rollups.py)."""
+    by, h_by = by_dimensions()
+    rows = await sums(s, scope, by, h_by)
+    return [dict(zip((*GROUP_KEYS, *SUM_KEYS), row, strict=True)) for row in rows]
 
 
 def _sum_groups(groups: list[dict[str, Any]]) -> dict[str, Any]:
@@ -217,7 +201,7 @@ def _bot(with_bot: Any, handed: Any) -> dict[str, Any]:
 
 
 def _when(cond: ColumnElement[bool]) -> Any:
-    return func.sum(case((cond, 1), else_=0))
+    return when(cond)
 
 
 async def _percentile(s: AsyncSession, scope: Scope, col: Any, count: int, p: float) -> Any:
@@ -230,19 +214,7 @@ async def _percentile(s: AsyncSession, scope: Scope, col: Any, count: int, p: fl
 
 
 def _service_columns(scope: Scope) -> tuple[Any, ...]:
-    queued = R.queued_at.is_not(None)
-    short = and_(
-        queued,
-        R.abandoned.is_(True),
-        func.coalesce(R.abandon_seconds, 0) < scope.short_abandon_seconds,
-    )
-    return (
-        _when(queued),
-        _when(short),
-        _when(and_(queued, R.abandoned.is_(True))),
-        _when(and_(queued, R.wait_seconds <= scope.sl_seconds)),
-        func.sum(R.transfers),
-    )
+    return service_columns(scope.sl_seconds, scope.short_abandon_seconds)
 
 
 def _service(
@@ -380,6 +352,32 @@ async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
+async def team_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    """Per team (docs/reports.md, "Teams"): volume, times and service of the conversations its
+    agents have."""
+    names, of_agent = await teams.membership(s)
+    per = teams.per_team(await _groups(s, scope), of_agent, SUM_KEYS)
+    rows = []
+    for team_id, name in names.items():
+        t = per.get(team_id) or dict.fromkeys(SUM_KEYS, 0)
+        service = _service(scope, *(t[k] for k in SERVICE_KEYS))
+        rows.append(
+            {
+                "team_id": team_id,
+                "team": name,
+                "conversations": int(t["count"]),
+                "first_response_avg": _mean(t["sum_first"], t["n_first"]),
+                "response_avg": _mean(t["response_total"], t["responses"]),
+                "handle_avg": _mean(t["sum_handle"], t["n_handle"]),
+                "queue_wait_avg": _mean(t["sum_wait"], t["n_wait"]),
+                "service_level": service["service_level"],
+                "abandoned": service["abandoned"],
+                "transfers": service["transfers"],
+            }
+        )
+    return rows
+
+
 def _num(value: Any) -> float | None:
     return float(value) if value is not None else None
 
@@ -453,13 +451,12 @@ async def series(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     average queue wait; grouped by the database on whole hours since the epoch."""
     hourly = scope.end - scope.start <= timedelta(days=2)
     hours = 1 if hourly else 24
-    bucket = R.created_hour / hours if hours > 1 else R.created_hour
-    stmt = (
-        select(bucket, func.count(), func.avg(R.wait_seconds), *_service_columns(scope))
-        .where(*scope.where())
-        .group_by(bucket)
-    )
-    found = {int(b): rest for b, *rest in (await s.execute(stmt)).all()}
+    found = {}
+    by, h_by = (R.created_hour // hours,), (H.hour // hours,)
+    for b, *v in await sums(s, scope, by, h_by):
+        t = dict(zip(SUM_KEYS, v, strict=True))
+        wait = t["sum_wait"] / t["n_wait"] if t["n_wait"] else None
+        found[int(b)] = (t["count"], wait, *(t[k] for k in SERVICE_KEYS))
     first = int(scope.start.timestamp() // 3600) // hours
     last = int((scope.end.timestamp() - 1) // 3600) // hours
     points = []

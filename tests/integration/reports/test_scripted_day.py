@@ -218,6 +218,7 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
         "by_site": {str(d.site.id): 8},
         "by_skill": {"Sales": 5, "Billing": 3},
         "by_agent": {anna: 2, ben: 1},
+        "by_team": {},  # no teams (tests/integration/reports/test_rollups.py has them)
     }
     assert got["times"] == {
         "first_response_avg": pytest.approx(73 / 3),

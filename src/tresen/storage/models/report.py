@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -83,3 +83,40 @@ class ReportAgentStatus(Base):
     max_chats: Mapped[int]
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReportHourly(Base):
+    """Sums of the facts of the conversations created in one hour (``hour``: hours since the
+    epoch, the facts' ``created_hour``), per site, channel, skill and agent (``skill`` ``""``
+    and ``agent_id`` 0: none, so the key is unique). Derived from the facts by
+    ``reports.rollups``; service counts at the default thresholds (``ROLLUP_SL_SECONDS``,
+    ``ROLLUP_SHORT_ABANDON_SECONDS``)."""
+
+    __tablename__ = "report_hourly"
+    __table_args__ = (
+        UniqueConstraint("hour", "site_id", "channel", "skill", "agent_id"),
+        Index("ix_report_hourly_site_hour", "site_id", "hour"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[int]
+    site_id: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(32))
+    skill: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int]
+    count: Mapped[int]
+    n_first: Mapped[int]
+    sum_first: Mapped[float]
+    n_wait: Mapped[int]
+    sum_wait: Mapped[float]
+    response_total: Mapped[float]
+    responses: Mapped[int]
+    n_handle: Mapped[int]
+    sum_handle: Mapped[float]
+    queued: Mapped[int]
+    short: Mapped[int]
+    abandoned: Mapped[int]
+    in_time: Mapped[int]
+    transfers: Mapped[int]
+    bot: Mapped[int]
+    handed: Mapped[int]
