@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from tresen.clock import ManualClock
+from tresen.radar.funnel import funnel
 from tresen.reports import metrics
 from tresen.reports.csat import csat
 from tresen.reports.metrics import Scope
@@ -216,13 +217,13 @@ async def measure(rt: Runtime, repeat: int) -> list[tuple[str, str, float]]:
             # A/B in one run: the same summary from the facts alone, then with the rollups
             "summary (facts only)": _bound(metrics.summary, facts_only),
             "summary": _bound(metrics.summary, scope),
-            "  its sums": _bound(metrics._groups, scope),
+            "  its sums": _bound(lambda s, sc: metrics._groups(s, sc, metrics.CSK), scope),
             "  its percentiles": _bound(metrics._percentiles, scope),
             "  its occupancy": _bound(metrics.occupancy, scope),
             "  its CSAT": _bound(csat, scope),
             "agents": _bound(metrics.agent_table, scope),
             "teams": _bound(metrics.team_table, scope),
-            "funnel": _bound(metrics.funnel, scope),
+            "funnel": _bound(lambda s, sc: funnel(s, sc.start, sc.end), scope),
             "timeline": _bound(metrics.status_timeline, scope),
             "series": _bound(metrics.series, scope),
             "drill-down (abandoned)": _bound(

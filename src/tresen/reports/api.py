@@ -1,10 +1,9 @@
 """``/api/reports``: the dashboards' data, for supervisors and admins. Every table is also CSV
-(``?format=csv``); ``/conversations`` is the drill-down from a number to its conversations."""
+(``?format=csv``); ``/conversations`` is the drill-down from a number to its conversations.
+The invitation funnel (``/funnel``) is served by the radar (``radar/funnel_api.py``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 
 from tresen.agents.scope import site_ids_for
 from tresen.auth.deps import RT, SupervisorDep
-from tresen.csvsafe import csv_cell
+from tresen.csvsafe import csv_text
 from tresen.errors import Invalid
 from tresen.reports import metrics, teams
 from tresen.reports.metrics import DRILL, Scope
@@ -77,13 +76,8 @@ def _params(
 def _table(rows: list[dict[str, Any]], fmt: Format, name: str) -> Any:
     if fmt == "json":
         return rows
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return Response(
-        out.getvalue(),
+        csv_text(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
@@ -144,13 +138,6 @@ async def team_table(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format
     """Per team: volume, times and service of the conversations its agents have."""
     async with rt.db.read() as s:
         return _table(await metrics.team_table(s, scope), format, "teams")
-
-
-@router.get("/funnel")
-async def funnel(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
-    """The invitation funnel per rule."""
-    async with rt.db.read() as s:
-        return _table(await metrics.funnel(s, scope), format, "invitation-funnel")
 
 
 @router.get("/timeline")

@@ -13,17 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.reports import teams
 from tresen.reports.csat import csat
 from tresen.reports.rollups import (
-    GROUP_KEYS,
     SERVICE_KEYS,
     SUM_KEYS,
-    H,
-    by_dimensions,
     service_columns,
     sums,
     when,
@@ -31,7 +28,6 @@ from tresen.reports.rollups import (
 from tresen.storage.models import (
     Agent,
     Conversation,
-    RadarOffer,
     ReportAgentStatus,
     ReportConversation,
 )
@@ -96,14 +92,17 @@ def _ratio(part: int, whole: int) -> float | None:
 async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     """Everything of the range in one grouped pass over the facts, plus the percentiles (found
     by the database on covering indexes), the email backlog and occupancy."""
-    groups = await _groups(s, scope)
+    groups = await _groups(s, scope, CSK)
     total = _sum_groups(groups)
+    per_agent = await _groups(s, scope, ("agent",))
     _, of_agent = await teams.membership(s)
-    by_team = teams.per_team(groups, of_agent, ("count",))
+    by_team = teams.per_team(per_agent, of_agent, ("count",))
     return {
         "range": {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
         "volume": {
-            **_volume(groups),
+            **_volume(groups, CSK),
+            **_volume(per_agent, ("agent",)),
+            "total": total["count"],
             "by_team": {str(k): int(v["count"]) for k, v in sorted(by_team.items())},
         },
         "times": await _times(s, scope, total),
@@ -115,21 +114,23 @@ async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     }
 
 
-async def _groups(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    """Sums per channel, site, skill and agent: whole hours from the rollups, the range's
-    partial hours from the facts (reports/rollups.py)."""
-    by, h_by = by_dimensions()
-    rows = await sums(s, scope, by, h_by)
-    return [dict(zip((*GROUP_KEYS, *SUM_KEYS), row, strict=True)) for row in rows]
+CSK = ("channel", "site", "skill")
+
+
+async def _groups(s: AsyncSession, scope: Scope, dims: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Sums per ``dims``: whole hours from the rollups, the range's partial hours from the
+    facts (reports/rollups.py)."""
+    rows = await sums(s, scope, dims)
+    return [dict(zip((*dims, *SUM_KEYS), row, strict=True)) for row in rows]
 
 
 def _sum_groups(groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: sum(g[k] for g in groups) for k in SUM_KEYS}
 
 
-def _volume(groups: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": sum(g["count"] for g in groups)}
-    for key in GROUP_KEYS:
+def _volume(groups: list[dict[str, Any]], dims: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in dims:
         counts: dict[str, int] = {}
         for g in groups:
             if key == "agent" and g[key] is None:
@@ -140,7 +141,7 @@ def _volume(groups: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _times(s: AsyncSession, scope: Scope, t: dict[str, Any]) -> dict[str, Any]:
-    p50, p90, wait90 = await _percentiles(s, scope)
+    p50, p90, wait90 = await _percentiles(s, scope, t)
     return {
         "first_response_avg": _mean(t["sum_first"], t["n_first"]),
         "first_response_p50": p50,
@@ -152,34 +153,30 @@ async def _times(s: AsyncSession, scope: Scope, t: dict[str, Any]) -> dict[str, 
     }
 
 
-async def _percentiles(s: AsyncSession, scope: Scope) -> tuple[Any, Any, Any]:
+async def _percentiles(
+    s: AsyncSession, scope: Scope, t: dict[str, Any] | None = None
+) -> tuple[Any, Any, Any]:
     """p50 and p90 of first responses, p90 of queue waits. PostgreSQL's ``percentile_disc`` is
-    the nearest rank too; SQLite has none, so the values are read once and ranked here."""
+    the nearest rank too; on SQLite the k-th value is read in value order from the indexes on
+    (value, created_at), k found from the count (``t``: the range's sums, or counted here)."""
+    first, wait = R.first_response_seconds, R.wait_seconds
     if s.get_bind().dialect.name == "postgresql":
-        first, wait = R.first_response_seconds, R.wait_seconds
         stmt = select(
             func.percentile_disc(0.5).within_group(first),
             func.percentile_disc(0.9).within_group(first),
             func.percentile_disc(0.9).within_group(wait),
         ).where(*scope.where())
         return tuple(_num(v) for v in (await s.execute(stmt)).one())  # type: ignore[return-value]
-    firsts, waits = await _spreads(s, scope)
-    return percentile(firsts, 50), percentile(firsts, 90), percentile(waits, 90)
-
-
-async def _spreads(s: AsyncSession, scope: Scope) -> tuple[list[float], list[float]]:
-    """First responses and queue waits of the range, for their percentiles: two plain numbers
-    a row, read once (sorting them here is quicker than three sorts in the database)."""
-    first, wait = R.first_response_seconds, R.wait_seconds
-    stmt = select(first, wait).where(*scope.where(), or_(first.is_not(None), wait.is_not(None)))
-    firsts: list[float] = []
-    waits: list[float] = []
-    for f, w in (await s.execute(stmt)).all():
-        if f is not None:
-            firsts.append(f)
-        if w is not None:
-            waits.append(w)
-    return firsts, waits
+    if t is None:
+        counts = select(func.count(first), func.count(wait)).where(*scope.where())
+        n_first, n_wait = (await s.execute(counts)).one()
+    else:
+        n_first, n_wait = t["n_first"], t["n_wait"]
+    return (
+        await _percentile(s, scope, first, int(n_first), 50),
+        await _percentile(s, scope, first, int(n_first), 90),
+        await _percentile(s, scope, wait, int(n_wait), 90),
+    )
 
 
 def _mean(total: Any, count: Any) -> float | None:
@@ -205,7 +202,7 @@ def _when(cond: ColumnElement[bool]) -> Any:
 
 
 async def _percentile(s: AsyncSession, scope: Scope, col: Any, count: int, p: float) -> Any:
-    """Nearest rank, found by the database (sorted there, one row back)."""
+    """Nearest rank, found by the database (in value order on its index, one row back)."""
     if not count:
         return None
     rank = max(1, math.ceil(p / 100 * count))
@@ -356,7 +353,7 @@ async def team_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     """Per team (docs/reports.md, "Teams"): volume, times and service of the conversations its
     agents have."""
     names, of_agent = await teams.membership(s)
-    per = teams.per_team(await _groups(s, scope), of_agent, SUM_KEYS)
+    per = teams.per_team(await _groups(s, scope, ("agent",)), of_agent, SUM_KEYS)
     rows = []
     for team_id, name in names.items():
         t = per.get(team_id) or dict.fromkeys(SUM_KEYS, 0)
@@ -380,48 +377,6 @@ async def team_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
 
 def _num(value: Any) -> float | None:
     return float(value) if value is not None else None
-
-
-async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    """Per rule (None: agents' manual invitations): offers shown in the range, accepted, and
-    accepted ones that became a chat with at least one visitor message after the opening; and
-    matching visitors held out as the rule's control group (not shown anything). Goals and the
-    lift of invited over held out: ``GET /api/radar/rules/{id}/figures``."""
-    conds = [RadarOffer.shown_at >= scope.start, RadarOffer.shown_at < scope.end]
-    if scope.site_id is not None:
-        conds.append(RadarOffer.site_id == scope.site_id)
-    if scope.sites is not None:
-        conds.append(RadarOffer.site_id.in_(sorted(scope.sites)))
-    stmt = (
-        select(
-            RadarOffer.rule_id,
-            _when(RadarOffer.outcome != "held_out"),
-            _when(RadarOffer.outcome == "held_out"),
-            _when(RadarOffer.outcome == "accepted"),
-            _when(RadarOffer.outcome == "dismissed"),
-            _when(RadarOffer.outcome == "ignored"),
-            _when(and_(R.visitor_messages > 0, RadarOffer.conversation_id.is_not(None))),
-        )
-        .outerjoin(R, R.conversation_id == RadarOffer.conversation_id)
-        .where(*conds)
-        .group_by(RadarOffer.rule_id)
-        .order_by(RadarOffer.rule_id)
-    )
-    out = []
-    for rule_id, shown, held, accepted, dismissed, ignored, chats in (await s.execute(stmt)).all():
-        out.append(
-            {
-                "rule_id": rule_id,
-                "shown": int(shown or 0),
-                "held_out": int(held or 0),
-                "accepted": int(accepted or 0),
-                "dismissed": int(dismissed or 0),
-                "ignored": int(ignored or 0),
-                "chats": int(chats or 0),
-                "acceptance_rate": _ratio(int(accepted or 0), int(shown or 0)),
-            }
-        )
-    return out
 
 
 async def status_timeline(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
@@ -452,8 +407,7 @@ async def series(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     hourly = scope.end - scope.start <= timedelta(days=2)
     hours = 1 if hourly else 24
     found = {}
-    by, h_by = (R.created_hour // hours,), (H.hour // hours,)
-    for b, *v in await sums(s, scope, by, h_by):
+    for b, *v in await sums(s, scope, ("bucket",), hours):
         t = dict(zip(SUM_KEYS, v, strict=True))
         wait = t["sum_wait"] / t["n_wait"] if t["n_wait"] else None
         found[int(b)] = (t["count"], wait, *(t[k] for k in SERVICE_KEYS))

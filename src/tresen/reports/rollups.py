@@ -1,12 +1,13 @@
-"""Hourly rollups: the sums of the conversation facts per creation hour and per site, channel,
-skill and agent (``report_hourly``), so a long range reads a few thousand rows instead of every
-conversation (docs/reports.md, "Rollups").
+"""Hourly rollups: the sums of the conversation facts per creation hour, site, channel and skill
+(``report_hourly``) and per creation hour, site and agent (``report_hourly_agents``), so a long
+range reads a few thousand rows instead of every conversation (docs/reports.md, "Rollups").
 
 Written: an hour's rows are recomputed from the facts of that hour whenever a fact of it is
 rebuilt (the flush listener and the backfill call ``rebuild_hours`` in the same transaction), so
 a rollup is always the sum of its facts. Read: the whole hours inside a range come from the
-rollups, the partial hours at its edges from the facts (``sums``); a range asking for other
-service thresholds than the rollups' reads the facts only.
+rollups, the partial hours at its edges from the facts (``sums``). Facts only: other service
+thresholds than the rollups'; figures per agent (or an agent or team filter) together with a
+channel or skill filter; figures per channel or skill with an agent or team filter.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.storage.models import ReportConversation, ReportHourly
+from tresen.storage.models import ReportConversation, ReportHourly, ReportHourlyAgent
 
-R, H = ReportConversation, ReportHourly
+R, H, HA = ReportConversation, ReportHourly, ReportHourlyAgent
 ROLLUP_SL_SECONDS = 20.0
 ROLLUP_SHORT_ABANDON_SECONDS = 10.0
 GROUP_KEYS = ("channel", "site", "skill", "agent")
@@ -40,7 +41,8 @@ SUM_KEYS = (
     "bot",
     "handed",
 )
-NO_SKILL, NO_AGENT = "", 0  # how the rollups spell "none" (a unique key cannot hold NULL)
+NO_SKILL = ""  # how the rollups spell "no skill" (a unique key cannot hold NULL)
+FACT_DIMS = {"channel": R.channel, "site": R.site_id, "skill": R.skill, "agent": R.agent_id}
 
 
 def when(cond: ColumnElement[bool]) -> Any:
@@ -105,28 +107,28 @@ async def rebuild_hours(s: AsyncSession, hours: Iterable[int]) -> None:
     """Recompute the rollup rows of these creation hours from their facts (in the caller's
     transaction)."""
     runs = _hour_ranges(hours)
+    sums_of = fact_sums(ROLLUP_SL_SECONDS, ROLLUP_SHORT_ABANDON_SECONDS)
     for start in range(0, len(runs), 200):
         chunk = runs[start : start + 200]
-        await s.execute(delete(H).where(or_(*(H.hour.between(a, b) for a, b in chunk))))
-        skill, agent = func.coalesce(R.skill, NO_SKILL), func.coalesce(R.agent_id, NO_AGENT)
-        keys = (R.created_hour, R.site_id, R.channel, skill, agent)
+        for table in (H, HA):
+            await s.execute(delete(table).where(or_(*(table.hour.between(a, b) for a, b in chunk))))
+        keys: tuple[Any, ...] = (
+            R.created_hour,
+            R.site_id,
+            R.channel,
+            func.coalesce(R.skill, NO_SKILL),
+        )
+        grouped = select(*keys, *sums_of).where(_created_in(chunk)).group_by(*keys)
+        columns = ["hour", "site_id", "channel", "skill", *SUM_KEYS]
+        await s.execute(insert(H).from_select(columns, grouped))
+        keys = (R.created_hour, R.site_id, R.agent_id)
         grouped = (
-            select(*keys, *fact_sums(ROLLUP_SL_SECONDS, ROLLUP_SHORT_ABANDON_SECONDS))
-            .where(_created_in(chunk))
+            select(*keys, *sums_of)
+            .where(_created_in(chunk), R.agent_id.is_not(None))
             .group_by(*keys)
         )
-        columns = ["hour", "site_id", "channel", "skill", "agent_id", *SUM_KEYS]
-        await s.execute(insert(H).from_select(columns, grouped))
-
-
-async def hours_of(s: AsyncSession, conversation_ids: list[int]) -> set[int]:
-    """The creation hours of these conversations' facts."""
-    out: set[int] = set()
-    for start in range(0, len(conversation_ids), 5000):
-        chunk = conversation_ids[start : start + 5000]
-        stmt = select(R.created_hour).where(R.conversation_id.in_(chunk)).distinct()
-        out.update((await s.execute(stmt)).scalars())
-    return out
+        columns = ["hour", "site_id", "agent_id", *SUM_KEYS]
+        await s.execute(insert(HA).from_select(columns, grouped))
 
 
 def whole_hours(scope: Any) -> tuple[int, int]:
@@ -134,70 +136,89 @@ def whole_hours(scope: Any) -> tuple[int, int]:
     return math.ceil(scope.start.timestamp() / 3600), math.floor(scope.end.timestamp() / 3600)
 
 
-def uses_rollups(scope: Any) -> bool:
+def rollup_for(scope: Any, dims: tuple[str, ...]) -> Any:
+    """The rollup table that can answer these group dimensions under the scope's filters, or
+    None (read the facts)."""
     first, last = whole_hours(scope)
-    return (
+    if not (
         scope.rollups
         and first < last
         and scope.sl_seconds == ROLLUP_SL_SECONDS
         and scope.short_abandon_seconds == ROLLUP_SHORT_ABANDON_SECONDS
-    )
+    ):
+        return None
+    by_agent = "agent" in dims or scope.agent_id is not None or scope.team_agents is not None
+    if not by_agent:
+        return H
+    if set(dims) <= {"site", "agent"} and scope.channel is None and scope.skill is None:
+        return HA
+    return None
 
 
-def _rollup_where(scope: Any, first: int, last: int) -> list[ColumnElement[bool]]:
-    conds = [H.hour >= first, H.hour < last]
+def _rollup_where(table: Any, scope: Any, first: int, last: int) -> list[ColumnElement[bool]]:
+    conds = [table.hour >= first, table.hour < last]
     if scope.site_id is not None:
-        conds.append(H.site_id == scope.site_id)
+        conds.append(table.site_id == scope.site_id)
     if scope.sites is not None:
-        conds.append(H.site_id.in_(sorted(scope.sites)))
-    if scope.channel is not None:
-        conds.append(H.channel == scope.channel)
-    if scope.skill is not None:
-        conds.append(H.skill == scope.skill)
-    if scope.agent_id is not None:
-        conds.append(H.agent_id == scope.agent_id)
-    agents = getattr(scope, "team_agents", None)
-    if agents is not None:
-        conds.append(H.agent_id.in_(sorted(agents)))
+        conds.append(table.site_id.in_(sorted(scope.sites)))
+    if table is H:
+        if scope.channel is not None:
+            conds.append(H.channel == scope.channel)
+        if scope.skill is not None:
+            conds.append(H.skill == scope.skill)
+    else:
+        if scope.agent_id is not None:
+            conds.append(HA.agent_id == scope.agent_id)
+        if scope.team_agents is not None:
+            conds.append(HA.agent_id.in_(sorted(scope.team_agents)))
     return conds
 
 
-def _edges(scope: Any, first: int, last: int) -> ColumnElement[bool]:
+def _rollup_dim(table: Any, dim: str, hours: int) -> Any:
+    if dim == "bucket":
+        return table.hour // hours
+    if dim == "skill":
+        return func.nullif(H.skill, NO_SKILL)
+    return getattr(table, {"site": "site_id", "channel": "channel", "agent": "agent_id"}[dim])
+
+
+def _fact_dim(dim: str, hours: int) -> Any:
+    return R.created_hour // hours if dim == "bucket" else FACT_DIMS[dim]
+
+
+def _edges(first: int, last: int) -> ColumnElement[bool]:
     return or_(R.created_at < _at(first), R.created_at >= _at(last))
 
 
-async def sums(s: AsyncSession, scope: Any, by: tuple[Any, ...], h_by: tuple[Any, ...]) -> list:
-    """Rows of (*group values, *SUM_KEYS) for the range, grouped by ``by`` (fact columns) and,
-    from the rollups, by ``h_by`` (the matching rollup expressions). Whole hours from the
-    rollups, the edges (and any range with other thresholds) from the facts; a key seen in
-    both is summed."""
-    sl, short = scope.sl_seconds, scope.short_abandon_seconds
-    facts = select(*by, *fact_sums(sl, short)).where(*scope.where())
-    if not uses_rollups(scope):
+async def sums(
+    s: AsyncSession, scope: Any, dims: tuple[str, ...], hours: int = 1
+) -> list[tuple[Any, ...]]:
+    """Rows of (*dims, *SUM_KEYS) for the range, grouped by ``dims`` (channel, site, skill,
+    agent; ``bucket``: the creation hour // ``hours``). Whole hours from a rollup that can
+    answer, the edges from the facts; a key seen in both is summed."""
+    by = tuple(_fact_dim(d, hours) for d in dims)
+    facts = select(*by, *fact_sums(scope.sl_seconds, scope.short_abandon_seconds)).where(
+        *scope.where()
+    )
+    table = rollup_for(scope, tuple(d for d in dims if d != "bucket"))
+    if table is None:
         return [tuple(r) for r in (await s.execute(facts.group_by(*by))).all()]
     first, last = whole_hours(scope)
+    h_by = tuple(_rollup_dim(table, d, hours) for d in dims)
     rolled = (
-        select(*h_by, *(func.sum(getattr(H, k)) for k in SUM_KEYS))
-        .where(*_rollup_where(scope, first, last))
+        select(*h_by, *(func.sum(getattr(table, k)) for k in SUM_KEYS))
+        .where(*_rollup_where(table, scope, first, last))
         .group_by(*h_by)
     )
     merged: dict[tuple[Any, ...], list[Any]] = {}
-    n = len(by)
-    for stmt in (facts.where(_edges(scope, first, last)).group_by(*by), rolled):
+    n = len(dims)
+    for stmt in (facts.where(_edges(first, last)).group_by(*by), rolled):
         for row in (await s.execute(stmt)).all():
-            key = tuple(row[:n])
-            values = [v or 0 for v in row[n:]]
-            if key in merged:
-                merged[key] = [a + b for a, b in zip(merged[key], values, strict=True)]
-            else:
-                merged[key] = values
+            key, values = tuple(row[:n]), [v or 0 for v in row[n:]]
+            if table is HA and "agent" in dims and key[dims.index("agent")] is None:
+                continue  # the agents' rollup has only conversations someone has
+            old = merged.get(key)
+            merged[key] = (
+                values if old is None else [a + b for a, b in zip(old, values, strict=True)]
+            )
     return [(*k, *v) for k, v in merged.items()]
-
-
-def by_dimensions() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """Group keys (channel, site, skill, agent) on the facts and on the rollups; the rollups'
-    "none" reads as NULL like the facts'."""
-    return (
-        (R.channel, R.site_id, R.skill, R.agent_id),
-        (H.channel, H.site_id, func.nullif(H.skill, NO_SKILL), func.nullif(H.agent_id, NO_AGENT)),
-    )

@@ -26,6 +26,9 @@ class ReportConversation(Base):
         # covering indexes: percentiles of a range are read from the index alone
         Index("ix_report_conversations_created_first", "created_at", "first_response_seconds"),
         Index("ix_report_conversations_created_wait", "created_at", "wait_seconds"),
+        # nearest-rank percentiles on SQLite: the k-th value in value order (reports/metrics.py)
+        Index("ix_report_conversations_first_created", "first_response_seconds", "created_at"),
+        Index("ix_report_conversations_wait_created", "wait_seconds", "created_at"),
     )
 
     conversation_id: Mapped[int] = mapped_column(
@@ -85,25 +88,14 @@ class ReportAgentStatus(Base):
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class ReportHourly(Base):
-    """Sums of the facts of the conversations created in one hour (``hour``: hours since the
-    epoch, the facts' ``created_hour``), per site, channel, skill and agent (``skill`` ``""``
-    and ``agent_id`` 0: none, so the key is unique). Derived from the facts by
-    ``reports.rollups``; service counts at the default thresholds (``ROLLUP_SL_SECONDS``,
-    ``ROLLUP_SHORT_ABANDON_SECONDS``)."""
-
-    __tablename__ = "report_hourly"
-    __table_args__ = (
-        UniqueConstraint("hour", "site_id", "channel", "skill", "agent_id"),
-        Index("ix_report_hourly_site_hour", "site_id", "hour"),
-    )
+class _HourSums:
+    """The sums of the facts of the conversations created in one hour (``hour``: hours since
+    the epoch, the facts' ``created_hour``); service counts at the default thresholds
+    (``reports.rollups.ROLLUP_SL_SECONDS``, ``ROLLUP_SHORT_ABANDON_SECONDS``)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hour: Mapped[int]
     site_id: Mapped[int]
-    channel: Mapped[str] = mapped_column(String(32))
-    skill: Mapped[str] = mapped_column(String(64))
-    agent_id: Mapped[int]
     count: Mapped[int]
     n_first: Mapped[int]
     sum_first: Mapped[float]
@@ -120,3 +112,24 @@ class ReportHourly(Base):
     transfers: Mapped[int]
     bot: Mapped[int]
     handed: Mapped[int]
+
+
+class ReportHourly(_HourSums, Base):
+    """Per hour, site, channel and skill (``skill`` ``""``: none, so the key is unique).
+    Derived from the facts by ``reports.rollups``."""
+
+    __tablename__ = "report_hourly"
+    __table_args__ = (UniqueConstraint("hour", "site_id", "channel", "skill"),)
+
+    channel: Mapped[str] = mapped_column(String(32))
+    skill: Mapped[str] = mapped_column(String(64))
+
+
+class ReportHourlyAgent(_HourSums, Base):
+    """Per hour, site and the agent who has the conversation (conversations nobody has are not
+    here). Derived from the facts by ``reports.rollups``."""
+
+    __tablename__ = "report_hourly_agents"
+    __table_args__ = (UniqueConstraint("hour", "site_id", "agent_id"),)
+
+    agent_id: Mapped[int]
