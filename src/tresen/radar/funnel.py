@@ -19,7 +19,7 @@ from tresen.agents.scope import ensure_site_visible, site_ids_for
 from tresen.principal import Principal
 from tresen.radar.actions import access_rule_by_id
 from tresen.radar.figures import Exposure, VisitRecord, figures
-from tresen.radar.rules import Goal, parse_rule
+from tresen.radar.rules import DEFAULT_GOAL, Goal, parse_rule
 from tresen.runtime import Runtime
 from tresen.storage.models import Message, RadarOffer, RadarRule, Visit
 
@@ -135,11 +135,11 @@ def _row(
 
 def _goal(rule: RadarRule | None) -> Goal:
     if rule is None:
-        return Goal()
+        return DEFAULT_GOAL
     try:
         return parse_rule(rule.spec).goal
     except ValueError:  # a rule stored before its spec was checked: the default goal
-        return Goal()
+        return DEFAULT_GOAL
 
 
 async def access_rule_figures(rt: Runtime, who: Principal, rule_id: int) -> dict[str, Any]:

@@ -141,7 +141,7 @@ def _volume(groups: list[dict[str, Any]], dims: tuple[str, ...]) -> dict[str, An
 
 
 async def _times(s: AsyncSession, scope: Scope, t: dict[str, Any]) -> dict[str, Any]:
-    p50, p90, wait90 = await _percentiles(s, scope, t)
+    p50, p90, wait90 = await _percentiles(s, scope)
     return {
         "first_response_avg": _mean(t["sum_first"], t["n_first"]),
         "first_response_p50": p50,
@@ -157,8 +157,9 @@ async def _percentiles(
     s: AsyncSession, scope: Scope, t: dict[str, Any] | None = None
 ) -> tuple[Any, Any, Any]:
     """p50 and p90 of first responses, p90 of queue waits. PostgreSQL's ``percentile_disc`` is
-    the nearest rank too; on SQLite the k-th value is read in value order from the indexes on
-    (value, created_at), k found from the count (``t``: the range's sums, or counted here)."""
+    the nearest rank too; SQLite has none, so each column's values of the range come back as
+    one text (``group_concat`` on the covering (created_at, value) index: one row, not one a
+    conversation) and are ranked here."""
     first, wait = R.first_response_seconds, R.wait_seconds
     if s.get_bind().dialect.name == "postgresql":
         stmt = select(
@@ -167,16 +168,17 @@ async def _percentiles(
             func.percentile_disc(0.9).within_group(wait),
         ).where(*scope.where())
         return tuple(_num(v) for v in (await s.execute(stmt)).one())  # type: ignore[return-value]
-    if t is None:
-        counts = select(func.count(first), func.count(wait)).where(*scope.where())
-        n_first, n_wait = (await s.execute(counts)).one()
-    else:
-        n_first, n_wait = t["n_first"], t["n_wait"]
-    return (
-        await _percentile(s, scope, first, int(n_first), 50),
-        await _percentile(s, scope, first, int(n_first), 90),
-        await _percentile(s, scope, wait, int(n_wait), 90),
-    )
+    firsts, waits = await _values(s, scope, first), await _values(s, scope, wait)
+    return percentile(firsts, 50), percentile(firsts, 90), percentile(waits, 90)
+
+
+async def _values(s: AsyncSession, scope: Scope, col: Any) -> list[float]:
+    """The column's values of the range. SQLite writes a REAL as text with 15 significant
+    digits, so a value of at most 15 (seconds with microseconds, as the facts hold) reads
+    back as the same float."""
+    stmt = select(func.group_concat(col, ",")).where(*scope.where(), col.is_not(None))
+    text = (await s.execute(stmt)).scalar_one_or_none()
+    return [float(v) for v in text.split(",")] if text else []
 
 
 def _mean(total: Any, count: Any) -> float | None:
@@ -199,15 +201,6 @@ def _bot(with_bot: Any, handed: Any) -> dict[str, Any]:
 
 def _when(cond: ColumnElement[bool]) -> Any:
     return when(cond)
-
-
-async def _percentile(s: AsyncSession, scope: Scope, col: Any, count: int, p: float) -> Any:
-    """Nearest rank, found by the database (in value order on its index, one row back)."""
-    if not count:
-        return None
-    rank = max(1, math.ceil(p / 100 * count))
-    stmt = select(col).where(*scope.where(), col.is_not(None)).order_by(col)
-    return _num((await s.execute(stmt.offset(rank - 1).limit(1))).scalar_one_or_none())
 
 
 def _service_columns(scope: Scope) -> tuple[Any, ...]:

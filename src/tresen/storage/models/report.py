@@ -23,12 +23,17 @@ class ReportConversation(Base):
         Index("ix_report_conversations_site_created", "site_id", "created_at"),
         Index("ix_report_conversations_agent_created", "agent_id", "created_at"),
         Index("ix_report_conversations_held_until", "held_until_ts"),
+        # covering: occupancy's held seconds per agent are read from the index alone
+        Index(
+            "ix_report_conversations_held",
+            "held_until_ts",
+            "held_since_ts",
+            "channel",
+            "agent_id",
+        ),
         # covering indexes: percentiles of a range are read from the index alone
         Index("ix_report_conversations_created_first", "created_at", "first_response_seconds"),
         Index("ix_report_conversations_created_wait", "created_at", "wait_seconds"),
-        # nearest-rank percentiles on SQLite: the k-th value in value order (reports/metrics.py)
-        Index("ix_report_conversations_first_created", "first_response_seconds", "created_at"),
-        Index("ix_report_conversations_wait_created", "wait_seconds", "created_at"),
     )
 
     conversation_id: Mapped[int] = mapped_column(
