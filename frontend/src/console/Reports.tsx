@@ -5,6 +5,7 @@ import { isolate } from "../shared/bidi";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { Chart } from "./reports/Chart";
+import { TeamFilter } from "./reports/TeamFilter";
 import { ascsv, fmtPct, fmtSecs, presetRange, type Query, query } from "./reports/query";
 import type { Store } from "./store";
 
@@ -69,6 +70,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
   const [series, setSeries] = useState<{ bucket: string; points: Row[] } | null>(null);
   const [agents, setAgents] = useState<Row[]>([]);
   const [funnel, setFunnel] = useState<Row[]>([]);
+  const [teams, setTeams] = useState<Row[]>([]);
   const [drill, setDrill] = useState<{ which: string; rows: Row[] } | null>(null);
   const [error, setError] = useState("");
   const [people, setPeople] = useState<Row[]>([]);
@@ -88,8 +90,10 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
       api<{ bucket: string; points: Row[] }>("GET", `/api/reports/series?${qs}`),
       api<Row[]>("GET", `/api/reports/agents?${qs}`),
       api<Row[]>("GET", `/api/reports/funnel?${qs}`),
+      api<Row[]>("GET", `/api/reports/teams?${qs}`),
     ]).then(
-      ([s, se, a, f]) => {
+      ([s, se, a, f, t]) => {
+        setTeams(t);
         setSummary(s);
         setSeries(se);
         setAgents(a);
@@ -138,6 +142,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
             <option key={a.id} value={String(a.id)}>{isolate(a.display_name)}</option>
           ))}
         </select>
+        <TeamFilter value={q.team ?? ""} onChange={(team) => set({ team })} />
         {sites.length > 1 && (
           <select name="report-site" aria-label="Site" value={q.site ?? ""} onChange={(e) => set({ site: e.currentTarget.value })}>
             <option value="">All sites</option>
@@ -212,18 +217,39 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
               ["csat_count", "Ratings", plain],
             ]}
           />
+          {teams.length > 0 && (
+            <Table
+              name="Teams"
+              rows={teams}
+              csv={ascsv("/api/reports/teams", q)}
+              columns={[
+                ["team", "Team", (v: any) => isolate(String(v))],
+                ["conversations", "Conversations", plain],
+                ["first_response_avg", "First response", fmtSecs],
+                ["response_avg", "Response", fmtSecs],
+                ["handle_avg", "Handle time", fmtSecs],
+                ["queue_wait_avg", "Queue wait", fmtSecs],
+                ["service_level", "Service level", fmtPct],
+              ]}
+            />
+          )}
           <Table
             name="Invitations"
-            rows={funnel.map((f) => ({ ...f, rule: f.rule_id ?? "manual" }))}
+            rows={funnel.map((f) => ({ ...f, rule: f.rule ?? (f.rule_id === null ? "manual" : `#${f.rule_id}`) }))}
             csv={ascsv("/api/reports/funnel", q)}
             columns={[
-              ["rule", "Rule", plain],
-              ["shown", "Shown", plain],
+              ["rule", "Rule", (v: any) => isolate(String(v))],
+              ["matched", "Matched", plain],
               ["held_out", "Held out", plain],
+              ["shown", "Shown", plain],
               ["accepted", "Accepted", plain],
               ["dismissed", "Dismissed", plain],
               ["chats", "Chats", plain],
+              ["goals", "Goals", plain],
               ["acceptance_rate", "Acceptance", fmtPct],
+              ["goal_rate", "Goal rate", fmtPct],
+              ["held_out_goal_rate", "Held out goal rate", fmtPct],
+              ["lift", "Lift", (v: any) => (v === null || v === undefined ? "—" : `${v >= 0 ? "+" : ""}${Math.round(v * 1000) / 10} pts`)],
             ]}
           />
         </>
