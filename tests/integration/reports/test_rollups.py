@@ -23,6 +23,7 @@ from tests.support.server import test_settings
 from tresen.agents.actions import check_create_agent
 from tresen.agents.teams import check_create_team
 from tresen.clock import ManualClock
+from tresen.privacy.retention import run_retention
 from tresen.reports import metrics
 from tresen.reports.metrics import Scope
 from tresen.reports.rollups import rollup_for
@@ -30,7 +31,7 @@ from tresen.reports.store import ReportStore, backfill
 from tresen.runtime import build_runtime
 from tresen.sites.actions import do_create_site
 from tresen.storage.migrate import upgrade_async
-from tresen.storage.models import ReportHourly
+from tresen.storage.models import ReportHourly, SitePrivacy
 from tresen.wiring import wire_reports
 
 START = datetime(2026, 1, 1, 8, 58, tzinfo=UTC)
@@ -153,3 +154,24 @@ async def test_teams_are_a_dimension(late_day: tuple[Day, ReportStore, dict]) ->
     assert rows["Everyone"]["transfers"] == 1
     assert rows["Night shift"]["conversations"] == 0
     assert rows["Night shift"]["first_response_avg"] is None
+
+
+async def test_retention_takes_its_conversations_out_of_the_rollups(
+    late_day: tuple[Day, ReportStore, dict],
+) -> None:
+    d, store, ids = late_day
+    await _script(d, ids, store)
+    await d.rt.events.drain()
+    await store.flush()
+    async with d.rt.db.write() as s:
+        s.add(SitePrivacy(site_id=d.site.id, conversation_days=1, updated_at=d.clock.now()))
+    d.clock.advance(2 * 86400)
+    done = await run_retention(d.rt)
+    assert done[d.site.id]["conversations"] == 8
+    await d.rt.events.drain()
+    scope = Scope(_at(8, 0), _at(10, 0), now=d.clock.now())
+    async with d.rt.db.read() as s:
+        rolled = (await s.execute(select(func.count()).select_from(ReportHourly))).scalar_one()
+        got = await metrics.summary(s, scope)
+    assert rolled == 0 and got["volume"]["total"] == 0
+    await _compare(d, ids)
