@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.storage.models import ReportConversation, ReportHourly, ReportHourlyAgent
@@ -41,6 +41,7 @@ SUM_KEYS = (
     "bot",
     "handed",
 )
+ROLLUP_LOCK = 0x7265706F  # "repo": the advisory lock key of rollup rebuilds
 NO_SKILL = ""  # how the rollups spell "no skill" (a unique key cannot hold NULL)
 FACT_DIMS = {"channel": R.channel, "site": R.site_id, "skill": R.skill, "agent": R.agent_id}
 
@@ -105,8 +106,13 @@ def _created_in(runs: list[tuple[int, int]]) -> ColumnElement[bool]:
 
 async def rebuild_hours(s: AsyncSession, hours: Iterable[int]) -> None:
     """Recompute the rollup rows of these creation hours from their facts (in the caller's
-    transaction)."""
+    transaction). On PostgreSQL the nodes take turns (a transaction-scoped advisory lock): two
+    nodes recomputing the current hour at once would otherwise both insert its rows."""
     runs = _hour_ranges(hours)
+    if not runs:
+        return
+    if s.get_bind().dialect.name == "postgresql":
+        await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK})
     sums_of = fact_sums(ROLLUP_SL_SECONDS, ROLLUP_SHORT_ABANDON_SECONDS)
     for start in range(0, len(runs), 200):
         chunk = runs[start : start + 200]

@@ -8,6 +8,7 @@ equals the one computed from the facts alone.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from tresen.clock import ManualClock
 from tresen.privacy.retention import run_retention
 from tresen.reports import metrics
 from tresen.reports.metrics import Scope
-from tresen.reports.rollups import rollup_for
+from tresen.reports.rollups import rebuild_hours, rollup_for
 from tresen.reports.store import ReportStore, backfill
 from tresen.runtime import build_runtime
 from tresen.sites.actions import do_create_site
@@ -174,4 +175,25 @@ async def test_retention_takes_its_conversations_out_of_the_rollups(
         rolled = (await s.execute(select(func.count()).select_from(ReportHourly))).scalar_one()
         got = await metrics.summary(s, scope)
     assert rolled == 0 and got["volume"]["total"] == 0
+    await _compare(d, ids)
+
+
+async def test_two_rebuilds_of_an_hour_at_once_write_it_once(
+    late_day: tuple[Day, ReportStore, dict],
+) -> None:
+    """Two nodes flushing the same hour at the same time (two transactions here)."""
+    d, store, ids = late_day
+    await _script(d, ids, store)
+    await d.rt.events.drain()
+    await store.flush()
+    hours = [int(START.timestamp() // 3600), int(START.timestamp() // 3600) + 1]
+
+    async def rebuild() -> None:
+        async with d.rt.db.write() as s:
+            await rebuild_hours(s, hours)
+
+    await asyncio.gather(rebuild(), rebuild(), rebuild())
+    async with d.rt.db.read() as s:
+        rolled = (await s.execute(select(func.sum(ReportHourly.count)))).scalar_one()
+    assert rolled == 8
     await _compare(d, ids)
