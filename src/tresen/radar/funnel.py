@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, select
+from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.agents.scope import ensure_site_visible, site_ids_for
@@ -21,34 +21,30 @@ from tresen.radar.actions import access_rule_by_id
 from tresen.radar.figures import Exposure, VisitRecord, figures
 from tresen.radar.rules import DEFAULT_GOAL, Goal, parse_rule
 from tresen.runtime import Runtime
-from tresen.storage.models import Message, RadarOffer, RadarRule, Visit
+from tresen.storage.models import RadarOffer, RadarRule, ReportConversation, Visit
 
 CHUNK = 5000
-
-
-def _wrote() -> ColumnElement[bool]:
-    """The offer's conversation has a visitor message: it became a chat."""
-    return exists().where(
-        Message.conversation_id == RadarOffer.conversation_id,
-        Message.author_kind == "visitor",
-        Message.internal.is_(False),
-    )
 
 
 async def load_exposures(
     s: AsyncSession, conds: Iterable[ColumnElement[bool]]
 ) -> dict[int | None, list[Exposure]]:
     """Offers (and held-out matches) per rule; an exposure carries its conversation only when
-    the visitor wrote in it (a chat)."""
-    chat = case((and_(RadarOffer.conversation_id.is_not(None), _wrote()), 1), else_=0)
-    stmt = select(
-        RadarOffer.rule_id,
-        RadarOffer.visitor_id,
-        RadarOffer.outcome,
-        RadarOffer.shown_at,
-        RadarOffer.conversation_id,
-        chat,
-    ).where(*conds)
+    the visitor wrote in it (a chat: the report facts' visitor messages, docs/reports.md)."""
+    facts = ReportConversation
+    chat = case((facts.visitor_messages > 0, 1), else_=0)
+    stmt = (
+        select(
+            RadarOffer.rule_id,
+            RadarOffer.visitor_id,
+            RadarOffer.outcome,
+            RadarOffer.shown_at,
+            RadarOffer.conversation_id,
+            chat,
+        )
+        .outerjoin(facts, facts.conversation_id == RadarOffer.conversation_id)
+        .where(*conds)
+    )
     out: dict[int | None, list[Exposure]] = {}
     for rule_id, visitor_id, outcome, at, conv, chatted in (await s.execute(stmt)).all():
         exposure = Exposure(visitor_id, outcome, at.timestamp(), conv if chatted else None)

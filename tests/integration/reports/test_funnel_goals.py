@@ -26,10 +26,12 @@ from tresen.radar.actions import (
 )
 from tresen.radar.funnel import access_rule_figures, funnel
 from tresen.radar.visits import do_save_visits, do_start_visit
+from tresen.reports.store import ReportStore
 from tresen.runtime import Runtime, build_runtime
 from tresen.sites.actions import do_create_site
 from tresen.storage.migrate import upgrade_async
 from tresen.visitors.actions import check_open_visitor_session
+from tresen.wiring import wire_reports
 
 RULE = {
     "name": "cart help",
@@ -48,6 +50,14 @@ async def rt(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     await runtime.close()
 
 
+@pytest.fixture
+def reports(rt: Runtime) -> ReportStore:
+    """The report facts (the funnel's chats are the conversations the visitor wrote in)."""
+    store = ReportStore(rt)
+    wire_reports(rt, store)
+    return store
+
+
 async def _visitor(rt: Runtime, site: Any, buys: float | None, expose: Any) -> None:
     """A visit: exposed to the rule (``expose(visitor)``), then maybe a purchase."""
     vs = await check_open_visitor_session(rt, site.widget_key, ORIGIN, None)
@@ -62,7 +72,7 @@ async def _visitor(rt: Runtime, site: Any, buys: float | None, expose: Any) -> N
     await do_save_visits(rt, [st])
 
 
-async def test_funnel_to_the_goal_with_the_lift(rt: Runtime) -> None:
+async def test_funnel_to_the_goal_with_the_lift(rt: Runtime, reports: ReportStore) -> None:
     site = await do_create_site(rt, "Shop", [ORIGIN])
     rule = (await check_create_rule(rt, site.id, RULE)).id
     start = rt.clock.now()
@@ -102,6 +112,8 @@ async def test_funnel_to_the_goal_with_the_lift(rt: Runtime) -> None:
     await _visitor(rt, site, None, invited("ignored"))
     await _visitor(rt, site, 40, held)
     await _visitor(rt, site, None, held)
+    await rt.events.drain()
+    await reports.flush()
     async with rt.db.read() as s:
         rows = await funnel(s, start, rt.clock.now() + timedelta(seconds=1))
         before = await funnel(s, start - timedelta(hours=1), start)
