@@ -23,8 +23,6 @@ from tresen.radar.rules import DEFAULT_GOAL, Goal, parse_rule
 from tresen.runtime import Runtime
 from tresen.storage.models import RadarOffer, RadarRule, ReportConversation, Visit
 
-CHUNK = 5000
-
 
 async def load_exposures(
     s: AsyncSession, conds: Iterable[ColumnElement[bool]]
@@ -52,16 +50,16 @@ async def load_exposures(
     return out
 
 
-async def load_visits(s: AsyncSession, visitor_ids: set[int]) -> list[VisitRecord]:
-    ids = sorted(visitor_ids)
-    out: list[VisitRecord] = []
-    for start in range(0, len(ids), CHUNK):
-        stmt = select(
-            Visit.visitor_id, Visit.started_at, Visit.last_seen_at, Visit.pages, Visit.goals
-        ).where(Visit.visitor_id.in_(ids[start : start + CHUNK]))
-        for v in (await s.execute(stmt)).all():
-            out.append(VisitRecord(v[0], v[1].timestamp(), v[2].timestamp(), v[3], v[4]))
-    return out
+async def load_visits(s: AsyncSession, conds: Iterable[ColumnElement[bool]]) -> list[VisitRecord]:
+    """The visits of the visitors exposed under ``conds`` (one query: no lists of ids)."""
+    exposed = select(RadarOffer.visitor_id).where(*conds)
+    stmt = select(
+        Visit.visitor_id, Visit.started_at, Visit.last_seen_at, Visit.pages, Visit.goals
+    ).where(Visit.visitor_id.in_(exposed))
+    return [
+        VisitRecord(v[0], v[1].timestamp(), v[2].timestamp(), v[3], v[4])
+        for v in (await s.execute(stmt)).all()
+    ]
 
 
 async def funnel(
@@ -84,9 +82,8 @@ async def funnel(
         r.id: r
         for r in (await s.execute(select(RadarRule).where(RadarRule.id.in_(rule_ids)))).scalars()
     }
-    visitors = {e.visitor_id for exposures in per_rule.values() for e in exposures}
     by_visitor: dict[int, list[VisitRecord]] = {}
-    for v in await load_visits(s, visitors):
+    for v in await load_visits(s, conds):
         by_visitor.setdefault(v.visitor_id, []).append(v)
     rows = []
     for rule_id in sorted(per_rule, key=lambda r: (r is None, r or 0)):
@@ -150,6 +147,6 @@ async def access_rule_figures(rt: Runtime, who: Principal, rule_id: int) -> dict
         if sites is not None:
             conds.append(RadarOffer.site_id.in_(sorted(sites)))
         exposures = (await load_exposures(s, conds)).get(rule_id, [])
-        visits = await load_visits(s, {e.visitor_id for e in exposures})
+        visits = await load_visits(s, conds)
     spec = parse_rule(rule.spec)
     return {"rule_id": rule_id, "control": spec.control, **figures(exposures, visits, spec.goal)}
