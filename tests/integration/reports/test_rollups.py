@@ -9,6 +9,7 @@ equals the one computed from the facts alone.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 from tests.integration.reports.test_scripted_day import Day, _script
 from tests.support.actors import ORIGIN, PASSWORD
 from tests.support.server import test_settings
@@ -32,7 +33,7 @@ from tresen.reports.store import ReportStore, backfill
 from tresen.runtime import build_runtime
 from tresen.sites.actions import do_create_site
 from tresen.storage.migrate import upgrade_async
-from tresen.storage.models import ReportHourly, SitePrivacy
+from tresen.storage.models import ReportHourly, ReportHourlyAgent, SitePrivacy
 from tresen.wiring import wire_reports
 
 START = datetime(2026, 1, 1, 8, 58, tzinfo=UTC)
@@ -197,3 +198,31 @@ async def test_two_rebuilds_of_an_hour_at_once_write_it_once(
         rolled = (await s.execute(select(func.sum(ReportHourly.count)))).scalar_one()
     assert rolled == 8
     await _compare(d, ids)
+
+
+async def test_the_upgrade_fills_the_rollups_as_the_listeners_do(
+    late_day: tuple[Day, ReportStore, dict],
+) -> None:
+    """The migration's SQL over stored facts gives the rows the listeners wrote."""
+    d, store, ids = late_day
+    await _script(d, ids, store)
+    await d.rt.events.drain()
+    await store.flush()
+    upgrade = importlib.import_module("tresen.storage.migrations.versions.0024_rollups")
+
+    async def rows() -> list[Any]:
+        out = []
+        async with d.rt.db.read() as s:
+            for table in (ReportHourly, ReportHourlyAgent):
+                cols = [c for c in table.__table__.c if c.name != "id"]
+                got = (await s.execute(select(*cols))).all()
+                out.append(sorted(tuple(r) for r in got))
+        return out
+
+    live = await rows()
+    async with d.rt.db.write() as s:
+        await s.execute(delete(ReportHourly))
+        await s.execute(delete(ReportHourlyAgent))
+        await s.execute(text(upgrade.FILL))
+        await s.execute(text(upgrade.FILL_AGENTS))
+    assert await rows() == live and live[0] and live[1]
