@@ -48,6 +48,7 @@ from tresen.lifecycle.timers import LifecycleService
 from tresen.privacy.api import router as privacy_router
 from tresen.privacy.retention import RetentionService
 from tresen.radar.api import router as radar_router
+from tresen.radar.funnel_api import router as funnel_router
 from tresen.radar.live import RadarService
 from tresen.reports.api import router as reports_router
 from tresen.reports.prometheus import Telemetry
@@ -182,6 +183,7 @@ def create_app(
         canned_router,
         kb_router,
         reports_router,
+        funnel_router,
         lifecycle_router,
         metrics_router,
         channels_router,

@@ -684,6 +684,16 @@ class ContactErased(ContactEvent):
     by: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class ConversationsPurged(Event):
+    """The retention deleted ``count`` old conversations of a site; ``created_hours``: the hours
+    (since the epoch) they were created in, whose report rollups are recomputed."""
+
+    site_id: int
+    count: int
+    created_hours: tuple[int, ...]
+
+
 # ---- one JSON form, for listeners that run on every node ----------------------------------------
 
 

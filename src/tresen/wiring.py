@@ -45,6 +45,7 @@ from tresen.events import (
     ConversationReopened,
     ConversationResolved,
     ConversationSnoozed,
+    ConversationsPurged,
     ConversationStatusChanged,
     ConversationTagged,
     ConversationTransferred,
@@ -249,6 +250,7 @@ def wire_reports(rt: Runtime, reports: ReportStore, telemetry: Telemetry | None 
         mode="now",
     )
     on(AgentStatusChanged, do=reports.on_agent_status, name="reports.on_agent_status")
+    on(ConversationsPurged, do=reports.on_purged, name="reports.on_purged")
     if telemetry is not None:
         on(MessageCreated, do=telemetry.on_message, mode="now")
         on(

@@ -93,7 +93,8 @@ def test_supervisor_dashboard_range_drill_down_and_csv(
     drill.get_by_role("button", name=f"#{conv}", exact=True).click()
     page.locator(f".pane[data-pane='{conv}']").wait_for()
     assert page.url.endswith("/console")
-    page.locator(f".pane[data-pane='{conv}']").get_by_text("Where is my parcel?").wait_for()
+    pane = page.locator(f".pane[data-pane='{conv}']")
+    pane.locator(".msg-body", has_text="Where is my parcel?").wait_for()  # (not the suggestion)
 
     # Back in the reports: the agents table exports as CSV.
     page.goto("/console/reports")
@@ -106,5 +107,36 @@ def test_supervisor_dashboard_range_drill_down_and_csv(
     assert rows and {"agent", "conversations", "occupancy"} <= set(rows[0])
     assert any(r["agent"] == "Anna" for r in rows)
     page.screenshot(path=str(screenshot_dir / "reports-agents.png"))
+    assert errors == []
+    context.close()
+
+
+def test_team_filter_and_the_funnel_to_the_goal(
+    demo_server: ServerProcess, browser: Any, anna: httpx.Client, screenshot_dir: Path
+) -> None:
+    me = anna.get("/api/auth/me").json()["agent"]["id"]
+    made = anna.post("/api/teams", json={"name": "Front desk", "member_ids": [me]})
+    assert made.status_code in (200, 201), made.text
+    team = made.json()["id"]
+    context = browser.new_context(
+        base_url=demo_server.url, viewport={"width": 1400, "height": 1000}
+    )
+    context.add_cookies(
+        [{"name": k, "value": v, "url": demo_server.url} for k, v in anna.cookies.items()]
+    )
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto("/console/reports")
+    teams = page.locator("section.report-table", has_text="Teams")
+    teams.get_by_role("cell", name="Front desk").wait_for()
+    with page.expect_response(lambda r: f"team_id={team}" in r.url and "/summary" in r.url) as r:
+        page.select_option("select[name=report-team]", str(team))
+    assert r.value.ok
+    funnel = page.locator("section.report-table", has_text="Invitations")
+    funnel.wait_for()
+    assert "Goals" in funnel.inner_text() or "Nothing in this range" in funnel.inner_text()
+    page.screenshot(path=str(screenshot_dir / "reports-team-filter.png"))
     assert errors == []
     context.close()

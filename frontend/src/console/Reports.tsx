@@ -5,6 +5,7 @@ import { isolate } from "../shared/bidi";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { Chart } from "./reports/Chart";
+import { TeamFilter } from "./reports/TeamFilter";
 import { ascsv, fmtPct, fmtSecs, presetRange, type Query, query } from "./reports/query";
 import { errorText } from "./errors";
 import { t, tValue, type Key } from "./i18n";
@@ -72,6 +73,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
   const [series, setSeries] = useState<{ bucket: string; points: Row[] } | null>(null);
   const [agents, setAgents] = useState<Row[]>([]);
   const [funnel, setFunnel] = useState<Row[]>([]);
+  const [teams, setTeams] = useState<Row[]>([]);
   const [drill, setDrill] = useState<{ which: string; rows: Row[] } | null>(null);
   const [error, setError] = useState("");
   const [people, setPeople] = useState<Row[]>([]);
@@ -91,8 +93,10 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
       api<{ bucket: string; points: Row[] }>("GET", `/api/reports/series?${qs}`),
       api<Row[]>("GET", `/api/reports/agents?${qs}`),
       api<Row[]>("GET", `/api/reports/funnel?${qs}`),
+      api<Row[]>("GET", `/api/reports/teams?${qs}`),
     ]).then(
-      ([s, se, a, f]) => {
+      ([s, se, a, f, t]) => {
+        setTeams(t);
         setSummary(s);
         setSeries(se);
         setAgents(a);
@@ -141,6 +145,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
             <option key={a.id} value={String(a.id)}>{isolate(a.display_name)}</option>
           ))}
         </select>
+        <TeamFilter value={q.team ?? ""} onChange={(team) => set({ team })} />
         {sites.length > 1 && (
           <select name="report-site" aria-label={t("kb.site")} value={q.site ?? ""} onChange={(e) => set({ site: e.currentTarget.value })}>
             <option value="">{t("rep.allSites")}</option>
@@ -222,18 +227,39 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
               ["csat_count", t("rep.ratings"), plain],
             ]}
           />
+          {teams.length > 0 && (
+            <Table
+              name={t("rep.teams")}
+              rows={teams}
+              csv={ascsv("/api/reports/teams", q)}
+              columns={[
+                ["team", t("rep.team"), (v: any) => isolate(String(v))],
+                ["conversations", t("rep.conversations"), plain],
+                ["first_response_avg", t("rep.firstResponse"), fmtSecs],
+                ["response_avg", t("rep.response"), fmtSecs],
+                ["handle_avg", t("rep.handleTime"), fmtSecs],
+                ["queue_wait_avg", t("rep.queueWaitAvg"), fmtSecs],
+                ["service_level", t("rep.serviceLevel"), fmtPct],
+              ]}
+            />
+          )}
           <Table
             name={t("rep.invitations")}
-            rows={funnel.map((f) => ({ ...f, rule: f.rule_id ?? t("rep.manual") }))}
+            rows={funnel.map((f) => ({ ...f, rule: f.rule ?? (f.rule_id === null ? t("rep.manual") : `#${f.rule_id}`) }))}
             csv={ascsv("/api/reports/funnel", q)}
             columns={[
-              ["rule", t("rep.rule"), plain],
-              ["shown", t("rep.shown"), plain],
+              ["rule", t("rep.rule"), (v: any) => isolate(String(v))],
+              ["matched", t("rep.matched"), plain],
               ["held_out", t("rep.heldOut"), plain],
+              ["shown", t("rep.shown"), plain],
               ["accepted", t("rep.accepted"), plain],
               ["dismissed", t("rep.dismissed"), plain],
               ["chats", t("nav.chats"), plain],
+              ["goals", t("rep.goals"), plain],
               ["acceptance_rate", t("rep.acceptance"), fmtPct],
+              ["goal_rate", t("rep.goalRate"), fmtPct],
+              ["held_out_goal_rate", t("rep.heldOutGoalRate"), fmtPct],
+              ["lift", t("rep.lift"), (v: any) => (v === null || v === undefined ? "—" : t("rep.liftPts", { n: `${v >= 0 ? "+" : ""}${Math.round(v * 1000) / 10}` }))],
             ]}
           />
         </>

@@ -12,10 +12,18 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from tresen.aio import cancel_task, spawn
+from tresen.events import ConversationsPurged, record
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.storage.audit import record_audit
-from tresen.storage.models import Conversation, InboundMail, PageView, SitePrivacy, Visit
+from tresen.storage.models import (
+    Conversation,
+    InboundMail,
+    PageView,
+    ReportConversation,
+    SitePrivacy,
+    Visit,
+)
 
 log = logging.getLogger(__name__)
 DAY = 86_400.0
@@ -76,8 +84,13 @@ async def run_retention(rt: Runtime) -> dict[int, dict[str, int]]:
                     Conversation.site_id == r.site_id, Conversation.updated_at < cutoff
                 )
                 await s.execute(delete(InboundMail).where(InboundMail.conversation_id.in_(old)))
+                facts = ReportConversation
+                hours = select(facts.created_hour).where(facts.conversation_id.in_(old))
+                created = tuple(sorted(set((await s.execute(hours.distinct())).scalars())))
                 res = await s.execute(delete(Conversation).where(Conversation.id.in_(old)))
                 counts["conversations"] = res.rowcount
+                if res.rowcount:
+                    record(s, ConversationsPurged(r.site_id, res.rowcount, created))
             if any(counts.values()):
                 record_audit(
                     s, None, "retention.run", "site", r.site_id, now, site_id=r.site_id,

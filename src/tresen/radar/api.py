@@ -15,7 +15,7 @@ from tresen.errors import NotFound
 from tresen.principal import Principal
 from tresen.radar import actions
 from tresen.radar.compiled import Ctx
-from tresen.radar.figures import access_rule_figures
+from tresen.radar.funnel import access_rule_figures
 from tresen.radar.history import access_replay
 from tresen.radar.rules import compile_rule
 from tresen.storage.models import Agent, RadarRule

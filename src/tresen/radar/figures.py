@@ -1,5 +1,6 @@
 """Per-rule figures: matched, shown, accepted, chats, and the goal rate and value per visitor of
-invited vs held-out visitors with the lift (``radar.holdout``).
+invited vs held-out visitors with the lift (``radar.holdout``). The exposures and visits are
+loaded by ``radar.funnel`` (a rule's figures, the reports' funnel of a range).
 
 Each visitor counts once per rule, in the group of their first exposure (an offer shown, or
 held out). A goal counts when it happened in the visit of that exposure, after it.
@@ -8,20 +9,12 @@ held out). A goal counts when it happened in the visit of that exposure, after i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
-from tresen.agents.scope import ensure_site_visible, scoped, site_ids_for
-from tresen.principal import Principal
-from tresen.radar.actions import access_rule_by_id
 from tresen.radar.holdout import Group, lift
-from tresen.radar.rules import Goal, parse_rule
-from tresen.runtime import Runtime
-from tresen.storage.models import RadarOffer, Visit
+from tresen.radar.rules import Goal
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,44 +103,3 @@ def _group(g: Group) -> dict[str, Any]:
         "value": g.value,
         "value_per_visitor": g.value_per_visitor,
     }
-
-
-def _ts(at: datetime) -> float:
-    return at.timestamp()
-
-
-async def access_rule_figures(rt: Runtime, who: Principal, rule_id: int) -> dict[str, Any]:
-    """A rule's figures over the offers of the sites ``who`` sees (a rule of another site:
-    404; a rule for every site: its offers on ``who``'s sites)."""
-    async with rt.db.read() as s:
-        rule = await access_rule_by_id(s, rule_id)
-        sites = await site_ids_for(s, who)
-        if rule.site_id is not None:
-            ensure_site_visible(sites, rule.site_id, f"no rule {rule_id}")
-        offers = select(
-            RadarOffer.visitor_id,
-            RadarOffer.outcome,
-            RadarOffer.shown_at,
-            RadarOffer.conversation_id,
-        ).where(RadarOffer.rule_id == rule_id)
-        rows = (await s.execute(scoped(offers, RadarOffer.site_id, sites))).all()
-        ids = {r.visitor_id for r in rows}
-        visits = (
-            (
-                await s.execute(
-                    select(
-                        Visit.visitor_id,
-                        Visit.started_at,
-                        Visit.last_seen_at,
-                        Visit.pages,
-                        Visit.goals,
-                    ).where(Visit.visitor_id.in_(ids))
-                )
-            ).all()
-            if ids
-            else []
-        )
-    exposures = [Exposure(r[0], r[1], _ts(r[2]), r[3]) for r in rows]
-    records = [VisitRecord(v[0], _ts(v[1]), _ts(v[2]), v[3], v[4]) for v in visits]
-    spec = parse_rule(rule.spec)
-    return {"rule_id": rule_id, "control": spec.control, **figures(exposures, records, spec.goal)}

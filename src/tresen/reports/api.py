@@ -1,10 +1,9 @@
 """``/api/reports``: the dashboards' data, for supervisors and admins. Every table is also CSV
-(``?format=csv``); ``/conversations`` is the drill-down from a number to its conversations."""
+(``?format=csv``); ``/conversations`` is the drill-down from a number to its conversations.
+The invitation funnel (``/funnel``) is served by the radar (``radar/funnel_api.py``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -14,9 +13,9 @@ from fastapi.responses import Response
 
 from tresen.agents.scope import site_ids_for
 from tresen.auth.deps import RT, SupervisorDep
-from tresen.csvsafe import csv_cell
+from tresen.csvsafe import csv_text
 from tresen.errors import Invalid
-from tresen.reports import metrics
+from tresen.reports import metrics, teams
 from tresen.reports.metrics import DRILL, Scope
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -64,24 +63,21 @@ def _params(
     channel: str | None = Query(None, max_length=32),
     skill: str | None = Query(None, max_length=64),
     agent_id: int | None = Query(None, ge=1, le=2**31),
+    team_id: int | None = Query(None, ge=1, le=2**31),
     sl_seconds: float = 20.0,
     short_abandon_seconds: float = 10.0,
 ) -> Scope:
-    return _scope(
+    scope = _scope(
         rt, start, end, site_id, channel, skill, agent_id, sl_seconds, short_abandon_seconds
     )
+    return replace(scope, team_id=team_id)
 
 
 def _table(rows: list[dict[str, Any]], fmt: Format, name: str) -> Any:
     if fmt == "json":
         return rows
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return Response(
-        out.getvalue(),
+        csv_text(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
@@ -93,7 +89,10 @@ async def _scoped_params(
     """The reader's sites narrow every figure (a supervisor of site 1 sees site 1's)."""
     async with rt.db.read() as s:
         sites = await site_ids_for(s, who)
-    return replace(scope, sites=sites)
+        agents = None if scope.team_id is None else await teams.members(s, scope.team_id)
+    if scope.team_id is not None and agents is None:
+        raise Invalid("team_id: no such team")
+    return replace(scope, sites=sites, team_agents=agents)
 
 
 ScopeDep = Annotated[Scope, Depends(_scoped_params)]
@@ -111,7 +110,7 @@ async def volume(
     rt: RT,
     who: SupervisorDep,
     scope: ScopeDep,
-    by: Literal["channel", "site", "skill", "agent"] = "channel",
+    by: Literal["channel", "site", "skill", "agent", "team"] = "channel",
     format: Format = "json",
 ) -> Any:
     async with rt.db.read() as s:
@@ -134,11 +133,11 @@ async def agents(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "
         return _table(await metrics.agent_table(s, scope), format, "agents")
 
 
-@router.get("/funnel")
-async def funnel(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
-    """The invitation funnel per rule."""
+@router.get("/teams")
+async def team_table(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
+    """Per team: volume, times and service of the conversations its agents have."""
     async with rt.db.read() as s:
-        return _table(await metrics.funnel(s, scope), format, "invitation-funnel")
+        return _table(await metrics.team_table(s, scope), format, "teams")
 
 
 @router.get("/timeline")

@@ -22,8 +22,12 @@ def _where(scope: Any) -> list[ColumnElement[bool]]:
         conds.append(Conversation.channel == scope.channel)
     if scope.skill is not None:
         conds.append(Conversation.skill == scope.skill)
+    if scope.sites is not None:  # the reader's sites
+        conds.append(Conversation.site_id.in_(sorted(scope.sites)))
     if scope.agent_id is not None:
         conds.append(Rating.agent_id == scope.agent_id)
+    if scope.team_agents is not None:
+        conds.append(Rating.agent_id.in_(sorted(scope.team_agents)))
     return conds
 
 

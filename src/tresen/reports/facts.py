@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.reports.rollups import rebuild_hours
 from tresen.storage.models import Conversation, Message, RadarOffer, ReportConversation
 from tresen.storage.models.report import OPEN_TS
 
@@ -25,9 +26,11 @@ MessageRow = tuple[int, str, int | None, datetime]  # seq, author kind, author i
 async def rebuild_facts(
     s: AsyncSession, conversation_ids: Sequence[int], now: datetime, *, fresh: bool = False
 ) -> int:
-    """Bring the facts rows of these conversations up to date (in the caller's transaction);
-    ``fresh``: from nothing, as the backfill does."""
+    """Bring the facts rows of these conversations up to date, and the hourly rollups of their
+    creation hours (in the caller's transaction); ``fresh``: from nothing, as the backfill
+    does."""
     done = 0
+    hours: set[int] = set()
     ids = sorted(set(conversation_ids))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -50,8 +53,10 @@ async def rebuild_facts(
                 _reset(row)
                 s.add(row)
             facts_of(row, conv, msgs.get(conv.id, []), offers.get(conv.id), now)
+            hours.add(row.created_hour)
         await s.flush()
         done += len(convs)
+    await rebuild_hours(s, hours)
     return done
 
 

@@ -13,15 +13,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tresen.reports import teams
 from tresen.reports.csat import csat
+from tresen.reports.occupancy import occupancy
+from tresen.reports.occupancy import status_timeline as status_timeline  # re-exported
+from tresen.reports.rollups import (
+    SERVICE_KEYS,
+    SUM_KEYS,
+    service_columns,
+    sums,
+    when,
+)
 from tresen.storage.models import (
     Agent,
     Conversation,
-    RadarOffer,
-    ReportAgentStatus,
     ReportConversation,
 )
 
@@ -40,6 +48,9 @@ class Scope:
     short_abandon_seconds: float = 10.0  # abandoned sooner: not counted against service
     now: datetime | None = None  # what is still going on counts until now (or the range's end)
     sites: frozenset[int] | None = None  # the sites the reader serves (None: all)
+    team_id: int | None = None  # conversations whose agent is in this team ...
+    team_agents: frozenset[int] | None = None  # ... its members (resolved by the caller)
+    rollups: bool = True  # whole hours from the hourly rollups (False: facts only, to compare)
 
     @property
     def until(self) -> datetime:
@@ -57,6 +68,8 @@ class Scope:
             conds.append(R.skill == self.skill)
         if self.agent_id is not None:
             conds.append(R.agent_id == self.agent_id)
+        if self.team_agents is not None:
+            conds.append(R.agent_id.in_(sorted(self.team_agents)))
         return conds
 
 
@@ -80,11 +93,19 @@ def _ratio(part: int, whole: int) -> float | None:
 async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     """Everything of the range in one grouped pass over the facts, plus the percentiles (found
     by the database on covering indexes), the email backlog and occupancy."""
-    groups = await _groups(s, scope)
+    groups = await _groups(s, scope, CSK)
     total = _sum_groups(groups)
+    per_agent = await _groups(s, scope, ("agent",))
+    _, of_agent = await teams.membership(s)
+    by_team = teams.per_team(per_agent, of_agent, ("count",))
     return {
         "range": {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
-        "volume": _volume(groups),
+        "volume": {
+            **_volume(groups, CSK),
+            **_volume(per_agent, ("agent",)),
+            "total": total["count"],
+            "by_team": {str(k): int(v["count"]) for k, v in sorted(by_team.items())},
+        },
         "times": await _times(s, scope, total),
         "service": _service(scope, *(total[k] for k in SERVICE_KEYS)),
         "bot": _bot(total["bot"], total["handed"]),
@@ -94,58 +115,23 @@ async def summary(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     }
 
 
-GROUP_KEYS = ("channel", "site", "skill", "agent")
-SERVICE_KEYS = ("queued", "short", "abandoned", "in_time", "transfers")
-SUM_KEYS = (
-    "count",
-    "n_first",
-    "sum_first",
-    "n_wait",
-    "sum_wait",
-    "response_total",
-    "responses",
-    "n_handle",
-    "sum_handle",
-    *SERVICE_KEYS,
-    "bot",
-    "handed",
-)
+CSK = ("channel", "site", "skill")
 
 
-def _sum_columns(scope: Scope) -> tuple[Any, ...]:
-    first, wait, handle = R.first_response_seconds, R.wait_seconds, R.handle_seconds
-    return (
-        func.count(),
-        func.count(first),
-        func.sum(first),
-        func.count(wait),
-        func.sum(wait),
-        func.sum(R.response_seconds),
-        func.sum(R.responses),
-        func.count(handle),
-        func.sum(handle),
-        *_service_columns(scope),
-        _when(R.bot.is_(True)),
-        _when(and_(R.bot.is_(True), R.handed_over.is_(True))),
-    )
-
-
-async def _groups(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    keys = (R.channel, R.site_id, R.skill, R.agent_id)
-    stmt = select(*keys, *_sum_columns(scope)).where(*scope.where()).group_by(*keys)
-    return [
-        dict(zip((*GROUP_KEYS, *SUM_KEYS), (*row[:4], *(v or 0 for v in row[4:])), strict=True))
-        for row in (await s.execute(stmt)).all()
-    ]
+async def _groups(s: AsyncSession, scope: Scope, dims: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Sums per ``dims``: whole hours from the rollups, the range's partial hours from the
+    facts (reports/rollups.py)."""
+    rows = await sums(s, scope, dims)
+    return [dict(zip((*dims, *SUM_KEYS), row, strict=True)) for row in rows]
 
 
 def _sum_groups(groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: sum(g[k] for g in groups) for k in SUM_KEYS}
 
 
-def _volume(groups: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": sum(g["count"] for g in groups)}
-    for key in GROUP_KEYS:
+def _volume(groups: list[dict[str, Any]], dims: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in dims:
         counts: dict[str, int] = {}
         for g in groups:
             if key == "agent" and g[key] is None:
@@ -168,34 +154,32 @@ async def _times(s: AsyncSession, scope: Scope, t: dict[str, Any]) -> dict[str, 
     }
 
 
-async def _percentiles(s: AsyncSession, scope: Scope) -> tuple[Any, Any, Any]:
+async def _percentiles(
+    s: AsyncSession, scope: Scope, t: dict[str, Any] | None = None
+) -> tuple[Any, Any, Any]:
     """p50 and p90 of first responses, p90 of queue waits. PostgreSQL's ``percentile_disc`` is
-    the nearest rank too; SQLite has none, so the values are read once and ranked here."""
+    the nearest rank too; SQLite has none, so each column's values of the range come back as
+    one text (``group_concat`` on the covering (created_at, value) index: one row, not one a
+    conversation) and are ranked here."""
+    first, wait = R.first_response_seconds, R.wait_seconds
     if s.get_bind().dialect.name == "postgresql":
-        first, wait = R.first_response_seconds, R.wait_seconds
         stmt = select(
             func.percentile_disc(0.5).within_group(first),
             func.percentile_disc(0.9).within_group(first),
             func.percentile_disc(0.9).within_group(wait),
         ).where(*scope.where())
         return tuple(_num(v) for v in (await s.execute(stmt)).one())  # type: ignore[return-value]
-    firsts, waits = await _spreads(s, scope)
+    firsts, waits = await _values(s, scope, first), await _values(s, scope, wait)
     return percentile(firsts, 50), percentile(firsts, 90), percentile(waits, 90)
 
 
-async def _spreads(s: AsyncSession, scope: Scope) -> tuple[list[float], list[float]]:
-    """First responses and queue waits of the range, for their percentiles: two plain numbers
-    a row, read once (sorting them here is quicker than three sorts in the database)."""
-    first, wait = R.first_response_seconds, R.wait_seconds
-    stmt = select(first, wait).where(*scope.where(), or_(first.is_not(None), wait.is_not(None)))
-    firsts: list[float] = []
-    waits: list[float] = []
-    for f, w in (await s.execute(stmt)).all():
-        if f is not None:
-            firsts.append(f)
-        if w is not None:
-            waits.append(w)
-    return firsts, waits
+async def _values(s: AsyncSession, scope: Scope, col: Any) -> list[float]:
+    """The column's values of the range. SQLite writes a REAL as text with 15 significant
+    digits, so a value of at most 15 (seconds with microseconds, as the facts hold) reads
+    back as the same float."""
+    stmt = select(func.group_concat(col, ",")).where(*scope.where(), col.is_not(None))
+    text = (await s.execute(stmt)).scalar_one_or_none()
+    return [float(v) for v in text.split(",")] if text else []
 
 
 def _mean(total: Any, count: Any) -> float | None:
@@ -217,32 +201,11 @@ def _bot(with_bot: Any, handed: Any) -> dict[str, Any]:
 
 
 def _when(cond: ColumnElement[bool]) -> Any:
-    return func.sum(case((cond, 1), else_=0))
-
-
-async def _percentile(s: AsyncSession, scope: Scope, col: Any, count: int, p: float) -> Any:
-    """Nearest rank, found by the database (sorted there, one row back)."""
-    if not count:
-        return None
-    rank = max(1, math.ceil(p / 100 * count))
-    stmt = select(col).where(*scope.where(), col.is_not(None)).order_by(col)
-    return _num((await s.execute(stmt.offset(rank - 1).limit(1))).scalar_one_or_none())
+    return when(cond)
 
 
 def _service_columns(scope: Scope) -> tuple[Any, ...]:
-    queued = R.queued_at.is_not(None)
-    short = and_(
-        queued,
-        R.abandoned.is_(True),
-        func.coalesce(R.abandon_seconds, 0) < scope.short_abandon_seconds,
-    )
-    return (
-        _when(queued),
-        _when(short),
-        _when(and_(queued, R.abandoned.is_(True))),
-        _when(and_(queued, R.wait_seconds <= scope.sl_seconds)),
-        func.sum(R.transfers),
-    )
+    return service_columns(scope.sl_seconds, scope.short_abandon_seconds)
 
 
 def _service(
@@ -278,69 +241,6 @@ async def email_backlog(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     count, oldest = (await s.execute(stmt)).one()
     age = (scope.until - oldest).total_seconds() if oldest is not None else None
     return {"pending": int(count), "oldest_age_seconds": age}
-
-
-async def _busy(s: AsyncSession, scope: Scope, agents: set[int]) -> dict[int, float]:
-    """Per agent: seconds their web chats were held within the range (held since … closed, or
-    until now), summed by the database on plain epoch seconds."""
-    if not agents:
-        return {}
-    start, end, until = (t.timestamp() for t in (scope.start, scope.end, scope.until))
-    closed = case((R.held_until_ts <= until, R.held_until_ts), else_=until)
-    lo = case((R.held_since_ts >= start, R.held_since_ts), else_=start)
-    hi = case((closed <= end, closed), else_=end)
-    held = func.sum(case((hi > lo, hi - lo), else_=0.0))
-    agent = R.agent_id + 0  # grouped by an expression, so SQLite narrows by held_until_ts
-    stmt = (
-        select(agent, held)
-        .where(  # nothing on the agent here: held_until_ts has the index that narrows it
-            R.channel == "web",
-            R.held_until_ts > start,  # indexed: the chats that end after the range begins
-            R.held_since_ts < end,
-        )
-        .group_by(agent)
-    )
-    rows = (await s.execute(stmt)).all()
-    return {int(a): float(v or 0) for a, v in rows if a is not None and a in agents}
-
-
-def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
-    return max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds())
-
-
-async def occupancy(s: AsyncSession, scope: Scope) -> dict[str, Any]:
-    """Per agent: chat-seconds of assigned chats (assigned until closed, or the range's end)
-    over capacity-seconds (online time times their chat limit), both within the range."""
-    intervals = (
-        (
-            await s.execute(
-                select(ReportAgentStatus).where(
-                    ReportAgentStatus.status == "online",
-                    ReportAgentStatus.started_at < scope.end,
-                    or_(
-                        ReportAgentStatus.ended_at.is_(None),
-                        ReportAgentStatus.ended_at > scope.start,
-                    ),
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    capacity: dict[int, float] = {}
-    for iv in intervals:
-        if scope.agent_id is not None and iv.agent_id != scope.agent_id:
-            continue
-        seconds = _overlap(iv.started_at, iv.ended_at or scope.until, scope.start, scope.end)
-        capacity[iv.agent_id] = capacity.get(iv.agent_id, 0.0) + seconds * iv.max_chats
-    busy = await _busy(s, scope, set(capacity))
-    total_cap, total_busy = sum(capacity.values()), sum(busy.values())
-    return {
-        "total": total_busy / total_cap if total_cap else None,
-        "by_agent": {
-            str(a): (busy.get(a, 0.0) / cap if cap else None) for a, cap in capacity.items()
-        },
-    }
 
 
 async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
@@ -380,72 +280,34 @@ async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if value is not None else None
-
-
-async def funnel(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    """Per rule (None: agents' manual invitations): offers shown in the range, accepted, and
-    accepted ones that became a chat with at least one visitor message after the opening; and
-    matching visitors held out as the rule's control group (not shown anything). Goals and the
-    lift of invited over held out: ``GET /api/radar/rules/{id}/figures``."""
-    conds = [RadarOffer.shown_at >= scope.start, RadarOffer.shown_at < scope.end]
-    if scope.site_id is not None:
-        conds.append(RadarOffer.site_id == scope.site_id)
-    if scope.sites is not None:
-        conds.append(RadarOffer.site_id.in_(sorted(scope.sites)))
-    stmt = (
-        select(
-            RadarOffer.rule_id,
-            _when(RadarOffer.outcome != "held_out"),
-            _when(RadarOffer.outcome == "held_out"),
-            _when(RadarOffer.outcome == "accepted"),
-            _when(RadarOffer.outcome == "dismissed"),
-            _when(RadarOffer.outcome == "ignored"),
-            _when(and_(R.visitor_messages > 0, RadarOffer.conversation_id.is_not(None))),
-        )
-        .outerjoin(R, R.conversation_id == RadarOffer.conversation_id)
-        .where(*conds)
-        .group_by(RadarOffer.rule_id)
-        .order_by(RadarOffer.rule_id)
-    )
-    out = []
-    for rule_id, shown, held, accepted, dismissed, ignored, chats in (await s.execute(stmt)).all():
-        out.append(
+async def team_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    """Per team (docs/reports.md, "Teams"): volume, times and service of the conversations its
+    agents have."""
+    names, of_agent = await teams.membership(s)
+    per = teams.per_team(await _groups(s, scope, ("agent",)), of_agent, SUM_KEYS)
+    rows = []
+    for team_id, name in names.items():
+        t = per.get(team_id) or dict.fromkeys(SUM_KEYS, 0)
+        service = _service(scope, *(t[k] for k in SERVICE_KEYS))
+        rows.append(
             {
-                "rule_id": rule_id,
-                "shown": int(shown or 0),
-                "held_out": int(held or 0),
-                "accepted": int(accepted or 0),
-                "dismissed": int(dismissed or 0),
-                "ignored": int(ignored or 0),
-                "chats": int(chats or 0),
-                "acceptance_rate": _ratio(int(accepted or 0), int(shown or 0)),
+                "team_id": team_id,
+                "team": name,
+                "conversations": int(t["count"]),
+                "first_response_avg": _mean(t["sum_first"], t["n_first"]),
+                "response_avg": _mean(t["response_total"], t["responses"]),
+                "handle_avg": _mean(t["sum_handle"], t["n_handle"]),
+                "queue_wait_avg": _mean(t["sum_wait"], t["n_wait"]),
+                "service_level": service["service_level"],
+                "abandoned": service["abandoned"],
+                "transfers": service["transfers"],
             }
         )
-    return out
+    return rows
 
 
-async def status_timeline(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    stmt = (
-        select(ReportAgentStatus)
-        .where(
-            ReportAgentStatus.started_at < scope.end,
-            or_(ReportAgentStatus.ended_at.is_(None), ReportAgentStatus.ended_at > scope.start),
-        )
-        .order_by(ReportAgentStatus.agent_id, ReportAgentStatus.started_at)
-    )
-    if scope.agent_id is not None:
-        stmt = stmt.where(ReportAgentStatus.agent_id == scope.agent_id)
-    return [
-        {
-            "agent_id": iv.agent_id,
-            "status": iv.status,
-            "start": max(iv.started_at, scope.start).isoformat(),
-            "end": min(iv.ended_at or scope.until, scope.end).isoformat(),
-        }
-        for iv in (await s.execute(stmt)).scalars()
-    ]
+def _num(value: Any) -> float | None:
+    return float(value) if value is not None else None
 
 
 async def series(s: AsyncSession, scope: Scope) -> dict[str, Any]:
@@ -453,13 +315,11 @@ async def series(s: AsyncSession, scope: Scope) -> dict[str, Any]:
     average queue wait; grouped by the database on whole hours since the epoch."""
     hourly = scope.end - scope.start <= timedelta(days=2)
     hours = 1 if hourly else 24
-    bucket = R.created_hour / hours if hours > 1 else R.created_hour
-    stmt = (
-        select(bucket, func.count(), func.avg(R.wait_seconds), *_service_columns(scope))
-        .where(*scope.where())
-        .group_by(bucket)
-    )
-    found = {int(b): rest for b, *rest in (await s.execute(stmt)).all()}
+    found = {}
+    for b, *v in await sums(s, scope, ("bucket",), hours):
+        t = dict(zip(SUM_KEYS, v, strict=True))
+        wait = t["sum_wait"] / t["n_wait"] if t["n_wait"] else None
+        found[int(b)] = (t["count"], wait, *(t[k] for k in SERVICE_KEYS))
     first = int(scope.start.timestamp() // 3600) // hours
     last = int((scope.end.timestamp() - 1) // 3600) // hours
     points = []

@@ -14,8 +14,9 @@ import logging
 from sqlalchemy import select, update
 
 from tresen.aio import spawn
-from tresen.events import AgentStatusChanged, ConversationEvent
+from tresen.events import AgentStatusChanged, ConversationEvent, ConversationsPurged
 from tresen.reports.facts import rebuild_facts
+from tresen.reports.rollups import rebuild_hours
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.storage.models import Agent, Conversation, ReportAgentStatus
@@ -61,6 +62,12 @@ class ReportStore:
             return 0
         finally:
             self._flushing = False
+
+    async def on_purged(self, event: ConversationsPurged) -> None:
+        """Old conversations were deleted (their facts with them): their hours' rollups are
+        summed again from the facts that are left."""
+        async with self.rt.db.write() as s:
+            await rebuild_hours(s, event.created_hours)
 
     async def on_agent_status(self, event: AgentStatusChanged) -> None:
         await do_record_status(self.rt, event.agent_id, event.status)

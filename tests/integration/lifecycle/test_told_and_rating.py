@@ -100,6 +100,11 @@ async def test_transfer_end_and_rating(scenario: Scenario, server: Any) -> None:
     summary = (await sc.anna.http.get("/api/reports/summary")).json()
     assert summary["csat"]["count"] == 1 and summary["csat"]["average"] == 4.0
     assert summary["csat"]["satisfied_ratio"] == 1.0
+    # the team filter narrows ratings by the agent who was rated too (docs/reports.md, "Teams")
+    for name, members, count in (("Ben's", [sc.ben.id], 0), ("Anna's", [sc.anna.id], 1)):
+        team = await sc.anna.post("/api/teams", json={"name": name, "member_ids": members})
+        got = await sc.anna.http.get("/api/reports/summary", params={"team_id": team.json()["id"]})
+        assert got.json()["csat"]["count"] == count
     await server.rt.events.drain()
     await server.app.state.reports.flush()  # the facts behind the agents table
     agents = (await sc.anna.http.get("/api/reports/agents")).json()

@@ -40,6 +40,7 @@ from tresen.radar.actions import (
     do_record_offer,
     do_record_outcome,
 )
+from tresen.radar.funnel import funnel as invitation_funnel
 from tresen.reports import metrics
 from tresen.reports.metrics import Scope
 from tresen.reports.store import ReportStore, backfill
@@ -204,7 +205,7 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
     async with d.rt.db.read() as s:
         got = await metrics.summary(s, _scope(d))
         agents = await metrics.agent_table(s, _scope(d))
-        funnel = await metrics.funnel(s, _scope(d))
+        funnel = await invitation_funnel(s, d.start, d.start + timedelta(hours=1))
         abandoned = await metrics.drill_down(s, _scope(d), "abandoned", None, 10)
         missed = await metrics.drill_down(s, _scope(d), "sl_missed", None, 10)
         invited = await metrics.drill_down(s, _scope(d), "from_invitation", None, 10)
@@ -218,6 +219,7 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
         "by_site": {str(d.site.id): 8},
         "by_skill": {"Sales": 5, "Billing": 3},
         "by_agent": {anna: 2, ben: 1},
+        "by_team": {},  # no teams (tests/integration/reports/test_rollups.py has them)
     }
     assert got["times"] == {
         "first_response_avg": pytest.approx(73 / 3),
@@ -255,26 +257,36 @@ async def test_every_metric_of_a_scripted_morning(day: tuple[Day, ReportStore, d
         ("Anna", 2, 1),
         ("Ben", 1, 0),
     ]
+    # per visitor (each counts once per rule); no goals in this morning: rates of 0, no lift
+    nothing = {"goals": 0, "goal_rate": 0.0, "value": 0.0, "held_out_goals": 0}
+    nothing |= {"held_out_goal_rate": None, "lift": None, "lift_relative": None}
+    nothing |= {"lift_ci95_low": None, "lift_ci95_high": None, "significant": None}
     assert funnel == [
         {
             "rule_id": c["R1"],
-            "shown": 2,
+            "rule": "help on the cart",
+            "matched": 2,
             "held_out": 0,
+            "shown": 2,
             "accepted": 1,
             "dismissed": 1,
             "ignored": 0,
             "chats": 1,
             "acceptance_rate": 0.5,
+            **nothing,
         },
         {
             "rule_id": c["R2"],
-            "shown": 2,
+            "rule": "bot",
+            "matched": 2,
             "held_out": 0,
+            "shown": 2,
             "accepted": 2,
             "dismissed": 0,
             "ignored": 0,
             "chats": 2,
             "acceptance_rate": 1.0,
+            **nothing,
         },
     ]
     assert [r["conversation_id"] for r in abandoned] == [c["C4"], c["C3"]]

@@ -8,6 +8,7 @@ export interface Query {
   skill: string;
   agent?: string; // agent id
   site?: string; // site id
+  team?: string; // team id
 }
 
 function day(d: Date): string {
@@ -32,6 +33,7 @@ export function query(q: Query): string {
   if (q.skill) params.set("skill", q.skill);
   if (q.agent) params.set("agent_id", q.agent);
   if (q.site) params.set("site_id", q.site);
+  if (q.team) params.set("team_id", q.team);
   return params.toString();
 }
 

@@ -31,7 +31,12 @@ from tresen.storage.models.messaging import (
     MessageTemplate,
 )
 from tresen.storage.models.radar import CapacitySample, PageView, RadarOffer, RadarRule
-from tresen.storage.models.report import ReportAgentStatus, ReportConversation
+from tresen.storage.models.report import (
+    ReportAgentStatus,
+    ReportConversation,
+    ReportHourly,
+    ReportHourlyAgent,
+)
 from tresen.storage.models.site import Site
 from tresen.storage.models.visit import Visit
 from tresen.storage.models.visitor import Visitor
@@ -74,6 +79,8 @@ __all__ = [
     "Rating",
     "ReportAgentStatus",
     "ReportConversation",
+    "ReportHourly",
+    "ReportHourlyAgent",
     "Site",
     "SitePrivacy",
     "SuggestionPick",

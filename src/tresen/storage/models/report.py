@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -23,6 +23,14 @@ class ReportConversation(Base):
         Index("ix_report_conversations_site_created", "site_id", "created_at"),
         Index("ix_report_conversations_agent_created", "agent_id", "created_at"),
         Index("ix_report_conversations_held_until", "held_until_ts"),
+        # covering: occupancy's held seconds per agent are read from the index alone
+        Index(
+            "ix_report_conversations_held",
+            "held_until_ts",
+            "held_since_ts",
+            "channel",
+            "agent_id",
+        ),
         # covering indexes: percentiles of a range are read from the index alone
         Index("ix_report_conversations_created_first", "created_at", "first_response_seconds"),
         Index("ix_report_conversations_created_wait", "created_at", "wait_seconds"),
@@ -83,3 +91,50 @@ class ReportAgentStatus(Base):
     max_chats: Mapped[int]
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class _HourSums:
+    """The sums of the facts of the conversations created in one hour (``hour``: hours since
+    the epoch, the facts' ``created_hour``); service counts at the default thresholds
+    (``reports.rollups.ROLLUP_SL_SECONDS``, ``ROLLUP_SHORT_ABANDON_SECONDS``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[int]
+    site_id: Mapped[int]
+    count: Mapped[int]
+    n_first: Mapped[int]
+    sum_first: Mapped[float]
+    n_wait: Mapped[int]
+    sum_wait: Mapped[float]
+    response_total: Mapped[float]
+    responses: Mapped[int]
+    n_handle: Mapped[int]
+    sum_handle: Mapped[float]
+    queued: Mapped[int]
+    short: Mapped[int]
+    abandoned: Mapped[int]
+    in_time: Mapped[int]
+    transfers: Mapped[int]
+    bot: Mapped[int]
+    handed: Mapped[int]
+
+
+class ReportHourly(_HourSums, Base):
+    """Per hour, site, channel and skill (``skill`` ``""``: none, so the key is unique).
+    Derived from the facts by ``reports.rollups``."""
+
+    __tablename__ = "report_hourly"
+    __table_args__ = (UniqueConstraint("hour", "site_id", "channel", "skill"),)
+
+    channel: Mapped[str] = mapped_column(String(32))
+    skill: Mapped[str] = mapped_column(String(64))
+
+
+class ReportHourlyAgent(_HourSums, Base):
+    """Per hour, site and the agent who has the conversation (conversations nobody has are not
+    here). Derived from the facts by ``reports.rollups``."""
+
+    __tablename__ = "report_hourly_agents"
+    __table_args__ = (UniqueConstraint("hour", "site_id", "agent_id"),)
+
+    agent_id: Mapped[int]
