@@ -7,10 +7,12 @@ as Meta does, and the reference payloads used as fixtures."""
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from typing import Any
 
 import uvicorn
@@ -31,6 +33,20 @@ class Call:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""
+
+    def parts(self) -> dict[str, tuple[str | None, str, bytes]]:
+        """A ``multipart/form-data`` body: field name -> (file name, type, bytes)."""
+        ctype = self.headers.get("content-type", "")
+        msg = BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {ctype}\r\n\r\n".encode() + self.raw
+        )
+        out: dict[str, tuple[str | None, str, bytes]] = {}
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True)
+            out[str(name)] = (part.get_filename(), part.get_content_type(), bytes(data or b""))
+        return out
 
 
 @dataclass
@@ -86,7 +102,9 @@ class FakePlatforms:
         except ValueError:
             body = raw.decode(errors="replace")
         path = "/" + request.path_params["path"]
-        call = Call(request.method, path, dict(request.query_params), dict(request.headers), body)
+        call = Call(
+            request.method, path, dict(request.query_params), dict(request.headers), body, raw
+        )
         self.calls.append(call)
         for i, (part, status, fail) in enumerate(self.failures):
             if part in path:
@@ -127,6 +145,10 @@ class FakePlatforms:
                     "id": parts[0],
                 }
             )
+        if parts == ["me", "message_attachments"]:
+            return JSONResponse({"attachment_id": f"att{n}"})
+        if len(parts) == 2 and parts[1] == "media" and call.method == "POST":
+            return JSONResponse({"id": f"media{n}"})
         if parts == ["me", "messages"]:
             recipient = call.body.get("recipient", {})
             psid = recipient.get("id") or self.psid_for_comment.get(recipient.get("comment_id"), "")
@@ -160,6 +182,18 @@ class FakePlatforms:
                         "chat": {"id": int(body["chat_id"]), "type": "private"},
                         "date": 1700000000,
                         "text": body["text"],
+                    },
+                }
+            )
+        if method in ("sendPhoto", "sendDocument"):
+            chat = call.parts().get("chat_id", (None, "", b""))[2].decode()
+            return JSONResponse(
+                {
+                    "ok": True,
+                    "result": {
+                        "message_id": 1000 + n,
+                        "chat": {"id": int(chat), "type": "private"},
+                        "date": 1700000000,
                     },
                 }
             )

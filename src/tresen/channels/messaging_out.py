@@ -7,16 +7,25 @@ comment by ``recipient.comment_id``); a public answer to a comment:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tresen.channels.accounts import Secrets, account_secrets
 from tresen.channels.base import DeliveryError
+from tresen.channels.messaging_files import messenger_files, telegram_files, whatsapp_files
 from tresen.channels.platform_http import call
+from tresen.conversations.files import message_files
 from tresen.conversations.window import window_state
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretUnreadable
-from tresen.storage.models import ChannelAccount, ChannelEvent, Conversation, Message, Outbox
+from tresen.storage.models import (
+    ChannelAccount,
+    ChannelEvent,
+    ChannelMedia,
+    Conversation,
+    Message,
+    Outbox,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class Job:
     account: ChannelAccount
     secrets: Secrets
     recipient: str
+    files: list[ChannelMedia] = field(default_factory=list)  # attached by the agent
 
 
 class _Adapter:
@@ -51,6 +61,7 @@ class _Adapter:
                 raise DeliveryError("the message is gone", permanent=True)
             account_id = (conv.meta or {}).get("account_id")
             account = await s.get(ChannelAccount, account_id) if account_id else None
+            files = await message_files(s, msg.id)
         if account is None:
             raise DeliveryError("the conversation's channel account is gone", permanent=True)
         try:
@@ -58,7 +69,11 @@ class _Adapter:
         except SecretUnreadable as exc:
             raise DeliveryError(f"access token: {exc}; enter it again", permanent=True) from None
         recipient = str((conv.meta or {}).get("recipient") or "")
-        return Job(item, conv, msg, account, keys, recipient)
+        return Job(item, conv, msg, account, keys, recipient, files)
+
+    @property
+    def timeout(self) -> float:
+        return self.rt.settings.messaging_timeout_seconds
 
 
 class WhatsAppChannel(_Adapter):
@@ -84,8 +99,16 @@ class WhatsAppChannel(_Adapter):
                     "components": [{"type": "body", "parameters": params}] if params else [],
                 },
             }
+        elif job.files and not job.msg.body.strip():
+            return (await whatsapp_files(self.graph, job, self.timeout, body))[0][:255]
         else:
-            body |= {"type": "text", "text": {"preview_url": False, "body": job.msg.body}}
+            text = {"type": "text", "text": {"preview_url": False, "body": job.msg.body}}
+            first = await self._send(job, body | text)
+            await whatsapp_files(self.graph, job, self.timeout, body)
+            return first
+        return await self._send(job, body)
+
+    async def _send(self, job: Job, body: dict[str, Any]) -> str:
         url = f"{self.graph}/{job.account.external_id}/messages"
         data = await self._post(url, body, job.secrets.access_token)
         sent = data.get("messages")
@@ -117,6 +140,16 @@ class MessengerChannel(_Adapter):
                 )
             else:
                 body["messaging_type"] = "RESPONSE"
+            if job.files:
+                base = {k: v for k, v in body.items() if k != "message"}
+                ids = []
+                if job.msg.body.strip():
+                    data = await self._post(
+                        f"{self.graph}/me/messages", body, job.secrets.access_token
+                    )
+                    ids.append(str(data.get("message_id") or ""))
+                ids += await messenger_files(self.graph, job, self.timeout, base)
+                return ids[0][:255]
         data = await self._post(f"{self.graph}/me/messages", body, job.secrets.access_token)
         mid = str(data.get("message_id") or "")[:255]
         psid = str(data.get("recipient_id") or "")
@@ -157,6 +190,8 @@ class FacebookCommentChannel(_Adapter):
         comment_id = (job.conv.meta or {}).get("comment_id")
         if not comment_id:
             raise DeliveryError("no comment to answer", permanent=True)
+        if job.files:
+            raise DeliveryError("files cannot be posted under a comment", permanent=True)
         url = f"{self.graph}/{comment_id}/comments"
         data = await self._post(url, {"message": job.msg.body}, job.secrets.access_token)
         return str(data.get("id") or "")[:255]
@@ -170,11 +205,15 @@ class TelegramChannel(_Adapter):
         if not job.recipient:
             raise DeliveryError("no Telegram chat to answer", permanent=True)
         base = self.rt.settings.telegram_api_base.rstrip("/")
-        url = f"{base}/bot{job.secrets.access_token}/sendMessage"
-        data = await self._post(url, {"chat_id": job.recipient, "text": job.msg.body}, None)
-        raw = data.get("result")
-        result: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        return f"{job.recipient}:{result.get('message_id', '')}"[:255]
+        ids = []
+        if job.msg.body.strip() or not job.files:
+            url = f"{base}/bot{job.secrets.access_token}/sendMessage"
+            data = await self._post(url, {"chat_id": job.recipient, "text": job.msg.body}, None)
+            raw = data.get("result")
+            result: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            ids.append(f"{job.recipient}:{result.get('message_id', '')}")
+        ids += await telegram_files(base, job, self.timeout)
+        return ids[0][:255]
 
 
 def messaging_channels(rt: Runtime) -> list[Any]:
