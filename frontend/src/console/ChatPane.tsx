@@ -8,6 +8,7 @@ import { channelLabel, deliveryText, type Delivery } from "./deliveries";
 import { MESSAGING } from "./ChannelBar";
 import type { Store } from "./store";
 import { Linked } from "../shared/Linked";
+import type { Attachment } from "../shared/protocol";
 import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
@@ -20,6 +21,31 @@ function DeliveryLine({ d }: { d: Delivery }) {
       {d.channel === "email" ? "✉ " : ""}
       {deliveryText(d)}
     </div>
+  );
+}
+
+/** Files on a message: images as a preview, everything else as a download; both served by
+ * `/api/channel-media/<key>` (nosniff, sandboxed, only to agents who may see the chat). */
+export function Files({ files }: { files?: Attachment[] }) {
+  if (!files?.length) return null;
+  return (
+    <ul class="attachments">
+      {files.map((a) => {
+        const href = `/api/channel-media/${encodeURIComponent(a.key)}`;
+        return (
+          <li key={a.key} class="attachment" data-type={a.type}>
+            {a.type.startsWith("image/") && (
+              <a href={href} target="_blank" rel="noopener noreferrer">
+                <img src={href} alt={a.name} loading="lazy" />
+              </a>
+            )}
+            <a href={href} download={a.name} aria-label={t("msg.file", { name: a.name })}>
+              <span dir="auto">{a.name}</span> ({Math.max(1, Math.round(a.size / 1024))} KB)
+            </a>
+          </li>
+        );
+      })}
+    </ul>
   );
 }
 
@@ -37,6 +63,7 @@ function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string
       <div class="msg-body" dir="auto">
         <Linked text={m.body} />
       </div>
+      <Files files={m.attachments} />
       {delivery && <DeliveryLine d={delivery} />}
       {seen && <div class="seen">{t("msg.seen")}</div>}
     </li>
@@ -53,6 +80,7 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
       <div class="msg-body" dir="auto">
         {p.body}
       </div>
+      {p.attachments && <Files files={p.attachments} />}
       {p.status === "failed" && (
         <div class="failed">
           <span>{p.error}</span>
