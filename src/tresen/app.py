@@ -25,6 +25,7 @@ from tresen.channels.email import EmailChannel
 from tresen.channels.followup import queue_followups
 from tresen.channels.imap import ImapService
 from tresen.channels.invites import router as invites_router
+from tresen.channels.mail_files import router as mail_files_router
 from tresen.channels.messaging_api import router as messaging_router
 from tresen.channels.messaging_out import messaging_channels
 from tresen.channels.outbox import OutboxWorker
@@ -195,6 +196,7 @@ def create_app(
         messaging_router,
         files_router,
         visitor_files_router,
+        mail_files_router,
         webhooks_router,
         platform_hooks_router,
         ws_router,

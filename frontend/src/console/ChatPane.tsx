@@ -1,6 +1,7 @@
 import { isolate } from "../shared/bidi";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { CobrowseBar } from "./cobrowse/CobrowsePanel";
+import { api } from "./api";
 import { Composer } from "./Composer";
 import { ConvTools } from "./ConvTools";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
@@ -26,12 +27,12 @@ function DeliveryLine({ d }: { d: Delivery }) {
 
 /** Files on a message: images as a preview, everything else as a download; both served by
  * `/api/channel-media/<key>` (nosniff, sandboxed, only to agents who may see the chat). */
-export function Files({ files }: { files?: Attachment[] }) {
+export function Files({ files }: { files?: (Attachment & { href?: string })[] }) {
   if (!files?.length) return null;
   return (
     <ul class="attachments">
       {files.map((a) => {
-        const href = `/api/channel-media/${encodeURIComponent(a.key)}`;
+        const href = a.href ?? `/api/channel-media/${encodeURIComponent(a.key)}`;
         return (
           <li key={a.key} class="attachment" data-type={a.type}>
             {a.type.startsWith("image/") && (
@@ -49,7 +50,42 @@ export function Files({ files }: { files?: Attachment[] }) {
   );
 }
 
-function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string; delivery?: Delivery }) {
+interface MailFile {
+  seq: number;
+  mail_id: number;
+  index: number;
+  name: string;
+  type: string;
+  size: number;
+}
+
+/** The files of the customer's mails in an email conversation, read from the stored originals
+ * (docs/attachments.md), by the seq of the message they came with. */
+function useMailFiles(convId: number, channel: string | undefined, lastSeq: number): Map<number, (Attachment & { href: string })[]> {
+  const [files, setFiles] = useState(new Map<number, (Attachment & { href: string })[]>());
+  useEffect(() => {
+    if (channel !== "email") return;
+    let stale = false;
+    api<MailFile[]>("GET", `/api/conversations/${convId}/mail-files`).then(
+      (rows) => {
+        if (stale) return;
+        const by = new Map<number, (Attachment & { href: string })[]>();
+        for (const f of rows) {
+          const key = `mail-${f.mail_id}-${f.index}`;
+          by.set(f.seq, [...(by.get(f.seq) ?? []), { key, name: f.name, type: f.type, size: f.size, href: `/api/mail-files/${f.mail_id}/${f.index}` }]);
+        }
+        setFiles(by);
+      },
+      () => undefined,
+    );
+    return () => {
+      stale = true;
+    };
+  }, [convId, channel, lastSeq]);
+  return files;
+}
+
+function Bubble({ m, seen, who, delivery, mailFiles }: { m: Msg; seen: boolean; who: string; delivery?: Delivery; mailFiles?: (Attachment & { href: string })[] }) {
   const cls = m.internal ? "note" : m.author.kind === "visitor" ? "from-visitor" : "from-agent";
   return (
     <li class={`msg ${cls}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
@@ -64,6 +100,7 @@ function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string
         <Linked text={m.body} />
       </div>
       <Files files={m.attachments} />
+      <Files files={mailFiles} />
       {delivery && <DeliveryLine d={delivery} />}
       {seen && <div class="seen">{t("msg.seen")}</div>}
     </li>
@@ -104,6 +141,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   // The log turns live the render after its first page of history is shown.
   const historyIn = store.hasOlder.has(convId);
   const [live, setLive] = useState(false);
+  const mailFiles = useMailFiles(convId, conv?.channel, conv?.last_seq ?? 0);
   useEffect(() => {
     if (historyIn && !live) setLive(true);
   }, [historyIn, live]);
@@ -200,7 +238,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         )}
         <ol class="msg-list">
           {msgs.map((m) => (
-            <Bubble key={m.seq} m={m} seen={m.seq === seenSeq} who={name} delivery={store.deliveries.of(convId, m.seq)} />
+            <Bubble key={m.seq} m={m} seen={m.seq === seenSeq} who={name} delivery={store.deliveries.of(convId, m.seq)} mailFiles={mailFiles.get(m.seq)} />
           ))}
           {pending.map((p) => (
             <PendingBubble key={p.client_msg_id} p={p} store={store} />

@@ -176,11 +176,16 @@ async def message_files(s: AsyncSession, message_id: int) -> list[ChannelMedia]:
 def file_headers(row: ChannelMedia) -> tuple[str, dict[str, str]]:
     """How a stored file is served: never sniffed, in a sandbox, images inline, anything else
     downloaded as bytes."""
-    inline = row.content_type in IMAGES
-    name = row.filename or f"file-{row.id}"
+    return serve_headers(row.content_type, row.filename or f"file-{row.id}")
+
+
+def serve_headers(content_type: str, name: str) -> tuple[str, dict[str, str]]:
+    """(media type, headers) of a file: only the image types we check are shown inline."""
+    inline = content_type in IMAGES
+    name = name.replace('"', "").replace("\r", "").replace("\n", "")
     disposition = "inline" if inline else "attachment"
     return (
-        row.content_type if inline else "application/octet-stream",
+        content_type if inline else "application/octet-stream",
         {
             "Content-Disposition": f'{disposition}; filename="{name}"',
             "X-Content-Type-Options": "nosniff",

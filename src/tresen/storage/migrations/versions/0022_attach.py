@@ -17,24 +17,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.add_column(sa.Column("attachments", sa.JSON(), nullable=True))
-    with op.batch_alter_table("sites") as batch:
-        batch.add_column(
-            sa.Column("visitor_uploads", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-    with op.batch_alter_table("channel_media") as batch:
-        batch.add_column(
-            sa.Column("author_kind", sa.String(length=16), server_default="", nullable=False)
-        )
-        batch.add_column(sa.Column("author_id", sa.Integer(), nullable=True))
+    # Plain ADD COLUMN (no batch copy on SQLite: recreating ``sites`` would cascade deletes).
+    op.add_column("messages", sa.Column("attachments", sa.JSON(), nullable=True))
+    op.add_column(
+        "sites",
+        sa.Column("visitor_uploads", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "channel_media",
+        sa.Column("author_kind", sa.String(length=16), server_default="", nullable=False),
+    )
+    op.add_column("channel_media", sa.Column("author_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("channel_media") as batch:
-        batch.drop_column("author_id")
-        batch.drop_column("author_kind")
-    with op.batch_alter_table("sites") as batch:
-        batch.drop_column("visitor_uploads")
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("attachments")
+    op.drop_column("channel_media", "author_id")
+    op.drop_column("channel_media", "author_kind")
+    op.drop_column("sites", "visitor_uploads")
+    op.drop_column("messages", "attachments")
