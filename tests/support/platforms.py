@@ -110,6 +110,9 @@ class FakePlatforms:
             if part in path:
                 del self.failures[i]
                 return JSONResponse(fail, status_code=status)
+        if path.startswith("/cdn/"):  # Messenger's attachment URLs: signed, no token
+            ctype, data = self.media[path.rsplit("/", 1)[1]]
+            return Response(data, media_type=ctype)
         if path.startswith("/media/"):
             if request.headers.get("authorization", "") != "Bearer wa-token":
                 return JSONResponse({"error": {"message": "no token", "code": 190}}, 401)

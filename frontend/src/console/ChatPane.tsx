@@ -129,9 +129,17 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
   );
 }
 
+/** On a messaging channel a customer's message can arrive late (a platform's retry, a phone
+ * back online): it is shown where its platform timestamp puts it (its `created_at`), not where
+ * it arrived (its seq). */
+function inTimeOrder(list: Msg[], channel: string | undefined): Msg[] {
+  if (!channel || !MESSAGING.has(channel)) return list;
+  return [...list].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.seq - b.seq);
+}
+
 export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const conv = store.convs.get(convId);
-  const msgs = store.messagesOf(convId);
+  const msgs = inTimeOrder(store.messagesOf(convId), conv?.channel);
   const pending = store.pendingOf(convId);
   const listRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);

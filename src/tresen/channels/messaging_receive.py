@@ -172,6 +172,7 @@ async def _message(
         now=now,
         bot=account.bot and item.kind == "message",
         refresh=True,
+        sent_at=item.at,
     )
     if download is not None and key is not None:
         s.add(
