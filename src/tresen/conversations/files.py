@@ -58,8 +58,8 @@ def sniff_any(data: bytes, allowed: frozenset[str]) -> str | None:
     if kind is not None:
         mime = str(kind.mime)
         return mime if mime in allowed else None
-    mime = sniff(data)
-    return mime if mime in allowed else None
+    text = sniff(data)
+    return text if text in allowed else None
 
 
 def safe_name(name: str, mime: str) -> str:
