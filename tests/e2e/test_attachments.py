@@ -88,3 +88,44 @@ def test_an_agents_image_is_seen_and_downloaded_in_the_widget(
     finally:
         shop_ctx.close()
         console_ctx.close()
+
+
+def test_a_visitor_attaches_a_file_where_the_site_allows_it(
+    demo_server: ServerProcess, browser: Any, anna: httpx.Client
+) -> None:
+    site = anna.get("/api/sites").json()[0]
+    csrf = {"X-CSRF-Token": anna.headers.get("X-CSRF-Token", "")}
+    hello = f"The receipt is attached {uuid.uuid4().hex[:6]}"
+    console_ctx, console = _context(browser, demo_server.url, dict(anna.cookies.items()))
+    shop_ctx, shop, _ = _open_page(browser, viewport={"width": 1280, "height": 800})
+    r = anna.patch(f"/api/sites/{site['id']}", json={"visitor_uploads": True}, headers=csrf)
+    assert r.status_code == 200, r.text
+    try:
+        login(console)
+        shop.goto(shop_url(demo_server))
+        frame = _open_panel(shop)
+        _send_from_visitor(shop, hello)
+        frame.locator(".msg.mine .body", has_text=hello).wait_for()
+        console.locator(".conv-item", has_text=hello).click()
+        console.locator(".msg.from-visitor", has_text=hello).wait_for()
+        attach = frame.get_by_role("button", name="Attach a file")
+        attach.wait_for()
+        pdf = b"%PDF-1.4\n%%EOF\n"
+        with shop.expect_file_chooser() as chooser:
+            attach.click()
+        chooser.value.set_files(
+            files=[{"name": "receipt.pdf", "mimeType": "application/pdf", "buffer": pdf}]
+        )
+        frame.locator(".files.pending", has_text="receipt.pdf").wait_for()
+        frame.locator("#tw-input").press("Enter")
+        frame.get_by_role("link", name="Download receipt.pdf").wait_for()
+
+        link = console.locator(".msg.from-visitor .attachment a", has_text="receipt.pdf")
+        link.wait_for()
+        got = anna.get(link.get_attribute("href") or "")
+        assert got.content == pdf
+        assert got.headers["content-disposition"] == 'attachment; filename="receipt.pdf"'
+    finally:
+        anna.patch(f"/api/sites/{site['id']}", json={"visitor_uploads": False}, headers=csrf)
+        shop_ctx.close()
+        console_ctx.close()
