@@ -6,7 +6,9 @@ carries it as a MIME attachment, WhatsApp / Messenger / Telegram upload it throu
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -349,6 +351,10 @@ async def test_erasure_deletes_the_files(shop: tuple[InProcessServer, Scenario])
         conv = await s.get(Conversation, conv_id)
         assert conv is not None
         contact_id = await _contact_of(s, conv.visitor_id)
+    export = await sc.anna.http.get(f"/api/contacts/{contact_id}/gdpr-export")
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    [listed] = json.loads(archive.read("person.json"))["files"]
+    assert listed["filename"] == "lid.png" and archive.read(listed["file"]) == PNG
     r = await sc.anna.post(f"/api/contacts/{contact_id}/erase")
     assert r.status_code == 200, r.text
     async with srv.rt.db.read() as s:
