@@ -38,6 +38,7 @@ async def do_receive_message(
     bot: bool = False,
     refresh: bool = False,
     sent_at: datetime | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> tuple[Conversation, Message]:
     """Add the customer's message to ``conversation`` (or a new one on ``channel``), recording
     ``MessageCreated`` and, for a new or reopened conversation, the change routing needs.
@@ -75,6 +76,8 @@ async def do_receive_message(
         client_msg_id=client_msg_id,
         created_at=min(sent_at, now) if sent_at is not None else None,
     )
+    if attachments:  # a file the customer sent, stored by the caller (docs/attachments.md)
+        msg.attachments = attachments
     state = ConversationState.of(conv)
     if opened:
         record(s, ConversationOpened(state, via="channel"))

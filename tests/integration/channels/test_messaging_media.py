@@ -156,7 +156,13 @@ async def test_telegram_photo_and_document_are_stored(
             )
             assert r.status_code == 200 and r.json()["stored"] == 1
     conv = await only_conversation(srv)
-    first, second = [m["body"] for m in await messages(sc, conv.id)]
+    shown = await messages(sc, conv.id)
+    first, second = [m["body"] for m in shown]
+    # the console previews them from the message's file list
+    assert [(a["name"], a["type"]) for m in shown for a in m["attachments"]] == [
+        ("image", "image/png"),
+        ("receipt.pdf", "application/pdf"),
+    ]
     assert first.startswith("[image] http") and first.endswith("\nscratch on the door")
     assert second.startswith("[file receipt.pdf] http")
     async with srv.rt.db.read() as s:
