@@ -53,7 +53,7 @@ class Call:
 class FakePlatforms:
     port: int = field(default_factory=free_port)
     calls: list[Call] = field(default_factory=list)
-    failures: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    failures: list[list[Any]] = field(default_factory=list)  # [part, status, body, let pass]
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media id -> type, bytes
     psid_for_comment: dict[str, str] = field(default_factory=dict)
     _counter: int = 0
@@ -68,9 +68,12 @@ class FakePlatforms:
     def graph(self) -> str:
         return f"{self.url}/{GRAPH_VERSION}"
 
-    def fail_next(self, path_part: str, status: int, body: dict[str, Any] | None = None) -> None:
-        """The next call whose path contains ``path_part`` is answered with ``status``."""
-        self.failures.append((path_part, status, body or {}))
+    def fail_next(
+        self, path_part: str, status: int, body: dict[str, Any] | None = None, after: int = 0
+    ) -> None:
+        """The next call whose path contains ``path_part`` (after letting ``after`` such calls
+        through) is answered with ``status``."""
+        self.failures.append([path_part, status, body or {}, after])
 
     def sent(self, path_part: str) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and path_part in c.path]
@@ -106,8 +109,11 @@ class FakePlatforms:
             request.method, path, dict(request.query_params), dict(request.headers), body, raw
         )
         self.calls.append(call)
-        for i, (part, status, fail) in enumerate(self.failures):
+        for i, (part, status, fail, after) in enumerate(self.failures):
             if part in path:
+                if after:
+                    self.failures[i][3] -= 1
+                    break
                 del self.failures[i]
                 return JSONResponse(fail, status_code=status)
         if path.startswith("/cdn/"):  # Messenger's attachment URLs: signed, no token

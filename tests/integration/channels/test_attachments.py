@@ -367,3 +367,28 @@ async def test_erasure_deletes_the_files(shop: tuple[InProcessServer, Scenario])
 async def _contact_of(s: Any, visitor_id: int) -> int:
     stmt = select(ContactIdentity.contact_id).where(ContactIdentity.visitor_id == visitor_id)
     return int((await s.execute(stmt)).scalars().first())
+
+
+async def test_a_retry_after_a_failed_file_sends_only_what_is_missing(
+    shop: tuple[InProcessServer, Scenario], fake: FakePlatforms, timers: ManualScheduler
+) -> None:
+    srv, sc = shop
+    wa = await connect_whatsapp(sc)
+    await post_hook(sc, wa, wa_text(PHONE_ID, WA_ID, "wamid.C1", now_ts(timers), "hi"))
+    async with srv.rt.db.read() as s:
+        conv = (await s.execute(select(Conversation))).scalar_one()
+    keys = [(await upload(sc, conv.id, n, PNG)).json()["key"] for n in ("a.png", "b.png")]
+    fake.fail_next("/media", 503, {"error": {"message": "try later", "code": 2}}, after=1)
+    await send(sc, conv.id, keys, "Two photos")
+    await srv.rt.events.drain()
+    await srv.app.state.outbox.idle()
+    [d] = (await sc.anna.http.get(f"/api/conversations/{conv.id}/deliveries")).json()
+    assert (d["status"], d["attempts"]) == ("pending", 1)
+    assert len(fake.sent(f"/{PHONE_ID}/messages")) == 2  # the text and the first photo
+    timers.advance(30)
+    await srv.app.state.outbox.idle()
+    sent = [c.body for c in fake.sent(f"/{PHONE_ID}/messages")]
+    assert [b["type"] for b in sent] == ["text", "image", "image"]  # nothing twice
+    [d] = (await sc.anna.http.get(f"/api/conversations/{conv.id}/deliveries")).json()
+    assert (d["status"], d["attempts"]) == ("sent", 2)
+    assert d["external_id"].startswith("wamid.FAKE")
