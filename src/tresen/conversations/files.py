@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.conversations.queries import access_conversation_by_id, check_writable
-from tresen.errors import Forbidden, Invalid
+from tresen.errors import Forbidden, Invalid, RateLimited
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import ChannelMedia, Message, Site
@@ -25,6 +25,7 @@ from tresen.storage.models import ChannelMedia, Message, Site
 IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 UPLOAD_TYPES = IMAGES | {"application/pdf", "text/plain"}
 MAX_FILES = 10  # per message
+VISITOR_UPLOADS_PER_HOUR = 30
 NAME_CHARS = 120
 
 
@@ -102,6 +103,10 @@ async def check_upload(
 ) -> dict[str, Any]:
     """Store a file for a message ``who`` is about to send in the conversation."""
     mime, clean = check_file(rt, name, data)
+    if who.kind == "visitor" and not await rt.limiter.hit(
+        f"upload:{who.id}", VISITOR_UPLOADS_PER_HOUR, 3600
+    ):
+        raise RateLimited("too many files; try again later", code="too_many_files")
     now = rt.clock.now()
     async with rt.db.write() as s:
         conv = await access_conversation_by_id(s, who, conversation_id)
