@@ -25,6 +25,7 @@ from tresen.channels.email import EmailChannel
 from tresen.channels.followup import queue_followups
 from tresen.channels.imap import ImapService
 from tresen.channels.invites import router as invites_router
+from tresen.channels.mail_files import router as mail_files_router
 from tresen.channels.messaging_api import router as messaging_router
 from tresen.channels.messaging_out import messaging_channels
 from tresen.channels.outbox import OutboxWorker
@@ -37,6 +38,7 @@ from tresen.contacts.exports import router as exports_router
 from tresen.contacts.imports import MAX_IMPORT_BYTES
 from tresen.contacts.imports import router as imports_router
 from tresen.conversations.api import router as conversations_router
+from tresen.conversations.files_api import router as files_router
 from tresen.demo_shop import router as demo_shop_router
 from tresen.gateway.direct import DirectSockets
 from tresen.gateway.endpoints import SOCKETS, Gateway
@@ -61,6 +63,7 @@ from tresen.scheduler import Scheduler
 from tresen.settings import Settings, get_settings
 from tresen.sites.api import router as sites_router
 from tresen.visitors.api import router as visitors_router
+from tresen.visitors.files_api import router as visitor_files_router
 from tresen.web.assets import STATIC, static_options
 from tresen.web.console import router as console_router
 from tresen.web.errors import CatchAll, bounded_numbers, error_response, install_error_handlers
@@ -73,7 +76,12 @@ from tresen.wiring import frame_router, inbox_alarms, wire_assist, wire_inbox, w
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
-LARGE_BODIES = {"/api/contacts/import": MAX_IMPORT_BYTES}  # CSV files
+UPLOAD_BYTES = 25 * 1024 * 1024  # files on messages: the handler applies the configured cap
+LARGE_BODIES = {
+    "/api/contacts/import": MAX_IMPORT_BYTES,  # CSV files
+    "/api/files": UPLOAD_BYTES,
+    "/api/visitor/files": UPLOAD_BYTES,
+}
 SHUTDOWN_FLUSH_SECONDS = 10.0
 """After SIGTERM: uvicorn closes every socket with 1012 and gives requests 5 s to finish; then
 the app flushes for at most this long. Keep systemd's TimeoutStopSec above the sum."""
@@ -189,6 +197,9 @@ def create_app(
         channels_router,
         invites_router,
         messaging_router,
+        files_router,
+        visitor_files_router,
+        mail_files_router,
         webhooks_router,
         platform_hooks_router,
         ws_router,
@@ -222,7 +233,7 @@ class BodyLimit:
         limit = LARGE_BODIES.get(scope.get("path", ""), MAX_BODY)
         length = dict(scope["headers"]).get(b"content-length")
         if length and length.isdigit() and int(length) > limit:
-            response = error_response(413, "too_large", "request body over 1 MiB")
+            response = error_response(413, "too_large", f"request body over {limit} bytes")
             return await response(scope, receive, send)
         received = 0
 
@@ -231,7 +242,7 @@ class BodyLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise HTTPException(413, "request body over 1 MiB")
+                raise HTTPException(413, f"request body over {limit} bytes")
             return message
 
         await self.app(scope, limited, send)

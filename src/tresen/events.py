@@ -111,6 +111,8 @@ class MessageCreated(ConversationEvent):
     internal: bool
     client_msg_id: str | None
     created_at: datetime
+    # files sent with it: ({"key", "name", "type", "size"}, ...) (docs/attachments.md)
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     messaging_timeout_seconds: float = Field(default=15.0, gt=0)  # one call to a platform
     channel_media_max_bytes: int = Field(default=5 * 1024 * 1024, ge=0)  # larger: not stored
+    # a file attached to a message by an agent or a visitor (docs/attachments.md)
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=24 * 1024 * 1024)
     cookie_secure: bool = False  # also implied by an https public_url
     trusted_proxies: list[str] = []  # IPs or networks whose X-Forwarded-For/-Proto/-Host count
     log_level: str = "info"

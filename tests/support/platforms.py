@@ -7,10 +7,12 @@ as Meta does, and the reference payloads used as fixtures."""
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from typing import Any
 
 import uvicorn
@@ -31,13 +33,27 @@ class Call:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""
+
+    def parts(self) -> dict[str, tuple[str | None, str, bytes]]:
+        """A ``multipart/form-data`` body: field name -> (file name, type, bytes)."""
+        ctype = self.headers.get("content-type", "")
+        msg = BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {ctype}\r\n\r\n".encode() + self.raw
+        )
+        out: dict[str, tuple[str | None, str, bytes]] = {}
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True)
+            out[str(name)] = (part.get_filename(), part.get_content_type(), bytes(data or b""))
+        return out
 
 
 @dataclass
 class FakePlatforms:
     port: int = field(default_factory=free_port)
     calls: list[Call] = field(default_factory=list)
-    failures: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    failures: list[list[Any]] = field(default_factory=list)  # [part, status, body, let pass]
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media id -> type, bytes
     psid_for_comment: dict[str, str] = field(default_factory=dict)
     _counter: int = 0
@@ -52,9 +68,12 @@ class FakePlatforms:
     def graph(self) -> str:
         return f"{self.url}/{GRAPH_VERSION}"
 
-    def fail_next(self, path_part: str, status: int, body: dict[str, Any] | None = None) -> None:
-        """The next call whose path contains ``path_part`` is answered with ``status``."""
-        self.failures.append((path_part, status, body or {}))
+    def fail_next(
+        self, path_part: str, status: int, body: dict[str, Any] | None = None, after: int = 0
+    ) -> None:
+        """The next call whose path contains ``path_part`` (after letting ``after`` such calls
+        through) is answered with ``status``."""
+        self.failures.append([path_part, status, body or {}, after])
 
     def sent(self, path_part: str) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and path_part in c.path]
@@ -86,12 +105,20 @@ class FakePlatforms:
         except ValueError:
             body = raw.decode(errors="replace")
         path = "/" + request.path_params["path"]
-        call = Call(request.method, path, dict(request.query_params), dict(request.headers), body)
+        call = Call(
+            request.method, path, dict(request.query_params), dict(request.headers), body, raw
+        )
         self.calls.append(call)
-        for i, (part, status, fail) in enumerate(self.failures):
+        for i, (part, status, fail, after) in enumerate(self.failures):
             if part in path:
+                if after:
+                    self.failures[i][3] -= 1
+                    break
                 del self.failures[i]
                 return JSONResponse(fail, status_code=status)
+        if path.startswith("/cdn/"):  # Messenger's attachment URLs: signed, no token
+            ctype, data = self.media[path.rsplit("/", 1)[1]]
+            return Response(data, media_type=ctype)
         if path.startswith("/media/"):
             if request.headers.get("authorization", "") != "Bearer wa-token":
                 return JSONResponse({"error": {"message": "no token", "code": 190}}, 401)
@@ -127,6 +154,10 @@ class FakePlatforms:
                     "id": parts[0],
                 }
             )
+        if parts == ["me", "message_attachments"]:
+            return JSONResponse({"attachment_id": f"att{n}"})
+        if len(parts) == 2 and parts[1] == "media" and call.method == "POST":
+            return JSONResponse({"id": f"media{n}"})
         if parts == ["me", "messages"]:
             recipient = call.body.get("recipient", {})
             psid = recipient.get("id") or self.psid_for_comment.get(recipient.get("comment_id"), "")
@@ -160,6 +191,18 @@ class FakePlatforms:
                         "chat": {"id": int(body["chat_id"]), "type": "private"},
                         "date": 1700000000,
                         "text": body["text"],
+                    },
+                }
+            )
+        if method in ("sendPhoto", "sendDocument"):
+            chat = call.parts().get("chat_id", (None, "", b""))[2].decode()
+            return JSONResponse(
+                {
+                    "ok": True,
+                    "result": {
+                        "message_id": 1000 + n,
+                        "chat": {"id": int(chat), "type": "private"},
+                        "date": 1700000000,
                     },
                 }
             )

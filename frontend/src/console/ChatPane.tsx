@@ -1,6 +1,7 @@
 import { isolate } from "../shared/bidi";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { CobrowseBar } from "./cobrowse/CobrowsePanel";
+import { api } from "./api";
 import { Composer } from "./Composer";
 import { ConvTools } from "./ConvTools";
 import { OfferBanner, RoutingInfo, TransferDialog } from "./Routing";
@@ -8,6 +9,7 @@ import { channelLabel, deliveryText, type Delivery } from "./deliveries";
 import { MESSAGING } from "./ChannelBar";
 import type { Store } from "./store";
 import { Linked } from "../shared/Linked";
+import type { Attachment } from "../shared/protocol";
 import { timeOf } from "./text";
 import type { Msg, Pending } from "./types";
 import { visitorName } from "./types";
@@ -23,7 +25,67 @@ function DeliveryLine({ d }: { d: Delivery }) {
   );
 }
 
-function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string; delivery?: Delivery }) {
+/** Files on a message: images as a preview, everything else as a download; both served by
+ * `/api/channel-media/<key>` (nosniff, sandboxed, only to agents who may see the chat). */
+export function Files({ files }: { files?: (Attachment & { href?: string })[] }) {
+  if (!files?.length) return null;
+  return (
+    <ul class="attachments">
+      {files.map((a) => {
+        const href = a.href ?? `/api/channel-media/${encodeURIComponent(a.key)}`;
+        return (
+          <li key={a.key} class="attachment" data-type={a.type}>
+            {a.type.startsWith("image/") && (
+              <a href={href} target="_blank" rel="noopener noreferrer">
+                <img src={href} alt={a.name} loading="lazy" />
+              </a>
+            )}
+            <a href={href} download={a.name} aria-label={t("msg.file", { name: a.name })}>
+              <span dir="auto">{a.name}</span> {t("msg.fileSize", { kb: Math.max(1, Math.round(a.size / 1024)) })}
+            </a>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+interface MailFile {
+  seq: number;
+  mail_id: number;
+  index: number;
+  name: string;
+  type: string;
+  size: number;
+}
+
+/** The files of the customer's mails in an email conversation, read from the stored originals
+ * (docs/attachments.md), by the seq of the message they came with. */
+function useMailFiles(convId: number, channel: string | undefined, lastSeq: number): Map<number, (Attachment & { href: string })[]> {
+  const [files, setFiles] = useState(new Map<number, (Attachment & { href: string })[]>());
+  useEffect(() => {
+    if (channel !== "email") return;
+    let stale = false;
+    api<MailFile[]>("GET", `/api/conversations/${convId}/mail-files`).then(
+      (rows) => {
+        if (stale) return;
+        const by = new Map<number, (Attachment & { href: string })[]>();
+        for (const f of rows) {
+          const key = `mail-${f.mail_id}-${f.index}`;
+          by.set(f.seq, [...(by.get(f.seq) ?? []), { key, name: f.name, type: f.type, size: f.size, href: `/api/mail-files/${f.mail_id}/${f.index}` }]);
+        }
+        setFiles(by);
+      },
+      () => undefined,
+    );
+    return () => {
+      stale = true;
+    };
+  }, [convId, channel, lastSeq]);
+  return files;
+}
+
+function Bubble({ m, seen, who, delivery, mailFiles }: { m: Msg; seen: boolean; who: string; delivery?: Delivery; mailFiles?: (Attachment & { href: string })[] }) {
   const cls = m.internal ? "note" : m.author.kind === "visitor" ? "from-visitor" : "from-agent";
   return (
     <li class={`msg ${cls}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
@@ -37,6 +99,8 @@ function Bubble({ m, seen, who, delivery }: { m: Msg; seen: boolean; who: string
       <div class="msg-body" dir="auto">
         <Linked text={m.body} />
       </div>
+      <Files files={m.attachments} />
+      <Files files={mailFiles} />
       {delivery && <DeliveryLine d={delivery} />}
       {seen && <div class="seen">{t("msg.seen")}</div>}
     </li>
@@ -53,6 +117,7 @@ function PendingBubble({ p, store }: { p: Pending; store: Store }) {
       <div class="msg-body" dir="auto">
         {p.body}
       </div>
+      {p.attachments && <Files files={p.attachments} />}
       {p.status === "failed" && (
         <div class="failed">
           <span>{p.error}</span>
@@ -86,9 +151,17 @@ function TranscriptForm({ store, convId, onDone }: { store: Store; convId: numbe
   );
 }
 
+/** On a messaging channel a customer's message can arrive late (a platform's retry, a phone
+ * back online): it is shown where its platform timestamp puts it (its `created_at`), not where
+ * it arrived (its seq). */
+function inTimeOrder(list: Msg[], channel: string | undefined): Msg[] {
+  if (!channel || !MESSAGING.has(channel)) return list;
+  return [...list].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.seq - b.seq);
+}
+
 export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   const conv = store.convs.get(convId);
-  const msgs = store.messagesOf(convId);
+  const msgs = inTimeOrder(store.messagesOf(convId), conv?.channel);
   const pending = store.pendingOf(convId);
   const listRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -99,6 +172,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
   // The log turns live the render after its first page of history is shown.
   const historyIn = store.hasOlder.has(convId);
   const [live, setLive] = useState(false);
+  const mailFiles = useMailFiles(convId, conv?.channel, conv?.last_seq ?? 0);
   useEffect(() => {
     if (historyIn && !live) setLive(true);
   }, [historyIn, live]);
@@ -201,7 +275,7 @@ export function ChatPane({ store, convId }: { store: Store; convId: number }) {
         )}
         <ol class="msg-list">
           {msgs.map((m) => (
-            <Bubble key={m.seq} m={m} seen={m.seq === seenSeq} who={name} delivery={store.deliveries.of(convId, m.seq)} />
+            <Bubble key={m.seq} m={m} seen={m.seq === seenSeq} who={name} delivery={store.deliveries.of(convId, m.seq)} mailFiles={mailFiles.get(m.seq)} />
           ))}
           {pending.map((p) => (
             <PendingBubble key={p.client_msg_id} p={p} store={store} />

@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { api } from "./api";
+import type { Attachment } from "../shared/protocol";
+import { api, upload } from "./api";
 import { matchCanned, type Canned } from "./canned";
 import { ChannelBar, useComposerInfo } from "./ChannelBar";
 import type { Store } from "./store";
@@ -15,6 +16,35 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
   const info = useComposerInfo(store, convId, conv?.channel, conv?.last_seq ?? 0);
   // outside the window only a template (WhatsApp) or nothing goes out; notes still do
   const blocked = !internal && (info?.window?.mode === "template" || info?.window?.mode === "closed");
+  const files = store.files.get(convId) ?? [];
+  const [uploading, setUploading] = useState(0);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const canAttach = conv?.channel !== "facebook"; // page comments take no files
+
+  async function attach(list: FileList | File[] | null | undefined) {
+    const picked = Array.from(list ?? []);
+    if (!picked.length || !canAttach) return;
+    setFileError(null);
+    for (const f of picked) {
+      setUploading((n) => n + 1);
+      try {
+        const name = encodeURIComponent(f.name || "pasted-image");
+        const a = await upload<Attachment>(`/api/files?conversation_id=${convId}&name=${name}`, f, "POST");
+        store.files.set(convId, [...(store.files.get(convId) ?? []), a]);
+        store.changed();
+      } catch (e) {
+        setFileError(`${f.name || "file"}: ${(e as Error).message}`);
+      } finally {
+        setUploading((n) => n - 1);
+      }
+    }
+  }
+
+  function unattach(key: string) {
+    store.files.set(convId, (store.files.get(convId) ?? []).filter((a) => a.key !== key));
+    store.changed();
+  }
 
   useLayoutEffect(() => {
     ref.current?.focus();
@@ -63,9 +93,11 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
 
   function send() {
     const text = store.drafts.get(convId) ?? "";
-    if (!text.trim() || blocked) return;
-    store.send(convId, text, internal);
+    const attached = store.files.get(convId) ?? [];
+    if ((!text.trim() && !attached.length) || blocked || uploading) return;
+    store.send(convId, text, internal, attached);
     store.drafts.set(convId, "");
+    store.files.delete(convId);
     store.changed();
   }
 
@@ -102,7 +134,17 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
   }
 
   return (
-    <div class={"composer" + (internal ? " internal" : "")}>
+    <div
+      class={"composer" + (internal ? " internal" : "")}
+      onDragOver={(e) => {
+        if (canAttach && e.dataTransfer?.types.includes("Files")) e.preventDefault();
+      }}
+      onDrop={(e) => {
+        if (!canAttach || !e.dataTransfer?.files.length) return;
+        e.preventDefault();
+        attach(e.dataTransfer.files);
+      }}
+    >
       {info && <ChannelBar store={store} convId={convId} info={info} />}
       {menu && (
         <ul class="canned-menu" role="listbox" aria-label={t("composer.canned")}>
@@ -148,8 +190,45 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
         >
           {t("composer.canned")}
         </button>
+        {canAttach && (
+          <>
+            <button type="button" class="attach-button" onClick={() => fileInput.current?.click()}>
+              {t("composer.attach")}
+            </button>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              name="attachment"
+              accept="image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain"
+              onChange={(e) => {
+                attach(e.currentTarget.files);
+                e.currentTarget.value = "";
+              }}
+            />
+          </>
+        )}
         <span class="hint">{t("composer.keys")}</span>
       </div>
+      {(files.length > 0 || uploading > 0 || fileError) && (
+        <ul class="attachments pending-files" aria-live="polite">
+          {files.map((a) => (
+            <li key={a.key} class="file-chip">
+              <span dir="auto">{a.name}</span>
+              <button type="button" aria-label={t("composer.removeFile", { name: a.name })} onClick={() => unattach(a.key)}>
+                ×
+              </button>
+            </li>
+          ))}
+          {uploading > 0 && <li class="file-chip busy">{t("composer.uploading")}</li>}
+          {fileError && (
+            <li class="file-error" role="alert">
+              {fileError}
+            </li>
+          )}
+        </ul>
+      )}
       <div class="composer-row">
         <label class="sr-only" for={`reply-${convId}`}>
           {internal ? t("composer.note") : t("composer.reply")}
@@ -166,9 +245,16 @@ export function Composer({ store, convId }: { store: Store; convId: number }) {
           value={draft}
           onInput={(e) => setDraft(e.currentTarget.value)}
           onKeyDown={onKeyDown}
+          onPaste={(e) => {
+            const pasted = e.clipboardData?.files;
+            if (pasted && pasted.length && canAttach) {
+              e.preventDefault();
+              attach(pasted);
+            }
+          }}
           onBlur={() => store.sendTyping(convId, false)}
         />
-        <button type="button" class="send" onClick={send} disabled={blocked}>
+        <button type="button" class="send" onClick={send} disabled={blocked || uploading > 0}>
           {internal ? t("composer.addNote") : t("composer.send")}
         </button>
       </div>

@@ -41,9 +41,9 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
 }
 
 /** A file as the raw request body with its own Content-Type (an agent's picture). */
-export async function upload<T = any>(path: string, file: Blob): Promise<T> {
+export async function upload<T = any>(path: string, file: Blob, method = "PUT"): Promise<T> {
   const res = await fetch(path, {
-    method: "PUT",
+    method,
     headers: { Accept: "application/json", "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf },
     credentials: "same-origin",
     body: file,

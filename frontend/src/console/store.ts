@@ -3,7 +3,7 @@
 // client's (shared/client.ts). Components read it and call its methods.
 import { Outbox, Positions } from "../shared/client";
 import type { Link } from "../shared/link";
-import { type AgentFrame, type ErrorFrame, type ServerFrame, isOptionalFrameRefusal } from "../shared/protocol";
+import { type AgentFrame, type Attachment, type ErrorFrame, type ServerFrame, isOptionalFrameRefusal } from "../shared/protocol";
 import { api } from "./api";
 import { Cobrowse } from "./cobrowse/manager";
 import { Deliveries } from "./deliveries";
@@ -37,6 +37,8 @@ export class Store {
   active: number | null = null;
   drafts = new Map<number, string>();
   noteMode = new Map<number, boolean>();
+  /** Files uploaded for the next reply, per conversation (docs/attachments.md). */
+  files = new Map<number, Attachment[]>();
   typing = new Map<number, { name: string; until: number }>();
   visitors = new Map<number, VisitorCtx>();
   /** Visitors on the site now: live only while a view that lists them is shown. */
@@ -381,8 +383,8 @@ export class Store {
 
   // ---- sending --------------------------------------------------------------------------------
 
-  send(convId: number, body: string, internal: boolean): void {
-    this.outbox.add(body, convId, internal);
+  send(convId: number, body: string, internal: boolean, attachments?: Attachment[]): void {
+    this.outbox.add(body, convId, internal, undefined, attachments);
     this.flushOutbox();
     this.sendTyping(convId, false);
     this.changed();
@@ -410,6 +412,7 @@ export class Store {
         body: p.body,
         conversation_id: p.conversation_id!,
         internal: p.internal,
+        ...(p.attachments ? { attachments: p.attachments.map((a) => a.key) } : {}),
       });
     }
   }

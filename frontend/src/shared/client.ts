@@ -28,6 +28,8 @@ export interface Outgoing {
   /** null: a visitor's first message, which creates the conversation. */
   conversation_id: number | null;
   internal: boolean;
+  /** Files uploaded for it (their keys go out with the send). */
+  attachments?: { key: string; name: string; type: string; size: number }[];
   status: "sending" | "failed";
   /** Why it failed (the error frame's message). */
   error?: string;
@@ -49,8 +51,9 @@ export class Outbox {
 
   constructor(private ackTimeoutMs = ACK_TIMEOUT_MS) {}
 
-  add(body: string, conversationId: number | null, internal = false, cmid = newClientMsgId()): Outgoing {
+  add(body: string, conversationId: number | null, internal = false, cmid = newClientMsgId(), attachments?: Outgoing["attachments"]): Outgoing {
     const o: Outgoing = { client_msg_id: cmid, body, conversation_id: conversationId, internal, status: "sending", sent_at: null };
+    if (attachments?.length) o.attachments = attachments;
     this.items.set(cmid, o);
     return o;
   }

@@ -6,6 +6,14 @@ export interface Author {
   name?: string | null;
 }
 
+/** A file sent with a message (docs/attachments.md). */
+export interface Attachment {
+  key: string;
+  name: string;
+  type: string;
+  size: number;
+}
+
 /** A stored message, as `message` frames and the HTTP history carry it. */
 export interface MessageData {
   conversation_id: number;
@@ -16,6 +24,7 @@ export interface MessageData {
   internal: boolean;
   client_msg_id: string | null;
   created_at: string;
+  attachments?: Attachment[];
 }
 
 export interface MessageFrame extends Omit<MessageData, "internal" | "client_msg_id"> {
@@ -212,7 +221,7 @@ export type View = "visitors";
 
 /** Frames the console sends (the widget builds its own, see widget/chat.ts). */
 export type AgentFrame =
-  | { type: "send"; client_msg_id: string; body: string; conversation_id: number; internal?: boolean }
+  | { type: "send"; client_msg_id: string; body: string; conversation_id: number; internal?: boolean; attachments?: string[] }
   | { type: "resume"; conversations: Record<string, number> }
   | { type: "typing"; conversation_id: number; is_typing: boolean }
   | { type: "read"; conversation_id: number; seq: number }

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Chat, ChatMessage, ChatState, Invite, OverflowInfo } from "./chat";
 import type { InviteSize } from "../shared/bridge";
 import type { Strings } from "./i18n";
+import type { Attachment } from "../shared/protocol";
 import { Linked } from "../shared/Linked";
 import { beep, unlockSound } from "./sound";
 
@@ -224,12 +225,33 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, trap = 
     if (log) log.scrollTop = log.scrollHeight;
   }, [items.length, s.agentTyping, Boolean(s.queue), Boolean(s.overflow)]);
 
+  const [files, setFiles] = useState<Attachment[]>([]);
+  const [uploading, setUploading] = useState(false);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const canAttach = s.uploads && s.conversationId !== null;
+  const attach = async (list: FileList | null) => {
+    setFileError(null);
+    for (const f of Array.from(list ?? [])) {
+      setUploading(true);
+      try {
+        const a = await chat.uploadFile(f);
+        setFiles((now) => [...now, a]);
+      } catch (e) {
+        setFileError(`${f.name}: ${(e as Error).message}`);
+      } finally {
+        setUploading(false);
+      }
+    }
+  };
+
   const submit = (ev?: Event) => {
     ev?.preventDefault();
-    if (!text.trim() || tooLong) return;
+    if ((!text.trim() && !files.length) || tooLong || uploading) return;
     // Offline: the new chat overflows at once, and the address makes it an email conversation.
     if (askEmail && email.trim()) chat.offlineEmail = email.trim();
-    chat.send(text.slice(0, maxChars));
+    chat.send(text.slice(0, maxChars), files);
+    setFiles([]);
     setText("");
     inputRef.current?.focus();
   };
@@ -290,7 +312,7 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, trap = 
           <HelpSearch chat={chat} t={t} />
         )}
         {items.map((m) => (
-          <Bubble key={m.key} m={m} t={t} read={m.key === lastRead} />
+          <Bubble key={m.key} m={m} t={t} read={m.key === lastRead} chat={chat} />
         ))}
         {s.invite && (
           <div class="incard">
@@ -385,10 +407,42 @@ function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, trap = 
               if (e.key === "Enter" && !e.shiftKey && !e.isComposing) submit(e);
             }}
           />
-          <button type="submit" class="send" aria-label={t.send} disabled={!text.trim() || tooLong}>
+          {canAttach && (
+            <>
+              <button type="button" class="attach" aria-label={t.attach} title={t.attach} onClick={() => fileRef.current?.click()}>
+                +
+              </button>
+              <input
+                ref={fileRef}
+                type="file"
+                hidden
+                accept="image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain"
+                onChange={(e) => {
+                  void attach(e.currentTarget.files);
+                  e.currentTarget.value = "";
+                }}
+              />
+            </>
+          )}
+          <button type="submit" class="send" aria-label={t.send} disabled={(!text.trim() && !files.length) || tooLong || uploading}>
             <SendIcon />
           </button>
         </div>
+        {(files.length > 0 || uploading) && (
+          <ul class="files pending">
+            {files.map((a) => (
+              <li key={a.key}>
+                <bdi>{a.name}</bdi>
+              </li>
+            ))}
+            {uploading && <li>{t.uploading}</li>}
+          </ul>
+        )}
+        {fileError && (
+          <p class="error" role="alert">
+            {fileError}
+          </p>
+        )}
         {tooLong && (
           <p id="tw-too-long" class="error" role="alert">
             {t.tooLong(maxChars)}
@@ -615,7 +669,33 @@ function timeline(s: ChatState, t: Strings): ChatMessage[] {
   return out;
 }
 
-function Bubble({ m, t, read }: { m: ChatMessage; t: Strings; read: boolean }) {
+/** A file on a message: fetched with the visitor token into a blob: URL (no shareable link),
+ * images previewed, every file downloadable under its name. */
+function FileItem({ a, chat, t }: { a: Attachment; chat: Chat; t: Strings }) {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    void chat.fileUrl(a.key).then((u) => live && setUrl(u));
+    return () => {
+      live = false;
+    };
+  }, [a.key]);
+  const image = a.type.startsWith("image/");
+  return (
+    <li class="file" data-type={a.type}>
+      {image && url && <img src={url} alt={a.name} />}
+      {url ? (
+        <a href={url} download={a.name} aria-label={t.download(a.name)}>
+          <bdi>{a.name}</bdi>
+        </a>
+      ) : (
+        <bdi>{a.name}</bdi>
+      )}
+    </li>
+  );
+}
+
+function Bubble({ m, t, read, chat }: { m: ChatMessage; t: Strings; read: boolean; chat: Chat }) {
   if (m.author.kind === "system")
     return (
       <div class="msg system" data-seq={m.seq ?? undefined}>
@@ -637,9 +717,18 @@ function Bubble({ m, t, read }: { m: ChatMessage; t: Strings; read: boolean }) {
       )}
       <div class="stack">
         {bot ? <bdi class="by">{who}</bdi> : <span class="sr-only"><bdi>{who}</bdi>: </span>}
-        <p class="body" dir="auto" title={m.createdAt ? new Date(m.createdAt).toLocaleString() : undefined}>
-          <Linked text={m.body} />
-        </p>
+        {m.body && (
+          <p class="body" dir="auto" title={m.createdAt ? new Date(m.createdAt).toLocaleString() : undefined}>
+            <Linked text={m.body} />
+          </p>
+        )}
+        {m.attachments?.length ? (
+          <ul class="files">
+            {m.attachments.map((a) => (
+              <FileItem key={a.key} a={a} chat={chat} t={t} />
+            ))}
+          </ul>
+        ) : null}
         {meta && <span class="meta">{meta}</span>}
       </div>
     </div>

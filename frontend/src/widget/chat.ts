@@ -7,6 +7,7 @@ import { Outbox, Positions, backoff } from "../shared/client";
 import type { Link } from "../shared/link";
 import type {
   AckFrame,
+  Attachment,
   ConversationInfo,
   MessageFrame,
   OfferFrame,
@@ -159,6 +160,7 @@ export class Chat {
         const data = (await r.json()) as SessionReply;
         this.token = this.wire.token = data.token;
         this.state.whatsapp = Boolean(data.whatsapp);
+        this.state.uploads = Boolean(data.uploads);
         const ids = data.conversations.map((c) => c.id);
         if (data.invited_conversation != null) conv = data.invited_conversation;
         const chosen = conv !== null && ids.includes(conv) ? conv : ids.length ? Math.max(...ids) : null;
@@ -185,6 +187,41 @@ export class Chat {
       headers: { Authorization: `Bearer ${this.token}` },
     });
     return r.ok ? ((await r.json()) as T) : null;
+  }
+
+  private fileUrls = new Map<string, Promise<string | null>>();
+
+  /** A file of the conversation as a local blob: URL, fetched with the visitor token (the file
+   * is served to this visitor only, never by a shareable link). */
+  fileUrl(key: string): Promise<string | null> {
+    let url = this.fileUrls.get(key);
+    if (!url) {
+      const q = new URLSearchParams({ site_key: this.site });
+      url = fetch(`/api/visitor/files/${encodeURIComponent(key)}?${q}`, {
+        headers: { Authorization: `Bearer ${this.token}` },
+      })
+        .then(async (r) => (r.ok ? URL.createObjectURL(await r.blob()) : null))
+        .catch(() => null);
+      url.then((u) => u === null && this.fileUrls.delete(key));
+      this.fileUrls.set(key, url);
+    }
+    return url;
+  }
+
+  /** Upload a file into the open conversation (the site must allow it); the error's message
+   * says why it was refused. */
+  async uploadFile(file: File): Promise<Attachment> {
+    const conv = this.state.conversationId;
+    if (conv === null || !this.token) throw new Error("no conversation");
+    const q = new URLSearchParams({ site_key: this.site, conversation_id: String(conv), name: file.name || "file" });
+    const r = await fetch(`/api/visitor/files?${q}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${this.token}`, "Content-Type": file.type || "application/octet-stream" },
+      body: file,
+    });
+    const data = await r.json().catch(() => null);
+    if (!r.ok) throw new Error((data && data.message) || `upload ${r.status}`);
+    return data as Attachment;
   }
 
   private async loadHistory(conv: number): Promise<void> {
@@ -535,6 +572,7 @@ export class Chat {
       clientMsgId: m.client_msg_id || null,
       pending: false,
       failed: false,
+      attachments: m.attachments?.length ? m.attachments : undefined,
     };
     const echo = m.client_msg_id ? list.findIndex((x) => x.clientMsgId === m.client_msg_id) : -1;
     if (echo >= 0) list.splice(echo, 1);
@@ -603,10 +641,10 @@ export class Chat {
 
   // ---- visitor actions ------------------------------------------------------------------------
 
-  send(body: string): void {
-    if (!body.trim()) return;
-    const o = this.outbox.add(body, null);
-    this.state.messages.push(localEcho(o.client_msg_id, body));
+  send(body: string, attachments?: Attachment[]): void {
+    if (!body.trim() && !attachments?.length) return;
+    const o = this.outbox.add(body, null, false, undefined, attachments);
+    this.state.messages.push(localEcho(o.client_msg_id, body, attachments));
     this.save();
     this.typing(false);
     this.changed();
@@ -622,6 +660,7 @@ export class Chat {
       const frame: Record<string, unknown> = { type: "send", client_msg_id: o.client_msg_id, body: o.body };
       if (conv !== null) frame.conversation_id = conv;
       else if (this.topic) frame.skill = this.topic;
+      if (o.attachments) frame.attachments = o.attachments.map((a) => a.key);
       this.raw(frame);
     }
   }

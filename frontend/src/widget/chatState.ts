@@ -1,5 +1,5 @@
 // What the widget shows and keeps across reloads: the chat's view state and its stored form.
-import type { Author } from "../shared/protocol";
+import type { Attachment, Author } from "../shared/protocol";
 
 export interface ChatMessage {
   key: string;
@@ -10,6 +10,7 @@ export interface ChatMessage {
   clientMsgId: string | null;
   pending: boolean;
   failed: boolean;
+  attachments?: Attachment[];
 }
 
 /** An invitation (offer kind invite or bot) waiting for the visitor's answer. */
@@ -67,6 +68,8 @@ export interface ChatState {
   rated: boolean;
   /** The site has a WhatsApp number: offer to continue the chat there (docs/channels.md). */
   whatsapp: boolean;
+  /** The site lets visitors attach files (docs/attachments.md). */
+  uploads: boolean;
   /** The wa.me link (with a signed reference to this conversation) and its QR code (SVG). */
   waLink: { url: string; qr: string } | null;
 }
@@ -93,6 +96,7 @@ export function initialState(): ChatState {
     ended: null,
     rated: false,
     whatsapp: false,
+    uploads: false,
     waLink: null,
   };
 }
@@ -118,8 +122,9 @@ export interface Stored {
 }
 
 /** The visitor's own message as shown before the server has it. */
-export function localEcho(cmid: string, body: string): ChatMessage {
+export function localEcho(cmid: string, body: string, attachments?: Attachment[]): ChatMessage {
   return {
+    attachments,
     key: `c${cmid}`,
     seq: null,
     author: { kind: "visitor" },

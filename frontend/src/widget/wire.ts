@@ -11,6 +11,7 @@ export interface SessionReply {
   conversations: ConversationInfo[];
   invited_conversation?: number | null;
   whatsapp?: boolean;
+  uploads?: boolean;
 }
 
 /** POST /api/visitor/session: the visitor (new, or the token's) and its conversations. */

@@ -21,6 +21,7 @@ from tresen.channels.followup import unread_replies
 from tresen.channels.mailbox import check_address, find_mailbox, smtp_config
 from tresen.channels.smtp_client import send_mail
 from tresen.channels.transcript_mail import TranscriptMail, compose_transcript, transcript_lines
+from tresen.conversations.files import message_files
 from tresen.errors import Invalid
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretUnreadable
@@ -143,6 +144,9 @@ class EmailChannel:
             to = recipient(conv, await s.get(Visitor, conv.visitor_id))
             refs = await thread_ids(s, conv.id, msg.seq)
             body = await _body(s, conv, msg)
+            files = tuple(
+                (f.filename, f.content_type, f.data) for f in await message_files(s, msg.id)
+            )
         if not to:
             raise DeliveryError("the customer left no email address", permanent=True)
         try:
@@ -167,6 +171,7 @@ class EmailChannel:
             in_reply_to=refs[-1] if refs else None,
             references=refs,
             reply_to=reply_address(box.from_address, token),
+            files=files,
         )
         return reply, box
 

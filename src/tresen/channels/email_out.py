@@ -65,6 +65,7 @@ class Reply:
     in_reply_to: str | None
     references: list[str]
     reply_to: str
+    files: tuple[tuple[str, str, bytes], ...] = ()  # (name, type, bytes) attached by the agent
 
 
 def compose(reply: Reply, *, date: object) -> EmailMessage:
@@ -84,6 +85,9 @@ def compose(reply: Reply, *, date: object) -> EmailMessage:
     msg["Auto-Submitted"] = "no"  # written by a person (RFC 3834)
     msg.set_content(f"{reply.body}\n\n-- \n{reply.agent_name}\n{reply.from_name}\n".rstrip() + "\n")
     msg.add_alternative(_html(reply), subtype="html")
+    for name, ctype, data in reply.files:
+        maintype, _, subtype = ctype.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg
 
 

@@ -19,7 +19,6 @@ from tresen.channels.accounts import (
     site_accounts,
 )
 from tresen.channels.handoff import qr_svg, wa_link
-from tresen.channels.messaging_media import INLINE
 from tresen.channels.private_reply import PrivateReplyIn, check_private_reply
 from tresen.channels.templates import (
     TemplateIn,
@@ -30,6 +29,7 @@ from tresen.channels.templates import (
     site_templates,
     template_view,
 )
+from tresen.conversations.files import file_headers
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.window import window_state
 from tresen.errors import Forbidden, NotFound, Unauthorized
@@ -133,19 +133,8 @@ async def get_media(key: str, rt: RT, who: AgentDep) -> Response:
         if row is None:
             raise NotFound("no such file", code="no_media")
         await access_conversation_by_id(s, who, row.conversation_id)
-    inline = row.content_type in INLINE
-    name = row.filename or f"file-{row.id}"
-    disposition = "inline" if inline else "attachment"
-    return Response(
-        row.data,
-        media_type=row.content_type if inline else "application/octet-stream",
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{name}"',
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
+    media_type, headers = file_headers(row)
+    return Response(row.data, media_type=media_type, headers=headers)
 
 
 class HandoffIn(BaseModel):

@@ -13,6 +13,7 @@ from tresen.channels.base import DeliveryError
 from tresen.channels.messaging_in import Inbound, MediaRef
 from tresen.channels.messaging_receive import Download
 from tresen.channels.platform_http import call, download
+from tresen.conversations.files import sniff_any
 from tresen.runtime import Runtime
 from tresen.storage.models import ChannelAccount
 
@@ -82,9 +83,10 @@ async def _fetch(
     got = await download(url, timeout=timeout, max_bytes=limit, token=token)
     if got is None:
         return None
-    ctype, data = got
-    ctype = ref.mime.split(";")[0].strip().lower() or ctype
-    if ctype not in ALLOWED:
+    claimed, data = got
+    claimed = ref.mime.split(";")[0].strip().lower() or claimed
+    ctype = sniff_any(data, ALLOWED)  # what the bytes are, not what the platform says
+    if ctype is None or claimed not in ALLOWED:
         return None
     return Download(ctype, _safe_name(ref.filename), data)
 

@@ -7,16 +7,29 @@ comment by ``recipient.comment_id``); a public answer to a comment:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
+
+from sqlalchemy import update
 
 from tresen.channels.accounts import Secrets, account_secrets
 from tresen.channels.base import DeliveryError
+from tresen.channels.messaging_files import messenger_file, telegram_file, whatsapp_file
 from tresen.channels.platform_http import call
+from tresen.conversations.files import message_files
 from tresen.conversations.window import window_state
 from tresen.runtime import Runtime
 from tresen.security.secretbox import SecretUnreadable
-from tresen.storage.models import ChannelAccount, ChannelEvent, Conversation, Message, Outbox
+from tresen.storage.models import (
+    ChannelAccount,
+    ChannelEvent,
+    ChannelMedia,
+    Conversation,
+    Message,
+    Outbox,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,7 @@ class Job:
     account: ChannelAccount
     secrets: Secrets
     recipient: str
+    files: list[ChannelMedia] = field(default_factory=list)  # attached by the agent
 
 
 class _Adapter:
@@ -51,6 +65,7 @@ class _Adapter:
                 raise DeliveryError("the message is gone", permanent=True)
             account_id = (conv.meta or {}).get("account_id")
             account = await s.get(ChannelAccount, account_id) if account_id else None
+            files = await message_files(s, msg.id)
         if account is None:
             raise DeliveryError("the conversation's channel account is gone", permanent=True)
         try:
@@ -58,7 +73,32 @@ class _Adapter:
         except SecretUnreadable as exc:
             raise DeliveryError(f"access token: {exc}; enter it again", permanent=True) from None
         recipient = str((conv.meta or {}).get("recipient") or "")
-        return Job(item, conv, msg, account, keys, recipient)
+        return Job(item, conv, msg, account, keys, recipient, files)
+
+    @property
+    def timeout(self) -> float:
+        return self.rt.settings.messaging_timeout_seconds
+
+    async def _parts(self, job: Job, parts: Sequence[Callable[[], Awaitable[str]]]) -> str:
+        """Send a message in parts (its text, then each file), the first part's id being the
+        delivery's. Each part sent is recorded on the item at once, so a retry after a failed
+        part sends only the rest."""
+        done = job.item.payload or {}
+        sent, first = int(done.get("parts_sent", 0)), str(done.get("first_id", ""))
+        for i, part in enumerate(parts):
+            if i < sent:
+                continue
+            got = await part()
+            first = first or got
+            if len(parts) > 1:
+                await self._progress(job.item, i + 1, first)
+        return first[:255]
+
+    async def _progress(self, item: Outbox, sent: int, first: str) -> None:
+        payload = {**(item.payload or {}), "parts_sent": sent, "first_id": first}
+        async with self.rt.db.write() as s:
+            await s.execute(update(Outbox).where(Outbox.id == item.id).values(payload=payload))
+        item.payload = payload
 
 
 class WhatsAppChannel(_Adapter):
@@ -84,8 +124,14 @@ class WhatsAppChannel(_Adapter):
                     "components": [{"type": "body", "parameters": params}] if params else [],
                 },
             }
-        else:
-            body |= {"type": "text", "text": {"preview_url": False, "body": job.msg.body}}
+            return await self._send(job, body)
+        text = {"type": "text", "text": {"preview_url": False, "body": job.msg.body}}
+        parts = [partial(self._send, job, body | text)] if job.msg.body.strip() else []
+        for row in job.files:
+            parts.append(partial(whatsapp_file, self.graph, job, self.timeout, body, row))
+        return await self._parts(job, parts or [partial(self._send, job, body | text)])
+
+    async def _send(self, job: Job, body: dict[str, Any]) -> str:
         url = f"{self.graph}/{job.account.external_id}/messages"
         data = await self._post(url, body, job.secrets.access_token)
         sent = data.get("messages")
@@ -117,12 +163,22 @@ class MessengerChannel(_Adapter):
                 )
             else:
                 body["messaging_type"] = "RESPONSE"
+            if job.files:
+                base = {k: v for k, v in body.items() if k != "message"}
+                parts = [partial(self._text, job, body)] if job.msg.body.strip() else []
+                for row in job.files:
+                    parts.append(partial(messenger_file, self.graph, job, self.timeout, base, row))
+                return await self._parts(job, parts)
         data = await self._post(f"{self.graph}/me/messages", body, job.secrets.access_token)
         mid = str(data.get("message_id") or "")[:255]
         psid = str(data.get("recipient_id") or "")
         if comment_id and psid:
             await self._link_private_reply(job, psid, mid)
         return mid
+
+    async def _text(self, job: Job, body: dict[str, Any]) -> str:
+        data = await self._post(f"{self.graph}/me/messages", body, job.secrets.access_token)
+        return str(data.get("message_id") or "")
 
     async def _link_private_reply(self, job: Job, psid: str, mid: str) -> None:
         """The commenter's Messenger id is known only now: the conversation becomes theirs, so
@@ -157,6 +213,8 @@ class FacebookCommentChannel(_Adapter):
         comment_id = (job.conv.meta or {}).get("comment_id")
         if not comment_id:
             raise DeliveryError("no comment to answer", permanent=True)
+        if job.files:
+            raise DeliveryError("files cannot be posted under a comment", permanent=True)
         url = f"{self.graph}/{comment_id}/comments"
         data = await self._post(url, {"message": job.msg.body}, job.secrets.access_token)
         return str(data.get("id") or "")[:255]
@@ -170,11 +228,17 @@ class TelegramChannel(_Adapter):
         if not job.recipient:
             raise DeliveryError("no Telegram chat to answer", permanent=True)
         base = self.rt.settings.telegram_api_base.rstrip("/")
+        parts = [partial(self._text, job, base)] if job.msg.body.strip() or not job.files else []
+        for row in job.files:
+            parts.append(partial(telegram_file, base, job, self.timeout, row))
+        return await self._parts(job, parts)
+
+    async def _text(self, job: Job, base: str) -> str:
         url = f"{base}/bot{job.secrets.access_token}/sendMessage"
         data = await self._post(url, {"chat_id": job.recipient, "text": job.msg.body}, None)
         raw = data.get("result")
         result: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        return f"{job.recipient}:{result.get('message_id', '')}"[:255]
+        return f"{job.recipient}:{result.get('message_id', '')}"
 
 
 def messaging_channels(rt: Runtime) -> list[Any]:

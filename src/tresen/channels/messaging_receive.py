@@ -148,13 +148,15 @@ async def _message(
             s, account.site_id, channel, item.sender_id, item.sender_name, now
         )
         visitor_id = contact.id
-    body, key = item.text, None
+    body, key, files = item.text, None, None
     if download is not None:
         key = secrets.token_urlsafe(16)
         link = f"{rt.settings.public_url.rstrip('/')}/api/channel-media/{key}"
         label = "image" if download.content_type.startswith("image/") else "file"
         name = f" {download.filename}" if download.filename else ""
         body = f"[{label}{name}] {link}" + (f"\n{item.text}" if item.text else "")
+        size, ctype = len(download.data), download.content_type
+        files = [{"key": key, "name": download.filename or label, "type": ctype, "size": size}]
     elif item.media is not None:
         body = f"[{item.media.kind} not stored: too large or unavailable]" + (
             f"\n{item.text}" if item.text else ""
@@ -172,6 +174,8 @@ async def _message(
         now=now,
         bot=account.bot and item.kind == "message",
         refresh=True,
+        sent_at=item.at,
+        attachments=files,
     )
     if download is not None and key is not None:
         s.add(

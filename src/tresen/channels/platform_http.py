@@ -31,11 +31,16 @@ async def call(
     json: dict[str, Any] | None = None,
     params: dict[str, str] | None = None,
     token: str | None = None,
+    form: dict[str, str] | None = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None,
 ) -> dict[str, Any]:
+    """``form`` and ``files``: a ``multipart/form-data`` upload (a file: name, bytes, type)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-            response = await client.request(method, url, json=json, params=params, headers=headers)
+            response = await client.request(
+                method, url, json=json, params=params, headers=headers, data=form, files=files
+            )
     except httpx.HTTPError as exc:
         raise DeliveryError(f"the platform could not be reached: {type(exc).__name__}") from None
     data = _json(response)

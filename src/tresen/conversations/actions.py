@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.agents.queries import access_agent_by_id
 from tresen.agents.scope import ensure_agent_serves
+from tresen.conversations.files import bind_attachments, check_keys
 from tresen.conversations.grouped import send_grouped
 from tresen.conversations.queries import access_conversation_by_id, check_writable
 from tresen.conversations.queueing import prepare_queue
@@ -38,8 +39,8 @@ from tresen.storage.models.conversation import STATUSES
 from tresen.storage.outbox import outbox_values
 
 
-def check_body(rt: Runtime, body: str) -> str:
-    if not body.strip():
+def check_body(rt: Runtime, body: str, *, files: bool = False) -> str:
+    if not body.strip() and not files:
         raise Invalid("message is empty", code="empty_message")
     if len(body) > rt.settings.max_message_chars:
         raise Invalid(
@@ -68,8 +69,10 @@ async def check_send_message(
     conversation_id: int | None = None,
     internal: bool = False,
     skill: str | None = None,
+    attachments: list[str] | None = None,
 ) -> Sent:
-    check_body(rt, body)
+    keys = check_keys(attachments or [])
+    check_body(rt, body, files=bool(keys))
     if internal and who.kind != "agent":
         raise Forbidden("only agents write internal notes")
     if conversation_id is None and who.kind != "visitor":
@@ -88,12 +91,12 @@ async def check_send_message(
     for _attempt in range(3):
         try:
             sent = None
-            if rt.db.is_sqlite and conversation_id is not None:
+            if rt.db.is_sqlite and conversation_id is not None and not keys:
                 # Group commit: concurrent sends share one SQLite transaction (see grouped.py).
                 sent = await send_grouped(rt, who, body, client_msg_id, conversation_id, internal)
             if sent is None:
                 sent = await do_send_message(
-                    rt, who, body, client_msg_id, conversation_id, internal, skill
+                    rt, who, body, client_msg_id, conversation_id, internal, skill, files=keys
                 )
             break
         except IntegrityError:
@@ -112,9 +115,11 @@ async def do_send_message(
     internal: bool,
     skill: str | None = None,
     outbox_payload: dict[str, Any] | None = None,
+    files: list[str] | None = None,
 ) -> Sent:
     """``outbox_payload``: what the channel needs beyond the text (a template, a tag); such a
-    send was checked against the reply window by the channel's own action."""
+    send was checked against the reply window by the channel's own action. ``files``: keys of
+    the author's uploads in the conversation that the message carries (``files.py``)."""
     now = rt.clock.now()
     async with rt.db.write() as s:
         created = conversation_id is None
@@ -151,6 +156,8 @@ async def do_send_message(
             internal=internal,
             client_msg_id=client_msg_id,
         )
+        if files:
+            await bind_attachments(s, who, msg, files, now)
         _to_outbox(s, conv, msg, now, outbox_payload)
         state = ConversationState.of(conv)
         if created:

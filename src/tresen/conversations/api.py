@@ -32,9 +32,10 @@ router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
 
 class MessageIn(BaseModel):
-    body: str
+    body: str = ""
     internal: bool = False
     client_msg_id: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=64)
+    attachments: list[str] = Field(default_factory=list, max_length=10)  # uploaded files' keys
 
 
 class ConversationPatch(BaseModel):
@@ -120,6 +121,7 @@ async def post_message(
         client_msg_id=body.client_msg_id,
         conversation_id=conversation_id,
         internal=body.internal,
+        attachments=body.attachments,
     )
     return {**sent.message.model_dump(mode="json"), "duplicate": sent.duplicate}
 

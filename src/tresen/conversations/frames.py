@@ -19,6 +19,7 @@ async def on_send(peer: Peer, frame: SendIn) -> None:
         conversation_id=frame.conversation_id,
         internal=frame.internal,
         skill=frame.skill,
+        attachments=frame.attachments,
     )
     conv = sent.conversation
     peer.remember_conversation(conv.id, conv.visitor_id, conv.assignee_id)

@@ -37,13 +37,17 @@ async def do_receive_message(
     now: datetime,
     bot: bool = False,
     refresh: bool = False,
+    sent_at: datetime | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> tuple[Conversation, Message]:
     """Add the customer's message to ``conversation`` (or a new one on ``channel``), recording
     ``MessageCreated`` and, for a new or reopened conversation, the change routing needs.
     ``bot``: a new conversation starts with the FAQ bot (open, not queued) instead of waiting as
     pending work; the bot hands it over to people (``assist/bot.py``). ``refresh``: ``meta`` and
     ``channel`` also update a conversation that is still going (a messaging channel keeps where
-    to answer and the reply window there)."""
+    to answer and the reply window there). ``sent_at``: the platform's timestamp of the
+    message (never later than ``now``): its ``created_at``, so a late delivery of an older
+    message is shown where it was written, not where it arrived."""
     conv, opened, reopened = conversation, conversation is None, False
     if conv is None:
         conv = Conversation(
@@ -70,7 +74,10 @@ async def do_receive_message(
         author_id=visitor_id,
         body=body,
         client_msg_id=client_msg_id,
+        created_at=min(sent_at, now) if sent_at is not None else None,
     )
+    if attachments:  # a file the customer sent, stored by the caller (docs/attachments.md)
+        msg.attachments = attachments
     state = ConversationState.of(conv)
     if opened:
         record(s, ConversationOpened(state, via="channel"))

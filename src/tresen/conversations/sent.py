@@ -33,4 +33,5 @@ def message_created(
         internal=msg.internal,
         client_msg_id=msg.client_msg_id,
         created_at=msg.created_at,
+        attachments=tuple(msg.attachments or ()),
     )

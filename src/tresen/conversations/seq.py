@@ -42,8 +42,10 @@ async def store_message(
     body: str,
     internal: bool = False,
     client_msg_id: str | None = None,
+    created_at: datetime | None = None,
 ) -> Message:
-    """Number a new message of ``conv`` and add it, inside the caller's transaction."""
+    """Number a new message of ``conv`` and add it, inside the caller's transaction.
+    ``created_at``: when it was written, if not now (a platform's timestamp)."""
     msg = Message(
         conversation_id=conv.id,
         seq=await next_seq(s, conv, now),
@@ -52,7 +54,7 @@ async def store_message(
         body=body,
         internal=internal,
         client_msg_id=client_msg_id,
-        created_at=now,
+        created_at=created_at or now,
     )
     s.add(msg)
     await s.flush()

@@ -25,6 +25,7 @@ def message_out(msg: Message | MessageCreated, author_name: str | None) -> Messa
         internal=msg.internal,
         client_msg_id=msg.client_msg_id,
         created_at=msg.created_at,
+        attachments=list(msg.attachments or ()),
     )
 
 

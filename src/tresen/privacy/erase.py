@@ -62,7 +62,7 @@ async def check_erase(rt: Runtime, who: Principal, contact_id: int) -> dict[str,
                 await s.execute(
                     update(Message)
                     .where(Message.conversation_id.in_(convs))
-                    .values(body=ERASED, client_msg_id=None)
+                    .values(body=ERASED, client_msg_id=None, attachments=None)
                 )
             await s.execute(update(Conversation).where(Conversation.id.in_(convs)).values(meta={}))
             # what other parts keep of the conversations: numbers, platform ids, files, comments

@@ -1,7 +1,7 @@
 """Everything about one person (GDPR art. 15 and 20) as one zip archive: ``person.json`` (the
 contact, identities, notes, visitors, visits, page views, conversations with every message,
-offers, co-browse sessions and their audit, invitations, email records) and each email original
-as ``email/<id>.eml``."""
+offers, co-browse sessions and their audit, invitations, email records, files), each email
+original as ``email/<id>.eml`` and each file sent in the conversations as ``files/<id>-<name>``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tresen.contacts.queries import contact_detail
 from tresen.privacy.person import Person
 from tresen.storage.models import (
     Base,
+    ChannelMedia,
     ChatInvite,
     CobrowseAudit,
     CobrowseSession,
@@ -88,7 +89,15 @@ async def person_document(s: AsyncSession, p: Person, now: datetime) -> dict[str
             {**row_dict(m, skip=("raw",)), "original": f"email/{m.id}.eml"} for m in mails
         ],
         "emails_sent": [row_dict(o) for o in await _rows(s, Outbox, Outbox.conversation_id, convs)],
+        "files": [
+            {**row_dict(f, skip=("data",)), "file": _file_path(f)}
+            for f in await _rows(s, ChannelMedia, ChannelMedia.conversation_id, convs)
+        ],
     }
+
+
+def _file_path(f: ChannelMedia) -> str:
+    return f"files/{f.id}-{f.filename or 'file'}"
 
 
 async def person_archive(s: AsyncSession, p: Person, now: datetime) -> bytes:
@@ -98,4 +107,7 @@ async def person_archive(s: AsyncSession, p: Person, now: datetime) -> bytes:
         z.writestr("person.json", json.dumps(doc, ensure_ascii=False, indent=2, default=str))
         for m in await _rows(s, InboundMail, InboundMail.id, p.mail_ids):
             z.writestr(f"email/{m.id}.eml", m.raw)
+        # images and files sent in the conversations, by the person or to them
+        for f in await _rows(s, ChannelMedia, ChannelMedia.conversation_id, p.conversation_ids):
+            z.writestr(_file_path(f), f.data)
     return out.getvalue()

@@ -49,6 +49,8 @@ class SendIn(_In):
     conversation_id: int | None = None
     internal: bool = False
     skill: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    # keys of files uploaded for this message (docs/attachments.md)
+    attachments: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=10)] = []
 
 
 class ResumeIn(_In):
@@ -327,6 +329,7 @@ class MessageOut(_Out):
     internal: bool = False
     client_msg_id: str | None = None
     created_at: datetime
+    attachments: list[dict[str, Any]] = []  # {"key", "name", "type", "size"} (files on it)
 
 
 class AckOut(_Out):

@@ -52,12 +52,15 @@ async def do_update_site(
     name: str | None = None,
     origins: list[str] | None = None,
     rotate_identity_secret: bool = False,
+    visitor_uploads: bool | None = None,
     actor: Principal | None = None,
 ) -> Site:
     async with rt.db.write() as s:
         site = await access_site_by_id(s, site_id)
         before = snapshot(site)
         _apply_site_changes(site, name, origins, rotate_identity_secret)
+        if visitor_uploads is not None:
+            site.visitor_uploads = visitor_uploads
         after = snapshot(site)
         if rotate_identity_secret:
             after["identity_secret_rotated"] = True

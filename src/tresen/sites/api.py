@@ -32,6 +32,7 @@ class SitePatch(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     allowed_origins: list[str] | None = Field(default=None, max_length=50)
     rotate_identity_secret: bool = False
+    visitor_uploads: bool | None = None  # visitors may attach files in the widget
 
 
 def site_admin_view(public_url: str, site: Site) -> dict[str, Any]:
@@ -41,6 +42,7 @@ def site_admin_view(public_url: str, site: Site) -> dict[str, Any]:
         "widget_key": site.widget_key,
         "allowed_origins": site.allowed_origins,
         "identity_secret": site.identity_secret,
+        "visitor_uploads": site.visitor_uploads,
         "embed_snippet": embed_snippet(public_url, site),
     }
 
@@ -81,6 +83,7 @@ async def patch_site(site_id: int, body: SitePatch, rt: RT, who: AdminDep) -> di
         name=body.name,
         origins=body.allowed_origins,
         rotate_identity_secret=body.rotate_identity_secret,
+        visitor_uploads=body.visitor_uploads,
         actor=who,
     )
     return site_admin_view(rt.settings.public_url, site)

@@ -16,7 +16,7 @@ from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import site_by_key
-from tresen.storage.models import ChannelAccount, Conversation
+from tresen.storage.models import ChannelAccount, Conversation, Site
 from tresen.visitors.actions import (
     IdentityClaim,
     check_open_visitor_session,
@@ -60,6 +60,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         if not vs.created:  # a new visitor has none: no read for them
             convs = await visitor_conversations(s, vs.visitor.id)
         whatsapp = await has_whatsapp_number(s, vs.visitor.site_id)
+        site = await s.get(Site, vs.visitor.site_id)
     return {
         "token": vs.token,
         "visitor_id": vs.visitor.id,
@@ -68,6 +69,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         "conversations": [conversation_dict(c, for_visitor=True) for c in convs],
         "invited_conversation": vs.invited_conversation,
         "whatsapp": whatsapp,  # the widget offers "Continue on WhatsApp" (docs/channels.md)
+        "uploads": bool(site and site.visitor_uploads),  # files in the widget (attachments.md)
     }
 
 

@@ -134,7 +134,7 @@ def frame_csp(site: Site, own: str) -> str:
             "script-src 'self'",
             "style-src 'self'",
             f"connect-src 'self' {ws}",
-            "img-src 'self' data:",
+            "img-src 'self' data: blob:",  # blob: files of the conversation, fetched with the token
             "media-src 'none'",
             "base-uri 'none'",
             "form-action 'none'",

@@ -428,6 +428,7 @@ export const daPages: PagesCatalogue = {
   "rep.team": "Team",
   "rep.allTeams": "Alle teams",
   "rep.queueWaitAvg": "Ventetid",
+  "msg.fileSize": "({kb} KB)",
   "rep.abandoned": "Opgivet",
   "rep.acceptance": "Accept",
   "rep.accepted": "Accepteret",

@@ -428,6 +428,7 @@ export const dePages: PagesCatalogue = {
   "rep.team": "Team",
   "rep.allTeams": "Alle Teams",
   "rep.queueWaitAvg": "Wartezeit",
+  "msg.fileSize": "({kb} KB)",
   "rep.abandoned": "Abgebrochen",
   "rep.acceptance": "Annahmequote",
   "rep.accepted": "Angenommen",

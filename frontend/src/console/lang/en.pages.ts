@@ -427,6 +427,7 @@ export const enPages = {
   "rep.team": "Team",
   "rep.allTeams": "All teams",
   "rep.queueWaitAvg": "Queue wait",
+  "msg.fileSize": "({kb} KB)",
   "rep.abandoned": "Abandoned",
   "rep.acceptance": "Acceptance",
   "rep.accepted": "Accepted",

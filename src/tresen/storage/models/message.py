@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -28,3 +29,6 @@ class Message(Base):
     internal: Mapped[bool] = mapped_column(default=False)
     client_msg_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime]
+    # Files sent with it (docs/attachments.md): [{"key", "name", "type", "size"}]; the bytes are
+    # in ``channel_media``, stored once.
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)

@@ -80,7 +80,10 @@ class MessageTemplate(Base):
 
 
 class ChannelMedia(Base):
-    """An image or file a customer sent, downloaded from the platform within the limits."""
+    """An image or file in a conversation: one a customer sent on a messaging platform
+    (downloaded within the limits), or one an agent or a web visitor uploaded
+    (``author_kind``/``author_id``; ``message_id`` is set when the message that carries it is
+    sent, docs/attachments.md)."""
 
     __tablename__ = "channel_media"
 
@@ -97,3 +100,5 @@ class ChannelMedia(Base):
     size: Mapped[int]
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+    author_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    author_id: Mapped[int | None] = mapped_column(default=None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tresen.storage.models.base import Base
@@ -22,3 +22,5 @@ class Site(Base):
     created_at: Mapped[datetime]
     # The radar's restraint for this site (docs/rules.md, "Order and restraint"); {} = defaults.
     radar_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Visitors may attach files in the widget (docs/attachments.md); off by default.
+    visitor_uploads: Mapped[bool] = mapped_column(default=False, server_default=false())
