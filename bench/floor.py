@@ -90,6 +90,9 @@ def options(argv: list[str] | None) -> tuple[argparse.Namespace, argparse.Namesp
     p.add_argument("--workers", type=int, default=2, help="client processes")
     p.add_argument("--only", choices=["floor", "tresen"], help="run one side only")
     p.add_argument(
+        "--connect-only", action="store_true", help="only the connect phase (connect, idle KiB)"
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="2 rounds, 1,000 connections, 4 s phases (about 3 minutes)",
@@ -186,6 +189,8 @@ def one_run(kind: str, a: argparse.Namespace, load_args: argparse.Namespace) -> 
         ctx = Context(load_args, server, seeded.site_key, seeded.agents)
         ctx.floor = kind == "floor"
         fig = connect_phase(ctx, a.connections)
+        if a.connect_only:
+            return fig
         run = ctx._closed_loop("t")
         if not run.ok:
             raise RuntimeError(f"{kind}: the database check failed")
@@ -218,6 +223,8 @@ def table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> str
         "|---|---:|---:|---:|---|",
     ]
     for label, key, target, check in rows:
+        if not all(key in r for r in runs["floor"] + runs["tresen"]):
+            continue  # a phase not run (--connect-only)
         f = statistics.median(r[key] for r in runs["floor"]) if runs["floor"] else float("nan")
         t = statistics.median(r[key] for r in runs["tresen"]) if runs["tresen"] else float("nan")
         ratio = t / f if f else float("nan")
