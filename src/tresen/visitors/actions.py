@@ -18,8 +18,21 @@ from tresen.runtime import Runtime
 from tresen.security.identity import verify_identity
 from tresen.security.tokens import BadToken
 from tresen.sites.queries import site_by_key
-from tresen.storage.models import Site, Visitor
+from tresen.storage.models import ContactIdentity, Site, Visitor
 from tresen.visitors.invites import do_redeem_invite
+
+_sites = cast(Table, Site.__table__)
+_visitors = cast(Table, Visitor.__table__)
+_SITE_BY_KEY = select(_sites).where(_sites.c.widget_key == bindparam("key"))
+_VISITOR_BY_ID = select(_visitors).where(_visitors.c.id == bindparam("vid"))
+_INSERT_VISITOR = insert(_visitors).returning(_visitors.c.id)
+_identities = cast(Table, ContactIdentity.__table__)
+_CONTACT_OF_VISITOR = select(_identities.c.contact_id).where(
+    _identities.c.visitor_id == bindparam("vid")
+)
+LAST_SEEN_GRANULARITY = 60.0
+"""A returning visitor's ``last_seen_at`` is written when a session opens at most this often
+(seconds): a page load within it is checked with a grouped read and writes nothing."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,11 @@ async def check_open_visitor_session(
             )
     if rt.db.is_sqlite and not token and not invite and identity is None:
         return await _new_visitor_grouped(rt, site_key, origin, own_host)
+    if token and not invite and identity is None:
+        work = _returning_unchanged(rt, site_key, origin, own_host, token)
+        unchanged = await rt.db.read_grouped(work)
+        if unchanged is not None:
+            return unchanged
     async with rt.db.write() as s:
         site = await site_by_key(s, site_key)
         if not origin_allowed(site, origin, own_host):
@@ -145,6 +163,37 @@ async def _new_visitor_grouped(
     site, visitor_id = await rt.db.write_grouped(work)
     visitor = Visitor(id=visitor_id, site_id=site.id, **values)
     return VisitorSession(_sign(rt, visitor), visitor, site, False, None, True)
+
+
+def _returning_unchanged(
+    rt: Runtime, site_key: str, origin: str | None, own_host: str | None, token: str
+) -> Callable[[Connection], VisitorSession | None]:
+    """A returning visitor's page load that changes nothing, as a grouped read: the token is
+    valid for the site, the visitor has its contact and was seen within
+    ``LAST_SEEN_GRANULARITY``. None: something to write (or a token to replace), so the
+    caller takes the write path, which decides the same way it always did."""
+    now = rt.clock.now()
+
+    def work(c: Connection) -> VisitorSession | None:
+        row = c.execute(_SITE_BY_KEY, {"key": site_key}).first()
+        if row is None:
+            raise NotFound("unknown site key", code="unknown_site")
+        site = Site(**row._mapping)
+        if not origin_allowed(site, origin, own_host):
+            raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
+        try:
+            visitor_id = _token_visitor(rt, site, token)
+        except Unauthorized:
+            return None
+        found = c.execute(_VISITOR_BY_ID, {"vid": visitor_id}).first()
+        if found is None or (now - found.last_seen_at).total_seconds() >= LAST_SEEN_GRANULARITY:
+            return None
+        if c.execute(_CONTACT_OF_VISITOR, {"vid": visitor_id}).first() is None:
+            return None
+        visitor = Visitor(**found._mapping)
+        return VisitorSession(_sign(rt, visitor), visitor, site, False)
+
+    return work
 
 
 def _signed_for_site(rt: Runtime, token: str | None) -> bool:
@@ -217,13 +266,6 @@ async def visitor_of_token(
     if visitor is None:
         raise Unauthorized("visitor no longer exists", code="bad_token")
     return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id), visitor
-
-
-_sites = cast(Table, Site.__table__)
-_visitors = cast(Table, Visitor.__table__)
-_SITE_BY_KEY = select(_sites).where(_sites.c.widget_key == bindparam("key"))
-_VISITOR_BY_ID = select(_visitors).where(_visitors.c.id == bindparam("vid"))
-_INSERT_VISITOR = insert(_visitors).returning(_visitors.c.id)
 
 
 def socket_visitor(

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.integration.contacts.helpers import contact_of
 from tests.support.actors import ORIGIN, running_scenario
 
+from tresen.clock import ManualClock
 from tresen.events import ContactCreated
 from tresen.storage.models import Contact, ContactIdentity, Visitor
 
@@ -71,3 +72,45 @@ async def test_refused_new_visitors_write_nothing(tmp_path: Path, database_url: 
             )
             assert r.status_code == 404 and r.json()["code"] == "unknown_site"
         assert await count() == before
+
+
+async def test_returning_visitor_page_loads_write_only_when_something_changed(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A page load of a known visitor within a minute of the last is checked with a read and
+    writes nothing; after that, ``last_seen_at`` moves on. The same visitor and contact either
+    way, and a new token each time."""
+    clock = ManualClock()
+    async with running_scenario(tmp_path, database_url, clock=clock) as (srv, sc):
+        first = await sc.visitor()
+        contact = await contact_of(sc, first.id)
+
+        async def seen() -> Any:
+            async with srv.rt.db.read() as s:
+                return (await s.get(Visitor, first.id, populate_existing=True)).last_seen_at
+
+        opened = await seen()
+        writes: list[int] = []
+        write = srv.rt.db.write
+
+        def counting() -> Any:
+            writes.append(1)
+            return write()
+
+        srv.rt.db.write = counting  # type: ignore[method-assign]
+        clock.advance(30)
+        again = await sc.visitor(token=first.token)
+        assert again.id == first.id and writes == []
+        assert await seen() == opened
+        clock.advance(31)
+        later = await sc.visitor(token=again.token)
+        assert later.id == first.id and writes == [1]
+        assert await seen() == clock.now() != opened
+        assert await contact_of(sc, first.id) == contact
+        async with httpx.AsyncClient(base_url=sc.base_url) as http:
+            r = await http.post(
+                "/api/visitor/session",
+                json={"site_key": sc.site_key, "token": later.token},
+                headers={"Origin": "https://evil.example"},
+            )
+            assert r.status_code == 403 and r.json()["code"] == "bad_origin"
