@@ -124,12 +124,14 @@ def options(argv: list[str] | None) -> tuple[argparse.Namespace, argparse.Namesp
 
 
 def connect_phase(ctx: Context, n: int) -> dict[str, float]:
+    cpu = ctx.server.cpu_seconds()
     q, procs, go, release = ctx._spawn("idle", ctx._split(n))
     tokens = ctx._collect(q, "tokens", len(procs), 600)
     time.sleep(1)
     before = ctx.server.rss()
     go.set()
     opened = ctx._collect(q, "open", len(procs), 600)
+    cpu = ctx.server.cpu_seconds() - cpu
     ok, bad = sum(m[2] for m in opened), sum(m[3] for m in opened)
     time.sleep(2)  # let the server settle
     after = ctx.server.rss()
@@ -140,11 +142,12 @@ def connect_phase(ctx: Context, n: int) -> dict[str, float]:
     print(
         f"    connect: {ok} open ({bad} failed) in {seconds:.1f}s "
         f"(sessions {max(m[3] for m in tokens):.1f}s + sockets {max(m[4] for m in opened):.1f}s)"
-        f"; RSS {before / KiB / KiB:.1f} -> {after / KiB / KiB:.1f} MiB"
+        f"; RSS {before / KiB / KiB:.1f} -> {after / KiB / KiB:.1f} MiB; server CPU {cpu:.2f} s"
     )
     if bad:
         raise RuntimeError(f"{bad} connections failed: {[m[5] for m in opened if m[5]][:2]}")
-    return {"connect_s": seconds, "idle_kib": (after - before) / KiB / max(ok, 1)}
+    idle_kib = (after - before) / KiB / max(ok, 1)
+    return {"connect_s": seconds, "idle_kib": idle_kib, "connect_cpu_s": cpu}
 
 
 def latency_phase(ctx: Context, rate: float) -> dict[str, float]:
@@ -209,6 +212,7 @@ ROWS = [
     ("saturation (msg/s persisted)", "saturation", ">= 0.7x", lambda r: r >= 0.7),
     ("idle KiB per connection", "idle_kib", "<= 2x", lambda r: r <= 2.0),
     ("time to connect N visitors (s)", "connect_s", "<= 2x", lambda r: r <= 2.0),
+    ("server CPU to connect N visitors (s)", "connect_cpu_s", "", lambda r: True),
 ]
 
 

@@ -24,6 +24,9 @@ from tresen.visitors.invites import do_redeem_invite
 _sites = cast(Table, Site.__table__)
 _visitors = cast(Table, Visitor.__table__)
 _SITE_BY_KEY = select(_sites).where(_sites.c.widget_key == bindparam("key"))
+_SITE_ORIGINS = select(_sites.c.id, _sites.c.allowed_origins).where(
+    _sites.c.widget_key == bindparam("key")
+)
 _VISITOR_BY_ID = select(_visitors).where(_visitors.c.id == bindparam("vid"))
 _INSERT_VISITOR = insert(_visitors).returning(_visitors.c.id)
 _identities = cast(Table, ContactIdentity.__table__)
@@ -61,7 +64,12 @@ def origin_allowed(site: Site, origin: str | None, own_host: str | None) -> bool
     Tresen's own origin and may only be embedded by allowlisted pages (CSP frame-ancestors).
     Browsers always send Origin; a request without one comes from a server-side client.
     """
-    if origin is None or origin in site.allowed_origins:
+    return origin_in(site.allowed_origins, origin, own_host)
+
+
+def origin_in(allowed: list[str], origin: str | None, own_host: str | None) -> bool:
+    """``origin_allowed`` for a site's allowlist as read (a row, not a ``Site``)."""
+    if origin is None or origin in allowed:
         return True
     return own_host is not None and urlsplit(origin).netloc == own_host
 
@@ -182,7 +190,7 @@ def _returning_unchanged(
         if not origin_allowed(site, origin, own_host):
             raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
         try:
-            visitor_id = _token_visitor(rt, site, token)
+            visitor_id = _token_visitor(rt, site.id, token)
         except Unauthorized:
             return None
         found = c.execute(_VISITOR_BY_ID, {"vid": visitor_id}).first()
@@ -262,7 +270,7 @@ async def visitor_of_token(
 ) -> tuple[Principal, Visitor]:
     """The visitor a token names, read in the caller's session (a socket reads its site and
     its visitor in one)."""
-    visitor = await s.get(Visitor, _token_visitor(rt, site, token))
+    visitor = await s.get(Visitor, _token_visitor(rt, site.id, token))
     if visitor is None:
         raise Unauthorized("visitor no longer exists", code="bad_token")
     return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id), visitor
@@ -277,13 +285,12 @@ def socket_visitor(
     back detached (read-only snapshots; the socket keeps neither)."""
 
     def work(c: Connection) -> tuple[Principal, Visitor]:
-        row = c.execute(_SITE_BY_KEY, {"key": site_key}).first()
-        if row is None:
+        site = c.execute(_SITE_ORIGINS, {"key": site_key}).first()
+        if site is None:
             raise NotFound("unknown site key", code="unknown_site")
-        site = Site(**row._mapping)
-        if not origin_allowed(site, origin, own_host):
+        if not origin_in(site.allowed_origins, origin, own_host):
             raise Forbidden("this origin is not allowed for the site", code="bad_origin")
-        visitor_id = _token_visitor(rt, site, token)
+        visitor_id = _token_visitor(rt, site.id, token)
         found = c.execute(_VISITOR_BY_ID, {"vid": visitor_id}).first()
         if found is None:
             raise Unauthorized("visitor no longer exists", code="bad_token")
@@ -293,11 +300,11 @@ def socket_visitor(
     return work
 
 
-def _token_visitor(rt: Runtime, site: Site, token: str) -> int:
+def _token_visitor(rt: Runtime, site_id: int, token: str) -> int:
     try:
         payload = rt.visitor_signer.unsign(token, now=rt.clock.now().timestamp())
     except BadToken as exc:
         raise Unauthorized(f"visitor token rejected: {exc}", code="bad_token") from exc
-    if payload.get("s") != site.id:
+    if payload.get("s") != site_id:
         raise Unauthorized("visitor token belongs to another site", code="bad_token")
     return int(payload["v"])
