@@ -90,6 +90,9 @@ def options(argv: list[str] | None) -> tuple[argparse.Namespace, argparse.Namesp
     p.add_argument("--workers", type=int, default=2, help="client processes")
     p.add_argument("--only", choices=["floor", "tresen"], help="run one side only")
     p.add_argument(
+        "--connect-only", action="store_true", help="only the connect phase (connect, idle KiB)"
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="2 rounds, 1,000 connections, 4 s phases (about 3 minutes)",
@@ -121,12 +124,14 @@ def options(argv: list[str] | None) -> tuple[argparse.Namespace, argparse.Namesp
 
 
 def connect_phase(ctx: Context, n: int) -> dict[str, float]:
+    cpu = ctx.server.cpu_seconds()
     q, procs, go, release = ctx._spawn("idle", ctx._split(n))
     tokens = ctx._collect(q, "tokens", len(procs), 600)
     time.sleep(1)
     before = ctx.server.rss()
     go.set()
     opened = ctx._collect(q, "open", len(procs), 600)
+    cpu = ctx.server.cpu_seconds() - cpu
     ok, bad = sum(m[2] for m in opened), sum(m[3] for m in opened)
     time.sleep(2)  # let the server settle
     after = ctx.server.rss()
@@ -137,11 +142,12 @@ def connect_phase(ctx: Context, n: int) -> dict[str, float]:
     print(
         f"    connect: {ok} open ({bad} failed) in {seconds:.1f}s "
         f"(sessions {max(m[3] for m in tokens):.1f}s + sockets {max(m[4] for m in opened):.1f}s)"
-        f"; RSS {before / KiB / KiB:.1f} -> {after / KiB / KiB:.1f} MiB"
+        f"; RSS {before / KiB / KiB:.1f} -> {after / KiB / KiB:.1f} MiB; server CPU {cpu:.2f} s"
     )
     if bad:
         raise RuntimeError(f"{bad} connections failed: {[m[5] for m in opened if m[5]][:2]}")
-    return {"connect_s": seconds, "idle_kib": (after - before) / KiB / max(ok, 1)}
+    idle_kib = (after - before) / KiB / max(ok, 1)
+    return {"connect_s": seconds, "idle_kib": idle_kib, "connect_cpu_s": cpu}
 
 
 def latency_phase(ctx: Context, rate: float) -> dict[str, float]:
@@ -186,6 +192,8 @@ def one_run(kind: str, a: argparse.Namespace, load_args: argparse.Namespace) -> 
         ctx = Context(load_args, server, seeded.site_key, seeded.agents)
         ctx.floor = kind == "floor"
         fig = connect_phase(ctx, a.connections)
+        if a.connect_only:
+            return fig
         run = ctx._closed_loop("t")
         if not run.ok:
             raise RuntimeError(f"{kind}: the database check failed")
@@ -204,6 +212,7 @@ ROWS = [
     ("saturation (msg/s persisted)", "saturation", ">= 0.7x", lambda r: r >= 0.7),
     ("idle KiB per connection", "idle_kib", "<= 2x", lambda r: r <= 2.0),
     ("time to connect N visitors (s)", "connect_s", "<= 2x", lambda r: r <= 2.0),
+    ("server CPU to connect N visitors (s)", "connect_cpu_s", "", lambda r: True),
 ]
 
 
@@ -218,6 +227,8 @@ def table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> str
         "|---|---:|---:|---:|---|",
     ]
     for label, key, target, check in rows:
+        if not all(key in r for r in runs["floor"] + runs["tresen"]):
+            continue  # a phase not run (--connect-only)
         f = statistics.median(r[key] for r in runs["floor"]) if runs["floor"] else float("nan")
         t = statistics.median(r[key] for r in runs["tresen"]) if runs["tresen"] else float("nan")
         ratio = t / f if f else float("nan")

@@ -278,6 +278,7 @@ async def _bench(
             v.resumed.clear()
         profile = Profile(server, "storm")
         cpu = server.cpu_seconds()
+        mine = time.process_time()
         started = time.monotonic()
 
         async def back(v: Visitor) -> None:
@@ -289,11 +290,13 @@ async def _bench(
         await asyncio.wait_for(asyncio.gather(*(v.resumed.wait() for v in visitors)), 300)
         storm = time.monotonic() - started
         cpu = server.cpu_seconds() - cpu
+        mine = time.process_time() - mine
         profile.stop()
         m3 = await _metrics(http)
         print(
             f"reconnect storm: {len(visitors)} visitors reconnected and resumed in {storm:.2f} s"
-            f" (server CPU {cpu:.2f} s)"
+            f" (server CPU {cpu:.2f} s, these clients' CPU {mine:.2f} s;"
+            f" load average {os.getloadavg()[0]:.1f})"
         )
         _report("  routing during the storm", _delta(m2, m3), m3["tresen_routing_lock_max_seconds"])
 

@@ -42,6 +42,7 @@ def _run_server(settings: Settings) -> None:
     import uvicorn
 
     from tresen.app import create_app
+    from tresen.gateway.lean_socket import ws_protocol
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -52,7 +53,7 @@ def _run_server(settings: Settings) -> None:
         app_,
         host=settings.host,
         port=settings.port,
-        ws=settings.ws_protocol,
+        ws=ws_protocol(settings.ws_protocol),
         ws_ping_interval=None,  # the gateway sends its own heartbeats, one timer for all sockets
         ws_max_size=settings.ws_max_bytes,
         ws_per_message_deflate=False,

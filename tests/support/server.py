@@ -16,6 +16,7 @@ import uvicorn
 
 from tests.support.services import free_port, wait_port
 from tresen.app import create_app
+from tresen.gateway.lean_socket import ws_protocol
 from tresen.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production"
@@ -54,7 +55,7 @@ class InProcessServer:
             self.app,
             host="127.0.0.1",
             port=settings.port,
-            ws="websockets-sansio",
+            ws=ws_protocol(settings.ws_protocol),  # as `tresen serve`
             ws_ping_interval=None,
             ws_max_size=settings.ws_max_bytes,
             log_level="warning",

@@ -18,7 +18,9 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_rt(request: Request) -> Runtime:
+async def get_rt(request: Request) -> Runtime:
+    """``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a hop to a thread and back on every request that names the runtime."""
     return request.app.state.rt  # type: ignore[no-any-return]
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.contacts.identities import normalise
@@ -271,3 +271,45 @@ async def do_merge(
 
 def union(a: Iterable[str], b: Iterable[str]) -> list[str]:
     return list(dict.fromkeys([*a, *b]))
+
+
+_contacts = cast(Table, Contact.__table__)
+_identities = cast(Table, ContactIdentity.__table__)
+_INSERT_CONTACT = insert(_contacts).returning(_contacts.c.id)
+_INSERT_IDENTITY = insert(_identities)
+
+
+def do_new_visitor_contact(conn: Connection, site_id: int, visitor_id: int, now: datetime) -> int:
+    """A new anonymous visitor's contact (what ``do_ensure_contact`` creates for a visitor
+    without one), in Core statements on the connection of a grouped write: the group commit
+    writes a new visitor and its contact in the transaction shared with the writes queued
+    meanwhile. Returns the contact's id."""
+    contact_id = int(
+        conn.execute(
+            _INSERT_CONTACT,
+            {
+                "site_id": site_id,
+                "name": None,
+                "attributes": {},
+                "tags": [],
+                "consent": "unknown",
+                "consent_at": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        ).scalar_one()
+    )
+    conn.execute(
+        _INSERT_IDENTITY,
+        {
+            "contact_id": contact_id,
+            "site_id": site_id,
+            "kind": "visitor",
+            "value": str(visitor_id),
+            "verified": False,
+            "visitor_id": visitor_id,
+            "created_at": now,
+        },
+    )
+    record(conn, ContactCreated(contact_id, site_id, "visitor"))
+    return contact_id

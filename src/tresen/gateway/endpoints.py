@@ -29,9 +29,8 @@ from tresen.realtime.topics import (
 )
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
-from tresen.sites.queries import site_by_key
 from tresen.storage.models import Visitor
-from tresen.visitors.actions import origin_allowed, visitor_of_token
+from tresen.visitors.actions import socket_visitor
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -150,11 +149,12 @@ async def visitor_socket(ws: WebSocket) -> None:
 
 
 async def _visitor_of(rt: Runtime, ws: WebSocket) -> tuple[Principal, Visitor]:
-    async with rt.db.read() as s:  # one read for the site and the visitor
-        site = await site_by_key(s, ws.query_params.get("site", ""))
-        if not origin_allowed(site, ws.headers.get("origin"), ws.headers.get("host")):
-            raise Forbidden("this origin is not allowed for the site", code="bad_origin")
-        return await visitor_of_token(rt, s, site, ws.query_params.get("token", ""))
+    """The site, the Origin check, the token and the visitor: one work in a grouped read."""
+    q = ws.query_params
+    work = socket_visitor(
+        rt, q.get("site", ""), ws.headers.get("origin"), ws.headers.get("host"), q.get("token", "")
+    )
+    return await rt.db.read_grouped(work)
 
 
 @router.websocket("/ws/agent")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from tresen.conversations.missed import visitor_missed
 from tresen.conversations.queries import access_conversation_by_id, messages_page
 from tresen.errors import Forbidden, Invalid
 from tresen.realtime.protocol import (
@@ -132,6 +133,16 @@ async def send_missed(conn: Connection, conversation_id: int, page: int) -> None
     everything committed (internal notes a visitor never sees included)."""
     while True:
         after = conn.positions[conversation_id]
+        if conn.who.kind == "visitor":  # a storm of visitors' resumes: grouped reads
+            work = visitor_missed(conn.who, conversation_id, after, page)
+            last, missed = await conn.rt.db.read_grouped(work)
+            for _, frame in missed:
+                conn.send(frame)
+            if len(missed) < page:
+                conn.positions[conversation_id] = max(after, last, *(seq for seq, _ in missed))
+                return
+            conn.positions[conversation_id] = missed[-1][0]
+            continue
         async with conn.rt.db.read() as s:
             last_seq = (
                 await s.execute(

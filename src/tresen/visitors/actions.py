@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.contacts.linking import do_ensure_contact, do_link_verified
-from tresen.errors import Forbidden, Invalid, RateLimited, Unauthorized
+from tresen.contacts.linking import do_ensure_contact, do_link_verified, do_new_visitor_contact
+from tresen.errors import Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.security.identity import verify_identity
 from tresen.security.tokens import BadToken
 from tresen.sites.queries import site_by_key
-from tresen.storage.models import Site, Visitor
+from tresen.storage.models import ContactIdentity, Site, Visitor
 from tresen.visitors.invites import do_redeem_invite
+
+_sites = cast(Table, Site.__table__)
+_visitors = cast(Table, Visitor.__table__)
+_SITE_BY_KEY = select(_sites).where(_sites.c.widget_key == bindparam("key"))
+_SITE_ORIGINS = select(_sites.c.id, _sites.c.allowed_origins).where(
+    _sites.c.widget_key == bindparam("key")
+)
+_VISITOR_BY_ID = select(_visitors).where(_visitors.c.id == bindparam("vid"))
+_INSERT_VISITOR = insert(_visitors).returning(_visitors.c.id)
+_identities = cast(Table, ContactIdentity.__table__)
+_CONTACT_OF_VISITOR = select(_identities.c.contact_id).where(
+    _identities.c.visitor_id == bindparam("vid")
+)
+LAST_SEEN_GRANULARITY = 60.0
+"""A returning visitor's ``last_seen_at`` is written when a session opens at most this often
+(seconds): a page load within it is checked with a grouped read and writes nothing."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,12 @@ def origin_allowed(site: Site, origin: str | None, own_host: str | None) -> bool
     Tresen's own origin and may only be embedded by allowlisted pages (CSP frame-ancestors).
     Browsers always send Origin; a request without one comes from a server-side client.
     """
-    if origin is None or origin in site.allowed_origins:
+    return origin_in(site.allowed_origins, origin, own_host)
+
+
+def origin_in(allowed: list[str], origin: str | None, own_host: str | None) -> bool:
+    """``origin_allowed`` for a site's allowlist as read (a row, not a ``Site``)."""
+    if origin is None or origin in allowed:
         return True
     return own_host is not None and urlsplit(origin).netloc == own_host
 
@@ -74,8 +96,13 @@ async def check_open_visitor_session(
                 "too many new visitor sessions from this address; wait a minute",
                 code="too_many_sessions",
             )
-    # (A grouped fast path for new visitors, from the performance work, is not used: every
-    # visitor gets its contact in the same transaction, which that path does not write yet.)
+    if rt.db.is_sqlite and not token and not invite and identity is None:
+        return await _new_visitor_grouped(rt, site_key, origin, own_host)
+    if token and not invite and identity is None:
+        work = _returning_unchanged(rt, site_key, origin, own_host, token)
+        unchanged = await rt.db.read_grouped(work)
+        if unchanged is not None:
+            return unchanged
     async with rt.db.write() as s:
         site = await site_by_key(s, site_key)
         if not origin_allowed(site, origin, own_host):
@@ -110,6 +137,71 @@ async def check_open_visitor_session(
         else:
             await do_ensure_contact(s, visitor, now, "visitor")
     return VisitorSession(_sign(rt, visitor), visitor, site, verified, invited, created)
+
+
+async def _new_visitor_grouped(
+    rt: Runtime, site_key: str, origin: str | None, own_host: str | None
+) -> VisitorSession:
+    """A browser without a token, an invite or an identity (a new anonymous visitor) on
+    SQLite: the site is checked, the visitor and its contact (``do_new_visitor_contact``)
+    inserted in the group commit (``Database.write_grouped``), one savepoint in the
+    transaction shared with the sends and sessions queued meanwhile."""
+    now = rt.clock.now()
+    values: dict[str, Any] = {
+        "anon_id": secrets.token_urlsafe(12),
+        "external_id": None,
+        "name": None,
+        "email": None,
+        "attributes": {},
+        "created_at": now,
+        "last_seen_at": now,
+    }
+
+    def work(conn: Connection) -> tuple[Site, int]:
+        row = conn.execute(_SITE_BY_KEY, {"key": site_key}).first()
+        if row is None:
+            raise NotFound("unknown site key", code="unknown_site")
+        site = Site(**row._mapping)
+        if not origin_allowed(site, origin, own_host):
+            raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
+        visitor_id = int(conn.execute(_INSERT_VISITOR, {**values, "site_id": site.id}).scalar_one())
+        do_new_visitor_contact(conn, site.id, visitor_id, now)
+        return site, visitor_id
+
+    site, visitor_id = await rt.db.write_grouped(work)
+    visitor = Visitor(id=visitor_id, site_id=site.id, **values)
+    return VisitorSession(_sign(rt, visitor), visitor, site, False, None, True)
+
+
+def _returning_unchanged(
+    rt: Runtime, site_key: str, origin: str | None, own_host: str | None, token: str
+) -> Callable[[Connection], VisitorSession | None]:
+    """A returning visitor's page load that changes nothing, as a grouped read: the token is
+    valid for the site, the visitor has its contact and was seen within
+    ``LAST_SEEN_GRANULARITY``. None: something to write (or a token to replace), so the
+    caller takes the write path, which decides the same way it always did."""
+    now = rt.clock.now()
+
+    def work(c: Connection) -> VisitorSession | None:
+        row = c.execute(_SITE_BY_KEY, {"key": site_key}).first()
+        if row is None:
+            raise NotFound("unknown site key", code="unknown_site")
+        site = Site(**row._mapping)
+        if not origin_allowed(site, origin, own_host):
+            raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
+        try:
+            visitor_id = _token_visitor(rt, site.id, token)
+        except Unauthorized:
+            return None
+        found = c.execute(_VISITOR_BY_ID, {"vid": visitor_id}).first()
+        if found is None or (now - found.last_seen_at).total_seconds() >= LAST_SEEN_GRANULARITY:
+            return None
+        if c.execute(_CONTACT_OF_VISITOR, {"vid": visitor_id}).first() is None:
+            return None
+        visitor = Visitor(**found._mapping)
+        return VisitorSession(_sign(rt, visitor), visitor, site, False)
+
+    return work
 
 
 def _signed_for_site(rt: Runtime, token: str | None) -> bool:
@@ -178,13 +270,41 @@ async def visitor_of_token(
 ) -> tuple[Principal, Visitor]:
     """The visitor a token names, read in the caller's session (a socket reads its site and
     its visitor in one)."""
+    visitor = await s.get(Visitor, _token_visitor(rt, site.id, token))
+    if visitor is None:
+        raise Unauthorized("visitor no longer exists", code="bad_token")
+    return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id), visitor
+
+
+def socket_visitor(
+    rt: Runtime, site_key: str, origin: str | None, own_host: str | None, token: str
+) -> Callable[[Connection], tuple[Principal, Visitor]]:
+    """A visitor socket's checks and reads as one work for ``Database.read_grouped`` (a storm
+    of reconnects shares its transactions): the site by its key, the Origin against its
+    allowlist, the token's signature, expiry and site, then the visitor it names. The rows come
+    back detached (read-only snapshots; the socket keeps neither)."""
+
+    def work(c: Connection) -> tuple[Principal, Visitor]:
+        site = c.execute(_SITE_ORIGINS, {"key": site_key}).first()
+        if site is None:
+            raise NotFound("unknown site key", code="unknown_site")
+        if not origin_in(site.allowed_origins, origin, own_host):
+            raise Forbidden("this origin is not allowed for the site", code="bad_origin")
+        visitor_id = _token_visitor(rt, site.id, token)
+        found = c.execute(_VISITOR_BY_ID, {"vid": visitor_id}).first()
+        if found is None:
+            raise Unauthorized("visitor no longer exists", code="bad_token")
+        visitor = Visitor(**found._mapping)
+        return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id), visitor
+
+    return work
+
+
+def _token_visitor(rt: Runtime, site_id: int, token: str) -> int:
     try:
         payload = rt.visitor_signer.unsign(token, now=rt.clock.now().timestamp())
     except BadToken as exc:
         raise Unauthorized(f"visitor token rejected: {exc}", code="bad_token") from exc
-    if payload.get("s") != site.id:
+    if payload.get("s") != site_id:
         raise Unauthorized("visitor token belongs to another site", code="bad_token")
-    visitor = await s.get(Visitor, int(payload["v"]))
-    if visitor is None:
-        raise Unauthorized("visitor no longer exists", code="bad_token")
-    return Principal("visitor", visitor.id, name=visitor.name, site_id=site.id), visitor
+    return int(payload["v"])

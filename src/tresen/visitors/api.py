@@ -6,8 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, select
 
 from tresen.auth.deps import RT
 from tresen.conversations.queries import messages_page, visitor_conversations
@@ -56,11 +55,13 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         client_ip=request.client.host if request.client else "unknown",
     )
     convs: list[Conversation] = []
-    async with rt.db.read() as s:
-        if not vs.created:  # a new visitor has none: no read for them
+    site_id = vs.visitor.site_id
+    if vs.created:  # a new visitor has no conversations: one grouped read of the flags
+        flags = await rt.db.read_grouped(lambda c: c.execute(_flags(site_id)).first())
+    else:
+        async with rt.db.read() as s:
             convs = await visitor_conversations(s, vs.visitor.id)
-        whatsapp = await has_whatsapp_number(s, vs.visitor.site_id)
-        site = await s.get(Site, vs.visitor.site_id)
+            flags = (await s.execute(_flags(site_id))).first()
     return {
         "token": vs.token,
         "visitor_id": vs.visitor.id,
@@ -68,19 +69,25 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         "name": vs.visitor.name,
         "conversations": [conversation_dict(c, for_visitor=True) for c in convs],
         "invited_conversation": vs.invited_conversation,
-        "whatsapp": whatsapp,  # the widget offers "Continue on WhatsApp" (docs/channels.md)
-        "uploads": bool(site and site.visitor_uploads),  # files in the widget (attachments.md)
+        # the widget offers "Continue on WhatsApp" (docs/channels.md)
+        "whatsapp": bool(flags and flags.whatsapp),
+        "uploads": bool(flags and flags.visitor_uploads),  # files in the widget (attachments.md)
     }
 
 
-async def has_whatsapp_number(s: AsyncSession, site_id: int) -> bool:
-    stmt = select(ChannelAccount.id).where(
-        ChannelAccount.site_id == site_id,
-        ChannelAccount.kind == "whatsapp",
-        ChannelAccount.enabled.is_(True),
-        ChannelAccount.phone != "",
+def _flags(site_id: int) -> Select[Any]:
+    """The site's flags the widget needs: visitor uploads allowed, an enabled WhatsApp number."""
+    number = (
+        select(ChannelAccount.id)
+        .where(
+            ChannelAccount.site_id == site_id,
+            ChannelAccount.kind == "whatsapp",
+            ChannelAccount.enabled.is_(True),
+            ChannelAccount.phone != "",
+        )
+        .exists()
     )
-    return (await s.execute(stmt.limit(1))).first() is not None
+    return select(Site.visitor_uploads, number.label("whatsapp")).where(Site.id == site_id)
 
 
 async def _visitor(rt: Runtime, request: Request, site_key: str) -> Principal:
