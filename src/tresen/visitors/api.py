@@ -75,7 +75,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
     }
 
 
-def _flags(site_id: int) -> Select[Any]:
+def _flags(site_id: int) -> Select[bool, bool]:
     """The site's flags the widget needs: visitor uploads allowed, an enabled WhatsApp number."""
     number = (
         select(ChannelAccount.id)
