@@ -48,6 +48,7 @@ class WebhookOutbox:
         self.staged = 0  # rows written by this process (bench, tests)
         self.unsent = False  # rows staged since the worker last looked (``take_unsent``)
         self.reads = 0  # times the subscriptions were read from the database (tests)
+        self.changes = 0  # changes announced to this node (tests)
         self._targets: list[Target] | None = None
         self._targets_until = float("-inf")
         self._generation = 0  # bumped by ``forget``: a read begun before it is not kept
@@ -55,7 +56,12 @@ class WebhookOutbox:
     def forget(self, *_: object) -> None:
         """The subscriptions changed: read them again before the next deliveries are written."""
         self._generation += 1
+        self.changes += 1
         self._targets = None
+
+    def targets_cached(self) -> list[Target] | None:
+        """The copy in memory (``None``: read at the next write)."""
+        return self._targets
 
     def take_unsent(self) -> bool:
         """Whether rows were staged since the last call (the worker sweeps only then)."""
