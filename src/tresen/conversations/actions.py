@@ -81,10 +81,6 @@ async def check_send_message(
                 "too many new conversations; write in your open one or try again later",
                 code="too_many_conversations",
             )
-    if who.kind == "agent" and conversation_id is not None:
-        # The lean path checks only that the conversation exists: an agent's site first.
-        async with rt.db.read() as s:
-            await access_conversation_by_id(s, who, conversation_id)
     for _attempt in range(3):
         try:
             sent = None

@@ -18,13 +18,17 @@ and dispatched only once the transaction committed (and not at all if it rolled 
 
 from __future__ import annotations
 
-from dataclasses import fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
+from tresen.agents.scope import check_agent_site
 from tresen.conversations.queries import check_visible, check_writable
 from tresen.conversations.sent import Sent
 from tresen.conversations.window import check_free_reply
@@ -35,6 +39,7 @@ from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message, Outbox
 from tresen.storage.outbox import outbox_values
+from tresen.storage.prepared import Prepared
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
@@ -51,7 +56,6 @@ _NEXT_SEQ = (
     .values(last_seq=_c.last_seq + 1, updated_at=bindparam("now"))
     .returning(*_conversations.c)
 )
-_INSERT = insert(_messages).returning(_m.id)
 _MESSAGE_FIELDS = (
     "author_kind",
     "author_id",
@@ -59,6 +63,11 @@ _MESSAGE_FIELDS = (
     "internal",
     "client_msg_id",
     "created_at",
+)
+_INSERT = (
+    insert(_messages)
+    .values({name: bindparam(name) for name in ("conversation_id", "seq", *_MESSAGE_FIELDS)})
+    .returning(_m.id)
 )
 # PostgreSQL: the bump and the INSERT in one statement, one round trip.
 _BUMPED = (
@@ -84,6 +93,21 @@ _INSERTED = (
 )
 _BUMP_AND_INSERT = select(_BUMPED, select(_INSERTED.c.id).scalar_subquery().label("message_id"))
 _STATE_FIELDS = tuple(f.name for f in fields(ConversationState))
+
+
+@dataclass(frozen=True)
+class _SqliteStatements:
+    next_seq: Prepared
+    insert: Prepared
+
+
+@cache
+def _sqlite(dialect: Dialect) -> _SqliteStatements:
+    """SQLite's two statements, compiled once, run on the driver (``storage/prepared.py``)."""
+    return _SqliteStatements(
+        next_seq=Prepared(_NEXT_SEQ, dialect, list(_conversations.c)),
+        insert=Prepared(_INSERT, dialect, [_m.id]),
+    )
 
 
 class _FullPath(Exception):
@@ -138,42 +162,46 @@ def _send(
         client_msg_id=client_msg_id,
         created_at=now,
     )
-    row: Row | None
+    row: Mapping[str, Any] | None
     if conn.dialect.name == "postgresql":  # IntegrityError: a resend
         params = {f"m_{name}": value for name, value in message.items()}
-        row = conn.execute(_BUMP_AND_INSERT, {"cid": conversation_id, "now": now, **params}).first()
-        msg_id = row.message_id if row else None
+        found = conn.execute(_BUMP_AND_INSERT, {"cid": conversation_id, "now": now, **params})
+        row = found.mappings().first()
+        msg_id = row["message_id"] if row else None
     else:
-        row = conn.execute(_NEXT_SEQ, {"cid": conversation_id, "now": now}).first()
+        row = _sqlite(conn.dialect).next_seq.first(conn, {"cid": conversation_id, "now": now})
     # Access first: a stranger's resend must not learn which ids exist or are used.
-    check_visible(who, conversation_id, row.visitor_id if row else None)
+    check_visible(who, conversation_id, row["visitor_id"] if row else None)
     assert row is not None  # check_visible raised otherwise
-    if who.kind == "visitor" and row.status == "resolved":
+    if who.kind == "agent":
+        check_agent_site(conn, who, conversation_id, row["site_id"])
+    if who.kind == "visitor" and row["status"] == "resolved":
         raise _FullPath  # reopening also queues it for routing: the ORM path does that
-    check_writable(who, row.meta, row.assignee_id, internal)  # refusing rolls the bump back
+    meta = row["meta"]
+    check_writable(who, meta, row["assignee_id"], internal)  # refusing rolls the bump back
     if who.kind == "agent" and not internal:
-        check_free_reply(row.meta, now)  # a messaging channel's reply window (window.py)
+        check_free_reply(meta, now)  # a messaging channel's reply window (window.py)
     if conn.dialect.name != "postgresql":
-        values = dict(conversation_id=conversation_id, seq=row.last_seq, **message)
-        msg_id = conn.execute(_INSERT, values).scalar_one()  # IntegrityError: a resend
+        values = dict(conversation_id=conversation_id, seq=row["last_seq"], **message)
+        msg_id = _sqlite(conn.dialect).insert.rows(conn, values)[0]["id"]  # IntegrityError
     outbox = outbox_values(
-        channel=row.channel,
+        channel=row["channel"],
         author_kind=who.kind,
         internal=internal,
         conversation_id=conversation_id,
         message_id=msg_id,
         now=now,
-        meta=row.meta,
+        meta=meta,
     )
     if outbox is not None:  # delivered on its channel (email) from the durable outbox
         conn.execute(insert(_outbox), outbox)
     # No ORM instances on the hot path: the committed state and the event straight from the
     # returned row (constructing a ``Conversation`` cost more than the statements).
-    state = ConversationState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+    state = ConversationState(**{name: row[name] for name in _STATE_FIELDS})
     event = MessageCreated(
         conversation=state,
         message_id=msg_id,
-        seq=row.last_seq,
+        seq=row["last_seq"],
         author_kind=who.kind,
         author_id=who.id,
         author_name=who.name,
@@ -194,6 +222,8 @@ def _resend(
     row = conn.execute(_CONVERSATION, {"cid": conversation_id}).first()
     check_visible(who, conversation_id, row.visitor_id if row else None)
     assert row is not None
+    if who.kind == "agent":
+        check_agent_site(conn, who, conversation_id, row.site_id)
     existing = conn.execute(_FIND_RESEND, {"cmid": client_msg_id, "cid": conversation_id}).first()
     if existing is None:
         return None
