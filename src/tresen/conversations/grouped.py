@@ -163,11 +163,12 @@ def _send(
         created_at=now,
     )
     row: Mapping[str, Any] | None
+    msg_id: int
     if conn.dialect.name == "postgresql":  # IntegrityError: a resend
         params = {f"m_{name}": value for name, value in message.items()}
         found = conn.execute(_BUMP_AND_INSERT, {"cid": conversation_id, "now": now, **params})
-        row = found.mappings().first()
-        msg_id = row["message_id"] if row else None
+        row = cast("Mapping[str, Any] | None", found.mappings().first())
+        msg_id = row["message_id"] if row else 0
     else:
         row = _sqlite(conn.dialect).next_seq.first(conn, {"cid": conversation_id, "now": now})
     # Access first: a stranger's resend must not learn which ids exist or are used.

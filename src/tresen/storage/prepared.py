@@ -31,7 +31,7 @@ class Prepared:
             (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
             for name in compiled.positiontup
         ]
-        self.names = [c.key for c in columns]
+        self.names = [str(c.key) for c in columns]
         self._results = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         ]
