@@ -15,6 +15,10 @@ A B A B (``--rounds``) so slow drift on a shared machine hits both; the table gi
 and the ratio Tresen / floor. The load average is printed at the start and end of every run.
 
 Run: ``.venv/bin/python -m bench.floor`` (``--quick`` for a run of about 3 minutes).
+``--baseline DIR`` adds a third server in every round: Tresen from another checkout (say a
+worktree of main: ``git worktree add --detach ../base main``), run with this venv and that
+tree's ``src`` first on ``PYTHONPATH``; the table then also gives Tresen / baseline, an A/B of a
+change measured in the same run (floor, baseline, Tresen in each round).
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ def options(argv: list[str] | None) -> tuple[argparse.Namespace, argparse.Namesp
     p.add_argument("--warmup", type=float, default=2.0, help="latency: unmeasured seconds")
     p.add_argument("--workers", type=int, default=2, help="client processes")
     p.add_argument("--only", choices=["floor", "tresen"], help="run one side only")
+    p.add_argument("--baseline", type=Path, help="another checkout of Tresen to compare with")
     p.add_argument(
         "--connect-only", action="store_true", help="only the connect phase (connect, idle KiB)"
     )
@@ -183,6 +188,9 @@ def one_run(kind: str, a: argparse.Namespace, load_args: argparse.Namespace) -> 
     var_dir = Path(tempfile.mkdtemp(prefix=f"tresen-floor-{kind}-"))
     nofile = raise_nofile(a.connections * 2 + 4096)
     env = {"TRESEN_FRAMES_PER_SECOND": "10000", "TRESEN_FRAMES_BURST": "10000"}
+    if kind == "baseline":
+        src = str((a.baseline / "src").resolve())
+        env["PYTHONPATH"] = src + os.pathsep + os.environ.get("PYTHONPATH", "")
     cls = FloorServer if kind == "floor" else BenchServer
     server = cls(var_dir, nofile, env)
     print(f"\n  [{kind}] {_load()} at start")
@@ -214,6 +222,30 @@ ROWS = [
     ("time to connect N visitors (s)", "connect_s", "<= 2x", lambda r: r <= 2.0),
     ("server CPU to connect N visitors (s)", "connect_cpu_s", "", lambda r: True),
 ]
+
+
+def _median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(r[key] for r in runs) if runs else float("nan")
+
+
+def ab_table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> str:
+    """Baseline against this tree, each also against the floor."""
+    keys = [(label, key) for label, key, *_ in ROWS]
+    for rate in [r.strip() for r in a.rates.split(",") if r.strip()]:
+        keys += [(f"delivery p50 at {rate} msg/s (ms)", f"p50_{rate}")]
+        keys += [(f"delivery p99 at {rate} msg/s (ms)", f"p99_{rate}")]
+    out = [
+        "| figure | floor | baseline | Tresen | baseline / floor | Tresen / floor "
+        "| Tresen / baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, key in keys:
+        f, b, t = (_median(runs[k], key) for k in ("floor", "baseline", "tresen"))
+        out.append(
+            f"| {label} | {_fmt(f)} | {_fmt(b)} | {_fmt(t)} | {b / f:.2f}x | {t / f:.2f}x "
+            f"| {t / b:.2f}x |"
+        )
+    return "\n".join(out)
 
 
 def table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> str:
@@ -249,7 +281,9 @@ def _fmt(x: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     a, load_args = options(argv)
     kinds = [a.only] if a.only else ["floor", "tresen"]
-    runs: dict[str, list[dict[str, Any]]] = {"floor": [], "tresen": []}
+    if a.baseline is not None:
+        kinds.insert(-1, "baseline")
+    runs: dict[str, list[dict[str, Any]]] = {"floor": [], "tresen": [], "baseline": []}
     started = time.monotonic()
     print(
         f"bench.floor: {a.rounds} rounds of {' then '.join(kinds)}; N={a.connections}, "
@@ -265,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{_load()} at the end\n"
     )
     print(table(a, runs))
+    if runs["baseline"] and runs["floor"] and runs["tresen"]:
+        print(f"\nA/B: baseline {a.baseline} against this tree\n")
+        print(ab_table(a, runs))
     return 0
 
 

@@ -590,6 +590,17 @@ class AgentSessionsEnded(Event):
         return ("a", self.agent_id)
 
 
+# ---- outgoing webhooks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSubscriptionsChanged(Event):
+    """A webhook subscription was created, changed, deleted or switched off (410 Gone): every
+    node reads the active subscriptions again before it writes the next deliveries."""
+
+    subscription_id: int
+
+
 # ---- agent assist: knowledge base, canned responses, suggestions ---------------------------------
 
 

@@ -63,6 +63,7 @@ from tresen.events import (
     RulesChanged,
     SuggestionPicked,
     TranscriptRequested,
+    WebhookSubscriptionsChanged,
 )
 from tresen.gateway.delivery import Delivery
 from tresen.gateway.frames import FrameRouter
@@ -234,7 +235,11 @@ def wire_webhooks(rt: Runtime, webhooks: WebhookWorker) -> None:
     (``WebhookWorker.install``: ``Database.before_commit``); after the commit, send them."""
     on = rt.events.on
     webhooks.install()
-    on(*event_classes(durable=True), do=webhooks.kick, mode="now", name="webhooks.kick")
+    on(*event_classes(durable=True), do=webhooks.kick_if_staged, mode="now", name="webhooks.kick")
+    # the subscriptions changed: this node reads them again at once, the others when they hear
+    changed = webhooks.on_subscriptions_changed
+    on(WebhookSubscriptionsChanged, do=changed, mode="now", name="webhooks.targets")
+    on(WebhookSubscriptionsChanged, do=changed, mode="now", everywhere=True, name="webhooks.peers")
     # facts emitted from memory have no transaction: their deliveries are written right after
     on(*event_classes(durable=False), do=webhooks.on_memory_event, name="webhooks.memory")
 

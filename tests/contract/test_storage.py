@@ -6,14 +6,20 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select, update
 
 from tests.support.actors import ORIGIN, seed
 from tests.support.server import test_settings as settings_for
 from tresen.agents.queries import agent_by_username
-from tresen.conversations.actions import Sent, check_mark_read, check_send_message
+from tresen.conversations.actions import (
+    Sent,
+    check_mark_read,
+    check_send_message,
+    check_set_status,
+)
 from tresen.conversations.queries import access_conversation_by_id, messages_page
 from tresen.errors import Forbidden, Invalid, NotFound
 from tresen.principal import Principal
@@ -220,3 +226,68 @@ async def test_internal_notes_stay_out_of_visitor_history_and_topic(world: World
     assert [m.seq for m in newest_for_visitor] == [3, 5]
     assert not any("NOTE" in p for p in heard)
     assert sum('"type":"message"' in p for p in heard) == 2
+
+
+async def test_a_message_into_an_open_conversation_is_one_statement_on_postgresql(
+    world: World,
+) -> None:
+    """The seq bump and the INSERT are one statement on PostgreSQL; no other read or write for
+    a plain send."""
+    visitor = await world.visitor()
+    conv = await world.conversation(visitor)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE of each group commit
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        for i in range(3):
+            sent = await check_send_message(
+                world.rt, visitor, body=f"m{i}", client_msg_id=f"m{i}", conversation_id=conv
+            )
+            assert sent.message.seq == i + 2
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    # SQLite's group commit runs its two statements on the driver (storage/prepared.py):
+    # nothing goes through SQLAlchemy's execution at all
+    per_send = 1 if world.rt.db.url.startswith("postgresql") else 0
+    assert len(statements) == 3 * per_send, statements
+    assert await world.stored(conv) == [(1, "open"), (2, "m0"), (3, "m1"), (4, "m2")]
+
+
+async def test_a_refused_reply_leaves_no_message_and_no_seq(world: World) -> None:
+    """A reply refused after the row was bumped (and on PostgreSQL inserted) rolls it all back."""
+    visitor = await world.visitor()
+    conv = await world.conversation(visitor)
+    former = Principal("agent", world.agent.id, name="Anna", role="agent")
+    async with world.rt.db.write() as s:
+        await s.execute(
+            update(Conversation)
+            .where(Conversation.id == conv)
+            .values(meta={"former_agents": [former.id]})
+        )
+    with pytest.raises(Forbidden):
+        await check_send_message(
+            world.rt, former, body="still mine?", client_msg_id="late", conversation_id=conv
+        )
+    assert await world.stored(conv) == [(1, "open")]
+    assert await world.last_seq(conv) == 1
+    note = await check_send_message(
+        world.rt, former, body="a note", client_msg_id="note", conversation_id=conv, internal=True
+    )
+    assert note.message.seq == 2
+
+
+async def test_a_visitor_writing_into_a_resolved_conversation_reopens_it(world: World) -> None:
+    visitor = await world.visitor()
+    conv = await world.conversation(visitor)
+    await check_set_status(world.rt, world.agent, conv, "resolved")
+    sent = await check_send_message(
+        world.rt, visitor, body="one more thing", client_msg_id="again", conversation_id=conv
+    )
+    assert sent.reopened and sent.message.seq == 2
+    async with world.rt.db.read() as s:
+        row = await s.get(Conversation, conv)
+        assert row is not None and row.status == "open" and row.queued_at is not None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.errors import Invalid, NotFound
@@ -88,6 +88,28 @@ async def ensure_visible_to(
     if principal.kind == "agent" and principal.is_admin and principal.site_limit is None:
         return
     ensure_site_visible(await site_ids_for(session, principal), site_id, message, code=code)
+
+
+def check_agent_site(
+    conn: Connection, agent: Principal, conversation_id: int, site_id: int
+) -> None:
+    """``ensure_visible_to`` for a conversation, sync, on the connection of a Core write (the
+    send path): one indexed lookup, none for an admin without a token's site list."""
+    if agent.site_limit is not None and site_id not in agent.site_limit:
+        visible = False
+    elif agent.is_admin:
+        visible = True
+    else:
+        visible = (
+            conn.execute(_SERVES, {"agent_id": agent.id, "site_id": site_id}).first() is not None
+        )
+    if not visible:
+        raise NotFound(f"no conversation {conversation_id}", code="no_such_conversation")
+
+
+_SERVES = select(AgentSite.site_id).where(
+    AgentSite.agent_id == bindparam("agent_id"), AgentSite.site_id == bindparam("site_id")
+)
 
 
 async def ensure_agent_serves(session: AsyncSession, agent_id: int, site_id: int) -> None:

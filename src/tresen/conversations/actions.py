@@ -84,15 +84,12 @@ async def check_send_message(
                 "too many new conversations; write in your open one or try again later",
                 code="too_many_conversations",
             )
-    if who.kind == "agent" and conversation_id is not None and rt.db.is_sqlite:
-        # The grouped path checks only that the conversation exists: an agent's site first.
-        async with rt.db.read() as s:
-            await access_conversation_by_id(s, who, conversation_id)
     for _attempt in range(3):
         try:
             sent = None
-            if rt.db.is_sqlite and conversation_id is not None and not keys:
-                # Group commit: concurrent sends share one SQLite transaction (see grouped.py).
+            if conversation_id is not None and not keys:
+                # Core statements, no ORM; on SQLite in the group commit (see grouped.py). A
+                # message with files takes the ORM path, which binds them.
                 sent = await send_grouped(rt, who, body, client_msg_id, conversation_id, internal)
             if sent is None:
                 sent = await do_send_message(

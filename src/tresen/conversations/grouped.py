@@ -1,26 +1,34 @@
-"""The hot path of ``check_send_message`` on SQLite: a message to an existing conversation,
-written with Core statements inside the database's group commit (``Database.write_grouped``).
+"""The hot path of ``check_send_message``: a message to an existing conversation, written with
+Core statements, no ORM. On SQLite inside the database's group commit
+(``Database.write_grouped``); on PostgreSQL in a transaction of its own run in one go
+(``Database.write_sync``).
 
 Same rules as ``do_send_message``: a resend of a ``client_msg_id`` is answered with the stored
 message; ``seq`` comes from ``UPDATE .. RETURNING`` in the same transaction as the INSERT, and the
-caller publishes only after the shared transaction committed. A send is two statements (the
-bump, which also returns the conversation, and the INSERT); a resend is found by the UNIQUE
-constraint failing, then looked up. Anything unusual (a visitor
-reopening a resolved conversation, which also queues it for routing) returns ``None`` and takes
-the full ORM path. The ``MessageCreated`` event is recorded on the grouped connection and
-dispatched only once the shared transaction committed (and not at all if this send's savepoint
-rolled back).
+caller publishes only after the transaction committed. On SQLite a send is two statements (the
+bump, which also returns the conversation, and the INSERT); on PostgreSQL one (both in one
+statement: ``WITH bumped AS (UPDATE .. RETURNING ..), inserted AS (INSERT .. SELECT .. FROM
+bumped RETURNING id) SELECT ..``), so a send costs BEGIN, that statement and COMMIT. A resend is
+found by the UNIQUE constraint failing, then looked up. The checks run on the returned row;
+refusing rolls the transaction (SQLite: the savepoint) back, so nothing of it is kept. Anything
+unusual (a visitor reopening a resolved conversation, which also queues it for routing) returns
+``None`` and takes the full ORM path. The ``MessageCreated`` event is recorded on the connection
+and dispatched only once the transaction committed (and not at all if it rolled back).
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
+from tresen.agents.scope import check_agent_site
 from tresen.conversations.queries import check_visible, check_writable
 from tresen.conversations.sent import Sent
 from tresen.conversations.window import check_free_reply
@@ -31,6 +39,7 @@ from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message, Outbox
 from tresen.storage.outbox import outbox_values
+from tresen.storage.prepared import Prepared
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
@@ -47,8 +56,58 @@ _NEXT_SEQ = (
     .values(last_seq=_c.last_seq + 1, updated_at=bindparam("now"))
     .returning(*_conversations.c)
 )
-_INSERT = insert(_messages).returning(_m.id)
+_MESSAGE_FIELDS = (
+    "author_kind",
+    "author_id",
+    "body",
+    "internal",
+    "client_msg_id",
+    "created_at",
+)
+_INSERT = (
+    insert(_messages)
+    .values({name: bindparam(name) for name in ("conversation_id", "seq", *_MESSAGE_FIELDS)})
+    .returning(_m.id)
+)
+# PostgreSQL: the bump and the INSERT in one statement, one round trip.
+_BUMPED = (
+    update(_conversations)
+    .where(_c.id == bindparam("cid"))
+    .values(last_seq=_c.last_seq + literal_column("1"), updated_at=bindparam("now"))
+    .returning(*_conversations.c)
+    .cte("bumped")
+)
+_INSERTED = (
+    insert(_messages)
+    .from_select(
+        ("conversation_id", "seq", *_MESSAGE_FIELDS),
+        select(
+            _BUMPED.c.id,
+            _BUMPED.c.last_seq,
+            # "m_": a parameter named like a column of the UPDATE would be SET there too
+            *(bindparam(f"m_{name}", type_=_m[name].type) for name in _MESSAGE_FIELDS),
+        ),
+    )
+    .returning(_m.id)
+    .cte("inserted")
+)
+_BUMP_AND_INSERT = select(_BUMPED, select(_INSERTED.c.id).scalar_subquery().label("message_id"))
 _STATE_FIELDS = tuple(f.name for f in fields(ConversationState))
+
+
+@dataclass(frozen=True)
+class _SqliteStatements:
+    next_seq: Prepared
+    insert: Prepared
+
+
+@cache
+def _sqlite(dialect: Dialect) -> _SqliteStatements:
+    """SQLite's two statements, compiled once, run on the driver (``storage/prepared.py``)."""
+    return _SqliteStatements(
+        next_seq=Prepared(_NEXT_SEQ, dialect, list(_conversations.c)),
+        insert=Prepared(_INSERT, dialect, [_m.id]),
+    )
 
 
 class _FullPath(Exception):
@@ -72,14 +131,15 @@ async def send_grouped(
     def resend(conn: Connection) -> Sent | None:
         return _resend(conn, who, client_msg_id, conversation_id)
 
+    write = rt.db.write_grouped if rt.db.is_sqlite else rt.db.write_sync
     try:
-        return await rt.db.write_grouped(work)
+        return await write(work)
     except _FullPath:
         return None
     except IntegrityError:
         # The client_msg_id is stored in this conversation already (UNIQUE): a resend, rare,
         # so looked up only now rather than before every send.
-        return await rt.db.write_grouped(resend)
+        return await write(resend)
 
 
 def _send(
@@ -91,20 +151,10 @@ def _send(
     internal: bool,
     now: datetime,
 ) -> Sent:
-    """Two statements: the seq bump returns the conversation, the INSERT the message id. The
-    access check comes before the INSERT; refusing raises, which rolls the bump back."""
-    row = conn.execute(_NEXT_SEQ, {"cid": conversation_id, "now": now}).first()
-    # Access first: a stranger's resend must not learn which ids exist or are used.
-    check_visible(who, conversation_id, row.visitor_id if row else None)
-    assert row is not None  # check_visible raised otherwise
-    if who.kind == "visitor" and row.status == "resolved":
-        raise _FullPath  # reopening also queues it for routing: the ORM path does that
-    check_writable(who, row.meta, row.assignee_id, internal)  # refusing rolls the bump back
-    if who.kind == "agent" and not internal:
-        check_free_reply(row.meta, now)  # a messaging channel's reply window (window.py)
-    values = dict(
-        conversation_id=conversation_id,
-        seq=row.last_seq,
+    """The seq bump returns the conversation, the INSERT the message id (SQLite: two
+    statements, the access check before the INSERT; PostgreSQL: one, checked after it). Refusing
+    raises, which rolls both back."""
+    message = dict(
         author_kind=who.kind,
         author_id=who.id,
         body=body,
@@ -112,25 +162,47 @@ def _send(
         client_msg_id=client_msg_id,
         created_at=now,
     )
-    msg_id = conn.execute(_INSERT, values).scalar_one()  # IntegrityError: a resend
+    row: Mapping[str, Any] | None
+    msg_id: int
+    if conn.dialect.name == "postgresql":  # IntegrityError: a resend
+        params = {f"m_{name}": value for name, value in message.items()}
+        found = conn.execute(_BUMP_AND_INSERT, {"cid": conversation_id, "now": now, **params})
+        row = cast("Mapping[str, Any] | None", found.mappings().first())
+        msg_id = row["message_id"] if row else 0
+    else:
+        row = _sqlite(conn.dialect).next_seq.first(conn, {"cid": conversation_id, "now": now})
+    # Access first: a stranger's resend must not learn which ids exist or are used.
+    check_visible(who, conversation_id, row["visitor_id"] if row else None)
+    assert row is not None  # check_visible raised otherwise
+    if who.kind == "agent":
+        check_agent_site(conn, who, conversation_id, row["site_id"])
+    if who.kind == "visitor" and row["status"] == "resolved":
+        raise _FullPath  # reopening also queues it for routing: the ORM path does that
+    meta = row["meta"]
+    check_writable(who, meta, row["assignee_id"], internal)  # refusing rolls the bump back
+    if who.kind == "agent" and not internal:
+        check_free_reply(meta, now)  # a messaging channel's reply window (window.py)
+    if conn.dialect.name != "postgresql":
+        values = dict(conversation_id=conversation_id, seq=row["last_seq"], **message)
+        msg_id = _sqlite(conn.dialect).insert.rows(conn, values)[0]["id"]  # IntegrityError
     outbox = outbox_values(
-        channel=row.channel,
+        channel=row["channel"],
         author_kind=who.kind,
         internal=internal,
         conversation_id=conversation_id,
         message_id=msg_id,
         now=now,
-        meta=row.meta,
+        meta=meta,
     )
     if outbox is not None:  # delivered on its channel (email) from the durable outbox
         conn.execute(insert(_outbox), outbox)
     # No ORM instances on the hot path: the committed state and the event straight from the
     # returned row (constructing a ``Conversation`` cost more than the statements).
-    state = ConversationState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+    state = ConversationState(**{name: row[name] for name in _STATE_FIELDS})
     event = MessageCreated(
         conversation=state,
         message_id=msg_id,
-        seq=row.last_seq,
+        seq=row["last_seq"],
         author_kind=who.kind,
         author_id=who.id,
         author_name=who.name,
@@ -151,6 +223,8 @@ def _resend(
     row = conn.execute(_CONVERSATION, {"cid": conversation_id}).first()
     check_visible(who, conversation_id, row.visitor_id if row else None)
     assert row is not None
+    if who.kind == "agent":
+        check_agent_site(conn, who, conversation_id, row.site_id)
     existing = conn.execute(_FIND_RESEND, {"cmid": client_msg_id, "cid": conversation_id}).first()
     if existing is None:
         return None

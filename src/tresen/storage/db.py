@@ -51,7 +51,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        write_engine = self.engine.execution_options(tresen_write=True)
+        write_engine = self._write_engine = self.engine.execution_options(tresen_write=True)
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
         # SQLite allows one writer; queueing writers here is cheaper than busy-waiting on locks.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -101,6 +101,28 @@ class Database:
     def _committed(self, events: list[Any] | None) -> None:
         if events and self.on_commit is not None:
             self.on_commit(events)
+
+    async def write_sync(self, work: Callable[[Connection], T]) -> T:
+        """PostgreSQL's lean write: ``work`` (sync, Core statements, as for ``write_grouped``)
+        in a transaction of its own, run in one go on the async driver (one hop into
+        SQLAlchemy's sync layer, not one per statement). Events recorded on the connection
+        (``record(conn, ...)``) get ``before_commit`` inside it and ``on_commit`` after it."""
+        async with self._write_engine.connect() as aconn:
+            result, events = await aconn.run_sync(self._run_one, work)
+        self._committed(events)
+        return result
+
+    def _run_one(self, conn: Connection, work: Callable[[Connection], T]) -> tuple[T, list[Any]]:
+        events: list[Any] = []
+        conn.info["events"] = events  # the pooled connection's info: cleared again below
+        try:
+            with conn.begin():
+                result = work(conn)
+                if events and self.before_commit is not None:
+                    self.before_commit(conn, list(events))
+        finally:
+            conn.info.pop("events", None)
+        return result, events
 
     async def write_grouped(self, work: Callable[[Connection], T]) -> T:
         """SQLite only: run ``work`` (sync, Core statements) in a transaction shared with the

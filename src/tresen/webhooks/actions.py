@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.auth.audit import record_audit, snapshot
 from tresen.errors import Conflict, Invalid, NotFound
+from tresen.events import WebhookSubscriptionsChanged, record
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import access_site_by_id
@@ -101,6 +102,7 @@ async def check_create(
         s.add(sub)
         await s.flush()
         record_audit(s, actor, "webhook.create", f"webhook:{sub.id}", after=sub, at=now)
+        record(s, WebhookSubscriptionsChanged(sub.id))
     return sub, secret
 
 
@@ -135,6 +137,7 @@ async def check_update(
         record_audit(
             s, actor, "webhook.update", f"webhook:{sub_id}", before, sub, at=sub.updated_at
         )
+        record(s, WebhookSubscriptionsChanged(sub_id))
     return sub
 
 
@@ -157,6 +160,7 @@ async def check_delete(rt: Runtime, sub_id: int, actor: Principal | None = None)
         before = snapshot(sub)
         await s.delete(sub)
         record_audit(s, actor, "webhook.delete", f"webhook:{sub_id}", before, at=rt.clock.now())
+        record(s, WebhookSubscriptionsChanged(sub_id))
 
 
 async def check_resend(

@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.aio import spawn
-from tresen.events import Event
+from tresen.events import Event, WebhookSubscriptionsChanged, record
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating, TimerHandle
 from tresen.security.secretbox import SecretBox, SecretUnreadable
@@ -107,6 +107,17 @@ class WebhookWorker:
         self._timers.clear()
         await self.idle()
         await self.sender.close()
+
+    def kick_if_staged(self, *_: object) -> None:
+        """After a commit: sweep only if this process staged deliveries meanwhile (a commit
+        with nothing to send costs no query; what other nodes staged, they send)."""
+        if self.outbox.take_unsent():
+            self.kick()
+
+    def on_subscriptions_changed(self, *_: object) -> None:
+        """A subscription changed (here or on another node): read them again when needed."""
+        self.outbox.forget()
+        self._types_until = float("-inf")
 
     def kick(self, *_: object) -> None:
         """Sweep now; if a sweep runs, it goes round once more."""
@@ -302,3 +313,4 @@ async def _switch_off(s: AsyncSession, subscription_id: int, now: datetime) -> N
     if sub is not None and sub.active:
         sub.active, sub.updated_at = False, now
         sub.disabled_reason = "the receiver answered 410 Gone"
+        record(s, WebhookSubscriptionsChanged(subscription_id))
