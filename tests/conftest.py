@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.actors import Scenario, make_scenario
-from tests.support.redis_cluster import RedisClusterServer
-from tests.support.server import InProcessServer, test_settings
-from tests.support.services import PostgresServer, RedisServer
-from tresen.storage.migrate import upgrade_async
+# the cluster audit's asserts are rewritten wherever it is first imported (reliability, radar)
+pytest.register_assert_rewrite("tests.support.cluster")
+
+from tests.support.actors import Scenario, make_scenario  # noqa: E402
+from tests.support.redis_cluster import RedisClusterServer  # noqa: E402
+from tests.support.server import InProcessServer, test_settings  # noqa: E402
+from tests.support.services import PostgresServer, RedisServer  # noqa: E402
+from tresen.storage.migrate import upgrade_async  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-pytest.register_assert_rewrite("tests.support.cluster")
-
-from tests.support.cluster import Node  # noqa: E402
+from tests.support.cluster import Node
 
 
 @pytest.fixture
