@@ -96,13 +96,7 @@ class EmailChannel:
         secret = self.rt.settings.secret_key
         lang = str(payload.get("lang") or "en")
         async with self.rt.db.read() as s:
-            conv = await s.get(Conversation, item.conversation_id)
-            note = await s.get(Message, item.message_id)
-            if conv is None or note is None:
-                raise DeliveryError("the conversation is gone", permanent=True)
-            box = await find_mailbox(s, conv.site_id)
-            if box is None:
-                raise DeliveryError("the site has no mailbox configured", permanent=True)
+            conv, note, box = await _of_outbox(s, item, "the conversation is gone")
             site = await s.get(Site, conv.site_id)
             site_name = site.name if site else "us"
             upto = int(payload.get("upto") or note.seq - 1)
@@ -132,13 +126,7 @@ class EmailChannel:
     async def _reply(self, item: Outbox) -> tuple[Reply, Mailbox]:
         secret = self.rt.settings.secret_key
         async with self.rt.db.read() as s:
-            conv = await s.get(Conversation, item.conversation_id)
-            msg = await s.get(Message, item.message_id)
-            if conv is None or msg is None:
-                raise DeliveryError("the message is gone", permanent=True)
-            box = await find_mailbox(s, conv.site_id)
-            if box is None:
-                raise DeliveryError("the site has no mailbox configured", permanent=True)
+            conv, msg, box = await _of_outbox(s, item, "the message is gone")
             site = await s.get(Site, conv.site_id)
             agent = await s.get(Agent, msg.author_id) if msg.author_id else None
             to = recipient(conv, await s.get(Visitor, conv.visitor_id))
@@ -174,6 +162,21 @@ class EmailChannel:
             files=files,
         )
         return reply, box
+
+
+async def _of_outbox(
+    s: AsyncSession, item: Outbox, gone: str
+) -> tuple[Conversation, Message, Mailbox]:
+    """An outbox item's conversation, message and the site's mailbox; ``gone`` if either row
+    was deleted (both errors are permanent: a retry would not find them)."""
+    conv = await s.get(Conversation, item.conversation_id)
+    msg = await s.get(Message, item.message_id)
+    if conv is None or msg is None:
+        raise DeliveryError(gone, permanent=True)
+    box = await find_mailbox(s, conv.site_id)
+    if box is None:
+        raise DeliveryError("the site has no mailbox configured", permanent=True)
+    return conv, msg, box
 
 
 async def _body(s: AsyncSession, conv: Conversation, msg: Message) -> str:
