@@ -32,10 +32,9 @@ from tresen.channels.templates import (
 from tresen.conversations.files import file_headers
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.conversations.window import window_state
-from tresen.errors import Forbidden, NotFound, Unauthorized
-from tresen.sites.queries import site_by_key
+from tresen.errors import NotFound
 from tresen.storage.models import ChannelAccount, ChannelMedia
-from tresen.visitors.actions import origin_allowed, visitor_from_token
+from tresen.visitors.request_auth import request_visitor
 
 router = APIRouter(tags=["channels"])
 NO_COBROWSE = {"whatsapp", "messenger", "telegram", "facebook", "email"}
@@ -147,14 +146,7 @@ class HandoffIn(BaseModel):
 async def post_whatsapp_link(body: HandoffIn, request: Request, rt: RT) -> dict[str, Any]:
     """The widget's "continue on WhatsApp": a wa.me link with a signed reference to the
     visitor's conversation, and its QR code (SVG)."""
-    auth = request.headers.get("authorization", "")
-    if not auth.lower().startswith("bearer "):
-        raise Unauthorized("send the visitor token as 'Authorization: Bearer ...'")
-    async with rt.db.read() as s:
-        site = await site_by_key(s, body.site_key)
-    if not origin_allowed(site, request.headers.get("origin"), request.headers.get("host")):
-        raise Forbidden("this origin is not allowed for the site", code="bad_origin")
-    who = await visitor_from_token(rt, site, auth[7:].strip())
+    site, who = await request_visitor(rt, request, body.site_key)
     async with rt.db.read() as s:
         await access_conversation_by_id(s, who, body.conversation_id)
         account = (

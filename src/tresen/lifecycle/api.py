@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from tresen.auth.deps import RT, AdminDep, AgentDep
-from tresen.errors import Forbidden, Invalid, TresenError, Unauthorized
+from tresen.errors import Invalid, TresenError
 from tresen.lifecycle.rating import check_rate_by_link, conversation_of_link
 from tresen.lifecycle.settings import check_save_settings, settings_view, timers_for
 from tresen.lifecycle.transcript import TranscriptQueued, check_mail_transcript, masked
-from tresen.sites.queries import access_site_by_id, site_by_key
+from tresen.sites.queries import access_site_by_id
 from tresen.storage.models import LifecycleSettings
-from tresen.visitors.actions import origin_allowed, visitor_from_token
+from tresen.visitors.request_auth import request_visitor
 
 router = APIRouter(tags=["lifecycle"])
 
@@ -144,14 +144,7 @@ async def post_visitor_transcript_mail(
     body: VisitorTranscriptMailIn, request: Request, rt: RT
 ) -> dict[str, Any]:
     """The widget, at the end of a chat: the transcript to the address the visitor typed."""
-    auth = request.headers.get("authorization", "")
-    if not auth.lower().startswith("bearer "):
-        raise Unauthorized("send the visitor token as 'Authorization: Bearer ...'")
-    async with rt.db.read() as s:
-        site = await site_by_key(s, body.site_key)
-    if not origin_allowed(site, request.headers.get("origin"), request.headers.get("host")):
-        raise Forbidden("this origin is not allowed for the site", code="bad_origin")
-    who = await visitor_from_token(rt, site, auth[7:].strip())
+    _, who = await request_visitor(rt, request, body.site_key)
     ip = request.client.host if request.client else None
     queued = await check_mail_transcript(rt, who, body.conversation_id, body.email, client_ip=ip)
     return {**_queued(queued), "to": masked(queued.to)}
