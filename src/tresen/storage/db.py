@@ -31,6 +31,19 @@ BeforeCommit = Callable[[Connection, list[Any]], None]
 just before it commits: what it writes commits or rolls back with the change."""
 
 
+def _settle(
+    batch: list[tuple[GroupWork, asyncio.Future[Any]]], outcomes: list[tuple[bool, Any]]
+) -> None:
+    """Each queued caller gets its work's result or error (unless it stopped waiting)."""
+    for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+
 class Database:
     """Owns the engine. ``read()`` and ``write()`` hand out sessions; ``write()`` commits, then
     hands the events recorded on it to ``on_commit``."""
@@ -155,13 +168,7 @@ class Database:
                 except Exception as exc:  # the commit failed: nobody's write happened
                     outcomes = [(False, exc)] * len(batch)
                 self._committed(events)  # before the writers resume: frames before acks
-                for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
-                    if fut.done():
-                        continue
-                    if ok:
-                        fut.set_result(value)
-                    else:
-                        fut.set_exception(value)
+                _settle(batch, outcomes)
         finally:
             self._group_task = None
 
@@ -192,13 +199,7 @@ class Database:
                             outcomes = await conn.run_sync(self._run_reads_on, works)
                 except Exception as exc:  # no connection, or the transaction failed
                     outcomes = [(False, exc)] * len(batch)
-                for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
-                    if fut.done():
-                        continue
-                    if ok:
-                        fut.set_result(value)
-                    else:
-                        fut.set_exception(value)
+                _settle(batch, outcomes)
                 if self._reads:
                     await asyncio.sleep(0)  # a large storm: let the loop breathe between batches
         finally:
