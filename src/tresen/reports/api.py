@@ -5,22 +5,19 @@ The invitation funnel (``/funnel``) is served by the radar (``radar/funnel_api.p
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
 
+from tresen.agents.report_query import Format, report_range, report_table
 from tresen.agents.scope import site_ids_for
 from tresen.auth.deps import RT, SupervisorDep
-from tresen.csvsafe import csv_text
 from tresen.errors import Invalid
 from tresen.reports import metrics, teams
 from tresen.reports.metrics import DRILL, Scope
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
-MAX_RANGE = timedelta(days=400)
-Format = Literal["json", "csv"]
 
 
 def _scope(
@@ -34,12 +31,7 @@ def _scope(
     sl_seconds: float,
     short_abandon_seconds: float,
 ) -> Scope:
-    end = end or rt.clock.now()
-    start = start or end - timedelta(days=7)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise Invalid("start and end need a time zone (e.g. 2026-11-29T00:00:00Z)")
-    if not start < end or end - start > MAX_RANGE:
-        raise Invalid("the range must run forward and span at most 400 days")
+    start, end = report_range(rt.clock.now(), start, end)
     if not 0 < sl_seconds <= 86400 or not 0 <= short_abandon_seconds <= 3600:
         raise Invalid("sl_seconds: 1 s to a day; short_abandon_seconds: 0 s to an hour")
     return Scope(
@@ -71,16 +63,6 @@ def _params(
         rt, start, end, site_id, channel, skill, agent_id, sl_seconds, short_abandon_seconds
     )
     return replace(scope, team_id=team_id)
-
-
-def _table(rows: list[dict[str, Any]], fmt: Format, name: str) -> Any:
-    if fmt == "json":
-        return rows
-    return Response(
-        csv_text(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
 
 
 async def _scoped_params(
@@ -116,7 +98,7 @@ async def volume(
     async with rt.db.read() as s:
         data = (await metrics.summary(s, scope))["volume"][f"by_{by}"]
     rows = [{by: key, "conversations": count} for key, count in data.items()]
-    return _table(rows, format, f"volume-by-{by}")
+    return report_table(rows, format, f"volume-by-{by}")
 
 
 @router.get("/series")
@@ -124,27 +106,27 @@ async def series(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "
     """Conversations, abandons, service level and queue wait per hour or day (the charts)."""
     async with rt.db.read() as s:
         data = await metrics.series(s, scope)
-    return data if format == "json" else _table(data["points"], format, "series")
+    return data if format == "json" else report_table(data["points"], format, "series")
 
 
 @router.get("/agents")
 async def agents(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
     async with rt.db.read() as s:
-        return _table(await metrics.agent_table(s, scope), format, "agents")
+        return report_table(await metrics.agent_table(s, scope), format, "agents")
 
 
 @router.get("/teams")
 async def team_table(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
     """Per team: volume, times and service of the conversations its agents have."""
     async with rt.db.read() as s:
-        return _table(await metrics.team_table(s, scope), format, "teams")
+        return report_table(await metrics.team_table(s, scope), format, "teams")
 
 
 @router.get("/timeline")
 async def timeline(rt: RT, who: SupervisorDep, scope: ScopeDep, format: Format = "json") -> Any:
     """Agents' status intervals within the range."""
     async with rt.db.read() as s:
-        return _table(await metrics.status_timeline(s, scope), format, "agent-status")
+        return report_table(await metrics.status_timeline(s, scope), format, "agent-status")
 
 
 @router.get("/conversations")
@@ -163,4 +145,4 @@ async def conversations(
         raise Invalid(f"which: one of {', '.join(DRILL)}")
     async with rt.db.read() as s:
         rows = await metrics.drill_down(s, scope, which, rule_id, limit)
-    return _table(rows, format, f"conversations-{which}")
+    return report_table(rows, format, f"conversations-{which}")
