@@ -53,6 +53,10 @@ class _Handler:
         return "250 OK queued"
 
 
+SMTP_USER, SMTP_PASSWORD = "support@shop.example", "s3cret-smtp-pw"
+"""The login of the shop's mailbox at the ``MailSink`` the channel tests send through."""
+
+
 class MailSink:
     """An SMTP server (aiosmtpd, in its own thread) that keeps what it receives. With
     ``user``/``password`` it offers AUTH and records the logins: over plain text (loopback only)

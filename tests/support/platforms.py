@@ -68,6 +68,10 @@ class FakePlatforms:
     def graph(self) -> str:
         return f"{self.url}/{GRAPH_VERSION}"
 
+    def settings(self) -> dict[str, str]:
+        """The settings that point Tresen's Graph and Telegram clients at this fake."""
+        return {"graph_api_base": self.graph, "telegram_api_base": self.url}
+
     def fail_next(
         self, path_part: str, status: int, body: dict[str, Any] | None = None, after: int = 0
     ) -> None:

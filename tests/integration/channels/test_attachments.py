@@ -9,71 +9,40 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 from tests.integration.channels.test_email_outbound import configure_mailbox, leave_message
-from tests.integration.channels.test_messaging import (
+from tests.support.actors import ORIGIN, Scenario, Visitor, next_frame, raw_socket
+from tests.support.channel_world import (
+    BOT_TOKEN,
+    FB_SECRET,
+    PAGE_ID,
     PHONE_ID,
+    PSID,
+    TG_SECRET,
     WA_ID,
     connect_whatsapp,
     now_ts,
     post_hook,
     site_id,
 )
-from tests.support.actors import ORIGIN, Scenario, Visitor, next_frame, raw_socket, running_scenario
 from tests.support.mail import MailSink
 from tests.support.platforms import FakePlatforms, fb_message, tg_update, wa_text
 from tests.support.server import InProcessServer
 
-from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 from tresen.storage.models import ChannelMedia, ContactIdentity, Conversation, Message
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
 PDF = b"%PDF-1.4\n" + b"1 0 obj\n<<>>\nendobj\n" * 20
-PAGE_ID, FB_SECRET, PSID = "1234567890", "fb-app-secret", "6789012345"
-BOT_TOKEN, TG_SECRET = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "tg-secret-token"
 
 
 @pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatforms]:
-    platforms = await FakePlatforms().start()
-    yield platforms
-    await platforms.stop()
-
-
-@pytest.fixture
-def sink() -> Iterator[MailSink]:
-    server = MailSink("support@shop.example", "s3cret-smtp-pw").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, database_url: str, timers: ManualScheduler, fake: FakePlatforms
-) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    async with running_scenario(
-        tmp_path,
-        database_url,
-        clock=timers.clock,
-        scheduler=timers,
-        overflow_wait_seconds=0,
-        graph_api_base=fake.graph,
-        telegram_api_base=fake.url,
-        attachment_max_bytes=4096,
-    ) as setup:
-        yield setup
+def shop_settings(fake: FakePlatforms) -> dict[str, Any]:
+    return {"overflow_wait_seconds": 0, "attachment_max_bytes": 4096, **fake.settings()}
 
 
 async def upload(sc: Scenario, conv_id: int, name: str, data: bytes, **kw: Any) -> httpx.Response:

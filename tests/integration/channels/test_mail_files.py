@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.integration.channels.test_messaging import site_id
 from tests.support.actors import Scenario, running_scenario
+from tests.support.channel_world import site_id
 from tests.support.server import InProcessServer
 
 from tresen.channels.email_receive import check_receive_mail

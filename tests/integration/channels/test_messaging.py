@@ -5,14 +5,22 @@ payloads, and the outbound calls Tresen makes recorded by the fake."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
+from tests.support.actors import Scenario, next_frame, raw_socket
+from tests.support.channel_world import (
+    PHONE_ID,
+    WA_ID,
+    WA_SECRET,
+    WA_VERIFY,
+    connect_whatsapp,
+    now_ts,
+    post_hook,
+    site_id,
+)
 from tests.support.platforms import (
     FakePlatforms,
     meta_signature,
@@ -22,78 +30,18 @@ from tests.support.platforms import (
 )
 from tests.support.server import InProcessServer
 
-from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 from tresen.storage.models import ChannelAccount, ChannelEvent, Conversation, Message, Visitor
 
-PHONE_ID, WA_SECRET, WA_VERIFY = "106540352242922", "wa-app-secret", "wa-verify-me"
-WA_ID = "16505551234"
-
 
 @pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatforms]:
-    platforms = await FakePlatforms().start()
-    yield platforms
-    await platforms.stop()
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, database_url: str, timers: ManualScheduler, fake: FakePlatforms
-) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    async with running_scenario(
-        tmp_path,
-        database_url,
-        clock=timers.clock,
-        scheduler=timers,
-        outbox_retry_seconds=30,
-        outbox_max_attempts=3,
-        session_ttl_seconds=30 * 24 * 3600,  # the agent stays logged in while days pass
-        graph_api_base=fake.graph,
-        telegram_api_base=fake.url,
-    ) as setup:
-        yield setup
-
-
-async def site_id(sc: Scenario) -> int:
-    return int((await sc.anna.http.get("/api/sites")).json()[0]["id"])
-
-
-async def connect_whatsapp(sc: Scenario, **extra: Any) -> dict[str, Any]:
-    r = await sc.anna.post(
-        f"/api/sites/{await site_id(sc)}/channel-accounts",
-        json={
-            "kind": "whatsapp",
-            "name": "Shop WhatsApp",
-            "external_id": PHONE_ID,
-            "phone": "+1 555 078 3881",
-            "access_token": "wa-token",
-            "app_secret": WA_SECRET,
-            "verify_token": WA_VERIFY,
-            **extra,
-        },
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
-async def post_hook(
-    sc: Scenario, account: dict[str, Any], payload: Any, secret: str = WA_SECRET, **headers: str
-) -> httpx.Response:
-    raw = json.dumps(payload).encode()
-    path = "/hooks/" + account["webhook_url"].split("/hooks/", 1)[1]
-    hdrs = {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(secret, raw)}
-    async with httpx.AsyncClient(base_url=sc.base_url) as client:
-        return await client.post(path, content=raw, headers={**hdrs, **headers})
-
-
-def now_ts(timers: ManualScheduler) -> int:
-    return int(timers.clock.now().timestamp())
+def shop_settings(fake: FakePlatforms) -> dict[str, Any]:
+    return {
+        "outbox_retry_seconds": 30,
+        "outbox_max_attempts": 3,
+        "session_ttl_seconds": 30 * 24 * 3600,  # the agent stays logged in while days pass
+        **fake.settings(),
+    }
 
 
 async def count(srv: InProcessServer, model: Any) -> int:

@@ -4,68 +4,39 @@ and PostgreSQL, the platforms faked at the HTTP edge."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.integration.channels.test_messaging import (
+from tests.support.actors import Scenario
+from tests.support.channel_world import (
+    BOT_TOKEN,
+    FB_SECRET,
+    PAGE_ID,
     PHONE_ID,
+    PSID,
+    TG_SECRET,
     WA_ID,
+    connect,
     connect_whatsapp,
     now_ts,
     post_hook,
-    site_id,
 )
-from tests.support.actors import Scenario, running_scenario
 from tests.support.platforms import FakePlatforms, fb_message, tg_update, wa_text
 from tests.support.server import InProcessServer
 
-from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 from tresen.storage.models import ChannelMedia, Conversation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 100
 PDF = b"%PDF-1.4\n" + b"%%EOF\n" * 10
-PAGE_ID, FB_SECRET, PSID = "1234567890", "fb-app-secret", "6789012345"
-BOT_TOKEN, TG_SECRET = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "tg-secret-token"
 
 
 @pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatforms]:
-    platforms = await FakePlatforms().start()
-    yield platforms
-    await platforms.stop()
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, database_url: str, timers: ManualScheduler, fake: FakePlatforms
-) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    async with running_scenario(
-        tmp_path,
-        database_url,
-        clock=timers.clock,
-        scheduler=timers,
-        graph_api_base=fake.graph,
-        telegram_api_base=fake.url,
-        channel_media_max_bytes=1000,
-    ) as setup:
-        yield setup
-
-
-async def connect(sc: Scenario, **body: Any) -> dict[str, Any]:
-    r = await sc.anna.post(f"/api/sites/{await site_id(sc)}/channel-accounts", json=body)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+def shop_settings(fake: FakePlatforms) -> dict[str, Any]:
+    return {"channel_media_max_bytes": 1000, **fake.settings()}
 
 
 async def messages(sc: Scenario, conv_id: int) -> list[dict[str, Any]]:

@@ -5,25 +5,27 @@ signed reference, and the FAQ bot answering on WhatsApp; the platforms faked at 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 from tests.integration.assist.test_bot import seed_faq
-from tests.integration.channels.test_messaging import (
+from tests.integration.channels.test_messaging import bodies, reply
+from tests.support.actors import ORIGIN, Scenario, next_frame, raw_socket
+from tests.support.channel_world import (
+    BOT_TOKEN,
+    FB_SECRET,
+    PAGE_ID,
     PHONE_ID,
+    PSID,
+    TG_SECRET,
     WA_ID,
-    bodies,
+    connect,
     connect_whatsapp,
     now_ts,
     post_hook,
-    reply,
-    site_id,
 )
-from tests.support.actors import ORIGIN, Scenario, next_frame, raw_socket, running_scenario
 from tests.support.platforms import (
     FakePlatforms,
     fb_comment,
@@ -34,46 +36,23 @@ from tests.support.platforms import (
 )
 from tests.support.server import InProcessServer
 
-from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 from tresen.storage.models import ChannelMedia, Conversation, Message
 
-PAGE_ID, FB_SECRET, PSID = "1234567890", "fb-app-secret", "6789012345"
-BOT_TOKEN, TG_SECRET = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "tg-secret-token"
+
+@pytest.fixture
+def database_url() -> None:
+    """SQLite only: ``running_scenario``'s default database."""
+    return None
 
 
 @pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatforms]:
-    platforms = await FakePlatforms().start()
-    yield platforms
-    await platforms.stop()
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, timers: ManualScheduler, fake: FakePlatforms
-) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    async with running_scenario(
-        tmp_path,
-        clock=timers.clock,
-        scheduler=timers,
-        session_ttl_seconds=30 * 24 * 3600,
-        graph_api_base=fake.graph,
-        telegram_api_base=fake.url,
-        channel_media_max_bytes=1000,
-    ) as setup:
-        yield setup
-
-
-async def connect(sc: Scenario, **body: Any) -> dict[str, Any]:
-    r = await sc.anna.post(f"/api/sites/{await site_id(sc)}/channel-accounts", json=body)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+def shop_settings(fake: FakePlatforms) -> dict[str, Any]:
+    return {
+        "session_ttl_seconds": 30 * 24 * 3600,
+        "channel_media_max_bytes": 1000,
+        **fake.settings(),
+    }
 
 
 async def conversations(srv: InProcessServer, channel: str) -> list[Conversation]:
