@@ -7,27 +7,22 @@ left unread. Real sockets, a real SMTP server (aiosmtpd), the clock advanced by 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from tests.integration.channels.test_email_outbound import (
-    SMTP_PASSWORD,
-    SMTP_USER,
     configure_mailbox,
     deliveries,
     leave_message,
     reply,
 )
-from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
+from tests.support.actors import Scenario, next_frame, raw_socket
 from tests.support.mail import MailSink
 from tests.support.server import InProcessServer
 
 from tresen.channels.email_receive import check_receive_mail
 from tresen.channels.followup import queue_followups
-from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 from tresen.security.identity import identity_hash
 from tresen.storage.models import Conversation, Message, Outbox
@@ -36,31 +31,12 @@ MINUTES = 10
 
 
 @pytest.fixture
-def sink() -> Iterator[MailSink]:
-    server = MailSink(SMTP_USER, SMTP_PASSWORD).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, database_url: str, timers: ManualScheduler
-) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    async with running_scenario(
-        tmp_path,
-        database_url,
-        clock=timers.clock,
-        scheduler=timers,
-        overflow_wait_seconds=0,
-        email_followup_minutes=MINUTES,
-        outbox_sweep_seconds=15,
-    ) as setup:
-        yield setup
+def shop_settings() -> dict[str, Any]:
+    return {
+        "overflow_wait_seconds": 0,
+        "email_followup_minutes": MINUTES,
+        "outbox_sweep_seconds": 15,
+    }
 
 
 async def known_visitor_chat(

@@ -6,53 +6,44 @@ automated mail is refused or recorded without being routed or answered."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import pytest
 from sqlalchemy import select
 from tests.integration.channels.test_email_outbound import (
-    SMTP_PASSWORD,
-    SMTP_USER,
     configure_mailbox,
     leave_message,
     reply,
 )
-from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
+from tests.support.actors import Scenario, next_frame, raw_socket
 from tests.support.eml import eml
 from tests.support.mail import MailSink
 from tests.support.server import InProcessServer
 from tests.support.services import free_port
 
-from tresen.clock import ManualClock
-from tresen.scheduler import ManualScheduler
 from tresen.storage.models import Conversation, InboundMail
 
 Setup = tuple[InProcessServer, Scenario, MailSink]
 
 
 @pytest.fixture
-async def shop(tmp_path: Path, database_url: str) -> AsyncIterator[Setup]:
-    timers = ManualScheduler(ManualClock())
-    sink = MailSink(SMTP_USER, SMTP_PASSWORD).start()
-    try:
-        async with running_scenario(
-            tmp_path,
-            database_url,
-            clock=timers.clock,
-            scheduler=timers,
-            overflow_wait_seconds=0,
-            smtp_enabled=True,
-            smtp_port=free_port(),
-            email_max_bytes=200_000,
-            email_per_sender_per_hour=10,
-        ) as (srv, sc):
-            await configure_mailbox(sc, sink.port)
-            yield srv, sc, sink
-    finally:
-        sink.stop()
+def shop_settings() -> dict[str, Any]:
+    return {
+        "overflow_wait_seconds": 0,
+        "smtp_enabled": True,
+        "smtp_port": free_port(),
+        "email_max_bytes": 200_000,
+        "email_per_sender_per_hour": 10,
+    }
+
+
+@pytest.fixture
+async def shop(sink: MailSink, shop: tuple[InProcessServer, Scenario]) -> Setup:
+    """The shop (``conftest.py``) with its mailbox sending to ``sink``."""
+    srv, sc = shop
+    await configure_mailbox(sc, sink.port)
+    return srv, sc, sink
 
 
 async def send(srv: InProcessServer, raw: bytes, to: str = "support@shop.example") -> str:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from tests.support.actors import Scenario, next_frame, raw_socket, running_scenario
-from tests.support.mail import MailSink
+from tests.support.mail import SMTP_PASSWORD, SMTP_USER, MailSink
 from tests.support.server import InProcessServer, test_settings
 
 from tresen.channels.email import EmailChannel
@@ -22,20 +21,6 @@ from tresen.channels.outbox import OutboxWorker
 from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 from tresen.storage.models import Mailbox, Outbox
-
-SMTP_USER, SMTP_PASSWORD = "support@shop.example", "s3cret-smtp-pw"
-
-
-@pytest.fixture
-def sink() -> Iterator[MailSink]:
-    server = MailSink(SMTP_USER, SMTP_PASSWORD).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
 
 
 async def configure_mailbox(sc: Scenario, port: int) -> dict[str, Any]:
@@ -89,19 +74,8 @@ async def deliveries(sc: Scenario, conv_id: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def shop(
-    tmp_path: Path, database_url: str, timers: ManualScheduler
-) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    async with running_scenario(
-        tmp_path,
-        database_url,
-        clock=timers.clock,
-        scheduler=timers,
-        overflow_wait_seconds=0,
-        outbox_retry_seconds=30,
-        outbox_max_attempts=3,
-    ) as setup:
-        yield setup
+def shop_settings() -> dict[str, Any]:
+    return {"overflow_wait_seconds": 0, "outbox_retry_seconds": 30, "outbox_max_attempts": 3}
 
 
 async def test_reply_arrives_threaded_with_text_and_escaped_html(

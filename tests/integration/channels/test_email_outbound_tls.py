@@ -23,7 +23,6 @@ from tests.support.mail import MailSink
 from tests.support.nginx import self_signed
 from tests.support.server import InProcessServer
 
-from tresen.clock import ManualClock
 from tresen.scheduler import ManualScheduler
 
 RETRY = 30
@@ -72,11 +71,6 @@ async def answer(srv: InProcessServer, sc: Scenario) -> tuple[int, dict[str, Any
     await srv.app.state.outbox.idle()
     [item] = await deliveries(sc, conv_id)
     return conv_id, item
-
-
-@pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
 
 
 @pytest.mark.parametrize("mode", ["starttls", "tls"])

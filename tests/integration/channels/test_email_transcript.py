@@ -7,58 +7,33 @@ and too many requests are refused clearly. SQLite and PostgreSQL (``database_url
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 from tests.integration.channels.test_email_outbound import (
-    SMTP_PASSWORD,
-    SMTP_USER,
     configure_mailbox,
     deliveries,
     reply,
 )
-from tests.support.actors import Scenario, Visitor, next_frame, raw_socket, running_scenario
+from tests.support.actors import Scenario, Visitor, next_frame, raw_socket
 from tests.support.mail import MailSink
 from tests.support.server import InProcessServer
 
 from tresen.channels.email_receive import check_receive_mail
-from tresen.clock import ManualClock
-from tresen.scheduler import ManualScheduler
 from tresen.security.identity import identity_hash
 from tresen.storage.models import Message, Outbox
 
 
 @pytest.fixture
-def sink() -> Iterator[MailSink]:
-    server = MailSink(SMTP_USER, SMTP_PASSWORD).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def timers() -> ManualScheduler:
-    return ManualScheduler(ManualClock())
-
-
-@pytest.fixture
-async def shop(
-    tmp_path: Path, database_url: str, timers: ManualScheduler
-) -> AsyncIterator[tuple[InProcessServer, Scenario]]:
-    async with running_scenario(
-        tmp_path,
-        database_url,
-        clock=timers.clock,
-        scheduler=timers,
-        overflow_wait_seconds=0,
-        email_followup_minutes=0,
-        outbox_retry_seconds=30,
-        outbox_max_attempts=2,
-    ) as setup:
-        yield setup
+def shop_settings() -> dict[str, Any]:
+    return {
+        "overflow_wait_seconds": 0,
+        "email_followup_minutes": 0,
+        "outbox_retry_seconds": 30,
+        "outbox_max_attempts": 2,
+    }
 
 
 async def chat(

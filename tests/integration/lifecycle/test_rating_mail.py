@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.channels.test_email_outbound import (  # noqa: F401  (fixtures)
+from tests.integration.channels.test_email_outbound import (  # noqa: F401  (a fixture)
     configure_mailbox,
     leave_message,
-    shop,
-    sink,
-    timers,
+    shop_settings,
 )
 from tests.support.actors import Scenario
+from tests.support.channel_world import shop, sink, timers  # noqa: F401  (fixtures)
 from tests.support.mail import MailSink
 from tests.support.server import InProcessServer
 
