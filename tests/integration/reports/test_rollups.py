@@ -18,11 +18,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, text
-from tests.integration.reports.test_scripted_day import Day, _script
-from tests.support.actors import ORIGIN, PASSWORD
-from tests.support.server import test_settings
+from tests.integration.reports.test_scripted_day import Day, open_day, played
 
-from tresen.agents.actions import check_create_agent
 from tresen.agents.teams import check_create_team
 from tresen.clock import ManualClock
 from tresen.privacy.retention import run_retention
@@ -30,11 +27,7 @@ from tresen.reports import metrics
 from tresen.reports.metrics import Scope
 from tresen.reports.rollups import rebuild_hours, rollup_for
 from tresen.reports.store import ReportStore, backfill
-from tresen.runtime import build_runtime
-from tresen.sites.actions import do_create_site
-from tresen.storage.migrate import upgrade_async
 from tresen.storage.models import ReportHourly, ReportHourlyAgent, SitePrivacy
-from tresen.wiring import wire_reports
 
 START = datetime(2026, 1, 1, 8, 58, tzinfo=UTC)
 
@@ -43,16 +36,8 @@ START = datetime(2026, 1, 1, 8, 58, tzinfo=UTC)
 async def late_day(
     database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[Day, ReportStore, dict]]:
-    await upgrade_async(database_url)
-    clock = ManualClock(START)
-    rt = build_runtime(test_settings(tmp_path, database_url, sticky_seconds=0), clock)
-    store = ReportStore(rt)
-    wire_reports(rt, store)
-    site = await do_create_site(rt, "Shop", [ORIGIN])
-    anna = await check_create_agent(rt, "anna", PASSWORD, display_name="Anna", skills=["Sales"])
-    ben = await check_create_agent(rt, "ben", PASSWORD, display_name="Ben", skills=["Support"])
-    yield Day(rt, clock, site), store, {"anna": anna.id, "ben": ben.id}
-    await rt.close()
+    async with open_day(database_url, tmp_path, ManualClock(START)) as world:
+        yield world
 
 
 def _at(h: int, m: int, s: float = 0) -> datetime:
@@ -98,9 +83,7 @@ async def test_rollups_equal_the_facts_on_every_range(
     late_day: tuple[Day, ReportStore, dict],
 ) -> None:
     d, store, ids = late_day
-    await _script(d, ids, store)
-    await d.rt.events.drain()
-    await store.flush()
+    await played(d, ids, store)
     async with d.rt.db.read() as s:
         rolled = (await s.execute(select(func.sum(ReportHourly.count)))).scalar_one()
         whole = await metrics.summary(s, Scope(_at(8, 0), _at(10, 0), now=d.clock.now()))
@@ -116,9 +99,7 @@ async def test_rollups_equal_the_facts_on_every_range(
 
 async def test_a_day_of_series_sums_its_hours(late_day: tuple[Day, ReportStore, dict]) -> None:
     d, store, ids = late_day
-    await _script(d, ids, store)
-    await d.rt.events.drain()
-    await store.flush()
+    await played(d, ids, store)
     scope = Scope(_at(0, 0) - timedelta(days=2), _at(0, 0) + timedelta(days=1), now=d.clock.now())
     async with d.rt.db.read() as s:
         days = await metrics.series(s, scope)
@@ -135,9 +116,7 @@ async def test_teams_are_a_dimension(late_day: tuple[Day, ReportStore, dict]) ->
     sales = await check_create_team(d.rt, "Sales crew", [ids["anna"]])
     both = await check_create_team(d.rt, "Everyone", [ids["anna"], ids["ben"]])
     await check_create_team(d.rt, "Night shift", [])
-    await _script(d, ids, store)
-    await d.rt.events.drain()
-    await store.flush()
+    await played(d, ids, store)
     scope = Scope(_at(8, 0), _at(10, 0), now=d.clock.now())
     async with d.rt.db.read() as s:
         got = await metrics.summary(s, scope)
@@ -162,9 +141,7 @@ async def test_retention_takes_its_conversations_out_of_the_rollups(
     late_day: tuple[Day, ReportStore, dict],
 ) -> None:
     d, store, ids = late_day
-    await _script(d, ids, store)
-    await d.rt.events.drain()
-    await store.flush()
+    await played(d, ids, store)
     async with d.rt.db.write() as s:
         s.add(SitePrivacy(site_id=d.site.id, conversation_days=1, updated_at=d.clock.now()))
     d.clock.advance(2 * 86400)
@@ -184,9 +161,7 @@ async def test_two_rebuilds_of_an_hour_at_once_write_it_once(
 ) -> None:
     """Two nodes flushing the same hour at the same time (two transactions here)."""
     d, store, ids = late_day
-    await _script(d, ids, store)
-    await d.rt.events.drain()
-    await store.flush()
+    await played(d, ids, store)
     hours = [int(START.timestamp() // 3600), int(START.timestamp() // 3600) + 1]
 
     async def rebuild() -> None:
@@ -205,9 +180,7 @@ async def test_the_upgrade_fills_the_rollups_as_the_listeners_do(
 ) -> None:
     """The migration's SQL over stored facts gives the rows the listeners wrote."""
     d, store, ids = late_day
-    await _script(d, ids, store)
-    await d.rt.events.drain()
-    await store.flush()
+    await played(d, ids, store)
     upgrade = importlib.import_module("tresen.storage.migrations.versions.0024_rollups")
 
     async def rows() -> list[Any]:

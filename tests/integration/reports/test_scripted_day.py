@@ -20,6 +20,7 @@ Timeline (seconds after 09:00:00; Anna has Sales, Ben Support, both online from 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -106,10 +107,12 @@ class Day:
         return conv.id
 
 
-@pytest.fixture
-async def day(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Day, ReportStore, dict]]:
+@asynccontextmanager
+async def open_day(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[tuple[Day, ReportStore, dict]]:
+    """The shop of the morning on ``clock``: its report store wired, Anna and Ben."""
     await upgrade_async(database_url)
-    clock = ManualClock()
     rt = build_runtime(test_settings(tmp_path, database_url, sticky_seconds=0), clock)
     store = ReportStore(rt)
     wire_reports(rt, store)
@@ -119,6 +122,19 @@ async def day(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Day, Rep
     ids = {"anna": anna.id, "ben": ben.id}
     yield Day(rt, clock, site), store, ids
     await rt.close()
+
+
+@pytest.fixture
+async def day(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Day, ReportStore, dict]]:
+    async with open_day(database_url, tmp_path, ManualClock()) as world:
+        yield world
+
+
+async def played(d: Day, ids: dict[str, int], store: ReportStore) -> None:
+    """The morning played (``_script``) and the report store caught up with all of it."""
+    await _script(d, ids, store)
+    await d.rt.events.drain()
+    await store.flush()
 
 
 async def _script(d: Day, ids: dict[str, int], store: ReportStore) -> dict[str, int]:
@@ -318,9 +334,7 @@ async def test_backfill_rebuilds_exactly_what_the_listeners_built(
     day: tuple[Day, ReportStore, dict],
 ) -> None:
     d, store, ids = day
-    await _script(d, ids, store)
-    await d.rt.events.drain()
-    await store.flush()
+    await played(d, ids, store)
     async with d.rt.db.read() as s:
         live = await metrics.summary(s, _scope(d))
     assert await backfill(d.rt) == 8
