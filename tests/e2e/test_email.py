@@ -56,6 +56,22 @@ def _mailbox(admin: Admin, site_id: int, **conf: Any) -> None:
     admin.api("PUT", f"/api/sites/{site_id}/mailbox", json={"from_address": SUPPORT, **conf})
 
 
+def _smtp_to(admin: Admin, mta: DovecotMTA, **conf: Any) -> int:
+    """The demo site's mailbox sending through ``mta`` (``conf``: more of it, its IMAP side);
+    the site's id."""
+    site_id = int(admin.api("GET", "/api/sites")[0]["id"])
+    _mailbox(
+        admin,
+        site_id,
+        from_name="Demo Shop",
+        smtp_host="127.0.0.1",
+        smtp_port=mta.port,
+        smtp_security="none",
+        **conf,
+    )
+    return site_id
+
+
 def _wait_mails(dovecot: DovecotServer, user: str, n: int) -> list[Any]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -74,14 +90,9 @@ def test_message_left_is_answered_by_email_and_the_reply_comes_back(
     screenshot_dir: Path,
 ) -> None:
     dovecot, mta = mail
-    site_id = admin.api("GET", "/api/sites")[0]["id"]
-    _mailbox(
+    site_id = _smtp_to(
         admin,
-        site_id,
-        from_name="Demo Shop",
-        smtp_host="127.0.0.1",
-        smtp_port=mta.port,
-        smtp_security="none",
+        mta,
         imap_host="127.0.0.1",
         imap_port=dovecot.port,
         imap_security="none",

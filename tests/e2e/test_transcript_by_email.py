@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.test_console import _context, login, open_conversation
-from tests.e2e.test_email import CUSTOMER, _mailbox, _wait_mails, admin, mail
+from tests.e2e.test_email import CUSTOMER, _mailbox, _smtp_to, _wait_mails, admin, mail
 from tests.e2e.test_queue import _newest_conversation
 from tests.e2e.test_radar import Admin
 from tests.e2e.test_widget import (
@@ -51,15 +51,7 @@ def test_visitor_asks_for_the_transcript_at_the_end_and_it_arrives(
     screenshot_dir: Path,
 ) -> None:
     dovecot, mta = mail
-    site_id = admin.api("GET", "/api/sites")[0]["id"]
-    _mailbox(
-        admin,
-        site_id,
-        from_name="Demo Shop",
-        smtp_host="127.0.0.1",
-        smtp_port=mta.port,
-        smtp_security="none",
-    )
+    site_id = _smtp_to(admin, mta)
     try:
         admin.set_agent(admin.agent.id, status="online")
         before = _newest_id(admin)

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from tests.e2e.conftest import DEMO_PASSWORD
 from tests.e2e.test_console import login
+from tests.e2e.test_visit_journeys import ANY_SHOP_PAGE, THIRD_PAGE
 from tests.e2e.test_widget import _frame, _wait_body
 from tests.support.nginx import CONFIG, NginxProxy
 from tests.support.server import ServerProcess
@@ -29,18 +30,6 @@ from tests.support.services import PostgresServer, RedisServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 TIMEOUT = 30_000
-THIRD_PAGE = {
-    "name": "e2e: three pages in",
-    "priority": 1,
-    "when": {"pages_viewed": {"gte": 3}},
-    "action": {"type": "invite", "text": {"en": "Found what you need?"}},
-}
-ANY_SHOP_PAGE = {
-    "name": "e2e: any shop page",
-    "priority": 1,
-    "when": {"url": {"glob": "/shop/*"}},
-    "action": {"type": "invite", "text": {"en": "Can I help you choose?"}},
-}
 # Each tab's socket goes to the node its id names; everything else to node A.
 TWO_NODES = CONFIG.replace(
     """    upstream tresen {{
