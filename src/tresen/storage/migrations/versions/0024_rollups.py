@@ -1,7 +1,7 @@
 """reports: hourly rollups of the conversation facts, covering indexes for percentiles and occupancy
 
 Revision ID: 0024_rollups
-Revises: 0011_access
+Revises: 0021_mail
 Create Date: 2026-11-29 23:50:00
 
 The upgrade fills the rollups from the facts already stored (the same sums as
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_rollups"
-down_revision = "0011_access"
+down_revision = "0021_mail"
 branch_labels = None
 depends_on = None
 
