@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from tresen.agents.scope import site_ids_for
 from tresen.channels.mailbox import check_address
@@ -12,14 +13,16 @@ from tresen.digest.periods import zone
 from tresen.errors import Forbidden, Invalid
 from tresen.principal import Principal
 from tresen.runtime import Runtime
-from tresen.storage.models import ReportDigest
+from tresen.storage.models import ReportDigest, Site
 
 
 class DigestIn(BaseModel):
     frequency: Literal["off", "daily", "weekly"]
     time_zone: str = Field(default="UTC", max_length=64)
     hour: int = Field(default=7, ge=0, le=23)
-    site_ids: list[int] = Field(default_factory=list, max_length=200)
+    site_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=200
+    )
     email: str = Field(default="", max_length=320)
 
 
@@ -38,7 +41,8 @@ async def check_save_digest(rt: Runtime, who: Principal, body: DigestIn) -> None
     async with rt.db.write() as s:
         visible = await site_ids_for(s, who)
         sites = sorted(set(body.site_ids))
-        if visible is not None and not set(sites) <= visible:
+        known = set((await s.execute(select(Site.id).where(Site.id.in_(sites)))).scalars())
+        if set(sites) - known or (visible is not None and not set(sites) <= visible):
             raise Invalid("site_ids: only sites you see", code="site")
         d = await s.get(ReportDigest, who.id)
         if d is None:

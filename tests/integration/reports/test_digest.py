@@ -22,13 +22,15 @@ from tests.integration.channels.test_email_outbound import (
     configure_mailbox,
 )
 from tests.integration.channels.test_email_transcript import chat
-from tests.support.actors import Scenario, running_scenario
+from tests.support.actors import ORIGIN, PASSWORD, Agent, Scenario, running_scenario
 from tests.support.mail import MailSink
 from tests.support.server import InProcessServer, test_settings
 
+from tresen.agents.actions import check_create_agent
 from tresen.clock import ManualClock
 from tresen.digest.worker import DigestWorker
 from tresen.scheduler import ManualScheduler
+from tresen.sites.actions import do_create_site
 from tresen.storage.models import DigestMail, Site
 
 SWEEP = 60
@@ -232,7 +234,7 @@ async def test_a_mail_committed_before_a_crash_is_sent_at_the_next_start(
 
 async def test_settings_are_checked_and_for_supervisors(tmp_path: Path) -> None:
     timers = start_timers()
-    async with running_scenario(tmp_path, None, timers.clock, timers, **SETTINGS) as (_srv, sc):
+    async with running_scenario(tmp_path, None, timers.clock, timers, **SETTINGS) as (srv, sc):
         put = {"X-CSRF-Token": sc.anna.csrf}
         assert (await sc.anna.http.get("/api/reports/digest")).json()["frequency"] == "off"
         for bad in (
@@ -241,6 +243,8 @@ async def test_settings_are_checked_and_for_supervisors(tmp_path: Path) -> None:
             {"frequency": "daily"},  # no address
             {"frequency": "hourly", "email": BOSS},
             {"frequency": "daily", "email": BOSS, "hour": 24},
+            {"frequency": "daily", "email": BOSS, "site_ids": [999]},  # no such site
+            {"frequency": "daily", "email": BOSS, "site_ids": [2**40]},
         ):
             r = await sc.anna.http.put("/api/reports/digest", headers=put, json=bad)
             assert r.status_code == 422, (bad, r.text)
@@ -252,3 +256,21 @@ async def test_settings_are_checked_and_for_supervisors(tmp_path: Path) -> None:
             "/api/reports/digest", headers=put, json={"frequency": "weekly", "email": BOSS}
         )
         assert r.status_code == 200 and r.json()["frequency"] == "weekly"
+
+        # a supervisor of one site may choose only that site
+        other = await do_create_site(srv.rt, "Other shop", [ORIGIN])
+        async with srv.rt.db.read() as s:
+            first = min((await s.execute(select(Site.id))).scalars())
+        await check_create_agent(
+            srv.rt, "sue", PASSWORD, display_name="Sue", role="supervisor", site_ids=[first]
+        )
+        sue = await Agent.login(sc.base_url, "sue")
+        try:
+            mine = {"X-CSRF-Token": sue.csrf}
+            for sites, status in (([other.id], 422), ([first, other.id], 422), ([first], 200)):
+                body = {"frequency": "daily", "email": BOSS, "site_ids": sites}
+                r = await sue.http.put("/api/reports/digest", headers=mine, json=body)
+                assert r.status_code == status, (sites, r.text)
+            assert (await sue.http.get("/api/reports/digest")).json()["site_ids"] == [first]
+        finally:
+            await sue.close()
