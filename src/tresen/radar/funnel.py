@@ -10,11 +10,12 @@ in-memory ``figures`` is the reference the tests hold this to).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, literal, select
+from sqlalchemy import ColumnElement, Text, case, cast, distinct, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.agents.scope import ensure_site_visible, site_ids_for
@@ -113,7 +114,7 @@ async def _goals(
             f.c.shown_at,
             Visit.started_at,
             Visit.last_seen_at,
-            Visit.goals,
+            cast(Visit.goals, Text),  # as text: decoded only for the visit that counts
             Visit.pages if pages else literal(None),
         )
         .join(Visit, Visit.visitor_id == f.c.visitor_id)
@@ -125,12 +126,16 @@ async def _goals(
     for rule_id, visitor_id, outcome, shown_at, started, last_seen, hits, seen in (
         await s.execute(stmt)
     ).all():
+        if (rule_id, visitor_id) in judged:
+            continue
         at = shown_at.timestamp()
         span = started.timestamp(), last_seen.timestamp()
-        visit = VisitRecord(visitor_id, *span, seen or [], hits)
-        if (rule_id, visitor_id) in judged or visit_of([visit], at) is None:
+        visit = VisitRecord(visitor_id, *span, seen or [], [])
+        if visit_of([visit], at) is None:
             continue
         judged.add((rule_id, visitor_id))
+        if hits and hits != "[]":
+            visit.goals.extend(json.loads(hits))
         hit, value = goal_reached(goals[rule_id], visit, at)
         if hit or value:
             group = out.setdefault(rule_id, {})
