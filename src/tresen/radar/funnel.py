@@ -12,10 +12,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, case, cast, distinct, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Text,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.agents.scope import ensure_site_visible, site_ids_for
@@ -111,9 +122,9 @@ async def _goals(
             f.c.rule_id,
             f.c.visitor_id,
             f.c.outcome,
-            f.c.shown_at,
-            Visit.started_at,
-            Visit.last_seen_at,
+            type_coerce(f.c.shown_at, String),  # read as stored (``_seconds``)
+            type_coerce(Visit.started_at, String),
+            type_coerce(Visit.last_seen_at, String),
             cast(Visit.goals, Text),  # as text: decoded only for the visit that counts
             Visit.pages if pages else literal(None),
         )
@@ -128,8 +139,8 @@ async def _goals(
     ).all():
         if (rule_id, visitor_id) in judged:
             continue
-        at = shown_at.timestamp()
-        span = started.timestamp(), last_seen.timestamp()
+        at = _seconds(shown_at)
+        span = _seconds(started), _seconds(last_seen)
         visit = VisitRecord(visitor_id, *span, seen or [], [])
         if visit_of([visit], at) is None:
             continue
@@ -142,6 +153,15 @@ async def _goals(
             n, total = group.get(outcome == "held_out", (0, 0.0))
             group[outcome == "held_out"] = (n + int(hit), total + value)
     return out
+
+
+def _seconds(value: Any) -> float:
+    """A stored instant as seconds: PostgreSQL's driver hands back an aware datetime; SQLite's
+    text (UTC, ``2026-10-01 00:13:36.120766``) is parsed here, far faster than row by row
+    through the column type, and to the same instant."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
 
 
 async def funnel(
