@@ -1,7 +1,8 @@
 """Reports benchmark: every dashboard query over a large history, on SQLite and PostgreSQL.
 
 Seeds ``--conversations`` (100,000) conversations with ``--messages`` (1,000,000) messages over
-30 days (bulk inserts, not through the actions: only the queries are measured), rebuilds the
+30 days (bulk inserts, not through the actions: only the queries are measured; a fifth of the
+visitors invited, each with the visit of the invitation, some buying), rebuilds the
 report facts with the product's backfill (timed), then runs each dashboard query ``--repeat``
 times for a 30-day and a 1-day range and prints the slowest run of each.
 
@@ -45,6 +46,7 @@ from tresen.storage.models import (
     RadarRule,
     ReportAgentStatus,
     Site,
+    Visit,
     Visitor,
 )
 
@@ -111,7 +113,7 @@ async def seed(rt: Runtime, conversations: int, messages: int, rng: random.Rando
     per_conv = max(1, messages // conversations)
     for base in range(0, conversations, CHUNK):
         ids = range(base + 1, min(conversations, base + CHUNK) + 1)
-        visitors, convs, msgs, offers = [], [], [], []
+        visitors, convs, msgs, offers, visits = [], [], [], [], []
         for cid in ids:
             # ids grow with time, as they do when conversations are opened
             spread = DAYS * 86400 / conversations
@@ -179,12 +181,32 @@ async def seed(rt: Runtime, conversations: int, messages: int, rng: random.Rando
                         "conversation_id": cid,
                     }
                 )
+                # the visit of the exposure (the funnel judges the goal in it): three pages,
+                # a purchase after the chat now and then
+                at0 = created.timestamp()
+                buys = rng.random() < 0.3
+                visits.append(
+                    {
+                        "site_id": 1,
+                        "visitor_id": cid,
+                        "started_at": created - timedelta(seconds=60),
+                        "last_seen_at": created + timedelta(seconds=900),
+                        "pages": [
+                            [f"https://shop.example/p{i}", "", at0 - 60 + 30 * i, 1.0]
+                            for i in range(3)
+                        ],
+                        "goals": [{"name": "purchase", "value": 49.0, "at": at0 + 600}]
+                        if buys
+                        else [],
+                    }
+                )
         async with rt.db.write() as s:
             await s.execute(insert(Visitor), visitors)
             await s.execute(insert(Conversation), convs)
             await s.execute(insert(Message), msgs)
             if offers:
                 await s.execute(insert(RadarOffer), offers)
+                await s.execute(insert(Visit), visits)
     print(f"  seeded {conversations:,} conversations")
 
 

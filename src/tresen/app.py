@@ -40,6 +40,8 @@ from tresen.contacts.imports import router as imports_router
 from tresen.conversations.api import router as conversations_router
 from tresen.conversations.files_api import router as files_router
 from tresen.demo_shop import router as demo_shop_router
+from tresen.digest.api import router as digest_router
+from tresen.digest.worker import DigestWorker
 from tresen.gateway.direct import DirectSockets
 from tresen.gateway.endpoints import SOCKETS, Gateway
 from tresen.gateway.endpoints import router as ws_router
@@ -125,6 +127,9 @@ def create_app(
         lifecycle = LifecycleService(rt)
         lifecycle.start()
         await outbox.start()
+        digest = DigestWorker(rt)
+        await digest.start()
+        app.state.digest = digest
         await webhooks.start()
         smtp = SmtpListener(rt) if settings.smtp_enabled else None
         if smtp is not None:
@@ -154,6 +159,7 @@ def create_app(
                     await imap.stop()
                     if smtp is not None:
                         await smtp.stop()
+                    await digest.stop()
                     await outbox.stop()
                     await webhooks.stop()
                     await reports.stop()
@@ -192,6 +198,7 @@ def create_app(
         kb_router,
         reports_router,
         funnel_router,
+        digest_router,
         lifecycle_router,
         metrics_router,
         channels_router,

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
     outbox_max_attempts: int = Field(default=8, ge=1)  # then the delivery is marked failed
     outbox_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for
+    digest_sweep_seconds: float = Field(default=300.0, gt=0)  # supervisors' summaries due
     webhooks_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
     webhooks_retry_hours: float = Field(default=24.0, gt=0)  # then a delivery is marked failed
     webhooks_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for

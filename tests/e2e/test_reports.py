@@ -140,3 +140,46 @@ def test_team_filter_and_the_funnel_to_the_goal(
     page.screenshot(path=str(screenshot_dir / "reports-team-filter.png"))
     assert errors == []
     context.close()
+
+
+def test_supervisor_opts_in_to_the_summary_mail(
+    demo_server: ServerProcess, browser: Any, anna: httpx.Client, screenshot_dir: Path
+) -> None:
+    context = browser.new_context(
+        base_url=demo_server.url, viewport={"width": 1400, "height": 1000}
+    )
+    context.add_cookies(
+        [{"name": k, "value": v, "url": demo_server.url} for k, v in anna.cookies.items()]
+    )
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto("/console/reports")
+    digest = page.locator("section.digest")
+    digest.wait_for()
+    digest.locator("select[name=digest-frequency]").select_option("weekly")
+    digest.get_by_label("Send to").fill("lead@shop.example")
+    digest.get_by_label("Time zone").fill("Europe/Copenhagen")
+    digest.get_by_label("At (hour)").fill("8")
+    with page.expect_response(
+        lambda r: "/api/reports/digest" in r.url and r.request.method == "PUT"
+    ) as r:
+        digest.get_by_role("button", name="Save").click()
+    assert r.value.ok
+    digest.get_by_text("Saved.").wait_for()
+    page.screenshot(path=str(screenshot_dir / "reports-summary-mail.png"))
+    saved = anna.get("/api/reports/digest").json()
+    assert (saved["frequency"], saved["time_zone"], saved["hour"], saved["email"]) == (
+        "weekly",
+        "Europe/Copenhagen",
+        8,
+        "lead@shop.example",
+    )
+    # a time zone that does not exist is refused, with the server's reason shown
+    digest.get_by_label("Time zone").fill("Mars/Olympus")
+    digest.get_by_role("button", name="Save").click()
+    digest.get_by_text("time zone", exact=False).first.wait_for()
+    assert anna.get("/api/reports/digest").json()["time_zone"] == "Europe/Copenhagen"
+    assert errors == []
+    context.close()

@@ -5,6 +5,7 @@ import { isolate } from "../shared/bidi";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import { Chart } from "./reports/Chart";
+import { DigestSettings } from "./reports/DigestSettings";
 import { TeamFilter } from "./reports/TeamFilter";
 import { ascsv, fmtPct, fmtSecs, presetRange, type Query, query } from "./reports/query";
 import { errorText } from "./errors";
@@ -264,6 +265,7 @@ export function Reports({ store, openChat }: { store: Store; openChat: (id: numb
           />
         </>
       )}
+      <DigestSettings sites={sites as { id: number; name: string }[]} />
     </section>
   );
 }

@@ -1,6 +1,9 @@
 """Per-rule figures: matched, shown, accepted, chats, and the goal rate and value per visitor of
-invited vs held-out visitors with the lift (``radar.holdout``). The exposures and visits are
-loaded by ``radar.funnel`` (a rule's figures, the reports' funnel of a range).
+invited vs held-out visitors with the lift (``radar.holdout``). ``figures`` is the formula
+written out over exposures and visits in memory (the reference the tests hold the SQL to);
+``radar.funnel`` counts the same in the database (GROUP BY) and brings only each visitor's
+first exposure with its visits here for the goal (``visit_of``, ``goal_reached``), then
+``assemble``.
 
 Each visitor counts once per rule, in the group of their first exposure (an offer shown, or
 held out). A goal counts when it happened in the visit of that exposure, after it.
@@ -63,23 +66,38 @@ def figures(exposures: list[Exposure], visits: list[VisitRecord], goal: Goal) ->
     for vid, e in first.items():
         g = groups["held_out" if e.outcome == "held_out" else "invited"]
         g[0] += 1
-        visit = next(
-            (v for v in by_visitor.get(vid, []) if v.started_at <= e.at <= v.last_seen_at + 1),
-            None,
-        )
+        visit = visit_of(by_visitor.get(vid, []), e.at)
         if visit is not None:
             hit, value = goal_reached(goal, visit, e.at)
             g[1] += int(hit)
             g[2] += value
     invited = Group(int(groups["invited"][0]), int(groups["invited"][1]), groups["invited"][2])
     control = Group(int(groups["held_out"][0]), int(groups["held_out"][1]), groups["held_out"][2])
+    return assemble(len(first), len(accepted), len(chats), invited, control, goal)
+
+
+def empty_figures(goal: Goal) -> dict[str, Any]:
+    """A rule with no exposure yet."""
+    return assemble(0, 0, 0, Group(0, 0), Group(0, 0), goal)
+
+
+def visit_of(visits: list[VisitRecord], at: float) -> VisitRecord | None:
+    """The visit an exposure at ``at`` happened in (the first of ``visits`` that spans it)."""
+    return next((v for v in visits if v.started_at <= at <= v.last_seen_at + 1), None)
+
+
+def assemble(
+    matched: int, accepted: int, chats: int, invited: Group, control: Group, goal: Goal
+) -> dict[str, Any]:
+    """The figures of a rule from its counts and groups (counted in Python by ``figures``, in
+    SQL by ``radar.funnel``)."""
     result = lift(invited, control)
     return {
-        "matched": len(first),
+        "matched": matched,
         "shown": invited.visitors,
         "held_out": control.visitors,
-        "accepted": len(accepted),
-        "chats": len(chats),
+        "accepted": accepted,
+        "chats": chats,
         "goal": goal.model_dump(exclude_none=True),
         "invited_group": _group(invited),
         "held_out_group": _group(control),

@@ -18,6 +18,7 @@ from tresen.storage.models.contact import (
     SitePrivacy,
 )
 from tresen.storage.models.conversation import Conversation
+from tresen.storage.models.digest import DigestMail, ReportDigest
 from tresen.storage.models.email import InboundMail, Mailbox, Outbox
 from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.inbox import Callback, ConversationTag
@@ -63,6 +64,7 @@ __all__ = [
     "ContactNote",
     "Conversation",
     "ConversationTag",
+    "DigestMail",
     "FaqEntry",
     "InboundMail",
     "KbArticle",
@@ -79,6 +81,7 @@ __all__ = [
     "Rating",
     "ReportAgentStatus",
     "ReportConversation",
+    "ReportDigest",
     "ReportHourly",
     "ReportHourlyAgent",
     "Site",

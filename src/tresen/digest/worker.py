@@ -1,0 +1,239 @@
+"""Queueing and sending the summaries, on the injected scheduler (every
+``digest_sweep_seconds``, and once at start, so a crash after the commit still sends).
+
+- Once per period: a sweep writes the mail of each supervisor's latest due period with
+  ``INSERT .. ON CONFLICT DO NOTHING`` on the unique (supervisor, period) key, so two nodes
+  sweeping at once write one row; the row is then claimed with a lease (``storage/leases.py``),
+  which only one worker of any node wins.
+- Retries: a failed attempt waits ``outbox_retry_seconds`` doubling (at most an hour) up to
+  ``outbox_max_attempts``, as the outbox does; the same Message-ID on every attempt.
+- Opt-out: a mail queued before the supervisor turned it off is skipped, not sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tresen.agents.scope import site_ids_for
+from tresen.aio import spawn
+from tresen.channels.base import DeliveryError
+from tresen.channels.mailbox import check_address, smtp_config
+from tresen.channels.outbox import backoff_seconds
+from tresen.channels.smtp_client import send_mail
+from tresen.digest.figures import headline
+from tresen.digest.mail import DigestMessage, compose
+from tresen.digest.periods import latest_due, zone
+from tresen.errors import Invalid
+from tresen.principal import Principal
+from tresen.runtime import Runtime
+from tresen.scheduler import Repeating
+from tresen.security.secretbox import SecretUnreadable
+from tresen.storage.leases import claim, due_ids
+from tresen.storage.models import Agent, DigestMail, Mailbox, ReportDigest, Site
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 300.0
+BATCH = 100
+READERS = ("supervisor", "admin")
+
+
+class DigestWorker:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._repeat: Repeating | None = None
+        self._sweeping: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    async def start(self) -> None:
+        seconds = self.rt.settings.digest_sweep_seconds
+        self._repeat = Repeating(self.rt.scheduler, self.rt.clock, seconds, self.kick)
+        self.kick()
+
+    async def stop(self) -> None:
+        if self._repeat is not None:
+            self._repeat.cancel()
+        await self.idle()
+
+    def kick(self) -> None:
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = spawn(self.sweep(), name="digest-sweep")
+
+    async def idle(self) -> None:
+        if self._sweeping is not None:
+            await asyncio.gather(self._sweeping, return_exceptions=True)
+
+    async def sweep(self) -> None:
+        try:
+            await self.queue_due()
+        except Exception:
+            log.exception("queueing summaries failed")
+        while True:
+            ids = await due_ids(self.rt.db, DigestMail, self.rt.clock.now(), BATCH)
+            for mail_id in ids:
+                await self.attempt(mail_id)
+            if len(ids) < BATCH:
+                return
+
+    async def queue_due(self) -> int:
+        """Write the mail of each opted-in supervisor's latest due period (once: the key)."""
+        now = self.rt.clock.now()
+        written = 0
+        async with self.rt.db.write() as s:
+            rows = (
+                await s.execute(select(ReportDigest).where(ReportDigest.frequency != "off"))
+            ).scalars()
+            for d in list(rows):
+                period = latest_due(d.frequency, d.time_zone, d.hour, now)
+                if period is None or period.send_at < d.since:
+                    continue  # opted in after it was due: from the next one on
+                values = dict(
+                    agent_id=d.agent_id,
+                    period_key=period.key,
+                    period_start=period.start,
+                    period_end=period.end,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                written += await _insert_once(s, values)
+        return written
+
+    async def attempt(self, mail_id: int) -> None:
+        won = await claim(self.rt.db, DigestMail, [mail_id], self.rt.clock.now(), LEASE_SECONDS)
+        if not won:
+            return
+        row = won[0]
+        try:
+            external_id, figures = await self._send(row)
+        except _Skip:
+            await self._settle(row.id, "skipped", None, None)
+        except DeliveryError as exc:
+            await self._failed(row, exc.message, exc.permanent)
+        except Exception as exc:
+            log.exception("summary %s failed", row.id)
+            await self._failed(row, f"internal error: {type(exc).__name__}", False)
+        else:
+            self.sent += 1
+            await self._settle(row.id, "sent", external_id, figures)
+
+    async def _send(self, row: DigestMail) -> tuple[str, dict[str, object]]:
+        now = self.rt.clock.now()
+        async with self.rt.db.read() as s:
+            d = await s.get(ReportDigest, row.agent_id)
+            agent = await s.get(Agent, row.agent_id)
+            if d is None or agent is None or d.frequency == "off" or not agent.is_active:
+                raise _Skip
+            if agent.role not in READERS or not d.email:
+                raise _Skip
+            who = Principal(kind="agent", id=agent.id, name=agent.display_name, role=agent.role)
+            visible = await site_ids_for(s, who)
+            sites = chosen_sites(visible, d.site_ids)
+            box = await _mailbox(s, sites)
+            if box is None:
+                raise DeliveryError("no mailbox on the summary's sites", permanent=True)
+            figures = await headline(s, row.period_start, row.period_end, sites, now)
+            names = await _site_names(s, sites)
+        try:
+            to = check_address(d.email)
+        except Invalid:
+            raise DeliveryError("not an email address", permanent=True) from None
+        tz = zone(d.time_zone)
+        domain = box.from_address.rpartition("@")[2]
+        message = DigestMessage(
+            from_address=box.from_address,
+            from_name=box.from_name or "Tresen",
+            to=to,
+            message_id=f"<digest.{row.id}.{row.agent_id}@{domain}>",
+            frequency=row.period_key.split(":", 1)[0],
+            first_day=row.period_start.astimezone(tz).date().isoformat(),
+            last_day=(row.period_end.astimezone(tz) - timedelta(days=1)).date().isoformat(),
+            time_zone=d.time_zone,
+            sites=names,
+            figures=figures,
+        )
+        try:
+            conf = smtp_config(self.rt, box)
+        except SecretUnreadable as exc:
+            raise DeliveryError(f"SMTP password: {exc}", permanent=True) from None
+        settings = self.rt.settings
+        await send_mail(
+            conf, compose(message, date=now), settings.smtp_timeout_seconds, settings.mail_ca_file
+        )
+        return message.message_id, figures
+
+    async def _settle(
+        self, mail_id: int, status: str, external_id: str | None, figures: dict[str, object] | None
+    ) -> None:
+        async with self.rt.db.write() as s:
+            row = await s.get(DigestMail, mail_id)
+            if row is None:
+                return
+            row.status, row.lease_until, row.last_error = status, None, None
+            if status == "sent":
+                row.sent_at, row.external_id = self.rt.clock.now(), external_id
+                row.figures = figures
+
+    async def _failed(self, item: DigestMail, error: str, permanent: bool) -> None:
+        settings, now = self.rt.settings, self.rt.clock.now()
+        give_up = permanent or item.attempts >= settings.outbox_max_attempts
+        log.warning("summary %s attempt %s: %s", item.id, item.attempts, error)
+        async with self.rt.db.write() as s:
+            row = await s.get(DigestMail, item.id)
+            if row is None:
+                return
+            row.last_error, row.lease_until = error[:2000], None
+            row.status = "failed" if give_up else "pending"
+            if not give_up:
+                wait = backoff_seconds(settings.outbox_retry_seconds, row.attempts)
+                row.next_attempt_at = now + timedelta(seconds=wait)
+
+
+class _Skip(Exception):
+    """Nothing to send any more (opted out, no longer a supervisor, no address)."""
+
+
+def chosen_sites(visible: frozenset[int] | None, chosen: list[int]) -> frozenset[int] | None:
+    """The sites of the summary: the chosen ones the supervisor still sees (none chosen: all
+    they see; ``None``: every site, for an admin)."""
+    if not chosen:
+        return visible
+    picked = frozenset(chosen)
+    return picked if visible is None else picked & visible
+
+
+async def _mailbox(s: AsyncSession, sites: frozenset[int] | None) -> Mailbox | None:
+    """The mailbox of the first of the sites (by id) that has one."""
+    stmt = select(Mailbox).order_by(Mailbox.site_id).limit(1)
+    if sites is not None:
+        if not sites:
+            return None
+        stmt = stmt.where(Mailbox.site_id.in_(sorted(sites)))
+    return (await s.execute(stmt)).scalar_one_or_none()
+
+
+async def _site_names(s: AsyncSession, sites: frozenset[int] | None) -> list[str]:
+    if sites is None:
+        return []
+    stmt = select(Site.name).where(Site.id.in_(sorted(sites))).order_by(Site.id)
+    return [str(n) for n in (await s.execute(stmt)).scalars()]
+
+
+async def _insert_once(s: AsyncSession, values: dict[str, object]) -> int:
+    """``INSERT .. ON CONFLICT (agent_id, period_key) DO NOTHING``; 1 if written."""
+    dialect = s.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        make(DigestMail)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["agent_id", "period_key"])
+    )
+    result = await s.execute(stmt)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
