@@ -290,3 +290,37 @@ def test_dwelling_in_the_checkout_form_brings_an_invitation(
     bubble.wait_for(state="detached")
     assert frame.locator(".panel").count() == 0 and _box(page)["width"] < 100
     context.close()
+
+
+def test_an_invitation_reaches_a_frame_that_has_not_painted(
+    demo_server: ServerProcess, browser: Any, admin: Admin
+) -> None:
+    """The chat UI is fetched when the offer comes; its Chat gives out the held offer only once
+    the panel's App listens, which Preact sets up after a paint (or a timer): in a frame with no
+    animation frames (as in a tab that is not painted), the session request answered first."""
+    _free_sales(admin, 1)
+    text = "That code has ended; shall I find you one that works?"
+    admin.add_rule(
+        {
+            **PROMO,
+            "name": "e2e: failing promo code, an invitation",
+            "action": {"type": "invite", "skill": "Sales", "text": {"en": text}},
+        }
+    )
+    context, page, _ = _open_page(browser, viewport={"width": 1280, "height": 800})
+    context.add_init_script(
+        "if (location.pathname.startsWith('/widget/frame')) {"
+        " window.requestAnimationFrame = () => 0; window.cancelAnimationFrame = () => {}; }"
+    )
+    page.goto(shop_url(demo_server, "/shop/checkout"))
+    frame = _frame(page)
+    frame.get_by_role("button", name="Open chat").wait_for()
+    assert frame.locator(".panel").count() == 0  # only the core's launcher so far
+    page.fill("#promo-code", "SUMMER")
+    page.get_by_role("button", name="Apply").click()
+    bubble = frame.get_by_role("region", name="Invitation to chat")
+    bubble.wait_for(timeout=10_000)
+    assert bubble.get_by_text(text).is_visible()
+    bubble.get_by_role("button", name="No thanks").click()
+    bubble.wait_for(state="detached")
+    context.close()

@@ -14,6 +14,11 @@ const chat = new Chat(core.wire, core.local);
 const t = STRINGS[core.lang];
 let bound: ((open: boolean, focus: boolean) => void) | null = null;
 let wanted: [boolean, boolean] | null = core.open ? [true, core.focus] : null;
+// The App listens to the Chat (onChange, onInvite, ...) from its first effects, which Preact runs
+// after a paint (or a timer): the Chat starts, and gives out the frames held for it (an offer,
+// a message), only once the App listens, or the App would never hear of them.
+let listening: () => void = () => {};
+const appListens = new Promise<void>((resolve) => (listening = resolve));
 
 function setOpen(open: boolean, focus: boolean): void {
   if (bound) bound(open, focus);
@@ -41,6 +46,7 @@ function rerender(): void {
         const w = wanted;
         wanted = null;
         if (w) setTimeout(() => fn(...w));
+        listening();
       }}
       narrow={core.narrow}
     />,
@@ -51,6 +57,6 @@ function rerender(): void {
 rerender();
 core.mounted(chat, { setOpen, cobrowse: (d) => cobrowse.fromHost(d as never), rerender });
 for (const m of core.hostEarly.splice(0)) if (m.type === "cobrowse") cobrowse.fromHost(m.data as never);
-core.started = core.settled
-  .catch(() => undefined)
-  .then(() => chat.start(core.first?.identity, core.first?.invite));
+core.started = Promise.all([core.settled.catch(() => undefined), appListens]).then(() =>
+  chat.start(core.first?.identity, core.first?.invite),
+);
