@@ -671,15 +671,18 @@ function timeline(s: ChatState, t: Strings): ChatMessage[] {
 
 /** A file on a message: fetched with the visitor token into a blob: URL (no shareable link),
  * images previewed, every file downloadable under its name. */
-function FileItem({ a, chat, t }: { a: Attachment; chat: Chat; t: Strings }) {
+function FileItem({ a, chat, t, sent }: { a: Attachment; chat: Chat; t: Strings; sent: boolean }) {
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
+    // A file is served to the visitor once its message is stored: asking before (the local echo
+    // of one's own message) would be refused, and the link would never come.
+    if (!sent) return;
     let live = true;
     void chat.fileUrl(a.key).then((u) => live && setUrl(u));
     return () => {
       live = false;
     };
-  }, [a.key]);
+  }, [a.key, sent]);
   const image = a.type.startsWith("image/");
   return (
     <li class="file" data-type={a.type}>
@@ -725,7 +728,7 @@ function Bubble({ m, t, read, chat }: { m: ChatMessage; t: Strings; read: boolea
         {m.attachments?.length ? (
           <ul class="files">
             {m.attachments.map((a) => (
-              <FileItem key={a.key} a={a} chat={chat} t={t} />
+              <FileItem key={a.key} a={a} chat={chat} t={t} sent={m.seq !== null} />
             ))}
           </ul>
         ) : null}
