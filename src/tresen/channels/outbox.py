@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,19 +34,13 @@ from tresen.events import (
 )
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
-from tresen.storage.leases import claim, claimable
+from tresen.storage.leases import claim, claimable, settle_failure
 from tresen.storage.models import Conversation, Message, Outbox
 from tresen.storage.outbox import goes_out
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
-MAX_BACKOFF_SECONDS = 3600.0
 SWEEP_BATCH = 100
-
-
-def backoff_seconds(base: float, attempts: int) -> float:
-    """Wait before attempt ``attempts + 1``: base, 2 base, 4 base, ... at most an hour."""
-    return float(min(base * 2 ** max(0, attempts - 1), MAX_BACKOFF_SECONDS))
 
 
 def wants_delivery(event: MessageCreated) -> bool:
@@ -174,11 +168,9 @@ class OutboxWorker:
             row = await s.get(Outbox, item.id)
             if row is None:
                 return
-            row.last_error, row.lease_until = error[:2000], None
-            row.status = "failed" if give_up else "pending"
-            if not give_up:
-                wait = backoff_seconds(settings.outbox_retry_seconds, row.attempts)
-                row.next_attempt_at = now + timedelta(seconds=wait)
+            settle_failure(
+                row, error, give_up=give_up, retry_seconds=settings.outbox_retry_seconds, now=now
+            )
             await self._record(s, row, "failed" if give_up else "retry")
 
     async def _record(self, s: AsyncSession, row: Outbox, state: str) -> None:

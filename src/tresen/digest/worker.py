@@ -25,7 +25,6 @@ from tresen.agents.scope import site_ids_for
 from tresen.aio import spawn
 from tresen.channels.base import DeliveryError
 from tresen.channels.mailbox import check_address, smtp_config
-from tresen.channels.outbox import backoff_seconds
 from tresen.channels.smtp_client import send_mail
 from tresen.digest.figures import headline
 from tresen.digest.mail import DigestMessage, compose
@@ -35,7 +34,7 @@ from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.security.secretbox import SecretUnreadable
-from tresen.storage.leases import claim, due_ids
+from tresen.storage.leases import claim, due_ids, settle_failure
 from tresen.storage.models import Agent, DigestMail, Mailbox, ReportDigest, Site
 
 log = logging.getLogger(__name__)
@@ -189,11 +188,9 @@ class DigestWorker:
             row = await s.get(DigestMail, item.id)
             if row is None:
                 return
-            row.last_error, row.lease_until = error[:2000], None
-            row.status = "failed" if give_up else "pending"
-            if not give_up:
-                wait = backoff_seconds(settings.outbox_retry_seconds, row.attempts)
-                row.next_attempt_at = now + timedelta(seconds=wait)
+            settle_failure(
+                row, error, give_up=give_up, retry_seconds=settings.outbox_retry_seconds, now=now
+            )
 
 
 class _Skip(Exception):

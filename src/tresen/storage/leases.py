@@ -6,6 +6,8 @@ worker claims it with ``UPDATE .. WHERE id = :id AND <claimable>``: only one wor
 wins (the row lock on PostgreSQL, the single writer on SQLite); one that dies leaves the lease
 to run out, and the row becomes claimable again.
 
+``backoff_seconds``/``settle_failure``: a failed attempt waits, doubling, or gives up.
+
 ``hold``/``let_go``: one holder of one row for a while (the node that reads a mailbox over
 IMAP, ``channels/imap.py``), renewed while it works, taken over when it runs out."""
 
@@ -19,6 +21,24 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from tresen.storage.db import Database
 
 M = TypeVar("M")
+
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+def backoff_seconds(base: float, attempts: int) -> float:
+    """Wait after attempt ``attempts`` failed: base, 2 base, 4 base, ... at most an hour."""
+    return float(min(base * 2 ** max(0, attempts - 1), MAX_BACKOFF_SECONDS))
+
+
+def settle_failure(
+    row: Any, error: str, *, give_up: bool, retry_seconds: float, now: datetime
+) -> None:
+    """A claimed row's attempt failed: let the lease go, keep the error, and either give up
+    (``failed``) or wait the backoff for the next attempt (``pending``)."""
+    row.last_error, row.lease_until = error[:2000], None
+    row.status = "failed" if give_up else "pending"
+    if not give_up:
+        row.next_attempt_at = now + timedelta(seconds=backoff_seconds(retry_seconds, row.attempts))
 
 
 def claimable(model: Any, now: datetime) -> ColumnElement[bool]:

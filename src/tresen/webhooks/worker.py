@@ -27,24 +27,18 @@ from tresen.events import Event, WebhookSubscriptionsChanged, record
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating, TimerHandle
 from tresen.security.secretbox import SecretBox, SecretUnreadable
-from tresen.storage.leases import claim, due_ids
+from tresen.storage.leases import backoff_seconds, claim, due_ids
 from tresen.storage.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tresen.webhooks.catalogue import kind_of
 from tresen.webhooks.outbox import WebhookOutbox
 from tresen.webhooks.send import Outcome, Sender, signature_header
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF_SECONDS = 3600.0
 SWEEP_BATCH = 200
 SECRET_PURPOSE = "webhook-secret"
 MEMORY_TYPES_SECONDS = 5.0
 PRUNE_SECONDS = 3600.0  # finished deliveries are pruned at most this often
 Tried = tuple[WebhookDelivery, datetime, Outcome]  # a delivery, when it was tried, the outcome
-
-
-def backoff_seconds(base: float, attempts: int) -> float:
-    """Wait after attempt ``attempts`` failed: base, 2 base, 4 base, ... at most an hour."""
-    return float(min(base * 2 ** max(0, attempts - 1), MAX_BACKOFF_SECONDS))
 
 
 def secret_box(secret_key: str) -> SecretBox:

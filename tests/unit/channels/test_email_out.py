@@ -15,8 +15,8 @@ from tresen.channels.email_out import (
     thread_token,
     token_conversation,
 )
-from tresen.channels.outbox import backoff_seconds
 from tresen.security.secretbox import SecretBox, SecretUnreadable
+from tresen.storage.leases import backoff_seconds
 
 SECRET = "unit-secret"
 

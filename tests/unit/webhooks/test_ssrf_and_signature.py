@@ -8,9 +8,9 @@ import ipaddress
 
 import pytest
 
+from tresen.storage.leases import backoff_seconds
 from tresen.webhooks.send import signature_header, verify
 from tresen.webhooks.ssrf import IP, Refused, checked_address, forbidden_reason
-from tresen.webhooks.worker import backoff_seconds
 
 
 @pytest.mark.parametrize(
