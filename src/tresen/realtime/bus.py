@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 
+from tresen.aio import cancel_task
+
 Handler = Callable[[str, str], None]
 """Called with (topic, payload) on the event loop. Must not block."""
 
@@ -75,6 +77,14 @@ class Bus(ABC):
         """Wait until everything ``publish_nowait`` queued has been published."""
         while self._sender is not None:
             await asyncio.shield(self._sender)
+
+    async def _stop_sending(self) -> None:
+        """At close: publish what is queued (a short while at most), then stop the sender."""
+        try:
+            await asyncio.wait_for(self.flush(), timeout=2)
+        except Exception:
+            log.warning("closing the bus with %d payloads unpublished", len(self._outbox))
+        await cancel_task(self._sender)
 
     @abstractmethod
     async def ping(self) -> bool:

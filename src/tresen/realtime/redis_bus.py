@@ -41,11 +41,7 @@ class RedisBus(Bus):
             self._reader = asyncio.create_task(self._read_loop(), name="redis-bus-reader")
 
     async def close(self) -> None:
-        try:
-            await asyncio.wait_for(self.flush(), timeout=2)
-        except Exception:
-            log.warning("closing the bus with %d payloads unpublished", len(self._outbox))
-        await cancel_task(self._sender)
+        await self._stop_sending()
         await cancel_task(self._reader)
         self._reader = None
         if self._pubsub is not None:

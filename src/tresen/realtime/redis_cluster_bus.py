@@ -193,11 +193,7 @@ class RedisClusterBus(Bus):
             self._keeper = asyncio.create_task(self._keep(), name="redis-cluster-bus-keeper")
 
     async def close(self) -> None:
-        try:
-            await asyncio.wait_for(self.flush(), timeout=2)
-        except Exception:
-            log.warning("closing the bus with %d payloads unpublished", len(self._outbox))
-        await cancel_task(self._sender)
+        await self._stop_sending()
         await cancel_task(self._keeper)
         self._keeper = None
         for shard in list(self._shards.values()):
