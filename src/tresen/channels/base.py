@@ -10,20 +10,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tresen.leased_queue import Failed, Skip
 from tresen.storage.models import Outbox
 
 
-class DeliveryError(Exception):
+class DeliveryError(Failed):
     """A delivery did not happen. ``permanent``: trying again cannot help (a refused address,
     no mailbox configured); otherwise it is retried with backoff."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
 
-
-class NothingToSend(Exception):
+class NothingToSend(Skip):
     """The item needs no delivery any more (the customer read the reply in the chat)."""
 
 

@@ -3,7 +3,7 @@ its channel, and the outcome recorded (``MessageDeliveryChanged``) in another.
 
 - At once: a queued listener on ``MessageCreated`` (per conversation, in order) delivers the
   item of a new reply right after its commit; the sender never waits for it.
-- Later: a sweep on the injected scheduler (``Repeating``) picks up what is due, retries with
+- Later: a sweep on the injected scheduler (``leased_queue.py``) picks up what is due, retries with
   exponential backoff (``outbox_retry_seconds`` doubling, at most an hour) and items whose
   claimer died (lease ran out), and runs once at start, so a crash after the commit still
   sends.
@@ -15,16 +15,13 @@ its channel, and the outcome recorded (``MessageDeliveryChanged``) in another.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tresen.aio import spawn
-from tresen.channels.base import Channel, DeliveryError, NothingToSend
+from tresen.channels.base import Channel, DeliveryError
 from tresen.events import (
     ConversationState,
     MessageCreated,
@@ -32,15 +29,13 @@ from tresen.events import (
     TranscriptRequested,
     record,
 )
+from tresen.leased_queue import LeasedQueue
 from tresen.runtime import Runtime
-from tresen.scheduler import Repeating
-from tresen.storage.leases import claim, claimable, settle_failure
 from tresen.storage.models import Conversation, Message, Outbox
 from tresen.storage.outbox import goes_out
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
-SWEEP_BATCH = 100
 
 
 def wants_delivery(event: MessageCreated) -> bool:
@@ -48,41 +43,30 @@ def wants_delivery(event: MessageCreated) -> bool:
     return goes_out(event.conversation.channel, event.author_kind, event.internal)
 
 
-class OutboxWorker:
+class OutboxWorker(LeasedQueue[Outbox]):
+    name, label = "outbox", "outbox item"
+
     def __init__(
         self,
         rt: Runtime,
         channels: list[Channel],
         producers: list[Callable[[Runtime], Awaitable[object]]] | None = None,
     ) -> None:
+        settings = rt.settings
+        super().__init__(
+            rt.db,
+            rt.clock,
+            rt.scheduler,
+            Outbox,
+            sweep_seconds=settings.outbox_sweep_seconds,
+            lease_seconds=LEASE_SECONDS,
+            max_attempts=settings.outbox_max_attempts,
+            retry_seconds=settings.outbox_retry_seconds,
+        )
         self.rt = rt
         self.channels = {c.name: c for c in channels}
         # run first in every sweep: they write outbox rows of their own (email follow-ups)
         self.producers = list(producers or [])
-        self._sweep: Repeating | None = None
-        self._sweeping: asyncio.Task[None] | None = None
-        self.attempts = 0
-
-    async def start(self) -> None:
-        seconds = self.rt.settings.outbox_sweep_seconds
-        self._sweep = Repeating(self.rt.scheduler, self.rt.clock, seconds, self.kick)
-        self.kick()  # what a previous run left: committed but never delivered
-
-    async def stop(self) -> None:
-        if self._sweep is not None:
-            self._sweep.cancel()
-        if self._sweeping is not None:
-            await asyncio.gather(self._sweeping, return_exceptions=True)
-
-    def kick(self) -> None:
-        """Start a sweep unless one runs."""
-        if self._sweeping is None or self._sweeping.done():
-            self._sweeping = spawn(self.sweep(), name="outbox-sweep")
-
-    async def idle(self) -> None:
-        """Wait for the running sweep (tests)."""
-        if self._sweeping is not None:
-            await asyncio.gather(self._sweeping, return_exceptions=True)
 
     async def on_message_created(self, event: MessageCreated | TranscriptRequested) -> None:
         async with self.rt.db.read() as s:
@@ -92,93 +76,24 @@ class OutboxWorker:
         if item_id is not None:
             await self.attempt(item_id)
 
-    async def sweep(self) -> None:
-        """Every item that is due (or whose claimer died), oldest first."""
+    async def before_sweep(self) -> None:
         for produce in self.producers:
             try:
                 await produce(self.rt)
             except Exception:
                 log.exception("outbox producer %s failed", getattr(produce, "__name__", produce))
-        while True:
-            now = self.rt.clock.now()
-            async with self.rt.db.read() as s:
-                ids = list(
-                    (
-                        await s.execute(
-                            select(Outbox.id)
-                            .where(_claimable(now))
-                            .order_by(Outbox.id)
-                            .limit(SWEEP_BATCH)
-                        )
-                    ).scalars()
-                )
-            for item_id in ids:
-                await self.attempt(item_id)
-            if len(ids) < SWEEP_BATCH:
-                return
 
-    async def attempt(self, item_id: int) -> None:
-        item = await self._claim(item_id)
-        if item is None:
-            return  # delivered, failed, not due, or another worker has it
-        self.attempts += 1
+    async def send(self, item: Outbox) -> str:
         channel = self.channels.get(item.channel)
-        try:
-            if channel is None:
-                raise DeliveryError(f"no adapter for channel {item.channel!r}", permanent=True)
-            external_id = await channel.deliver(item)
-        except NothingToSend:
-            await self._settle(item, "skipped")
-        except DeliveryError as exc:
-            await self._failed(item, exc.message, exc.permanent)
-        except Exception as exc:  # a bug in an adapter must not stop the others
-            log.exception("outbox item %s: %s adapter failed", item.id, item.channel)
-            await self._failed(item, f"internal error: {type(exc).__name__}", False)
-        else:
-            await self._sent(item, external_id)
+        if channel is None:
+            raise DeliveryError(f"no adapter for channel {item.channel!r}", permanent=True)
+        return await channel.deliver(item)
 
-    async def _claim(self, item_id: int) -> Outbox | None:
-        won = await claim(self.rt.db, Outbox, [item_id], self.rt.clock.now(), LEASE_SECONDS)
-        return won[0] if won else None
-
-    async def _sent(self, item: Outbox, external_id: str) -> None:
-        now = self.rt.clock.now()
-        async with self.rt.db.write() as s:
-            row = await s.get(Outbox, item.id)
-            if row is None:
-                return
-            row.status, row.sent_at, row.external_id = "sent", now, external_id
-            row.lease_until, row.last_error = None, None
-            await self._record(s, row, "sent")
-
-    async def _settle(self, item: Outbox, status: str) -> None:
-        async with self.rt.db.write() as s:
-            row = await s.get(Outbox, item.id)
-            if row is None:
-                return
-            row.status, row.lease_until = status, None
-            await self._record(s, row, status)
-
-    async def _failed(self, item: Outbox, error: str, permanent: bool) -> None:
-        now = self.rt.clock.now()
-        settings = self.rt.settings
-        give_up = permanent or item.attempts >= settings.outbox_max_attempts
-        log.warning("outbox item %s attempt %s: %s", item.id, item.attempts, error)
-        async with self.rt.db.write() as s:
-            row = await s.get(Outbox, item.id)
-            if row is None:
-                return
-            settle_failure(
-                row, error, give_up=give_up, retry_seconds=settings.outbox_retry_seconds, now=now
-            )
-            await self._record(s, row, "failed" if give_up else "retry")
-
-    async def _record(self, s: AsyncSession, row: Outbox, state: str) -> None:
+    async def settled(self, s: AsyncSession, row: Outbox, state: str, result: object) -> None:
+        if state == "sent":
+            row.sent_at, row.external_id = self.rt.clock.now(), str(result)
+            row.last_error = None
         await record_delivery(s, row, state)
-
-
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    return claimable(Outbox, now)
 
 
 async def record_delivery(s: AsyncSession, row: Outbox, state: str) -> None:

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,7 +22,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.agents.scope import site_ids_for
-from tresen.aio import spawn
 from tresen.channels.base import DeliveryError
 from tresen.channels.mailbox import check_address, smtp_config
 from tresen.channels.smtp_client import send_mail
@@ -30,55 +29,37 @@ from tresen.digest.figures import headline
 from tresen.digest.mail import DigestMessage, compose
 from tresen.digest.periods import latest_due, zone
 from tresen.errors import Invalid
+from tresen.leased_queue import LeasedQueue, Skip
 from tresen.principal import Principal
 from tresen.runtime import Runtime
-from tresen.scheduler import Repeating
 from tresen.security.secretbox import SecretUnreadable
-from tresen.storage.leases import claim, due_ids, settle_failure
 from tresen.storage.models import Agent, DigestMail, Mailbox, ReportDigest, Site
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
-BATCH = 100
 READERS = ("supervisor", "admin")
 
 
-class DigestWorker:
+class DigestWorker(LeasedQueue[DigestMail]):
+    name, label = "digest", "summary"
+
     def __init__(self, rt: Runtime) -> None:
+        settings = rt.settings
+        super().__init__(
+            rt.db,
+            rt.clock,
+            rt.scheduler,
+            DigestMail,
+            sweep_seconds=settings.digest_sweep_seconds,
+            lease_seconds=LEASE_SECONDS,
+            max_attempts=settings.outbox_max_attempts,
+            retry_seconds=settings.outbox_retry_seconds,
+        )
         self.rt = rt
-        self._repeat: Repeating | None = None
-        self._sweeping: asyncio.Task[None] | None = None
         self.sent = 0
 
-    async def start(self) -> None:
-        seconds = self.rt.settings.digest_sweep_seconds
-        self._repeat = Repeating(self.rt.scheduler, self.rt.clock, seconds, self.kick)
-        self.kick()
-
-    async def stop(self) -> None:
-        if self._repeat is not None:
-            self._repeat.cancel()
-        await self.idle()
-
-    def kick(self) -> None:
-        if self._sweeping is None or self._sweeping.done():
-            self._sweeping = spawn(self.sweep(), name="digest-sweep")
-
-    async def idle(self) -> None:
-        if self._sweeping is not None:
-            await asyncio.gather(self._sweeping, return_exceptions=True)
-
-    async def sweep(self) -> None:
-        try:
-            await self.queue_due()
-        except Exception:
-            log.exception("queueing summaries failed")
-        while True:
-            ids = await due_ids(self.rt.db, DigestMail, self.rt.clock.now(), BATCH)
-            for mail_id in ids:
-                await self.attempt(mail_id)
-            if len(ids) < BATCH:
-                return
+    async def before_sweep(self) -> None:
+        await self.queue_due()
 
     async def queue_due(self) -> int:
         """Write the mail of each opted-in supervisor's latest due period (once: the key)."""
@@ -105,23 +86,8 @@ class DigestWorker:
                 written += await _insert_once(s, values)
         return written
 
-    async def attempt(self, mail_id: int) -> None:
-        won = await claim(self.rt.db, DigestMail, [mail_id], self.rt.clock.now(), LEASE_SECONDS)
-        if not won:
-            return
-        row = won[0]
-        try:
-            external_id, figures = await self._send(row)
-        except _Skip:
-            await self._settle(row.id, "skipped", None, None)
-        except DeliveryError as exc:
-            await self._failed(row, exc.message, exc.permanent)
-        except Exception as exc:
-            log.exception("summary %s failed", row.id)
-            await self._failed(row, f"internal error: {type(exc).__name__}", False)
-        else:
-            self.sent += 1
-            await self._settle(row.id, "sent", external_id, figures)
+    async def send(self, row: DigestMail) -> tuple[str, dict[str, object]]:
+        return await self._send(row)
 
     async def _send(self, row: DigestMail) -> tuple[str, dict[str, object]]:
         now = self.rt.clock.now()
@@ -168,32 +134,16 @@ class DigestWorker:
         )
         return message.message_id, figures
 
-    async def _settle(
-        self, mail_id: int, status: str, external_id: str | None, figures: dict[str, object] | None
-    ) -> None:
-        async with self.rt.db.write() as s:
-            row = await s.get(DigestMail, mail_id)
-            if row is None:
-                return
-            row.status, row.lease_until, row.last_error = status, None, None
-            if status == "sent":
-                row.sent_at, row.external_id = self.rt.clock.now(), external_id
-                row.figures = figures
-
-    async def _failed(self, item: DigestMail, error: str, permanent: bool) -> None:
-        settings, now = self.rt.settings, self.rt.clock.now()
-        give_up = permanent or item.attempts >= settings.outbox_max_attempts
-        log.warning("summary %s attempt %s: %s", item.id, item.attempts, error)
-        async with self.rt.db.write() as s:
-            row = await s.get(DigestMail, item.id)
-            if row is None:
-                return
-            settle_failure(
-                row, error, give_up=give_up, retry_seconds=settings.outbox_retry_seconds, now=now
-            )
+    async def settled(self, s: AsyncSession, row: DigestMail, state: str, result: object) -> None:
+        if state in ("sent", "skipped"):
+            row.last_error = None
+        if state == "sent":
+            external_id, figures = cast(tuple[str, dict[str, object]], result)
+            row.sent_at, row.external_id, row.figures = self.rt.clock.now(), external_id, figures
+            self.sent += 1
 
 
-class _Skip(Exception):
+class _Skip(Skip):
     """Nothing to send any more (opted out, no longer a supervisor, no address)."""
 
 

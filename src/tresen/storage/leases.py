@@ -1,5 +1,6 @@
-"""Leases. Claiming outbox rows: the one mechanism behind every durable outbox (channel
-deliveries in ``channels/outbox.py``, webhooks in ``webhooks/worker.py``).
+"""Leases. Claiming outbox rows: the one mechanism behind every durable queue, worked by
+``leased_queue.py`` (channel deliveries in ``channels/outbox.py``, webhooks in
+``webhooks/worker.py``, summary mails in ``digest/worker.py``).
 
 A row is ``pending`` with a ``next_attempt_at``, or ``sending`` with a ``lease_until``. A
 worker claims it with ``UPDATE .. WHERE id = :id AND <claimable>``: only one worker of any node

@@ -1,6 +1,6 @@
 """Delivering webhook deliveries from the outbox (``webhooks/outbox.py`` writes them with the
-change). Claims go through ``storage/leases.py``, as the channel outbox's do, so two workers
-(nodes) never send the same row at the same time.
+change). The sweeps, claims and timers are ``leased_queue.py``'s, as the channel outbox's
+are, so two workers (nodes) never send the same row at the same time.
 
 - At once: a ``now`` listener on every catalogued event kicks a sweep after the commit.
 - Retries: a failed attempt (network error, timeout, any status but 2xx and 410) is tried
@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.aio import spawn
 from tresen.events import Event, WebhookSubscriptionsChanged, record
+from tresen.leased_queue import LeasedQueue
 from tresen.runtime import Runtime
-from tresen.scheduler import Repeating, TimerHandle
 from tresen.security.secretbox import SecretBox, SecretUnreadable
-from tresen.storage.leases import backoff_seconds, claim, due_ids
+from tresen.storage.leases import backoff_seconds
 from tresen.storage.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tresen.webhooks.catalogue import kind_of
 from tresen.webhooks.outbox import WebhookOutbox
@@ -45,25 +43,30 @@ def secret_box(secret_key: str) -> SecretBox:
     return SecretBox(secret_key, SECRET_PURPOSE)
 
 
-class WebhookWorker:
+class WebhookWorker(LeasedQueue[WebhookDelivery]):
+    name, label, batch = "webhook", "webhook delivery", SWEEP_BATCH
+
     def __init__(self, rt: Runtime, sender: Sender | None = None) -> None:
-        self.rt = rt
         settings = rt.settings
+        # A request is bounded by the timeout: a claim outlives it, and a crashed node's
+        # claims free up soon after.
+        super().__init__(
+            rt.db,
+            rt.clock,
+            rt.scheduler,
+            WebhookDelivery,
+            sweep_seconds=settings.webhooks_sweep_seconds,
+            lease_seconds=2 * settings.webhooks_timeout_seconds + 5,
+            retry_seconds=settings.webhooks_retry_seconds,
+        )
+        self.rt = rt
         self.outbox = WebhookOutbox(rt.clock, settings.webhooks_retry_hours)
         self.sender = sender or Sender(settings.webhooks_timeout_seconds)
         self.box = secret_box(settings.secret_key)
-        self._sweep: Repeating | None = None
-        self._sweeping: asyncio.Task[None] | None = None
-        self._again = False
-        self._timers: dict[float, TimerHandle] = {}
         self._slots = asyncio.Semaphore(max(1, settings.webhooks_concurrency))
-        self.attempts = 0
         self._types: frozenset[str] = frozenset()
         self._types_until = float("-inf")
         self._prune_after = float("-inf")
-        # A request is bounded by the timeout: a claim outlives it, and a crashed node's
-        # claims free up soon after.
-        self.lease_seconds = 2 * settings.webhooks_timeout_seconds + 5
 
     def install(self) -> None:
         """Write deliveries in every committing transaction from now on."""
@@ -71,11 +74,9 @@ class WebhookWorker:
 
     async def start(self) -> None:
         self.install()
-        seconds = self.rt.settings.webhooks_sweep_seconds
-        self._sweep = Repeating(self.rt.scheduler, self.rt.clock, seconds, self._tick)
-        self.kick()  # what a previous run committed and never delivered
+        await super().start()
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
         self.kick()
         if self.rt.clock.monotonic() >= self._prune_after:
             self._prune_after = self.rt.clock.monotonic() + PRUNE_SECONDS
@@ -94,12 +95,7 @@ class WebhookWorker:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
-        if self._sweep is not None:
-            self._sweep.cancel()
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
-        await self.idle()
+        await super().stop()
         await self.sender.close()
 
     def kick_if_staged(self, *_: object) -> None:
@@ -112,18 +108,6 @@ class WebhookWorker:
         """A subscription changed (here or on another node): read them again when needed."""
         self.outbox.forget()
         self._types_until = float("-inf")
-
-    def kick(self, *_: object) -> None:
-        """Sweep now; if a sweep runs, it goes round once more."""
-        if self._sweeping is None or self._sweeping.done():
-            self._sweeping = spawn(self._run(), name="webhook-sweep")
-        else:
-            self._again = True
-
-    async def idle(self) -> None:
-        """Wait until no sweep runs (tests, bench)."""
-        while self._sweeping is not None and not self._sweeping.done():
-            await asyncio.gather(self._sweeping, return_exceptions=True)
 
     async def on_memory_event(self, event: Event) -> None:
         """A fact emitted from memory (a visitor arrived): its deliveries in a write of their
@@ -151,51 +135,20 @@ class WebhookWorker:
             self._types_until = now + MEMORY_TYPES_SECONDS
         return self._types
 
-    async def _run(self) -> None:
-        while True:
-            self._again = False
-            await self.sweep()
-            if not self._again:
-                return
-
-    async def sweep(self) -> None:
-        """Claim what is due (or whose claimer died) and deliver it, ``webhooks_concurrency``
-        requests at a time; outcomes are stored in one transaction per group that finished
-        meanwhile (not one per request)."""
-        while True:
-            now = self.rt.clock.now()
-            ids = await due_ids(self.rt.db, WebhookDelivery, now, SWEEP_BATCH)
-            rows = await claim(self.rt.db, WebhookDelivery, ids, now, self.lease_seconds)
-            if rows:
-                subs = await self._subscriptions({row.subscription_id for row in rows})
-                pending = {
-                    asyncio.ensure_future(self._attempt(row, subs.get(row.subscription_id)))
-                    for row in rows
-                }
-                while pending:
-                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    await self._finish([task.result() for task in done])
-            if len(ids) < SWEEP_BATCH:
-                return
-
-    async def _deliver_all(self, attempts: list[Coroutine[Any, Any, Tried]]) -> None:
-        """Run the attempts; store outcomes as they come, one write at a time, each taking
-        everything that finished while the previous one ran (a group commit)."""
-        pending: set[asyncio.Future[Any]] = {asyncio.ensure_future(a) for a in attempts}
-        finished: list[Tried] = []
-        writing: asyncio.Future[Any] | None = None
-        while pending or finished or writing is not None:
-            if writing is None and finished:
-                writing, finished = asyncio.ensure_future(self._finish(finished)), []
-            waiting = pending | ({writing} if writing is not None else set())
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if task is writing:
-                    writing = None
-                    task.result()
-                else:
-                    pending.discard(task)
-                    finished.append(task.result())
+    async def work(self, ids: list[int]) -> None:
+        """Claim the batch at once and deliver it, ``webhooks_concurrency`` requests at a time;
+        outcomes are stored in one transaction per group that finished meanwhile (not one per
+        request)."""
+        rows = await self.claim(ids)
+        if not rows:
+            return
+        subs = await self._subscriptions({row.subscription_id for row in rows})
+        pending = {
+            asyncio.ensure_future(self._attempt(row, subs.get(row.subscription_id))) for row in rows
+        }
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            await self._finish([task.result() for task in done])
 
     async def _subscriptions(self, ids: set[int]) -> dict[int, WebhookSubscription]:
         async with self.rt.db.read() as s:
@@ -208,13 +161,13 @@ class WebhookWorker:
         started = self.rt.clock.now()
         async with self._slots:
             try:
-                outcome = await self.attempt(row, sub)
+                outcome = await self.request(row, sub)
             except Exception as exc:  # one bad row must not stop the others
                 log.exception("webhook delivery %s", row.delivery_id)
                 outcome = Outcome(None, f"internal error: {type(exc).__name__}", "", 0)
         return row, started, outcome
 
-    async def attempt(self, row: WebhookDelivery, sub: WebhookSubscription | None) -> Outcome:
+    async def request(self, row: WebhookDelivery, sub: WebhookSubscription | None) -> Outcome:
         """Send one delivery to its subscription's target, signed."""
         if sub is None or not sub.active:
             return Outcome(None, "subscription is switched off", "", 0, permanent=True)
@@ -250,7 +203,7 @@ class WebhookWorker:
                 if due is not None:
                     retries.append(due)
         for due in retries:
-            self._wake_at(due)
+            self.wake_at(due)
 
     async def _outcome(
         self,
@@ -288,18 +241,6 @@ class WebhookWorker:
             return None
         item.status, item.next_attempt_at = "pending", due
         return due
-
-    def _wake_at(self, due: datetime) -> None:
-        """A sweep at the exact time a retry is due (one timer per due time)."""
-        when = due.timestamp()
-        if when in self._timers:
-            return
-
-        def fire() -> None:
-            self._timers.pop(when, None)
-            self.kick()
-
-        self._timers[when] = self.rt.scheduler.call_at(when, fire)
 
 
 async def _switch_off(s: AsyncSession, subscription_id: int, now: datetime) -> None:
