@@ -12,14 +12,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
-from tests.support.actors import seed
+from tests.support.actors import Agent, Visitor, seed
 from tests.support.server import TEST_SECRET, ServerProcess
 from tests.support.server import test_settings as settings_for
 from tresen.client import TresenClient
@@ -109,6 +110,33 @@ class Node(ServerProcess):
             return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
+
+
+async def two_nodes(
+    database_url: str, redis_url: str, var_dir: Path, nodes: list[Node]
+) -> tuple[str, Node, Node]:
+    """The database prepared (``prepare_database``), nodes ``a`` and ``b`` on it and on the
+    Redis (or Redis Cluster) at ``redis_url``, started, each with its own directory below
+    ``var_dir``. They are added to ``nodes`` (the reliability tests' fixture stops them).
+    Returns the site key and the two nodes."""
+    site_key = await prepare_database(database_url, var_dir)
+    for name in ("a", "b"):
+        (var_dir / name).mkdir()
+        nodes.append(Node(name, var_dir / name, database_url, redis_url=redis_url))
+    a, b = nodes
+    await a.astart()
+    await b.astart()
+    return site_key, a, b
+
+
+@asynccontextmanager
+async def logs_on_failure(*nodes: Node) -> AsyncIterator[None]:
+    """A failing test shows the end of each node's log."""
+    try:
+        yield
+    except BaseException:
+        print("\n".join(f"node {node.name}: {node.log_tail()}" for node in nodes))
+        raise
 
 
 @dataclass
@@ -244,3 +272,24 @@ async def audit(ex: Exchange, database_url: str) -> None:
     for side in ("visitor", "agent"):
         seqs = [order[c] for c in ex.sent[side]]
         assert seqs == sorted(seqs), f"{side}'s messages were stored out of send order"
+
+
+@asynccontextmanager
+async def visitor_meets_agent(
+    a: Node, b: Node, site_key: str
+) -> AsyncIterator[tuple[Exchange, Visitor, Agent]]:
+    """A visitor on node ``a`` and the agent anna on node ``b``, both clients started, as an
+    ``Exchange`` (not opened yet); the nodes' logs shown when the test fails, the clients
+    stopped after."""
+    anna = await Agent.login(b.url, "anna")
+    visitor = await Visitor.arrive(a.url, site_key)
+    ex = Exchange(visitor.client(), anna.client())
+    await ex.agent.start()
+    await ex.visitor.start()
+    try:
+        async with logs_on_failure(a, b):
+            yield ex, visitor, anna
+    finally:
+        await ex.visitor.stop()
+        await ex.agent.stop()
+        await anna.close()

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from redis.cluster import key_slot
-from tests.support.actors import Agent, Visitor
-from tests.support.cluster import Exchange, Node, audit, prepare_database
+from tests.support.cluster import Node, audit, two_nodes, visitor_meets_agent
 from tests.support.redis_cluster import RedisClusterServer
 
 PER_SIDE = 200
@@ -39,42 +38,31 @@ def slot_of(topic: str) -> int:
 async def test_masters_fail_over_under_load(
     pg_url: str, own_cluster: RedisClusterServer, tmp_path: Path, nodes: list[Node]
 ) -> None:
-    site_key = await prepare_database(pg_url, tmp_path)
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        nodes.append(Node(name, tmp_path / name, pg_url, redis_url=own_cluster.url))
-    a, b = nodes
-    await a.astart()
-    await b.astart()
-    anna = await Agent.login(b.url, "anna")
-    visitor = await Visitor.arrive(a.url, site_key)
-    ex = Exchange(visitor.client(), anna.client())
+    site_key, a, b = await two_nodes(pg_url, own_cluster.url, tmp_path, nodes)
     done: list[str] = []
     sent_at: list[int] = []  # messages sent when each failover was complete
+    async with visitor_meets_agent(a, b, site_key) as (ex, visitor, anna):
 
-    async def failovers() -> None:
-        # 1. The visitor topic's master dies; its replica is elected.
-        await ex.when(lambda: ex.total_acked >= PER_SIDE // 3)
-        victim = own_cluster.master_of_slot(slot_of(f"v:{visitor.id}"))
-        heir = own_cluster.replica_of(victim)
-        await asyncio.to_thread(own_cluster.kill, victim)
-        await asyncio.to_thread(own_cluster.wait_master, heir)
-        done.append(f"killed {victim}, {heir} took over")
-        sent_at.append(ex.total_sent)
-        # 2. The agent topic's master hands over to its replica (a planned failover).
-        await ex.when(lambda: ex.total_acked >= PER_SIDE)
-        master = own_cluster.master_of_slot(slot_of(f"a:{anna.id}"))
-        if master == heir:  # the same shard, now without a replica: take another master's
-            master = own_cluster.master_of_slot(slot_of("inbox"))
-        replica = own_cluster.replica_of(master)
-        own_cluster.cli(replica, "cluster", "failover")
-        await asyncio.to_thread(own_cluster.wait_master, replica)
-        done.append(f"{master} handed over to {replica}")
-        sent_at.append(ex.total_sent)
+        async def failovers() -> None:
+            # 1. The visitor topic's master dies; its replica is elected.
+            await ex.when(lambda: ex.total_acked >= PER_SIDE // 3)
+            victim = own_cluster.master_of_slot(slot_of(f"v:{visitor.id}"))
+            heir = own_cluster.replica_of(victim)
+            await asyncio.to_thread(own_cluster.kill, victim)
+            await asyncio.to_thread(own_cluster.wait_master, heir)
+            done.append(f"killed {victim}, {heir} took over")
+            sent_at.append(ex.total_sent)
+            # 2. The agent topic's master hands over to its replica (a planned failover).
+            await ex.when(lambda: ex.total_acked >= PER_SIDE)
+            master = own_cluster.master_of_slot(slot_of(f"a:{anna.id}"))
+            if master == heir:  # the same shard, now without a replica: take another master's
+                master = own_cluster.master_of_slot(slot_of("inbox"))
+            replica = own_cluster.replica_of(master)
+            own_cluster.cli(replica, "cluster", "failover")
+            await asyncio.to_thread(own_cluster.wait_master, replica)
+            done.append(f"{master} handed over to {replica}")
+            sent_at.append(ex.total_sent)
 
-    await ex.agent.start()
-    await ex.visitor.start()
-    try:
         await ex.open()
         await asyncio.gather(
             ex.pump("visitor", PER_SIDE - 1, pause=0.25),
@@ -89,10 +77,3 @@ async def test_masters_fail_over_under_load(
         # The failovers reached the buses: both followed the slots and caught up.
         for node in (a, b):
             assert "redis cluster bus resubscribed" in node.log_tail(200_000), node.name
-    except BaseException:
-        print("node a:", a.log_tail(), "\nnode b:", b.log_tail())
-        raise
-    finally:
-        await ex.visitor.stop()
-        await ex.agent.stop()
-        await anna.close()

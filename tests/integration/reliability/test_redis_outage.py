@@ -15,7 +15,13 @@ from typing import Any
 import httpx
 import pytest
 from tests.support.actors import Agent, Visitor
-from tests.support.cluster import Exchange, Node, audit, prepare_database, stored_messages
+from tests.support.cluster import (
+    Node,
+    audit,
+    stored_messages,
+    two_nodes,
+    visitor_meets_agent,
+)
 from tests.support.services import RedisServer
 
 TOTAL = 300
@@ -39,28 +45,17 @@ async def _health(node: Node) -> int:
 async def test_redis_down_for_ten_seconds_under_load(
     pg_url: str, own_redis: RedisServer, tmp_path: Path, nodes: list[Node]
 ) -> None:
-    site_key = await prepare_database(pg_url, tmp_path)
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        nodes.append(Node(name, tmp_path / name, pg_url, redis_url=own_redis.url))
-    a, b = nodes
-    await a.astart()
-    await b.astart()
-    anna = await Agent.login(b.url, "anna")
-    visitor = await Visitor.arrive(a.url, site_key)
-    ex = Exchange(visitor.client(), anna.client())
+    site_key, a, b = await two_nodes(pg_url, own_redis.url, tmp_path, nodes)
     health: list[tuple[int, int]] = []
+    async with visitor_meets_agent(a, b, site_key) as (ex, _visitor, _anna):
 
-    async def outage() -> None:
-        await ex.when(lambda: ex.total_acked >= TOTAL // 3)
-        own_redis.stop()
-        health.append((await _health(a), await _health(b)))
-        await asyncio.sleep(OUTAGE_SECONDS)
-        own_redis.start()
+        async def outage() -> None:
+            await ex.when(lambda: ex.total_acked >= TOTAL // 3)
+            own_redis.stop()
+            health.append((await _health(a), await _health(b)))
+            await asyncio.sleep(OUTAGE_SECONDS)
+            own_redis.start()
 
-    await ex.agent.start()
-    await ex.visitor.start()
-    try:
         await ex.open()
         await ex.run(visitor=TOTAL // 2 - 1, agent=TOTAL // 2, chaos=outage, timeout=120)
         await audit(ex, pg_url)
@@ -70,13 +65,6 @@ async def test_redis_down_for_ten_seconds_under_load(
                 break
             await asyncio.sleep(0.1)
         assert (await _health(a), await _health(b)) == (200, 200)
-    except BaseException:
-        print("node a:", a.log_tail(), "\nnode b:", b.log_tail())
-        raise
-    finally:
-        await ex.visitor.stop()
-        await ex.agent.stop()
-        await anna.close()
 
 
 VISITORS = int(os.environ.get("TRESEN_OUTAGE_VISITORS", "200"))
@@ -90,13 +78,7 @@ async def test_redis_down_for_ten_seconds_with_many_visitors(
     follow (anna on b answers in every one, ben on a watches the inbox); Redis goes for 10 s
     while they all send. Afterwards every client has every message of its conversations once,
     in order, with nothing pending: 0 lost, 0 duplicated, 0 stuck."""
-    site_key = await prepare_database(pg_url, tmp_path)
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        nodes.append(Node(name, tmp_path / name, pg_url, redis_url=own_redis.url))
-    a, b = nodes
-    await a.astart()
-    await b.astart()
+    site_key, a, b = await two_nodes(pg_url, own_redis.url, tmp_path, nodes)
     anna_login = await Agent.login(b.url, "anna")
     ben_login = await Agent.login(a.url, "ben")
     anna, ben = anna_login.client(), ben_login.client()
