@@ -5,7 +5,16 @@ import type { Chat } from "./chat";
 import type { Strings } from "./i18n";
 
 /** The end of a chat: the notice, a rating with a comment, the transcript, a new chat. */
-export function Ended({ chat, t, scale, rated }: { chat: Chat; t: Strings; scale: "stars" | "thumbs"; rated: boolean }) {
+interface EndedProps {
+  chat: Chat;
+  t: Strings;
+  /** Who ended it: "visitor" (this visitor, in the widget), "agent" or "timer". */
+  by: string;
+  scale: "stars" | "thumbs";
+  rated: boolean;
+}
+
+export function Ended({ chat, t, by, scale, rated }: EndedProps) {
   const [score, setScore] = useState(0);
   const [comment, setComment] = useState("");
   const send = (ev: Event) => {
@@ -26,7 +35,7 @@ export function Ended({ chat, t, scale, rated }: { chat: Chat; t: Strings; scale
   return (
     <section class="ended" aria-labelledby="tw-ended">
       <p id="tw-ended" role="status">
-        <strong>{t.chatEnded}</strong>
+        <strong>{by === "visitor" ? t.youEnded : t.chatEnded}</strong>
       </p>
       {rated ? (
         <p role="status">{t.rateThanks}</p>
@@ -71,18 +80,23 @@ export function Ended({ chat, t, scale, rated }: { chat: Chat; t: Strings; scale
   );
 }
 
-/** "Email me the transcript": an address field, then where it goes (or why not). */
+/** "Email me the transcript": an address field (prefilled with the address the product knows
+ * for this visitor, editable), then where it goes (or why not). */
 function MailTranscript({ chat, t }: { chat: Chat; t: Strings }) {
   const [open, setOpen] = useState(false);
   const [email, setEmail] = useState("");
   const [busy, setBusy] = useState(false);
   const [sentTo, setSentTo] = useState<string | null>(null);
   const [failed, setFailed] = useState(false);
+  const openForm = () => {
+    setOpen(true);
+    void chat.ending.knownAddress().then((known) => known && setEmail((typed) => typed || known));
+  };
   if (sentTo) return <p role="status" class="mailed">{t.mailTranscriptSent(sentTo)}</p>;
   if (!open)
     return (
       <div class="obtn">
-        <button type="button" onClick={() => setOpen(true)}>
+        <button type="button" onClick={openForm}>
           {t.mailTranscript}
         </button>
       </div>

@@ -1,10 +1,11 @@
-// The open chat: the header (who has it, connection), the log (messages, notes, invitation,
+// The open chat: the header (who has it, connection, "End chat"), the log (messages, notes, invitation,
 // queue place, other ways, the end), "is typing", and the composer (Composer.tsx).
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { isolate } from "../shared/bidi";
 import type { Chat } from "./chat";
 import { Composer } from "./Composer";
 import { Ended } from "./Ended";
+import { EndChatButton, EndChatConfirm, canEnd } from "./EndChat";
 import { HelpSearch } from "./HelpSearch";
 import type { Strings } from "./i18n";
 import { CloseIcon, initial } from "./icons";
@@ -45,6 +46,8 @@ function trapTab(root: HTMLElement, ev: KeyboardEvent): void {
 export function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, trap = false }: PanelProps) {
   const s = chat.state;
   const logRef = useRef<HTMLDivElement>(null);
+  const [asking, setAsking] = useState(false);
+  const endable = canEnd(chat);
   const offline = s.agentsOnline === false && !s.messages.some((m) => m.author.kind === "agent");
   const items = timeline(s, t);
 
@@ -93,10 +96,21 @@ export function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, 
           </h1>
           <p class={`status${s.connected ? "" : " warn"}`}>{status}</p>
         </div>
+        {endable && <EndChatButton t={t} onAsk={() => setAsking(true)} />}
         <button type="button" class="close" aria-label={t.closeChat} onClick={onClose}>
           <CloseIcon />
         </button>
       </header>
+      {asking && endable && (
+        <EndChatConfirm
+          chat={chat}
+          t={t}
+          onDone={(ended) => {
+            setAsking(false);
+            if (ended) logRef.current?.focus();
+          }}
+        />
+      )}
       <div class="log" ref={logRef} role="log" aria-live="polite" aria-relevant="additions" aria-label={t.messages} tabIndex={0}>
         {offline ? (
           <p class="note" role="note">
@@ -122,7 +136,7 @@ export function Panel({ chat, t, maxChars, inputRef, onClose, onAccept, topics, 
           </p>
         )}
         {s.overflow && <Overflow chat={chat} t={t} o={s.overflow} />}
-        {s.ended && <Ended chat={chat} t={t} scale={s.ended.scale} rated={s.rated} />}
+        {s.ended && <Ended chat={chat} t={t} by={s.ended.by} scale={s.ended.scale} rated={s.rated} />}
         {s.whatsapp && s.conversationId !== null && (
           <div class="whatsapp-handoff">
             {s.waLink ? (

@@ -237,6 +237,7 @@ export class Chat implements ChatHost {
     showConversation(this.state, conv);
     if (conv !== null) this.positions.known(conv, 0);
     this.signals.reset();
+    this.ending.asked = false;
     this.save();
     this.changed();
   }

@@ -5,6 +5,10 @@ import type { ChatHost } from "./chatState";
 import type { VisitorApi } from "./visitorApi";
 
 export class Ending {
+  /** The visitor asked to end the shown chat; the server's answer (the conversation, ended)
+   * is on its way. */
+  asked = false;
+
   constructor(
     private host: ChatHost,
     private api: VisitorApi,
@@ -24,6 +28,18 @@ export class Ending {
         ? { by: ended.by || "agent", scale: ended.scale === "thumbs" ? "thumbs" : "stars" }
         : null;
     s.rated = Boolean(c.rated);
+    if (c.status === "open") this.asked = false; // written into again: reopened
+    this.host.changed();
+  }
+
+  /** The visitor ends the chat (after confirming): the server resolves it, every tab of the
+   * visitor hears of it, the agent reads "The visitor ended the chat", the rating follows. */
+  end(): void {
+    const s = this.host.state;
+    const conv = s.conversationId;
+    if (conv === null || s.ended || this.asked) return;
+    this.asked = true;
+    this.host.control({ type: "end_chat", conversation_id: conv });
     this.host.changed();
   }
 
@@ -53,5 +69,13 @@ export class Ending {
     const conv = this.host.state.conversationId;
     if (conv === null || !this.api.signedIn()) return { to: null, error: "no_conversation" };
     return this.api.mailTranscript(conv, email);
+  }
+
+  /** The address a transcript would go to without one typed (left earlier, or the contact's),
+   * to prefill the form; null when none is known. */
+  async knownAddress(): Promise<string | null> {
+    const conv = this.host.state.conversationId;
+    if (conv === null || !this.api.signedIn()) return null;
+    return this.api.transcriptAddress(conv);
   }
 }

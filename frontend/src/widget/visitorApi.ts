@@ -93,6 +93,17 @@ export class VisitorApi {
     }
   }
 
+  /** The address the transcript of `conv` goes to when none is typed; null: none known. */
+  async transcriptAddress(conv: number): Promise<string | null> {
+    try {
+      const q = new URLSearchParams({ site_key: this.site, conversation_id: String(conv) });
+      const r = await fetch(`/api/visitor/transcript-mail?${q}`, { headers: this.auth() });
+      return r.ok ? ((await r.json()) as { email: string | null }).email : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Is anyone online to chat? null when it could not be asked (keep the last known state). */
   async online(): Promise<boolean | null> {
     try {
