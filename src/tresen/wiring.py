@@ -157,7 +157,7 @@ def wire_listeners(
     on(
         ConversationResolved,
         do=partial(announce.announce_end, rt),
-        when=announce.ended_by_agent,
+        when=announce.wants_end_notice,
         name="lifecycle.announce_end",
     )
 
@@ -300,6 +300,7 @@ def frame_router(settings: Settings) -> FrameRouter:
     add("queue_choice", routing_frames.on_queue_choice)
     add("handover", assist_frames.on_handover)
     add("rate", lifecycle_frames.on_rate)
+    add("end_chat", conversation_frames.on_end_chat)
     add("cobrowse_request", cobrowse_frames.on_request)
     add("cobrowse_reply", cobrowse_frames.on_reply)
     add("cobrowse_stop", cobrowse_frames.on_stop)

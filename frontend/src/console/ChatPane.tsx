@@ -87,8 +87,10 @@ function useMailFiles(convId: number, channel: string | undefined, lastSeq: numb
 
 function Bubble({ m, seen, who, delivery, mailFiles }: { m: Msg; seen: boolean; who: string; delivery?: Delivery; mailFiles?: (Attachment & { href: string })[] }) {
   const cls = m.internal ? "note" : m.author.kind === "visitor" ? "from-visitor" : "from-agent";
+  // The system's lines ("The visitor ended the chat", "Ben takes over the chat") sit in the middle.
+  const sys = m.author.kind === "system" ? " system" : "";
   return (
-    <li class={`msg ${cls}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
+    <li class={`msg ${cls}${sys}`} data-seq={m.seq} data-internal={m.internal ? "true" : "false"}>
       <div class="msg-head">
         {m.internal && <span class="note-label">{t("msg.note")}</span>}
         <span class="msg-author" dir="auto">

@@ -101,6 +101,22 @@ export function initialState(): ChatState {
   };
 }
 
+/** Show conversation `conv` (or none: a new chat): what belonged to the last one goes, except the
+ * visitor's messages not yet sent. */
+export function showConversation(s: ChatState, conv: number | null): void {
+  s.conversationId = conv;
+  s.messages = s.messages.filter((m) => m.pending || m.failed);
+  s.agentReadSeq = 0;
+  s.agentName = null;
+  s.agentAvatar = null;
+  s.ended = null;
+  s.rated = false;
+  s.queue = null;
+  s.overflow = null;
+  s.joinedAt = null;
+  s.bot = false;
+}
+
 /** An unacknowledged send as it is stored (the outbox's entries, without their transport state). */
 export interface StoredPending {
   cmid: string;
@@ -139,4 +155,19 @@ export function localEcho(cmid: string, body: string, attachments?: Attachment[]
 export function bySeq(a: ChatMessage, b: ChatMessage): number {
   if (a.seq === null || b.seq === null) return a.seq === b.seq ? 0 : a.seq === null ? 1 : -1;
   return a.seq - b.seq;
+}
+
+/** What the Chat's parts (offers.ts, waiting.ts, typingRead.ts, ending.ts) use of it. */
+export interface ChatHost {
+  readonly state: ChatState;
+  /** Is the panel visible to the visitor? */
+  readonly visible: boolean;
+  /** A control frame (sent now, or once connected). */
+  control(frame: Record<string, unknown>): void;
+  /** A frame now if connected (dropped otherwise). */
+  raw(frame: Record<string, unknown>): void;
+  /** The first news of a conversation while none is shown: show it. */
+  adopt(conv: number): void;
+  save(): void;
+  changed(): void;
 }

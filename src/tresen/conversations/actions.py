@@ -20,7 +20,7 @@ from tresen.conversations.sent import Sent, message_created
 from tresen.conversations.seq import store_message
 from tresen.conversations.window import check_free_reply
 from tresen.conversations.wire import BOT_NAME, message_out
-from tresen.errors import Forbidden, Invalid, RateLimited
+from tresen.errors import Conflict, Forbidden, Invalid, RateLimited
 from tresen.events import (
     ConversationAssigned,
     ConversationOpened,
@@ -234,6 +234,33 @@ async def check_set_status(
             record(s, ConversationResolved(state, who.id))
         elif status == "open" and old != "open":
             record(s, ConversationReopened(state, who.kind))
+    return conv
+
+
+async def check_end_chat(rt: Runtime, who: Principal, conversation_id: int) -> Conversation:
+    """The visitor ends their own chat (the widget's "End chat"): resolved like an agent's
+    resolution, recorded as by the visitor (``ConversationResolved.by``); the end notice, the
+    agent's line and the rating request follow from it (``lifecycle.announce``). Someone else's
+    conversation is refused as a missing one; a chat that has ended already is left as it is
+    (another tab, or the agent, was first)."""
+    if who.kind != "visitor":
+        raise Forbidden("only the visitor ends a chat; agents set its status")
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        conv = await access_conversation_by_id(s, who, conversation_id, lock=True)
+        if conv.status == "resolved":
+            return conv
+        if conv.channel != "web":  # e.g. a message left for an answer by email
+            raise Conflict("only a chat can be ended this way", code="not_a_chat")
+        old = conv.status
+        conv.status, conv.closed_at, conv.updated_at = "resolved", now, now
+        conv.offered_to = conv.offered_at = None  # an open offer goes with it
+        state = ConversationState.of(conv)
+        record(
+            s,
+            ConversationStatusChanged(state, old, None),
+            ConversationResolved(state, None, by="visitor"),
+        )
     return conv
 
 

@@ -1,12 +1,20 @@
-"""Conversation frames on a socket: send, typing, read. Thin: validate access, call an action,
-answer. Registered with the gateway in ``tresen.wiring``."""
+"""Conversation frames on a socket: send, typing, read, the visitor's end of a chat. Thin:
+validate access, call an action, answer. Registered with the gateway in ``tresen.wiring``."""
 
 from __future__ import annotations
 
 from tresen.conversations import actions
 from tresen.conversations.queries import access_conversation_by_id
 from tresen.peer import Peer
-from tresen.realtime.protocol import AckOut, Author, ReadIn, SendIn, TypingIn, TypingOut
+from tresen.realtime.protocol import (
+    AckOut,
+    Author,
+    EndChatIn,
+    ReadIn,
+    SendIn,
+    TypingIn,
+    TypingOut,
+)
 from tresen.realtime.topics import agent_topic, inbox_topics, visitor_topic, watch_topic
 
 
@@ -34,6 +42,11 @@ async def on_send(peer: Peer, frame: SendIn) -> None:
             duplicate=sent.duplicate,
         ).frame()
     )
+
+
+async def on_end_chat(peer: Peer, frame: EndChatIn) -> None:
+    """Nothing is answered: the conversation's change reaches every tab of the visitor."""
+    await actions.check_end_chat(peer.rt, peer.who, frame.conversation_id)
 
 
 async def on_read(peer: Peer, frame: ReadIn) -> None:

@@ -95,8 +95,12 @@ class ConversationStatusChanged(ConversationEvent):
 
 @dataclass(frozen=True, slots=True)
 class ConversationResolved(ConversationEvent):
+    """It was resolved: by an agent (``by_agent_id``), by the visitor ending the chat in the
+    widget, or closed by the lifecycle timer after the visitor's silence."""
+
     conversation: ConversationState
     by_agent_id: int | None
+    by: Literal["agent", "visitor", "timer"] = "agent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +156,9 @@ class AgentIntroduced(ConversationEvent):
 
 @dataclass(frozen=True, slots=True)
 class ConversationEnded(ConversationEvent):
-    """The visitor was told the chat ended (by an agent, or closed after the visitor's
-    silence: ``by`` "agent" or "timer") and asked for a rating."""
+    """The visitor was told the chat ended (by an agent, by the visitor in the widget, or
+    closed after the visitor's silence: ``by`` "agent", "visitor" or "timer") and asked for a
+    rating."""
 
     conversation: ConversationState
     by: str

@@ -1,5 +1,6 @@
 """The visitor is told: who has the chat now (the widget header, "Ben takes over" after a
-transfer) and that the chat ended (with a rating request). Listeners on committed events
+transfer) and that the chat ended (with a rating request); when the visitor ended it, the agent
+reads so in the chat (an internal line). Listeners on committed events
 (``wiring.py``); the messages go through the one write path (``conversations.seq``)."""
 
 from __future__ import annotations
@@ -78,12 +79,19 @@ async def introduce(rt: Runtime, event: ConversationAssigned | ConversationTrans
         record(s, AgentIntroduced(ConversationState.of(conv), agent_id, previous))
 
 
-def ended_by_agent(event: ConversationResolved) -> bool:
+def wants_end_notice(event: ConversationResolved) -> bool:
+    """Resolved by an agent (a web chat or an email conversation) or by the visitor (a web
+    chat); the timer's close tells the visitor itself (``timers.py``)."""
+    if event.by == "visitor":
+        return event.conversation.channel == "web"
     return event.by_agent_id is not None and event.conversation.channel in ("web", "email")
 
 
 async def announce_end(rt: Runtime, event: ConversationResolved) -> None:
-    """An agent resolved the chat: the visitor reads that it ended and is asked for a rating."""
+    """An agent resolved the chat: the visitor reads that it ended and is asked for a rating.
+    The visitor ended it: the agent reads "The visitor ended the chat" (an internal line, in
+    the visitor's language like the other lines of the chat), the visitor is asked for a
+    rating."""
     now = rt.clock.now()
     async with rt.db.write() as s:
         conv = await access_conversation_by_id(s, SYSTEM, event.conversation.id, lock=True)
@@ -94,8 +102,20 @@ async def announce_end(rt: Runtime, event: ConversationResolved) -> None:
             return  # reopened meanwhile, or already told
         t = await timers_for(s, conv.site_id, conv.skill)
         lang = await visitor_language(s, conv)
+        by_visitor = event.by == "visitor"
         if conv.channel == "email":
             await _closing_mail(rt, s, conv, event.by_agent_id, lang, now)
+        elif by_visitor:
+            note = await store_message(
+                s,
+                conv,
+                now,
+                author_kind="system",
+                author_id=None,
+                body=text("ended_by_visitor", lang),
+                internal=True,
+            )
+            record(s, message_created(ConversationState.of(conv), note, None))
         else:
             msg = await store_message(
                 s, conv, now, author_kind="system", author_id=None, body=text("ended", lang)
@@ -105,13 +125,13 @@ async def announce_end(rt: Runtime, event: ConversationResolved) -> None:
             **conv.meta,
             "lifecycle": {},
             "ended": {
-                "by": "agent",
-                "agent_id": event.by_agent_id,
+                "by": "visitor" if by_visitor else "agent",
+                "agent_id": conv.assignee_id if by_visitor else event.by_agent_id,
                 "at": now.isoformat(),
                 "scale": t.rating_scale,
             },
         }
-        record(s, ConversationEnded(ConversationState.of(conv), "agent"))
+        record(s, ConversationEnded(ConversationState.of(conv), event.by))
 
 
 async def _closing_mail(

@@ -16,7 +16,12 @@ from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.errors import Invalid, TresenError
 from tresen.lifecycle.rating import check_rate_by_link, conversation_of_link
 from tresen.lifecycle.settings import check_save_settings, settings_view, timers_for
-from tresen.lifecycle.transcript import TranscriptQueued, check_mail_transcript, masked
+from tresen.lifecycle.transcript import (
+    TranscriptQueued,
+    check_mail_transcript,
+    known_address,
+    masked,
+)
 from tresen.sites.queries import access_site_by_id
 from tresen.storage.models import LifecycleSettings
 from tresen.visitors.request_auth import request_visitor
@@ -137,6 +142,16 @@ async def post_transcript_mail(
 ) -> dict[str, Any]:
     """An agent sends the chat's transcript by email (to ``email``, else the known address)."""
     return _queued(await check_mail_transcript(rt, who, conversation_id, body.email))
+
+
+@router.get("/api/visitor/transcript-mail")
+async def get_visitor_transcript_mail(
+    site_key: str, conversation_id: int, request: Request, rt: RT
+) -> dict[str, Any]:
+    """The widget's transcript form, prefilled: the address the transcript would go to (the
+    one left in this conversation, else the visitor's known one), or null."""
+    _, who = await request_visitor(rt, request, site_key)
+    return {"email": await known_address(rt, who, conversation_id)}
 
 
 @router.post("/api/visitor/transcript-mail", status_code=202)

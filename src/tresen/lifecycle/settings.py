@@ -38,6 +38,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The chat has ended. Thank you for getting in touch!",
         "da": "Chatten er afsluttet. Tak for din henvendelse!",
     },
+    "ended_by_visitor": {  # the agent's line (internal) when the visitor ended the chat
+        "de": "Der Besucher hat den Chat beendet.",
+        "en": "The visitor ended the chat.",
+        "da": "Den besøgende har afsluttet chatten.",
+    },
     "rate_mail": {
         "de": "Wir haben Ihre Anfrage abgeschlossen. Wie zufrieden waren Sie mit unserer Antwort? "
         "Bewerten Sie sie hier: {link}",

@@ -180,7 +180,7 @@ class LifecycleService:
         record(
             s,
             ConversationStatusChanged(state, "open", None),
-            ConversationResolved(state, None),
+            ConversationResolved(state, None, by="timer"),
             ConversationEnded(state, "timer"),
         )
 

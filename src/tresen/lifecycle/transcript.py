@@ -46,6 +46,15 @@ def masked(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+async def known_address(rt: Runtime, who: Principal, conversation_id: int) -> str | None:
+    """The address a transcript of ``conversation_id`` goes to when none is typed: the one the
+    customer left, else the contact's (identified, or given earlier). The widget prefills its
+    form with it; only the conversation's own visitor (or an agent who sees it) is told."""
+    async with rt.db.read() as s:
+        conv = await access_conversation_by_id(s, who, conversation_id)
+        return recipient(conv, await s.get(Visitor, conv.visitor_id)) or None
+
+
 async def check_mail_transcript(
     rt: Runtime,
     who: Principal,

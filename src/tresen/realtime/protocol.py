@@ -135,6 +135,13 @@ class RateIn(_In):
     comment: Annotated[str, Field(max_length=2000)] = ""
 
 
+class EndChatIn(_In):
+    """The visitor ends their chat (the widget's "End chat", after a confirmation)."""
+
+    type: Literal["end_chat"]
+    conversation_id: int
+
+
 class HandoverIn(_In):
     """The visitor pressed "Talk to a person" while the bot has the conversation."""
 
@@ -269,6 +276,7 @@ ClientFrame = Annotated[
     | QueueChoiceIn
     | HandoverIn
     | RateIn
+    | EndChatIn
     | CobrowseRequestIn
     | CobrowseReplyIn
     | CobrowseStopIn
@@ -289,6 +297,7 @@ ClientFrame = Annotated[
 client_frame = TypeAdapter(ClientFrame)
 CLIENT_TYPES = frozenset(
     {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "handover", "rate"}
+    | {"end_chat"}
     | {"watch", "unwatch", "subscribe", "unsubscribe", "ping", "pong"}
 ) | frozenset(
     {
