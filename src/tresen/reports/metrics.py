@@ -244,39 +244,29 @@ async def email_backlog(s: AsyncSession, scope: Scope) -> dict[str, Any]:
 
 
 async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    stmt = (
-        select(
-            R.agent_id,
-            func.count(),
-            _when(R.status == "resolved"),
-            func.avg(R.first_response_seconds),
-            func.sum(R.response_seconds),
-            func.sum(R.responses),
-            func.avg(R.handle_seconds),
-        )
-        .where(*scope.where(), R.agent_id.is_not(None))
-        .group_by(R.agent_id)
-        .order_by(R.agent_id)
-    )
-    rows = (await s.execute(stmt)).all()
+    """Per agent who has conversations of the range: the sums of ``_groups`` by agent (whole
+    hours from the agents' rollup, unless a channel or skill filter needs the facts), occupancy
+    and CSAT."""
+    groups = [g for g in await _groups(s, scope, ("agent",)) if g["agent"] is not None]
     names = dict((await s.execute(select(Agent.id, Agent.display_name))).all())
     occ = (await occupancy(s, scope))["by_agent"]
     rated = (await csat(s, scope))["by_agent"]
     none = {"count": 0, "average": None}
     return [
         {
-            "agent_id": agent_id,
-            "agent": names.get(agent_id),
-            "conversations": int(count),
-            "resolved": int(resolved or 0),
-            "first_response_avg": _num(first),
-            "response_avg": float(total) / int(n) if n else None,
-            "handle_avg": _num(handle),
-            "occupancy": occ.get(str(agent_id)),
-            "csat_average": rated.get(str(agent_id), none)["average"],
-            "csat_count": rated.get(str(agent_id), none)["count"],
+            "agent_id": g["agent"],
+            "agent": names.get(g["agent"]),
+            "conversations": int(g["count"]),
+            "resolved": int(g["resolved"]),
+            "first_response_avg": _mean(g["sum_first"], g["n_first"]),
+            "response_avg": _mean(g["response_total"], g["responses"]),
+            "handle_avg": _mean(g["sum_handle"], g["n_handle"]),
+            "occupancy": occ.get(str(g["agent"])),
+            "csat_average": rated.get(str(g["agent"]), none)["average"],
+            "csat_count": rated.get(str(g["agent"]), none)["count"],
         }
-        for agent_id, count, resolved, first, total, n, handle in rows
+        for g in sorted(groups, key=lambda g: int(g["agent"]))
+        if g["count"]
     ]
 
 

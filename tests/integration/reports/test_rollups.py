@@ -182,6 +182,7 @@ async def test_the_upgrade_fills_the_rollups_as_the_listeners_do(
     d, store, ids = late_day
     await played(d, ids, store)
     upgrade = importlib.import_module("tresen.storage.migrations.versions.0024_rollups")
+    resolved = importlib.import_module("tresen.storage.migrations.versions.0026_reports")
 
     async def rows() -> list[Any]:
         out = []
@@ -198,4 +199,9 @@ async def test_the_upgrade_fills_the_rollups_as_the_listeners_do(
         await s.execute(delete(ReportHourlyAgent))
         await s.execute(text(upgrade.FILL))
         await s.execute(text(upgrade.FILL_AGENTS))
+        await s.execute(text(resolved.FILL))  # 0026: the resolved conversations of each row
+        await s.execute(text(resolved.FILL_AGENTS))
     assert await rows() == live and live[0] and live[1]
+    async with d.rt.db.read() as s:
+        for table in (ReportHourly, ReportHourlyAgent):
+            assert (await s.execute(select(func.sum(table.resolved)))).scalar(), table
