@@ -157,21 +157,22 @@ def _first_visits(s: AsyncSession, conds: list[ColumnElement[bool]], pages: bool
         .where(
             f.c.rank == 1,
             Visit.started_at <= f.c.shown_at,
-            shown <= _second_after(s, Visit.last_seen_at),
+            _seen_at_most_a_second_before(s, shown, Visit.last_seen_at),
         )
         .subquery("first_visits")
     )
 
 
-def _second_after(s: AsyncSession, col: Any) -> Any:
-    """``col`` + 1 s, exactly: PostgreSQL adds an interval; SQLite stores
+def _seen_at_most_a_second_before(s: AsyncSession, shown: Any, seen: Any) -> Any:
+    """``shown`` <= ``seen`` + 1 s, exactly: PostgreSQL adds an interval; SQLite stores
     ``YYYY-MM-DD HH:MM:SS.ffffff`` text, so the whole seconds move by one and the microseconds
-    are put back as they were (comparable as text, as the stored instants are)."""
+    are put back as they were (comparable as text, as the stored instants are); most
+    exposures are within their visit, which the plain comparison settles first."""
     if s.get_bind().dialect.name == "postgresql":
-        return col + literal_column("interval '1 second'")
-    stored = type_coerce(col, String)
+        return shown <= seen + literal_column("interval '1 second'")
+    stored = type_coerce(seen, String)
     whole = func.strftime("%Y-%m-%d %H:%M:%S", func.substr(stored, 1, 19), "+1 seconds")
-    return whole.op("||")(func.substr(stored, 20))
+    return or_(shown <= stored, shown <= whole.op("||")(func.substr(stored, 20)))
 
 
 def _seconds(value: Any) -> float:
