@@ -56,13 +56,16 @@ def main() -> None:
     p.add_argument("--conversations", type=int, default=100_000)
     p.add_argument("--messages", type=int, default=1_000_000)
     p.add_argument("--databases", default="sqlite,postgres")
+    p.add_argument("--keep", type=Path, help="SQLite: keep the base's a.db here and reuse it")
     args = p.parse_args()
     base, head = args.base.resolve(), args.head.resolve() if args.head else None
     for db in args.databases.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             server = None
             if db == "sqlite":
-                a, b = Path(tmp) / "a.db", Path(tmp) / "b.db"
+                folder = args.keep or Path(tmp)
+                folder.mkdir(parents=True, exist_ok=True)
+                a, b = folder / "a.db", Path(tmp) / "b.db"
                 urls = f"sqlite+aiosqlite:///{a}", f"sqlite+aiosqlite:///{b}"
             else:
                 sys.path.insert(0, str(HERE))

@@ -5,7 +5,8 @@ Revision ID: 0026_reports
 Revises: 0025_digest
 Create Date: 2026-11-30 03:10:00
 
-The upgrade counts the resolved conversations of every rollup row from the facts already stored.
+The upgrade refills the rollups from the facts already stored, with the resolved conversations
+(the same sums as ``reports.rollups``, as 0024 did).
 """
 
 from __future__ import annotations
@@ -18,18 +19,33 @@ down_revision = "0025_digest"
 branch_labels = None
 depends_on = None
 
-FILL = """
-UPDATE report_hourly SET resolved = (
-  SELECT COUNT(*) FROM report_conversations r
-  WHERE r.created_hour = report_hourly.hour AND r.site_id = report_hourly.site_id
-    AND r.channel = report_hourly.channel AND COALESCE(r.skill, '') = report_hourly.skill
-    AND r.status = 'resolved')
+SUMS = """COUNT(*),
+  COUNT(first_response_seconds), COALESCE(SUM(first_response_seconds), 0),
+  COUNT(wait_seconds), COALESCE(SUM(wait_seconds), 0),
+  COALESCE(SUM(response_seconds), 0), COALESCE(SUM(responses), 0),
+  COUNT(handle_seconds), COALESCE(SUM(handle_seconds), 0),
+  SUM(CASE WHEN queued_at IS NOT NULL THEN 1 ELSE 0 END),
+  SUM(CASE WHEN queued_at IS NOT NULL AND abandoned AND COALESCE(abandon_seconds, 0) < 10
+      THEN 1 ELSE 0 END),
+  SUM(CASE WHEN queued_at IS NOT NULL AND abandoned THEN 1 ELSE 0 END),
+  SUM(CASE WHEN queued_at IS NOT NULL AND wait_seconds <= 20 THEN 1 ELSE 0 END),
+  COALESCE(SUM(transfers), 0),
+  SUM(CASE WHEN bot THEN 1 ELSE 0 END),
+  SUM(CASE WHEN bot AND handed_over THEN 1 ELSE 0 END),
+  SUM(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END)"""
+COLUMNS = """count, n_first, sum_first, n_wait, sum_wait, response_total, responses, n_handle,
+  sum_handle, queued, short, abandoned, in_time, transfers, bot, handed, resolved"""
+FILL = f"""
+INSERT INTO report_hourly (hour, site_id, channel, skill, {COLUMNS})
+SELECT created_hour, site_id, channel, COALESCE(skill, ''), {SUMS}
+FROM report_conversations
+GROUP BY created_hour, site_id, channel, COALESCE(skill, '')
 """
-FILL_AGENTS = """
-UPDATE report_hourly_agents SET resolved = (
-  SELECT COUNT(*) FROM report_conversations r
-  WHERE r.created_hour = report_hourly_agents.hour AND r.site_id = report_hourly_agents.site_id
-    AND r.agent_id = report_hourly_agents.agent_id AND r.status = 'resolved')
+FILL_AGENTS = f"""
+INSERT INTO report_hourly_agents (hour, site_id, agent_id, {COLUMNS})
+SELECT created_hour, site_id, agent_id, {SUMS}
+FROM report_conversations WHERE agent_id IS NOT NULL
+GROUP BY created_hour, site_id, agent_id
 """
 
 
@@ -41,6 +57,9 @@ def upgrade() -> None:
             )
     with op.batch_alter_table("report_digests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
+    # the rollups again from the facts, with their resolved conversations: one grouped pass each
+    op.execute("DELETE FROM report_hourly")
+    op.execute("DELETE FROM report_hourly_agents")
     op.execute(FILL)
     op.execute(FILL_AGENTS)
 
