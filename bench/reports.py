@@ -7,7 +7,9 @@ report facts with the product's backfill (timed), then runs each dashboard query
 times for a 30-day and a 1-day range and prints the slowest run of each.
 
     .venv/bin/python -m bench.reports [--conversations 100000] [--messages 1000000]
-        [--databases sqlite,postgres]
+        [--databases sqlite,postgres] [--url DATABASE_URL]
+
+Before and after a change, alternating in one run: ``bench/reports_ab.py``.
 
 PostgreSQL is started from the installed binaries (as the tests do).
 """
@@ -30,7 +32,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 
 from tresen.clock import ManualClock
-from tresen.radar.funnel import funnel
+from tresen.radar.funnel import funnel, rule_figures
+from tresen.radar.rules import DEFAULT_GOAL
 from tresen.reports import metrics
 from tresen.reports.csat import csat
 from tresen.reports.metrics import Scope
@@ -226,6 +229,11 @@ def _bound(fn: Callable[[Any, Scope], Awaitable[Any]], scope: Scope) -> Callable
     return lambda s: fn(s, scope)
 
 
+async def _rule_figures(s: Any, scope: Scope) -> Any:
+    """``GET /api/radar/rules/1/figures`` without the access check: all of rule 1's offers."""
+    return await rule_figures(s, [RadarOffer.rule_id == 1], lambda _: DEFAULT_GOAL)
+
+
 async def measure(rt: Runtime, repeat: int) -> list[tuple[str, str, float]]:
     end = START + timedelta(days=DAYS)
     ranges = {
@@ -251,6 +259,26 @@ async def measure(rt: Runtime, repeat: int) -> list[tuple[str, str, float]]:
             "drill-down (abandoned)": _bound(
                 lambda s, sc: metrics.drill_down(s, sc, "abandoned", None, 200), scope
             ),
+            # what else the console asks for: the other drill-downs (a CSV export takes 200
+            # too), a rule's own figures (all its offers), tables under a filter
+            **{
+                f"drill-down ({which})": _bound(
+                    lambda s, sc, which=which, rule=rule: metrics.drill_down(
+                        s, sc, which, rule, 200
+                    ),
+                    scope,
+                )
+                for which, rule in (
+                    ("all", None),
+                    ("sl_missed", None),
+                    ("handed_over", None),
+                    ("unanswered", None),
+                    ("from_invitation", 1),
+                )
+            },
+            "agents (skill filter)": _bound(metrics.agent_table, replace(scope, skill="Sales")),
+            "summary (one agent)": _bound(metrics.summary, replace(scope, agent_id=1)),
+            "rule figures (all offers)": _bound(_rule_figures, scope),
         }
         for name, q in queries.items():
 
@@ -260,7 +288,7 @@ async def measure(rt: Runtime, repeat: int) -> list[tuple[str, str, float]]:
 
             ms, cpu = await slowest(run, repeat)
             flag = "ok" if ms <= 300 else "OVER 300 ms"
-            print(f"  {label:8} {name:24} {ms:8.1f} ms  (CPU {cpu:6.1f} ms)  {flag}")
+            print(f"  {label:8} {name:30} {ms:8.1f} ms  (CPU {cpu:6.1f} ms)  {flag}")
             out.append((label, name, ms))
     return out
 
@@ -275,7 +303,7 @@ async def bench_one(url: str, args: argparse.Namespace, var: Path) -> None:
     settings = Settings(var_dir=var, database_url=url, secret_key="bench").resolved()
     rt = build_runtime(settings, ManualClock(START + timedelta(days=DAYS)))
     rng = random.Random(7)
-    if not (args.reuse and await _seeded(rt)):
+    if not ((args.reuse or args.url) and await _seeded(rt)):
         t0 = time.perf_counter()
         await seed(rt, args.conversations, args.messages, rng)
         print(f"  seed {time.perf_counter() - t0:.1f} s")
@@ -302,7 +330,13 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--databases", default="sqlite,postgres")
     p.add_argument("--reuse", help="SQLite only: keep the database in this directory and reuse it")
+    p.add_argument("--url", help="this database (seeded if empty), instead of --databases")
     args = p.parse_args()
+    if args.url:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"{args.url.split(':', 1)[0]}: {args.conversations:,} conversations")
+            asyncio.run(bench_one(args.url, args, Path(tmp)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(args.reuse or tmp)
         var.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ from tresen.conversations.api import router as conversations_router
 from tresen.conversations.files_api import router as files_router
 from tresen.demo_shop import router as demo_shop_router
 from tresen.digest.api import router as digest_router
+from tresen.digest.unsubscribe import router as digest_unsubscribe_router
 from tresen.digest.worker import DigestWorker
 from tresen.gateway.direct import DirectSockets
 from tresen.gateway.endpoints import SOCKETS, Gateway
@@ -199,6 +200,7 @@ def create_app(
         reports_router,
         funnel_router,
         digest_router,
+        digest_unsubscribe_router,
         lifecycle_router,
         metrics_router,
         channels_router,

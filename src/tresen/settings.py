@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1)  # then the delivery is marked failed
     outbox_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for
     digest_sweep_seconds: float = Field(default=300.0, gt=0)  # supervisors' summaries due
+    digest_language: Literal["en", "de", "da"] = "en"  # a summary whose reader chose none
+    digest_unsubscribe_days: float = Field(default=90.0, gt=0)  # a mail's opt-out link works
     webhooks_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
     webhooks_retry_hours: float = Field(default=24.0, gt=0)  # then a delivery is marked failed
     webhooks_sweep_seconds: float = Field(default=15.0, gt=0)  # due retries are looked for

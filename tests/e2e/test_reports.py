@@ -176,6 +176,7 @@ def test_supervisor_opts_in_to_the_summary_mail(
         8,
         "lead@shop.example",
     )
+    assert saved["language"] == "en"  # the console's, for the mail
     # a time zone that does not exist is refused, with the server's reason shown
     digest.get_by_label("Time zone").fill("Mars/Olympus")
     digest.get_by_role("button", name="Save").click()

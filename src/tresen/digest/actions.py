@@ -24,6 +24,7 @@ class DigestIn(BaseModel):
         default_factory=list, max_length=200
     )
     email: str = Field(default="", max_length=320)
+    language: Literal["en", "de", "da"] | None = None  # of the mail (None: the default)
 
 
 async def check_save_digest(rt: Runtime, who: Principal, body: DigestIn) -> None:
@@ -52,3 +53,19 @@ async def check_save_digest(rt: Runtime, who: Principal, body: DigestIn) -> None
             d.since = now  # opted in again: from the next period due
         d.frequency, d.time_zone, d.hour = body.frequency, body.time_zone, body.hour
         d.site_ids, d.email, d.updated_at = sites, email, now
+        if body.language is not None:
+            d.language = body.language
+
+
+async def do_unsubscribe(rt: Runtime, agent_id: int, since: float) -> str | None:
+    """Turns the summary off for the supervisor a mail's opt-out link was made for, if that
+    link is of their current choice (``since``: when they opted in; an older link is stale).
+    The address it went to, or None (stale: nothing changed)."""
+    now = rt.clock.now()
+    async with rt.db.write() as s:
+        d = await s.get(ReportDigest, agent_id)
+        if d is None or d.since.timestamp() != since:
+            return None
+        if d.frequency != "off":
+            d.frequency, d.updated_at = "off", now
+        return d.email

@@ -26,6 +26,7 @@ def _view(d: ReportDigest | None, recent: list[DigestMail], rt: Runtime) -> dict
             "hour": 7,
             "site_ids": [],
             "email": "",
+            "language": None,
         }
     else:
         base = {
@@ -34,6 +35,7 @@ def _view(d: ReportDigest | None, recent: list[DigestMail], rt: Runtime) -> dict
             "hour": d.hour,
             "site_ids": list(d.site_ids),
             "email": d.email,
+            "language": d.language,
         }
     upcoming = latest_due(base["frequency"], base["time_zone"], base["hour"], rt.clock.now())
     base["last_period_due"] = upcoming.key if upcoming else None

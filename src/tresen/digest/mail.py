@@ -1,5 +1,6 @@
-"""The summary as a mail: plain text with an HTML alternative in which every value (site names
-included) is escaped."""
+"""The summary as a mail, in the reader's language (``digest/texts.py``): plain text with an
+HTML alternative in which every value (site names included) is escaped, and a one-click opt-out
+(RFC 8058 ``List-Unsubscribe`` and ``List-Unsubscribe-Post``, and a link in the body)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
+
+from tresen.digest.texts import words
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class DigestMessage:
     time_zone: str
     sites: list[str]
     figures: dict[str, Any]
+    language: str = "en"
+    unsubscribe_url: str | None = None
 
 
 def _pct(value: Any) -> str:
@@ -34,26 +39,29 @@ def _secs(value: Any) -> str:
     return "-" if value is None else f"{value:.0f} s"
 
 
-def lines(figures: dict[str, Any]) -> list[tuple[str, str]]:
-    f = figures
+def lines(figures: dict[str, Any], language: str = "en") -> list[tuple[str, str]]:
+    f, w = figures, words(language)
     csat = "-" if f["csat_average"] is None else f"{f['csat_average']:.2f} / 5"
+    invited = {"accepted": f["invitations_accepted"], "shown": f["invitations_shown"]}
     return [
-        ("Conversations", str(f["conversations"])),
-        ("Service level", _pct(f["service_level"])),
-        ("First response (average)", _secs(f["first_response_avg"])),
-        ("Abandonment rate", _pct(f["abandonment_rate"])),
-        ("Customer satisfaction", f"{csat} ({f['csat_count']} ratings)"),
-        ("Invitations accepted", f"{f['invitations_accepted']} of {f['invitations_shown']} shown"),
+        (w["conversations"], str(f["conversations"])),
+        (w["service_level"], _pct(f["service_level"])),
+        (w["first_response"], _secs(f["first_response_avg"])),
+        (w["abandonment"], _pct(f["abandonment_rate"])),
+        (w["csat"], w["ratings"].format(csat=csat, n=f["csat_count"])),
+        (w["invitations"], w["accepted_of"].format(**invited)),
     ]
 
 
 def _title(m: DigestMessage) -> str:
+    w = words(m.language)
     if m.frequency == "daily":
-        return f"Chat summary for {m.first_day}"
-    return f"Chat summary for the week {m.first_day} to {m.last_day}"
+        return w["daily"].format(day=m.first_day)
+    return w["weekly"].format(first=m.first_day, last=m.last_day)
 
 
 def compose(m: DigestMessage, *, date: datetime) -> EmailMessage:
+    w = words(m.language)
     msg = EmailMessage()
     msg["From"] = formataddr((" ".join(m.from_name.split())[:200], m.from_address))
     msg["To"] = Address(addr_spec=m.to)
@@ -61,10 +69,15 @@ def compose(m: DigestMessage, *, date: datetime) -> EmailMessage:
     msg["Message-ID"] = m.message_id
     msg["Date"] = format_datetime(date)
     msg["Auto-Submitted"] = "auto-generated"
-    sites = ", ".join(m.sites) or "all sites"
-    rows = lines(m.figures)
-    plain = [_title(m), f"Sites: {sites} (days in {m.time_zone})", ""]
+    if m.unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{m.unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    sites = w["sites"].format(sites=", ".join(m.sites) or w["all_sites"], zone=m.time_zone)
+    rows = lines(m.figures, m.language)
+    plain = [_title(m), sites, ""]
     plain += [f"{label}: {value}" for label, value in rows]
+    if m.unsubscribe_url:
+        plain += ["", "-- ", w["why"], w["stop_text"].format(url=m.unsubscribe_url)]
     msg.set_content("\n".join(plain) + "\n")
     esc = html.escape
     cells = "".join(
@@ -72,11 +85,18 @@ def compose(m: DigestMessage, *, date: datetime) -> EmailMessage:
         f'<td style="padding:4px 0;font-weight:bold">{esc(value)}</td></tr>'
         for label, value in rows
     )
+    footer = (
+        f'<p style="color:#555;font-size:12px">{esc(w["why"])} '
+        f'<a href="{esc(m.unsubscribe_url, quote=True)}">{esc(w["stop"])}</a></p>'
+        if m.unsubscribe_url
+        else ""
+    )
     msg.add_alternative(
-        '<!doctype html><html lang="en"><body style="font-family:sans-serif">'
+        f'<!doctype html><html lang="{esc(m.language, quote=True)}">'
+        '<body style="font-family:sans-serif">'
         f'<h1 style="font-size:18px">{esc(_title(m))}</h1>'
-        f"<p>Sites: {esc(sites)} (days in {esc(m.time_zone)})</p>"
-        f'<table style="border-collapse:collapse">{cells}</table></body></html>',
+        f"<p>{esc(sites)}</p>"
+        f'<table style="border-collapse:collapse">{cells}</table>{footer}</body></html>',
         subtype="html",
     )
     return msg

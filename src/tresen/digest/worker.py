@@ -26,6 +26,7 @@ from tresen.channels.base import DeliveryError
 from tresen.channels.mailbox import check_address, smtp_config
 from tresen.channels.smtp_client import send_mail
 from tresen.digest.figures import headline
+from tresen.digest.links import unsubscribe_url
 from tresen.digest.mail import DigestMessage, compose
 from tresen.digest.periods import latest_due, zone
 from tresen.errors import Invalid
@@ -106,6 +107,8 @@ class DigestWorker(LeasedQueue[DigestMail]):
                 raise DeliveryError("no mailbox on the summary's sites", permanent=True)
             figures = await headline(s, row.period_start, row.period_end, sites, now)
             names = await _site_names(s, sites)
+            language = d.language or self.rt.settings.digest_language
+            stop_url = unsubscribe_url(self.rt, d)
         try:
             to = check_address(d.email)
         except Invalid:
@@ -123,6 +126,8 @@ class DigestWorker(LeasedQueue[DigestMail]):
             time_zone=d.time_zone,
             sites=names,
             figures=figures,
+            language=language,
+            unsubscribe_url=stop_url,
         )
         try:
             conf = smtp_config(self.rt, box)

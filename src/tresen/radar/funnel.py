@@ -24,6 +24,8 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    literal_column,
+    or_,
     select,
     type_coerce,
 )
@@ -32,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tresen.agents.scope import ensure_site_visible, site_ids_for
 from tresen.principal import Principal
 from tresen.radar.actions import access_rule_by_id
-from tresen.radar.figures import VisitRecord, assemble, empty_figures, goal_reached, visit_of
+from tresen.radar.figures import VisitRecord, assemble, empty_figures, goal_reached
 from tresen.radar.holdout import Group
 from tresen.radar.rules import DEFAULT_GOAL, Goal, parse_rule
 from tresen.runtime import Runtime
@@ -114,45 +116,63 @@ async def _goals(
     s: AsyncSession, conds: list[ColumnElement[bool]], goals: dict[int | None, Goal]
 ) -> dict[int | None, dict[bool, tuple[int, float]]]:
     """Per rule and group (held out or not): visitors who reached the goal in the visit of
-    their first exposure, after it, and the goals' value."""
-    f = _firsts(conds)
+    their first exposure, after it, and the goals' value. The database finds that visit (the
+    first, by id, that spans the exposure) and brings back only those with a goal event (or a
+    page, for a page goal) to judge here."""
     pages = any(g.event is None for g in goals.values())
-    stmt = (
-        select(
-            f.c.rule_id,
-            f.c.visitor_id,
-            f.c.outcome,
-            type_coerce(f.c.shown_at, String),  # read as stored (``_seconds``)
-            type_coerce(Visit.started_at, String),
-            type_coerce(Visit.last_seen_at, String),
-            cast(Visit.goals, Text),  # as text: decoded only for the visit that counts
-            Visit.pages if pages else literal(None),
-        )
-        .join(Visit, Visit.visitor_id == f.c.visitor_id)
-        .where(f.c.rank == 1, Visit.started_at <= f.c.shown_at)
-        .order_by(f.c.rule_id, f.c.visitor_id, Visit.id)
-    )
-    judged: set[tuple[int | None, int]] = set()
+    c = _first_visits(s, conds, pages).c
+    keep = c.goals != "[]"
+    if pages:
+        keep = or_(keep, c.pages != "[]")
+    stmt = select(c.rule_id, c.outcome, c.shown_at, c.goals, c.pages).where(c.nth == 1, keep)
     out: dict[int | None, dict[bool, tuple[int, float]]] = {}
-    for rule_id, visitor_id, outcome, shown_at, started, last_seen, hits, seen in (
-        await s.execute(stmt)
-    ).all():
-        if (rule_id, visitor_id) in judged:
-            continue
+    for rule_id, outcome, shown_at, hits, seen in (await s.execute(stmt)).all():
         at = _seconds(shown_at)
-        span = _seconds(started), _seconds(last_seen)
-        visit = VisitRecord(visitor_id, *span, seen or [], [])
-        if visit_of([visit], at) is None:
-            continue
-        judged.add((rule_id, visitor_id))
-        if hits and hits != "[]":
-            visit.goals.extend(json.loads(hits))
+        visit = VisitRecord(0, at, at, json.loads(seen) if seen else [], json.loads(hits))
         hit, value = goal_reached(goals[rule_id], visit, at)
         if hit or value:
             group = out.setdefault(rule_id, {})
             n, total = group.get(outcome == "held_out", (0, 0.0))
             group[outcome == "held_out"] = (n + int(hit), total + value)
     return out
+
+
+def _first_visits(s: AsyncSession, conds: list[ColumnElement[bool]], pages: bool) -> Any:
+    """Each visitor's first exposure per rule with the visits that span it (started at or
+    before it, last seen at most a second before it), numbered by visit id (``nth`` 1: the
+    visit it happened in, ``radar.figures.visit_of``); goals and pages as text."""
+    f = _firsts(conds)
+    shown = type_coerce(f.c.shown_at, String)  # SQLite: compared as stored text
+    nth = func.row_number().over(partition_by=(f.c.rule_id, f.c.visitor_id), order_by=Visit.id)
+    return (
+        select(
+            f.c.rule_id,
+            f.c.outcome,
+            shown.label("shown_at"),
+            cast(Visit.goals, Text).label("goals"),
+            (cast(Visit.pages, Text) if pages else literal(None)).label("pages"),
+            nth.label("nth"),
+        )
+        .join(Visit, Visit.visitor_id == f.c.visitor_id)
+        .where(
+            f.c.rank == 1,
+            Visit.started_at <= f.c.shown_at,
+            _seen_at_most_a_second_before(s, shown, Visit.last_seen_at),
+        )
+        .subquery("first_visits")
+    )
+
+
+def _seen_at_most_a_second_before(s: AsyncSession, shown: Any, seen: Any) -> Any:
+    """``shown`` <= ``seen`` + 1 s, exactly: PostgreSQL adds an interval; SQLite stores
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` text, so the whole seconds move by one and the microseconds
+    are put back as they were (comparable as text, as the stored instants are); most
+    exposures are within their visit, which the plain comparison settles first."""
+    if s.get_bind().dialect.name == "postgresql":
+        return shown <= seen + literal_column("interval '1 second'")
+    stored = type_coerce(seen, String)
+    whole = func.strftime("%Y-%m-%d %H:%M:%S", func.substr(stored, 1, 19), "+1 seconds")
+    return or_(shown <= stored, shown <= whole.op("||")(func.substr(stored, 20)))
 
 
 def _seconds(value: Any) -> float:

@@ -142,7 +142,7 @@ def _volume(groups: list[dict[str, Any]], dims: tuple[str, ...]) -> dict[str, An
 
 
 async def _times(s: AsyncSession, scope: Scope, t: dict[str, Any]) -> dict[str, Any]:
-    p50, p90, wait90 = await _percentiles(s, scope)
+    p50, p90, wait90 = await _percentiles(s, scope, t)
     return {
         "first_response_avg": _mean(t["sum_first"], t["n_first"]),
         "first_response_p50": p50,
@@ -157,10 +157,13 @@ async def _times(s: AsyncSession, scope: Scope, t: dict[str, Any]) -> dict[str, 
 async def _percentiles(
     s: AsyncSession, scope: Scope, t: dict[str, Any] | None = None
 ) -> tuple[Any, Any, Any]:
-    """p50 and p90 of first responses, p90 of queue waits. PostgreSQL's ``percentile_disc`` is
-    the nearest rank too; SQLite has none, so each column's values of the range come back as
-    one text (``group_concat`` on the covering (created_at, value) index: one row, not one a
-    conversation) and are ranked here."""
+    """p50 and p90 of first responses, p90 of queue waits (nearest rank). PostgreSQL's
+    ``percentile_disc`` is the nearest rank too. SQLite has none: the first responses of the
+    range come back as one text (``group_concat`` on the covering (created_at, value) index:
+    one row, not one a conversation), sorted once here for both; the wait's p90 is the value
+    the database finds at its rank counted from the top (``ORDER BY .. DESC LIMIT 1 OFFSET``
+    on the same kind of index, which keeps only the top tenth in its sorter), the count of
+    waits being known from the sums (``t``) or counted."""
     first, wait = R.first_response_seconds, R.wait_seconds
     if s.get_bind().dialect.name == "postgresql":
         stmt = select(
@@ -169,8 +172,30 @@ async def _percentiles(
             func.percentile_disc(0.9).within_group(wait),
         ).where(*scope.where())
         return tuple(_num(v) for v in (await s.execute(stmt)).one())  # type: ignore[return-value]
-    firsts, waits = await _values(s, scope, first), await _values(s, scope, wait)
-    return percentile(firsts, 50), percentile(firsts, 90), percentile(waits, 90)
+    firsts = sorted(await _values(s, scope, first))
+    waits = int(t["n_wait"]) if t is not None else None
+    wait90 = await _from_the_top(s, scope, wait, 90, waits)
+    return _ranked(firsts, 50), _ranked(firsts, 90), wait90
+
+
+def _ranked(ordered: Sequence[float], p: float) -> float | None:
+    """``percentile`` of values already in order."""
+    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1] if ordered else None
+
+
+async def _from_the_top(
+    s: AsyncSession, scope: Scope, col: Any, p: float, n: int | None
+) -> float | None:
+    """The nearest-rank ``p`` percentile of the column's ``n`` values in the range (None:
+    counted here), read by the database at its place from the largest value down."""
+    where = [*scope.where(), col.is_not(None)]
+    if n is None:
+        n = int((await s.execute(select(func.count()).where(*where))).scalar_one())
+    if not n:
+        return None
+    rank = max(1, math.ceil(p / 100 * n))
+    stmt = select(col).where(*where).order_by(col.desc()).limit(1).offset(n - rank)
+    return _num((await s.execute(stmt)).scalar_one_or_none())
 
 
 async def _values(s: AsyncSession, scope: Scope, col: Any) -> list[float]:
@@ -179,7 +204,7 @@ async def _values(s: AsyncSession, scope: Scope, col: Any) -> list[float]:
     back as the same float."""
     stmt = select(func.group_concat(col, ",")).where(*scope.where(), col.is_not(None))
     text = (await s.execute(stmt)).scalar_one_or_none()
-    return [float(v) for v in text.split(",")] if text else []
+    return list(map(float, text.split(","))) if text else []
 
 
 def _mean(total: Any, count: Any) -> float | None:
@@ -244,39 +269,29 @@ async def email_backlog(s: AsyncSession, scope: Scope) -> dict[str, Any]:
 
 
 async def agent_table(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    stmt = (
-        select(
-            R.agent_id,
-            func.count(),
-            _when(R.status == "resolved"),
-            func.avg(R.first_response_seconds),
-            func.sum(R.response_seconds),
-            func.sum(R.responses),
-            func.avg(R.handle_seconds),
-        )
-        .where(*scope.where(), R.agent_id.is_not(None))
-        .group_by(R.agent_id)
-        .order_by(R.agent_id)
-    )
-    rows = (await s.execute(stmt)).all()
+    """Per agent who has conversations of the range: the sums of ``_groups`` by agent (whole
+    hours from the agents' rollup, unless a channel or skill filter needs the facts), occupancy
+    and CSAT."""
+    groups = [g for g in await _groups(s, scope, ("agent",)) if g["agent"] is not None]
     names = dict((await s.execute(select(Agent.id, Agent.display_name))).all())
     occ = (await occupancy(s, scope))["by_agent"]
     rated = (await csat(s, scope))["by_agent"]
     none = {"count": 0, "average": None}
     return [
         {
-            "agent_id": agent_id,
-            "agent": names.get(agent_id),
-            "conversations": int(count),
-            "resolved": int(resolved or 0),
-            "first_response_avg": _num(first),
-            "response_avg": float(total) / int(n) if n else None,
-            "handle_avg": _num(handle),
-            "occupancy": occ.get(str(agent_id)),
-            "csat_average": rated.get(str(agent_id), none)["average"],
-            "csat_count": rated.get(str(agent_id), none)["count"],
+            "agent_id": g["agent"],
+            "agent": names.get(g["agent"]),
+            "conversations": int(g["count"]),
+            "resolved": int(g["resolved"]),
+            "first_response_avg": _mean(g["sum_first"], g["n_first"]),
+            "response_avg": _mean(g["response_total"], g["responses"]),
+            "handle_avg": _mean(g["sum_handle"], g["n_handle"]),
+            "occupancy": occ.get(str(g["agent"])),
+            "csat_average": rated.get(str(g["agent"]), none)["average"],
+            "csat_count": rated.get(str(g["agent"]), none)["count"],
         }
-        for agent_id, count, resolved, first, total, n, handle in rows
+        for g in sorted(groups, key=lambda g: int(g["agent"]))
+        if g["count"]
     ]
 
 

@@ -40,6 +40,7 @@ SUM_KEYS = (
     *SERVICE_KEYS,
     "bot",
     "handed",
+    "resolved",
 )
 ROLLUP_LOCK = 0x7265706F  # "repo": the advisory lock key of rollup rebuilds
 NO_SKILL = ""  # how the rollups spell "no skill" (a unique key cannot hold NULL)
@@ -80,6 +81,7 @@ def fact_sums(sl_seconds: float, short_abandon_seconds: float) -> tuple[Any, ...
         *service_columns(sl_seconds, short_abandon_seconds),
         when(R.bot.is_(True)),
         when(and_(R.bot.is_(True), R.handed_over.is_(True))),
+        when(R.status == "resolved"),
     )
 
 

@@ -7,13 +7,18 @@ the report API's. SQLite and PostgreSQL (``database_url``)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import html
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import select
 from tests.integration.channels.test_email_outbound import (
@@ -31,7 +36,7 @@ from tresen.clock import ManualClock
 from tresen.digest.worker import DigestWorker
 from tresen.scheduler import ManualScheduler
 from tresen.sites.actions import do_create_site
-from tresen.storage.models import DigestMail, Site
+from tresen.storage.models import DigestMail, ReportDigest, Site
 
 SWEEP = 60
 SETTINGS: dict[str, Any] = dict(
@@ -274,3 +279,126 @@ async def test_settings_are_checked_and_for_supervisors(tmp_path: Path) -> None:
             assert (await sue.http.get("/api/reports/digest")).json()["site_ids"] == [first]
         finally:
             await sue.close()
+
+
+async def test_in_the_readers_language_or_the_default(
+    tmp_path: Path, database_url: str, sink: MailSink
+) -> None:
+    timers = start_timers()
+    settings = {**SETTINGS, "digest_language": "da"}
+    async with running_scenario(tmp_path, database_url, timers.clock, timers, **settings) as (
+        srv,
+        sc,
+    ):
+        await configure_mailbox(sc, sink.port)
+        assert (await opt_in(sc, language="de"))["language"] == "de"
+        for bad in ("fr", "EN", ""):
+            r = await sc.anna.http.put(
+                "/api/reports/digest",
+                headers={"X-CSRF-Token": sc.anna.csrf},
+                json={"frequency": "daily", "email": BOSS, "language": bad},
+            )
+            assert r.status_code == 422, bad
+        await until(timers, datetime(2026, 11, 25, 6, 0, tzinfo=UTC), srv)
+        [got] = [m.message for m in sink.received]
+        assert got["Subject"] == "Chat-Zusammenfassung für den 2026-11-24"
+        plain, markup = parts(got)
+        assert "Gespräche: 0" in plain and "Servicelevel: -" in plain
+        assert 'lang="de"' in markup and "Diese E-Mails abbestellen" in markup
+
+        # saved without a language (an older console): the choice stays; none chosen at all:
+        # the default (``digest_language``)
+        assert (await opt_in(sc))["language"] == "de"
+        async with srv.rt.db.write() as s:
+            d = await s.get(ReportDigest, sc.anna.id)
+            assert d is not None
+            d.language = None
+        await until(timers, datetime(2026, 11, 26, 6, 0, tzinfo=UTC), srv)
+        assert sink.received[-1].message["Subject"] == "Chatopsummering for 2026-11-25"
+        assert "Samtaler: 0" in parts(sink.received[-1].message)[0]
+
+
+def stop_link(msg: EmailMessage) -> str:
+    """The opt-out link: the List-Unsubscribe header's, also in both bodies; as a path."""
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    header = str(msg["List-Unsubscribe"])
+    assert header.startswith("<http") and header.endswith(">")
+    url = header[1:-1]
+    plain, markup = parts(msg)
+    assert url in plain and html.escape(url, quote=True) in markup
+    return url.split("/", 3)[3]
+
+
+async def test_one_click_opt_out_from_the_mail(
+    tmp_path: Path, database_url: str, sink: MailSink
+) -> None:
+    timers = start_timers()
+    async with running_scenario(tmp_path, database_url, timers.clock, timers, **SETTINGS) as (
+        srv,
+        sc,
+    ):
+        await configure_mailbox(sc, sink.port)
+        await opt_in(sc)
+        await check_create_agent(srv.rt, "sue", PASSWORD, display_name="Sue", role="supervisor")
+        sue = await Agent.login(sc.base_url, "sue")
+        other = {"frequency": "daily", "email": "sue@shop.example", "time_zone": "UTC"}
+        r = await sue.http.put(
+            "/api/reports/digest", headers={"X-CSRF-Token": sue.csrf}, json=other
+        )
+        assert r.status_code == 200, r.text
+        await until(timers, datetime(2026, 11, 25, 7, 0, tzinfo=UTC), srv)
+        mine = next(m.message for m in sink.received if m.rcpt_tos == [BOSS])
+        link = "/" + stop_link(mine)
+        async with httpx.AsyncClient(base_url=sc.base_url) as web:  # no login, no cookie
+            # GET only asks (mail scanners open links)
+            page = await web.get(link)
+            assert page.status_code == 200 and "<form" in page.text and BOSS in page.text
+            assert (await opt_in_state(sc.anna)) == "daily"
+
+            # forged: another supervisor's id under the same signature, a cut token, none
+            token = parse_qs(urlsplit(link).query)["t"][0]
+            body, _, mac = token.partition(".")
+            claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            forged = base64.urlsafe_b64encode(
+                json.dumps({**claims, "a": sue.id}, separators=(",", ":")).encode()
+            )
+            for bad in (forged.decode().rstrip("=") + "." + mac, token[:-3], ""):
+                for method in ("GET", "POST"):
+                    r = await web.request(method, "/digest/unsubscribe", params={"t": bad})
+                    assert r.status_code == 400 and "nothing was changed" in r.text, bad
+            assert await opt_in_state(sc.anna) == await opt_in_state(sue) == "daily"
+
+            # the mail program's one click (RFC 8058): off for this supervisor only
+            one_click = {"List-Unsubscribe": "One-Click"}
+            r = await web.post(link, data=one_click)
+            assert r.status_code == 200 and "are off" in r.text and BOSS in r.text
+            assert await opt_in_state(sc.anna) == "off"
+            assert await opt_in_state(sue) == "daily"
+            r = await web.post(link, data=one_click)  # again: still fine, still off
+            assert r.status_code == 200 and await opt_in_state(sc.anna) == "off"
+
+            # opted in again: the old mail's link is stale and changes nothing
+            timers.clock.advance(60)
+            await opt_in(sc)
+            r = await web.post(link, data=one_click)
+            assert r.status_code == 400 and await opt_in_state(sc.anna) == "daily"
+
+            # a link is good for ``digest_unsubscribe_days`` (90)
+            await until(timers, datetime(2026, 11, 27, 6, 0, tzinfo=UTC), srv)
+            last = [m.message for m in sink.received if m.rcpt_tos == [BOSS]][-1]
+            fresh = "/" + stop_link(last)
+            assert fresh != link
+            timers.clock.advance(91 * 86400)
+            r = await web.post(fresh, data=one_click)
+            assert r.status_code == 400
+            async with srv.rt.db.read() as s:
+                d = await s.get(ReportDigest, sc.anna.id)
+                assert d is not None and d.frequency == "daily"
+        await sue.close()
+
+
+async def opt_in_state(who: Agent) -> str:
+    r = await who.http.get("/api/reports/digest")
+    assert r.status_code == 200, r.text
+    frequency: str = r.json()["frequency"]
+    return frequency

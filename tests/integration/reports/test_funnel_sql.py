@@ -182,3 +182,59 @@ async def test_the_sql_funnel_equals_the_formula_in_memory(rt: Runtime, seed_val
         for rule_id, figures_ in want.items():
             assert got[rule_id] == pytest.approx(figures_), (start, stop, site, rule_id)
         assert sum(w["goals"] + w["held_out_goals"] for w in want.values()) > 0 or stop == mid
+
+
+async def test_the_visit_of_an_exposure_at_its_edges(rt: Runtime) -> None:
+    """An exposure counts in a visit up to 1 s after it was last seen (to the microsecond), in
+    the first such visit by id, even when that one has no goal and a later one has; the
+    database agrees with the formula in memory."""
+    t0 = rt.clock.now().replace(microsecond=250_000)
+    site = (await do_create_site(rt, "Shop", [ORIGIN])).id
+    sec, tick = timedelta(seconds=1), timedelta(microseconds=1)
+    buy = {"name": "purchase", "value": 5.0}
+    visitors, visits, offers = [], [], []
+    # (last seen relative to the exposure, a second visit that spans it with the purchase)
+    cases = [(-sec, False), (-sec - tick, False), (-sec, True), (timedelta(0), False)]
+    for vid, (seen, later) in enumerate(cases, start=1):
+        at = t0 + timedelta(hours=vid)
+        visitors.append(
+            dict(id=vid, site_id=site, anon_id=f"v{vid}", created_at=t0, last_seen_at=t0)
+        )
+        spans = [(at - timedelta(minutes=5), at + seen, not later)]
+        if later:
+            spans.append((at - timedelta(minutes=1), at + timedelta(minutes=9), True))
+        for started, last, goal in spans:
+            hit = [{**buy, "at": (at + timedelta(seconds=30)).timestamp()}] if goal else []
+            visits.append(
+                dict(
+                    site_id=site,
+                    visitor_id=vid,
+                    started_at=started,
+                    last_seen_at=last,
+                    pages=[],
+                    goals=hit,
+                )
+            )
+        offers.append(
+            dict(
+                rule_id=None,
+                site_id=site,
+                visitor_id=vid,
+                kind="invite",
+                text="hi",
+                manual=True,
+                outcome="shown",
+                shown_at=at,
+            )
+        )
+    async with rt.db.write() as s:
+        for rows, model in ((visitors, Visitor), (visits, Visit), (offers, RadarOffer)):
+            await s.execute(insert(model), rows)
+    end = t0 + timedelta(days=1)
+    want = await reference(rt, {None: DEFAULT_GOAL}, [RadarOffer.shown_at >= t0])
+    async with rt.db.read() as s:
+        [row] = await funnel(s, t0, end)
+    # visitor 1: 1 s after (counts); 2: 1 µs later (no visit); 3: the first visit has no
+    # purchase; 4: seen at the instant
+    assert (row["shown"], row["goals"], row["value"]) == (4, 2, 10.0)
+    assert row["goals"] == want[None]["goals"] and row["value"] == want[None]["value"]

@@ -181,7 +181,7 @@ async def test_the_upgrade_fills_the_rollups_as_the_listeners_do(
     """The migration's SQL over stored facts gives the rows the listeners wrote."""
     d, store, ids = late_day
     await played(d, ids, store)
-    upgrade = importlib.import_module("tresen.storage.migrations.versions.0024_rollups")
+    resolved = importlib.import_module("tresen.storage.migrations.versions.0026_reports")
 
     async def rows() -> list[Any]:
         out = []
@@ -196,6 +196,9 @@ async def test_the_upgrade_fills_the_rollups_as_the_listeners_do(
     async with d.rt.db.write() as s:
         await s.execute(delete(ReportHourly))
         await s.execute(delete(ReportHourlyAgent))
-        await s.execute(text(upgrade.FILL))
-        await s.execute(text(upgrade.FILL_AGENTS))
+        await s.execute(text(resolved.FILL))  # 0026: 0024's sums and the resolved ones
+        await s.execute(text(resolved.FILL_AGENTS))
     assert await rows() == live and live[0] and live[1]
+    async with d.rt.db.read() as s:
+        for table in (ReportHourly, ReportHourlyAgent):
+            assert (await s.execute(select(func.sum(table.resolved)))).scalar(), table

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { isolate } from "../../shared/bidi";
 import { api } from "../api";
 import { errorText } from "../errors";
-import { t, tValue } from "../i18n";
+import { lang, t, tValue } from "../i18n";
 
 interface Digest {
   frequency: "off" | "daily" | "weekly";
@@ -34,7 +34,7 @@ export function DigestSettings(props: { sites: { id: number; name: string }[] })
     if (!d) return;
     try {
       const { frequency, time_zone, hour, site_ids, email } = d;
-      setD(await api<Digest>("PUT", "/api/reports/digest", { frequency, time_zone, hour, site_ids, email }));
+      setD(await api<Digest>("PUT", "/api/reports/digest", { frequency, time_zone, hour, site_ids, email, language: lang() }));
       setNote(t("rep.digestSaved"));
     } catch (err) {
       setNote(errorText(err));

@@ -28,6 +28,8 @@ class ReportDigest(Base):
     hour: Mapped[int] = mapped_column(default=7)  # local hour it is mailed at
     site_ids: Mapped[list[int]] = mapped_column(default=list)
     email: Mapped[str] = mapped_column(String(320), default="")
+    # en, de, da: the mail's language (None: the default, ``DIGEST_DEFAULT_LANGUAGE``)
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
     since: Mapped[datetime]  # opted in (periods mailed before are not sent afterwards)
     updated_at: Mapped[datetime]
 

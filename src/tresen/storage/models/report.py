@@ -117,6 +117,7 @@ class _HourSums:
     transfers: Mapped[int]
     bot: Mapped[int]
     handed: Mapped[int]
+    resolved: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ReportHourly(_HourSums, Base):
