@@ -27,8 +27,7 @@ INDEX_SECONDS = 1.0
 BATCH = 2000
 _POSITION = text("SELECT last_message_id FROM message_search_position WHERE id = 1")
 _NEXT = text(
-    "SELECT COUNT(*), MAX(id) FROM "
-    "(SELECT id FROM messages WHERE id > :after ORDER BY id LIMIT :n)"
+    "SELECT COUNT(*), MAX(id) FROM (SELECT id FROM messages WHERE id > :after ORDER BY id LIMIT :n)"
 )
 _ADD = text(
     "INSERT INTO messages_fts(rowid, body) "
