@@ -39,6 +39,7 @@ from tresen.contacts.imports import MAX_IMPORT_BYTES
 from tresen.contacts.imports import router as imports_router
 from tresen.conversations.api import router as conversations_router
 from tresen.conversations.files_api import router as files_router
+from tresen.conversations.search_index import SearchIndexer
 from tresen.demo_shop import router as demo_shop_router
 from tresen.digest.api import router as digest_router
 from tresen.digest.unsubscribe import router as digest_unsubscribe_router
@@ -125,6 +126,8 @@ def create_app(
         await rt.radar.start()
         await rt.routing.start()
         reports.start()
+        indexer = SearchIndexer(rt)
+        indexer.start()
         lifecycle = LifecycleService(rt)
         lifecycle.start()
         await outbox.start()
@@ -153,6 +156,7 @@ def create_app(
             snoozes.stop()
             reminders.stop()
             lifecycle.stop()
+            indexer.stop()
             try:  # flush what must be (radar visits, report facts, a sweep in flight), bounded
                 async with asyncio.timeout(SHUTDOWN_FLUSH_SECONDS):
                     await gateway.stop()

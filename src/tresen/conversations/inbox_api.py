@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tresen.agents.scope import Sites, scoped, site_ids_for
 from tresen.auth.deps import RT, AgentDep
 from tresen.conversations.search import search_messages
+from tresen.conversations.search_index import catch_up
 from tresen.conversations.views import (
     View,
     tag_counts,
@@ -164,6 +165,7 @@ async def search(
 ) -> dict[str, Any]:
     """Messages holding every word of ``q``, newest first, each with a plain-text snippet and
     the [start, end) offsets of the words in it. ``before_id`` pages on."""
+    await catch_up(rt)  # SQLite: messages are indexed in batches; this search sees all of them
     async with rt.db.read() as s:
         hits = await search_messages(s, who, q, limit=limit, before_id=before_id)
     return {

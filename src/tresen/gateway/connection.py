@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from collections import OrderedDict, deque
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from starlette.websockets import WebSocket
 from tresen.aio import spawn
 from tresen.errors import TresenError
 from tresen.gateway.frames import FrameRouter, send_missed
-from tresen.gateway.transport import TRANSPORT_SCOPE_KEY
+from tresen.gateway.transport import PROTOCOL_SCOPE_KEY, TRANSPORT_SCOPE_KEY
 from tresen.principal import Principal
 from tresen.realtime.hub import Tag
 from tresen.realtime.protocol import CLIENT_MODELS, PongOut, error_frame
@@ -44,9 +45,52 @@ RESUME_WAIT_SECONDS = 1.0
 """How long messages of untracked conversations wait for the client's first frame (its resume)."""
 
 
+class _Writes:
+    """The sockets that got frames in this turn of the loop, written once the turn's callbacks
+    ran: a commit queues the message frames of all its sends and then resumes the senders, who
+    queue their acks; one write per socket then carries them all (a write per frame was the
+    largest single cost of a send, bench/README.md)."""
+
+    __slots__ = ("due", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.due: list[Connection] = []
+
+    def add(self, conn: Connection) -> None:
+        self.due.append(conn)
+        if len(self.due) == 1:
+            self.loop.call_soon(self._next_turn)
+
+    def _next_turn(self) -> None:
+        self.loop.call_soon(self._write)  # after the callbacks (woken senders) queued so far
+
+    def _write(self) -> None:
+        due, self.due = self.due, []
+        for conn in due:
+            conn.write_queued()
+
+
+_writes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writes] = weakref.WeakKeyDictionary()
+
+
+def _writes_of_loop() -> _Writes:
+    loop = asyncio.get_running_loop()
+    writes = _writes.get(loop)
+    if writes is None:
+        writes = _writes[loop] = _Writes(loop)
+    return writes
+
+
 class Connection:
     def __init__(self, ws: WebSocket, who: Principal, rt: Runtime, router: FrameRouter) -> None:
         self.ws = ws
+        # uvicorn's sans-I/O protocol as ``gateway/lean_socket.py`` runs it: the frames of a
+        # loop turn go out in one write. Any other server or protocol: one ``send`` per frame.
+        protocol = ws.scope.get(PROTOCOL_SCOPE_KEY)
+        self._protocol = protocol if hasattr(protocol, "write_texts") else None
+        self._writes = _writes_of_loop()
+        self._write_due = False
         self.who = who
         self.rt = rt
         self.router = router
@@ -83,13 +127,44 @@ class Connection:
             self.close(CLOSE_SLOW_CONSUMER, "send queue full")
             return
         self.queue.append(frame)
-        if self._drainer is None:
+        if self._drainer is not None:
+            return  # it sends what is queued once the socket is writable again
+        if self._protocol is None:
             self._drainer = asyncio.create_task(self._drain())
+        elif not self._write_due:
+            self._write_due = True
+            self._writes.add(self)
+
+    def write_queued(self) -> None:
+        """Everything queued in one write; while the transport is paused (the peer reads
+        slowly), a drainer waits for it and the queue fills up to its limit (then 4008)."""
+        self._write_due = False
+        protocol = self._protocol
+        if self.closed or not self.queue or self._drainer is not None or protocol is None:
+            return
+        if not protocol.writable.is_set():
+            self._drainer = asyncio.create_task(self._drain())
+            return
+        frames = list(self.queue)
+        self.queue.clear()
+        try:
+            protocol.write_texts(frames)
+        except Exception:
+            self.closed = True
 
     async def _drain(self) -> None:
+        protocol = self._protocol
         try:
             while self.queue:
-                await self.ws.send_text(self.queue.popleft())
+                if protocol is None:
+                    await self.ws.send_text(self.queue.popleft())
+                    continue
+                await protocol.writable.wait()
+                if self.closed:
+                    return
+                frames = list(self.queue)
+                self.queue.clear()
+                protocol.write_texts(frames)
         except Exception:
             self.closed = True
         finally:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 
 
 class Inbox:
@@ -113,6 +116,21 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         """Called once the socket is accepted: the handshake's response is sent."""
         super().start_keepalive()
         self.response = None  # type: ignore[assignment]
+
+    def write_texts(self, texts: Iterable[str]) -> None:
+        """Text frames in one write to the transport (the gateway's frames of one loop turn
+        for this socket): what ``send`` does for one ``websocket.send`` each, without a write
+        per frame. Only once accepted and while ``writable`` is set (the caller waits for it,
+        as ``send`` does); raises ``ClientDisconnected`` as ``send`` does."""
+        if self.disconnected or self.close_sent:
+            raise ClientDisconnected()
+        conn = self.conn
+        try:
+            for text in texts:
+                conn.send_text(text.encode())
+        except InvalidState:
+            raise ClientDisconnected() from None
+        self.transport.write(b"".join(conn.data_to_send()))
 
 
 def ws_protocol(name: str) -> Any:

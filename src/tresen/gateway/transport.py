@@ -12,6 +12,9 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRANSPORT_SCOPE_KEY = "tresen.transport"
+PROTOCOL_SCOPE_KEY = "tresen.protocol"
+"""The server's protocol object itself: with ``gateway/lean_socket.py``'s protocol the gateway
+writes the frames of one loop turn in one go (``write_texts``)."""
 
 
 class ExposeTransport:
@@ -22,4 +25,5 @@ class ExposeTransport:
         if scope["type"] == "websocket":
             protocol = getattr(send, "__self__", None)
             scope[TRANSPORT_SCOPE_KEY] = getattr(protocol, "transport", None)
+            scope[PROTOCOL_SCOPE_KEY] = protocol
         await self.app(scope, receive, send)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.reports.rollups import rebuild_hours
@@ -58,6 +59,61 @@ async def rebuild_facts(
         done += len(convs)
     await rebuild_hours(s, hours)
     return done
+
+
+_facts = cast(Table, ReportConversation.__table__)
+_COLUMNS = [c.key for c in _facts.columns]
+_UPDATE = (
+    update(_facts)
+    .where(_facts.c.conversation_id == bindparam("b_id"))
+    .values({k: bindparam(k) for k in _COLUMNS if k != "conversation_id"})
+)
+
+
+async def read_facts(
+    s: AsyncSession, conversation_ids: Sequence[int], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[int]]:
+    """What ``rebuild_facts`` would write, computed in a read transaction: the facts rows to
+    update, those to insert (as column values) and their creation hours. The listener's flush
+    reads here, without the write lock, then writes with ``write_facts``: the sends committing
+    meanwhile no longer wait for the messages to be read and folded (bench/README.md)."""
+    changed: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    hours: set[int] = set()
+    ids = sorted(set(conversation_ids))
+    with s.no_autoflush:  # a read: the rows are changed in memory only, then expunged
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            convs = list(
+                (await s.execute(select(Conversation).where(Conversation.id.in_(chunk)))).scalars()
+            )
+            old = await _previous(s, chunk)
+            msgs = await _messages(
+                s, {c.id: old[c.id].last_seq_seen if c.id in old else 0 for c in convs}
+            )
+            offers = await _offers(s, chunk)
+            for conv in convs:
+                row = old.get(conv.id)
+                if row is None:
+                    row = ReportConversation(conversation_id=conv.id)
+                    _reset(row)
+                facts_of(row, conv, msgs.get(conv.id, []), offers.get(conv.id), now)
+                values = {k: getattr(row, k) for k in _COLUMNS}
+                (new if conv.id not in old else changed).append(values)
+                hours.add(row.created_hour)
+    s.expunge_all()
+    return changed, new, hours
+
+
+async def write_facts(
+    s: AsyncSession, changed: list[dict[str, Any]], new: list[dict[str, Any]], hours: set[int]
+) -> None:
+    """Store what ``read_facts`` computed, and the hourly rollups of those hours."""
+    if changed:
+        await s.execute(_UPDATE, [{"b_id": v["conversation_id"], **v} for v in changed])
+    if new:
+        await s.execute(insert(_facts), new)
+    await rebuild_hours(s, hours)
 
 
 async def _previous(s: AsyncSession, ids: list[int]) -> dict[int, ReportConversation]:

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from tresen.aio import spawn
 from tresen.events import AgentStatusChanged, ConversationEvent, ConversationsPurged
-from tresen.reports.facts import rebuild_facts
+from tresen.reports.facts import read_facts, rebuild_facts, write_facts
 from tresen.reports.rollups import rebuild_hours
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
@@ -54,8 +54,14 @@ class ReportStore:
         self._flushing = True
         ids, self._dirty = self._dirty, set()
         try:
+            # Read and fold without the write lock (SQLite's sends wait for it), then write.
+            # Only this flush writes these rows on this node; a conversation deleted meanwhile
+            # fails the write, and the next flush no longer finds it.
+            async with self.rt.db.read() as s:
+                changed, new, hours = await read_facts(s, sorted(ids), self.rt.clock.now())
             async with self.rt.db.write() as s:
-                return await rebuild_facts(s, sorted(ids), self.rt.clock.now())
+                await write_facts(s, changed, new, hours)
+            return len(changed) + len(new)
         except Exception:
             log.exception("could not rebuild the facts of %d conversations", len(ids))
             self._dirty |= ids  # next time

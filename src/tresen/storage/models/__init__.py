@@ -24,7 +24,7 @@ from tresen.storage.models.faq import FaqEntry
 from tresen.storage.models.inbox import Callback, ConversationTag
 from tresen.storage.models.invite import ChatInvite
 from tresen.storage.models.lifecycle import LifecycleSettings, Rating
-from tresen.storage.models.message import Message
+from tresen.storage.models.message import Message, MessageSearchPosition
 from tresen.storage.models.messaging import (
     ChannelAccount,
     ChannelEvent,
@@ -73,6 +73,7 @@ __all__ = [
     "LifecycleSettings",
     "Mailbox",
     "Message",
+    "MessageSearchPosition",
     "MessageTemplate",
     "Outbox",
     "PageView",

@@ -32,3 +32,14 @@ class Message(Base):
     # Files sent with it (docs/attachments.md): [{"key", "name", "type", "size"}]; the bytes are
     # in ``channel_media``, stored once.
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+
+
+class MessageSearchPosition(Base):
+    """SQLite only in use: the last message id in the full-text index ``messages_fts``. Messages
+    are indexed in batches after it (``conversations/search_index.py``), not by a trigger in
+    every send's transaction. One row (``id`` 1)."""
+
+    __tablename__ = "message_search_position"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_message_id: Mapped[int] = mapped_column(default=0)
