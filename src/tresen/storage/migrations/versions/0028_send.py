@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028_send"
-down_revision = "0025_digest"
+down_revision = "0026_reports"
 branch_labels = None
 depends_on = None
 
