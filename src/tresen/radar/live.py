@@ -237,6 +237,7 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk, CensusDesk):
         self._gone.add(vid)
         self._gone_sites[vid] = st.facts.site_id
         self._locks.pop(vid, None)
+        self.replica.forget(vid)  # held here to the end: another node's row of it is old
         self.rt.events.emit([VisitorLeft(vid, st.facts.site_id)])
 
     def _lock(self, visitor_id: int) -> asyncio.Lock:

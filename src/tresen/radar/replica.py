@@ -5,7 +5,8 @@ visit and the visitor's focused tab (where an invitation made on this node is sh
 holder's changed rows replace what was kept; its census (every ``radar_census_seconds``, all
 the visits it holds) refreshes its rows and adds those this node missed, but never replaces
 another node's fresher row (an idle copy elsewhere may still be counted in a census sent before
-the node that took the visit was heard of). A row not heard of for ``CENSUS_MISSES`` census
+the node that took the visit was heard of), nor does an idle copy's row (no tab) replace a row
+with tabs open. A row not heard of for ``CENSUS_MISSES`` census
 periods goes: its visitor left without this node hearing it, or its holder died.
 """
 
@@ -44,8 +45,11 @@ class Replica:
         for row in rows:
             vid = int(row["id"])
             kept = self.entries.get(vid)
-            if census and kept is not None and kept.node != node:
-                continue  # the other node's row is the one it sent on a change: newer
+            if kept is not None and kept.node != node:
+                if census:
+                    continue  # the other node's row is the one it sent on a change: newer
+                if not row.get("tabs") and kept.row.get("tabs"):
+                    continue  # an idle copy's last change, sent before it heard of the taking
             self.entries[vid] = Entry(node, row, tabs.get(str(vid)), now)
         for vid in gone:
             kept = self.entries.get(int(vid))
@@ -57,6 +61,10 @@ class Replica:
         kept = self.entries.get(visitor_id)
         if kept is not None and kept.node != node:
             del self.entries[visitor_id]
+
+    def forget(self, visitor_id: int) -> None:
+        """The visitor left this node, which held the visit: any other row of it is old."""
+        self.entries.pop(visitor_id, None)
 
     def expire(self, before: float) -> list[tuple[int, int]]:
         """Drop rows not heard of since ``before``: (visitor, site) of each."""

@@ -55,3 +55,16 @@ def test_rows_not_heard_of_for_some_census_periods_expire() -> None:
     gone = r.expire(before=heard + 1 - CENSUS_MISSES * PERIOD)
     assert sorted(gone) == [(1, 1), (2, 2)]
     assert [v["id"] for v in r.rows()] == [3]
+
+
+def test_an_idle_copys_last_change_does_not_replace_the_row_of_the_node_that_took_it() -> None:
+    r = Replica()
+    r.changed("b", [row(1, tabs=1)], {}, [], now=0)  # b took the visit
+    r.changed("a", [row(1, tabs=0)], {}, [], now=1)  # a's copy closed its tab just before
+    got = r.get(1)
+    assert got is not None and got.node == "b"
+    r.changed("a", [row(1, tabs=1)], {}, [], now=2)  # a took it back: a page load there
+    got = r.get(1)
+    assert got is not None and got.node == "a"
+    r.forget(1)
+    assert r.get(1) is None
