@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # (each outstanding one weighted by its rule's acceptance rate); "slots": one slot each
     radar_pacing: Literal["predicted_wait", "slots"] = "predicted_wait"
     radar_target_wait_seconds: float = Field(default=20.0, gt=0)
+    # with several nodes, each sends all its live visitors to the others this often; a row not
+    # heard of for three periods (its holder died) leaves the other nodes' live lists
+    radar_census_seconds: float = Field(default=10.0, gt=0)
     radar_history_days: float = 30.0  # visits, page views, capacity samples kept for replay
     outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles, max 1 h
     outbox_max_attempts: int = Field(default=8, ge=1)  # then the delivery is marked failed

@@ -117,24 +117,28 @@ def visitor_tab(context: Any, name: str, nodes_seen: dict[str, list[str]]) -> An
 
 def rows(anna: httpx.Client, mark: str) -> list[dict[str, Any]]:
     """The visitor's rows (found by the page mark) in the live lists of both nodes (a request
-    naming a ``tab-b`` goes to node B)."""
+    naming a ``tab-b`` goes to node B): at most one each, the holder's own or the other's
+    replica of it."""
     found = []
     for node in ("tab-a", "tab-b"):
         r = anna.get("/api/radar/visitors", params={"tab": node})
         assert r.status_code == 200, r.text
-        found += [v for v in r.json() if mark in v["url"]]
+        mine = [v for v in r.json() if mark in v["url"]]
+        assert len(mine) <= 1, mine
+        found += mine
     return found
 
 
 def wait_row(page: Any, anna: httpx.Client, mark: str, **want: Any) -> dict[str, Any]:
-    """The visitor's one row once the node holding the visit has handled what was sent."""
+    """The visitor's row, the same on both nodes, once the node holding the visit has handled
+    what was sent."""
     seen: list[dict[str, Any]] = []
     for _ in range(300):
         seen = rows(anna, mark)
-        if len(seen) == 1 and all(seen[0].get(k) == v for k, v in want.items()):
+        if len(seen) == 2 and all(all(r.get(k) == v for k, v in want.items()) for r in seen):
             return seen[0]
         page.wait_for_timeout(100)
-    raise AssertionError(f"wanted one row with {want}; the live lists show {seen}")
+    raise AssertionError(f"wanted a row with {want} on each node; the live lists show {seen}")
 
 
 def bubble(page: Any) -> Any:

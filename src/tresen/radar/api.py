@@ -166,28 +166,27 @@ async def test_rule(body: RuleTestIn, rt: RT, who: AdminDep) -> dict[str, Any]:
 
 @router.get("/visitors")
 async def live_visitors(rt: RT, who: AgentDep) -> list[dict[str, Any]]:
-    """The visitors on ``who``'s sites now (in memory: one page)."""
+    """The visitors on ``who``'s sites now (in memory: one page), whichever node holds them
+    (with several nodes, the others' as their last rows said: ``radar.census``)."""
     sites = await _sites(rt, who)
-    return [v for v in rt.radar.snapshots() if site_visible(sites, v["site_id"])]
+    return [v for v in rt.radar.live_rows() if site_visible(sites, v["site_id"])]
 
 
 @router.post("/visitors/{visitor_id}/invite", status_code=201)
 async def invite(visitor_id: int, body: InviteIn, rt: RT, who: AgentDep) -> dict[str, Any]:
-    """An agent invites a visitor by hand; accepting opens a chat."""
-    snap = rt.radar.snapshot(visitor_id)
-    if snap is None or not site_visible(await _sites(rt, who), snap["site_id"]):
+    """An agent invites a visitor by hand, whichever node holds the visit; accepting opens
+    a chat."""
+    row = rt.radar.live_row(visitor_id)
+    if row is None or not site_visible(await _sites(rt, who), row["site_id"]):
         raise NotFound("that visitor is not on the site now", code="visitor_not_live")
     async with rt.db.read() as s:
         me = await s.get(Agent, who.id)
-    offer_id = await actions.do_record_offer(
-        rt,
-        rule_id=None,
-        site_id=snap["site_id"],
-        visitor_id=visitor_id,
-        kind="invite",
-        text=body.text,
+    offer_id = await rt.radar.invite(
+        visitor_id,
+        int(row["site_id"]),
+        body.text,
         agent_id=who.id,
         agent_name=who.name,
-        agent_photo=avatar_path(me) if me is not None else None,  # shown by the widget
+        agent_photo=avatar_path(me) if me is not None else None,
     )
     return {"offer_id": offer_id}

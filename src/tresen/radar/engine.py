@@ -131,13 +131,41 @@ class RadarEngine:
         self.evaluate(st)
         return st
 
-    def forget(self, visitor_id: int) -> None:
+    def forget(self, visitor_id: int, *, handed_over: bool = False) -> None:
+        """The visitor left (an offer still unanswered counts as ignored), or another node
+        took the visit (``handed_over``: the offer goes on there, no outcome here)."""
         st = self.visitors.pop(visitor_id, None)
         if st is not None:
             st.cancel_timers()
             self._unwait(st)
             if st.outstanding is not None:
-                self._resolve(st, "ignored")
+                self._resolve(st, None if handed_over else "ignored")
+
+    def adopt(self, st: VisitorState, carried: dict[str, Any]) -> Offer:
+        """An offer the visit's former holder made, still unanswered (``VisitorState.carried``):
+        outstanding here (counted in pacing as there) until answered, or ignored when its
+        time runs out as it would have there."""
+        offer = Offer(
+            visitor_id=st.facts.visitor_id,
+            rule_id=int(carried.get("rule_id") or 0),
+            kind=carried.get("kind", "invite"),
+            text=str(carried.get("text", "")),
+            skill=carried.get("skill"),
+            auto_open=False,
+            quiet=False,
+            agent_name=None,
+            agent_photo=None,
+        )
+        st.outstanding = offer
+        st.offer_id, st.offer_at = int(carried["id"]), float(carried.get("at", self._now()))
+        st.offer_tab = carried.get("tab")
+        if carried.get("paced"):
+            st.paced, st.paced_weight = True, self.resources.weight(offer.rule_id)
+            self.resources.outstanding[offer.skill] += 1
+            self.resources.expected[offer.skill] += st.paced_weight
+        due = st.offer_at + self.policy_for(st.facts.site_id).invite_expiry
+        st.expiry = self.scheduler.call_at(max(due, self._now()), lambda: self._expire(st))
+        return offer
 
     # ---- events ------------------------------------------------------------------------------
 
@@ -292,15 +320,17 @@ class RadarEngine:
             self._resolve(st, "ignored")
             self.evaluate(st)
 
-    def _resolve(self, st: VisitorState, outcome: Outcome) -> None:
+    def _resolve(self, st: VisitorState, outcome: Outcome | None) -> None:
+        """The outstanding offer is answered, ignored, or (None) handed to another node."""
         offer = st.outstanding
         if offer is None:
             return
         if st.expiry is not None:
             st.expiry.cancel()
             st.expiry = None
-        st.outstanding = None
-        self.on_outcome(offer.visitor_id, offer.rule_id, outcome)
+        st.outstanding, st.offer_id, st.offer_tab = None, None, None
+        if outcome is not None:
+            self.on_outcome(offer.visitor_id, offer.rule_id, outcome)
         if st.paced:
             st.paced = False
             left = self.resources.outstanding[offer.skill] - 1

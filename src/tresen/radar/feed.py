@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tresen.radar.engine import RadarEngine
 from tresen.radar.policy import VisitorState
@@ -53,6 +53,21 @@ class FeedDesk:
     _gone_sites: dict[int, int]  # a visitor who left -> their site, until the next feed frame
     _tabs: dict[int, dict[str, int]]
 
+    if TYPE_CHECKING:
+
+        def share_rows(self, rows: list[dict[str, Any]], gone: list[int]) -> None: ...
+
+    def away(self, visitor_id: int) -> bool:
+        """No tab of the visitor is open here (gone, or between two page loads)."""
+        st = self.engine.visitors.get(visitor_id)
+        return st is None or st.away
+
+    def page_language(self, visitor_id: int) -> str:
+        """The language of the page the visitor has open here (its ``<html lang>``), as sent
+        with the last page view; "" when unknown (not on this node, or no page view yet)."""
+        st = self.engine.visitors.get(visitor_id)
+        return st.facts.language if st is not None else ""
+
     def tab_count(self, visitor_id: int) -> int:
         return len(self._tabs.get(visitor_id, {}))
 
@@ -71,6 +86,7 @@ class FeedDesk:
         if not self._watched(gone_sites.values()) and not self.rt.settings.redis_url:
             return  # one node and nobody looking
         visitors = [v for vid in sorted(dirty) if (v := self.snapshot(vid))]
+        self.share_rows(visitors, sorted(gone))  # the other nodes' replicas (``census``)
         frame = RadarOut(visitors=visitors, gone=sorted(gone)).frame()
         self.rt.bus.publish_nowait(RADAR_TOPIC, frame)
         # Each site's agents get that site's visitors (and those of its that left) only.

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from tresen.aio import cancel_task
 from tresen.principal import Principal
 from tresen.radar.engine import RadarEngine
+from tresen.radar.replica import Replica
 from tresen.realtime.protocol import TrackIn
 from tresen.runtime import Runtime
 from tresen.scheduler import TimerHandle
@@ -49,6 +50,8 @@ class HolderDesk:
     _leaving: dict[int, TimerHandle]
     _tab_timers: dict[tuple[int, str], TimerHandle]
     _offer_tabs: dict[int, str]
+    _offer_ids: dict[tuple[int, int], int]
+    replica: Replica
     _dirty: set[int]
     _unsaved: dict[int, Any]
     _locks: dict[int, asyncio.Lock]
@@ -68,6 +71,8 @@ class HolderDesk:
         async def _replied(
             self, visitor_id: int, offer_id: int, rule_id: int, outcome: str
         ) -> None: ...
+
+        def invited(self, visitor_id: int, offer_id: int) -> bool: ...
 
     @property
     def clustered(self) -> bool:
@@ -139,6 +144,7 @@ class HolderDesk:
             moved = self._relay_tabs.pop(who.id, {})
             if self._relayed.pop(who.id, None) is not None or st is None:
                 self._announce({"op": "taken", "v": who.id, "node": self._node})
+                self.replica.taken(who.id, self._node)
             for tab, sockets in moved.items():  # the old holder is gone: its tabs are here
                 for _ in range(sockets):
                     await self._hold_open(who, tab)
@@ -219,7 +225,12 @@ class HolderDesk:
             outcome, rule_id = str(msg["outcome"]), int(msg["rule"])
             if not self.relay_reply(who.id, int(msg["offer"]), rule_id, outcome):
                 await self._replied(who.id, int(msg["offer"]), rule_id, outcome)
+        elif op == "invited":  # an agent on another node invited a visitor held here
+            forward = self._relayed.get(who.id)
+            if not self.invited(who.id, int(msg["offer"])) and forward is not None:
+                self._send(forward, msg)  # the visit moved on meanwhile
         elif op == "taken":
+            self.replica.taken(who.id, str(msg.get("node")))
             await self._drop_copy(who.id)
         elif op == "released" and self._relayed.get(who.id) == msg.get("node"):
             self._relayed.pop(who.id, None)
@@ -254,7 +265,9 @@ class HolderDesk:
             handle.cancel()
         for key in [k for k in self._tab_timers if k[0] == visitor_id]:
             self._tab_timers.pop(key).cancel()
-        self.engine.forget(visitor_id)
+        self.engine.forget(visitor_id, handed_over=True)  # an unanswered offer goes on there
+        for offered in [k for k in self._offer_ids if k[0] == visitor_id]:
+            del self._offer_ids[offered]
         self._tabs.pop(visitor_id, None)
         self._offer_tabs.pop(visitor_id, None)
         self._dirty.discard(visitor_id)

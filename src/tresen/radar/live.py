@@ -27,6 +27,7 @@ from tresen.events import (
 from tresen.principal import Principal
 from tresen.radar import actions
 from tresen.radar.capacity import DbCapacity
+from tresen.radar.census import CensusDesk
 from tresen.radar.engine import RadarEngine
 from tresen.radar.facts import VisitorFacts
 from tresen.radar.feed import FeedDesk
@@ -35,6 +36,7 @@ from tresen.radar.holders import HolderDesk
 from tresen.radar.offers import OfferDesk
 from tresen.radar.periodic import every
 from tresen.radar.policy import Policy, VisitorState
+from tresen.radar.replica import Replica
 from tresen.radar.rules import compile_rule
 from tresen.radar.visits import do_save_visits, do_start_visit
 from tresen.realtime.protocol import TrackIn
@@ -52,7 +54,7 @@ FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per 
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 
 
-class RadarService(OfferDesk, FeedDesk, HolderDesk):
+class RadarService(OfferDesk, FeedDesk, HolderDesk, CensusDesk):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.capacity = DbCapacity(rt)
@@ -84,6 +86,8 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
         self._relayed: dict[int, str] = {}
         self._relay_tabs: dict[int, dict[str, int]] = {}
         self._consumer: asyncio.Task[None] | None = None
+        self.replica = Replica()  # the other nodes' live visitors (``census``)
+        self._census: Repeating | None = None
 
     async def start(self) -> None:
         await self.reload_rules()
@@ -97,6 +101,7 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
             self._every(PURGE_SECONDS, self.purge),
         ]
         await self.start_holding()
+        await self.start_census()
 
     async def stop(self) -> None:
         """No timer of this node fires any more (nor writes after the database closed); the
@@ -110,6 +115,7 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
             st.cancel_timers()
             self._unsaved[st.facts.visitor_id] = st
         await self.flush()
+        await self.stop_census()
         await self.stop_holding()
 
     async def purge(self) -> None:
@@ -171,6 +177,7 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
         if visitor is None:
             return None
         st = await do_start_visit(self.rt, visitor)
+        await self.carry_offer(st)  # an offer the former holder made, still unanswered
         self.engine.track(st.facts, st)
         self.rt.events.emit([VisitorArrived(who.id, visitor.site_id, st.facts.returning)])
         return st
@@ -230,6 +237,7 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
         self._gone.add(vid)
         self._gone_sites[vid] = st.facts.site_id
         self._locks.pop(vid, None)
+        self.replica.forget(vid)  # held here to the end: another node's row of it is old
         self.rt.events.emit([VisitorLeft(vid, st.facts.site_id)])
 
     def _lock(self, visitor_id: int) -> asyncio.Lock:
@@ -280,17 +288,6 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk):
                 for tab in tabs:
                     st.journey.open_tab(tab, self.rt.clock.now().timestamp())
             return st
-
-    def away(self, visitor_id: int) -> bool:
-        """No tab of the visitor is open here (gone, or between two page loads)."""
-        st = self.engine.visitors.get(visitor_id)
-        return st is None or st.away
-
-    def page_language(self, visitor_id: int) -> str:
-        """The language of the page the visitor has open here (its ``<html lang>``), as sent
-        with the last page view; "" when unknown (not on this node, or no page view yet)."""
-        st = self.engine.visitors.get(visitor_id)
-        return st.facts.language if st is not None else ""
 
     def _page(self, facts: VisitorFacts, frame: TrackIn) -> None:
         parts = urlsplit(frame.url)

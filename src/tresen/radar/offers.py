@@ -4,7 +4,7 @@ noted in the visit. Part of ``RadarService`` (``radar.live``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tresen.aio import spawn
 from tresen.conversations.actions import do_open_from_offer
@@ -14,8 +14,10 @@ from tresen.principal import Principal
 from tresen.radar import actions
 from tresen.radar.engine import Offer, RadarEngine
 from tresen.radar.policy import VisitorState
+from tresen.radar.replica import Entry
 from tresen.radar.rules import Rule
 from tresen.runtime import Runtime
+from tresen.scheduler import TimerHandle
 from tresen.storage.models import RadarOffer
 
 
@@ -26,6 +28,7 @@ class OfferDesk:
     _unsaved: dict[int, VisitorState]
     _offer_ids: dict[tuple[int, int], int]
     _offer_tabs: dict[int, str]
+    _tab_timers: dict[tuple[int, str], TimerHandle]
     stopped: bool
 
     if TYPE_CHECKING:
@@ -37,6 +40,12 @@ class OfferDesk:
         ) -> bool: ...
 
         async def _save(self, states: list[VisitorState]) -> None: ...
+
+        def held_elsewhere(self, visitor_id: int) -> Entry | None: ...
+
+        def _send(self, node: str, msg: dict[str, Any]) -> None: ...
+
+        def _tab_gone(self, visitor_id: int, tab: str) -> None: ...
 
     def _on_offer(self, offer: Offer) -> None:
         if not self.stopped:
@@ -63,12 +72,82 @@ class OfferDesk:
             tab=tab,
         )  # OfferShown: the gateway's listener shows it to the visitor (in that tab)
         self._offer_ids[(offer.visitor_id, offer.rule_id)] = offer_id
+        if st is not None and st.outstanding is offer:  # written with the visit: carried on
+            st.offer_id, st.offer_tab = offer_id, tab
         if st is not None and st.journey is not None:
             at = self.rt.clock.now().timestamp()
             entry = {"id": offer_id, "rule_id": offer.rule_id, "kind": offer.kind, "at": at}
             st.journey.offers.append({**entry, "outcome": "shown", "answered_at": None})
             self._unsaved[offer.visitor_id] = st
         self.changed(offer.visitor_id)
+
+    async def carry_offer(self, st: VisitorState) -> None:
+        """A visit read back with an offer its former holder made and nobody answered yet
+        (a clean stop's hand-over, or a holder that died): outstanding here, so the answer
+        counts for that offer and its time runs out here (called before the engine tracks it)."""
+        carried, st.carried = st.carried, None
+        if carried is None:
+            return
+        async with self.rt.db.read() as s:
+            row = await s.get(RadarOffer, int(carried["id"]))
+        if row is None or row.outcome != "shown":
+            return  # answered (or ignored) meanwhile
+        vid = st.facts.visitor_id
+        offer = self.engine.adopt(st, carried)
+        self._offer_ids[(vid, offer.rule_id)] = row.id
+        tab = st.offer_tab
+        if tab is not None:
+            self._offer_tabs[vid] = tab
+            if tab not in self._tabs.get(vid, {}):  # not open here (yet): as if just closed
+                grace = self.rt.clock.now().timestamp() + self.rt.settings.visit_grace_seconds
+                self._tab_timers[(vid, tab)] = self.rt.scheduler.call_at(
+                    grace, lambda: self._tab_gone(vid, tab)
+                )
+
+    async def invite(
+        self,
+        visitor_id: int,
+        site_id: int,
+        text: str,
+        *,
+        agent_id: int,
+        agent_name: str | None,
+        agent_photo: str | None,
+    ) -> int:
+        """An agent's invitation, asked on any node: shown in the visitor's focused tab (as
+        the holder knows it, or as its last row said when another node holds the visit), and
+        noted in the visit by the holder."""
+        elsewhere = self.held_elsewhere(visitor_id)
+        tab = elsewhere.tab if elsewhere is not None else self._focused_tab(visitor_id)
+        offer_id = await actions.do_record_offer(
+            self.rt,
+            rule_id=None,
+            site_id=site_id,
+            visitor_id=visitor_id,
+            kind="invite",
+            text=text,
+            agent_id=agent_id,
+            agent_name=agent_name,
+            agent_photo=agent_photo,  # shown by the widget
+            tab=tab,
+        )  # OfferShown: published to the visitor's sockets on every node
+        if elsewhere is None:
+            self.invited(visitor_id, offer_id)
+        else:
+            self._send(elsewhere.node, {"op": "invited", "v": visitor_id, "offer": offer_id})
+        return offer_id
+
+    def invited(self, visitor_id: int, offer_id: int) -> bool:
+        """The holder notes an agent's invitation in the visit (False: not held here)."""
+        st = self.engine.visitors.get(visitor_id)
+        if st is None or st.journey is None:
+            return False
+        at = self.rt.clock.now().timestamp()
+        entry = {"id": offer_id, "rule_id": None, "kind": "invite", "at": at, "manual": True}
+        st.journey.offers.append({**entry, "outcome": "shown", "answered_at": None})
+        self._unsaved[visitor_id] = st
+        self.changed(visitor_id)
+        return True
 
     def _on_held_out(self, visitor_id: int, rule: Rule) -> None:
         if not self.stopped:
@@ -155,10 +234,15 @@ class OfferDesk:
         return conversation_id
 
     async def _replied(self, visitor_id: int, offer_id: int, rule_id: int, outcome: str) -> None:
-        """The holder of the visit notes the answer (given here or on a relaying node)."""
-        self.engine.respond(visitor_id, outcome)  # type: ignore[arg-type]
+        """The holder of the visit notes the answer (given here or on a relaying node). The
+        outstanding offer is answered only by an answer to it (its rule's; an agent's
+        invitation has none)."""
+        held = self.engine.visitors.get(visitor_id)
+        if held is not None and held.outstanding is not None and rule_id:
+            if held.outstanding.rule_id == rule_id:
+                self.engine.respond(visitor_id, outcome)  # type: ignore[arg-type]
+                self._offer_tabs.pop(visitor_id, None)
         self._offer_ids.pop((visitor_id, rule_id), None)
-        self._offer_tabs.pop(visitor_id, None)
         st = self._answered(visitor_id, offer_id, outcome)
         if st is not None and outcome == "dismissed":
             self._unsaved.pop(visitor_id, None)

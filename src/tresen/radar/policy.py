@@ -60,9 +60,15 @@ class VisitorState:
     journey: Journey | None = None  # the visit's pages and tabs (None: engine-only tests)
     away: bool = False  # no tab open (a page load, or gone): nothing is offered
     held_out: set[int] = field(default_factory=set)  # rules this visit was held out of
+    # the outstanding offer's row (once stored), when it was made and the tab showing it
+    offer_id: int | None = None
+    offer_at: float = 0.0
+    offer_tab: str | None = None
+    carried: dict[str, Any] | None = None  # an unanswered offer read back with the visit
 
     def record_offer(self, offer: Offer, now: float) -> None:
         self.outstanding = offer
+        self.offer_id, self.offer_at, self.offer_tab = None, now, None
         self.offered_page_view = self.facts.page_view
         self.offers.append(now)
 
@@ -80,6 +86,23 @@ class VisitorState:
             "offered_page_view": self.offered_page_view,
             "offers": list(self.offers),
             "held_out": sorted(self.held_out),
+            "outstanding": self._outstanding(),
+        }
+
+    def _outstanding(self) -> dict[str, Any] | None:
+        """The unanswered offer, so the node that takes the visit next carries it on."""
+        offer = self.outstanding
+        if offer is None or self.offer_id is None:
+            return None
+        return {
+            "id": self.offer_id,
+            "rule_id": offer.rule_id,
+            "kind": offer.kind,
+            "text": offer.text,
+            "skill": offer.skill,
+            "at": self.offer_at,
+            "tab": self.offer_tab,
+            "paced": self.paced,
         }
 
     def restore(self, data: dict[str, Any], *, same_visit: bool) -> None:
@@ -89,6 +112,8 @@ class VisitorState:
         if same_visit:
             self.offered_page_view = int(data.get("offered_page_view", -1))
             self.held_out = {int(r) for r in data.get("held_out", [])}
+            carried = data.get("outstanding")
+            self.carried = carried if isinstance(carried, dict) and "id" in carried else None
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -91,6 +91,10 @@ class Hub:
         for sub in list(subs):
             sub.deliver(frame, tag)
 
+    def deliver(self, topic: str, payload: str) -> None:
+        """To this process's subscribers of ``topic`` only (not over the bus)."""
+        self._on_event(topic, payload)
+
     def subscribers(self, topic: str) -> int:
         return len(self._local.get(topic, ()))
 

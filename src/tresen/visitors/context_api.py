@@ -141,7 +141,7 @@ async def get_visitor(visitor_id: int, rt: RT, who: AgentDep) -> dict[str, Any]:
     return {
         **visitor_view(v, site),
         "contact_id": contact_id,
-        **live_view(rt.radar.snapshot(visitor_id), pages, rt.clock.now().timestamp()),
+        **live_view(rt.radar.live_row(visitor_id), pages, rt.clock.now().timestamp()),
         "conversations": [
             {
                 "id": c.id,
