@@ -295,7 +295,8 @@ async function boot(): Promise<void> {
       opened(reply);
       w.start();
     });
-  } else if (!c.first) {
+  } else if (!c.first || (!c.first.identity && !c.first.invite)) {
+    // The socket opens the session; a Chat wanted at once takes it from the `welcome`.
     c.settled = sessionOpened;
     w.start();
   }
