@@ -168,7 +168,7 @@ def test_the_first_page_opens_the_session_on_the_socket(
         _wait(page, lambda: watch.session.get("visitor_id") == visitor and watch.sockets == 2)
         reply = "answer on the next page " + uuid.uuid4().hex[:6]
         agent.send(msg["conversation_id"], reply)
-        _open_panel(page)
+        _frame(page).locator(".panel").wait_for()  # it was open on the last page: open again
         _wait_body(page, reply)
         assert body in _bodies(page)
         assert not [u for u in watch.requests if "/api/visitor/session" in u]
