@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 
 from tresen.conversations.queries import visitor_conversations
 from tresen.conversations.wire import conversation_dict
@@ -21,11 +21,11 @@ async def session_reply(rt: Runtime, vs: VisitorSession) -> dict[str, Any]:
     convs: list[Conversation] = []
     site_id = vs.visitor.site_id
     if vs.created:  # a new visitor has no conversations: one grouped read of the flags
-        flags = await rt.db.read_grouped(lambda c: c.execute(_flags(site_id)).first())
+        flags = await rt.db.read_grouped(lambda c: c.execute(_FLAGS, {"site": site_id}).first())
     else:
         async with rt.db.read() as s:
             convs = await visitor_conversations(s, vs.visitor.id)
-            flags = (await s.execute(_flags(site_id))).first()
+            flags = (await s.execute(_FLAGS, {"site": site_id})).first()
     return {
         "token": vs.token,
         "visitor_id": vs.visitor.id,
@@ -39,16 +39,16 @@ async def session_reply(rt: Runtime, vs: VisitorSession) -> dict[str, Any]:
     }
 
 
-def _flags(site_id: int) -> Select[bool, bool]:
-    """The site's flags the widget needs: visitor uploads allowed, an enabled WhatsApp number."""
-    number = (
-        select(ChannelAccount.id)
-        .where(
-            ChannelAccount.site_id == site_id,
-            ChannelAccount.kind == "whatsapp",
-            ChannelAccount.enabled.is_(True),
-            ChannelAccount.phone != "",
-        )
-        .exists()
+_number = (
+    select(ChannelAccount.id)
+    .where(
+        ChannelAccount.site_id == bindparam("site"),
+        ChannelAccount.kind == "whatsapp",
+        ChannelAccount.enabled.is_(True),
+        ChannelAccount.phone != "",
     )
-    return select(Site.visitor_uploads, number.label("whatsapp")).where(Site.id == site_id)
+    .exists()
+)
+_FLAGS = select(Site.visitor_uploads, _number.label("whatsapp")).where(Site.id == bindparam("site"))
+"""The site's flags the widget needs: visitor uploads allowed, an enabled WhatsApp number
+(built once: a storm of new visitors reads it once each)."""

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 SECRET_PURPOSE = "webhook-secret"
 MEMORY_TYPES_SECONDS = 5.0
+_ACTIVE_TYPES = select(WebhookSubscription.event_types).where(WebhookSubscription.active.is_(True))
 PRUNE_SECONDS = 3600.0  # finished deliveries are pruned at most this often
 Tried = tuple[WebhookDelivery, datetime, Outcome]  # a delivery, when it was tried, the outcome
 
@@ -60,6 +61,7 @@ class WebhookWorker:
         self.attempts = 0
         self._types: frozenset[str] = frozenset()
         self._types_until = float("-inf")
+        self._types_read: asyncio.Future[None] | None = None
         self._prune_after = float("-inf")
         # A request is bounded by the timeout: a claim outlives it, and a crashed node's
         # claims free up soon after.
@@ -112,6 +114,7 @@ class WebhookWorker:
         """A subscription changed (here or on another node): read them again when needed."""
         self.outbox.forget()
         self._types_until = float("-inf")
+        self._types_read = None
 
     def kick(self, *_: object) -> None:
         """Sweep now; if a sweep runs, it goes round once more."""
@@ -139,17 +142,19 @@ class WebhookWorker:
         self.kick()
 
     async def _memory_types(self) -> frozenset[str]:
-        now = self.rt.clock.monotonic()
-        if now >= self._types_until:
-            async with self.rt.db.read() as s:
-                found = await s.execute(
-                    select(WebhookSubscription.event_types).where(
-                        WebhookSubscription.active.is_(True)
-                    )
-                )
-                self._types = frozenset(t for types in found.scalars() for t in types or ())
-            self._types_until = now + MEMORY_TYPES_SECONDS
+        """One read at a time, shared by the events that wait for it (a storm of arrivals
+        once made one read each when the few seconds were up)."""
+        if self.rt.clock.monotonic() >= self._types_until:
+            if self._types_read is None or self._types_read.done():
+                self._types_read = asyncio.ensure_future(self._read_memory_types())
+            await asyncio.shield(self._types_read)
         return self._types
+
+    async def _read_memory_types(self) -> None:
+        now = self.rt.clock.monotonic()
+        found = await self.rt.db.read_grouped(lambda c: c.execute(_ACTIVE_TYPES).scalars().all())
+        self._types = frozenset(t for types in found for t in types or ())
+        self._types_until = now + MEMORY_TYPES_SECONDS
 
     async def _run(self) -> None:
         while True:
