@@ -77,11 +77,19 @@ async def _visitor_tokens(job: Job, count: int) -> list[str]:
 
         async def one() -> str:
             async with sem:
-                r = await http.post(
-                    "/api/visitor/session",
-                    json={"site_key": job.site_key},
-                    headers={"Origin": ORIGIN},
-                )
+                for attempt in range(3):
+                    try:
+                        r = await http.post(
+                            "/api/visitor/session",
+                            json={"site_key": job.site_key},
+                            headers={"Origin": ORIGIN},
+                        )
+                        break
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # A kept-alive connection the server closed as it was reused (its
+                        # keep-alive timeout, on a loaded machine): once more, on a new one.
+                        if attempt == 2:
+                            raise
                 r.raise_for_status()
                 return str(r.json()["token"])
 
