@@ -99,6 +99,7 @@ class Gateway:
                     session=session,
                 ).frame()
             )
+            session = None  # sent: not kept while the socket lives
             await conn.run()
         except Exception as exc:
             if not _is_disconnect(exc):
@@ -148,10 +149,11 @@ def _tab_id(given: str) -> str:
 async def visitor_socket(ws: WebSocket) -> None:
     rt: Runtime = ws.app.state.rt
     await ws.accept()
-    session: dict[str, Any] | None = None
+    # The session for the welcome, given away by pop(): not kept for the socket's lifetime.
+    session: list[dict[str, Any]] = []
     try:
         if ws.query_params.get("session") == "1":
-            who, visitor, session = await _session_of(rt, ws)
+            who, visitor = await _session_of(rt, ws, session)
         else:
             who, visitor = await _visitor_of(rt, ws)
     except TresenError as exc:
@@ -161,7 +163,9 @@ async def visitor_socket(ws: WebSocket) -> None:
     await rt.radar.visitor_connected(who, tab, visitor)
     del visitor  # rows are not kept for the socket's lifetime
     try:
-        await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)], tab, session=session)
+        await ws.app.state.gateway.serve(
+            ws, who, [visitor_topic(who.id)], tab, session=session.pop() if session else None
+        )
     finally:
         await rt.radar.visitor_disconnected(who, tab)
         await rt.routing.visitor_disconnected(who.id)
@@ -176,7 +180,9 @@ async def _visitor_of(rt: Runtime, ws: WebSocket) -> tuple[Principal, Visitor]:
     return await rt.db.read_grouped(work)
 
 
-async def _session_of(rt: Runtime, ws: WebSocket) -> tuple[Principal, Visitor, dict[str, Any]]:
+async def _session_of(
+    rt: Runtime, ws: WebSocket, out: list[dict[str, Any]]
+) -> tuple[Principal, Visitor]:
     """The session opened on the handshake, by the code ``POST /api/visitor/session`` runs
     (site key, Origin allowlist, the per-IP limit of new visitors; a missing, stale or foreign
     token starts a new visitor). Identities and chat links stay on the POST path."""
@@ -190,7 +196,8 @@ async def _session_of(rt: Runtime, ws: WebSocket) -> tuple[Principal, Visitor, d
         client_ip=ws.client.host if ws.client else "unknown",
     )
     who = Principal("visitor", vs.visitor.id, name=vs.visitor.name, site_id=vs.visitor.site_id)
-    return who, vs.visitor, await session_reply(rt, vs)
+    out.append(await session_reply(rt, vs))
+    return who, vs.visitor
 
 
 @router.websocket("/ws/agent")
