@@ -105,9 +105,6 @@ export class Chat {
     this.state.invite = inv && mine && Date.now() - inv.at < INVITE_TTL ? inv : null;
     this.state.notes = (stored.notes || []).slice(-5);
     this.seen = new Set(stored.seen || []);
-    // The token the core's socket is open with, if it is: an identity or a chat link given
-    // to this first session may name another visitor, whose socket it then opens instead.
-    const socketToken = this.wire.started ? this.wire.token : null;
     const opening = this.openSession(identity, stored.conv ?? null, invite);
     this.session = opening;
     const waiting = await opening;
@@ -131,7 +128,9 @@ export class Chat {
     });
     for (const f of held) if (f.type !== "welcome") this.onFrame(f);
     if (this.wire.connected) this.onFrame({ type: "welcome" } as ServerFrame);
-    if (socketToken !== null && this.token !== socketToken) this.link.reconnectNow();
+    // The core's socket may be open as another visitor than this session's (an identify()
+    // or a chat link answered after it opened): then it is opened again with this token.
+    if (this.wire.started && this.wire.opened !== this.token) this.link.reconnectNow();
     else this.wire.start();
     this.resendTimer = window.setInterval(() => this.flush(), RESEND_TICK_MS);
   }

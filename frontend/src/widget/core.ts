@@ -220,7 +220,7 @@ async function boot(): Promise<void> {
         if (f.session) {
           const first = !w.session;
           w.session = f.session;
-          w.token = f.session.token;
+          w.token = w.opened = f.session.token;
           if (!chat) local.set(JSON.stringify({ ...readStored(local), token: f.session.token }));
           if (first) {
             opened(f.session);

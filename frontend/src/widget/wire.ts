@@ -46,6 +46,8 @@ export class Wire {
   token: string | null = null;
   /** The session the socket's handshake opened (the core's first `welcome`), for the Chat. */
   session: SessionReply | null = null;
+  /** The token the current socket was opened with (the `welcome`'s, for a new visitor). */
+  opened: string | null = null;
   private held: ServerFrame[] = [];
   private sink: WireSink;
 
@@ -95,6 +97,7 @@ export class Wire {
     if (session) q.set("session", "1");
     if (token) q.set("token", token);
     q.set("tab", this.tab);
+    this.opened = token;
     return `${proto}//${location.host}/ws/visitor?${q}`;
   }
 }
