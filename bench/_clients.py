@@ -66,7 +66,10 @@ def run(phase: str, job: Job) -> None:
 
 
 async def _visitor_tokens(job: Job, count: int) -> list[str]:
-    if job.floor:  # the reference relay creates the visitor when its socket opens
+    """Tokens for ``count`` new visitors; empty ones where the server opens the session on the
+    socket's handshake (the reference relay, and Tresen with ``session=1``, as the widget does).
+    A server that does not (an older checkout run with ``--baseline``) gets the session POST."""
+    if job.floor or await _opens_session_on_socket(job):
         return [""] * count
     sem = asyncio.Semaphore(min(job.concurrency, 32))
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
@@ -74,11 +77,19 @@ async def _visitor_tokens(job: Job, count: int) -> list[str]:
 
         async def one() -> str:
             async with sem:
-                r = await http.post(
-                    "/api/visitor/session",
-                    json={"site_key": job.site_key},
-                    headers={"Origin": ORIGIN},
-                )
+                for attempt in range(3):
+                    try:
+                        r = await http.post(
+                            "/api/visitor/session",
+                            json={"site_key": job.site_key},
+                            headers={"Origin": ORIGIN},
+                        )
+                        break
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # A kept-alive connection the server closed as it was reused (its
+                        # keep-alive timeout, on a loaded machine): once more, on a new one.
+                        if attempt == 2:
+                            raise
                 r.raise_for_status()
                 return str(r.json()["token"])
 
@@ -106,7 +117,22 @@ def _ws_base(job: Job) -> str:
 
 
 def _visitor_url(job: Job, token: str) -> str:
+    """The visitor socket's URL; without a token (not the floor's) the session is opened on its
+    handshake (``session=1``: a new visitor, its token in ``welcome``)."""
+    if not token and not job.floor:
+        return f"{_ws_base(job)}/ws/visitor?site={job.site_key}&session=1"
     return f"{_ws_base(job)}/ws/visitor?site={job.site_key}&token={quote(token)}"
+
+
+async def _opens_session_on_socket(job: Job) -> bool:
+    """Does this server open a visitor's session on the socket (its ``welcome`` has one)?"""
+    try:
+        ws = await connect_ws(_visitor_url(job, ""))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT))
+        await ws.close()
+    except Exception:
+        return False
+    return welcome.get("type") == "welcome" and "session" in welcome
 
 
 async def connect_ws(url: str, origin: str | None = ORIGIN) -> ClientConnection:
@@ -287,8 +313,11 @@ class Party:
 
         async def one(conv: int) -> None:
             async with sem:
-                r = await http.patch(f"/api/conversations/{conv}", json={"assignee_id": agent_id},
-                                     headers={"X-CSRF-Token": csrf})
+                r = await http.patch(
+                    f"/api/conversations/{conv}",
+                    json={"assignee_id": agent_id},
+                    headers={"X-CSRF-Token": csrf},
+                )
                 r.raise_for_status()
                 if r.json().get("assignee_id") != agent_id:
                     raise RuntimeError(f"conversation {conv} not assigned: {r.json()}")
@@ -330,22 +359,36 @@ async def _throughput(job: Job) -> None:
                 return
             k += 1
 
-    loops = [loop("visitor", p, [c], i) for i, (p, c) in enumerate(
-        zip(party.visitors, party.conversations, strict=True))]
+    loops = [
+        loop("visitor", p, [c], i)
+        for i, (p, c) in enumerate(zip(party.visitors, party.conversations, strict=True))
+    ]
     if party.agent is not None:
         # The agent answers in its conversations, ``window`` sends in flight.
         convs = party.conversations
-        loops += [loop("agent", party.agent, convs[w::job.window] or convs, w)
-                  for w in range(job.window)]
+        loops += [
+            loop("agent", party.agent, convs[w :: job.window] or convs, w)
+            for w in range(job.window)
+        ]
     started = time.monotonic()
     await asyncio.gather(*loops)
     took = time.monotonic() - started
-    job.queue.put(("result", job.worker, {
-        "visitor": acked["visitor"], "agent": acked["agent"], "seconds": took,
-        "started": started, "ended": started + took,
-        "failures": failures[:5], "errors": party.errors()[:5],
-        "ack_latency": party.ack_latency,
-    }))
+    job.queue.put(
+        (
+            "result",
+            job.worker,
+            {
+                "visitor": acked["visitor"],
+                "agent": acked["agent"],
+                "seconds": took,
+                "started": started,
+                "ended": started + took,
+                "failures": failures[:5],
+                "errors": party.errors()[:5],
+                "ack_latency": party.ack_latency,
+            },
+        )
+    )
     # Hold the sockets until the parent has read every worker's result, so closing them (the
     # radar's "gone" frames) does not fall inside another worker's measured window.
     await wait_event(job.release, SETUP_TIMEOUT)
@@ -372,18 +415,30 @@ async def _latency(job: Job) -> None:
         elif delay < -0.005:
             late += 1
         i = k % len(party.visitors)
-        await party.send(party.visitors[i], f"paced {k}", f"{party.prefix}{k}",
-                         party.conversations[i])
+        await party.send(
+            party.visitors[i], f"paced {k}", f"{party.prefix}{k}", party.conversations[i]
+        )
     sending = time.monotonic() - t0
-    expected = sum(1 for c, t in party.sent_at.items()
-                   if t >= party.recording_after and "open" not in c)
+    expected = sum(
+        1 for c, t in party.sent_at.items() if t >= party.recording_after and "open" not in c
+    )
     deadline = time.monotonic() + 15
     while party.delivered < expected and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
-    job.queue.put(("result", job.worker, {
-        "sent": total, "expected": expected, "delivered": party.delivered,
-        "send_seconds": sending, "late_sends": late,
-        "latency": party.delivery_latency, "ack_latency": party.ack_latency,
-        "errors": party.errors()[:5],
-    }))
+    job.queue.put(
+        (
+            "result",
+            job.worker,
+            {
+                "sent": total,
+                "expected": expected,
+                "delivered": party.delivered,
+                "send_seconds": sending,
+                "late_sends": late,
+                "latency": party.delivery_latency,
+                "ack_latency": party.ack_latency,
+                "errors": party.errors()[:5],
+            },
+        )
+    )
     await party.close()

@@ -239,7 +239,10 @@ def ab_table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> 
         "| Tresen / baseline |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
+    every = runs["floor"] + runs["baseline"] + runs["tresen"]
     for label, key in keys:
+        if not all(key in r for r in every):
+            continue  # a phase not run (--connect-only)
         f, b, t = (_median(runs[k], key) for k in ("floor", "baseline", "tresen"))
         out.append(
             f"| {label} | {_fmt(f)} | {_fmt(b)} | {_fmt(t)} | {b / f:.2f}x | {t / f:.2f}x "

@@ -2,14 +2,16 @@
 
 Starts ``tresen demo`` on a free port, opens the demo shop's home page in headless Chromium
 (Debian's ``/usr/bin/chromium`` through Playwright) with a cold cache, waits until the network
-is idle, and counts every request the widget made (the loader, the chat frame and its core, the
-session request, the WebSocket with the frames it carried) with its encoded (on-the-wire) size,
+is idle, and counts every request the widget made (the loader, the chat frame with its inlined
+core, the WebSocket that opens the session, with the frames it carried; an older server's core
+script and session request) with its encoded (on-the-wire) size,
 headers included, from the DevTools protocol. The shop's own page is not counted. Then it loads
 a second page of the shop (warm cache) and counts again, and last clicks the launcher there and
 counts what the first open fetches (the chat UI, docs/widget.md). The target before any click
 (issue #17): at most 3 requests and 10 KB.
 
     .venv/bin/python -m bench.widget_weight
+    PYTHONPATH=../base/src .venv/bin/python -m bench.widget_weight   # another checkout's server
 """
 
 from __future__ import annotations

@@ -411,7 +411,9 @@ def test_frame_is_locked_to_the_sites_origins(demo_server: ServerProcess) -> Non
     assert ok.status_code == 200
     csp = ok.headers["content-security-policy"]
     assert f"frame-ancestors 'self' {own} {twin}" in csp
-    assert "script-src 'self';" in csp and "default-src 'none'" in csp
+    # The frame's inlined core is allowed by its hash only (no 'unsafe-inline').
+    assert re.search(r"script-src 'self' 'sha256-[A-Za-z0-9+/]+=*';", csp), csp
+    assert "unsafe-inline" not in csp and "default-src 'none'" in csp
     evil = httpx.get(f"{own}/widget/frame", params={"site": key, "origin": "https://evil.example"})
     assert (
         evil.status_code == 403

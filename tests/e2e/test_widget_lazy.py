@@ -7,6 +7,9 @@ CSS load on the first open, when an invitation arrives, or when an open conversa
 and take over the same socket: frames that came before the UI are shown once, none lost, and no
 second socket is opened.
 
+The session is opened on the socket's handshake (its `welcome` carries the visitor's token):
+before a click the first page makes no session request and at most 3 requests in all.
+
 Sockets are routed through Playwright (``route_web_socket``, a pass-through) to count them and
 see the frames the server sends.
 """
@@ -35,6 +38,7 @@ from tests.support.server import ServerProcess
 
 UI = re.compile(r"/static/build/widget-frame-[A-Z0-9]+\.(js|css)$")
 VISITOR_SOCKET = re.compile(r"/ws/visitor\?")
+WIDGET_PATHS = ("/widget.js", "/widget/", "/static/build/", "/api/visitor/", "/ws/visitor")
 
 
 class Watch:
@@ -45,9 +49,16 @@ class Watch:
         self.sockets = 0
         self.received: list[str] = []
         self.session: dict[str, Any] = {}
-        page.on("request", lambda r: self.ui.append(r.url) if UI.search(r.url) else None)
+        self.requests: list[str] = []  # every request of the widget (the shop's own left out)
+        page.on("request", self._request)
         page.on("response", self._response)
         context.route_web_socket(VISITOR_SOCKET, self._socket)
+
+    def _request(self, r: Any) -> None:
+        if UI.search(r.url):
+            self.ui.append(r.url)
+        if any(p in r.url for p in WIDGET_PATHS):
+            self.requests.append(r.url)
 
     def _response(self, r: Any) -> None:
         if r.url.endswith("/api/visitor/session") and r.ok:
@@ -58,7 +69,10 @@ class Watch:
         server = ws.connect_to_server()
 
         def down(message: str | bytes) -> None:
-            self.received.append(message if isinstance(message, str) else message.decode())
+            text = message if isinstance(message, str) else message.decode()
+            self.received.append(text)
+            if '"welcome"' in text and '"session"' in text:
+                self.session = json.loads(text)["session"]
             ws.send(message)
 
         server.on_message(down)
@@ -120,6 +134,44 @@ def test_the_chat_ui_loads_on_the_first_open_and_not_before(
         _wait_body(page, reply)
         frame.locator(".panel").wait_for()
         assert watch.sockets == 1  # the UI took over the core's socket
+        assert dialogs == []
+        _resolve(agent, msg["conversation_id"])
+    finally:
+        context.close()
+
+
+def test_the_first_page_opens_the_session_on_the_socket(
+    demo_server: ServerProcess, browser: Any, agent: AgentSide
+) -> None:
+    """No session request before a click; the chat goes on across pages on the same visitor."""
+    context, page, dialogs = _open_page(browser, viewport={"width": 1280, "height": 800})
+    watch = Watch(context, page)
+    try:
+        page.goto(shop_url(demo_server))
+        _frame(page).get_by_role("button", name="Open chat").wait_for()
+        _wait(page, lambda: bool(watch.session.get("token")))
+        page.wait_for_load_state("networkidle")
+        assert not [u for u in watch.requests if "/api/visitor/session" in u]
+        assert len(watch.requests) <= 3, watch.requests  # loader, frame (core inlined), socket
+        visitor = watch.session["visitor_id"]
+
+        _open_panel(page)
+        body = "across pages " + uuid.uuid4().hex[:6]
+        _send_from_visitor(page, body)
+        msg = agent.wait_message(body)
+        assert msg["author"]["id"] == visitor
+
+        # The next page: the token from the socket brings the same visitor and its chat back,
+        # still with no session request; the agent's answer reaches it there.
+        watch.requests.clear()
+        page.goto(shop_url(demo_server, "/shop/cart"))
+        _wait(page, lambda: watch.session.get("visitor_id") == visitor and watch.sockets == 2)
+        reply = "answer on the next page " + uuid.uuid4().hex[:6]
+        agent.send(msg["conversation_id"], reply)
+        _frame(page).locator(".panel").wait_for()  # it was open on the last page: open again
+        _wait_body(page, reply)
+        assert body in _bodies(page)
+        assert not [u for u in watch.requests if "/api/visitor/session" in u]
         assert dialogs == []
         _resolve(agent, msg["conversation_id"])
     finally:

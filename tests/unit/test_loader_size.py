@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -43,3 +44,14 @@ def test_loader_is_within_budget(loader: bytes) -> None:
 def test_loader_is_the_real_one(loader: bytes) -> None:
     text = loader.decode()
     assert "postMessage" in text and "/widget/frame" in text and "placeholder" not in text
+
+
+def test_frame_core_can_be_inlined(loader: bytes) -> None:
+    """The frame's core goes into the frame's HTML inside ``<script>``: ``</script`` is escaped
+    when it is inlined (``web/widget.py``), but ``<!--`` or ``<script`` in it would change how
+    the HTML parser reads the rest; and the frame with it stays within the byte budget."""
+    manifest = json.loads((BUILT.parent / "manifest.json").read_text())
+    core = (BUILT.parent / manifest["widget-core.js"]).read_text()
+    assert "<!--" not in core and "<script" not in core.lower()
+    frame = len(gzip.compress(loader, 9)) + len(gzip.compress(core.encode(), 9))
+    assert frame <= BUDGET - 1024, f"loader + core are {frame} bytes gzipped"

@@ -75,7 +75,9 @@ function start(script: HTMLScriptElement): void {
   let invite: InviteSize | undefined;
 
   const frame = document.createElement("iframe");
-  const q = new URLSearchParams({ site, lang, origin: location.origin, page: location.href });
+  // The same URL on every page of the site: the frame's HTML revalidates (ETag) instead of
+  // loading again; the page itself is reported by postMessage.
+  const q = new URLSearchParams({ site, lang, origin: location.origin });
   if (script.dataset.topics) q.set("topics", script.dataset.topics);
   // A chat link from an email (#tresen-invite=...) or "open the chat" (#tresen-open): handed to
   // the frame once, then taken out of the address bar (a link is a key to one chat).

@@ -191,8 +191,25 @@ export interface DeliveryFrame {
   error?: string | null;
 }
 
+/** A visitor's session: `POST /api/visitor/session`'s answer, or a `welcome`'s `session`. */
+export interface SessionReply {
+  token: string;
+  conversations: ConversationInfo[];
+  invited_conversation?: number | null;
+  whatsapp?: boolean;
+  uploads?: boolean;
+}
+
 export type ServerFrame =
-  | { type: "welcome"; node: string; principal: Record<string, unknown>; heartbeat_seconds: number; max_message_chars: number }
+  | {
+      type: "welcome";
+      node: string;
+      principal: Record<string, unknown>;
+      heartbeat_seconds: number;
+      max_message_chars: number;
+      /** A visitor socket opened with `session=1`: the session opened on the handshake. */
+      session?: SessionReply;
+    }
   | MessageFrame
   | AckFrame
   | { type: "conversation"; conversation: ConversationInfo; created?: boolean }

@@ -101,7 +101,10 @@ export class Chat implements ChatHost {
     });
     for (const f of held) if (f.type !== "welcome") this.onFrame(f);
     if (this.wire.connected) this.onFrame({ type: "welcome" } as ServerFrame);
-    this.wire.start();
+    // The core's socket may be open as another visitor than this session's (an identify()
+    // or a chat link answered after it opened): then it is opened again with this token.
+    if (this.wire.started && this.wire.opened !== this.token) this.link.reconnectNow();
+    else this.wire.start();
     this.resendTimer = window.setInterval(() => this.flush(), RESEND_TICK_MS);
   }
 
@@ -124,13 +127,19 @@ export class Chat implements ChatHost {
   ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await postSession(this.site, this.token, identity, invite);
-        if (r.status === 403 && invite) {
-          invite = undefined; // expired or used up: carry on as the visitor we were
-          continue;
+        // The session the core's socket opened on its handshake, when this is the Chat's first
+        // and it has nothing to add (an identity, a chat link): no request of its own.
+        let data = !identity && !invite ? this.wire.session : null;
+        this.wire.session = null;
+        if (!data) {
+          const r = await postSession(this.site, this.token, identity, invite);
+          if (r.status === 403 && invite) {
+            invite = undefined; // expired or used up: carry on as the visitor we were
+            continue;
+          }
+          if (!r.ok) throw new Error(`session ${r.status}`);
+          data = (await r.json()) as SessionReply;
         }
-        if (!r.ok) throw new Error(`session ${r.status}`);
-        const data = (await r.json()) as SessionReply;
         this.token = this.wire.token = data.token;
         this.state.whatsapp = Boolean(data.whatsapp);
         this.state.uploads = Boolean(data.uploads);

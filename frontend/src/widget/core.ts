@@ -1,5 +1,5 @@
-// The chat frame's core, the only script the frame loads before the visitor does anything: the
-// session, the one visitor socket (page views, tracking, invitations for Web Radar), storage and
+// The chat frame's core, the only script the frame runs before the visitor does anything (inlined
+// into the frame's HTML): the session, opened on the one visitor socket's handshake (page views, tracking, invitations for Web Radar), storage and
 // a launcher drawn with the DOM. The chat UI (index.tsx: Preact, the panel, co-browsing consent,
 // frame.css) is fetched only when needed: the visitor opens the chat (or points at the launcher),
 // an invitation or a message arrives, an open conversation is resumed, an agent asks to
@@ -115,6 +115,7 @@ async function session(w: Wire, local: Slot, identity?: IdentityInput): Promise<
       if (!r.ok) throw new Error(`session ${r.status}`);
       const data = (await r.json()) as SessionReply;
       w.token = data.token;
+      w.session = data;
       if (!chat) local.set(JSON.stringify({ ...readStored(local), token: data.token }));
       return data;
     } catch {
@@ -206,13 +207,26 @@ async function boot(): Promise<void> {
   openSlot = slots.session;
   const local = slots.local;
   const stored = readStored(local);
+  // The session is opened on the socket's handshake (`session=1`): no request before it. The
+  // first `welcome` brings the token and the visitor's conversations; after that the socket
+  // reconnects with the token alone, unless the token was refused.
+  let gotSession: () => void = () => {};
+  let opened: (reply: SessionReply) => void = () => {};
+  const sessionOpened = new Promise<void>((resolve) => (gotSession = resolve));
   const w: Wire = new Wire(cfg.site, tabId(), {
-    url: async (retrying): Promise<string | null> => {
-      if (retrying && !w.token) await session(w, local);
-      return w.token ? w.url(w.token) : null;
-    },
+    url: async (): Promise<string | null> => w.url(w.token, !w.session || !w.token),
     frame: (f) => {
       if (f.type === "welcome") {
+        if (f.session) {
+          const first = !w.session;
+          w.session = f.session;
+          w.token = w.opened = f.session.token;
+          if (!chat) local.set(JSON.stringify({ ...readStored(local), token: f.session.token }));
+          if (first) {
+            opened(f.session);
+            gotSession();
+          }
+        }
         w.tracking.flush();
         return;
       }
@@ -268,15 +282,23 @@ async function boot(): Promise<void> {
   }
   first.filter((m) => m.type !== "identify").forEach(handle);
   if (stored.invite) loadUi();
-  if (!c.first) {
+  // A conversation still going on (resumed after a navigation or a reload): show it.
+  opened = (reply: SessionReply): void => {
+    const ids = reply.conversations.map((x) => x.id);
+    const conv = stored.conv != null && ids.includes(stored.conv) ? stored.conv : Math.max(-1, ...ids);
+    const info = reply.conversations.find((x) => x.id === conv);
+    if (info && info.status === "open") loadUi();
+  };
+  if (!c.first && identity) {
+    // identify() before the start: its signed identity goes by POST (docs/widget.md).
     c.settled = session(w, local, identity).then((reply) => {
-      // A conversation still going on (resumed after a navigation or a reload): show it.
-      const ids = reply.conversations.map((x) => x.id);
-      const conv = stored.conv != null && ids.includes(stored.conv) ? stored.conv : Math.max(-1, ...ids);
-      const info = reply.conversations.find((x) => x.id === conv);
-      if (info && info.status === "open") loadUi();
+      opened(reply);
       w.start();
     });
+  } else if (!c.first || (!c.first.identity && !c.first.invite)) {
+    // The socket opens the session; a Chat wanted at once takes it from the `welcome`.
+    c.settled = sessionOpened;
+    w.start();
   }
   const idle = (window as { requestIdleCallback?: (fn: () => void) => void }).requestIdleCallback;
   window.setTimeout(() => (idle ? idle(() => loadUi()) : loadUi()), IDLE_PRELOAD_MS);

@@ -10,7 +10,7 @@ export interface FrameConfig {
   site: string;
   parentOrigin: string;
   lang: string;
-  page: string;
+  page?: string;
   maxChars: number;
   topics?: string[];
   /** A chat link from an email: the session request redeems it (visitors/invites.py). */

@@ -3,18 +3,14 @@
 // are held and given to it, so nothing is lost, and the socket is never opened twice.
 import type { IdentityInput } from "../shared/bridge";
 import { Link } from "../shared/link";
-import type { ConversationInfo, ServerFrame } from "../shared/protocol";
+import type { ServerFrame, SessionReply } from "../shared/protocol";
 import { Tracking } from "./tracking";
 
-export interface SessionReply {
-  token: string;
-  conversations: ConversationInfo[];
-  invited_conversation?: number | null;
-  whatsapp?: boolean;
-  uploads?: boolean;
-}
+export type { SessionReply };
 
-/** POST /api/visitor/session: the visitor (new, or the token's) and its conversations. */
+/** POST /api/visitor/session: the visitor (new, or the token's) and its conversations. The
+ * widget opens its session on the socket (`Wire.url` with `session`); this is for identify()
+ * and an email's chat link. */
 export async function postSession(
   site: string,
   token: string | null,
@@ -48,6 +44,10 @@ export class Wire {
   started = false;
   /** The visitor's token (the core's session, then the Chat's). */
   token: string | null = null;
+  /** The session the socket's handshake opened (the core's first `welcome`), for the Chat. */
+  session: SessionReply | null = null;
+  /** The token the current socket was opened with (the `welcome`'s, for a new visitor). */
+  opened: string | null = null;
   private held: ServerFrame[] = [];
   private sink: WireSink;
 
@@ -89,9 +89,15 @@ export class Wire {
     return this.held.splice(0);
   }
 
-  url(token: string): string {
+  /** `session`: open the visitor's session on the handshake (a new visitor when `token` is
+   * null or stale); the `welcome` then carries it. */
+  url(token: string | null, session = false): string {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = new URLSearchParams({ site: this.site, token, tab: this.tab });
+    const q = new URLSearchParams({ site: this.site });
+    if (session) q.set("session", "1");
+    if (token) q.set("token", token);
+    q.set("tab", this.tab);
+    this.opened = token;
     return `${proto}//${location.host}/ws/visitor?${q}`;
   }
 }

@@ -1,6 +1,10 @@
 """WebSocket endpoints: authenticate, join the principal's topics, run the connection.
 
 ``/ws/visitor?site=KEY&token=T`` — Origin must be on the site's allowlist.
+``/ws/visitor?site=KEY&session=1[&token=T]`` — the same, and the visitor's session is opened on
+                                   the handshake (a new visitor without a token, or the
+                                   token's): ``welcome`` carries what ``POST
+                                   /api/visitor/session`` answers (``visitors/session.py``).
 ``/ws/agent?ticket=T``           — a short-lived ticket from ``POST /api/auth/ws-ticket``;
                                    Origin, if sent, must be this server's own.
 """
@@ -9,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
 
 from tresen.agents.scope import site_ids_for
 from tresen.auth.sessions import agent_from_ticket
-from tresen.errors import Forbidden, TresenError, Unauthorized
+from tresen.errors import Forbidden, RateLimited, TresenError, Unauthorized
 from tresen.gateway.connection import Connection
 from tresen.gateway.frames import FrameRouter
 from tresen.principal import Principal
@@ -30,13 +35,15 @@ from tresen.realtime.topics import (
 from tresen.runtime import Runtime
 from tresen.scheduler import Repeating
 from tresen.storage.models import Visitor
-from tresen.visitors.actions import socket_visitor
+from tresen.visitors.actions import check_open_visitor_session, socket_visitor
+from tresen.visitors.session import session_reply
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 CLOSE_RESTART = 1012  # "service restart": reconnect at once (another node, or this one again)
 CLOSE_AUTH = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_RATE_LIMITED = 4429  # too many new visitors from this address: retry after a while
 
 
 class Gateway:
@@ -74,6 +81,7 @@ class Gateway:
         topics: list[str],
         tab: str = "",
         sites: frozenset[int] | None = None,
+        session: dict[str, Any] | None = None,
     ) -> None:
         conn = Connection(ws, who, self.rt, self.router)
         conn.tab = tab
@@ -88,8 +96,10 @@ class Gateway:
                     principal=who.as_dict(),
                     heartbeat_seconds=self.rt.settings.heartbeat_seconds,
                     max_message_chars=self.rt.settings.max_message_chars,
+                    session=session,
                 ).frame()
             )
+            session = None  # sent: not kept while the socket lives
             await conn.run()
         except Exception as exc:
             if not _is_disconnect(exc):
@@ -118,7 +128,13 @@ def _is_disconnect(exc: Exception) -> bool:
 async def _refuse(ws: WebSocket, exc: TresenError) -> None:
     log.info("refused websocket: %s (%s)", exc.code, exc.message)
     await ws.send_text(error_frame(exc.code, exc.message))
-    await ws.close(CLOSE_FORBIDDEN if isinstance(exc, Forbidden) else CLOSE_AUTH, exc.code)
+    await ws.close(_close_code(exc), exc.code)
+
+
+def _close_code(exc: TresenError) -> int:
+    if isinstance(exc, Forbidden):
+        return CLOSE_FORBIDDEN
+    return CLOSE_RATE_LIMITED if isinstance(exc, RateLimited) else CLOSE_AUTH
 
 
 def _tab_id(given: str) -> str:
@@ -133,8 +149,13 @@ def _tab_id(given: str) -> str:
 async def visitor_socket(ws: WebSocket) -> None:
     rt: Runtime = ws.app.state.rt
     await ws.accept()
+    # The session for the welcome, given away by pop(): not kept for the socket's lifetime.
+    session: list[dict[str, Any]] = []
     try:
-        who, visitor = await _visitor_of(rt, ws)
+        if ws.query_params.get("session") == "1":
+            who, visitor = await _session_of(rt, ws, session)
+        else:
+            who, visitor = await _visitor_of(rt, ws)
     except TresenError as exc:
         return await _refuse(ws, exc)
     tab = _tab_id(ws.query_params.get("tab", ""))
@@ -142,7 +163,9 @@ async def visitor_socket(ws: WebSocket) -> None:
     await rt.radar.visitor_connected(who, tab, visitor)
     del visitor  # rows are not kept for the socket's lifetime
     try:
-        await ws.app.state.gateway.serve(ws, who, [visitor_topic(who.id)], tab)
+        await ws.app.state.gateway.serve(
+            ws, who, [visitor_topic(who.id)], tab, session=session.pop() if session else None
+        )
     finally:
         await rt.radar.visitor_disconnected(who, tab)
         await rt.routing.visitor_disconnected(who.id)
@@ -155,6 +178,26 @@ async def _visitor_of(rt: Runtime, ws: WebSocket) -> tuple[Principal, Visitor]:
         rt, q.get("site", ""), ws.headers.get("origin"), ws.headers.get("host"), q.get("token", "")
     )
     return await rt.db.read_grouped(work)
+
+
+async def _session_of(
+    rt: Runtime, ws: WebSocket, out: list[dict[str, Any]]
+) -> tuple[Principal, Visitor]:
+    """The session opened on the handshake, by the code ``POST /api/visitor/session`` runs
+    (site key, Origin allowlist, the per-IP limit of new visitors; a missing, stale or foreign
+    token starts a new visitor). Identities and chat links stay on the POST path."""
+    q = ws.query_params
+    vs = await check_open_visitor_session(
+        rt,
+        q.get("site", ""),
+        ws.headers.get("origin"),
+        ws.headers.get("host"),
+        q.get("token") or None,
+        client_ip=ws.client.host if ws.client else "unknown",
+    )
+    who = Principal("visitor", vs.visitor.id, name=vs.visitor.name, site_id=vs.visitor.site_id)
+    out.append(await session_reply(rt, vs))
+    return who, vs.visitor
 
 
 @router.websocket("/ws/agent")

@@ -57,6 +57,7 @@ UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 class RadarService(OfferDesk, FeedDesk, HolderDesk, CensusDesk):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self._flushing = asyncio.Lock()
         self.capacity = DbCapacity(rt)
         self.engine = RadarEngine(
             rt.clock,
@@ -327,7 +328,12 @@ class RadarService(OfferDesk, FeedDesk, HolderDesk, CensusDesk):
 
     async def flush(self) -> None:
         """Store the page views gathered since the last flush in one transaction, and write
-        the visits that changed through."""
+        the visits that changed through. One flush at a time: when it returns, what was
+        gathered before it is stored, even if the periodic flush had taken it first."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         views, self._views = self._views, []
         unsaved, self._unsaved = list(self._unsaved.values()), {}
         await self._save(unsaved)

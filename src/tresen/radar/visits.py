@@ -11,6 +11,7 @@ the last one ended.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -71,9 +72,7 @@ async def _start_grouped(
     """SQLite: read without the write lock (the radar serialises a visitor's sockets), then
     end the old visit and insert the new one in the group commit; a resumed visit writes
     nothing."""
-    async with rt.db.read() as s:
-        last = await _last_visit(s, visitor.id)
-        open_chats, closed_at = await _chats(s, visitor.id)
+    last, open_chats, closed_at = await rt.db.read_grouped(_read_start(visitor.id))
     resume = _resumes(rt, last, now)
     if resume and last is not None:
         return last, True, open_chats, closed_at
@@ -88,6 +87,34 @@ async def _start_grouped(
 
     row.id = await rt.db.write_grouped(work)
     return row, False, open_chats, closed_at
+
+
+_LAST_VISIT = (
+    select(_visits)
+    .where(_visits.c.visitor_id == bindparam("vid"))
+    .order_by(_visits.c.started_at.desc(), _visits.c.id.desc())
+    .limit(1)
+)
+_conversations = cast(Table, Conversation.__table__)
+_CHATS = select(
+    func.count().filter(_conversations.c.status == "open"),
+    func.max(_conversations.c.closed_at),
+).where(_conversations.c.visitor_id == bindparam("vid"))
+
+
+def _read_start(
+    visitor_id: int,
+) -> Callable[[Connection], tuple[Visit | None, int, datetime | None]]:
+    """The last visit and the chats' state as one work of a grouped read (a storm of socket
+    opens shares its transactions, on the loop's own SQLite connection: no thread hops)."""
+
+    def work(c: Connection) -> tuple[Visit | None, int, datetime | None]:
+        found = c.execute(_LAST_VISIT, {"vid": visitor_id}).first()
+        chats = c.execute(_CHATS, {"vid": visitor_id}).one()
+        last = Visit(**found._mapping) if found is not None else None
+        return last, int(chats[0] or 0), chats[1]
+
+    return work
 
 
 async def _last_visit(s: Any, visitor_id: int) -> Visit | None:

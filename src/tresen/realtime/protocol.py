@@ -403,6 +403,12 @@ class WelcomeOut(_Out):
     principal: dict[str, Any]
     heartbeat_seconds: float
     max_message_chars: int
+    # A visitor socket opened with ``session=1``: what ``POST /api/visitor/session`` answers
+    # (token, visitor_id, verified, name, conversations, flags); left out otherwise.
+    session: dict[str, Any] | None = None
+
+    def frame(self) -> str:
+        return self.model_dump_json(exclude_none=True)
 
 
 class OfferOut(_Out):

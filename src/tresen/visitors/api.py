@@ -6,22 +6,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, select
 
 from tresen.auth.deps import RT
-from tresen.conversations.queries import messages_page, visitor_conversations
-from tresen.conversations.wire import conversation_dict
+from tresen.conversations.queries import messages_page
 from tresen.errors import Forbidden, Unauthorized
 from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.sites.queries import site_by_key
-from tresen.storage.models import ChannelAccount, Conversation, Site
 from tresen.visitors.actions import (
     IdentityClaim,
     check_open_visitor_session,
     origin_allowed,
     visitor_from_token,
 )
+from tresen.visitors.session import session_reply
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"])
 
@@ -54,40 +52,7 @@ async def open_session(body: SessionIn, request: Request, rt: RT) -> dict[str, A
         body.invite,
         client_ip=request.client.host if request.client else "unknown",
     )
-    convs: list[Conversation] = []
-    site_id = vs.visitor.site_id
-    if vs.created:  # a new visitor has no conversations: one grouped read of the flags
-        flags = await rt.db.read_grouped(lambda c: c.execute(_flags(site_id)).first())
-    else:
-        async with rt.db.read() as s:
-            convs = await visitor_conversations(s, vs.visitor.id)
-            flags = (await s.execute(_flags(site_id))).first()
-    return {
-        "token": vs.token,
-        "visitor_id": vs.visitor.id,
-        "verified": vs.verified,
-        "name": vs.visitor.name,
-        "conversations": [conversation_dict(c, for_visitor=True) for c in convs],
-        "invited_conversation": vs.invited_conversation,
-        # the widget offers "Continue on WhatsApp" (docs/channels.md)
-        "whatsapp": bool(flags and flags.whatsapp),
-        "uploads": bool(flags and flags.visitor_uploads),  # files in the widget (attachments.md)
-    }
-
-
-def _flags(site_id: int) -> Select[bool, bool]:
-    """The site's flags the widget needs: visitor uploads allowed, an enabled WhatsApp number."""
-    number = (
-        select(ChannelAccount.id)
-        .where(
-            ChannelAccount.site_id == site_id,
-            ChannelAccount.kind == "whatsapp",
-            ChannelAccount.enabled.is_(True),
-            ChannelAccount.phone != "",
-        )
-        .exists()
-    )
-    return select(Site.visitor_uploads, number.label("whatsapp")).where(Site.id == site_id)
+    return await session_reply(rt, vs)
 
 
 async def _visitor(rt: Runtime, request: Request, site_key: str) -> Principal:

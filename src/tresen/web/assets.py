@@ -40,6 +40,20 @@ def _immutable(path: str, url: str) -> bool:
     return bool(HASHED.search(url))
 
 
+def read_built(name: str) -> str | None:
+    """A built file's text by its plain name (the frame inlines its core), None if not built."""
+    try:
+        hashed = _manifest((BUILD / "manifest.json").stat().st_mtime).get(name)
+        return _read(str(BUILD / hashed)) if hashed else None
+    except FileNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _read(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
 def static_options() -> dict[str, Any]:
     """ServeStatic's settings for ``/static/...`` (it picks ``.br``/``.gz`` by itself)."""
     return {

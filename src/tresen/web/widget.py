@@ -2,16 +2,21 @@
 
 ``GET /widget.js``                  the loader a site embeds (tiny, host page side)
 ``GET /widget/frame?site=&origin=`` the chat frame, an iframe on the Tresen origin (its core
-                                    script; the chat UI comes on demand); CSP
-                                    ``frame-ancestors`` lets only the site's allowlist embed it
+                                    script inlined, allowed by its CSP hash; the chat UI comes
+                                    on demand); CSP ``frame-ancestors`` lets only the site's
+                                    allowlist embed it; gzip, revalidated by its ETag
 ``GET /api/visitor/status?site_key=`` is any agent available? (online / offline form)
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
 import html
 import json
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,11 +29,12 @@ from tresen.errors import Forbidden, NotFound
 from tresen.sites.queries import site_by_key
 from tresen.storage.models import Agent, Site
 from tresen.visitors.actions import origin_allowed
-from tresen.web.assets import BUILD, asset, precompressed
+from tresen.web.assets import BUILD, asset, precompressed, read_built
 
 router = APIRouter(include_in_schema=False)
 LANGS = ("en", "de", "da")
 NO_STORE = {"Cache-Control": "no-store"}
+REVALIDATE = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
 INVITE_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
 
 
@@ -52,11 +58,11 @@ async def frame(
     site: str = "",
     origin: str = "",
     lang: str = "en",
-    page: str = "",
+    page: str = "",  # sent by older loaders; not used (the page comes by postMessage)
     topics: str = "",
     invite: str = "",
     open: str = "",
-) -> HTMLResponse:
+) -> Response:
     async with rt.db.read() as s:
         try:
             the_site = await site_by_key(s, site)
@@ -70,7 +76,6 @@ async def frame(
         "site": the_site.widget_key,
         "parentOrigin": parent,
         "lang": lang if lang in LANGS else "en",
-        "page": page[:2000],
         "maxChars": rt.settings.max_message_chars,
         "topics": parse_topics(topics),
         # a chat link from an email (redeemed by the session request), or "open the chat"
@@ -79,10 +84,20 @@ async def frame(
         # the chat UI, fetched by the frame's core only when needed (frontend/src/widget/core.ts)
         "ui": {"js": asset("widget-frame.js"), "css": asset("widget-frame.css")},
     }
-    return HTMLResponse(
-        _frame_html(config),
-        headers={"Content-Security-Policy": frame_csp(the_site, own), **NO_STORE},
-    )
+    core, core_hash = _core_script()
+    csp = frame_csp(the_site, own, core_hash)
+    body = _frame_html(config, core)
+    etag = '"' + hashlib.sha256(f"{csp}\n{body}".encode()).hexdigest()[:32] + '"'
+    headers = {"Content-Security-Policy": csp, "ETag": etag, **REVALIDATE}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    accepted = {
+        e.split(";")[0].strip() for e in request.headers.get("accept-encoding", "").split(",")
+    }
+    if "gzip" in accepted:
+        headers["Content-Encoding"] = "gzip"
+        return HTMLResponse(_gzipped(body), headers=headers)
+    return HTMLResponse(body, headers=headers)
 
 
 @router.get("/api/visitor/status")
@@ -125,13 +140,15 @@ def _parent_allowed(site: Site, origin: str, own: str) -> bool:
     return origin in site.allowed_origins or origin == own
 
 
-def frame_csp(site: Site, own: str) -> str:
+def frame_csp(site: Site, own: str, core_hash: str = "") -> str:
+    """``core_hash``: the inlined core script's ``'sha256-...'`` source (no ``unsafe-inline``)."""
     ancestors = " ".join(["'self'", *(_csp_source(o) for o in site.allowed_origins if o)])
     ws = own.replace("http", "ws", 1)
+    scripts = f"script-src 'self' {core_hash}" if core_hash else "script-src 'self'"
     return "; ".join(
         [
             "default-src 'none'",
-            "script-src 'self'",
+            scripts,
             "style-src 'self'",
             f"connect-src 'self' {ws}",
             "img-src 'self' data: blob:",  # blob: files of the conversation, fetched with the token
@@ -148,7 +165,31 @@ def _csp_source(origin: str) -> str:
     return "".join(ch for ch in origin if ch not in " ;,'\"\r\n")
 
 
-def _frame_html(config: dict[str, Any]) -> str:
+def _core_script() -> tuple[str, str]:
+    """The frame's core (``widget-core.js``), to inline, and its CSP hash source. Inlined, it
+    costs no request of its own; the HTML around it revalidates by its ETag."""
+    text = read_built("widget-core.js")
+    if text is None:
+        raise NotFound("the widget is not built (cd frontend && npm run build)")
+    return _inline(text)
+
+
+@lru_cache(maxsize=4)
+def _inline(text: str) -> tuple[str, str]:
+    # `</script` would end the element early (`<\/` means the same in a JS string or regex);
+    # `<!--` is kept out of the build (tests/unit/test_loader_size.py).
+    code = re.sub("</(script)", r"<\/\1", text, flags=re.IGNORECASE)
+    digest = base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
+    return code, f"'sha256-{digest}'"
+
+
+@lru_cache(maxsize=256)
+def _gzipped(body: str) -> bytes:
+    """Frames of the same site, origin and language are the same bytes: compressed once."""
+    return gzip.compress(body.encode(), 9, mtime=0)
+
+
+def _frame_html(config: dict[str, Any], core: str) -> str:
     cfg = html.escape(json.dumps(config), quote=True)
     return f"""<!doctype html>
 <html lang="{html.escape(config["lang"])}">
@@ -160,7 +201,7 @@ def _frame_html(config: dict[str, Any]) -> str:
 </head>
 <body>
 <div id="tresen-root" data-config="{cfg}"></div>
-<script src="{asset("widget-core.js")}"></script>
+<script>{core}</script>
 </body>
 </html>
 """

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 SECRET_PURPOSE = "webhook-secret"
 MEMORY_TYPES_SECONDS = 5.0
+_ACTIVE_TYPES = select(WebhookSubscription.event_types).where(WebhookSubscription.active.is_(True))
 PRUNE_SECONDS = 3600.0  # finished deliveries are pruned at most this often
 Tried = tuple[WebhookDelivery, datetime, Outcome]  # a delivery, when it was tried, the outcome
 
@@ -66,6 +67,7 @@ class WebhookWorker(LeasedQueue[WebhookDelivery]):
         self._slots = asyncio.Semaphore(max(1, settings.webhooks_concurrency))
         self._types: frozenset[str] = frozenset()
         self._types_until = float("-inf")
+        self._types_read: asyncio.Future[None] | None = None
         self._prune_after = float("-inf")
 
     def install(self) -> None:
@@ -108,6 +110,7 @@ class WebhookWorker(LeasedQueue[WebhookDelivery]):
         """A subscription changed (here or on another node): read them again when needed."""
         self.outbox.forget()
         self._types_until = float("-inf")
+        self._types_read = None
 
     async def on_memory_event(self, event: Event) -> None:
         """A fact emitted from memory (a visitor arrived): its deliveries in a write of their
@@ -123,17 +126,19 @@ class WebhookWorker(LeasedQueue[WebhookDelivery]):
         self.kick()
 
     async def _memory_types(self) -> frozenset[str]:
-        now = self.rt.clock.monotonic()
-        if now >= self._types_until:
-            async with self.rt.db.read() as s:
-                found = await s.execute(
-                    select(WebhookSubscription.event_types).where(
-                        WebhookSubscription.active.is_(True)
-                    )
-                )
-                self._types = frozenset(t for types in found.scalars() for t in types or ())
-            self._types_until = now + MEMORY_TYPES_SECONDS
+        """One read at a time, shared by the events that wait for it (a storm of arrivals
+        once made one read each when the few seconds were up)."""
+        if self.rt.clock.monotonic() >= self._types_until:
+            if self._types_read is None or self._types_read.done():
+                self._types_read = asyncio.ensure_future(self._read_memory_types())
+            await asyncio.shield(self._types_read)
         return self._types
+
+    async def _read_memory_types(self) -> None:
+        now = self.rt.clock.monotonic()
+        found = await self.rt.db.read_grouped(lambda c: c.execute(_ACTIVE_TYPES).scalars().all())
+        self._types = frozenset(t for types in found for t in types or ())
+        self._types_until = now + MEMORY_TYPES_SECONDS
 
     async def work(self, ids: list[int]) -> None:
         """Claim the batch at once and deliver it, ``webhooks_concurrency`` requests at a time;

@@ -4,6 +4,8 @@ and a short cache; nothing outside the static folder is reachable."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import re
@@ -45,15 +47,44 @@ async def test_widget_frame_names_hashed_files(anon: httpx.AsyncClient, scenario
         "/widget/frame", params={"site": scenario.site_key, "origin": "https://shop.example"}
     )
     assert r.status_code == 200
-    # The frame loads its core only; the chat UI's files are named in its config, for later.
-    assert re.search(r'<script src="/static/build/widget-core-[A-Z0-9]{8}\.js">', r.text)
-    assert "<link" not in r.text and 'src="/static/build/widget-frame-' not in r.text
+    # The frame's core is inlined (no request of its own), allowed by its hash, not by
+    # 'unsafe-inline'; the chat UI's files are named in its config, for later.
+    assert "<script src=" not in r.text and "<link" not in r.text
+    inline = re.search(r"<script>(.*)</script>", r.text, re.S)
+    assert inline is not None and "tresen-root" in inline[1]
+    digest = base64.b64encode(hashlib.sha256(inline[1].encode()).digest()).decode()
+    csp = r.headers["content-security-policy"]
+    assert f"'sha256-{digest}'" in csp and "unsafe-inline" not in csp
     config = html.unescape(re.search(r'data-config="([^"]*)"', r.text)[1])  # type: ignore[index]
     ui = json.loads(config)["ui"]
     assert re.fullmatch(r"/static/build/widget-frame-[A-Z0-9]{8}\.js", ui["js"])
     assert re.fullmatch(r"/static/build/widget-frame-[A-Z0-9]{8}\.css", ui["css"])
     assert (await anon.get(ui["js"])).status_code == 200
     assert (await anon.get(ui["css"])).status_code == 200
+
+
+async def test_widget_frame_is_gzipped_and_revalidates(
+    anon: httpx.AsyncClient, scenario: Scenario
+) -> None:
+    params = {"site": scenario.site_key, "origin": "https://shop.example"}
+    r = await anon.get("/widget/frame", params=params, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert r.headers["cache-control"] == "no-cache" and r.headers["etag"]
+    assert int(r.headers["content-length"]) < 8 * 1024
+    again = await anon.get(
+        "/widget/frame", params=params, headers={"If-None-Match": r.headers["etag"]}
+    )
+    assert again.status_code == 304 and not again.content
+    assert again.headers["content-security-policy"] == r.headers["content-security-policy"]
+    # Another origin's frame (another CSP) is another response.
+    other = await anon.get(
+        "/widget/frame",
+        params={**params, "origin": scenario.base_url},
+        headers={"If-None-Match": r.headers["etag"]},
+    )
+    assert other.status_code == 200
+    plain = await anon.get("/widget/frame", params=params, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == r.text
 
 
 async def test_loader_keeps_its_name_and_a_short_cache(anon: httpx.AsyncClient) -> None:
