@@ -37,6 +37,18 @@ def _newest_conversation(side: AgentSide, body: str) -> dict[str, Any]:
     raise AssertionError(f"no conversation starts with {body!r}")
 
 
+def _conversation_holding(side: AgentSide, body: str) -> dict[str, Any]:
+    """The conversation with a message ``body`` (stored: wait for the server to have it)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for conv in side.api("GET", "/api/conversations?limit=20"):
+            msgs = side.api("GET", f"/api/conversations/{conv['id']}/messages")
+            if any(m["body"] == body for m in msgs):
+                return dict(conv)
+        time.sleep(0.2)
+    raise AssertionError(f"no conversation holds {body!r}")
+
+
 @pytest.fixture
 def visitor_page(browser: Any) -> Iterator[Any]:
     context, page, dialogs = _open_page(browser)
@@ -103,3 +115,57 @@ def test_identify_recognises_a_verified_customer(
     assert agent.api("GET", f"/api/visitors/{forged['visitor_id']}")["verified"] is False
     agent.api("PATCH", f"/api/conversations/{forged['id']}", json={"status": "resolved"})
     other.context.close()
+
+
+def _identify(page: Any, user_id: str, digest: str, name: str) -> None:
+    page.evaluate(
+        """([id, hash, name]) => window.Tresen.identify({id, hash, name})""",
+        [user_id, digest, name],
+    )
+
+
+def test_a_returning_customer_who_opens_the_chat_early_writes_as_themselves(
+    demo_server: ServerProcess, agent: AgentSide, browser: Any
+) -> None:
+    """A known customer on a new device: the page calls ``identify()``, and the visitor opens
+    the chat before that session request is answered. The socket the frame opened for the
+    anonymous visitor must be replaced by the customer's once the answer names them (before,
+    it was not when the chat UI had come meanwhile: the message went out on the anonymous
+    visitor's socket, for the customer's conversation, and was never stored)."""
+    site = next(s for s in agent.api("GET", "/api/sites") if s["name"] == "Demo shop")
+    user_id = "crm-4713"
+    digest = hmac.new(site["identity_secret"].encode(), user_id.encode(), hashlib.sha256)
+    first_context, first, _ = _open_page(browser)
+    first.goto(shop_url(demo_server))
+    _identify(first, user_id, digest.hexdigest(), "Jonas Weber")
+    _open_panel(first)
+    _send_from_visitor(first, "Erster Besuch")
+    known = _newest_conversation(agent, "Erster Besuch")
+    agent.api("PATCH", f"/api/conversations/{known['id']}", json={"status": "resolved"})
+    first_context.close()
+
+    context, page, dialogs = _open_page(browser)
+    held: list[Any] = []
+
+    def hold_identity(route: Any) -> None:
+        if user_id in (route.request.post_data or ""):
+            held.append(route)  # answered once the chat UI is there
+        else:
+            route.continue_()
+
+    try:
+        context.route("**/api/visitor/session", hold_identity)
+        with page.expect_request(lambda r: user_id in (r.post_data or "")):
+            page.goto(shop_url(demo_server))
+            _identify(page, user_id, digest.hexdigest(), "Jonas Weber")
+        frame = _open_panel(page)
+        assert len(held) == 1
+        held[0].continue_()
+        _send_from_visitor(page, "Zweiter Besuch")
+        frame.locator(".log .msg[data-seq] .body", has_text="Zweiter Besuch").wait_for()
+        again = _conversation_holding(agent, "Zweiter Besuch")  # theirs: the last one, or new
+        assert again["visitor_id"] == known["visitor_id"]
+        agent.api("PATCH", f"/api/conversations/{again['id']}", json={"status": "resolved"})
+        assert dialogs == []
+    finally:
+        context.close()

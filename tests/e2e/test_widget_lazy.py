@@ -253,3 +253,34 @@ def test_messages_that_come_before_the_ui_are_shown_once(
         _resolve(agent, conv)
     finally:
         context.close()
+
+
+def test_a_press_on_the_launcher_while_the_ui_arrives_opens_the_chat(
+    demo_server: ServerProcess, browser: Any
+) -> None:
+    """A pointer over the core's launcher fetches the chat UI; when the UI takes over while the
+    visitor holds the button down, letting go still opens the chat. (The UI removed the core's
+    launcher from under the pointer, and the click that was to open the chat never came: on a
+    busy machine, where the UI's files arrive between a press and its release, the panel stayed
+    closed.)"""
+    context, page, dialogs = _open_page(browser, viewport={"width": 1280, "height": 800})
+    held: list[Any] = []
+    try:
+        context.route(UI, lambda route: held.append(route))  # kept until the button is down
+        page.goto(shop_url(demo_server))
+        frame = _frame(page)
+        launcher = frame.get_by_role("button", name="Open chat")
+        launcher.wait_for()
+        box = launcher.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        _wait(page, lambda: len(held) == 2)  # the pointer over it: the core asked for js and css
+        page.mouse.down()
+        for route in held:
+            route.continue_()
+        frame.locator(".tw").wait_for(state="attached")  # the UI is drawn, the button still down
+        page.mouse.up()
+        frame.locator(".panel").wait_for()
+        assert frame.get_by_role("button", name="Open chat").count() == 0
+        assert dialogs == []
+    finally:
+        context.close()

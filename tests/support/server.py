@@ -116,16 +116,29 @@ class ServerProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        wait_port(self.port, timeout=30)
-        deadline = time.monotonic() + 20
+        # Deadlines only: on a busy machine the start (imports, migrations, the demo's data)
+        # took over 30 s; a server that exits says why at once.
+        try:
+            wait_port(self.port, proc=self.proc)
+        except RuntimeError as exited:
+            raise RuntimeError(f"{exited}: {self._stderr()}") from None
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.proc.returncode}): {self._stderr()}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                if httpx.get(self.url + "/healthz", timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
         raise TimeoutError("server did not become healthy")
+
+    def _stderr(self) -> str:
+        """The end of what an exited server wrote to stderr."""
+        if self.proc is None or self.proc.stderr is None:
+            return ""
+        return self.proc.stderr.read().decode(errors="replace")[-2000:]
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no flushing — a crash."""

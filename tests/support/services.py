@@ -21,12 +21,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int, timeout: float = 20, host: str = "127.0.0.1") -> None:
+def wait_port(
+    port: int,
+    timeout: float = 120,
+    host: str = "127.0.0.1",
+    proc: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Until something listens on ``port``. ``timeout`` is a deadline for a server that never
+    comes up, generous because a busy machine starts servers slowly; a ``proc`` that exits
+    meanwhile fails at once (a crash, or the port taken by another process)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as s:
             if s.connect_ex((host, port)) == 0:
                 return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server for port {port} exited ({proc.returncode})")
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
 

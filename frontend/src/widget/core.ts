@@ -140,7 +140,9 @@ function identify(identity: IdentityInput): void {
   core.settled = core.settled.then(async () => {
     const before = w.token;
     await session(w, local, identity);
-    if (w.token !== before && w.started && !chat) w.link.reconnectNow();
+    // Another visitor now (a known customer): their socket. The chat UI may have come
+    // meanwhile, but its Chat starts only after this (core.settled), on this same socket.
+    if (w.token !== before && w.started) w.link.reconnectNow();
   });
 }
 

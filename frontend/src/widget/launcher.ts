@@ -19,6 +19,10 @@ function css(el: HTMLElement | SVGElement, rules: Record<string, string>): void 
 export class Launcher {
   readonly button: HTMLButtonElement;
   private badge: HTMLSpanElement;
+  /** The visitor is pressing the button (pointer or Space down, not yet let go). */
+  private pressed = false;
+  /** The chat UI has taken over: the button goes once the press ends. */
+  private gone = false;
 
   constructor(
     private lang: Lang,
@@ -57,6 +61,19 @@ export class Launcher {
     });
     b.appendChild(this.badge);
     b.addEventListener("click", onOpen);
+    // The UI may take over between a press and its release (a pointer over the button fetches
+    // it): the button stays until the press ends, or the click that opens the chat is lost.
+    b.addEventListener("pointerdown", () => (this.pressed = true));
+    b.addEventListener("keydown", (ev) => ev.key === " " && (this.pressed = true));
+    const released = () => {
+      if (!this.pressed) return;
+      this.pressed = false;
+      if (this.gone) setTimeout(() => this.button.remove()); // after the click it ends in
+    };
+    // Let go anywhere, or the pointer left the button (no click then) or the frame.
+    for (const type of ["pointerup", "pointercancel", "keyup"]) document.addEventListener(type, released, true);
+    b.addEventListener("pointerleave", released);
+    window.addEventListener("blur", released);
     // A pointer over it or the keyboard on it: the visitor may open it, fetch the UI now.
     b.addEventListener("pointerenter", onIntent);
     b.addEventListener("focus", onIntent);
@@ -72,7 +89,9 @@ export class Launcher {
     this.badge.style.display = unread > 0 ? "block" : "none";
   }
 
+  /** The chat UI has its own launcher now; during a press, this one goes when it ends. */
   remove(): void {
-    this.button.remove();
+    this.gone = true;
+    if (!this.pressed) this.button.remove();
   }
 }
