@@ -94,10 +94,16 @@ def _stored(page: Any) -> dict[str, Any]:
     site, own = _frame_obj(page).evaluate(
         """() => {
           const site = JSON.parse(document.getElementById('tresen-root').dataset.config).site;
-          try { return [site, localStorage.getItem('tresen:' + site)]; } catch { return [site, null]; }
+          try {
+            return [site, localStorage.getItem('tresen:' + site)];
+          } catch {
+            return [site, null];
+          }
         }"""
     )
-    raw = own if own is not None else page.evaluate("(k) => localStorage.getItem(k)", f"tresen:{site}")
+    if own is not None:
+        return json.loads(own)  # type: ignore[no-any-return]
+    raw = page.evaluate("(k) => localStorage.getItem(k)", f"tresen:{site}")
     return json.loads(raw or "{}")  # type: ignore[no-any-return]
 
 

@@ -62,7 +62,7 @@ class InProcessServer:
             log_level="warning",
             lifespan="on",
             proxy_headers=False,  # as `tresen serve`: only TRESEN_TRUSTED_PROXIES are believed
-            timeout_keep_alive=HTTP_KEEP_ALIVE_S,  # as `tresen serve`: above the clients' idle expiry
+            timeout_keep_alive=HTTP_KEEP_ALIVE_S,  # as `tresen serve`: above clients' idle expiry
         )
         self.server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
