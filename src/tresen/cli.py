@@ -11,6 +11,12 @@ import typer
 
 from tresen.settings import Settings
 
+#: How long an idle HTTP/1.1 connection stays open (uvicorn's default is 5 s). Above the idle
+#: timeout of whatever reuses connections to us (nginx's upstream ``keepalive_timeout`` is 60 s,
+#: an HTTP client's pool a few seconds), so that it never sends a request on a connection this
+#: server is closing at that moment (a 502 or a read error for that request).
+HTTP_KEEP_ALIVE_S = 75
+
 app = typer.Typer(
     help="Tresen: proactive customer-service chat and co-browsing.", no_args_is_help=True
 )
@@ -61,6 +67,7 @@ def _run_server(settings: Settings) -> None:
         access_log=False,
         proxy_headers=False,  # forwarded headers count only from TRESEN_TRUSTED_PROXIES
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=HTTP_KEEP_ALIVE_S,
     )
 
 

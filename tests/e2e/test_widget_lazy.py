@@ -50,6 +50,7 @@ class Watch:
         self.received: list[str] = []
         self.session: dict[str, Any] = {}
         self.requests: list[str] = []  # every request of the widget (the shop's own left out)
+        self.holding = False  # True: the server's frames are not passed on (nor seen here)
         page.on("request", self._request)
         page.on("response", self._response)
         context.route_web_socket(VISITOR_SOCKET, self._socket)
@@ -69,6 +70,8 @@ class Watch:
         server = ws.connect_to_server()
 
         def down(message: str | bytes) -> None:
+            if self.holding:
+                return
             text = message if isinstance(message, str) else message.decode()
             self.received.append(text)
             if '"welcome"' in text and '"session"' in text:
@@ -83,6 +86,25 @@ class Watch:
 
     def got(self, text: str) -> bool:
         return any(text in m for m in self.received)
+
+
+def _stored(page: Any) -> dict[str, Any]:
+    """What the frame keeps for the site (token, conversation, ...): in its own localStorage, or,
+    where the browser blocks storage in the frame, in the host page's (the loader's relay)."""
+    site, own = _frame_obj(page).evaluate(
+        """() => {
+          const site = JSON.parse(document.getElementById('tresen-root').dataset.config).site;
+          try {
+            return [site, localStorage.getItem('tresen:' + site)];
+          } catch {
+            return [site, null];
+          }
+        }"""
+    )
+    if own is not None:
+        return json.loads(own)  # type: ignore[no-any-return]
+    raw = page.evaluate("(k) => localStorage.getItem(k)", f"tresen:{site}")
+    return json.loads(raw or "{}")  # type: ignore[no-any-return]
 
 
 def _resolve(agent: AgentSide, conv: int) -> None:
@@ -282,5 +304,63 @@ def test_a_press_on_the_launcher_while_the_ui_arrives_opens_the_chat(
         frame.locator(".panel").wait_for()
         assert frame.get_by_role("button", name="Open chat").count() == 0
         assert dialogs == []
+    finally:
+        context.close()
+
+
+def test_a_panel_open_before_the_chat_starts_keeps_the_stored_visitor(
+    demo_server: ServerProcess, browser: Any, agent: AgentSide
+) -> None:
+    """The panel is open while the chat UI arrives, before its Chat has started (it waits for the
+    socket's `welcome`): what the UI saves then keeps the stored token and conversation, and the
+    next page resumes the same visitor and chat. (The UI's first save wrote a state it had not
+    loaded: the token and the conversation dropped out of the frame's storage.)"""
+    context, page, dialogs = _open_page(browser, viewport={"width": 1280, "height": 800})
+    watch = Watch(context, page)
+    held: list[Any] = []
+    released = False
+
+    def hold(route: Any) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    try:
+        page.goto(shop_url(demo_server))
+        _open_panel(page)
+        first = "keep my chat " + uuid.uuid4().hex[:6]
+        _send_from_visitor(page, first)
+        msg = agent.wait_message(first)
+        conv, visitor = msg["conversation_id"], watch.session["visitor_id"]
+        _wait(page, lambda: _stored(page).get("conv") == conv and not _stored(page).get("pending"))
+        token = _stored(page)["token"]
+
+        # The next page: the panel was open, so it opens again at once; the UI's files and the
+        # socket's frames (its `welcome`) are held, then the files come: the panel is drawn open
+        # while the Chat still waits for its session.
+        context.route(UI, hold)
+        watch.holding = True
+        watch.requests.clear()
+        page.goto(shop_url(demo_server, "/shop/cart"))
+        _wait(page, lambda: len(held) == 2)
+        released = True
+        for route in held:
+            route.continue_()
+        _frame(page).locator(".panel").wait_for()
+        # The open panel asks who is online right after it marked itself visible (and saved).
+        _wait(page, lambda: any("/api/visitor/status" in u for u in watch.requests))
+        stored = _stored(page)
+        assert (stored.get("token"), stored.get("conv")) == (token, conv)
+
+        # A page opened now (the Chat there never started): the same visitor and its chat.
+        watch.holding = False
+        page.goto(shop_url(demo_server))
+        _wait(page, lambda: watch.session.get("visitor_id") == visitor)
+        _frame(page).locator(".panel").wait_for()
+        _wait_body(page, first)
+        assert _stored(page).get("conv") == conv  # (the token is renewed on each session)
+        assert dialogs == []
+        _resolve(agent, conv)
     finally:
         context.close()

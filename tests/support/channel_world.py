@@ -95,7 +95,9 @@ async def post_hook(
     raw = json.dumps(payload).encode()
     path = "/hooks/" + account["webhook_url"].split("/hooks/", 1)[1]
     hdrs = {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(secret, raw)}
-    async with httpx.AsyncClient(base_url=sc.base_url) as client:
+    # A generous deadline (httpx's default is 5 s): on a loaded machine the server may take that
+    # long only to read the body.
+    async with httpx.AsyncClient(base_url=sc.base_url, timeout=30) as client:
         return await client.post(path, content=raw, headers={**hdrs, **headers})
 
 

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.support.services import free_port
+from tresen.cli import HTTP_KEEP_ALIVE_S
 
 GRAPH_VERSION = "v21.0"
 
@@ -84,7 +85,15 @@ class FakePlatforms:
 
     async def start(self) -> FakePlatforms:
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        # Idle connections kept as long as the real platforms (and `tresen serve`) keep them: the
+        # product's pooled client never sends on a connection closing at that moment.
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_keep_alive=HTTP_KEEP_ALIVE_S,
+        )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:

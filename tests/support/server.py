@@ -16,6 +16,7 @@ import uvicorn
 
 from tests.support.services import free_port, wait_port
 from tresen.app import create_app
+from tresen.cli import HTTP_KEEP_ALIVE_S
 from tresen.gateway.lean_socket import ws_protocol
 from tresen.settings import Settings
 
@@ -61,6 +62,7 @@ class InProcessServer:
             log_level="warning",
             lifespan="on",
             proxy_headers=False,  # as `tresen serve`: only TRESEN_TRUSTED_PROXIES are believed
+            timeout_keep_alive=HTTP_KEEP_ALIVE_S,  # as `tresen serve`: above clients' idle expiry
         )
         self.server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None

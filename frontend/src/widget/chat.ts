@@ -8,7 +8,8 @@ import type { IdentityInput } from "../shared/bridge";
 import { Positions, backoff } from "../shared/client";
 import type { Link } from "../shared/link";
 import type { Attachment, ConversationInfo, MessageFrame, ServerFrame } from "../shared/protocol";
-import { type ChatHost, type ChatMessage, type ChatState, type Stored, initialState, showConversation } from "./chatState";
+import type { ChatHost, ChatMessage, ChatState, Stored } from "./chatState";
+import { initialState, readStored, showConversation } from "./chatState";
 import { Ending } from "./ending";
 import { MessageLog } from "./messageLog";
 import { Offers } from "./offers";
@@ -52,6 +53,10 @@ export class Chat implements ChatHost {
   /** This browser tab (kept per tab across navigation): one visit, several tabs. */
   readonly tab: string;
   private site: string;
+  /** Loaded when this Chat is made: the UI may save (panel opened) before start(). */
+  private stored: Stored;
+  /** Has the session chosen the conversation? Until then a save keeps the stored one. */
+  private chosen = false;
 
   /** `wire`: the socket the frame's core opened (wire.ts); this Chat takes it over. */
   constructor(
@@ -68,16 +73,18 @@ export class Chat implements ChatHost {
     this.ending = new Ending(this, this.api);
     this.signals = new TypingRead(this, this.positions);
     this.log = new MessageLog(this, this.positions, this.link);
+    const stored = (this.stored = readStored(slot));
+    this.token = wire.token || stored.token || null;
+    this.log.restore(stored.pending || []);
+    this.state.unread = stored.unread || 0;
+    this.offers.restore(stored);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
   async start(identity?: IdentityInput, invite?: string): Promise<void> {
-    const stored = this.load();
-    this.token = this.wire.token || stored.token || null;
-    this.log.restore(stored.pending || []);
-    this.state.unread = stored.unread || 0;
-    this.offers.restore(stored);
+    const stored = this.stored;
+    this.token = this.wire.token || this.token;
     const opening = this.openSession(identity, stored.conv ?? null, invite);
     this.session = opening;
     const waiting = await opening;
@@ -146,6 +153,7 @@ export class Chat implements ChatHost {
         const ids = data.conversations.map((c) => c.id);
         if (data.invited_conversation != null) conv = data.invited_conversation;
         const chosen = conv !== null && ids.includes(conv) ? conv : ids.length ? Math.max(...ids) : null;
+        this.chosen = true;
         if (chosen !== this.state.conversationId) this.switchTo(chosen);
         this.save();
         if (chosen !== null) await this.loadHistory(chosen);
@@ -367,25 +375,18 @@ export class Chat implements ChatHost {
     this.onChange();
   }
 
-  private load(): Stored {
-    try {
-      return JSON.parse(this.slot.get() || "{}") as Stored;
-    } catch {
-      return {};
-    }
-  }
-
   save(): void {
+    const keep = this.chosen ? null : this.stored; // before the session: what was loaded
     const data: Stored = {
-      token: this.token || undefined,
-      conv: this.state.conversationId,
+      token: (keep ? this.wire.token || this.token : this.token) || undefined,
+      conv: keep ? (keep.conv ?? null) : this.state.conversationId,
       pending: this.log.pending(),
       unread: this.state.unread,
       invite: this.state.invite,
       notes: this.state.notes,
       seen: Array.from(this.offers.seen).slice(-20),
-      queue: this.state.queue,
-      overflow: this.state.overflow,
+      queue: keep ? (keep.queue ?? null) : this.state.queue,
+      overflow: keep ? (keep.overflow ?? null) : this.state.overflow,
     };
     this.slot.set(JSON.stringify(data));
   }

@@ -137,6 +137,15 @@ export interface Stored {
   overflow?: OverflowInfo | null;
 }
 
+/** The slot's stored state ({} when there is none or it does not parse). */
+export function readStored(slot: { get(): string | null }): Stored {
+  try {
+    return JSON.parse(slot.get() || "{}") as Stored;
+  } catch {
+    return {};
+  }
+}
+
 /** The visitor's own message as shown before the server has it. */
 export function localEcho(cmid: string, body: string, attachments?: Attachment[]): ChatMessage {
   return {

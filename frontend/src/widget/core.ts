@@ -15,7 +15,7 @@ import {
   pickLang,
 } from "../shared/bridge";
 import type { Chat } from "./chat";
-import type { Stored } from "./chatState";
+import { readStored } from "./chatState";
 import { CORE_KEY, type Core, type FrameConfig, type UiApi } from "./handoff";
 import { Launcher } from "./launcher";
 import { Restored, Slot, openSlots } from "./storage";
@@ -97,14 +97,6 @@ function wanted(f: ServerFrame, tab: string): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function readStored(local: Slot): Stored {
-  try {
-    return JSON.parse(local.get() || "{}") as Stored;
-  } catch {
-    return {};
-  }
 }
 
 /** The core's session request (the Chat makes its own once it is there). */

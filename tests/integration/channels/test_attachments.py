@@ -98,7 +98,7 @@ async def test_an_agents_image_reaches_the_web_visitor_and_only_them(
     while frame["author"]["kind"] != "agent":
         frame = await next_frame(ws, "message")
     assert frame["attachments"] == [up] and frame["body"] == "Like this one?"
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=30) as client:
         got = await client.send(visitor_get(v, up["key"]))
         assert got.status_code == 200 and got.content == PNG
         assert got.headers["content-type"] == "image/png"
@@ -160,7 +160,7 @@ async def test_hostile_files_are_refused_and_nothing_is_stored(
 
 
 async def _visitor_upload(v: Visitor, conv_id: int, name: str, data: bytes) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=v.base_url) as client:
+    async with httpx.AsyncClient(base_url=v.base_url, timeout=30) as client:
         return await client.post(
             "/api/visitor/files",
             params={"site_key": v.site_key, "conversation_id": conv_id, "name": name},
@@ -244,7 +244,7 @@ async def test_whatsapp_messenger_and_telegram_upload_the_file(
             json={"kind": "telegram", "access_token": BOT_TOKEN, "verify_token": TG_SECRET},
         )
     ).json()
-    async with httpx.AsyncClient(base_url=sc.base_url) as client:
+    async with httpx.AsyncClient(base_url=sc.base_url, timeout=30) as client:
         r = await client.post(
             "/hooks/" + tg["webhook_url"].split("/hooks/", 1)[1],
             json=tg_update(1, 1111111, 5, now_ts(timers), "hallo"),
