@@ -64,6 +64,7 @@ class BenchServer:
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = var_dir / "server.log"
+        self.stall_log: Path | None = None  # set: run under bench._stall_probe, gaps go here
 
     @property
     def url(self) -> str:
@@ -97,10 +98,12 @@ class BenchServer:
             raise_nofile(nofile)
 
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tresen", "serve"],
-            env=self.env, stdout=log, stderr=log, preexec_fn=limits,
-        )
+        cmd, env = [sys.executable, "-m", "tresen", "serve"], self.env
+        if self.stall_log is not None:  # bench._stall_probe runs tresen serve with the probe
+            cmd = [sys.executable, "-m", "bench._stall_probe", str(self.stall_log)]
+            root = str(Path(__file__).resolve().parent.parent)
+            env = {**env, "PYTHONPATH": env.get("PYTHONPATH", "") + os.pathsep + root}
+        self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, preexec_fn=limits)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -24,6 +24,7 @@ change measured in the same run (floor, baseline, Tresen in each round).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -94,6 +95,11 @@ def options(argv: list[str] | None) -> tuple[argparse.Namespace, argparse.Namesp
     p.add_argument("--workers", type=int, default=2, help="client processes")
     p.add_argument("--only", choices=["floor", "tresen"], help="run one side only")
     p.add_argument("--baseline", type=Path, help="another checkout of Tresen to compare with")
+    p.add_argument(
+        "--stalls",
+        action="store_true",
+        help="probe Tresen's event loop (bench._stall_probe): loop stalls > 20 ms at each rate",
+    )
     p.add_argument(
         "--connect-only", action="store_true", help="only the connect phase (connect, idle KiB)"
     )
@@ -181,7 +187,29 @@ def latency_phase(ctx: Context, rate: float) -> dict[str, float]:
     )
     if lost:  # not delivered within 15 s: count as the worst latency, never drop silently
         p99 = float("inf")
-    return {f"p50_{rate:.0f}": p50, f"p99_{rate:.0f}": p99}
+    return {f"p50_{rate:.0f}": p50, f"p99_{rate:.0f}": p99, f"n_{rate:.0f}": len(lat)}
+
+
+STALL_MS = 20.0
+
+
+def stall_figures(log: Path, windows: dict[str, tuple[float, float, int]]) -> dict[str, float]:
+    """Per latency phase, from the probe's gaps: loop stalls over ``STALL_MS`` (without the
+    run-queue wait) per 10,000 delivered messages, and the longest one."""
+    gaps = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    fig: dict[str, float] = {}
+    for rate, (t0, t1, n) in windows.items():
+        own = [g[2] for g in gaps if t0 <= g[0] <= t1]
+        over = sum(1 for ms in own if ms > STALL_MS)
+        fig[f"stalls_{rate}"] = over * 10_000 / max(n, 1)
+        fig[f"maxstall_{rate}"] = max(own, default=0.0)
+        print(
+            f"    {rate} msg/s: {over} loop stalls > {STALL_MS:.0f} ms without run-queue wait "
+            f"({fig[f'stalls_{rate}']:.1f} per 10,000 messages), longest "
+            f"{fig[f'maxstall_{rate}']:.1f} ms; longest gap with it "
+            f"{max((g[1] for g in gaps if t0 <= g[0] <= t1), default=0.0):.1f} ms"
+        )
+    return fig
 
 
 def one_run(kind: str, a: argparse.Namespace, load_args: argparse.Namespace) -> dict[str, float]:
@@ -193,6 +221,9 @@ def one_run(kind: str, a: argparse.Namespace, load_args: argparse.Namespace) -> 
         env["PYTHONPATH"] = src + os.pathsep + os.environ.get("PYTHONPATH", "")
     cls = FloorServer if kind == "floor" else BenchServer
     server = cls(var_dir, nofile, env)
+    windows: dict[str, tuple[float, float, int]] = {}
+    if a.stalls and kind != "floor":
+        server.stall_log = var_dir / "stalls.jsonl"
     print(f"\n  [{kind}] {_load()} at start")
     try:
         seeded = server.prepare(agents=a.workers)
@@ -207,10 +238,17 @@ def one_run(kind: str, a: argparse.Namespace, load_args: argparse.Namespace) -> 
             raise RuntimeError(f"{kind}: the database check failed")
         fig.update(cpu_ms=run.cpu_ms, saturation=run.per_second)
         for rate in [float(r) for r in a.rates.split(",") if r.strip()]:
+            t0 = time.time()
             fig.update(latency_phase(ctx, rate))
+            windows[f"{rate:.0f}"] = (t0, time.time(), int(fig[f"n_{rate:.0f}"]))
     finally:
         server.stop()
         print(f"  [{kind}] {_load()} at end")
+        if a.stalls:
+            if server.stall_log is not None:
+                fig.update(stall_figures(server.stall_log, windows))
+            else:  # the floor has no probe
+                fig.update({f"{k}_{r}": float("nan") for r in windows for k in STALL_KEYS})
         shutil.rmtree(var_dir, ignore_errors=True)
     return fig
 
@@ -224,8 +262,19 @@ ROWS = [
 ]
 
 
+STALL_KEYS = ("stalls", "maxstall")
+
+
 def _median(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in runs) if runs else float("nan")
+
+
+def stall_rows(a: argparse.Namespace) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for rate in [r.strip() for r in a.rates.split(",") if r.strip()] if a.stalls else []:
+        rows += [(f"loop stalls > 20 ms per 10k msgs at {rate} msg/s", f"stalls_{rate}")]
+        rows += [(f"longest loop stall at {rate} msg/s (ms)", f"maxstall_{rate}")]
+    return rows
 
 
 def ab_table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> str:
@@ -234,6 +283,7 @@ def ab_table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> 
     for rate in [r.strip() for r in a.rates.split(",") if r.strip()]:
         keys += [(f"delivery p50 at {rate} msg/s (ms)", f"p50_{rate}")]
         keys += [(f"delivery p99 at {rate} msg/s (ms)", f"p99_{rate}")]
+    keys += stall_rows(a)
     out = [
         "| figure | floor | baseline | Tresen | baseline / floor | Tresen / floor "
         "| Tresen / baseline |",
@@ -257,6 +307,7 @@ def table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> str
         rows.append((f"delivery p50 at {rate} msg/s (ms)", f"p50_{rate}", "", lambda r: True))
         target = ("<= 20 ms (quiet machine)", None) if rate == "1000" else ("", None)
         rows.append((f"delivery p99 at {rate} msg/s (ms)", f"p99_{rate}", target[0], target[1]))
+    rows += [(label, key, "", lambda r: True) for label, key in stall_rows(a)]
     out = [
         "| figure | floor (median) | Tresen (median) | Tresen / floor | target |",
         "|---|---:|---:|---:|---|",
