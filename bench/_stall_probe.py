@@ -5,8 +5,9 @@ run-queue wait over the same gap (``/proc/thread-self/schedstat``: time runnable
 running) is subtracted, so what remains is the time the loop spent working or blocked (a long
 COMMIT, a checkpoint, a pass over many rows), not the time the OS had no core for it: a figure
 far less sensitive to the machine's load than the latency percentiles. Gaps over 5 ms are
-written as JSON lines ``[unix time at the end, gap ms, gap without run-queue wait ms]`` to the
-file given as the first argument, when the server exits.
+appended as JSON lines ``[unix time at the end, gap ms, gap without run-queue wait ms]`` to the
+file given as the first argument, every half second (uvicorn ends the process by re-raising
+SIGTERM: no exit hook would run).
 
 Usage: ``python -m bench._stall_probe OUT.jsonl`` with ``tresen serve``'s environment.
 """
@@ -14,7 +15,6 @@ Usage: ``python -m bench._stall_probe OUT.jsonl`` with ``tresen serve``'s enviro
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
 import sys
 import time
@@ -38,10 +38,10 @@ class Probe:
         self.out = out
         self.gaps: list[tuple[float, float, float]] = []
         self.task: asyncio.Task[None] | None = None
-        atexit.register(self.write)
 
     async def run(self) -> None:
         last, waited = time.perf_counter(), _runqueue_ns()
+        written = last
         while True:
             await asyncio.sleep(TICK)
             now, wait = time.perf_counter(), _runqueue_ns()
@@ -50,9 +50,10 @@ class Probe:
                 own_ms = gap_ms - (wait - waited) / 1e6
                 self.gaps.append((time.time(), round(gap_ms, 2), round(max(own_ms, 0.0), 2)))
             last, waited = now, wait
-
-    def write(self) -> None:
-        self.out.write_text("".join(json.dumps(g) + "\n" for g in self.gaps))
+            if now - written > 0.5 and self.gaps:
+                gaps, self.gaps, written = self.gaps, [], now
+                with self.out.open("a") as f:
+                    f.write("".join(json.dumps(g) + "\n" for g in gaps))
 
     def wrap(self, app: Any) -> Any:
         async def probed(scope: Any, receive: Any, send: Any) -> None:
