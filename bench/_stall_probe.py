@@ -9,6 +9,10 @@ appended as JSON lines ``[unix time at the end, gap ms, gap without run-queue wa
 file given as the first argument, every half second (uvicorn ends the process by re-raising
 SIGTERM: no exit hook would run).
 
+With ``BENCH_STALL_STACKS=1`` a watchdog thread also writes the loop thread's stack (Tresen's
+frames, innermost last) to ``OUT.jsonl.stacks`` whenever the loop has not ticked for 8 ms: what
+the loop was doing in a stall (a diagnosis aid; the thread costs a little CPU).
+
 Usage: ``python -m bench._stall_probe OUT.jsonl`` with ``tresen serve``'s environment.
 """
 
@@ -16,13 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 TICK = 0.002
 RECORD_MS = 5.0
+WATCH_MS = 8.0
 
 
 def _runqueue_ns() -> int:
@@ -38,6 +46,7 @@ class Probe:
         self.out = out
         self.gaps: list[tuple[float, float, float]] = []
         self.task: asyncio.Task[None] | None = None
+        self.ticked = time.perf_counter()
 
     async def run(self) -> None:
         last, waited = time.perf_counter(), _runqueue_ns()
@@ -45,6 +54,7 @@ class Probe:
         while True:
             await asyncio.sleep(TICK)
             now, wait = time.perf_counter(), _runqueue_ns()
+            self.ticked = now
             gap_ms = (now - last - TICK) * 1000
             if gap_ms > RECORD_MS:
                 own_ms = gap_ms - (wait - waited) / 1e6
@@ -55,10 +65,33 @@ class Probe:
                 with self.out.open("a") as f:
                     f.write("".join(json.dumps(g) + "\n" for g in gaps))
 
+    def watch(self, loop_thread: int) -> None:
+        """Once per stall past ``WATCH_MS``: the loop thread's Tresen frames, at that moment."""
+        seen = 0.0
+        with Path(str(self.out) + ".stacks").open("a") as f:
+            while True:
+                time.sleep(0.002)
+                ticked = self.ticked
+                if ticked == seen or (time.perf_counter() - ticked) * 1000 < WATCH_MS:
+                    continue
+                seen = ticked
+                frame = sys._current_frames().get(loop_thread)
+                stack = traceback.extract_stack(frame) if frame is not None else []
+                ours = [
+                    f"{Path(fs.filename).parent.name}/{Path(fs.filename).name}:{fs.name}"
+                    for fs in stack
+                    if "tresen" in fs.filename or "sqlalchemy" in fs.filename
+                ]
+                f.write(json.dumps([time.time(), ours[-8:]]) + "\n")
+                f.flush()
+
     def wrap(self, app: Any) -> Any:
         async def probed(scope: Any, receive: Any, send: Any) -> None:
             if self.task is None:
                 self.task = asyncio.get_running_loop().create_task(self.run())
+                if os.environ.get("BENCH_STALL_STACKS") == "1":
+                    loop_thread = threading.get_ident()
+                    threading.Thread(target=self.watch, args=(loop_thread,), daemon=True).start()
             await app(scope, receive, send)
 
         return probed

@@ -289,7 +289,7 @@ def ab_table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> 
         "| Tresen / baseline |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    every = runs["floor"] + runs["baseline"] + runs["tresen"]
+    every = runs["baseline"] + runs["tresen"]
     for label, key in keys:
         if not all(key in r for r in every):
             continue  # a phase not run (--connect-only)
@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{_load()} at the end\n"
     )
     print(table(a, runs))
-    if runs["baseline"] and runs["floor"] and runs["tresen"]:
+    if runs["baseline"] and runs["tresen"]:  # without the floor (--only tresen): its column n/a
         print(f"\nA/B: baseline {a.baseline} against this tree\n")
         print(ab_table(a, runs))
     return 0
