@@ -4,10 +4,12 @@ A task on the server's loop wakes every 2 ms; a late wake-up is a stall. The loo
 run-queue wait over the same gap (``/proc/thread-self/schedstat``: time runnable but not
 running) is subtracted, so what remains is the time the loop spent working or blocked (a long
 COMMIT, a checkpoint, a pass over many rows), not the time the OS had no core for it: a figure
-far less sensitive to the machine's load than the latency percentiles. Gaps over 5 ms are
-appended as JSON lines ``[unix time at the end, gap ms, gap without run-queue wait ms]`` to the
-file given as the first argument, every half second (uvicorn ends the process by re-raising
-SIGTERM: no exit hook would run).
+far less sensitive to the machine's load than the latency percentiles. In a virtual machine
+the time the host ran another guest is not run-queue wait: the loop thread's own CPU time in
+the gap is the figure that no other load inflates (it misses time blocked on I/O or the GIL).
+Gaps over 5 ms are appended as JSON lines ``[unix time at the end, gap ms, gap without run-queue
+wait ms, the loop thread's CPU time in the gap ms]`` to the file given as the first argument,
+every half second (uvicorn ends the process by re-raising SIGTERM: no exit hook would run).
 
 With ``BENCH_STALL_STACKS=1`` a watchdog thread also writes the loop thread's stack (Tresen's
 frames, innermost last) to ``OUT.jsonl.stacks`` whenever the loop has not ticked for 8 ms: what
@@ -33,33 +35,38 @@ RECORD_MS = 5.0
 WATCH_MS = 8.0
 
 
-def _runqueue_ns() -> int:
+def _schedstat() -> tuple[int, int]:
+    """The loop thread's time on a CPU and waiting on a run queue (ns)."""
     try:
         with open("/proc/thread-self/schedstat") as f:
-            return int(f.read().split()[1])
+            ran, waited, _ = f.read().split()
+            return int(ran), int(waited)
     except OSError:  # not Linux: the raw gap only
-        return 0
+        return 0, 0
 
 
 class Probe:
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.gaps: list[tuple[float, float, float]] = []
+        self.gaps: list[tuple[float, float, float, float]] = []
         self.task: asyncio.Task[None] | None = None
         self.ticked = time.perf_counter()
 
     async def run(self) -> None:
-        last, waited = time.perf_counter(), _runqueue_ns()
+        last, (ran, waited) = time.perf_counter(), _schedstat()
         written = last
         while True:
             await asyncio.sleep(TICK)
-            now, wait = time.perf_counter(), _runqueue_ns()
+            now, (run, wait) = time.perf_counter(), _schedstat()
             self.ticked = now
             gap_ms = (now - last - TICK) * 1000
             if gap_ms > RECORD_MS:
-                own_ms = gap_ms - (wait - waited) / 1e6
-                self.gaps.append((time.time(), round(gap_ms, 2), round(max(own_ms, 0.0), 2)))
-            last, waited = now, wait
+                own_ms = max(gap_ms - (wait - waited) / 1e6, 0.0)
+                cpu_ms = (run - ran) / 1e6
+                self.gaps.append(
+                    (time.time(), round(gap_ms, 2), round(own_ms, 2), round(cpu_ms, 2))
+                )
+            last, ran, waited = now, run, wait
             if now - written > 0.5 and self.gaps:
                 gaps, self.gaps, written = self.gaps, [], now
                 with self.out.open("a") as f:
