@@ -250,6 +250,7 @@ def one_run(kind: str, a: argparse.Namespace, load_args: argparse.Namespace) -> 
         if a.stalls:
             if server.stall_log is not None:
                 fig.update(stall_figures(server.stall_log, windows))
+                stall_stacks(Path(str(server.stall_log) + ".stacks"), windows)
             else:  # the floor has no probe
                 fig.update({f"{k}_{r}": float("nan") for r in windows for k in STALL_KEYS})
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -263,6 +264,22 @@ ROWS = [
     ("time to connect N visitors (s)", "connect_s", "<= 2x", lambda r: r <= 2.0),
     ("server CPU to connect N visitors (s)", "connect_cpu_s", "", lambda r: True),
 ]
+
+
+def stall_stacks(path: Path, windows: dict[str, tuple[float, float, int]]) -> None:
+    """With BENCH_STALL_STACKS=1: where the loop was in its stalls of the latency phases, the
+    innermost Tresen/SQLAlchemy frames, most frequent first."""
+    if not path.exists():
+        return
+    counts: dict[str, int] = {}
+    for line in path.read_text().splitlines():
+        at, frames = json.loads(line)
+        if any(t0 <= at <= t1 for t0, t1, _ in windows.values()):
+            key = " < ".join(reversed(frames[-4:])) or "(outside Tresen: the loop itself)"
+            counts[key] = counts.get(key, 0) + 1
+    print(f"    loop stacks in stalls > 8 ms ({sum(counts.values())}), innermost first:")
+    for key, n in sorted(counts.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"      {n:4d}  {key}")
 
 
 STALL_KEYS = ("stalls", "maxstall", "maxown")
