@@ -316,8 +316,8 @@ def ab_table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> 
             continue  # a phase not run (--connect-only)
         f, b, t = (_median(runs[k], key) for k in ("floor", "baseline", "tresen"))
         out.append(
-            f"| {label} | {_fmt(f)} | {_fmt(b)} | {_fmt(t)} | {b / f:.2f}x | {t / f:.2f}x "
-            f"| {t / b:.2f}x |"
+            f"| {label} | {_fmt(f)} | {_fmt(b)} | {_fmt(t)} | {_ratio(b, f)} | {_ratio(t, f)} "
+            f"| {_ratio(t, b)} |"
         )
     return "\n".join(out)
 
@@ -347,6 +347,10 @@ def table(a: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) -> str
             verdict = target
         out.append(f"| {label} | {_fmt(f)} | {_fmt(t)} | {ratio:.2f}x | {verdict} |")
     return "\n".join(out)
+
+
+def _ratio(x: float, y: float) -> str:
+    return f"{x / y:.2f}x" if y else "n/a"  # a count of stalls may be 0
 
 
 def _fmt(x: float) -> str:
