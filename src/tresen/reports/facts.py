@@ -35,30 +35,42 @@ async def rebuild_facts(
     ids = sorted(set(conversation_ids))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        convs = list(
-            (await s.execute(select(Conversation).where(Conversation.id.in_(chunk)))).scalars()
-        )
-        old = {} if fresh else await _previous(s, chunk)
         if fresh:
             await s.execute(
                 delete(ReportConversation).where(ReportConversation.conversation_id.in_(chunk))
             )
-        msgs = await _messages(
-            s, {c.id: old[c.id].last_seq_seen if c.id in old else 0 for c in convs}
-        )
-        offers = await _offers(s, chunk)
-        for conv in convs:
-            row = old.get(conv.id)
-            if row is None:
-                row = ReportConversation(conversation_id=conv.id)
-                _reset(row)
+        folded = await _folded(s, chunk, now, fresh=fresh)
+        for row, stored in folded:
+            if not stored:
                 s.add(row)
-            facts_of(row, conv, msgs.get(conv.id, []), offers.get(conv.id), now)
             hours.add(row.created_hour)
         await s.flush()
-        done += len(convs)
+        done += len(folded)
     await rebuild_hours(s, hours)
     return done
+
+
+async def _folded(
+    s: AsyncSession, chunk: list[int], now: datetime, *, fresh: bool = False
+) -> list[tuple[ReportConversation, bool]]:
+    """The facts rows of ``chunk``'s conversations brought up to date in memory (the stored
+    row folded with what came since it was last seen, or a new one), each with whether it was
+    stored before; ``fresh``: every row new."""
+    convs = list(
+        (await s.execute(select(Conversation).where(Conversation.id.in_(chunk)))).scalars()
+    )
+    old = {} if fresh else await _previous(s, chunk)
+    msgs = await _messages(s, {c.id: old[c.id].last_seq_seen if c.id in old else 0 for c in convs})
+    offers = await _offers(s, chunk)
+    out: list[tuple[ReportConversation, bool]] = []
+    for conv in convs:
+        row = old.get(conv.id)
+        if row is None:
+            row = ReportConversation(conversation_id=conv.id)
+            _reset(row)
+        facts_of(row, conv, msgs.get(conv.id, []), offers.get(conv.id), now)
+        out.append((row, conv.id in old))
+    return out
 
 
 _facts = cast(Table, ReportConversation.__table__)
@@ -84,22 +96,9 @@ async def read_facts(
     with s.no_autoflush:  # a read: the rows are changed in memory only, then expunged
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            convs = list(
-                (await s.execute(select(Conversation).where(Conversation.id.in_(chunk)))).scalars()
-            )
-            old = await _previous(s, chunk)
-            msgs = await _messages(
-                s, {c.id: old[c.id].last_seq_seen if c.id in old else 0 for c in convs}
-            )
-            offers = await _offers(s, chunk)
-            for conv in convs:
-                row = old.get(conv.id)
-                if row is None:
-                    row = ReportConversation(conversation_id=conv.id)
-                    _reset(row)
-                facts_of(row, conv, msgs.get(conv.id, []), offers.get(conv.id), now)
+            for row, stored in await _folded(s, chunk, now):
                 values = {k: getattr(row, k) for k in _COLUMNS}
-                (new if conv.id not in old else changed).append(values)
+                (changed if stored else new).append(values)
                 hours.add(row.created_hour)
     s.expunge_all()
     return changed, new, hours
