@@ -39,7 +39,7 @@ class World:
 
     async def visitor(self) -> Principal:
         vs = await check_open_visitor_session(self.rt, self.site_key, ORIGIN, None)
-        return Principal("visitor", vs.visitor.id, site_id=vs.site.id)
+        return Principal("visitor", vs.visitor.id, site_id=vs.site_id)
 
     async def conversation(self, visitor: Principal) -> int:
         sent = await check_send_message(self.rt, visitor, body="Hallo", client_msg_id="open")

@@ -18,6 +18,7 @@ from tresen.contacts.identities import normalise
 from tresen.errors import Invalid
 from tresen.events import ContactCreated, ContactsMerged, ContactUpdated, record
 from tresen.storage.models import Contact, ContactIdentity, ContactNote, Visitor
+from tresen.storage.prepared import OnDialect, binds
 
 MAX_ATTRIBUTES = 100
 
@@ -275,41 +276,57 @@ def union(a: Iterable[str], b: Iterable[str]) -> list[str]:
 
 _contacts = cast(Table, Contact.__table__)
 _identities = cast(Table, ContactIdentity.__table__)
-_INSERT_CONTACT = insert(_contacts).returning(_contacts.c.id)
-_INSERT_IDENTITY = insert(_identities)
+_CONTACT_FIELDS = (
+    "site_id",
+    "name",
+    "attributes",
+    "tags",
+    "consent",
+    "consent_at",
+    "created_at",
+    "updated_at",
+)
+_IDENTITY_FIELDS = (
+    "contact_id",
+    "site_id",
+    "kind",
+    "value",
+    "verified",
+    "visitor_id",
+    "created_at",
+)
+_NEW_CONTACT = OnDialect(
+    insert(_contacts).values(binds(_CONTACT_FIELDS)).returning(_contacts.c.id), [_contacts.c.id]
+)
+_NEW_IDENTITY = OnDialect(insert(_identities).values(binds(_IDENTITY_FIELDS)))
 
 
 def do_new_visitor_contact(conn: Connection, site_id: int, visitor_id: int, now: datetime) -> int:
     """A new anonymous visitor's contact (what ``do_ensure_contact`` creates for a visitor
-    without one), in Core statements on the connection of a grouped write: the group commit
-    writes a new visitor and its contact in the transaction shared with the writes queued
-    meanwhile. Returns the contact's id."""
-    contact_id = int(
-        conn.execute(
-            _INSERT_CONTACT,
-            {
-                "site_id": site_id,
-                "name": None,
-                "attributes": {},
-                "tags": [],
-                "consent": "unknown",
-                "consent_at": None,
-                "created_at": now,
-                "updated_at": now,
-            },
-        ).scalar_one()
-    )
-    conn.execute(
-        _INSERT_IDENTITY,
-        {
-            "contact_id": contact_id,
-            "site_id": site_id,
-            "kind": "visitor",
-            "value": str(visitor_id),
-            "verified": False,
-            "visitor_id": visitor_id,
-            "created_at": now,
-        },
-    )
+    without one), on the connection of a grouped write (SQLite): the group commit writes a new
+    visitor and its contact in the transaction shared with the writes queued meanwhile; the two
+    statements are compiled once and run on the driver (``storage/prepared.py``). Returns the
+    contact's id."""
+    contact: dict[str, Any] = {
+        "site_id": site_id,
+        "name": None,
+        "attributes": {},
+        "tags": [],
+        "consent": "unknown",
+        "consent_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    contact_id = int(_NEW_CONTACT.on(conn).rows(conn, contact)[0]["id"])
+    identity = {
+        "contact_id": contact_id,
+        "site_id": site_id,
+        "kind": "visitor",
+        "value": str(visitor_id),
+        "verified": False,
+        "visitor_id": visitor_id,
+        "created_at": now,
+    }
+    _NEW_IDENTITY.on(conn).rows(conn, identity)
     record(conn, ContactCreated(contact_id, site_id, "visitor"))
     return contact_id

@@ -39,7 +39,7 @@ from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message, Outbox
 from tresen.storage.outbox import outbox_values
-from tresen.storage.prepared import Prepared
+from tresen.storage.prepared import Prepared, binds
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
@@ -65,9 +65,7 @@ _MESSAGE_FIELDS = (
     "created_at",
 )
 _INSERT = (
-    insert(_messages)
-    .values({name: bindparam(name) for name in ("conversation_id", "seq", *_MESSAGE_FIELDS)})
-    .returning(_m.id)
+    insert(_messages).values(binds(("conversation_id", "seq", *_MESSAGE_FIELDS))).returning(_m.id)
 )
 # PostgreSQL: the bump and the INSERT in one statement, one round trip.
 _BUMPED = (

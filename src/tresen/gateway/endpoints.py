@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
 
 from tresen.agents.scope import site_ids_for
 from tresen.auth.sessions import agent_from_ticket
@@ -99,6 +100,7 @@ class Gateway:
                     session=session,
                 ).frame()
             )
+            conn.write_queued()  # now: with the handshake's answer, if that waits (lean_socket)
             session = None  # sent: not kept while the socket lives
             await conn.run()
         except Exception as exc:
@@ -127,6 +129,8 @@ def _is_disconnect(exc: Exception) -> bool:
 
 async def _refuse(ws: WebSocket, exc: TresenError) -> None:
     log.info("refused websocket: %s (%s)", exc.code, exc.message)
+    if ws.application_state == WebSocketState.CONNECTING:
+        await ws.accept()  # the error frame and the close code need an open socket
     await ws.send_text(error_frame(exc.code, exc.message))
     await ws.close(_close_code(exc), exc.code)
 
@@ -147,22 +151,25 @@ def _tab_id(given: str) -> str:
 
 @router.websocket("/ws/visitor")
 async def visitor_socket(ws: WebSocket) -> None:
+    """The handshake is answered once the visitor is known and its visit started, just before
+    the ``welcome``: with the lean protocol both go out in one write (``lean_socket.py``)."""
     rt: Runtime = ws.app.state.rt
-    await ws.accept()
     # The session for the welcome, given away by pop(): not kept for the socket's lifetime.
     session: list[dict[str, Any]] = []
+    new = False
     try:
         if ws.query_params.get("session") == "1":
-            who, visitor = await _session_of(rt, ws, session)
+            who, visitor, new = await _session_of(rt, ws, session)
         else:
             who, visitor = await _visitor_of(rt, ws)
     except TresenError as exc:
         return await _refuse(ws, exc)
     tab = _tab_id(ws.query_params.get("tab", ""))
     await rt.routing.visitor_connected(who.id)
-    await rt.radar.visitor_connected(who, tab, visitor)
+    await rt.radar.visitor_connected(who, tab, visitor, new=new)
     del visitor  # rows are not kept for the socket's lifetime
     try:
+        await ws.accept()
         await ws.app.state.gateway.serve(
             ws, who, [visitor_topic(who.id)], tab, session=session.pop() if session else None
         )
@@ -182,10 +189,11 @@ async def _visitor_of(rt: Runtime, ws: WebSocket) -> tuple[Principal, Visitor]:
 
 async def _session_of(
     rt: Runtime, ws: WebSocket, out: list[dict[str, Any]]
-) -> tuple[Principal, Visitor]:
+) -> tuple[Principal, Visitor, bool]:
     """The session opened on the handshake, by the code ``POST /api/visitor/session`` runs
     (site key, Origin allowlist, the per-IP limit of new visitors; a missing, stale or foreign
-    token starts a new visitor). Identities and chat links stay on the POST path."""
+    token starts a new visitor). Identities and chat links stay on the POST path. The bool:
+    a new visitor, created just now."""
     q = ws.query_params
     vs = await check_open_visitor_session(
         rt,
@@ -197,7 +205,7 @@ async def _session_of(
     )
     who = Principal("visitor", vs.visitor.id, name=vs.visitor.name, site_id=vs.visitor.site_id)
     out.append(await session_reply(rt, vs))
-    return who, vs.visitor
+    return who, vs.visitor, vs.created
 
 
 @router.websocket("/ws/agent")

@@ -62,7 +62,9 @@ class HolderDesk:
 
     if TYPE_CHECKING:
 
-        async def _hold_open(self, who: Principal, tab: str, visitor: Any = None) -> bool: ...
+        async def _hold_open(
+            self, who: Principal, tab: str, visitor: Any = None, *, new: bool = False
+        ) -> bool: ...
 
         async def _hold_close(self, who: Principal, tab: str) -> None: ...
 
@@ -80,14 +82,17 @@ class HolderDesk:
 
     # ---- the visitor's sockets on this node --------------------------------------------------
 
-    async def visitor_connected(self, who: Principal, tab: str, visitor: Any = None) -> None:
+    async def visitor_connected(
+        self, who: Principal, tab: str, visitor: Any = None, *, new: bool = False
+    ) -> None:
         """A socket of ``tab`` opened here: the visit is held here (picked up from memory or
-        as stored), or relayed to the node holding it. ``visitor``: the row, if just read."""
+        as stored), or relayed to the node holding it. ``visitor``: the row, if just read;
+        ``new``: created by this socket's handshake (no visit or chat of it to read back)."""
         holder = await self._holder(who)
-        if holder is None and not await self._hold_open(who, tab, visitor):
+        if holder is None and not await self._hold_open(who, tab, visitor, new=new):
             holder = await self._holder(who)  # an idle copy here was taken meanwhile
             if holder is None:
-                await self._hold_open(who, tab, visitor)
+                await self._hold_open(who, tab, visitor, new=new)
         if holder is None:
             return
         tabs = self._relay_tabs.setdefault(who.id, {})

@@ -141,10 +141,13 @@ class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk):
 
     # ---- visitors ----------------------------------------------------------------------------
 
-    async def _hold_open(self, who: Principal, tab: str, visitor: Visitor | None = None) -> bool:
+    async def _hold_open(
+        self, who: Principal, tab: str, visitor: Visitor | None = None, *, new: bool = False
+    ) -> bool:
         """A socket of ``tab`` opened (here, or relayed from another node: ``holders``): the
-        visit is picked up (from memory, or as stored). ``visitor``: the row, if just read.
-        False when an idle copy here turned out to be taken by another node meanwhile."""
+        visit is picked up (from memory, or as stored). ``visitor``: the row, if just read;
+        ``new``: a visitor created just now. False when an idle copy here turned out to be
+        taken by another node meanwhile."""
         async with self._lock(who.id):
             idle = self.engine.visitors.get(who.id)
             if idle is not None and idle.away and not await self.still_mine(who.id):
@@ -156,7 +159,7 @@ class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk):
                 leaving.cancel()
             st = self.engine.visitors.get(who.id)
             if st is None:
-                st = await self._arrive(who, visitor)
+                st = await self._arrive(who, visitor, new=new)
                 if st is None:
                     return True
             assert st.journey is not None
@@ -167,13 +170,16 @@ class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk):
             self.changed(who.id)
             return True
 
-    async def _arrive(self, who: Principal, visitor: Visitor | None = None) -> VisitorState | None:
+    async def _arrive(
+        self, who: Principal, visitor: Visitor | None = None, *, new: bool = False
+    ) -> VisitorState | None:
         if visitor is None or visitor.id != who.id:
+            new = False
             async with self.rt.db.read() as s:
                 visitor = await s.get(Visitor, who.id)
         if visitor is None:
             return None
-        st = await do_start_visit(self.rt, visitor)
+        st = await do_start_visit(self.rt, visitor, new=new)
         await self.carry_offer(st)  # an offer the former holder made, still unanswered
         self.engine.track(st.facts, st)
         self.rt.events.emit([VisitorArrived(who.id, visitor.site_id, st.facts.returning)])

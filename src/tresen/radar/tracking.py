@@ -42,7 +42,7 @@ class TrackingDesk:
         def _lock(self, visitor_id: int) -> asyncio.Lock: ...
 
         async def _arrive(
-            self, who: Principal, visitor: Visitor | None = None
+            self, who: Principal, visitor: Visitor | None = None, *, new: bool = False
         ) -> VisitorState | None: ...
 
     async def track(self, who: Principal, frame: TrackIn, tab: str = "") -> None:

@@ -23,10 +23,16 @@ from tresen.radar.journey import Journey, PageEntry
 from tresen.radar.policy import VisitorState
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Visit, Visitor
+from tresen.storage.prepared import OnDialect, binds
 
 RETURNING_AFTER = 30 * 60.0
 _visits = cast(Table, Visit.__table__)
-_INSERT_VISIT = insert(_visits).returning(_visits.c.id)
+_NEW_VISIT = OnDialect(  # SQLite's group commit: compiled once, run on the driver
+    insert(_visits)
+    .values(binds([c.key for c in _visits.c if c.key != "id"]))
+    .returning(_visits.c.id),
+    [_visits.c.id],
+)
 _END_VISIT = (
     update(_visits)
     .where(_visits.c.id == bindparam("vid"), _visits.c.ended_at.is_(None))
@@ -42,11 +48,12 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-async def do_start_visit(rt: Runtime, visitor: Visitor) -> VisitorState:
-    """The visitor's current visit (resumed if active within the timeout) or a new one."""
+async def do_start_visit(rt: Runtime, visitor: Visitor, *, new: bool = False) -> VisitorState:
+    """The visitor's current visit (resumed if active within the timeout) or a new one.
+    ``new``: the visitor was created just now (nothing of it to read back)."""
     now = rt.clock.now()
     if rt.db.is_sqlite:
-        row, resume, open_chats, closed_at = await _start_grouped(rt, visitor, now)
+        row, resume, open_chats, closed_at = await _start_grouped(rt, visitor, now, new)
     else:
         async with rt.db.write() as s:
             last = await _last_visit(s, visitor.id)
@@ -67,12 +74,15 @@ async def do_start_visit(rt: Runtime, visitor: Visitor) -> VisitorState:
 
 
 async def _start_grouped(
-    rt: Runtime, visitor: Visitor, now: datetime
+    rt: Runtime, visitor: Visitor, now: datetime, new: bool
 ) -> tuple[Visit, bool, int, datetime | None]:
-    """SQLite: read without the write lock (the radar serialises a visitor's sockets), then
-    end the old visit and insert the new one in the group commit; a resumed visit writes
-    nothing."""
-    last, open_chats, closed_at = await rt.db.read_grouped(_read_start(visitor.id))
+    """SQLite: read without the write lock (the radar serialises a visitor's sockets; a new
+    visitor has nothing to read), then end the old visit and insert the new one in the group
+    commit; a resumed visit writes nothing."""
+    last: Visit | None = None
+    open_chats, closed_at = 0, None
+    if not new:
+        last, open_chats, closed_at = await rt.db.read_grouped(_read_start(visitor.id))
     resume = _resumes(rt, last, now)
     if resume and last is not None:
         return last, True, open_chats, closed_at
@@ -83,7 +93,7 @@ async def _start_grouped(
     def work(conn: Connection) -> int:
         if end is not None:
             conn.execute(_END_VISIT, {"vid": end})
-        return int(conn.execute(_INSERT_VISIT, values).scalar_one())
+        return int(_NEW_VISIT.on(conn).rows(conn, values)[0]["id"])
 
     row.id = await rt.db.write_grouped(work)
     return row, False, open_chats, closed_at

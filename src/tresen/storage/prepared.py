@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exc
+from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
 
@@ -66,3 +66,28 @@ class Prepared:
     def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
         found = self.rows(conn, params)
         return found[0] if found else None
+
+
+class OnDialect:
+    """A statement ``Prepared`` on first use for the connection's dialect (kept for the last
+    dialect seen: one per process in production; tests with several engines recompile)."""
+
+    def __init__(self, statement: Executable, columns: Sequence[ColumnElement[Any]] = ()) -> None:
+        self._statement = statement
+        self._columns = tuple(columns)
+        self._dialect: Dialect | None = None
+        self._prepared: Prepared | None = None
+
+    def on(self, conn: Connection) -> Prepared:
+        dialect = conn.dialect
+        prepared = self._prepared
+        if prepared is None or self._dialect is not dialect:
+            prepared = self._prepared = Prepared(self._statement, dialect, self._columns)
+            self._dialect = dialect
+        return prepared
+
+
+def binds(names: Sequence[str]) -> dict[str, BindParameter[Any]]:
+    """``insert(table).values(binds(names))``: a parameter per column, named like it (the
+    column gives its type), so a prepared INSERT has a fixed column list."""
+    return {name: bindparam(name) for name in names}

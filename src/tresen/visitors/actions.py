@@ -19,6 +19,8 @@ from tresen.security.identity import verify_identity
 from tresen.security.tokens import BadToken
 from tresen.sites.queries import site_by_key
 from tresen.storage.models import ContactIdentity, Site, Visitor
+from tresen.storage.prepared import OnDialect, binds
+from tresen.visitors.flags import WidgetFlags, whatsapp_number
 from tresen.visitors.invites import do_redeem_invite
 
 _sites = cast(Table, Site.__table__)
@@ -29,6 +31,29 @@ _SITE_ORIGINS = select(_sites.c.id, _sites.c.allowed_origins).where(
 )
 _VISITOR_BY_ID = select(_visitors).where(_visitors.c.id == bindparam("vid"))
 _INSERT_VISITOR = insert(_visitors).returning(_visitors.c.id)
+_NEW_VISITOR_FIELDS = (
+    "site_id",
+    "anon_id",
+    "external_id",
+    "name",
+    "email",
+    "attributes",
+    "created_at",
+    "last_seen_at",
+)
+# A new visitor on SQLite (``_new_visitor_grouped``): the site with its widget flags, then the
+# row; compiled once and run on the driver (``storage/prepared.py``).
+_site_for_new_visitor = select(
+    _sites.c.id,
+    _sites.c.allowed_origins,
+    _sites.c.visitor_uploads,
+    whatsapp_number(_sites.c.id).label("whatsapp"),
+).where(_sites.c.widget_key == bindparam("key"))
+_NEW_VISITOR_SITE = OnDialect(_site_for_new_visitor, list(_site_for_new_visitor.selected_columns))
+_NEW_VISITOR = OnDialect(
+    insert(_visitors).values(binds(_NEW_VISITOR_FIELDS)).returning(_visitors.c.id),
+    [_visitors.c.id],
+)
 _identities = cast(Table, ContactIdentity.__table__)
 _CONTACT_OF_VISITOR = select(_identities.c.contact_id).where(
     _identities.c.visitor_id == bindparam("vid")
@@ -51,10 +76,11 @@ class IdentityClaim:
 class VisitorSession:
     token: str
     visitor: Visitor
-    site: Site
+    site_id: int
     verified: bool
     invited_conversation: int | None = None
     created: bool = False  # a new visitor: no conversations yet
+    flags: WidgetFlags | None = None  # read with the visitor's creation (else read for the reply)
 
 
 def origin_allowed(site: Site, origin: str | None, own_host: str | None) -> bool:
@@ -136,16 +162,16 @@ async def check_open_visitor_session(
             )
         else:
             await do_ensure_contact(s, visitor, now, "visitor")
-    return VisitorSession(_sign(rt, visitor), visitor, site, verified, invited, created)
+    return VisitorSession(_sign(rt, visitor), visitor, site.id, verified, invited, created)
 
 
 async def _new_visitor_grouped(
     rt: Runtime, site_key: str, origin: str | None, own_host: str | None
 ) -> VisitorSession:
     """A browser without a token, an invite or an identity (a new anonymous visitor) on
-    SQLite: the site is checked, the visitor and its contact (``do_new_visitor_contact``)
-    inserted in the group commit (``Database.write_grouped``), one savepoint in the
-    transaction shared with the sends and sessions queued meanwhile."""
+    SQLite: the site (with the widget's flags) is checked, the visitor and its contact
+    (``do_new_visitor_contact``) inserted in the group commit (``Database.write_grouped``), one
+    savepoint in the transaction shared with the sends and sessions queued meanwhile."""
     now = rt.clock.now()
     values: dict[str, Any] = {
         "anon_id": secrets.token_urlsafe(12),
@@ -157,20 +183,21 @@ async def _new_visitor_grouped(
         "last_seen_at": now,
     }
 
-    def work(conn: Connection) -> tuple[Site, int]:
-        row = conn.execute(_SITE_BY_KEY, {"key": site_key}).first()
-        if row is None:
+    def work(conn: Connection) -> tuple[int, int, WidgetFlags]:
+        site = _NEW_VISITOR_SITE.on(conn).first(conn, {"key": site_key})
+        if site is None:
             raise NotFound("unknown site key", code="unknown_site")
-        site = Site(**row._mapping)
-        if not origin_allowed(site, origin, own_host):
+        if not origin_in(site["allowed_origins"], origin, own_host):
             raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
-        visitor_id = int(conn.execute(_INSERT_VISITOR, {**values, "site_id": site.id}).scalar_one())
-        do_new_visitor_contact(conn, site.id, visitor_id, now)
-        return site, visitor_id
+        site_id = site["id"]
+        visitor_id = _NEW_VISITOR.on(conn).rows(conn, {**values, "site_id": site_id})[0]["id"]
+        do_new_visitor_contact(conn, site_id, visitor_id, now)
+        flags = WidgetFlags(bool(site["whatsapp"]), bool(site["visitor_uploads"]))
+        return site_id, visitor_id, flags
 
-    site, visitor_id = await rt.db.write_grouped(work)
-    visitor = Visitor(id=visitor_id, site_id=site.id, **values)
-    return VisitorSession(_sign(rt, visitor), visitor, site, False, None, True)
+    site_id, visitor_id, flags = await rt.db.write_grouped(work)
+    visitor = Visitor(id=visitor_id, site_id=site_id, **values)
+    return VisitorSession(_sign(rt, visitor), visitor, site_id, False, None, True, flags)
 
 
 def _returning_unchanged(
@@ -199,7 +226,7 @@ def _returning_unchanged(
         if c.execute(_CONTACT_OF_VISITOR, {"vid": visitor_id}).first() is None:
             return None
         visitor = Visitor(**found._mapping)
-        return VisitorSession(_sign(rt, visitor), visitor, site, False)
+        return VisitorSession(_sign(rt, visitor), visitor, site.id, False)
 
     return work
 

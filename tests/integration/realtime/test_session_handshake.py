@@ -18,6 +18,7 @@ from tests.support.actors import ORIGIN, Scenario, raw_socket, running_scenario
 from tests.support.actors import next_frame as _next_frame
 from websockets.exceptions import ConnectionClosed
 
+from tresen.gateway.lean_socket import LeanWebSocketProtocol
 from tresen.security import ratelimit
 from tresen.security.identity import identity_hash
 
@@ -148,3 +149,33 @@ async def test_identify_stays_verified_by_the_post(scenario: Scenario) -> None:
     assert again["principal"]["id"] == good["visitor_id"]
     assert again["session"]["name"] == "Jana"
     await ws.close()
+
+
+async def test_the_handshakes_answer_and_the_welcome_go_out_in_one_write(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a visitor's socket costs the server one write: the handshake's answer is held
+    until the ``welcome`` (``gateway/lean_socket.py``); a refusal still gets its answer, its
+    error frame and its close code."""
+    writes: list[bytes] = []
+    made = LeanWebSocketProtocol.connection_made
+
+    def counting(self: LeanWebSocketProtocol, transport: Any) -> None:
+        made(self, transport)
+        write = transport.write
+
+        def write_counted(data: bytes) -> None:
+            writes.append(bytes(data))
+            write(data)
+
+        transport.write = write_counted
+
+    monkeypatch.setattr(LeanWebSocketProtocol, "connection_made", counting)
+    ws, welcome = await welcome_of(session_url(scenario))
+    assert welcome["session"]["token"]
+    assert len(writes) == 1, writes
+    head, frames = writes[0].split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101")
+    assert frames and frames[0] & 0x8F == 0x81  # one whole text frame (compressed or not)
+    await ws.close()
+    await refused(session_url(scenario), "https://evil.example", "bad_origin", 4403)
