@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tresen.errors import Invalid, NotFound
 from tresen.principal import Principal
 from tresen.storage.models import Agent, AgentSite
+from tresen.storage.prepared import OnDialect
 
 Sites = frozenset[int] | None
 """Site ids a principal may see; ``None``: all of them."""
@@ -100,16 +101,15 @@ def check_agent_site(
     elif agent.is_admin:
         visible = True
     else:
-        visible = (
-            conn.execute(_SERVES, {"agent_id": agent.id, "site_id": site_id}).first() is not None
-        )
+        visible = _SERVES.first(conn, {"agent_id": agent.id, "site_id": site_id}) is not None
     if not visible:
         raise NotFound(f"no conversation {conversation_id}", code="no_such_conversation")
 
 
-_SERVES = select(AgentSite.site_id).where(
+_serves = select(AgentSite.site_id).where(
     AgentSite.agent_id == bindparam("agent_id"), AgentSite.site_id == bindparam("site_id")
 )
+_SERVES = OnDialect(_serves, list(_serves.selected_columns))
 
 
 async def ensure_agent_serves(session: AsyncSession, agent_id: int, site_id: int) -> None:

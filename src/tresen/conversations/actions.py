@@ -128,7 +128,7 @@ async def do_send_message(
         existing = await _find_resend(s, who, client_msg_id, conversation_id)
         if existing is not None:
             conv = await access_conversation_by_id(s, who, existing.conversation_id)
-            return Sent(message_out(existing, who.name), conv, duplicate=True)
+            return Sent.of(message_out(existing, who.name), conv, duplicate=True)
         if not created:
             check_writable(who, conv.meta, conv.assignee_id, internal)
         if created:
@@ -162,7 +162,7 @@ async def do_send_message(
         elif reopened:
             record(s, ConversationReopened(state, who.kind), ConversationQueued(state, "reopened"))
         record(s, message_created(state, msg, who.name))
-    return Sent(message_out(msg, who.name), conv, created=created, reopened=reopened)
+    return Sent.of(message_out(msg, who.name), conv, created=created, reopened=reopened)
 
 
 def _to_outbox(

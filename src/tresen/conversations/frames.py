@@ -37,8 +37,8 @@ async def on_send(peer: Peer, frame: SendIn) -> None:
         AckOut(
             client_msg_id=frame.client_msg_id,
             conversation_id=conv.id,
-            seq=sent.message.seq,
-            id=sent.message.id,
+            seq=sent.seq,
+            id=sent.id,
             duplicate=sent.duplicate,
         ).frame()
     )

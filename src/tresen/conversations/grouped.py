@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, literal_column, select, update
@@ -50,11 +50,15 @@ _FIND_RESEND = select(_messages).where(
     _m.client_msg_id == bindparam("cmid"), _m.conversation_id == bindparam("cid")
 )
 _CONVERSATION = select(_conversations).where(_c.id == bindparam("cid"))
+# What a send reads back of its conversation: the committed state (its event's), nothing more
+# (every column returned is converted: timestamps parsed, JSON decoded).
+_STATE_FIELDS = tuple(f.name for f in fields(ConversationState))
+_STATE_COLUMNS = [_c[name] for name in _STATE_FIELDS]
 _NEXT_SEQ = (
     update(_conversations)
     .where(_c.id == bindparam("cid"))
     .values(last_seq=_c.last_seq + 1, updated_at=bindparam("now"))
-    .returning(*_conversations.c)
+    .returning(*_STATE_COLUMNS)
 )
 _MESSAGE_FIELDS = (
     "author_kind",
@@ -72,7 +76,7 @@ _BUMPED = (
     update(_conversations)
     .where(_c.id == bindparam("cid"))
     .values(last_seq=_c.last_seq + literal_column("1"), updated_at=bindparam("now"))
-    .returning(*_conversations.c)
+    .returning(*_STATE_COLUMNS)
     .cte("bumped")
 )
 _INSERTED = (
@@ -90,7 +94,6 @@ _INSERTED = (
     .cte("inserted")
 )
 _BUMP_AND_INSERT = select(_BUMPED, select(_INSERTED.c.id).scalar_subquery().label("message_id"))
-_STATE_FIELDS = tuple(f.name for f in fields(ConversationState))
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class _SqliteStatements:
 def _sqlite(dialect: Dialect) -> _SqliteStatements:
     """SQLite's two statements, compiled once, run on the driver (``storage/prepared.py``)."""
     return _SqliteStatements(
-        next_seq=Prepared(_NEXT_SEQ, dialect, list(_conversations.c)),
+        next_seq=Prepared(_NEXT_SEQ, dialect, _STATE_COLUMNS),
         insert=Prepared(_INSERT, dialect, [_m.id]),
     )
 
@@ -210,7 +213,7 @@ def _send(
         created_at=now,
     )
     record(conn, event)
-    return Sent(message_out(event, who.name), state)
+    return Sent(event.seq, msg_id, state, partial(message_out, event, who.name))
 
 
 def _resend(
@@ -229,4 +232,4 @@ def _resend(
     if existing.author_kind != who.kind or existing.author_id != who.id:
         raise Invalid("client_msg_id already used by someone else", code="duplicate_id")
     msg = Message(**existing._asdict())
-    return Sent(message_out(msg, who.name), Conversation(**row._asdict()), duplicate=True)
+    return Sent.of(message_out(msg, who.name), Conversation(**row._asdict()), duplicate=True)

@@ -3,7 +3,9 @@ ORM path (actions.py) and the grouped SQLite path (grouped.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from tresen.events import ConversationState, MessageCreated
 from tresen.realtime.protocol import MessageOut
@@ -12,11 +14,26 @@ from tresen.storage.models import Conversation, Message
 
 @dataclass(frozen=True)
 class Sent:
-    message: MessageOut
+    seq: int
+    id: int
     conversation: Conversation | ConversationState  # the grouped path builds no ORM row
+    render: Callable[[], MessageOut] = field(repr=False, compare=False)
     duplicate: bool = False
     created: bool = False
     reopened: bool = False
+
+    @classmethod
+    def of(
+        cls, out: MessageOut, conversation: Conversation | ConversationState, **flags: bool
+    ) -> Sent:
+        """From the message frame rendered already."""
+        return cls(out.seq, out.id, conversation, lambda: out, **flags)
+
+    @cached_property
+    def message(self) -> MessageOut:
+        """The ``message`` frame of what was sent, rendered when asked for (the socket's ack
+        needs only ``seq`` and ``id``; the REST answer the whole message)."""
+        return self.render()
 
 
 def message_created(

@@ -41,6 +41,7 @@ class Telemetry:
         ProcessCollector(registry=self.registry)
         r = self.registry
         self.messages = Counter("tresen_messages", "Messages stored", ["author"], registry=r)
+        self._messages_by_author: dict[str, Any] = {}
         self.delivery = Histogram(
             "tresen_delivery_seconds",
             "From a message's creation to its frames handed to the bus (after the commit)",
@@ -73,7 +74,12 @@ class Telemetry:
         )
 
     def on_message(self, event: MessageCreated) -> None:
-        self.messages.labels(event.author_kind).inc()
+        by_author = self._messages_by_author.get(event.author_kind)
+        if by_author is None:  # a labelled child looked up once per author kind, not per message
+            by_author = self._messages_by_author[event.author_kind] = self.messages.labels(
+                event.author_kind
+            )
+        by_author.inc()
         lag = (self.rt.clock.now() - event.created_at).total_seconds()
         self.delivery.observe(max(0.0, lag))
 

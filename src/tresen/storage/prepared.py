@@ -70,7 +70,8 @@ class Prepared:
 
 class OnDialect:
     """A statement ``Prepared`` on first use for the connection's dialect (kept for the last
-    dialect seen: one per process in production; tests with several engines recompile)."""
+    dialect seen: one per process in production; tests with several engines recompile).
+    ``rows``/``first`` run it prepared on SQLite and as a Core execution elsewhere."""
 
     def __init__(self, statement: Executable, columns: Sequence[ColumnElement[Any]] = ()) -> None:
         self._statement = statement
@@ -85,6 +86,15 @@ class OnDialect:
             prepared = self._prepared = Prepared(self._statement, dialect, self._columns)
             self._dialect = dialect
         return prepared
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if conn.dialect.name == "sqlite":
+            return self.on(conn).rows(conn, params)
+        return [dict(row) for row in conn.execute(self._statement, params).mappings()]  # type: ignore[call-overload]
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        found = self.rows(conn, params)
+        return found[0] if found else None
 
 
 def binds(names: Sequence[str]) -> dict[str, BindParameter[Any]]:
