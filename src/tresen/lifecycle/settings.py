@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, TableClause, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.auth.audit import record_audit, snapshot
@@ -100,15 +101,20 @@ DEFAULTS = Timers()
 class Table:
     """Every site's and skill's settings, read once (per timer pass)."""
 
-    def __init__(self, rows: list[LifecycleSettings]) -> None:
+    def __init__(self, rows: Sequence[Any]) -> None:
+        """``rows``: ``LifecycleSettings`` rows, as objects or as Core rows."""
         self._rows = {(r.site_id, r.skill): Timers.of(r) for r in rows}
 
     def get(self, site_id: int, skill: str | None) -> Timers:
         return self._rows.get((site_id, skill or "")) or self._rows.get((site_id, "")) or DEFAULTS
 
 
-async def load_table(s: AsyncSession) -> Table:
-    return Table(list((await s.execute(select(LifecycleSettings))).scalars()))
+_ALL = select(cast(TableClause, LifecycleSettings.__table__))
+
+
+def read_table(conn: Connection) -> Table:
+    """Every site's and skill's settings (the timer pass's grouped read)."""
+    return Table(conn.execute(_ALL).all())
 
 
 async def timers_for(s: AsyncSession, site_id: int, skill: str | None) -> Timers:

@@ -4,11 +4,12 @@ silence began, and the visitor's language."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, and_, func, select
+from sqlalchemy import Connection, ScalarSelect, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.assist.faq import guess_language
@@ -50,6 +51,17 @@ def _max_seq(*kinds: str) -> ScalarSelect[int]:
 async def standings(s: AsyncSession, conversation_ids: list[int] | None = None) -> list[Standing]:
     """Open web chats with a person's message (all, or the given ones). The pass runs every
     second: it reads open chats and their own messages only, never the whole table."""
+    stmt = _ALL_OPEN if conversation_ids is None else _standings_query(conversation_ids)
+    return _standings_of((await s.execute(stmt)).all())
+
+
+def read_standings(conn: Connection, conversation_ids: list[int] | None = None) -> list[Standing]:
+    """``standings`` on a Core connection (the timer pass's grouped read)."""
+    stmt = _ALL_OPEN if conversation_ids is None else _standings_query(conversation_ids)
+    return _standings_of(conn.execute(stmt).all())
+
+
+def _standings_query(conversation_ids: list[int] | None) -> Select[Any]:
     last_visitor = _max_seq("visitor")
     # The first agent message after the visitor's last one: where the silence began.
     silent_since = (
@@ -75,7 +87,7 @@ async def standings(s: AsyncSession, conversation_ids: list[int] | None = None) 
     if conversation_ids is not None:
         chats = chats.where(Conversation.id.in_(conversation_ids))
     cq = chats.subquery()
-    stmt = select(
+    return select(
         Message.conversation_id,
         Message.seq,
         Message.author_kind,
@@ -87,8 +99,14 @@ async def standings(s: AsyncSession, conversation_ids: list[int] | None = None) 
         cq.c.assignee_id,
         cq.c.meta,
     ).join(cq, and_(cq.c.id == Message.conversation_id, cq.c.last == Message.seq))
+
+
+_ALL_OPEN = _standings_query(None)  # the pass's query, built once
+
+
+def _standings_of(rows: Sequence[Any]) -> list[Standing]:
     out = []
-    for r in (await s.execute(stmt)).all():
+    for r in rows:
         agent = r.author_kind == "agent"
         out.append(
             Standing(
