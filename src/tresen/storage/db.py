@@ -84,6 +84,8 @@ class Database:
         # lock), and WAL readers never block a writer, so the loop does not wait on a lock.
         self.group_in_thread = False
         self._sync_engine: Engine | None = None
+        self._group_conn: Connection | None = None
+        self._read_conn: Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._group: list[tuple[GroupWork, asyncio.Future[Any]]] = []
         self._group_task: asyncio.Task[None] | None = None
@@ -204,8 +206,7 @@ class Database:
                 works = [w for w, _ in batch]
                 try:
                     if self.is_sqlite:
-                        with self._read_sync_engine().connect() as sync_conn:
-                            outcomes = self._run_reads_on(sync_conn, works)
+                        outcomes = self._run_reads_on(self._read_connection(), works)
                     else:
                         async with self.engine.connect() as conn:
                             outcomes = await conn.run_sync(self._run_reads_on, works)
@@ -217,11 +218,16 @@ class Database:
         finally:
             self._reads_task = None
 
-    def _read_sync_engine(self) -> Engine:
-        if self._read_engine is None:
-            self._read_engine = create_engine(self.url.replace("+aiosqlite", "", 1))
-            _configure_sqlite_sync(self._read_engine)
-        return self._read_engine
+    def _read_connection(self) -> Connection:
+        """SQLite's grouped reads: one connection kept open (a pool checkout and its reset on
+        return cost more than a batch of small reads)."""
+        conn = self._read_conn
+        if conn is None or conn.closed or conn.invalidated:
+            if self._read_engine is None:
+                self._read_engine = create_engine(self.url.replace("+aiosqlite", "", 1))
+                _configure_sqlite_sync(self._read_engine)
+            conn = self._read_conn = self._read_engine.connect()
+        return conn
 
     def _run_reads_on(self, conn: Connection, works: list[GroupWork]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
@@ -255,7 +261,13 @@ class Database:
         assert self._sync_engine is not None
         outcomes: list[tuple[bool, Any]] = []
         events: list[Any] = []
-        with self._sync_engine.connect() as conn:
+        # One connection kept open for the group commits (a pool checkout per group cost as
+        # much as its BEGIN); a group that failed as a whole starts the next on a fresh one.
+        conn = self._group_conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._group_conn = self._sync_engine.connect()
+        ok = False
+        try:
             # Savepoints straight on the driver's cursor: SQLAlchemy's nested transactions cost
             # more than the statements of a send (profiled under bench.floor).
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -277,6 +289,11 @@ class Database:
             finally:
                 cursor.close()
                 conn.info.pop("events", None)
+            ok = True
+        finally:
+            if not ok:
+                self._group_conn = None
+                conn.close()
         return outcomes, events
 
     async def ping(self) -> bool:
@@ -289,17 +306,27 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._read_conn is not None:
+            self._read_conn.close()
+            self._read_conn = None
         if self._read_engine is not None:
             self._read_engine.dispose()
             self._read_engine = None
         if self._executor is not None:
             if self._sync_engine is not None:
                 await asyncio.get_running_loop().run_in_executor(
-                    self._executor, self._sync_engine.dispose
+                    self._executor, self._close_group_engine
                 )
             self._executor.shutdown(wait=True)
-            self._executor = self._sync_engine = None
-        elif self._sync_engine is not None:
+            self._executor = None
+        else:
+            self._close_group_engine()
+
+    def _close_group_engine(self) -> None:
+        if self._group_conn is not None:
+            self._group_conn.close()
+            self._group_conn = None
+        if self._sync_engine is not None:
             self._sync_engine.dispose()
             self._sync_engine = None
 
@@ -354,4 +381,10 @@ def _configure_sqlite_sync(sync_engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front, so a read never has to upgrade and fail.
         immediate = conn.get_execution_options().get("tresen_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the driver's cursor: through ``exec_driver_sql`` a BEGIN cost more than the
+        # group commit's statements (bench.floor's connect phase).
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        finally:
+            cursor.close()
