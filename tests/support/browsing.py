@@ -25,6 +25,14 @@ class Tab:
         self.view = secrets.token_hex(6)
         await self.page(path, focused=focused, language=language)
 
+    async def reconnect(self, path: str, *, focused: bool = True) -> None:
+        """The same page load's socket dropped and came back (a network blip, a restart):
+        the widget reports the page again, with the same view id."""
+        await self.close()
+        self.ws = await raw_socket(self.visitor.ws_url() + f"&tab={self.id}")
+        await next_frame(self.ws, "welcome")
+        await self.page(path, focused=focused)
+
     async def page(self, path: str, *, focused: bool = True, language: str = "en") -> None:
         await self.send(
             {

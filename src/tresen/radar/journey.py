@@ -4,7 +4,9 @@ Pure bookkeeping (times are epoch seconds of the injected clock), kept in memory
 that serves the visitor and written through with the visit (``radar.visits``). A tab is one
 browser tab (the widget keeps its id in the tab's session storage, so it survives navigation);
 a page load in it has a view id, so a socket that reconnects and reports the same page again is
-not a new page view. At most one tab has the focus: its current page gathers focused time.
+not a new page view: after its socket closed too (the tab's last view id is kept, a few dozen
+tabs at most), and after a restart or a move to another node (kept with the visit). At most
+one tab has the focus: its current page gathers focused time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 MAX_PAGES = 200  # pages kept per visit (the count goes on)
 MAX_GOALS = 100
 MAX_FORM_STEPS = 200  # form focus changes kept per visit (for replay)
+MAX_VIEWS = 20  # tabs whose last page load is remembered (a reconnect reports it again)
 
 
 @dataclass(slots=True)
@@ -63,8 +66,7 @@ class Journey:
         if self.focus_tab == tab:
             self.focus(tab, False, now)
         self.tabs.pop(tab, None)
-        self.views.pop(tab, None)
-        self.last_seen_at = now
+        self.last_seen_at = now  # the tab's view id stays: its socket may reconnect
 
     def page(self, tab: str, view: str, url: str, title: str, now: float) -> bool:
         """A page in ``tab``; False when it is the page load the tab reported already."""
@@ -81,7 +83,10 @@ class Journey:
             del self.pages[0]
         self.tabs[tab] = self.page_count
         if view:
+            self.views.pop(tab, None)  # the newest last: the oldest tab is forgotten first
             self.views[tab] = view
+            if len(self.views) > MAX_VIEWS:
+                del self.views[next(iter(self.views))]
         self.last_seen_at = now
         return True
 

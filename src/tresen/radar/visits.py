@@ -193,6 +193,7 @@ def _state(row: Visit, visitor: Visitor, now: float, *, same_visit: bool) -> Vis
         offers=list(row.offers),
         goals=list(row.goals),
         forms=[list(step) for step in data.get("forms", [])],
+        views={str(k): str(v) for k, v in data.get("views", {}).items()},
     )
     facts = VisitorFacts(
         visitor.id,
@@ -248,6 +249,7 @@ def visit_values(st: VisitorState, now: float) -> dict[str, Any]:
             "products": sorted(f.products),
             "form_dwell": f.form_dwell,
             "forms": journey.forms,
+            "views": journey.views,  # a tab's page load reported again after a restart
         },
         "policy": st.restraint(),
     }

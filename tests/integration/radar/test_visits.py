@@ -100,6 +100,9 @@ async def test_no_thanks_holds_on_the_next_pages_and_after_a_restart(world: Worl
     await world.closed(tab)
     await world.restart()
     world.advance(600)  # within the visit's 30 minutes
+    await tab.reconnect("/shop/tables")  # the open page's socket comes back: no new page
+    await settled(tab, world)
+    assert (await world.live(visitor.id))["pages_viewed"] == 4  # type: ignore[index]
     await tab.open("/shop/beds")
     await settled(tab, world)
     live = await world.live(visitor.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tresen.radar.journey import MAX_PAGES, Journey
+from tresen.radar.journey import MAX_PAGES, MAX_VIEWS, Journey
 
 
 def test_focused_time_goes_to_the_page_of_the_focused_tab() -> None:
@@ -51,3 +51,25 @@ def test_old_pages_are_dropped_but_counted() -> None:
     assert j.page_count == MAX_PAGES + 5 and len(j.pages) == MAX_PAGES
     assert j.entry(1) is None and j.entry(MAX_PAGES + 5) is j.pages[-1]
     assert j.page_seconds(MAX_PAGES + 5, MAX_PAGES + 9) == 5.0
+
+
+def test_a_page_load_reported_again_after_its_socket_closed_is_not_a_new_page_view() -> None:
+    """A tab whose socket dropped (a network blip, a restart) reports its page again."""
+    j = Journey(started_at=0, last_seen_at=0)
+    j.open_tab("a", 0)
+    assert j.page("a", "v1", "https://s/1", "One", 0)
+    j.close_tab("a", 5)
+    j.open_tab("a", 6)
+    assert not j.page("a", "v1", "https://s/1", "One", 6)
+    assert j.page("a", "v2", "https://s/2", "Two", 7)  # the tab navigated
+    assert j.page_count == 2
+
+
+def test_closed_tabs_view_ids_are_bounded() -> None:
+    j = Journey(started_at=0, last_seen_at=0)
+    for n in range(MAX_VIEWS + 5):
+        j.open_tab(f"t{n}", n)
+        j.page(f"t{n}", f"v{n}", "https://s/1", "One", n)
+        j.close_tab(f"t{n}", n)
+    assert len(j.views) == MAX_VIEWS
+    assert "t0" not in j.views and j.views[f"t{MAX_VIEWS + 4}"] == f"v{MAX_VIEWS + 4}"
