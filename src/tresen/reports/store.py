@@ -9,6 +9,7 @@ their open interval and opens the next. What a crash loses between two flushes i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy import select, update
@@ -29,7 +30,7 @@ class ReportStore:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._dirty: set[int] = set()
-        self._flushing = False
+        self._flushing = asyncio.Lock()
         self._loop: Repeating | None = None
 
     def start(self) -> None:
@@ -44,14 +45,19 @@ class ReportStore:
         self._dirty.add(event.conversation.id)
 
     def _due(self) -> None:
-        if self._dirty and not self._flushing:
+        if self._dirty and not self._flushing.locked():
             spawn(self.flush(), name="reports-flush")
 
     async def flush(self) -> int:
-        """Rebuild the facts of the conversations marked since the last flush."""
-        if self._flushing or not self._dirty:
+        """Rebuild the facts of the conversations marked since the last flush. Returns once
+        everything marked before the call is written: a flush under way is waited for (a
+        report read right after must not miss what it was still writing)."""
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> int:
+        if not self._dirty:
             return 0
-        self._flushing = True
         ids, self._dirty = self._dirty, set()
         try:
             # Read and fold without the write lock (SQLite's sends wait for it), then write.
@@ -66,8 +72,6 @@ class ReportStore:
             log.exception("could not rebuild the facts of %d conversations", len(ids))
             self._dirty |= ids  # next time
             return 0
-        finally:
-            self._flushing = False
 
     async def on_purged(self, event: ConversationsPurged) -> None:
         """Old conversations were deleted (their facts with them): their hours' rollups are
