@@ -70,6 +70,8 @@ class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk):
         self._locks: dict[int, asyncio.Lock] = {}
         self._offer_tabs: dict[int, str] = {}
         self._unsaved: dict[int, VisitorState] = {}
+        self._to_save: list[tuple[VisitorState, asyncio.Future[None]]] = []
+        self._saving: asyncio.Task[None] | None = None
         self._tab_timers: dict[tuple[int, str], TimerHandle] = {}
         self.stopped = False
         self._offer_ids: dict[tuple[int, int], int] = {}
@@ -212,7 +214,7 @@ class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk):
             if tabs:
                 return
             self._unsaved.pop(who.id, None)
-            await self._save([st])  # written through before the visitor counts as away
+            await self._save_one(st)  # written through before the visitor counts as away
             st.away = True
             await self.let_go(who.id)  # the next page load may land on any node
             self._leaving[who.id] = self.rt.scheduler.call_at(grace, lambda: self._left(who.id))

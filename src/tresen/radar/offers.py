@@ -39,7 +39,7 @@ class OfferDesk:
             self, visitor_id: int, offer_id: int, rule_id: int, outcome: str
         ) -> bool: ...
 
-        async def _save(self, states: list[VisitorState]) -> None: ...
+        async def _save_one(self, st: VisitorState) -> None: ...
 
         def held_elsewhere(self, visitor_id: int) -> Entry | None: ...
 
@@ -246,5 +246,5 @@ class OfferDesk:
         st = self._answered(visitor_id, offer_id, outcome)
         if st is not None and outcome == "dismissed":
             self._unsaved.pop(visitor_id, None)
-            await self._save([st])  # "no thanks" holds across restarts: written at once
+            await self._save_one(st)  # "no thanks" holds across restarts: written at once
         self.changed(visitor_id)

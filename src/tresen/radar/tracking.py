@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import insert
 
+from tresen.aio import spawn
 from tresen.events import PageViewed
 from tresen.principal import Principal
 from tresen.radar.engine import RadarEngine
@@ -32,6 +33,8 @@ class TrackingDesk:
     _flushing: asyncio.Lock
     _views: list[dict[str, Any]]
     _unsaved: dict[int, VisitorState]
+    _to_save: list[tuple[VisitorState, asyncio.Future[None]]]
+    _saving: asyncio.Task[None] | None
 
     if TYPE_CHECKING:
 
@@ -151,3 +154,32 @@ class TrackingDesk:
             await do_save_visits(self.rt, states)
         except Exception:
             log.exception("could not write %d visits through", len(states))
+
+    async def _save_one(self, st: VisitorState) -> None:
+        """Write one visit through now (a last tab closed, a "no thanks"), in one transaction
+        with the others asked for meanwhile: when thousands of visitors leave at once (a
+        node's sockets closing), a transaction each was a burst that stalled the loop."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_save.append((st, done))
+        if self._saving is None:
+            self._saving = spawn(self._save_gathered(), name="radar-save")
+        await done
+
+    async def _save_gathered(self) -> None:
+        batch: list[tuple[VisitorState, asyncio.Future[None]]] = []
+        try:
+            while self._to_save:
+                await asyncio.sleep(0)  # the closes of this turn join
+                batch, self._to_save = self._to_save, []
+                await self._save([st for st, _ in batch])  # logs its own failure
+                _resolve(batch)
+                batch = []
+        finally:
+            self._saving = None
+            _resolve(batch)  # cancelled while writing: nobody waits for ever
+
+
+def _resolve(batch: list[tuple[VisitorState, asyncio.Future[None]]]) -> None:
+    for _, done in batch:
+        if not done.done():
+            done.set_result(None)
