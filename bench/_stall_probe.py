@@ -21,6 +21,7 @@ Usage: ``python -m bench._stall_probe OUT.jsonl`` with ``tresen serve``'s enviro
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -51,6 +52,17 @@ class Probe:
         self.gaps: list[tuple[float, float, float, float]] = []
         self.task: asyncio.Task[None] | None = None
         self.ticked = time.perf_counter()
+        self._gc_started = 0.0
+        self.gc_pauses: list[tuple[float, int, float]] = []  # (unix time, generation, ms)
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """``gc.callbacks``: collections over ``RECORD_MS`` (any thread), by generation."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._gc_started) * 1000
+        if ms > RECORD_MS:
+            self.gc_pauses.append((time.time(), int(info.get("generation", -1)), round(ms, 2)))
 
     async def run(self) -> None:
         last, (ran, waited) = time.perf_counter(), _schedstat()
@@ -71,6 +83,10 @@ class Probe:
                 gaps, self.gaps, written = self.gaps, [], now
                 with self.out.open("a") as f:
                     f.write("".join(json.dumps(g) + "\n" for g in gaps))
+            if self.gc_pauses and now - written > 0.5:
+                pauses, self.gc_pauses = self.gc_pauses, []
+                with Path(str(self.out) + ".gc").open("a") as f:  # noqa: ASYNC230 (a probe)
+                    f.write("".join(json.dumps(p) + "\n" for p in pauses))
 
     def watch(self, loop_thread: int) -> None:
         """Once per stall past ``WATCH_MS``: the loop thread's Tresen frames, at that moment."""
@@ -96,6 +112,7 @@ class Probe:
         async def probed(scope: Any, receive: Any, send: Any) -> None:
             if self.task is None:
                 self.task = asyncio.get_running_loop().create_task(self.run())
+                gc.callbacks.append(self.on_gc)
                 if os.environ.get("BENCH_STALL_STACKS") == "1":
                     loop_thread = threading.get_ident()
                     threading.Thread(target=self.watch, args=(loop_thread,), daemon=True).start()

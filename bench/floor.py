@@ -212,6 +212,18 @@ def stall_figures(log: Path, windows: dict[str, tuple[float, float, int]]) -> di
             f"{fig[f'maxown_{rate}']:.1f} ms, with it {max((g[1] for g in phase), default=0.0):.1f}"
             " ms"
         )
+    gc_log = Path(str(log) + ".gc")
+    pauses = [json.loads(x) for x in gc_log.read_text().splitlines()] if gc_log.exists() else []
+    for rate, (t0, t1, _n) in windows.items():
+        phase = [p for p in pauses if t0 <= p[0] <= t1]
+        by_gen = {g: [p[2] for p in phase if p[1] == g] for g in (0, 1, 2)}
+        print(
+            f"    {rate} msg/s: collector pauses over 5 ms by generation "
+            + ", ".join(
+                f"{g}: {len(ms)} (longest {max(ms, default=0.0):.0f} ms)"
+                for g, ms in by_gen.items()
+            )
+        )
     return fig
 
 
