@@ -317,7 +317,7 @@ def do_new_visitor_contact(conn: Connection, site_id: int, visitor_id: int, now:
         "created_at": now,
         "updated_at": now,
     }
-    contact_id = int(_NEW_CONTACT.on(conn).rows(conn, contact)[0]["id"])
+    contact_id = int(_NEW_CONTACT.rows(conn, contact)[0]["id"])
     identity = {
         "contact_id": contact_id,
         "site_id": site_id,
@@ -327,6 +327,6 @@ def do_new_visitor_contact(conn: Connection, site_id: int, visitor_id: int, now:
         "visitor_id": visitor_id,
         "created_at": now,
     }
-    _NEW_IDENTITY.on(conn).rows(conn, identity)
+    _NEW_IDENTITY.rows(conn, identity)
     record(conn, ContactCreated(contact_id, site_id, "visitor"))
     return contact_id

@@ -19,13 +19,12 @@ and dispatched only once the transaction committed (and not at all if it rolled 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
-from functools import cache, partial
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, literal_column, select, update
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from tresen.agents.scope import check_agent_site
@@ -39,7 +38,7 @@ from tresen.principal import Principal
 from tresen.runtime import Runtime
 from tresen.storage.models import Conversation, Message, Outbox
 from tresen.storage.outbox import outbox_values
-from tresen.storage.prepared import Prepared, binds
+from tresen.storage.prepared import OnDialect, binds
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
@@ -96,19 +95,9 @@ _INSERTED = (
 _BUMP_AND_INSERT = select(_BUMPED, select(_INSERTED.c.id).scalar_subquery().label("message_id"))
 
 
-@dataclass(frozen=True)
-class _SqliteStatements:
-    next_seq: Prepared
-    insert: Prepared
-
-
-@cache
-def _sqlite(dialect: Dialect) -> _SqliteStatements:
-    """SQLite's two statements, compiled once, run on the driver (``storage/prepared.py``)."""
-    return _SqliteStatements(
-        next_seq=Prepared(_NEXT_SEQ, dialect, _STATE_COLUMNS),
-        insert=Prepared(_INSERT, dialect, [_m.id]),
-    )
+# SQLite's two statements, compiled once and run on the driver (``storage/prepared.py``).
+_NEXT_SEQ_ON_DRIVER = OnDialect(_NEXT_SEQ, _STATE_COLUMNS)
+_INSERT_ON_DRIVER = OnDialect(_INSERT, [_m.id])
 
 
 class _FullPath(Exception):
@@ -171,7 +160,7 @@ def _send(
         row = cast("Mapping[str, Any] | None", found.mappings().first())
         msg_id = row["message_id"] if row else 0
     else:
-        row = _sqlite(conn.dialect).next_seq.first(conn, {"cid": conversation_id, "now": now})
+        row = _NEXT_SEQ_ON_DRIVER.first(conn, {"cid": conversation_id, "now": now})
     # Access first: a stranger's resend must not learn which ids exist or are used.
     check_visible(who, conversation_id, row["visitor_id"] if row else None)
     assert row is not None  # check_visible raised otherwise
@@ -185,7 +174,7 @@ def _send(
         check_free_reply(meta, now)  # a messaging channel's reply window (window.py)
     if conn.dialect.name != "postgresql":
         values = dict(conversation_id=conversation_id, seq=row["last_seq"], **message)
-        msg_id = _sqlite(conn.dialect).insert.rows(conn, values)[0]["id"]  # IntegrityError
+        msg_id = _INSERT_ON_DRIVER.rows(conn, values)[0]["id"]  # IntegrityError
     outbox = outbox_values(
         channel=row["channel"],
         author_kind=who.kind,

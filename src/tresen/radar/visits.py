@@ -93,7 +93,7 @@ async def _start_grouped(
     def work(conn: Connection) -> int:
         if end is not None:
             conn.execute(_END_VISIT, {"vid": end})
-        return int(_NEW_VISIT.on(conn).rows(conn, values)[0]["id"])
+        return int(_NEW_VISIT.rows(conn, values)[0]["id"])
 
     row.id = await rt.db.write_grouped(work)
     return row, False, open_chats, closed_at

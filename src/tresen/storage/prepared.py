@@ -79,7 +79,7 @@ class OnDialect:
         self._dialect: Dialect | None = None
         self._prepared: Prepared | None = None
 
-    def on(self, conn: Connection) -> Prepared:
+    def _on(self, conn: Connection) -> Prepared:
         dialect = conn.dialect
         prepared = self._prepared
         if prepared is None or self._dialect is not dialect:
@@ -89,7 +89,7 @@ class OnDialect:
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         if conn.dialect.name == "sqlite":
-            return self.on(conn).rows(conn, params)
+            return self._on(conn).rows(conn, params)
         return [dict(row) for row in conn.execute(self._statement, params).mappings()]  # type: ignore[call-overload]
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -184,13 +184,13 @@ async def _new_visitor_grouped(
     }
 
     def work(conn: Connection) -> tuple[int, int, WidgetFlags]:
-        site = _NEW_VISITOR_SITE.on(conn).first(conn, {"key": site_key})
+        site = _NEW_VISITOR_SITE.first(conn, {"key": site_key})
         if site is None:
             raise NotFound("unknown site key", code="unknown_site")
         if not origin_in(site["allowed_origins"], origin, own_host):
             raise Forbidden(f"origin {origin} is not allowed for this site", code="bad_origin")
         site_id = site["id"]
-        visitor_id = _NEW_VISITOR.on(conn).rows(conn, {**values, "site_id": site_id})[0]["id"]
+        visitor_id = _NEW_VISITOR.rows(conn, {**values, "site_id": site_id})[0]["id"]
         do_new_visitor_contact(conn, site_id, visitor_id, now)
         flags = WidgetFlags(bool(site["whatsapp"]), bool(site["visitor_uploads"]))
         return site_id, visitor_id, flags
