@@ -17,6 +17,7 @@ import pytest
 from tests.e2e.test_radar import Admin
 from tests.e2e.test_widget import (
     _bodies,
+    _frame,
     _open_page,
     _open_panel,
     _send_from_visitor,
@@ -151,6 +152,14 @@ def test_nobody_online_offers_other_ways_and_a_message_becomes_email(
     ]
     mine = _newest_conversation(admin)
     assert mine["channel"] == "email" and mine["status"] == "pending"
+    # answered by email now: no chat to end, neither here nor on the next page
+    end = frame.get_by_role("button", name="End chat")
+    assert end.count() == 0
+    page.goto(shop_url(demo_server, "/shop/"))
+    frame = _frame(page)
+    frame.locator(".panel").wait_for()  # open in this tab before the navigation: open again
+    _wait_body(page, confirmation)
+    assert frame.get_by_role("button", name="End chat").count() == 0
     assert dialogs == []
     page.screenshot(path=str(screenshot_dir / "queue-message-left.png"))
     context.close()

@@ -7,7 +7,7 @@ import type { Strings } from "./i18n";
 /** Can the shown chat be ended by the visitor now? */
 export function canEnd(chat: Chat): boolean {
   const s = chat.state;
-  return s.conversationId !== null && !s.ended && !chat.ending.asked && s.ready;
+  return s.conversationId !== null && !s.ended && !s.byEmail && !chat.ending.asked && s.ready;
 }
 
 export function EndChatButton({ t, onAsk }: { t: Strings; onAsk: () => void }) {

@@ -66,6 +66,8 @@ export interface ChatState {
   /** The chat ended: the end notice, a rating, the transcript, "start a new chat". */
   ended: { by: string; scale: "stars" | "thumbs" } | null;
   rated: boolean;
+  /** The conversation goes on by email (a message left): it is not a chat to end. */
+  byEmail: boolean;
   /** The site has a WhatsApp number: offer to continue the chat there (docs/channels.md). */
   whatsapp: boolean;
   /** The site lets visitors attach files (docs/attachments.md). */
@@ -95,6 +97,7 @@ export function initialState(): ChatState {
     agentAvatar: null,
     ended: null,
     rated: false,
+    byEmail: false,
     whatsapp: false,
     uploads: false,
     waLink: null,
@@ -111,6 +114,7 @@ export function showConversation(s: ChatState, conv: number | null): void {
   s.agentAvatar = null;
   s.ended = null;
   s.rated = false;
+  s.byEmail = false;
   s.queue = null;
   s.overflow = null;
   s.joinedAt = null;

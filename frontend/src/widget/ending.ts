@@ -28,6 +28,7 @@ export class Ending {
         ? { by: ended.by || "agent", scale: ended.scale === "thumbs" ? "thumbs" : "stars" }
         : null;
     s.rated = Boolean(c.rated);
+    if (typeof c.channel === "string") s.byEmail = c.channel === "email";
     if (c.status === "open") this.asked = false; // written into again: reopened
     this.host.changed();
   }

@@ -63,6 +63,7 @@ export class Waiting {
     this.host.control(frame);
     s.overflow = null;
     if (choice !== "wait") s.queue = null;
+    if (choice === "message") s.byEmail = true; // answered by email now: no "End chat"
     this.host.save();
     this.host.changed();
   }

@@ -48,6 +48,8 @@ def conversation_dict(
     if for_visitor:
         meta = conv.meta or {}
         data["bot"] = bool(meta.get("bot"))  # the widget offers "Talk to a person"
+        # "email": a message left for an answer by email; the widget offers no "End chat"
+        data["channel"] = conv.channel
         # Lifecycle (docs/lifecycle.md): who has it (header), its end (rating), rated or not.
         data["agent"] = meta.get("agent")
         data["ended"] = meta.get("ended") if conv.status == "resolved" else None

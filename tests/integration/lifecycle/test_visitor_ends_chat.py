@@ -146,7 +146,10 @@ async def test_the_transcript_form_is_prefilled_with_the_known_address(
                     }
                 )
             )
-            await frame_where(ws2, "conversation", lambda f: f["conversation"]["id"] == second)
+            turned = await frame_where(
+                ws2, "conversation", lambda f: f["conversation"]["id"] == second
+            )
+            assert turned["conversation"]["channel"] == "email"  # the widget offers no "End chat"
             assert (await ask(v2, second)).json() == {"email": "lee@example.org"}
             # a message left for an answer by email is no chat to end
             await ws2.send(json.dumps({"type": "end_chat", "conversation_id": second}))
