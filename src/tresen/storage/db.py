@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from tresen.storage.checkpoint import WalCheckpointer
 
 T = TypeVar("T")
 GroupWork = Callable[[Connection], Any]
@@ -68,8 +70,13 @@ class Database:
         if behind_pgbouncer:
             kwargs["connect_args"] = PGBOUNCER_CONNECT_ARGS
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # SQLite's WAL is checkpointed by a thread of its own, not in a COMMIT on the loop.
+        self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            path = make_url(self.url).database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                self.checkpointer = WalCheckpointer(path)
+            _configure_sqlite(self.engine, self.checkpointer)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         write_engine = self._write_engine = self.engine.execution_options(tresen_write=True)
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
@@ -225,7 +232,7 @@ class Database:
         if conn is None or conn.closed or conn.invalidated:
             if self._read_engine is None:
                 self._read_engine = create_engine(self.url.replace("+aiosqlite", "", 1))
-                _configure_sqlite_sync(self._read_engine)
+                _configure_sqlite_sync(self._read_engine, self.checkpointer)
             conn = self._read_conn = self._read_engine.connect()
         return conn
 
@@ -253,7 +260,7 @@ class Database:
     def _group_engine(self) -> None:
         if self._sync_engine is None:
             engine = create_engine(self.url.replace("+aiosqlite", "", 1))
-            _configure_sqlite_sync(engine)
+            _configure_sqlite_sync(engine, self.checkpointer)
             self._sync_engine = engine.execution_options(tresen_write=True)
 
     def _run_group(self, works: list[GroupWork]) -> tuple[list[tuple[bool, Any]], list[Any]]:
@@ -305,6 +312,8 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        if self.checkpointer is not None:  # a last checkpoint, then the serving connections go
+            await asyncio.to_thread(self.checkpointer.stop)
         await self.engine.dispose()
         if self._read_conn is not None:
             self._read_conn.close()
@@ -361,11 +370,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    _configure_sqlite_sync(engine.sync_engine)
+def _configure_sqlite(engine: AsyncEngine, checkpointer: WalCheckpointer | None) -> None:
+    _configure_sqlite_sync(engine.sync_engine, checkpointer)
 
 
-def _configure_sqlite_sync(sync_engine: Engine) -> None:
+def _configure_sqlite_sync(sync_engine: Engine, checkpointer: WalCheckpointer | None) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves (pysqlite's implicit transactions are not reliable).
@@ -375,6 +384,8 @@ def _configure_sqlite_sync(sync_engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        if checkpointer is not None and checkpointer.start():
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # not in a COMMIT: in its own thread
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

@@ -1,0 +1,160 @@
+"""SQLite's WAL is checkpointed by the checkpointer's thread, never in a COMMIT of a send: the WAL
+stays bounded under bursts of sends, shrinks to nothing once idle, and readers keep working while
+a checkpoint runs (the rounds are driven here by ``tick()``, not by the thread's timer)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from tests.support.actors import ORIGIN, seed
+from tests.support.server import test_settings
+from tresen.conversations.actions import check_send_message
+from tresen.principal import Principal
+from tresen.runtime import Runtime, build_runtime
+from tresen.storage.checkpoint import Checkpoint, WalCheckpointer
+from tresen.storage.migrate import upgrade_async
+from tresen.storage.models import Message
+from tresen.visitors.actions import check_open_visitor_session
+
+BURST = 400
+EARLY = 14  # bursts before the first round: well past 1,000 pages of WAL
+
+
+@pytest.fixture
+async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
+    settings = test_settings(tmp_path)
+    await upgrade_async(settings.database_url)
+    rt = build_runtime(settings)
+    assert rt.db.checkpointer is not None
+    rt.db.checkpointer.interval = 10**6  # the thread never ticks by itself in these tests
+    await rt.bus.start()
+    yield rt
+    await rt.close()
+
+
+def wal_bytes(rt: Runtime) -> int:
+    cp = rt.db.checkpointer
+    assert cp is not None
+    wal = Path(cp.path + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+async def burst(rt: Runtime, visitor: Principal, conv: int | None, round_: int) -> int:
+    sent = await asyncio.gather(
+        *(
+            check_send_message(
+                rt,
+                visitor,
+                body=f"m{round_}-{i} " + "x" * 1000,
+                client_msg_id=f"c{round_}-{i}",
+                conversation_id=conv,
+            )
+            for i in range(BURST)
+        )
+    )
+    return sent[0].conversation.id
+
+
+async def visitor_of(rt: Runtime) -> tuple[Principal, int]:
+    key, _secret = await seed(rt)
+    vs = await check_open_visitor_session(rt, key, ORIGIN, None)
+    who = Principal("visitor", vs.visitor.id, site_id=vs.site.id)
+    sent = await check_send_message(rt, who, body="Hallo", client_msg_id="open")
+    return who, sent.conversation.id
+
+
+async def stored(rt: Runtime) -> int:
+    async with rt.db.read() as s:
+        return (await s.execute(select(func.count()).select_from(Message))).scalar_one()
+
+
+async def test_sends_do_not_checkpoint_the_checkpointer_bounds_the_wal(rt: Runtime) -> None:
+    cp = rt.db.checkpointer
+    assert cp is not None
+    visitor, conv = await visitor_of(rt)
+
+    # The serving connections never checkpoint in a COMMIT: without a round of the checkpointer
+    # the WAL only grows, past SQLite's automatic checkpoint's 1,000 pages.
+    autocheckpoint = await rt.db.read_grouped(
+        lambda c: c.execute(text("PRAGMA wal_autocheckpoint")).scalar()
+    )
+    assert autocheckpoint == 0
+    sizes = []
+    for r in range(EARLY):
+        await burst(rt, visitor, conv, r)
+        sizes.append(wal_bytes(rt))
+    assert sizes == sorted(set(sizes))
+    assert sizes[-1] > 1000 * 4096
+
+    # A round copies it all (nobody reads an old snapshot), and the next sends write the WAL
+    # from its start again: bursts with a round after each leave it no larger than it was.
+    first = cp.tick()
+    assert (first.mode, first.busy) == ("PASSIVE", False)
+    assert first.copied == first.wal_pages > 0
+    high = wal_bytes(rt)
+    for r in range(EARLY, EARLY + 6):
+        await burst(rt, visitor, conv, r)
+        done = cp.tick()
+        assert not done.busy and done.copied == done.wal_pages
+        assert wal_bytes(rt) <= high
+    assert done.wal_pages < first.wal_pages / 4  # one burst's pages, not all of them
+
+    # Idle (nothing committed since the last round): the WAL file is truncated.
+    idle = cp.tick()
+    assert (idle.mode, idle.busy, idle.wal_pages) == ("TRUNCATE", False, 0)
+    assert wal_bytes(rt) == 0
+    assert await stored(rt) == 1 + (EARLY + 6) * BURST
+
+    # Stopping checkpoints what is left.
+    await burst(rt, visitor, conv, EARLY + 6)
+    assert wal_bytes(rt) > 0
+    await asyncio.to_thread(cp.stop)
+    assert wal_bytes(rt) == 0
+    assert await stored(rt) == 1 + (EARLY + 7) * BURST
+
+
+async def test_reads_work_during_a_checkpoint(rt: Runtime) -> None:
+    cp = rt.db.checkpointer
+    assert cp is not None
+    visitor, conv = await visitor_of(rt)
+    await burst(rt, visitor, conv, 0)
+
+    # A reader on an older snapshot: the checkpoint copies what it can and does not wait.
+    reader = sqlite3.connect(cp.path, isolation_level=None)
+    reader.execute("BEGIN")
+    (before,) = reader.execute("SELECT count(*) FROM messages").fetchone()
+    await burst(rt, visitor, conv, 1)
+    done = cp.tick()
+    assert done.mode == "PASSIVE" and done.copied < done.wal_pages  # the reader's pages stay
+    assert cp.tick().mode == "PASSIVE"  # still pinned: no truncation, not even when idle
+    (still,) = reader.execute("SELECT count(*) FROM messages").fetchone()
+    assert still == before == 1 + BURST
+
+    # Reads through the app's paths while a round runs in its thread.
+    round_ = asyncio.create_task(asyncio.to_thread(cp.tick))
+    counts = await asyncio.gather(
+        stored(rt),
+        rt.db.read_grouped(lambda c: c.execute(text("SELECT count(*) FROM messages")).scalar()),
+    )
+    await round_
+    assert counts == [1 + 2 * BURST] * 2
+
+    reader.execute("COMMIT")
+    reader.close()
+    # The reader is gone and nothing was committed since: the next round copies it all and
+    # truncates the WAL.
+    assert cp.tick() == Checkpoint("TRUNCATE", busy=False, wal_pages=0, copied=0)
+    assert wal_bytes(rt) == 0
+
+
+def test_a_stopped_checkpointer_leaves_new_connections_to_sqlite(tmp_path: Path) -> None:
+    cp = WalCheckpointer(str(tmp_path / "x.db"))
+    assert cp.start()
+    cp.stop()
+    assert not cp.start()
