@@ -64,7 +64,7 @@ async def burst(rt: Runtime, visitor: Principal, conv: int | None, round_: int) 
 async def visitor_of(rt: Runtime) -> tuple[Principal, int]:
     key, _secret = await seed(rt)
     vs = await check_open_visitor_session(rt, key, ORIGIN, None)
-    who = Principal("visitor", vs.visitor.id, site_id=vs.site.id)
+    who = Principal("visitor", vs.visitor.id, site_id=vs.site_id)
     sent = await check_send_message(rt, who, body="Hallo", client_msg_id="open")
     return who, sent.conversation.id
 
