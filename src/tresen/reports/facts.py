@@ -9,18 +9,20 @@ costs only its new messages. The backfill starts every row from nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tresen.reports.rollups import rebuild_hours
 from tresen.storage.models import Conversation, Message, RadarOffer, ReportConversation
 from tresen.storage.models.report import OPEN_TS
 
-BATCH = 500
+BATCH = 512  # conversations a backfill folds per round
+FLUSH_BATCH = 64  # per round of the live flush: each round is a loop turn or two of its own
 MessageRow = tuple[int, str, int | None, datetime]  # seq, author kind, author id, created at
 
 
@@ -94,8 +96,8 @@ async def read_facts(
     hours: set[int] = set()
     ids = sorted(set(conversation_ids))
     with s.no_autoflush:  # a read: the rows are changed in memory only, then expunged
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
+        for start in range(0, len(ids), FLUSH_BATCH):
+            chunk = ids[start : start + FLUSH_BATCH]
             for row, stored in await _folded(s, chunk, now):
                 values = {k: getattr(row, k) for k in _COLUMNS}
                 (changed if stored else new).append(values)
@@ -124,10 +126,35 @@ async def _messages(s: AsyncSession, after: dict[int, int]) -> dict[int, list[Me
     """Visible messages after each conversation's last folded seq, in order."""
     if not after:
         return {}
+    params: dict[str, Any] = {"ids": list(after)}
+    for i, (conv_id, seq) in enumerate(after.items()):
+        params[f"c{i}"], params[f"s{i}"] = conv_id, seq
+    size = _padded(len(after))
+    for i in range(len(after), size):  # the padding matches no message
+        params[f"c{i}"], params[f"s{i}"] = 0, 0
+    out: dict[int, list[MessageRow]] = {}
+    for conv_id, seq, kind, author, at in (await s.execute(_messages_after(size), params)).all():
+        out.setdefault(conv_id, []).append((seq, kind, author, at))
+    return out
+
+
+def _padded(n: int) -> int:
+    """The next power of two: a few statement shapes, each built and compiled once."""
+    return 1 << max(0, n - 1).bit_length()
+
+
+@functools.cache
+def _messages_after(size: int) -> Select[int, int, str, int | None, datetime]:
+    """Messages of ``ids`` after ``s<i>`` in conversation ``c<i>``, for ``size`` pairs (built
+    once per size: a flush's statement of hundreds of conditions cost more to build than to
+    run)."""
     newer = or_(
-        *(and_(Message.conversation_id == c, Message.seq > seq) for c, seq in after.items())
+        *(
+            and_(Message.conversation_id == bindparam(f"c{i}"), Message.seq > bindparam(f"s{i}"))
+            for i in range(size)
+        )
     )
-    stmt = (
+    return (
         select(
             Message.conversation_id,
             Message.seq,
@@ -135,13 +162,13 @@ async def _messages(s: AsyncSession, after: dict[int, int]) -> dict[int, list[Me
             Message.author_id,
             Message.created_at,
         )
-        .where(Message.conversation_id.in_(list(after)), Message.internal.is_(False), newer)
+        .where(
+            Message.conversation_id.in_(bindparam("ids", expanding=True)),
+            Message.internal.is_(False),
+            newer,
+        )
         .order_by(Message.conversation_id, Message.seq)
     )
-    out: dict[int, list[MessageRow]] = {}
-    for conv_id, seq, kind, author, at in (await s.execute(stmt)).all():
-        out.setdefault(conv_id, []).append((seq, kind, author, at))
-    return out
 
 
 async def _offers(s: AsyncSession, ids: list[int]) -> dict[int, tuple[int, int | None]]:
