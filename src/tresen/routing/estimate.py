@@ -15,12 +15,14 @@ def competes(req: Request, other: Request) -> bool:
 
 
 def positions(waiting: Iterable[Request]) -> dict[int, int]:
-    """1-based position of each waiting request within its own queue."""
+    """1-based position of each waiting request within its own queue (the requests it
+    ``competes`` with), counted per queue in one pass: n log n, not n² (a routing pass runs it
+    over the whole waiting list)."""
     out: dict[int, int] = {}
-    ahead: list[Request] = []
+    counts: dict[tuple[str | None, str | None], int] = {}
     for req in sorted(waiting, key=queue_order):
-        out[req.id] = 1 + sum(1 for o in ahead if competes(req, o))
-        ahead.append(req)
+        queue = (req.skill, req.department)
+        out[req.id] = counts[queue] = counts.get(queue, 0) + 1
     return out
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tresen.routing.estimate import expected_wait, positions
-from tresen.routing.strategies import AgentLoad, Request, choose, eligible, plan
+from tresen.routing.estimate import competes, expected_wait, positions
+from tresen.routing.strategies import AgentLoad, Request, choose, eligible, plan, queue_order
 
 SKILLS = ["Sales", "Support", "Billing"]
 NOW = 1000.0
@@ -123,3 +124,23 @@ def test_expected_wait_model() -> None:
     assert expected_wait([], req, position=1, handling_seconds=240) is None
     half = AgentLoad(2, {"Sales": 1}, 4, load=2, idle_since=0)
     assert expected_wait([half], req, position=2, handling_seconds=240) == 0.0
+
+
+def test_positions_count_within_each_queue_as_the_definition_does() -> None:
+    rng = random.Random(5)
+    waiting = [
+        Request(
+            i,
+            queued_at=rng.randrange(100),
+            skill=rng.choice([None, "Sales", "Support"]),
+            department=rng.choice([None, "DE", "DK"]),
+            priority=rng.choice([0, 0, 1]),
+        )
+        for i in range(300)
+    ]
+    ordered = sorted(waiting, key=queue_order)
+    by_definition = {
+        r.id: 1 + sum(1 for o in ordered[:k] if competes(r, o)) for k, r in enumerate(ordered)
+    }
+    assert positions(waiting) == by_definition
+    assert sorted(positions(waiting).values())[-1] < 300  # several queues, not one
