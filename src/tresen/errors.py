@@ -42,6 +42,13 @@ class Conflict(TresenError):
     status = 409
 
 
+class Unavailable(TresenError):
+    """Another part of the system did not answer in time (e.g. the node holding a visit)."""
+
+    code = "unavailable"
+    status = 503
+
+
 class RateLimited(TresenError):
     code = "rate_limited"
     status = 429

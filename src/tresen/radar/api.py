@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -14,10 +13,8 @@ from tresen.auth.deps import RT, AdminDep, AgentDep
 from tresen.errors import NotFound
 from tresen.principal import Principal
 from tresen.radar import actions
-from tresen.radar.compiled import Ctx
 from tresen.radar.funnel import access_rule_figures
 from tresen.radar.history import access_replay
-from tresen.radar.rules import compile_rule
 from tresen.storage.models import Agent, RadarRule
 from tresen.storage.pagination import (
     cursor_int,
@@ -137,31 +134,21 @@ async def patch_policy(site_id: int, body: PolicyIn, rt: RT, who: AdminDep) -> d
 
 @router.post("/rules/test")
 async def test_rule(body: RuleTestIn, rt: RT, who: AdminDep) -> dict[str, Any]:
-    """Would this rule hold for that visitor right now? (Visitors on this node; admins, who
-    write the rules.)"""
-    st = rt.radar.engine.visitors.get(body.visitor_id)
-    if st is None:
+    """Would this rule hold for that visitor right now? (Admins, who write the rules; answered
+    by the node holding the visit: ``radar.rule_test``.)"""
+    if not rt.radar.is_live(body.visitor_id):
         raise NotFound("that visitor is not on the site now", code="visitor_not_live")
     if body.rule is not None:
         actions.check_rule_spec(body.rule)
-        rule = compile_rule(0, None, body.rule)
+        rule = {"id": 0, "site_id": None, "spec": body.rule}
     else:
         async with rt.db.read() as s:
             row = await actions.access_rule_by_id(s, body.rule_id or 0)
-        rule = compile_rule(row.id, row.site_id, row.spec)
-    ctx = Ctx(st.facts, rt.clock.now().timestamp(), rt.radar.engine.resources)
-    behaviour = rule.behaviour.test(Ctx(ctx.facts, ctx.now, ctx.resources, optimistic=True))
-    holds = rule.cond.test(ctx)
-    blocked = rt.radar.engine.policy_for(st.facts.site_id).blocked_until(st, ctx.now)
-    return {
-        "holds": holds,
-        "behaviour": behaviour,
-        "resources": holds or not behaviour,
-        # JSON has no infinity: "blocked" with no time means until the next event (an answer,
-        # a new page view, the chat's end)
-        "blocked": blocked is not None,
-        "blocked_until": blocked if blocked is not None and math.isfinite(blocked) else None,
-    }
+        rule = {"id": row.id, "site_id": row.site_id, "spec": row.spec}
+    result = await rt.radar.test_rule(body.visitor_id, rule)
+    if result is None:
+        raise NotFound("that visitor is not on the site now", code="visitor_not_live")
+    return result
 
 
 @router.get("/visitors")

@@ -76,6 +76,10 @@ class HolderDesk:
 
         def invited(self, visitor_id: int, offer_id: int) -> bool: ...
 
+        def answer_rule_test(self, msg: dict[str, Any]) -> None: ...
+
+        def rule_tested(self, msg: dict[str, Any]) -> None: ...
+
     @property
     def clustered(self) -> bool:
         return bool(self.rt.settings.redis_url)
@@ -234,6 +238,10 @@ class HolderDesk:
             forward = self._relayed.get(who.id)
             if not self.invited(who.id, int(msg["offer"])) and forward is not None:
                 self._send(forward, msg)  # the visit moved on meanwhile
+        elif op == "test_rule":  # another node's rule test of a visitor held here
+            self.answer_rule_test(msg)
+        elif op == "rule_tested":
+            self.rule_tested(msg)
         elif op == "taken":
             self.replica.taken(who.id, str(msg.get("node")))
             await self._drop_copy(who.id)

@@ -34,6 +34,7 @@ from tresen.radar.offers import OfferDesk
 from tresen.radar.periodic import every
 from tresen.radar.policy import Policy, VisitorState
 from tresen.radar.replica import Replica
+from tresen.radar.rule_test import RuleTestDesk
 from tresen.radar.rules import compile_rule
 from tresen.radar.tracking import TrackingDesk
 from tresen.radar.visits import do_start_visit
@@ -50,7 +51,7 @@ PURGE_SECONDS = 3600.0  # history older than radar_history_days goes
 FEED_SECONDS = 0.25  # the live visitors feed: at most four frames a second per node
 
 
-class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk):
+class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk, RuleTestDesk):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._flushing = asyncio.Lock()
@@ -75,6 +76,7 @@ class RadarService(TrackingDesk, OfferDesk, FeedDesk, HolderDesk, CensusDesk):
         self._tab_timers: dict[tuple[int, str], TimerHandle] = {}
         self.stopped = False
         self._offer_ids: dict[tuple[int, int], int] = {}
+        self._asks = {}  # rule tests asked of other nodes (radar.rule_test)
         self._views: list[dict[str, Any]] = []
         self._loops: list[Repeating] = []
         self._busy: set[str] = set()

@@ -2,7 +2,8 @@
 ``tresen serve`` processes on PostgreSQL and Redis). Each node keeps a replica of the other
 holders' rows (their feed, and a census every ``TRESEN_RADAR_CENSUS_SECONDS``, shortened here):
 a visitor held on node A is listed on node B, also when B starts later, and leaves B's list
-when they go or when A dies; an agent on B invites a visitor held on A; an offer nobody answered
+when they go or when A dies; an agent on B tests a rule on and invites a visitor held on A; an
+offer nobody answered
 yet goes with the visit when its node stops."""
 
 from __future__ import annotations
@@ -171,6 +172,19 @@ async def test_an_agent_on_another_node_invites_a_visitor_and_accepting_opens_a_
         await two.open("/shop/sofas", focused=True)
         await two.handled()
         await listed(anna_b, visitor.id, tabs=2, focused=True, pages_viewed=2)
+        # a rule test asked on B is answered by A, which holds the visit: as A answers it
+        third_page = {**SECOND_PAGE, "when": {"pages_viewed": {"gte": 3}}}
+        for rule, holds in ((SECOND_PAGE, True), (third_page, False)):
+            probe = {"visitor_id": visitor.id, "rule": rule}
+            here, there = [
+                await x.post("/api/radar/rules/test", json=probe) for x in (anna_a, anna_b)
+            ]
+            assert here.status_code == there.status_code == 200, (here.text, there.text)
+            assert here.json() == there.json() and there.json()["holds"] is holds
+        r = await anna_b.post(
+            "/api/radar/rules/test", json={"visitor_id": 999999, "rule": SECOND_PAGE}
+        )
+        assert r.status_code == 404 and r.json()["code"] == "visitor_not_live"
 
         r = await anna_b.post(f"/api/radar/visitors/{visitor.id}/invite", json={"text": "Hej!"})
         assert r.status_code == 201, r.text
