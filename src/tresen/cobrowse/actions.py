@@ -19,7 +19,7 @@ from tresen.conversations.queries import access_conversation_by_id
 from tresen.errors import Forbidden, Invalid, NotFound
 from tresen.events import CobrowseChanged, CobrowseStarted, CobrowseStopped, Event, record
 from tresen.principal import Principal
-from tresen.realtime.protocol import CobrowseCommandIn, CobrowseCommandOut
+from tresen.realtime.cobrowse_frames import CobrowseCommandIn, CobrowseCommandOut
 from tresen.realtime.topics import visitor_topic
 from tresen.runtime import Runtime
 from tresen.storage.models import CobrowseAudit, CobrowseSession, Conversation, Site

@@ -7,7 +7,7 @@ from tresen.cobrowse import actions, relay
 from tresen.cobrowse.codes import CODE_TTL, check_new_code
 from tresen.errors import Forbidden, Invalid
 from tresen.peer import Peer
-from tresen.realtime.protocol import (
+from tresen.realtime.cobrowse_frames import (
     CobrowseCodeIn,
     CobrowseCodeOut,
     CobrowseCommandIn,

@@ -17,8 +17,8 @@ from tresen.aio import spawn
 from tresen.cobrowse.actions import access_session_by_id, gate_topic, session_topic
 from tresen.errors import Invalid, RateLimited
 from tresen.peer import Peer as Connection
+from tresen.realtime.cobrowse_frames import CobrowseEventsIn, CobrowseEventsOut, CobrowseNoticeOut
 from tresen.realtime.hub import Tag
-from tresen.realtime.protocol import CobrowseEventsIn, CobrowseEventsOut, CobrowseNoticeOut
 
 FULL_SNAPSHOT, INCREMENTAL = 2, 3
 MUTATION, INPUT = 0, 5

@@ -34,6 +34,7 @@ from tresen.events import (
     QueuePositionChanged,
 )
 from tresen.realtime.bus import Bus
+from tresen.realtime.cobrowse_frames import CobrowseOut
 from tresen.realtime.hub import (
     tag_access_changed,
     tag_conversation,
@@ -41,7 +42,6 @@ from tresen.realtime.hub import (
     tag_sessions_ended,
 )
 from tresen.realtime.protocol import (
-    CobrowseOut,
     ConversationOut,
     DeliveryOut,
     OfferOut,

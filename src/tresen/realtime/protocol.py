@@ -11,35 +11,30 @@ import typing
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
-from tresen.errors import MAX_ID
+from tresen.realtime.cobrowse_frames import (
+    CobrowseCodeIn,
+    CobrowseCommandIn,
+    CobrowseControlIn,
+    CobrowseEventsIn,
+    CobrowseReplyIn,
+    CobrowseRequestIn,
+    CobrowseResumeIn,
+    CobrowseStopIn,
+    CobrowseWatchIn,
+)
+from tresen.realtime.frame_base import InFrame, OutFrame
 
 MAX_PROPS_CHARS = 2048
 TRACK_MAX_BYTES = 16 * 1024
 """A ``track`` frame's cap: URL, title, referrer, UTM and props fit with room to spare."""
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-    @model_validator(mode="after")
-    def _numbers_fit_64_bits(self) -> _In:
-        """Ids and positions are SQL BIGINTs: a bigger number is an invalid frame, never a
-        database fault (top-level fields, and the keys and items of maps and lists)."""
-        for value in self.__dict__.values():
-            items = value.items() if isinstance(value, dict) else [value]
-            for item in items:
-                for n in item if isinstance(item, tuple | list) else (item,):
-                    if type(n) is int and not -MAX_ID <= n <= MAX_ID:
-                        raise ValueError("numbers are limited to 64 bits")
-        return self
-
-
 # ---- client to server -------------------------------------------------------------------------
 
 
-class SendIn(_In):
+class SendIn(InFrame):
     """Post a message. Without ``conversation_id`` a visitor starts a new conversation, routed
     by ``skill`` (the topic chosen in the widget, e.g. "Sales") when given."""
 
@@ -50,23 +45,25 @@ class SendIn(_In):
     internal: bool = False
     skill: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     # keys of files uploaded for this message (docs/attachments.md)
-    attachments: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=10)] = []
+    attachments: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=10)] = (
+        Field(default_factory=list)
+    )
 
 
-class ResumeIn(_In):
+class ResumeIn(InFrame):
     """Tell the server the last ``seq`` seen per conversation; it sends what came after."""
 
     type: Literal["resume"]
     conversations: dict[int, Annotated[int, Field(ge=0)]]
 
 
-class TypingIn(_In):
+class TypingIn(InFrame):
     type: Literal["typing"]
     conversation_id: int
     is_typing: bool = True
 
 
-class ReadIn(_In):
+class ReadIn(InFrame):
     """Everything up to ``seq`` has been read."""
 
     type: Literal["read"]
@@ -74,7 +71,7 @@ class ReadIn(_In):
     seq: Annotated[int, Field(ge=0)]
 
 
-class TrackIn(_In):
+class TrackIn(InFrame):
     """What the visitor does (the loader reports it): a page view, form focus, or custom event.
 
     ``kind="page"``: url, title, referrer, device, language, utm, view (an id of this page
@@ -92,10 +89,12 @@ class TrackIn(_In):
     referrer: Annotated[str, Field(max_length=2048)] = ""
     device: Literal["desktop", "mobile", "tablet"] | None = None
     language: Annotated[str, Field(max_length=35)] | None = None
-    utm: Annotated[dict[str, Annotated[str, Field(max_length=200)]], Field(max_length=5)] = {}
+    utm: Annotated[dict[str, Annotated[str, Field(max_length=200)]], Field(max_length=5)] = Field(
+        default_factory=dict
+    )
     form: Annotated[str, Field(max_length=200)] | None = None
     name: Annotated[str, Field(max_length=100)] = ""
-    props: Annotated[dict[str, Any], Field(max_length=20)] = {}
+    props: Annotated[dict[str, Any], Field(max_length=20)] = Field(default_factory=dict)
 
     @field_validator("props")
     @classmethod
@@ -106,7 +105,7 @@ class TrackIn(_In):
         return props
 
 
-class OfferReplyIn(_In):
+class OfferReplyIn(InFrame):
     """The visitor accepted or dismissed an offer."""
 
     type: Literal["offer_reply"]
@@ -114,7 +113,7 @@ class OfferReplyIn(_In):
     outcome: Literal["accepted", "dismissed"]
 
 
-class QueueChoiceIn(_In):
+class QueueChoiceIn(InFrame):
     """A waiting visitor's choice: keep waiting, leave a message (answered by email: give
     ``email``), ask for a callback (``phone``, optional ``when``), talk to the bot, or leave."""
 
@@ -126,7 +125,7 @@ class QueueChoiceIn(_In):
     when: Annotated[str, Field(max_length=100)] | None = None
 
 
-class RateIn(_In):
+class RateIn(InFrame):
     """The visitor rates an ended chat: ``score`` 1-5 (thumbs: 1 down, 5 up) and a comment."""
 
     type: Literal["rate"]
@@ -135,104 +134,21 @@ class RateIn(_In):
     comment: Annotated[str, Field(max_length=2000)] = ""
 
 
-class EndChatIn(_In):
+class EndChatIn(InFrame):
     """The visitor ends their chat (the widget's "End chat", after a confirmation)."""
 
     type: Literal["end_chat"]
     conversation_id: int
 
 
-class HandoverIn(_In):
+class HandoverIn(InFrame):
     """The visitor pressed "Talk to a person" while the bot has the conversation."""
 
     type: Literal["handover"]
     conversation_id: int
 
 
-# ---- co-browsing (docs/cobrowse.md) --------------------------------------------------------------
-
-CobrowseAction = Literal[
-    "pointer", "navigate", "fill", "click", "scroll", "type", "request_control", "snapshot"
-]
-
-
-class CobrowseRequestIn(_In):
-    """An agent asks the visitor of a conversation to share their screen."""
-
-    type: Literal["cobrowse_request"]
-    conversation_id: int
-
-
-class CobrowseReplyIn(_In):
-    """The visitor's answer to a request. ``auto_follow``: pushed pages open without asking."""
-
-    type: Literal["cobrowse_reply"]
-    session_id: int
-    accept: bool
-    auto_follow: bool = False
-
-
-class CobrowseStopIn(_In):
-    """Either side ends the session at once."""
-
-    type: Literal["cobrowse_stop"]
-    session_id: int
-
-
-class CobrowseControlIn(_In):
-    """The visitor's second, separate consent: may the agent click, scroll and type?"""
-
-    type: Literal["cobrowse_control"]
-    session_id: int
-    granted: bool
-
-
-class CobrowseWatchIn(_In):
-    """An agent opens the mirror of a session (late joiners get a fresh full snapshot)."""
-
-    type: Literal["cobrowse_watch"]
-    session_id: int
-
-
-class CobrowseResumeIn(_In):
-    """The visitor's page after a navigation: is the session still on?"""
-
-    type: Literal["cobrowse_resume"]
-    session_id: int
-
-
-class CobrowseEventsIn(_In):
-    """Recorded page events (rrweb), batched by the visitor's recorder. Never stored."""
-
-    type: Literal["cobrowse_events"]
-    session_id: int
-    events: Annotated[list[dict[str, Any]], Field(max_length=500)]
-    url: Annotated[str, Field(max_length=2048)] = ""
-
-
-class CobrowseCommandIn(_In):
-    """An agent tool: ``pointer`` (node id), ``navigate`` (url), ``fill`` (node id, value),
-    ``click`` / ``scroll`` / ``type`` (remote control, after the visitor granted it),
-    ``request_control``, ``snapshot``."""
-
-    type: Literal["cobrowse_command"]
-    session_id: int
-    action: CobrowseAction
-    node: int | None = None
-    url: Annotated[str, Field(max_length=2048)] | None = None
-    value: Annotated[str, Field(max_length=2000)] | None = None
-    x: float | None = None
-    y: float | None = None
-    escort: bool = False
-
-
-class CobrowseCodeIn(_In):
-    """The visitor asks for a 6-digit support code to read out to a phone agent."""
-
-    type: Literal["cobrowse_code"]
-
-
-class WatchIn(_In):
+class WatchIn(InFrame):
     """Agents: follow a conversation on this socket (its messages, typing, read receipts) even
     if it is not theirs; with ``seq``, first get what came after it (like ``resume``)."""
 
@@ -241,28 +157,28 @@ class WatchIn(_In):
     seq: Annotated[int, Field(ge=0)] | None = None
 
 
-class UnwatchIn(_In):
+class UnwatchIn(InFrame):
     type: Literal["unwatch"]
     conversation_id: int
 
 
-class SubscribeIn(_In):
+class SubscribeIn(InFrame):
     """Agents: receive a live view's updates on this socket (``visitors``: the radar feed)."""
 
     type: Literal["subscribe"]
     view: Literal["visitors"]
 
 
-class UnsubscribeIn(_In):
+class UnsubscribeIn(InFrame):
     type: Literal["unsubscribe"]
     view: Literal["visitors"]
 
 
-class PingIn(_In):
+class PingIn(InFrame):
     type: Literal["ping"]
 
 
-class PongIn(_In):
+class PongIn(InFrame):
     type: Literal["pong"]
 
 
@@ -317,18 +233,13 @@ CLIENT_TYPES = frozenset(
 # ---- server to client -------------------------------------------------------------------------
 
 
-class _Out(BaseModel):
-    def frame(self) -> str:
-        return self.model_dump_json()
-
-
 class Author(BaseModel):
     kind: Literal["visitor", "agent", "system", "bot"]
     id: int | None = None
     name: str | None = None
 
 
-class MessageOut(_Out):
+class MessageOut(OutFrame):
     type: Literal["message"] = "message"
     conversation_id: int
     seq: int
@@ -338,10 +249,12 @@ class MessageOut(_Out):
     internal: bool = False
     client_msg_id: str | None = None
     created_at: datetime
-    attachments: list[dict[str, Any]] = []  # {"key", "name", "type", "size"} (files on it)
+    attachments: list[dict[str, Any]] = Field(
+        default_factory=list
+    )  # {"key", "name", "type", "size"} (files on it)
 
 
-class AckOut(_Out):
+class AckOut(OutFrame):
     """The sender's message is stored with this ``seq``. ``duplicate`` means it was already."""
 
     type: Literal["ack"] = "ack"
@@ -352,7 +265,7 @@ class AckOut(_Out):
     duplicate: bool = False
 
 
-class ConversationOut(_Out):
+class ConversationOut(OutFrame):
     """A conversation was created (``created``) or changed (status, assignee, queue)."""
 
     type: Literal["conversation"] = "conversation"
@@ -360,21 +273,21 @@ class ConversationOut(_Out):
     created: bool = False
 
 
-class TypingOut(_Out):
+class TypingOut(OutFrame):
     type: Literal["typing"] = "typing"
     conversation_id: int
     author: Author
     is_typing: bool
 
 
-class ReadOut(_Out):
+class ReadOut(OutFrame):
     type: Literal["read"] = "read"
     conversation_id: int
     reader: Literal["visitor", "agent"]
     seq: int
 
 
-class DeliveryOut(_Out):
+class DeliveryOut(OutFrame):
     """How an agent's message fared on its channel (email, messaging): ``retry`` (failed, tried
     again later), ``sent``, ``failed`` (given up; ``error`` says why) or ``skipped`` (a follow-up
     mail not sent: the visitor read it in the chat meanwhile), then the platform's receipts
@@ -390,14 +303,14 @@ class DeliveryOut(_Out):
     error: str | None = None
 
 
-class ResumedOut(_Out):
+class ResumedOut(OutFrame):
     """Everything missed has been sent; ``conversations`` maps id to the newest seq."""
 
     type: Literal["resumed"] = "resumed"
     conversations: dict[int, int]
 
 
-class WelcomeOut(_Out):
+class WelcomeOut(OutFrame):
     type: Literal["welcome"] = "welcome"
     node: str
     principal: dict[str, Any]
@@ -411,7 +324,7 @@ class WelcomeOut(_Out):
         return self.model_dump_json(exclude_none=True)
 
 
-class OfferOut(_Out):
+class OfferOut(OutFrame):
     """A proactive offer for the visitor: show an invitation (never opens the panel unless
     ``auto_open``), a message (e.g. a promo code), or the bot. ``quiet`` on phones."""
 
@@ -426,16 +339,16 @@ class OfferOut(_Out):
     tab: str | None = None  # only the widget in this tab shows it (None: any)
 
 
-class RadarOut(_Out):
+class RadarOut(OutFrame):
     """For consoles with the visitors view open: live visitors whose state changed, and those
     who left the site. Coalesced: a few frames a second per node at most."""
 
     type: Literal["radar"] = "radar"
-    visitors: list[dict[str, Any]] = []
-    gone: list[int] = []
+    visitors: list[dict[str, Any]] = Field(default_factory=list)
+    gone: list[int] = Field(default_factory=list)
 
 
-class QueueOut(_Out):
+class QueueOut(OutFrame):
     """The visitor's place in the queue and the expected wait (None: nobody is online)."""
 
     type: Literal["queue"] = "queue"
@@ -444,7 +357,7 @@ class QueueOut(_Out):
     estimated_wait_seconds: int | None
 
 
-class OverflowOut(_Out):
+class OverflowOut(OutFrame):
     """Nobody who could help is online, or the wait is long: the visitor may choose another
     way (answer with ``queue_choice``)."""
 
@@ -455,66 +368,7 @@ class OverflowOut(_Out):
     options: list[str]
 
 
-class CobrowseOut(_Out):
-    """A co-browsing session's state: ``requested`` (the visitor is asked), ``active``,
-    ``declined`` or ``ended``. ``control``: remote control granted."""
-
-    type: Literal["cobrowse"] = "cobrowse"
-    session_id: int
-    conversation_id: int
-    status: Literal["requested", "active", "declined", "ended"]
-    control: bool = False
-    auto_follow: bool = False
-    agent_name: str | None = None
-    by: Literal["visitor", "agent", "system"] | None = None
-
-
-class CobrowseEventsOut(_Out):
-    """For agents watching: the visitor's recorded events, relayed (never stored)."""
-
-    type: Literal["cobrowse_events"] = "cobrowse_events"
-    session_id: int
-    events: list[dict[str, Any]]
-    url: str = ""
-
-
-class CobrowseCommandOut(_Out):
-    """For the visitor's page: an agent tool to apply (see ``CobrowseCommandIn``)."""
-
-    type: Literal["cobrowse_command"] = "cobrowse_command"
-    session_id: int
-    action: str
-    node: int | None = None
-    url: str | None = None
-    value: str | None = None
-    x: float | None = None
-    y: float | None = None
-    escort: bool = False
-    agent_name: str | None = None
-
-
-class CobrowseNoticeOut(_Out):
-    """Something about the mirror: ``snapshot_too_large`` (the page is too big to mirror),
-    ``dropped`` (a batch carried an unmasked private value and was not relayed),
-    ``snapshot_needed`` (for the recorder: take a full snapshot)."""
-
-    type: Literal["cobrowse_notice"] = "cobrowse_notice"
-    session_id: int
-    code: str
-    message: str
-    url: str | None = None  # ``dropped``: the page the batch came from
-    snapshot: bool = False  # ``dropped``: the batch held a full snapshot (a page not shown)
-
-
-class CobrowseCodeOut(_Out):
-    """A support code for the visitor to read out; valid once, for ``expires_in`` seconds."""
-
-    type: Literal["cobrowse_code"] = "cobrowse_code"
-    code: str
-    expires_in: int
-
-
-class TagsOut(_Out):
+class TagsOut(OutFrame):
     """A conversation's tags changed (the inbox: views by tag and their counts)."""
 
     type: Literal["tags"] = "tags"
@@ -522,7 +376,7 @@ class TagsOut(_Out):
     tags: list[str]
 
 
-class CallbackOut(_Out):
+class CallbackOut(OutFrame):
     """A callback was requested or changed; ``due`` when its reminder time came."""
 
     type: Literal["callback"] = "callback"
@@ -530,18 +384,18 @@ class CallbackOut(_Out):
     due: bool = False
 
 
-class ErrorOut(_Out):
+class ErrorOut(OutFrame):
     type: Literal["error"] = "error"
     code: str
     message: str
     ref: str | None = None
 
 
-class PingOut(_Out):
+class PingOut(OutFrame):
     type: Literal["ping"] = "ping"
 
 
-class PongOut(_Out):
+class PongOut(OutFrame):
     type: Literal["pong"] = "pong"
 
 
