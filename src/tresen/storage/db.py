@@ -76,7 +76,7 @@ class Database:
             path = make_url(self.url).database
             if path and path != ":memory:" and not path.startswith("file:"):
                 self.checkpointer = WalCheckpointer(path)
-            _configure_sqlite(self.engine, self.checkpointer)
+            _configure_sqlite_sync(self.engine.sync_engine, self.checkpointer)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         write_engine = self._write_engine = self.engine.execution_options(tresen_write=True)
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
@@ -368,10 +368,6 @@ def normalize_url(url: str) -> str:
     if url.startswith("sqlite://") and "+aiosqlite" not in url:
         return "sqlite+aiosqlite://" + url.split("://", 1)[1]
     return url
-
-
-def _configure_sqlite(engine: AsyncEngine, checkpointer: WalCheckpointer | None) -> None:
-    _configure_sqlite_sync(engine.sync_engine, checkpointer)
 
 
 def _configure_sqlite_sync(sync_engine: Engine, checkpointer: WalCheckpointer | None) -> None:
