@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -158,3 +159,78 @@ def test_a_stopped_checkpointer_leaves_new_connections_to_sqlite(tmp_path: Path)
     assert cp.start()
     cp.stop()
     assert not cp.start()
+
+
+def test_a_wal_past_its_restart_size_asks_once_for_a_quiet_moment(tmp_path: Path) -> None:
+    """Under sustained writes a passive round never sees the WAL fully copied when the next
+    write begins, so the WAL never restarts; past ``restart_pages`` the checkpointer asks its
+    owner once for a moment without writes, and after ``catch_up()`` the next write starts the
+    WAL from its first frame, shrinking the file to ``journal_size_limit``."""
+    path = str(tmp_path / "w.db")
+    writer = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "wal_autocheckpoint=0", "journal_size_limit=65536"):
+        writer.execute(f"PRAGMA {pragma}")
+    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT)")
+    cp = WalCheckpointer(path, restart_pages=200)
+    asked: list[int] = []
+    cp.on_restart_due = lambda: asked.append(1)
+
+    def rows(n: int) -> None:  # one transaction: a page a row
+        with writer:
+            writer.execute("BEGIN")
+            writer.executemany("INSERT INTO t (b) VALUES (?)", [("x" * 3000,) for _ in range(n)])
+
+    rows(100)  # about 100 pages: below the restart size, nobody is asked
+    assert cp.tick().wal_pages < 200 and asked == []
+    rows(300)
+    wal = Path(path + "-wal")
+    grown = wal.stat().st_size
+    assert grown > 200 * 4096
+    done = cp.tick()
+    assert done.copied == done.wal_pages > 200 and asked == [1]
+    rows(1)  # this is what sustained load does: a write before the owner's quiet moment
+    cp.tick()
+    assert asked == [1]  # asked once until the catch-up came
+
+    caught = cp.catch_up()  # the owner holds its writes back meanwhile
+    assert caught.copied == caught.wal_pages
+    rows(1)  # the first write after it restarts the WAL and cuts the file to the size limit
+    assert wal.stat().st_size <= 65536 < grown
+    again = cp.tick()
+    assert again.wal_pages < 10
+    assert writer.execute("SELECT count(*) FROM t").fetchone() == (402,)
+    writer.close()
+    cp.stop()
+
+
+async def test_the_database_holds_its_writes_while_the_wal_catches_up(rt: Runtime) -> None:
+    cp = rt.db.checkpointer
+    assert cp is not None
+    cp.restart_pages = 100
+    visitor, conv = await visitor_of(rt)
+    await burst(rt, visitor, conv, 0)
+    release, entered = threading.Event(), threading.Event()
+    catch_up = cp.catch_up
+
+    def held_catch_up() -> Checkpoint:
+        entered.set()
+        release.wait()
+        return catch_up()
+
+    cp.catch_up = held_catch_up  # type: ignore[method-assign]
+    done = await asyncio.to_thread(cp.tick)  # the checkpointer's thread asks the loop
+    assert done.copied == done.wal_pages > 100
+    assert await asyncio.to_thread(entered.wait, 60)  # the catch-up runs, holding writes back
+    send = asyncio.create_task(
+        check_send_message(rt, visitor, body="held", client_msg_id="held", conversation_id=conv)
+    )
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not send.done()  # queued behind the catch-up, not written beside it
+    reads = await stored(rt)  # reads go on meanwhile
+    assert reads == 1 + BURST
+    release.set()
+    sent = await send
+    assert sent.message.body == "held"
+    assert cp.tick().wal_pages < 50  # the held send started the WAL afresh
+    assert await stored(rt) == 2 + BURST

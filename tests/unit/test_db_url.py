@@ -3,7 +3,8 @@ statement caches off (PgBouncer in transaction mode)."""
 
 from __future__ import annotations
 
-from tresen.storage.db import PGBOUNCER_CONNECT_ARGS, Database, pgbouncer_option
+from tresen.storage.db import Database
+from tresen.storage.urls import PGBOUNCER_CONNECT_ARGS, pgbouncer_option
 
 
 def test_the_option_is_read_and_removed() -> None:

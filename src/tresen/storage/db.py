@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
@@ -19,7 +17,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from tresen.storage.checkpoint import WalCheckpointer
+from tresen.aio import spawn
+from tresen.storage.checkpoint import WAL_SIZE_LIMIT, WalCheckpointer
+from tresen.storage.urls import PGBOUNCER_CONNECT_ARGS, normalize_url, pgbouncer_option
 
 T = TypeVar("T")
 GroupWork = Callable[[Connection], Any]
@@ -175,6 +175,8 @@ class Database:
                     break
             while self._group:
                 batch, self._group = self._group[:MAX_GROUP], self._group[MAX_GROUP:]
+                if self.checkpointer is not None and self.checkpointer.on_restart_due is None:
+                    self._hold_writes_for_restarts(loop, self.checkpointer)
                 events: list[Any] = []
                 works = [w for w, _ in batch]
                 try:
@@ -192,6 +194,22 @@ class Database:
                 _settle(batch, outcomes)
         finally:
             self._group_task = None
+
+    def _hold_writes_for_restarts(
+        self, loop: asyncio.AbstractEventLoop, checkpointer: WalCheckpointer
+    ) -> None:
+        """The checkpointer may ask (from its thread) for a moment without writes, in which its
+        ``catch_up()`` lets the WAL restart (``storage/checkpoint.py``)."""
+
+        async def restart() -> None:
+            assert self._write_lock is not None
+            async with self._write_lock:  # writes queue meanwhile; the loop runs on
+                await asyncio.to_thread(checkpointer.catch_up)
+
+        def ask() -> None:  # from the checkpointer's thread
+            loop.call_soon_threadsafe(lambda: spawn(restart(), name="wal-restart"))
+
+        checkpointer.on_restart_due = ask
 
     async def read_grouped(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` (sync, Core statements, no writes) in a read transaction shared with the
@@ -340,36 +358,6 @@ class Database:
             self._sync_engine = None
 
 
-PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
-    "statement_cache_size": 0,  # asyncpg's own cache of prepared statements
-    "prepared_statement_cache_size": 0,  # SQLAlchemy's asyncpg adapter's cache
-    # The statements asyncpg still prepares get names no other client connection uses: a server
-    # connection PgBouncer hands to another client may still hold them.
-    "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
-}
-
-
-def pgbouncer_option(url: str) -> tuple[str, bool]:
-    """``?pgbouncer=true`` on a PostgreSQL URL: connections go through PgBouncer in transaction
-    mode, so no prepared statement may outlive a transaction. Returns the URL without it."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    flags = [v for k, v in query if k == "pgbouncer"]
-    if not flags:
-        return url, False
-    rest = urlencode([(k, v) for k, v in query if k != "pgbouncer"])
-    return urlunsplit(parts._replace(query=rest)), flags[-1].lower() in ("1", "true", "yes", "on")
-
-
-def normalize_url(url: str) -> str:
-    """Accept plain ``postgresql://`` and ``sqlite:///`` URLs and pick the async drivers."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    if url.startswith("sqlite://") and "+aiosqlite" not in url:
-        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
-    return url
-
-
 def _configure_sqlite_sync(sync_engine: Engine, checkpointer: WalCheckpointer | None) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -382,6 +370,7 @@ def _configure_sqlite_sync(sync_engine: Engine, checkpointer: WalCheckpointer | 
         cursor.execute("PRAGMA busy_timeout=10000")
         if checkpointer is not None and checkpointer.start():
             cursor.execute("PRAGMA wal_autocheckpoint=0")  # not in a COMMIT: in its own thread
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # when it restarts
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

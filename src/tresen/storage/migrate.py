@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from tresen.storage.db import normalize_url
+from tresen.storage.urls import normalize_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
