@@ -14,6 +14,8 @@ from tests.support.server import InProcessServer
 from websockets.exceptions import ConnectionClosed
 
 from tresen.clock import ManualClock
+from tresen.gateway.endpoints import SWEEP_SLICES
+from tresen.scheduler import ManualScheduler
 
 IDLE = 75.0  # settings.idle_timeout_seconds (default)
 
@@ -90,3 +92,38 @@ async def test_answering_pings_keeps_a_connection_open(
         assert await _raw(ws) == {"type": "pong"}
     finally:
         await ws.close()
+
+
+async def _pings_before_pong(ws: Any) -> int:
+    """Pings the server sent before it answers a ping sent now (frames keep their order)."""
+    await ws.send('{"type":"ping"}')
+    pings = 0
+    while (await _raw(ws))["type"] == "ping":
+        pings += 1
+    return pings
+
+
+async def test_the_sweeper_pings_a_slice_at_a_time_each_socket_once_a_period(
+    tmp_path: Path,
+) -> None:
+    """The timer pings one slice of the sockets every heartbeat_seconds / SWEEP_SLICES: each
+    socket once a period, and sockets that joined one after another on different ticks (one
+    pass over every socket in one turn stalled the loop and brought all pongs back at once)."""
+    clock = ManualClock()
+    scheduler = ManualScheduler(clock)
+    async with running_scenario(tmp_path, clock=clock, scheduler=scheduler) as (srv, sc):
+        visitor = await sc.visitor()
+        sockets = [await _open(visitor.ws_url(), visitor.origin) for _ in range(4)]
+        try:
+            step = srv.settings.heartbeat_seconds / SWEEP_SLICES
+            pinged_at: dict[int, list[int]] = {i: [] for i in range(len(sockets))}
+            for tick in range(2 * SWEEP_SLICES):  # two periods
+                scheduler.advance(step)
+                for i, ws in enumerate(sockets):
+                    pinged_at[i] += [tick] * await _pings_before_pong(ws)
+            for ticks in pinged_at.values():  # once a period, a period apart
+                assert len(ticks) == 2 and ticks[1] - ticks[0] == SWEEP_SLICES
+            assert len({ticks[0] for ticks in pinged_at.values()}) == len(sockets)
+        finally:
+            for ws in sockets:
+                await ws.close()
