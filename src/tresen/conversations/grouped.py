@@ -18,7 +18,6 @@ and dispatched only once the transaction committed (and not at all if it rolled 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
 from functools import partial
@@ -152,13 +151,14 @@ def _send(
         client_msg_id=client_msg_id,
         created_at=now,
     )
-    row: Mapping[str, Any] | None
+    row: dict[str, Any] | None
     msg_id: int
     if conn.dialect.name == "postgresql":  # IntegrityError: a resend
         params = {f"m_{name}": value for name, value in message.items()}
         found = conn.execute(_BUMP_AND_INSERT, {"cid": conversation_id, "now": now, **params})
-        row = cast("Mapping[str, Any] | None", found.mappings().first())
-        msg_id = row["message_id"] if row else 0
+        first = found.mappings().first()
+        row = dict(first) if first is not None else None
+        msg_id = row.pop("message_id") if row else 0  # the rest: the conversation's state
     else:
         row = _NEXT_SEQ_ON_DRIVER.first(conn, {"cid": conversation_id, "now": now})
     # Access first: a stranger's resend must not learn which ids exist or are used.
@@ -188,7 +188,7 @@ def _send(
         conn.execute(insert(_outbox), outbox)
     # No ORM instances on the hot path: the committed state and the event straight from the
     # returned row (constructing a ``Conversation`` cost more than the statements).
-    state = ConversationState(**{name: row[name] for name in _STATE_FIELDS})
+    state = ConversationState(**row)  # the bump returned exactly the state's columns
     event = MessageCreated(
         conversation=state,
         message_id=msg_id,

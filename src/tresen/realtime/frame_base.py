@@ -15,14 +15,28 @@ class InFrame(BaseModel):
     @model_validator(mode="after")
     def _numbers_fit_64_bits(self) -> InFrame:
         """Ids and positions are SQL BIGINTs: a bigger number is an invalid frame, never a
-        database fault (top-level fields, and the keys and items of maps and lists)."""
+        database fault (top-level fields, and the keys and items of maps and lists). Run on
+        every frame: strings and None, most fields, cost one type check each."""
         for value in self.__dict__.values():
-            items = value.items() if isinstance(value, dict) else [value]
-            for item in items:
-                for n in item if isinstance(item, tuple | list) else (item,):
-                    if type(n) is int and not -MAX_ID <= n <= MAX_ID:
-                        raise ValueError("numbers are limited to 64 bits")
+            kind = type(value)
+            if kind is int:
+                _fits(value)
+            elif kind is dict:
+                for key, item in value.items():
+                    if type(key) is int:
+                        _fits(key)
+                    if type(item) is int:
+                        _fits(item)
+            elif kind is list or kind is tuple:
+                for item in value:
+                    if type(item) is int:
+                        _fits(item)
         return self
+
+
+def _fits(n: int) -> None:
+    if not -MAX_ID <= n <= MAX_ID:
+        raise ValueError("numbers are limited to 64 bits")
 
 
 class OutFrame(BaseModel):
