@@ -116,6 +116,8 @@ class WalCheckpointer:
         it off the loop). With every frame copied, the next write restarts the WAL."""
         with self._conn_lock:
             try:
+                if self._stopping.is_set():  # stop() checkpointed it all and closed up
+                    return Checkpoint("PASSIVE", busy=False, wal_pages=0, copied=0)
                 return self._checkpoint("PASSIVE")
             finally:
                 self._restart_asked = False

@@ -75,7 +75,14 @@ async def deliveries(sc: Scenario, conv_id: int) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def shop_settings() -> dict[str, Any]:
-    return {"overflow_wait_seconds": 0, "outbox_retry_seconds": 30, "outbox_max_attempts": 3}
+    return {
+        "overflow_wait_seconds": 0,
+        "outbox_retry_seconds": 30,
+        "outbox_max_attempts": 3,
+        # the tests' consoles answer no pings while the timers advance minutes
+        "heartbeat_seconds": 86_400.0,
+        "idle_timeout_seconds": 86_400.0 * 3,
+    }
 
 
 async def test_reply_arrives_threaded_with_text_and_escaped_html(
