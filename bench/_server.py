@@ -73,7 +73,9 @@ class BenchServer:
     def prepare(self, agents: int) -> Seeded:
         """``tresen migrate`` then a site and ``agents`` agents through the actions."""
         subprocess.run(
-            [sys.executable, "-m", "tresen", "migrate"], env=self.env, check=True,
+            [sys.executable, "-m", "tresen", "migrate"],
+            env=self.env,
+            check=True,
             stdout=subprocess.DEVNULL,
         )
         code = (
@@ -99,6 +101,12 @@ class BenchServer:
 
         log = self.log_path.open("ab")
         cmd, env = [sys.executable, "-m", "tresen", "serve"], self.env
+        if os.environ.get("BENCH_SERVER") == "granian":  # the same app under Granian (ASGI)
+            cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
+            cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
+            cmd += ["--loop", "uvloop", "--log-level", "warning", "bench._granian_app:app"]
+            root = str(Path(__file__).resolve().parent.parent)
+            env = {**env, "PYTHONPATH": env.get("PYTHONPATH", "") + os.pathsep + root}
         if self.stall_log is not None:  # bench._stall_probe runs tresen serve with the probe
             cmd = [sys.executable, "-m", "bench._stall_probe", str(self.stall_log)]
             root = str(Path(__file__).resolve().parent.parent)
@@ -118,12 +126,20 @@ class BenchServer:
 
     def rss(self) -> int:
         assert self.proc is not None
-        return int(psutil.Process(self.proc.pid).memory_info().rss)
+        server = psutil.Process(self.proc.pid)
+        return sum(int(p.memory_info().rss) for p in [server, *server.children(recursive=True)])
 
     def cpu_seconds(self) -> float:
         assert self.proc is not None
-        t = psutil.Process(self.proc.pid).cpu_times()
-        return float(t.user + t.system)
+        server = psutil.Process(self.proc.pid)
+        total = 0.0
+        for proc in [server, *server.children(recursive=True)]:  # Granian: a worker process
+            try:
+                t = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += t.user + t.system
+        return total
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -151,8 +167,10 @@ async def seed_in_process(agents: int) -> dict[str, object]:
         site = await do_create_site(rt, "Bench shop", [ORIGIN])
         names = [f"agent{i}" for i in range(agents)]
         await asyncio.gather(
-            *(check_create_agent(rt, n, PASSWORD, display_name=n.title(), max_chats=20)
-              for n in names)
+            *(
+                check_create_agent(rt, n, PASSWORD, display_name=n.title(), max_chats=20)
+                for n in names
+            )
         )
         return {"site_key": site.widget_key, "agents": names}
     finally:

@@ -205,11 +205,12 @@ class Exchange:
 
     async def crash(self, node: Node, *, after_acked: int, in_flight: int = 10) -> tuple[int, int]:
         """Once ``after_acked`` messages are acknowledged, freeze ``node`` until at least
-        ``in_flight`` more are sent, then SIGKILL it. Returns (sent, acked) at the kill."""
+        ``in_flight`` sent messages wait for their ack, then SIGKILL it. Returns (sent, acked)
+        at the kill. (Counted at the kill, not from the freeze: the other node keeps acking the
+        other side's messages meanwhile, which is not in flight on the frozen node.)"""
         await self.when(lambda: self.total_acked >= after_acked)
         node.freeze()
-        acked = self.total_acked
-        await self.when(lambda: self.total_sent - acked >= in_flight)
+        await self.when(lambda: self.total_sent - self.total_acked >= in_flight)
         at_kill = (self.total_sent, self.total_acked)
         await node.akill()
         return at_kill
