@@ -101,16 +101,15 @@ class BenchServer:
 
         log = self.log_path.open("ab")
         cmd, env = [sys.executable, "-m", "tresen", "serve"], self.env
+        root = str(Path(__file__).resolve().parent.parent)  # for servers run from bench/
+        with_bench = {**env, "PYTHONPATH": env.get("PYTHONPATH", "") + os.pathsep + root}
         if os.environ.get("BENCH_SERVER") == "granian":  # the same app under Granian (ASGI)
             cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
             cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
             cmd += ["--loop", "uvloop", "--log-level", "warning", "bench._granian_app:app"]
-            root = str(Path(__file__).resolve().parent.parent)
-            env = {**env, "PYTHONPATH": env.get("PYTHONPATH", "") + os.pathsep + root}
+            env = with_bench
         if self.stall_log is not None:  # bench._stall_probe runs tresen serve with the probe
-            cmd = [sys.executable, "-m", "bench._stall_probe", str(self.stall_log)]
-            root = str(Path(__file__).resolve().parent.parent)
-            env = {**env, "PYTHONPATH": env.get("PYTHONPATH", "") + os.pathsep + root}
+            cmd, env = [sys.executable, "-m", "bench._stall_probe", str(self.stall_log)], with_bench
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, preexec_fn=limits)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

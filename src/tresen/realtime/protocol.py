@@ -11,7 +11,7 @@ import typing
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from tresen.realtime.cobrowse_frames import (
     CobrowseCodeIn,
@@ -210,24 +210,6 @@ ClientFrame = Annotated[
     | PongIn,
     Field(discriminator="type"),
 ]
-client_frame = TypeAdapter(ClientFrame)
-CLIENT_TYPES = frozenset(
-    {"send", "resume", "typing", "read", "track", "offer_reply", "queue_choice", "handover", "rate"}
-    | {"end_chat"}
-    | {"watch", "unwatch", "subscribe", "unsubscribe", "ping", "pong"}
-) | frozenset(
-    {
-        "cobrowse_request",
-        "cobrowse_reply",
-        "cobrowse_stop",
-        "cobrowse_control",
-        "cobrowse_watch",
-        "cobrowse_resume",
-        "cobrowse_events",
-        "cobrowse_command",
-        "cobrowse_code",
-    }
-)
 
 
 # ---- server to client -------------------------------------------------------------------------
